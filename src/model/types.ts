@@ -165,6 +165,13 @@ export interface SpanRecord {
   output: ContentText | null;
   reasoning: ContentText | null;
   counts: NormalizeCounts;
+  /**
+   * Original UTF-16 lengths of the values cut in `raw`, by path: `name`,
+   * `statusMessage`, `attributes.<key>`, `resource.<key>`, `scope.<key>`,
+   * `events[<i>].<key>`, `links[<i>].<key>`, with `[<i>]` / `.<key>` appended
+   * for values nested in arrays and maps. Absent when nothing was cut.
+   */
+  truncatedLengths?: Record<string, number>;
   /** The span as it arrived (attributes truncated/redacted where needed). */
   raw: RawSpan;
 }

@@ -1,0 +1,255 @@
+/**
+ * One `RawSpan` in any dialect → one `SpanRecord`.
+ *
+ * Hot path: runs for every span in-process and on OTLP ingest. One pass over
+ * the attributes with one Map lookup per key; JSON is parsed only for
+ * message/details attributes, and only once a field needs them. Never throws:
+ * values of the wrong type are coerced or dropped and counted in `counts`.
+ */
+
+import { TRACELOOP_COMPLETION_PREFIX, TRACELOOP_PROMPT_PREFIX } from '../semconv/index.js';
+import { toName, toNanos, toStatusCode, toTokenCount, toUsd } from './coerce.js';
+import { SLOTS, S } from './dialect-slots.js';
+import { fallbackRecord } from './fallback-record.js';
+import { collectIndexed, extractContent } from './extract-content.js';
+import type { IndexedMessage } from './extract-content.js';
+import { computeCost, defaultPriceTable } from './pricing.js';
+import type { PriceTable } from './pricing.js';
+import {
+  GEN_AI_OPERATION_STEPS,
+  LANGFUSE_OBSERVATION_STEPS,
+  LLM_REQUEST_TYPE_STEPS,
+  OPENINFERENCE_KIND_STEPS,
+  SKEIN_STEPS,
+  TRACELOOP_KIND_STEPS,
+  VERCEL_OPERATION_STEPS,
+  stepFrom,
+} from './step-type.js';
+import { cutText, isAttributes, truncateRawRest, truncateValue } from './truncate.js';
+import type { TruncationLog } from './truncate.js';
+import type { Attributes, NormalizeCounts, RawSpan, SpanCost, SpanRecord, StepType } from './types.js';
+import { resolveSuppliedCost, resolveUsage } from './usage.js';
+
+export interface NormalizeOptions {
+  /** Max UTF-16 length of one text value (content and attribute strings). Default 4096. */
+  maxTextLength?: number;
+  /** Price table to compute cost from; default the shipped table. */
+  prices?: PriceTable;
+}
+
+export const DEFAULT_MAX_TEXT_LENGTH = 4096;
+
+const { byKey: SLOT_BY_KEY, kinds: SLOT_KINDS, count: SLOT_COUNT } = SLOTS;
+/** Copied per span: a packed array of undefined reads faster than a fresh holey one. */
+const EMPTY_SLOTS: readonly unknown[] = new Array<unknown>(SLOT_COUNT).fill(undefined);
+const G = 'g'.charCodeAt(0);
+
+/** Operation attributes in the order they decide the step type; `skein.step.type` overrides all. */
+const STEP_SOURCES = [
+  [S.stepSkein, SKEIN_STEPS],
+  [S.opGenAi, GEN_AI_OPERATION_STEPS],
+  [S.kindOpenInference, OPENINFERENCE_KIND_STEPS],
+  [S.kindTraceloop, TRACELOOP_KIND_STEPS],
+  [S.llmRequestType, LLM_REQUEST_TYPE_STEPS],
+  [S.opVercel, VERCEL_OPERATION_STEPS],
+  [S.kindLangfuse, LANGFUSE_OBSERVATION_STEPS],
+] as const;
+
+export function createNormalizer(options: NormalizeOptions = {}): (raw: RawSpan) => SpanRecord {
+  const { maxTextLength = DEFAULT_MAX_TEXT_LENGTH, prices = defaultPriceTable() } = options;
+  if (!Number.isSafeInteger(maxTextLength) || maxTextLength < 1) {
+    throw new RangeError(`maxTextLength must be a positive integer, got ${String(maxTextLength)}`);
+  }
+  return function normalize(raw: RawSpan): SpanRecord {
+    try {
+      return normalizeWith(raw, maxTextLength, prices);
+    } catch {
+      // Reached only by values no dialect could produce (throwing getters, proxies): keep the span, say so.
+      return fallbackRecord(raw);
+    }
+  };
+}
+
+let defaultNormalizer: ((raw: RawSpan) => SpanRecord) | undefined;
+
+export function normalizeSpan(raw: RawSpan, options?: NormalizeOptions): SpanRecord {
+  if (options === undefined) {
+    defaultNormalizer ??= createNormalizer();
+    return defaultNormalizer(raw);
+  }
+  return createNormalizer(options)(raw);
+}
+
+function newCounts(): NormalizeCounts {
+  return { coerced: 0, dropped: 0, truncated: 0, redacted: 0 };
+}
+
+function normalizeWith(raw: RawSpan, maxLength: number, prices: PriceTable): SpanRecord {
+  const counts = newCounts();
+  const log: TruncationLog = { maxLength, counts, lengths: undefined };
+  const values = EMPTY_SLOTS.slice();
+  let prompts: IndexedMessage[] | undefined;
+  let completions: IndexedMessage[] | undefined;
+
+  const attributes: Attributes = isAttributes(raw.attributes) ? raw.attributes : {};
+  let cutAttributes: Attributes | undefined;
+  for (const key of Object.keys(attributes)) {
+    const value = attributes[key];
+    let kept = value;
+    if (typeof value === 'object' ? value !== null : typeof value === 'string' && value.length > maxLength) {
+      kept = truncateValue(value, `attributes.${key}`, log);
+      if (kept !== value) (cutAttributes ??= { ...attributes })[key] = kept;
+    }
+    const slot = SLOT_BY_KEY.get(key);
+    if (slot !== undefined) {
+      switch (SLOT_KINDS[slot]) {
+        case 'name':
+          // Names come from the cut value: a 1 MB session id is not a key worth keeping whole.
+          values[slot] = toName(kept, counts);
+          break;
+        case 'tokens':
+          values[slot] = toTokenCount(value, counts);
+          break;
+        case 'usd':
+          values[slot] = toUsd(value, counts);
+          break;
+        default:
+          // Content keeps its full value here so its original length is known.
+          if (value !== null && value !== undefined) values[slot] = value;
+      }
+    } else if (key.charCodeAt(0) === G) {
+      if (key.startsWith(TRACELOOP_PROMPT_PREFIX)) {
+        collectIndexed((prompts ??= []), key.slice(TRACELOOP_PROMPT_PREFIX.length), value);
+      } else if (key.startsWith(TRACELOOP_COMPLETION_PREFIX)) {
+        collectIndexed((completions ??= []), key.slice(TRACELOOP_COMPLETION_PREFIX.length), value);
+      }
+    }
+  }
+
+  // Name slots hold strings or undefined; read them in precedence order with `??`.
+  const names = values as (string | undefined)[];
+  const { stepType, operationName } = resolveStep(names);
+  const usage = resolveUsage(values, counts);
+  const requestModel =
+    names[S.requestModelGenAi] ?? names[S.modelOpenInference] ?? names[S.modelVercel] ?? names[S.modelLangfuse] ?? null;
+  const responseModel = names[S.responseModelGenAi] ?? names[S.responseModelVercel] ?? null;
+
+  let cost: SpanCost | null = null;
+  const supplied = resolveSuppliedCost(values, counts);
+  if (supplied !== undefined) {
+    cost = { usd: supplied, source: 'supplied' };
+  } else if (usage.input !== undefined || usage.output !== undefined) {
+    const price = (responseModel && prices.lookup(responseModel)) || (requestModel && prices.lookup(requestModel));
+    if (price) cost = { usd: computeCost(price, usage), source: 'computed' };
+  }
+  const hasTokens =
+    usage.input !== undefined ||
+    usage.output !== undefined ||
+    usage.reasoning !== undefined ||
+    usage.cacheRead !== undefined ||
+    usage.cacheWrite !== undefined ||
+    usage.total !== undefined;
+
+  const content = extractContent(values, prompts, completions, maxLength, counts);
+
+  let hasException = false;
+  if (Array.isArray(raw.events)) {
+    for (const event of raw.events) {
+      if (event && event.name === 'exception') {
+        hasException = true;
+        break;
+      }
+    }
+  }
+  const statusCode = toStatusCode(raw.statusCode, counts);
+  const levelLangfuse = names[S.levelLangfuse];
+  const isError =
+    statusCode === 2 || names[S.errorType] !== undefined || hasException || levelLangfuse?.toUpperCase() === 'ERROR';
+
+  const kindTraceloop = names[S.kindTraceloop]?.toLowerCase();
+  const entityName = names[S.entityNameTraceloop];
+  const providerVercel = names[S.providerVercel];
+  // Vercel's `ai.model.provider` (`openai.chat`, `google.vertex.chat`) names the provider before the dot; it
+  // outranks `gen_ai.system`, which the AI SDK fills with the same dotted value. Other dialects' dotted
+  // names (`aws.bedrock`, `azure.ai.openai`) are whole provider names and are kept as they are.
+  const provider =
+    names[S.providerGenAi] ??
+    (providerVercel === undefined ? undefined : providerVercel.split('.', 1)[0] || undefined) ??
+    names[S.systemGenAi] ??
+    names[S.providerOpenInference] ??
+    names[S.systemOpenInference] ??
+    null;
+
+  const record: SpanRecord = {
+    traceId: typeof raw.traceId === 'string' ? raw.traceId : '',
+    spanId: typeof raw.spanId === 'string' ? raw.spanId : '',
+    parentSpanId: typeof raw.parentSpanId === 'string' && raw.parentSpanId.length > 0 ? raw.parentSpanId : null,
+    sessionId:
+      names[S.sessionGenAi] ??
+      names[S.sessionOpenInference] ??
+      names[S.sessionLangfuse] ??
+      names[S.sessionVercel] ??
+      names[S.sessionTraceloop] ??
+      null,
+    name: typeof raw.name === 'string' ? cutName(raw.name, maxLength) : '',
+    stepType,
+    operationName,
+    startTimeUnixNano: toNanos(raw.startTimeUnixNano, counts) ?? 0n,
+    endTimeUnixNano: raw.endTimeUnixNano === null || raw.endTimeUnixNano === undefined ? null : (toNanos(raw.endTimeUnixNano, counts) ?? null),
+    statusCode,
+    statusMessage: typeof raw.statusMessage === 'string' ? cutName(raw.statusMessage, maxLength) : '',
+    isError,
+    provider,
+    requestModel,
+    responseModel,
+    agentName:
+      names[S.agentNameGenAi] ?? names[S.agentNameOpenInference] ??
+      (kindTraceloop === 'agent' && entityName !== undefined ? entityName : null),
+    agentId: names[S.agentIdGenAi] ?? null,
+    userId:
+      names[S.userOpenInference] ?? names[S.userLangfuse] ?? names[S.userVercel] ?? names[S.userTraceloop] ?? null,
+    toolName:
+      names[S.toolNameGenAi] ?? names[S.toolNameOpenInference] ?? names[S.toolNameVercel] ??
+      (kindTraceloop === 'tool' && entityName !== undefined ? entityName : null),
+    toolCallId:
+      names[S.toolCallIdGenAi] ?? names[S.toolCallIdOpenInference] ?? names[S.toolCallIdVercel] ?? null,
+    usage,
+    cost,
+    unpriced: stepType === 'llm' && cost === null && hasTokens,
+    input: content.input,
+    output: content.output,
+    reasoning: content.reasoning,
+    counts,
+    raw: truncateRawRest(raw, cutAttributes ?? raw.attributes, log),
+  };
+  if (log.lengths) record.truncatedLengths = log.lengths;
+  return record;
+}
+
+function resolveStep(names: (string | undefined)[]): { stepType: StepType; operationName: string | null } {
+  let reported: string | null = null;
+  for (const [slot, table] of STEP_SOURCES) {
+    const value = names[slot];
+    if (value === undefined) continue;
+    const step = stepFrom(table, value);
+    // skein.step.type is Skein's marker, not a dialect's operation: the reported operation stays the dialect's.
+    if (slot !== S.stepSkein) reported ??= value;
+    if (step !== undefined) {
+      if (slot === S.stepSkein) return { stepType: step, operationName: firstReported(names) };
+      return { stepType: step, operationName: value };
+    }
+  }
+  return { stepType: 'other', operationName: reported };
+}
+
+function firstReported(names: (string | undefined)[]): string | null {
+  for (const [slot] of STEP_SOURCES) {
+    if (slot !== S.stepSkein && names[slot] !== undefined) return names[slot];
+  }
+  return null;
+}
+
+/** Name and status message are cut in `raw` (and logged) by `truncateRawRest`; the record's copy matches it. */
+function cutName(text: string, maxLength: number): string {
+  return cutText(text, maxLength);
+}

@@ -1,0 +1,213 @@
+/**
+ * Model prices and cost computation.
+ *
+ * The shipped table is data (`prices.json`), so a price change is a data
+ * change; users extend or override it with `createPriceTable` or a JSON file
+ * of the same shape (`loadPriceTableFile`).
+ */
+
+import { readFileSync } from 'node:fs';
+import type { TokenUsage } from './types.js';
+
+/** USD per million tokens. Absent optional prices fall back to the input (cache) or output (reasoning) price. */
+export interface ModelPrice {
+  inputPerMTok: number;
+  outputPerMTok: number;
+  cacheReadPerMTok?: number;
+  cacheWritePerMTok?: number;
+  reasoningPerMTok?: number;
+}
+
+export interface PriceTable {
+  /** Exact id first (case-insensitive), then the longest known prefix that ends at a separator. */
+  lookup(model: string): ModelPrice | undefined;
+}
+
+interface PriceFile {
+  models: Record<string, ModelPrice>;
+}
+
+const PRICE_FIELDS = ['inputPerMTok', 'outputPerMTok', 'cacheReadPerMTok', 'cacheWritePerMTok', 'reasoningPerMTok'] as const;
+/** Characters that may follow a known id for a longer id to share its price (`gpt-4o-2024-08-06`, `claude-sonnet-4-5@20250929`). */
+const PREFIX_BOUNDARIES = new Set(['-', ':', '@', '_', '/']);
+/** Bounds the per-table memo of looked-up ids; model ids seen in practice are few. */
+const MAX_MEMO_ENTRIES = 2048;
+
+/**
+ * USD cost of `usage` at `price`, without double counting:
+ * - `usage.input` includes cache reads and cache writes (the OTel GenAI
+ *   convention; normalization brings other dialects to it), so uncached
+ *   input is `input - cacheRead - cacheWrite`, each billed at its own price.
+ * - `usage.output` includes reasoning tokens, which are billed at the
+ *   reasoning price when the table has one. A reasoning count larger than the
+ *   output count can only mean the output excluded it (some Gemini
+ *   instrumentations), so then both are billed in full.
+ */
+export function computeCost(price: ModelPrice, usage: TokenUsage): number {
+  const cacheRead = usage.cacheRead ?? 0;
+  const cacheWrite = usage.cacheWrite ?? 0;
+  const uncachedInput = Math.max(0, (usage.input ?? 0) - cacheRead - cacheWrite);
+  const reasoning = usage.reasoning ?? 0;
+  const output = usage.output ?? 0;
+  const visibleOutput = reasoning > output ? output : output - reasoning;
+  const perMTok =
+    uncachedInput * price.inputPerMTok +
+    cacheRead * (price.cacheReadPerMTok ?? price.inputPerMTok) +
+    cacheWrite * (price.cacheWritePerMTok ?? price.inputPerMTok) +
+    visibleOutput * price.outputPerMTok +
+    reasoning * (price.reasoningPerMTok ?? price.outputPerMTok);
+  return perMTok / 1_000_000;
+}
+
+class MapPriceTable implements PriceTable {
+  private readonly byId: Map<string, ModelPrice>;
+  /** Known ids, longest first, for prefix matching. */
+  private readonly idsByLength: string[];
+  private readonly memo = new Map<string, ModelPrice | null>();
+
+  constructor(entries: Map<string, ModelPrice>) {
+    this.byId = entries;
+    this.idsByLength = [...entries.keys()].sort((a, b) => b.length - a.length);
+  }
+
+  lookup(model: string): ModelPrice | undefined {
+    if (typeof model !== 'string' || model.length === 0) return undefined;
+    const memoized = this.memo.get(model);
+    if (memoized !== undefined) return memoized ?? undefined;
+    const found = this.resolve(model) ?? null;
+    if (this.memo.size >= MAX_MEMO_ENTRIES) this.memo.clear();
+    this.memo.set(model, found);
+    return found ?? undefined;
+  }
+
+  private resolve(model: string): ModelPrice | undefined {
+    const id = model.trim().toLowerCase();
+    // Provider-qualified ids: `openai/gpt-4o`, `models/gemini-2.5-pro`, `us.anthropic.claude-...-v1:0`.
+    const candidates = [id];
+    const slash = id.lastIndexOf('/');
+    if (slash >= 0) candidates.push(id.slice(slash + 1));
+    for (const candidate of candidates) {
+      const price = this.byId.get(candidate) ?? this.byPrefix(candidate);
+      if (price) return price;
+    }
+    const dot = id.lastIndexOf('.', id.indexOf(':') >= 0 ? id.indexOf(':') : id.length);
+    if (dot >= 0) {
+      const tail = id.slice(dot + 1);
+      return this.byId.get(tail) ?? this.byPrefix(tail);
+    }
+    return undefined;
+  }
+
+  private byPrefix(id: string): ModelPrice | undefined {
+    for (const known of this.idsByLength) {
+      if (known.length < id.length && id.startsWith(known) && PREFIX_BOUNDARIES.has(id[known.length])) {
+        return this.byId.get(known);
+      }
+    }
+    return undefined;
+  }
+}
+
+let shippedEntries: Map<string, ModelPrice> | undefined;
+let defaultTable: PriceTable | undefined;
+
+/** The shipped `prices.json`, read once. Looked up beside this module (source, tests) and at the package's `src/model/` (built `dist/`). */
+function shippedPrices(): Map<string, ModelPrice> {
+  if (shippedEntries) return shippedEntries;
+  const candidates = [new URL('./prices.json', import.meta.url), new URL('../../../src/model/prices.json', import.meta.url)];
+  let lastError: unknown;
+  for (const url of candidates) {
+    let text: string;
+    try {
+      text = readFileSync(url, 'utf8');
+    } catch (error) {
+      lastError = error;
+      continue;
+    }
+    shippedEntries = parsePriceFile(text, url.pathname);
+    return shippedEntries;
+  }
+  throw new Error(`Skein's shipped price table prices.json was not found: ${String(lastError)}`);
+}
+
+export function defaultPriceTable(): PriceTable {
+  defaultTable ??= new MapPriceTable(shippedPrices());
+  return defaultTable;
+}
+
+/**
+ * A price table of the shipped prices (unless `includeDefaults` is false)
+ * with `overrides` replacing or adding whole entries. Throws on an invalid
+ * price, naming the model.
+ */
+export function createPriceTable(
+  overrides: Record<string, ModelPrice> = {},
+  options: { includeDefaults?: boolean } = {},
+): PriceTable {
+  const { includeDefaults = true } = options;
+  const entries = new Map(includeDefaults ? shippedPrices() : []);
+  for (const [model, price] of Object.entries(overrides)) {
+    const problem = priceProblem(price);
+    if (problem) throw new TypeError(`Invalid price for model "${model}": ${problem}`);
+    entries.set(model.trim().toLowerCase(), copyPrice(price));
+  }
+  return new MapPriceTable(entries);
+}
+
+/** Reads a JSON file shaped like `prices.json` (`{ "models": { id: ModelPrice } }`) and merges it over the shipped prices. */
+export function loadPriceTableFile(path: string): PriceTable {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new Error(`Cannot read price table ${path}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const entries = new Map(shippedPrices());
+  for (const [model, price] of parsePriceFile(text, path)) entries.set(model, price);
+  return new MapPriceTable(entries);
+}
+
+function parsePriceFile(text: string, path: string): Map<string, ModelPrice> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`Invalid JSON in price table ${path}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (!isObject(parsed) || !isObject((parsed as Partial<PriceFile>).models)) {
+    throw new Error(`Invalid price table ${path}: expected an object with a "models" object`);
+  }
+  const entries = new Map<string, ModelPrice>();
+  for (const [model, price] of Object.entries((parsed as PriceFile).models)) {
+    const problem = priceProblem(price);
+    if (problem) throw new Error(`Invalid price table ${path}: models["${model}"]: ${problem}`);
+    entries.set(model.trim().toLowerCase(), copyPrice(price));
+  }
+  return entries;
+}
+
+function priceProblem(price: unknown): string | undefined {
+  if (!isObject(price)) return 'expected an object of USD per million tokens';
+  const record = price as Record<string, unknown>;
+  for (const field of PRICE_FIELDS) {
+    const value = record[field];
+    const required = field === 'inputPerMTok' || field === 'outputPerMTok';
+    if (value === undefined && !required) continue;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+      return `${field} must be a non-negative number, got ${JSON.stringify(value) ?? String(value)}`;
+    }
+  }
+  return undefined;
+}
+
+function copyPrice(price: ModelPrice): ModelPrice {
+  const copy: ModelPrice = { inputPerMTok: price.inputPerMTok, outputPerMTok: price.outputPerMTok };
+  if (price.cacheReadPerMTok !== undefined) copy.cacheReadPerMTok = price.cacheReadPerMTok;
+  if (price.cacheWritePerMTok !== undefined) copy.cacheWritePerMTok = price.cacheWritePerMTok;
+  if (price.reasoningPerMTok !== undefined) copy.reasoningPerMTok = price.reasoningPerMTok;
+  return copy;
+}
+
+function isObject(value: unknown): value is object {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
