@@ -1,0 +1,277 @@
+/**
+ * OTLP/JSON → RawSpan[] (JSON.parse, then a checked walk to rows).
+ *
+ * To the letter of the spec's "JSON Protobuf Encoding" section:
+ * - Keys are lowerCamelCase field names; the original (snake_case) names "are
+ *   not valid", and receivers MUST ignore fields with unknown names and decode
+ *   as if they were absent. So `trace_id` is ignored like any unknown key:
+ *   the span then has no trace id and is rejected on its own (partial success),
+ *   and `{"resource_spans": [...]}` is an empty request.
+ * - Enum name strings MUST NOT be used: `"kind": "SPAN_KIND_SERVER"` is bad
+ *   data, a 400 (see json-values.ts).
+ * - Ids are hex in either case; a base64 id is not hex, so it is bad data too.
+ */
+import type {
+  AttributeValue,
+  Attributes,
+  InstrumentationScope,
+  RawSpan,
+  SpanEvent,
+  SpanLink,
+  SpanResource,
+} from '../model/types.js';
+import { setAttribute } from './attributes.js';
+import { quoteUnsafeIntegers } from './json-big-integers.js';
+import {
+  type JsonObject,
+  describeJson,
+  isJsonObject,
+  readArray,
+  readBase64,
+  readBool,
+  readDouble,
+  readEnum,
+  readHexId,
+  readInt64,
+  readObject,
+  readString,
+  readUint32,
+  readUint64,
+} from './json-values.js';
+import { OtlpDecodeError, type DecodedTraces } from './otlp-decode-error.js';
+import { MAX_ANY_VALUE_DEPTH, SpanRejections, isSpanKind, isStatusCode, spanPath } from './span-rejections.js';
+
+const SPAN_KIND_NAMES: Readonly<Record<string, number>> = {
+  SPAN_KIND_UNSPECIFIED: 0,
+  SPAN_KIND_INTERNAL: 1,
+  SPAN_KIND_SERVER: 2,
+  SPAN_KIND_CLIENT: 3,
+  SPAN_KIND_PRODUCER: 4,
+  SPAN_KIND_CONSUMER: 5,
+};
+const STATUS_CODE_NAMES: Readonly<Record<string, number>> = {
+  STATUS_CODE_UNSET: 0,
+  STATUS_CODE_OK: 1,
+  STATUS_CODE_ERROR: 2,
+};
+
+const utf8 = new TextDecoder('utf-8');
+
+export function decodeJsonTraceRequest(body: Uint8Array): DecodedTraces {
+  let root: unknown;
+  try {
+    root = JSON.parse(quoteUnsafeIntegers(utf8.decode(body)));
+  } catch (error) {
+    throw new OtlpDecodeError(`invalid JSON: ${(error as Error).message}`);
+  }
+  if (!isJsonObject(root)) {
+    throw new OtlpDecodeError(`invalid OTLP/JSON: the body must be an ExportTraceServiceRequest object, got ${describeJson(root)}`);
+  }
+  const spans: RawSpan[] = [];
+  const rejections = new SpanRejections();
+  const resourceSpans = readArray(root.resourceSpans, 'resourceSpans');
+  for (let ri = 0; ri < resourceSpans.length; ri++) {
+    const rsPath = `resourceSpans[${ri}]`;
+    const rs = readObject(resourceSpans[ri], rsPath);
+    if (rs === null) continue;
+    const resource = readResource(rs, rsPath);
+    const scopeSpans = readArray(rs.scopeSpans, `${rsPath}.scopeSpans`);
+    for (let si = 0; si < scopeSpans.length; si++) {
+      const ssPath = `${rsPath}.scopeSpans[${si}]`;
+      const ss = readObject(scopeSpans[si], ssPath);
+      if (ss === null) continue;
+      const scope = readScope(ss, ssPath);
+      const list = readArray(ss.spans, `${ssPath}.spans`);
+      for (let pi = 0; pi < list.length; pi++) {
+        const path = spanPath(ri, si, pi);
+        const span = readObject(list[pi], path);
+        if (span === null) continue;
+        const row = readSpan(span, path, resource, scope);
+        if (typeof row === 'string') rejections.reject(path, row);
+        else spans.push(row);
+      }
+    }
+  }
+  return { spans, rejectedSpans: rejections.count, rejectionMessage: rejections.message() };
+}
+
+function readResource(rs: JsonObject, path: string): SpanResource {
+  const resource = readObject(rs.resource, `${path}.resource`);
+  return {
+    attributes: resource === null ? {} : readAttributes(resource.attributes, `${path}.resource.attributes`),
+    droppedAttributesCount:
+      resource === null ? 0 : readUint32(resource.droppedAttributesCount, `${path}.resource.droppedAttributesCount`),
+    schemaUrl: readString(rs.schemaUrl, `${path}.schemaUrl`),
+  };
+}
+
+function readScope(ss: JsonObject, path: string): InstrumentationScope {
+  const scope = readObject(ss.scope, `${path}.scope`);
+  const schemaUrl = readString(ss.schemaUrl, `${path}.schemaUrl`);
+  if (scope === null) return { name: '', version: '', attributes: {}, droppedAttributesCount: 0, schemaUrl };
+  return {
+    name: readString(scope.name, `${path}.scope.name`),
+    version: readString(scope.version, `${path}.scope.version`),
+    attributes: readAttributes(scope.attributes, `${path}.scope.attributes`),
+    droppedAttributesCount: readUint32(scope.droppedAttributesCount, `${path}.scope.droppedAttributesCount`),
+    schemaUrl,
+  };
+}
+
+/** The span, or why it cannot be kept. */
+function readSpan(s: JsonObject, path: string, resource: SpanResource, scope: InstrumentationScope): RawSpan | string {
+  const traceId = readHexId(s.traceId, `${path}.traceId`);
+  const spanId = readHexId(s.spanId, `${path}.spanId`);
+  const parentSpanId = readHexId(s.parentSpanId, `${path}.parentSpanId`);
+  const kind = readEnum(s.kind, `${path}.kind`, SPAN_KIND_NAMES);
+  const status = readObject(s.status, `${path}.status`);
+  const statusCode = status === null ? 0 : readEnum(status.code, `${path}.status.code`, STATUS_CODE_NAMES);
+  const statusMessage = status === null ? '' : readString(status.message, `${path}.status.message`);
+  const endTimeUnixNano = readUint64(s.endTimeUnixNano, `${path}.endTimeUnixNano`);
+  const events = readArray(s.events, `${path}.events`).map((e, i) => readEvent(e, `${path}.events[${i}]`));
+  const links: SpanLink[] = [];
+  let badLink: string | null = null;
+  const rawLinks = readArray(s.links, `${path}.links`);
+  for (let i = 0; i < rawLinks.length; i++) {
+    const link = readLink(rawLinks[i], `${path}.links[${i}]`, i);
+    if (typeof link === 'string') badLink ??= link;
+    else links.push(link);
+  }
+  const row: RawSpan = {
+    traceId,
+    spanId,
+    // An all-zero parent is how some converters spell "no parent".
+    parentSpanId: parentSpanId === '' || isAllZero(parentSpanId) ? null : parentSpanId,
+    traceState: readString(s.traceState, `${path}.traceState`),
+    flags: readUint32(s.flags, `${path}.flags`),
+    name: readString(s.name, `${path}.name`),
+    kind: kind as RawSpan['kind'],
+    startTimeUnixNano: readUint64(s.startTimeUnixNano, `${path}.startTimeUnixNano`),
+    // OTLP has no "still open": a zero end time means none was recorded.
+    endTimeUnixNano: endTimeUnixNano === 0n ? null : endTimeUnixNano,
+    attributes: readAttributes(s.attributes, `${path}.attributes`),
+    droppedAttributesCount: readUint32(s.droppedAttributesCount, `${path}.droppedAttributesCount`),
+    events,
+    droppedEventsCount: readUint32(s.droppedEventsCount, `${path}.droppedEventsCount`),
+    links,
+    droppedLinksCount: readUint32(s.droppedLinksCount, `${path}.droppedLinksCount`),
+    statusCode: statusCode as RawSpan['statusCode'],
+    statusMessage,
+    resource,
+    scope,
+  };
+  return (
+    idProblem('traceId', traceId, 16) ??
+    idProblem('spanId', spanId, 8) ??
+    (parentSpanId.length !== 0 && parentSpanId.length !== 16
+      ? `parentSpanId must be empty or 8 bytes, got ${parentSpanId.length / 2}`
+      : null) ??
+    badLink ??
+    (isSpanKind(kind) ? null : `kind ${kind} is not a SpanKind (0-5)`) ??
+    (isStatusCode(statusCode) ? null : `status code ${statusCode} is not a StatusCode (0-2)`) ??
+    row
+  );
+}
+
+function readEvent(value: unknown, path: string): SpanEvent {
+  const e = readObject(value, path) ?? {};
+  return {
+    name: readString(e.name, `${path}.name`),
+    timeUnixNano: readUint64(e.timeUnixNano, `${path}.timeUnixNano`),
+    attributes: readAttributes(e.attributes, `${path}.attributes`),
+    droppedAttributesCount: readUint32(e.droppedAttributesCount, `${path}.droppedAttributesCount`),
+  };
+}
+
+function readLink(value: unknown, path: string, index: number): SpanLink | string {
+  const l = readObject(value, path) ?? {};
+  const traceId = readHexId(l.traceId, `${path}.traceId`);
+  const spanId = readHexId(l.spanId, `${path}.spanId`);
+  const link: SpanLink = {
+    traceId,
+    spanId,
+    traceState: readString(l.traceState, `${path}.traceState`),
+    attributes: readAttributes(l.attributes, `${path}.attributes`),
+    droppedAttributesCount: readUint32(l.droppedAttributesCount, `${path}.droppedAttributesCount`),
+    flags: readUint32(l.flags, `${path}.flags`),
+  };
+  const problem = idProblem('traceId', traceId, 16) ?? idProblem('spanId', spanId, 8);
+  return problem === null ? link : `links[${index}].${problem}`;
+}
+
+function readAttributes(value: unknown, path: string): Attributes {
+  const list = readArray(value, path);
+  const attributes: Attributes = {};
+  for (let i = 0; i < list.length; i++) readKeyValue(list[i], `${path}[${i}]`, attributes, 1);
+  return attributes;
+}
+
+/** `top` is the path of the outermost attribute value, which is what a nesting error names. */
+function readKeyValue(value: unknown, path: string, target: Attributes, depth: number, top?: string): void {
+  const kv = readObject(value, path);
+  if (kv === null) return;
+  const valuePath = `${path}.value`;
+  setAttribute(target, readString(kv.key, `${path}.key`), readAnyValue(kv.value, valuePath, depth, top ?? valuePath));
+}
+
+function readAnyValue(value: unknown, path: string, depth: number, top: string): AttributeValue {
+  if (depth > MAX_ANY_VALUE_DEPTH) {
+    throw new OtlpDecodeError(`${top}: attribute value is nested more than ${MAX_ANY_VALUE_DEPTH} levels deep`);
+  }
+  const o = readObject(value, path);
+  if (o === null) return null;
+  let result: AttributeValue = null;
+  let members = 0;
+  for (const key in o) {
+    const member = o[key];
+    if (member === null) continue;
+    switch (key) {
+      case 'stringValue':
+        result = readString(member, `${path}.stringValue`);
+        break;
+      case 'boolValue':
+        result = readBool(member, `${path}.boolValue`);
+        break;
+      case 'intValue':
+        result = readInt64(member, `${path}.intValue`);
+        break;
+      case 'doubleValue':
+        result = readDouble(member, `${path}.doubleValue`);
+        break;
+      case 'bytesValue':
+        result = readBase64(member, `${path}.bytesValue`);
+        break;
+      case 'arrayValue': {
+        const arrayPath = `${path}.arrayValue`;
+        const values = readArray((readObject(member, arrayPath) ?? {}).values, `${arrayPath}.values`);
+        const items: AttributeValue[] = new Array<AttributeValue>(values.length);
+        for (let i = 0; i < values.length; i++) items[i] = readAnyValue(values[i], `${arrayPath}.values[${i}]`, depth + 1, top);
+        result = items;
+        break;
+      }
+      case 'kvlistValue': {
+        const listPath = `${path}.kvlistValue`;
+        const values = readArray((readObject(member, listPath) ?? {}).values, `${listPath}.values`);
+        const object: Attributes = {};
+        for (let i = 0; i < values.length; i++) readKeyValue(values[i], `${listPath}.values[${i}]`, object, depth + 1, top);
+        result = object;
+        break;
+      }
+      default:
+        continue; // unknown names are ignored, as the spec requires
+    }
+    members++;
+  }
+  if (members > 1) throw new OtlpDecodeError(`${path}: more than one value is set; AnyValue holds exactly one`);
+  return result;
+}
+
+function isAllZero(hex: string): boolean {
+  for (let i = 0; i < hex.length; i++) if (hex.charCodeAt(i) !== 0x30) return false;
+  return true;
+}
+
+function idProblem(field: string, hex: string, size: number): string | null {
+  if (hex.length !== size * 2) return `${field} must be ${size} bytes, got ${hex.length / 2}`;
+  return isAllZero(hex) ? `${field} is all zeroes` : null;
+}
