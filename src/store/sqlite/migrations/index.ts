@@ -1,0 +1,95 @@
+import type Database from 'better-sqlite3';
+import { SchemaVersionError } from '../../errors.js';
+import type { Migration } from './migration.js';
+import { migration001 } from './001-initial.js';
+import { migration002 } from './002-outbox.js';
+
+/** Every migration in order; the last one's version is the schema this code reads. */
+export const MIGRATIONS: readonly Migration[] = [migration001, migration002];
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
+
+/** `PRAGMA application_id` of a Skein database ("Skn1"), so a foreign SQLite file is told apart. */
+export const SKEIN_APPLICATION_ID = 0x536b6e31;
+
+interface Header {
+  applicationId: number;
+  userVersion: number;
+  tableCount: number;
+}
+
+function readHeader(db: Database.Database): Header {
+  return {
+    applicationId: Number(db.pragma('application_id', { simple: true })),
+    userVersion: Number(db.pragma('user_version', { simple: true })),
+    tableCount: Number(
+      (db.prepare("SELECT count(*) AS n FROM sqlite_schema WHERE type = 'table'").get() as { n: number | bigint }).n,
+    ),
+  };
+}
+
+function checkHeader(header: Header, file: string): void {
+  const foreign =
+    (header.applicationId !== 0 && header.applicationId !== SKEIN_APPLICATION_ID) ||
+    (header.applicationId === 0 && header.tableCount > 0);
+  if (foreign) {
+    throw new SchemaVersionError(
+      `${file} is a SQLite database but not a Skein database (application_id ${header.applicationId}, ` +
+        `${header.tableCount} tables); refusing to touch it`,
+      file,
+      header.userVersion,
+      SCHEMA_VERSION,
+    );
+  }
+  if (header.userVersion > SCHEMA_VERSION) {
+    throw new SchemaVersionError(
+      `${file} has Skein schema version ${header.userVersion}, newer than version ${SCHEMA_VERSION} that this ` +
+        `Skein supports; upgrade Skein to open it`,
+      file,
+      header.userVersion,
+      SCHEMA_VERSION,
+    );
+  }
+}
+
+/**
+ * Brings the database to `SCHEMA_VERSION`, one migration per transaction with
+ * the version bumped in that same transaction, so a crash mid-way leaves a
+ * consistent earlier version. The header is read again inside each immediate
+ * transaction because another process may be migrating the same file.
+ */
+export function migrate(db: Database.Database, file: string): void {
+  checkHeader(readHeader(db), file);
+  for (const migration of MIGRATIONS) {
+    const apply = db.transaction(() => {
+      const header = readHeader(db);
+      checkHeader(header, file);
+      if (header.userVersion >= migration.version) return;
+      if (header.userVersion !== migration.version - 1) {
+        throw new SchemaVersionError(
+          `${file} has schema version ${header.userVersion}; migration ${migration.version} cannot apply`,
+          file,
+          header.userVersion,
+          SCHEMA_VERSION,
+        );
+      }
+      db.exec(migration.sql);
+      db.pragma(`application_id = ${SKEIN_APPLICATION_ID}`);
+      db.pragma(`user_version = ${migration.version}`);
+    });
+    apply.immediate();
+  }
+}
+
+/** For read-only opens: refuse anything but a database at exactly this version. */
+export function checkSchema(db: Database.Database, file: string): void {
+  const header = readHeader(db);
+  checkHeader(header, file);
+  if (header.userVersion !== SCHEMA_VERSION) {
+    throw new SchemaVersionError(
+      `${file} has schema version ${header.userVersion}; open it read-write once to migrate it to ${SCHEMA_VERSION}`,
+      file,
+      header.userVersion,
+      SCHEMA_VERSION,
+    );
+  }
+}

@@ -1,0 +1,73 @@
+/** Deleting sessions: one by one, and by age and count. */
+
+import type Database from 'better-sqlite3';
+import type { RetentionPolicy, RetentionResult } from '../../model/query.js';
+import { InvalidQueryError, SessionNotFoundError } from '../errors.js';
+
+export const DEFAULT_MAX_AGE_MILLIS = 30 * 24 * 60 * 60 * 1000;
+/** Sessions deleted per transaction, so a large purge does not hold the write lock for long. */
+const DELETE_BATCH_SESSIONS = 200;
+
+export class SessionDeleter {
+  private readonly deleteSpans: Database.Statement;
+  private readonly deleteTraces: Database.Statement;
+  private readonly deleteModels: Database.Statement;
+  private readonly deleteSession: Database.Statement;
+  private readonly olderThan: Database.Statement;
+  private readonly beyondNewest: Database.Statement;
+  private readonly deleteMany: Database.Transaction<(ids: readonly string[]) => RetentionResult>;
+
+  constructor(db: Database.Database) {
+    // FTS rows go with the spans (triggers).
+    this.deleteSpans = db.prepare('DELETE FROM spans WHERE resolved_session_id = @sessionId');
+    this.deleteTraces = db.prepare('DELETE FROM traces WHERE session_id = @sessionId');
+    this.deleteModels = db.prepare('DELETE FROM session_models WHERE session_id = @sessionId');
+    this.deleteSession = db.prepare('DELETE FROM sessions WHERE session_id = @sessionId');
+    this.olderThan = db.prepare('SELECT session_id FROM sessions WHERE last_activity_ns < @cutoff').pluck();
+    this.beyondNewest = db
+      .prepare(`SELECT session_id FROM sessions ORDER BY last_activity_ns DESC, session_id DESC
+        LIMIT -1 OFFSET @keep`)
+      .pluck();
+    this.deleteMany = db.transaction((ids: readonly string[]) => {
+      let sessionsDeleted = 0;
+      let spansDeleted = 0;
+      for (const sessionId of ids) {
+        const p = { sessionId };
+        spansDeleted += this.deleteSpans.run(p).changes;
+        this.deleteTraces.run(p);
+        this.deleteModels.run(p);
+        sessionsDeleted += this.deleteSession.run(p).changes;
+      }
+      return { sessionsDeleted, spansDeleted };
+    });
+  }
+
+  deleteSessionById(sessionId: string): void {
+    const result = this.deleteMany.immediate([sessionId]);
+    if (result.sessionsDeleted === 0) throw new SessionNotFoundError(sessionId);
+  }
+
+  applyRetention(policy: RetentionPolicy = {}): RetentionResult {
+    const maxAgeMillis = policy.maxAgeMillis ?? DEFAULT_MAX_AGE_MILLIS;
+    if (typeof maxAgeMillis !== 'number' || !Number.isFinite(maxAgeMillis) || maxAgeMillis < 0) {
+      throw new InvalidQueryError('maxAgeMillis must be a finite number >= 0', 'maxAgeMillis');
+    }
+    const maxSessions = policy.maxSessions;
+    if (maxSessions !== undefined && (!Number.isInteger(maxSessions) || maxSessions < 0)) {
+      throw new InvalidQueryError('maxSessions must be an integer >= 0', 'maxSessions');
+    }
+    const cutoff = BigInt(Math.floor(Date.now() - maxAgeMillis)) * 1_000_000n;
+    const ids = new Set<string>(this.olderThan.all({ cutoff }) as string[]);
+    if (maxSessions !== undefined) {
+      for (const id of this.beyondNewest.all({ keep: maxSessions }) as string[]) ids.add(id);
+    }
+    const all = [...ids];
+    const total: RetentionResult = { sessionsDeleted: 0, spansDeleted: 0 };
+    for (let i = 0; i < all.length; i += DELETE_BATCH_SESSIONS) {
+      const result = this.deleteMany.immediate(all.slice(i, i + DELETE_BATCH_SESSIONS));
+      total.sessionsDeleted += result.sessionsDeleted;
+      total.spansDeleted += result.spansDeleted;
+    }
+    return total;
+  }
+}

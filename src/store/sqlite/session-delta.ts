@@ -1,0 +1,187 @@
+/**
+ * What a batch changes in each session's additive rollup, gathered in memory
+ * during the write transaction and applied once per session at its end.
+ *
+ * A span's facts are its contribution (model/rollup.ts) as numbers; writing
+ * a span adds new-minus-old facts, so rewriting an identical span adds
+ * exactly zero and an open step completed by its end moves from `openCount`
+ * to the totals.
+ */
+
+import type { SpanContribution } from '../../model/rollup.js';
+
+export const FACT_KEYS = [
+  'spanCount',
+  'llmCallCount',
+  'toolCallCount',
+  'errorCount',
+  'openCount',
+  'interruptedCount',
+  'inputTokens',
+  'outputTokens',
+  'reasoningTokens',
+  'cacheReadTokens',
+  'cacheWriteTokens',
+  'totalTokens',
+  'suppliedCostUsd',
+  'computedCostUsd',
+  'unpricedCallCount',
+  'aggregateUsageCount',
+] as const;
+
+export type FactKey = (typeof FACT_KEYS)[number];
+export type Facts = Record<FactKey, number>;
+
+export function zeroFacts(): Facts {
+  const facts = {} as Facts;
+  for (const key of FACT_KEYS) facts[key] = 0;
+  return facts;
+}
+
+export function factsOfContribution(c: SpanContribution): Facts {
+  return {
+    spanCount: 1,
+    llmCallCount: c.llmCall ? 1 : 0,
+    toolCallCount: c.toolCall ? 1 : 0,
+    errorCount: c.error ? 1 : 0,
+    openCount: c.open ? 1 : 0,
+    interruptedCount: 0,
+    inputTokens: c.tokens.input,
+    outputTokens: c.tokens.output,
+    reasoningTokens: c.tokens.reasoning,
+    cacheReadTokens: c.tokens.cacheRead,
+    cacheWriteTokens: c.tokens.cacheWrite,
+    totalTokens: c.totalTokens,
+    suppliedCostUsd: c.suppliedCostUsd,
+    computedCostUsd: c.computedCostUsd,
+    unpricedCallCount: c.unpriced ? 1 : 0,
+    aggregateUsageCount: c.reportsAggregateUsage ? 1 : 0,
+  };
+}
+
+/** The contribution columns of a stored span, as selected by the writer. */
+export interface StoredFactsRow {
+  end_ns: bigint | null;
+  interrupted: bigint;
+  is_error: bigint;
+  c_llm: bigint;
+  c_tool: bigint;
+  c_input: bigint;
+  c_output: bigint;
+  c_reasoning: bigint;
+  c_cache_read: bigint;
+  c_cache_write: bigint;
+  c_total: bigint;
+  c_supplied_usd: number;
+  c_computed_usd: number;
+  c_unpriced: bigint;
+  c_aggregate_usage: bigint;
+}
+
+export function factsOfRow(row: StoredFactsRow): Facts {
+  const interrupted = row.interrupted === 1n;
+  return {
+    spanCount: 1,
+    llmCallCount: Number(row.c_llm),
+    toolCallCount: Number(row.c_tool),
+    errorCount: Number(row.is_error),
+    openCount: row.end_ns === null && !interrupted ? 1 : 0,
+    interruptedCount: interrupted ? 1 : 0,
+    inputTokens: Number(row.c_input),
+    outputTokens: Number(row.c_output),
+    reasoningTokens: Number(row.c_reasoning),
+    cacheReadTokens: Number(row.c_cache_read),
+    cacheWriteTokens: Number(row.c_cache_write),
+    totalTokens: Number(row.c_total),
+    suppliedCostUsd: row.c_supplied_usd,
+    computedCostUsd: row.c_computed_usd,
+    unpricedCallCount: Number(row.c_unpriced),
+    aggregateUsageCount: Number(row.c_aggregate_usage),
+  };
+}
+
+export interface ModelDelta {
+  calls: number;
+  inputTokens: number;
+  outputTokens: number;
+  reasoningTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  costUsd: number;
+}
+
+export interface SessionDelta {
+  facts: Facts;
+  /** Earliest start and latest start/end among spans added by the batch. */
+  minStartNs: bigint | null;
+  maxActivityNs: bigint | null;
+  maxEndNs: bigint | null;
+  traceIds: Set<string>;
+  /** A span naming an agent or user arrived: look the session's first ones up again. */
+  refreshNames: boolean;
+  models: Map<string, ModelDelta>;
+}
+
+const minOf = (a: bigint | null, b: bigint): bigint => (a === null || b < a ? b : a);
+const maxOf = (a: bigint | null, b: bigint): bigint => (a === null || b > a ? b : a);
+
+/** Per-session deltas of one batch, plus the sessions that need a full recompute instead. */
+export class BatchDeltas {
+  readonly deltas = new Map<string, SessionDelta>();
+  readonly needsRecompute = new Set<string>();
+
+  private deltaOf(sessionId: string): SessionDelta {
+    let delta = this.deltas.get(sessionId);
+    if (!delta) {
+      delta = {
+        facts: zeroFacts(),
+        minStartNs: null,
+        maxActivityNs: null,
+        maxEndNs: null,
+        traceIds: new Set(),
+        refreshNames: false,
+        models: new Map(),
+      };
+      this.deltas.set(sessionId, delta);
+    }
+    return delta;
+  }
+
+  add(
+    sessionId: string,
+    facts: Facts,
+    sign: 1 | -1,
+    model: string | null,
+  ): void {
+    const delta = this.deltaOf(sessionId);
+    for (const key of FACT_KEYS) delta.facts[key] += sign * facts[key];
+    if (model !== null && facts.llmCallCount > 0) {
+      let m = delta.models.get(model);
+      if (!m) {
+        m = { calls: 0, inputTokens: 0, outputTokens: 0, reasoningTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, costUsd: 0 };
+        delta.models.set(model, m);
+      }
+      m.calls += sign;
+      m.inputTokens += sign * facts.inputTokens;
+      m.outputTokens += sign * facts.outputTokens;
+      m.reasoningTokens += sign * facts.reasoningTokens;
+      m.cacheReadTokens += sign * facts.cacheReadTokens;
+      m.cacheWriteTokens += sign * facts.cacheWriteTokens;
+      m.costUsd += sign * (facts.suppliedCostUsd + facts.computedCostUsd);
+    }
+  }
+
+  /** Times and names of a span written into the session. */
+  observe(sessionId: string, traceId: string, startNs: bigint, endNs: bigint | null, named: boolean): void {
+    const delta = this.deltaOf(sessionId);
+    delta.minStartNs = minOf(delta.minStartNs, startNs);
+    delta.maxActivityNs = maxOf(delta.maxActivityNs, endNs !== null && endNs > startNs ? endNs : startNs);
+    if (endNs !== null) delta.maxEndNs = maxOf(delta.maxEndNs, endNs);
+    delta.traceIds.add(traceId);
+    if (named) delta.refreshNames = true;
+  }
+
+  recompute(sessionId: string): void {
+    this.needsRecompute.add(sessionId);
+  }
+}

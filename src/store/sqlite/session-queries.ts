@@ -1,0 +1,242 @@
+/** Reads of the maintained `sessions` and `session_models` tables. */
+
+import type Database from 'better-sqlite3';
+import type { Page, SessionQuery, SessionSort } from '../../model/query.js';
+import type { SessionStatus, SessionSummary, TokenTotals } from '../../model/types.js';
+import { InvalidQueryError, SessionNotFoundError } from '../errors.js';
+import { checkKeys, decodeCursor, encodeCursor, pageLimit } from './cursor.js';
+import type { CursorKey } from './cursor.js';
+import { StatementCache } from './statement-cache.js';
+
+interface SessionRow {
+  session_id: string;
+  status: string;
+  first_start_ns: bigint;
+  last_end_ns: bigint | null;
+  last_activity_ns: bigint;
+  duration_ns: bigint;
+  span_count: bigint;
+  llm_call_count: bigint;
+  tool_call_count: bigint;
+  error_count: bigint;
+  open_count: bigint;
+  interrupted_count: bigint;
+  input_tokens: bigint;
+  output_tokens: bigint;
+  reasoning_tokens: bigint;
+  cache_read_tokens: bigint;
+  cache_write_tokens: bigint;
+  total_tokens: bigint;
+  cost_usd: number;
+  supplied_cost_usd: number;
+  computed_cost_usd: number;
+  unpriced_call_count: bigint;
+  agent_name: string | null;
+  user_id: string | null;
+  usage_mismatch: bigint;
+  trace_ids: string;
+}
+
+/** One model's share of a session: the per-model breakdown. */
+export interface SessionModelUsage {
+  model: string;
+  calls: number;
+  tokens: TokenTotals;
+  costUsd: number;
+}
+
+interface ModelRow {
+  model: string;
+  calls: bigint;
+  input_tokens: bigint;
+  output_tokens: bigint;
+  reasoning_tokens: bigint;
+  cache_read_tokens: bigint;
+  cache_write_tokens: bigint;
+  cost_usd: number;
+}
+
+interface SortSpec {
+  column: string;
+  descending: boolean;
+  /** How the key travels in a cursor: bigints as decimal strings. */
+  bigint: boolean;
+}
+
+const SORTS: Record<SessionSort, SortSpec> = {
+  recent: { column: 'last_activity_ns', descending: true, bigint: true },
+  oldest: { column: 'first_start_ns', descending: false, bigint: true },
+  cost: { column: 'cost_usd', descending: true, bigint: false },
+  tokens: { column: 'total_tokens', descending: true, bigint: true },
+  duration: { column: 'duration_ns', descending: true, bigint: true },
+};
+
+const STATUSES: readonly SessionStatus[] = ['running', 'completed', 'failed', 'interrupted'];
+const SESSION_QUERY_KEYS = [
+  'fromUnixNano', 'toUnixNano', 'status', 'agentName', 'model', 'userId', 'minTokens', 'minCostUsd', 'sort',
+  'limit', 'cursor',
+];
+
+const n = Number;
+
+export class SessionQueries {
+  private readonly selectSession: Database.Statement;
+  private readonly selectModels: Database.Statement;
+  private readonly statements: StatementCache;
+
+  constructor(db: Database.Database) {
+    this.selectSession = db.prepare('SELECT * FROM sessions WHERE session_id = @sessionId').safeIntegers(true);
+    this.selectModels = db
+      .prepare('SELECT * FROM session_models WHERE session_id = @sessionId ORDER BY calls DESC, model')
+      .safeIntegers(true);
+    this.statements = new StatementCache(db);
+  }
+
+  getSession(sessionId: string): SessionSummary {
+    const row = this.selectSession.get({ sessionId }) as SessionRow | undefined;
+    if (!row) throw new SessionNotFoundError(sessionId);
+    return this.toSummary(row);
+  }
+
+  /** The per-model breakdown (calls, tokens, cost) of a session, most calls first. */
+  getSessionModels(sessionId: string): SessionModelUsage[] {
+    if (!this.selectSession.get({ sessionId })) throw new SessionNotFoundError(sessionId);
+    return (this.selectModels.all({ sessionId }) as ModelRow[]).map((row) => ({
+      model: row.model,
+      calls: n(row.calls),
+      tokens: {
+        input: n(row.input_tokens),
+        output: n(row.output_tokens),
+        reasoning: n(row.reasoning_tokens),
+        cacheRead: n(row.cache_read_tokens),
+        cacheWrite: n(row.cache_write_tokens),
+      },
+      costUsd: row.cost_usd,
+    }));
+  }
+
+  listSessions(query: SessionQuery = {}): Page<SessionSummary> {
+    checkKeys(query, SESSION_QUERY_KEYS);
+    const sortName = query.sort ?? 'recent';
+    const sort = SORTS[sortName];
+    if (!sort) throw new InvalidQueryError(`unknown sort: ${String(sortName)}`, 'sort');
+    const limit = pageLimit(query.limit);
+    const where: string[] = [];
+    const params: Record<string, string | number | bigint> = { limit: limit + 1 };
+    if (query.fromUnixNano !== undefined) {
+      params.from = bigintParam(query.fromUnixNano, 'fromUnixNano');
+      where.push('last_activity_ns >= @from');
+    }
+    if (query.toUnixNano !== undefined) {
+      params.to = bigintParam(query.toUnixNano, 'toUnixNano');
+      where.push('first_start_ns < @to');
+    }
+    if (query.status !== undefined) {
+      if (!STATUSES.includes(query.status)) throw new InvalidQueryError(`unknown status: ${query.status}`, 'status');
+      params.status = query.status;
+      where.push('status = @status');
+    }
+    if (query.agentName !== undefined) {
+      params.agentName = stringParam(query.agentName, 'agentName');
+      where.push('agent_name = @agentName');
+    }
+    if (query.userId !== undefined) {
+      params.userId = stringParam(query.userId, 'userId');
+      where.push('user_id = @userId');
+    }
+    if (query.model !== undefined) {
+      params.model = stringParam(query.model, 'model');
+      where.push('EXISTS (SELECT 1 FROM session_models m WHERE m.session_id = sessions.session_id AND m.model = @model)');
+    }
+    if (query.minTokens !== undefined) {
+      params.minTokens = numberParam(query.minTokens, 'minTokens');
+      where.push('total_tokens >= @minTokens');
+    }
+    if (query.minCostUsd !== undefined) {
+      params.minCostUsd = numberParam(query.minCostUsd, 'minCostUsd');
+      where.push('cost_usd >= @minCostUsd');
+    }
+    const op = sort.descending ? '<' : '>';
+    if (query.cursor !== undefined) {
+      const cursor = decodeCursor(query.cursor, `sessions:${sortName}`);
+      params.cursorKey = cursorKeyParam(cursor.key, sort.bigint);
+      params.cursorId = String(cursor.id);
+      where.push(`(${sort.column} ${op} @cursorKey OR (${sort.column} = @cursorKey AND session_id ${op} @cursorId))`);
+    }
+    const direction = sort.descending ? 'DESC' : 'ASC';
+    const sql = `SELECT * FROM sessions ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY ${sort.column} ${direction}, session_id ${direction} LIMIT @limit`;
+    const rows = this.statements.get(sql, true).all(params) as SessionRow[];
+    const more = rows.length > limit;
+    const items = rows.slice(0, limit);
+    const last = items[items.length - 1] as SessionRow | undefined;
+    let nextCursor: string | null = null;
+    if (more && last) {
+      const key = (last as unknown as Record<string, bigint | number>)[sort.column];
+      nextCursor = encodeCursor({
+        kind: `sessions:${sortName}`,
+        key: typeof key === 'bigint' ? key.toString() : key,
+        id: last.session_id,
+      });
+    }
+    return { items: items.map((row) => this.toSummary(row)), nextCursor };
+  }
+
+  private toSummary(row: SessionRow): SessionSummary {
+    const models = (this.selectModels.all({ sessionId: row.session_id }) as ModelRow[]).map((m) => m.model);
+    return {
+      sessionId: row.session_id,
+      status: row.status as SessionStatus,
+      firstStartUnixNano: row.first_start_ns,
+      lastEndUnixNano: row.last_end_ns,
+      spanCount: n(row.span_count),
+      llmCallCount: n(row.llm_call_count),
+      toolCallCount: n(row.tool_call_count),
+      errorCount: n(row.error_count),
+      openCount: n(row.open_count),
+      interruptedCount: n(row.interrupted_count),
+      tokens: {
+        input: n(row.input_tokens),
+        output: n(row.output_tokens),
+        reasoning: n(row.reasoning_tokens),
+        cacheRead: n(row.cache_read_tokens),
+        cacheWrite: n(row.cache_write_tokens),
+      },
+      costUsd: row.cost_usd,
+      suppliedCostUsd: row.supplied_cost_usd,
+      computedCostUsd: row.computed_cost_usd,
+      unpricedCallCount: n(row.unpriced_call_count),
+      models,
+      agentName: row.agent_name,
+      userId: row.user_id,
+      usageMismatch: row.usage_mismatch === 1n,
+      traceIds: JSON.parse(row.trace_ids) as string[],
+    };
+  }
+}
+
+export function bigintParam(value: unknown, name: string): bigint {
+  if (typeof value !== 'bigint') throw new InvalidQueryError(`${name} must be a bigint of nanoseconds`, name);
+  return value;
+}
+
+export function stringParam(value: unknown, name: string): string {
+  if (typeof value !== 'string') throw new InvalidQueryError(`${name} must be a string`, name);
+  return value;
+}
+
+export function numberParam(value: unknown, name: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw new InvalidQueryError(`${name} must be a finite number`, name);
+  }
+  return value;
+}
+
+function cursorKeyParam(key: CursorKey, bigint: boolean): bigint | number {
+  if (bigint) {
+    if (typeof key !== 'string' || !/^-?\d+$/.test(key)) throw new InvalidQueryError('malformed cursor', 'cursor');
+    return BigInt(key);
+  }
+  if (typeof key !== 'number') throw new InvalidQueryError('malformed cursor', 'cursor');
+  return key;
+}

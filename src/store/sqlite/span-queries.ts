@@ -1,0 +1,228 @@
+/** Reads of spans: a session's timeline and tree, and filtered span pages. */
+
+import type Database from 'better-sqlite3';
+import type { Page, SpanQuery, TimelineStep, TreeNode } from '../../model/query.js';
+import type { StepType, StoredSpan, TokenTotals } from '../../model/types.js';
+import { STEP_TYPES } from '../../model/types.js';
+import { InvalidQueryError, SessionNotFoundError } from '../errors.js';
+import { checkKeys, decodeCursor, encodeCursor, pageLimit } from './cursor.js';
+import { bigintParam, stringParam } from './session-queries.js';
+import { SPAN_ROW_SELECT, rowToStoredSpan } from './span-row.js';
+import type { SpanRow } from './span-row.js';
+import { StatementCache } from './statement-cache.js';
+
+interface TimelineRow {
+  trace_id: string;
+  span_id: string;
+  parent_span_id: string | null;
+  name: string;
+  step_type: string;
+  start_ns: bigint;
+  end_ns: bigint | null;
+  is_error: bigint;
+  interrupted: bigint;
+  model: string | null;
+  tool_name: string | null;
+  usage_input: bigint | null;
+  usage_output: bigint | null;
+  usage_reasoning: bigint | null;
+  usage_cache_read: bigint | null;
+  usage_cache_write: bigint | null;
+  cost_usd: number | null;
+}
+
+const SPAN_QUERY_KEYS = [
+  'sessionId', 'traceId', 'stepType', 'model', 'provider', 'isError', 'minDurationNanos', 'fromUnixNano',
+  'toUnixNano', 'attributes', 'limit', 'cursor',
+];
+
+function tokensOf(row: TimelineRow): Partial<TokenTotals> {
+  const tokens: Partial<TokenTotals> = {};
+  if (row.usage_input !== null) tokens.input = Number(row.usage_input);
+  if (row.usage_output !== null) tokens.output = Number(row.usage_output);
+  if (row.usage_reasoning !== null) tokens.reasoning = Number(row.usage_reasoning);
+  if (row.usage_cache_read !== null) tokens.cacheRead = Number(row.usage_cache_read);
+  if (row.usage_cache_write !== null) tokens.cacheWrite = Number(row.usage_cache_write);
+  return tokens;
+}
+
+export class SpanQueries {
+  private readonly sessionExists: Database.Statement;
+  private readonly timeline: Database.Statement;
+  private readonly statements: StatementCache;
+
+  constructor(db: Database.Database) {
+    this.sessionExists = db.prepare('SELECT 1 FROM sessions WHERE session_id = @sessionId');
+    this.timeline = db
+      .prepare(`SELECT trace_id, span_id, parent_span_id, name, step_type, start_ns, end_ns, is_error, interrupted,
+          model, tool_name, usage_input, usage_output, usage_reasoning, usage_cache_read, usage_cache_write, cost_usd
+        FROM spans WHERE resolved_session_id = @sessionId ORDER BY start_ns, id`)
+      .safeIntegers(true);
+    this.statements = new StatementCache(db);
+  }
+
+  /**
+   * Steps in start order. `depth` counts ancestors inside the session; a step
+   * whose parent is elsewhere (or not yet arrived) is at depth 0. `open` is
+   * a step still running: no end and not interrupted.
+   */
+  getTimeline(sessionId: string): TimelineStep[] {
+    if (!this.sessionExists.get({ sessionId })) throw new SessionNotFoundError(sessionId);
+    const rows = this.timeline.all({ sessionId }) as TimelineRow[];
+    const key = (traceId: string, spanId: string): string => `${traceId}/${spanId}`;
+    const parents = new Map<string, string | null>();
+    for (const row of rows) {
+      parents.set(key(row.trace_id, row.span_id), row.parent_span_id === null ? null : key(row.trace_id, row.parent_span_id));
+    }
+    const depths = new Map<string, number>();
+    const depthOf = (start: string): number => {
+      // Walk up to a known depth or a root; the visited set stops a parent cycle.
+      const path: string[] = [];
+      const visited = new Set<string>();
+      let current: string | null = start;
+      let base = -1;
+      while (current !== null && parents.has(current) && !visited.has(current)) {
+        const known = depths.get(current);
+        if (known !== undefined) {
+          base = known;
+          break;
+        }
+        visited.add(current);
+        path.push(current);
+        current = parents.get(current) ?? null;
+      }
+      for (let i = path.length - 1; i >= 0; i--) depths.set(path[i], base + (path.length - i));
+      return depths.get(start) ?? 0;
+    };
+    return rows.map((row) => {
+      const interrupted = row.interrupted === 1n;
+      return {
+        spanId: row.span_id,
+        traceId: row.trace_id,
+        parentSpanId: row.parent_span_id,
+        depth: depthOf(key(row.trace_id, row.span_id)),
+        name: row.name,
+        stepType: row.step_type as StepType,
+        startTimeUnixNano: row.start_ns,
+        endTimeUnixNano: row.end_ns,
+        durationNanos: row.end_ns === null ? null : row.end_ns - row.start_ns,
+        isError: row.is_error === 1n,
+        open: row.end_ns === null && !interrupted,
+        interrupted,
+        model: row.model,
+        toolName: row.tool_name,
+        tokens: tokensOf(row),
+        costUsd: row.cost_usd,
+      };
+    });
+  }
+
+  /** The timeline as a forest; children in start order. */
+  getTree(sessionId: string): TreeNode[] {
+    const steps = this.getTimeline(sessionId);
+    const nodes = new Map<string, TreeNode>();
+    for (const step of steps) nodes.set(`${step.traceId}/${step.spanId}`, { ...step, children: [] });
+    const roots: TreeNode[] = [];
+    for (const node of nodes.values()) {
+      const parent = node.parentSpanId === null ? undefined : nodes.get(`${node.traceId}/${node.parentSpanId}`);
+      // depth 0 marks a step whose parent chain leaves the session (or loops): it is a root.
+      if (parent && node.depth > 0) parent.children.push(node);
+      else roots.push(node);
+    }
+    return roots;
+  }
+
+  /** Spans matching every given filter, newest start first. */
+  getSpans(query: SpanQuery): Page<StoredSpan> {
+    checkKeys(query, SPAN_QUERY_KEYS);
+    const limit = pageLimit(query.limit);
+    const where: string[] = [];
+    const params: Record<string, string | number | bigint> = { limit: limit + 1 };
+    if (query.sessionId !== undefined) {
+      params.sessionId = stringParam(query.sessionId, 'sessionId');
+      where.push('s.resolved_session_id = @sessionId');
+    }
+    if (query.traceId !== undefined) {
+      params.traceId = stringParam(query.traceId, 'traceId');
+      where.push('s.trace_id = @traceId');
+    }
+    if (query.stepType !== undefined) {
+      if (!STEP_TYPES.includes(query.stepType)) {
+        throw new InvalidQueryError(`unknown stepType: ${String(query.stepType)}`, 'stepType');
+      }
+      params.stepType = query.stepType;
+      where.push('s.step_type = @stepType');
+    }
+    if (query.model !== undefined) {
+      params.model = stringParam(query.model, 'model');
+      where.push('(s.response_model = @model OR s.request_model = @model)');
+    }
+    if (query.provider !== undefined) {
+      params.provider = stringParam(query.provider, 'provider');
+      where.push('s.provider = @provider');
+    }
+    if (query.isError !== undefined) {
+      if (typeof query.isError !== 'boolean') throw new InvalidQueryError('isError must be a boolean', 'isError');
+      params.isError = query.isError ? 1 : 0;
+      where.push('s.is_error = @isError');
+    }
+    if (query.minDurationNanos !== undefined) {
+      params.minDuration = bigintParam(query.minDurationNanos, 'minDurationNanos');
+      where.push('s.end_ns IS NOT NULL AND s.end_ns - s.start_ns >= @minDuration');
+    }
+    if (query.fromUnixNano !== undefined) {
+      params.from = bigintParam(query.fromUnixNano, 'fromUnixNano');
+      where.push('s.start_ns >= @from');
+    }
+    if (query.toUnixNano !== undefined) {
+      params.to = bigintParam(query.toUnixNano, 'toUnixNano');
+      where.push('s.start_ns < @to');
+    }
+    if (query.attributes !== undefined) {
+      if (query.attributes === null || typeof query.attributes !== 'object') {
+        throw new InvalidQueryError('attributes must be an object', 'attributes');
+      }
+      Object.entries(query.attributes).forEach(([name, value], i) => {
+        params[`attrKey${i}`] = name;
+        where.push(`EXISTS (SELECT 1 FROM json_each(s.attributes) a WHERE a.key = @attrKey${i} AND ${attributeMatch(value, i, params)})`);
+      });
+    }
+    if (query.cursor !== undefined) {
+      const cursor = decodeCursor(query.cursor, 'spans');
+      if (typeof cursor.key !== 'string' || !/^\d+$/.test(cursor.key) || typeof cursor.id !== 'number') {
+        throw new InvalidQueryError('malformed cursor', 'cursor');
+      }
+      params.cursorStart = BigInt(cursor.key);
+      params.cursorId = cursor.id;
+      where.push('(s.start_ns < @cursorStart OR (s.start_ns = @cursorStart AND s.id < @cursorId))');
+    }
+    const sql = `SELECT ${SPAN_ROW_SELECT} ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY s.start_ns DESC, s.id DESC LIMIT @limit`;
+    const rows = this.statements.get(sql, true).all(params) as SpanRow[];
+    const more = rows.length > limit;
+    const items = rows.slice(0, limit);
+    const last = items[items.length - 1] as SpanRow | undefined;
+    return {
+      items: items.map(rowToStoredSpan),
+      nextCursor:
+        more && last ? encodeCursor({ kind: 'spans', key: last.start_ns.toString(), id: Number(last.id) }) : null,
+    };
+  }
+}
+
+/** SQL that matches one attribute value of the stored JSON by JSON type, so "1" never equals 1. */
+function attributeMatch(value: unknown, i: number, params: Record<string, string | number | bigint>): string {
+  switch (typeof value) {
+    case 'string':
+      params[`attrValue${i}`] = value;
+      return `a.type = 'text' AND a.value = @attrValue${i}`;
+    case 'number':
+      if (!Number.isFinite(value)) throw new InvalidQueryError('attribute values must be finite numbers', 'attributes');
+      params[`attrValue${i}`] = value;
+      return `a.type IN ('integer', 'real') AND a.value = @attrValue${i}`;
+    case 'boolean':
+      return value ? `a.type = 'true'` : `a.type = 'false'`;
+    default:
+      throw new InvalidQueryError('attribute filters take string, number or boolean values', 'attributes');
+  }
+}

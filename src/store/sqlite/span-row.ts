@@ -1,0 +1,314 @@
+/**
+ * Mapping between a `SpanRecord` and a `spans` row. Nothing a record holds is
+ * dropped: normalized fields have columns, attributes go to `attributes`, and
+ * the rest of the raw span (kind, flags, trace state, events, links, dropped
+ * counts, and any raw field that differs from its normalized twin) to `raw`,
+ * both through the lossless attributes codec.
+ */
+
+import { decodeStorable, encodeStorable } from '../../model/attributes-codec.js';
+import type { SpanContribution } from '../../model/rollup.js';
+import type {
+  Attributes,
+  ContentText,
+  InstrumentationScope,
+  NormalizeCounts,
+  RawSpan,
+  SpanEvent,
+  SpanKindNumber,
+  SpanLink,
+  SpanResource,
+  StatusCodeNumber,
+  StepType,
+  StoredSpan,
+  TokenUsage,
+  CostSource,
+  SpanRecord,
+} from '../../model/types.js';
+
+/** Named parameters of the span upsert, one per written column. */
+export type SpanParams = Record<string, string | number | bigint | null>;
+
+/** Columns the upsert writes, in statement order. */
+export const SPAN_COLUMNS = [
+  'trace_id', 'span_id', 'parent_span_id', 'session_id', 'resolved_session_id', 'name', 'step_type',
+  'operation_name', 'start_ns', 'end_ns', 'status_code', 'status_message', 'is_error', 'provider',
+  'request_model', 'response_model', 'model', 'agent_name', 'agent_id', 'user_id', 'tool_name', 'tool_call_id',
+  'usage_input', 'usage_output', 'usage_reasoning', 'usage_cache_read', 'usage_cache_write', 'usage_total',
+  'cost_usd', 'cost_source', 'unpriced', 'input_text', 'input_length', 'input_truncated', 'output_text',
+  'output_length', 'output_truncated', 'reasoning_text', 'reasoning_length', 'reasoning_truncated', 'counts',
+  'c_llm', 'c_tool', 'c_input', 'c_output', 'c_reasoning', 'c_cache_read', 'c_cache_write', 'c_total',
+  'c_supplied_usd', 'c_computed_usd', 'c_unpriced', 'c_aggregate_usage', 'interrupted', 'writer_id',
+  'resource_id', 'scope_id', 'attributes', 'raw',
+] as const;
+
+/** The raw span fields kept in the `raw` column; short keys because every span pays for them. */
+interface RawColumn {
+  k: SpanKindNumber;
+  f: number;
+  ts?: string;
+  da?: number;
+  ev?: SpanEvent[];
+  de?: number;
+  ln?: SpanLink[];
+  dl?: number;
+  // Raw values that differ from the normalized record (normally absent).
+  n?: string;
+  p?: string | null;
+  s?: bigint;
+  e?: bigint | null;
+  sc?: StatusCodeNumber;
+  sm?: string;
+  /** `SpanRecord.truncatedLengths`, when normalization cut anything. */
+  tl?: Record<string, number>;
+}
+
+const b = (value: boolean): number => (value ? 1 : 0);
+
+function encodeRaw(record: SpanRecord): string {
+  const raw = record.raw;
+  const column: RawColumn = { k: raw.kind, f: raw.flags };
+  if (raw.traceState !== '') column.ts = raw.traceState;
+  if (raw.droppedAttributesCount !== 0) column.da = raw.droppedAttributesCount;
+  if (raw.events.length > 0) column.ev = raw.events;
+  if (raw.droppedEventsCount !== 0) column.de = raw.droppedEventsCount;
+  if (raw.links.length > 0) column.ln = raw.links;
+  if (raw.droppedLinksCount !== 0) column.dl = raw.droppedLinksCount;
+  if (raw.name !== record.name) column.n = raw.name;
+  if (raw.parentSpanId !== record.parentSpanId) column.p = raw.parentSpanId;
+  if (raw.startTimeUnixNano !== record.startTimeUnixNano) column.s = raw.startTimeUnixNano;
+  if (raw.endTimeUnixNano !== record.endTimeUnixNano) column.e = raw.endTimeUnixNano;
+  if (raw.statusCode !== record.statusCode) column.sc = raw.statusCode;
+  if (raw.statusMessage !== record.statusMessage) column.sm = raw.statusMessage;
+  if (record.truncatedLengths !== undefined) column.tl = record.truncatedLengths;
+  return encodeStorable(column);
+}
+
+function encodeCounts(counts: NormalizeCounts): string | null {
+  if (counts.coerced === 0 && counts.dropped === 0 && counts.truncated === 0 && counts.redacted === 0) return null;
+  return JSON.stringify(counts);
+}
+
+export function encodeResource(resource: SpanResource): string {
+  return encodeStorable(resource);
+}
+
+export function encodeScope(scope: InstrumentationScope): string {
+  return encodeStorable(scope);
+}
+
+export interface SpanRowContext {
+  resolvedSessionId: string;
+  contribution: SpanContribution;
+  /** Set on open rows only: the writer that must end them or be found dead. */
+  writerId: string | null;
+  resourceId: number | bigint;
+  scopeId: number | bigint;
+}
+
+const opt = (value: number | undefined): number | null => value ?? null;
+
+export function spanParams(record: SpanRecord, context: SpanRowContext): SpanParams {
+  const c = context.contribution;
+  const content = (value: ContentText | null): [string | null, number | null, number | null] =>
+    value === null ? [null, null, null] : [value.text, value.originalLength, b(value.truncated)];
+  const [inputText, inputLength, inputTruncated] = content(record.input);
+  const [outputText, outputLength, outputTruncated] = content(record.output);
+  const [reasoningText, reasoningLength, reasoningTruncated] = content(record.reasoning);
+  return {
+    trace_id: record.traceId,
+    span_id: record.spanId,
+    parent_span_id: record.parentSpanId,
+    session_id: record.sessionId,
+    resolved_session_id: context.resolvedSessionId,
+    name: record.name,
+    step_type: record.stepType,
+    operation_name: record.operationName,
+    start_ns: record.startTimeUnixNano,
+    end_ns: record.endTimeUnixNano,
+    status_code: record.statusCode,
+    status_message: record.statusMessage,
+    is_error: b(record.isError),
+    provider: record.provider,
+    request_model: record.requestModel,
+    response_model: record.responseModel,
+    model: record.responseModel ?? record.requestModel,
+    agent_name: record.agentName,
+    agent_id: record.agentId,
+    user_id: record.userId,
+    tool_name: record.toolName,
+    tool_call_id: record.toolCallId,
+    usage_input: opt(record.usage.input),
+    usage_output: opt(record.usage.output),
+    usage_reasoning: opt(record.usage.reasoning),
+    usage_cache_read: opt(record.usage.cacheRead),
+    usage_cache_write: opt(record.usage.cacheWrite),
+    usage_total: opt(record.usage.total),
+    cost_usd: record.cost?.usd ?? null,
+    cost_source: record.cost?.source ?? null,
+    unpriced: b(record.unpriced),
+    input_text: inputText,
+    input_length: inputLength,
+    input_truncated: inputTruncated,
+    output_text: outputText,
+    output_length: outputLength,
+    output_truncated: outputTruncated,
+    reasoning_text: reasoningText,
+    reasoning_length: reasoningLength,
+    reasoning_truncated: reasoningTruncated,
+    counts: encodeCounts(record.counts),
+    c_llm: b(c.llmCall),
+    c_tool: b(c.toolCall),
+    c_input: c.tokens.input,
+    c_output: c.tokens.output,
+    c_reasoning: c.tokens.reasoning,
+    c_cache_read: c.tokens.cacheRead,
+    c_cache_write: c.tokens.cacheWrite,
+    c_total: c.totalTokens,
+    c_supplied_usd: c.suppliedCostUsd,
+    c_computed_usd: c.computedCostUsd,
+    c_unpriced: b(c.unpriced),
+    c_aggregate_usage: b(c.reportsAggregateUsage),
+    interrupted: 0,
+    writer_id: context.writerId,
+    resource_id: context.resourceId,
+    scope_id: context.scopeId,
+    attributes: encodeStorable(record.raw.attributes),
+    raw: encodeRaw(record),
+  };
+}
+
+/** A `spans` row as read with safe integers, joined with its resource and scope bodies. */
+export interface SpanRow {
+  id: bigint;
+  trace_id: string;
+  span_id: string;
+  parent_span_id: string | null;
+  session_id: string | null;
+  resolved_session_id: string;
+  name: string;
+  step_type: string;
+  operation_name: string | null;
+  start_ns: bigint;
+  end_ns: bigint | null;
+  status_code: bigint;
+  status_message: string;
+  is_error: bigint;
+  provider: string | null;
+  request_model: string | null;
+  response_model: string | null;
+  agent_name: string | null;
+  agent_id: string | null;
+  user_id: string | null;
+  tool_name: string | null;
+  tool_call_id: string | null;
+  usage_input: bigint | null;
+  usage_output: bigint | null;
+  usage_reasoning: bigint | null;
+  usage_cache_read: bigint | null;
+  usage_cache_write: bigint | null;
+  usage_total: bigint | null;
+  cost_usd: number | null;
+  cost_source: string | null;
+  unpriced: bigint;
+  input_text: string | null;
+  input_length: bigint | null;
+  input_truncated: bigint | null;
+  output_text: string | null;
+  output_length: bigint | null;
+  output_truncated: bigint | null;
+  reasoning_text: string | null;
+  reasoning_length: bigint | null;
+  reasoning_truncated: bigint | null;
+  counts: string | null;
+  interrupted: bigint;
+  attributes: string;
+  raw: string;
+  resource_body: string;
+  scope_body: string;
+}
+
+/** SELECT list that yields a `SpanRow` from `spans s`. */
+export const SPAN_ROW_SELECT = `s.*, r.body AS resource_body, sc.body AS scope_body
+  FROM spans s JOIN resources r ON r.id = s.resource_id JOIN resources sc ON sc.id = s.scope_id`;
+
+const n = (value: bigint | number): number => Number(value);
+
+function usageFromRow(row: SpanRow): TokenUsage {
+  const usage: TokenUsage = {};
+  if (row.usage_input !== null) usage.input = n(row.usage_input);
+  if (row.usage_output !== null) usage.output = n(row.usage_output);
+  if (row.usage_reasoning !== null) usage.reasoning = n(row.usage_reasoning);
+  if (row.usage_cache_read !== null) usage.cacheRead = n(row.usage_cache_read);
+  if (row.usage_cache_write !== null) usage.cacheWrite = n(row.usage_cache_write);
+  if (row.usage_total !== null) usage.total = n(row.usage_total);
+  return usage;
+}
+
+function contentFromRow(text: string | null, length: bigint | null, truncated: bigint | null): ContentText | null {
+  if (text === null) return null;
+  return { text, originalLength: n(length ?? BigInt(text.length)), truncated: truncated === 1n };
+}
+
+export function rowToStoredSpan(row: SpanRow): StoredSpan {
+  const rawColumn = decodeStorable<RawColumn>(row.raw);
+  const statusCode = n(row.status_code) as StatusCodeNumber;
+  const raw: RawSpan = {
+    traceId: row.trace_id,
+    spanId: row.span_id,
+    parentSpanId: 'p' in rawColumn ? (rawColumn.p ?? null) : row.parent_span_id,
+    traceState: rawColumn.ts ?? '',
+    flags: rawColumn.f,
+    name: rawColumn.n ?? row.name,
+    kind: rawColumn.k,
+    startTimeUnixNano: rawColumn.s ?? row.start_ns,
+    endTimeUnixNano: 'e' in rawColumn ? (rawColumn.e ?? null) : row.end_ns,
+    attributes: decodeStorable<Attributes>(row.attributes),
+    droppedAttributesCount: rawColumn.da ?? 0,
+    events: rawColumn.ev ?? [],
+    droppedEventsCount: rawColumn.de ?? 0,
+    links: rawColumn.ln ?? [],
+    droppedLinksCount: rawColumn.dl ?? 0,
+    statusCode: rawColumn.sc ?? statusCode,
+    statusMessage: rawColumn.sm ?? row.status_message,
+    resource: decodeStorable<SpanResource>(row.resource_body),
+    scope: decodeStorable<InstrumentationScope>(row.scope_body),
+  };
+  const stored: StoredSpan = {
+    traceId: row.trace_id,
+    spanId: row.span_id,
+    parentSpanId: row.parent_span_id,
+    sessionId: row.session_id,
+    name: row.name,
+    stepType: row.step_type as StepType,
+    operationName: row.operation_name,
+    startTimeUnixNano: row.start_ns,
+    endTimeUnixNano: row.end_ns,
+    statusCode,
+    statusMessage: row.status_message,
+    isError: row.is_error === 1n,
+    provider: row.provider,
+    requestModel: row.request_model,
+    responseModel: row.response_model,
+    agentName: row.agent_name,
+    agentId: row.agent_id,
+    userId: row.user_id,
+    toolName: row.tool_name,
+    toolCallId: row.tool_call_id,
+    usage: usageFromRow(row),
+    cost: row.cost_usd === null ? null : { usd: row.cost_usd, source: row.cost_source as CostSource },
+    unpriced: row.unpriced === 1n,
+    input: contentFromRow(row.input_text, row.input_length, row.input_truncated),
+    output: contentFromRow(row.output_text, row.output_length, row.output_truncated),
+    reasoning: contentFromRow(row.reasoning_text, row.reasoning_length, row.reasoning_truncated),
+    counts:
+      row.counts === null
+        ? { coerced: 0, dropped: 0, truncated: 0, redacted: 0 }
+        : (JSON.parse(row.counts) as NormalizeCounts),
+    raw,
+    resolvedSessionId: row.resolved_session_id,
+    interrupted: row.interrupted === 1n,
+  };
+  if (rawColumn.tl !== undefined) stored.truncatedLengths = rawColumn.tl;
+  return stored;
+}

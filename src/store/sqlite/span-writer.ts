@@ -1,0 +1,196 @@
+/**
+ * The write path: one immediate transaction per batch that upserts the spans,
+ * resolves their sessions and rewrites the touched sessions' rollups, so a
+ * reader never sees spans without their rollup.
+ *
+ * Session resolution: a span's own key wins; a span without one inherits its
+ * trace's session; a trace with none is its own session (id = trace id).
+ * Children usually end, and so arrive, before the root that carries the key:
+ * when a key first arrives for a trace that had the implicit session, the
+ * trace's inheriting spans move to the keyed session and both rollups are
+ * rebuilt. Otherwise each touched session gets the batch's delta.
+ */
+
+import { createHash } from 'node:crypto';
+import type Database from 'better-sqlite3';
+import { spanContribution } from '../../model/rollup.js';
+import type { SpanRecord } from '../../model/types.js';
+import { BatchDeltas, factsOfContribution, factsOfRow } from './session-delta.js';
+import type { StoredFactsRow } from './session-delta.js';
+import type { SessionRollup } from './session-rollup.js';
+import { SPAN_COLUMNS, encodeResource, encodeScope, spanParams } from './span-row.js';
+
+interface TraceRow {
+  session_id: string;
+  explicit: bigint;
+}
+
+interface ExistingRow extends StoredFactsRow {
+  resolved_session_id: string;
+  start_ns: bigint;
+  model: string | null;
+  named: bigint;
+}
+
+export class SpanWriter {
+  private readonly selectExisting: Database.Statement;
+  private readonly upsertSpan: Database.Statement;
+  private readonly selectTrace: Database.Statement;
+  private readonly insertTrace: Database.Statement;
+  private readonly makeTraceExplicit: Database.Statement;
+  private readonly moveInheritingSpans: Database.Statement;
+  private readonly selectResource: Database.Statement;
+  private readonly insertResource: Database.Statement;
+  private readonly touchWriter: Database.Statement;
+  private readonly transaction: Database.Transaction<(records: readonly SpanRecord[]) => void>;
+
+  constructor(
+    db: Database.Database,
+    private readonly rollup: SessionRollup,
+    private readonly writerId: string,
+    private readonly registerWriter: () => void,
+  ) {
+    this.selectExisting = db
+      .prepare(`SELECT resolved_session_id, start_ns, end_ns, interrupted, is_error, model, c_llm, c_tool, c_input,
+          c_output, c_reasoning, c_cache_read, c_cache_write, c_total, c_supplied_usd, c_computed_usd, c_unpriced,
+          c_aggregate_usage, (agent_name IS NOT NULL OR user_id IS NOT NULL) AS named
+        FROM spans WHERE trace_id = @traceId AND span_id = @spanId`)
+      .safeIntegers(true);
+    const updates = SPAN_COLUMNS.filter((c) => c !== 'trace_id' && c !== 'span_id')
+      .map((c) => `${c} = excluded.${c}`)
+      .join(', ');
+    this.upsertSpan = db.prepare(
+      `INSERT INTO spans (${SPAN_COLUMNS.join(', ')}) VALUES (${SPAN_COLUMNS.map((c) => `@${c}`).join(', ')})
+       ON CONFLICT (trace_id, span_id) DO UPDATE SET ${updates}`,
+    );
+    this.selectTrace = db
+      .prepare('SELECT session_id, explicit FROM traces WHERE trace_id = @traceId')
+      .safeIntegers(true);
+    this.insertTrace = db.prepare(
+      'INSERT INTO traces (trace_id, session_id, explicit) VALUES (@traceId, @sessionId, @explicit)',
+    );
+    this.makeTraceExplicit = db.prepare(
+      'UPDATE traces SET session_id = @sessionId, explicit = 1 WHERE trace_id = @traceId',
+    );
+    this.moveInheritingSpans = db.prepare(`UPDATE spans SET resolved_session_id = @sessionId
+      WHERE trace_id = @traceId AND session_id IS NULL AND resolved_session_id = @fromSessionId`);
+    this.selectResource = db.prepare('SELECT id FROM resources WHERE hash = @hash');
+    this.insertResource = db.prepare('INSERT INTO resources (hash, body) VALUES (@hash, @body)');
+    this.touchWriter = db.prepare('UPDATE writers SET last_seen_ms = @nowMillis WHERE writer_id = @writerId');
+    this.transaction = db.transaction((records: readonly SpanRecord[]) => this.writeInTransaction(records));
+  }
+
+  /** Writes the batch in one immediate transaction (immediate: a deferred one could fail to upgrade under a concurrent writer). */
+  write(records: readonly SpanRecord[]): void {
+    if (records.length === 0) return;
+    this.transaction.immediate(records);
+  }
+
+  /** Trace rows read or written in the current transaction; cleared per batch, so never stale across processes. */
+  private readonly traces = new Map<string, TraceRow>();
+
+  private writeInTransaction(records: readonly SpanRecord[]): void {
+    this.traces.clear();
+    const batch = new BatchDeltas();
+    const resourceIds = new Map<string, number | bigint>();
+    const resourceIdOf = (body: string): number | bigint => {
+      const cached = resourceIds.get(body);
+      if (cached !== undefined) return cached;
+      const hash = createHash('sha256').update(body).digest('base64url');
+      const found = this.selectResource.get({ hash }) as { id: number } | undefined;
+      const id = found ? found.id : this.insertResource.run({ hash, body }).lastInsertRowid;
+      resourceIds.set(body, id);
+      return id;
+    };
+    // SDK batches share one resource/scope object across spans: encode each object once.
+    const encoded = new WeakMap<object, string>();
+    const encodeOnce = <T extends object>(value: T, encode: (v: T) => string): string => {
+      let text = encoded.get(value);
+      if (text === undefined) {
+        text = encode(value);
+        encoded.set(value, text);
+      }
+      return text;
+    };
+
+    for (const record of records) {
+      const existing = this.selectExisting.get({ traceId: record.traceId, spanId: record.spanId }) as
+        | ExistingRow
+        | undefined;
+      // An open record (onStart, or a late duplicate) never undoes an end already stored.
+      if (existing && existing.end_ns !== null && record.endTimeUnixNano === null) continue;
+      const sessionId = this.resolveSession(record, batch);
+      const contribution = spanContribution(record);
+      const open = record.endTimeUnixNano === null;
+      this.upsertSpan.run(
+        spanParams(record, {
+          resolvedSessionId: sessionId,
+          contribution,
+          writerId: open ? this.writerId : null,
+          resourceId: resourceIdOf(encodeOnce(record.raw.resource, encodeResource)),
+          scopeId: resourceIdOf(encodeOnce(record.raw.scope, encodeScope)),
+        }),
+      );
+      let named = record.agentName !== null || record.userId !== null;
+      if (existing) {
+        named ||= existing.named === 1n;
+        if (existing.resolved_session_id !== sessionId) {
+          batch.recompute(existing.resolved_session_id);
+          batch.recompute(sessionId);
+        } else if (
+          existing.start_ns !== record.startTimeUnixNano ||
+          (existing.end_ns !== null && existing.end_ns !== record.endTimeUnixNano)
+        ) {
+          // First start and last end are minima/maxima: a span moving in time cannot be undone by a delta.
+          batch.recompute(sessionId);
+        } else {
+          batch.add(sessionId, factsOfRow(existing), -1, existing.model);
+        }
+      }
+      batch.add(sessionId, factsOfContribution(contribution), 1, contribution.model);
+      batch.observe(sessionId, record.traceId, record.startTimeUnixNano, record.endTimeUnixNano, named);
+    }
+    for (const sessionId of batch.needsRecompute) this.rollup.recompute(sessionId);
+    for (const [sessionId, delta] of batch.deltas) {
+      if (!batch.needsRecompute.has(sessionId)) this.rollup.apply(sessionId, delta);
+    }
+    const touchedWriter = this.touchWriter.run({ nowMillis: Date.now(), writerId: this.writerId });
+    // Someone judged this writer silent and removed it; come back so our open steps are watched again.
+    if (touchedWriter.changes === 0) this.registerWriter();
+  }
+
+  private resolveSession(record: SpanRecord, batch: BatchDeltas): string {
+    const traceId = record.traceId;
+    let trace = this.traces.get(traceId);
+    if (!trace) {
+      trace = this.selectTrace.get({ traceId }) as TraceRow | undefined;
+      if (trace) this.traces.set(traceId, trace);
+    }
+    const key = record.sessionId;
+    if (key === null) {
+      if (trace) return trace.session_id;
+      this.insertTrace.run({ traceId, sessionId: traceId, explicit: 0 });
+      this.traces.set(traceId, { session_id: traceId, explicit: 0n });
+      return traceId;
+    }
+    if (!trace) {
+      this.insertTrace.run({ traceId, sessionId: key, explicit: 1 });
+      this.traces.set(traceId, { session_id: key, explicit: 1n });
+      return key;
+    }
+    if (trace.explicit === 0n) this.traces.set(traceId, { session_id: key, explicit: 1n });
+    if (trace.explicit === 0n && trace.session_id !== key) {
+      const fromSessionId = trace.session_id;
+      this.makeTraceExplicit.run({ traceId, sessionId: key });
+      const moved = this.moveInheritingSpans.run({ traceId, sessionId: key, fromSessionId });
+      if (moved.changes > 0) {
+        batch.recompute(fromSessionId);
+        batch.recompute(key);
+      }
+    } else if (trace.explicit === 0n) {
+      this.makeTraceExplicit.run({ traceId, sessionId: key });
+    }
+    // A trace already keyed to another session keeps it for its inheriting spans; this span keeps its own key.
+    return key;
+  }
+}

@@ -1,0 +1,259 @@
+import Database from 'better-sqlite3';
+import type {
+  Page,
+  RetentionPolicy,
+  RetentionResult,
+  SearchHit,
+  SearchQuery,
+  SessionQuery,
+  SpanQuery,
+  StatsQuery,
+  StatsRow,
+  TimelineStep,
+  TreeNode,
+} from '../../model/query.js';
+import type { SessionSummary, SpanRecord, StoredSpan } from '../../model/types.js';
+import { SchemaVersionError, StoreError } from '../errors.js';
+import type { TraceStore } from '../trace-store.js';
+import { SCHEMA_VERSION, checkSchema, migrate } from './migrations/index.js';
+import { SessionDeleter } from './retention.js';
+import { SpanSearch } from './search.js';
+import { SessionQueries } from './session-queries.js';
+import type { SessionModelUsage } from './session-queries.js';
+import { SessionRollup } from './session-rollup.js';
+import { SpanQueries } from './span-queries.js';
+import { SpanWriter } from './span-writer.js';
+import { SpanStats } from './stats.js';
+import { WriterRegistry } from './writers.js';
+
+export interface SqliteTraceStoreOptions {
+  /** Database file, or ':memory:'. Created (with its directory's existing permissions) when missing. */
+  path: string;
+  /** How long a write waits for another process's transaction before failing. Default 5000. */
+  busyTimeoutMillis?: number;
+  /** Open for reads only: no migration, no writer registration, writes throw. */
+  readonly?: boolean;
+}
+
+export const DEFAULT_BUSY_TIMEOUT_MILLIS = 5000;
+
+/**
+ * The SQLite `TraceStore` (better-sqlite3). All work is synchronous under the
+ * hood; the async methods exist for the interface. One immediate transaction
+ * per `write`/`writeSync` call holds the spans and the session rollups they
+ * change, so a reader never sees one without the other.
+ */
+export class SqliteTraceStore implements TraceStore {
+  readonly path: string;
+  readonly readonly: boolean;
+  private readonly db: Database.Database;
+  private readonly writer: SpanWriter | null;
+  private readonly writers: WriterRegistry | null;
+  private readonly sessions: SessionQueries;
+  private readonly spans: SpanQueries;
+  private readonly searcher: SpanSearch;
+  private readonly statistics: SpanStats;
+  private readonly deleter: SessionDeleter;
+  private closed = false;
+
+  /** Steps marked interrupted at open because the process that started them is gone. */
+  readonly recoveredInterruptedCount: number;
+
+  constructor(options: SqliteTraceStoreOptions) {
+    this.path = options.path;
+    this.readonly = options.readonly ?? false;
+    this.db = openDatabase(options);
+    try {
+      if (this.readonly) checkSchema(this.db, this.path);
+      else migrate(this.db, this.path);
+      const rollup = new SessionRollup(this.db);
+      this.sessions = new SessionQueries(this.db);
+      this.spans = new SpanQueries(this.db);
+      this.searcher = new SpanSearch(this.db);
+      this.statistics = new SpanStats(this.db);
+      this.deleter = new SessionDeleter(this.db);
+      if (this.readonly) {
+        this.writers = null;
+        this.writer = null;
+        this.recoveredInterruptedCount = 0;
+      } else {
+        const writers = new WriterRegistry(this.db, rollup);
+        this.writers = writers;
+        this.writer = new SpanWriter(this.db, rollup, writers.writerId, () => writers.register());
+        this.db.transaction(() => writers.register()).immediate();
+        this.recoveredInterruptedCount = writers.recoverDeadWriters();
+      }
+    } catch (error) {
+      this.db.close();
+      throw wrapNotADatabase(error, this.path);
+    }
+  }
+
+  static open(options: SqliteTraceStoreOptions): SqliteTraceStore {
+    return new SqliteTraceStore(options);
+  }
+
+  /**
+   * The underlying connection, for tables that must commit with the spans
+   * (the forwarding outbox). Its schema belongs to this store's migrations.
+   */
+  get database(): Database.Database {
+    this.checkOpen();
+    return this.db;
+  }
+
+  /**
+   * Runs `fn` in one immediate transaction; `writeSync` calls inside it join
+   * that transaction, so spans and other rows (the outbox) commit together.
+   */
+  transaction<T>(fn: () => T): T {
+    this.checkWritable();
+    return this.db.transaction(fn).immediate();
+  }
+
+  /** The id under which this instance's open steps are recorded. null when read-only. */
+  get writerId(): string | null {
+    return this.writers?.writerId ?? null;
+  }
+
+  /**
+   * Writes the batch in one transaction; returns once committed. For callers
+   * that cannot await (timers, process 'exit').
+   */
+  writeSync(spans: readonly SpanRecord[]): void {
+    this.checkOpen();
+    if (!this.writer) throw new StoreError(`store ${this.path} is read-only`);
+    this.writer.write(spans);
+  }
+
+  async write(spans: readonly SpanRecord[]): Promise<void> {
+    this.writeSync(spans);
+  }
+
+  async getSession(sessionId: string): Promise<SessionSummary> {
+    this.checkOpen();
+    return this.sessions.getSession(sessionId);
+  }
+
+  /** The per-model breakdown (calls, tokens, cost) of a session. */
+  async getSessionModels(sessionId: string): Promise<SessionModelUsage[]> {
+    this.checkOpen();
+    return this.sessions.getSessionModels(sessionId);
+  }
+
+  async listSessions(query?: SessionQuery): Promise<Page<SessionSummary>> {
+    this.checkOpen();
+    return this.sessions.listSessions(query);
+  }
+
+  async getTimeline(sessionId: string): Promise<TimelineStep[]> {
+    this.checkOpen();
+    return this.spans.getTimeline(sessionId);
+  }
+
+  async getTree(sessionId: string): Promise<TreeNode[]> {
+    this.checkOpen();
+    return this.spans.getTree(sessionId);
+  }
+
+  async getSpans(query: SpanQuery): Promise<Page<StoredSpan>> {
+    this.checkOpen();
+    return this.spans.getSpans(query);
+  }
+
+  async search(query: SearchQuery): Promise<SearchHit[]> {
+    this.checkOpen();
+    return this.searcher.search(query);
+  }
+
+  async stats(query: StatsQuery): Promise<StatsRow[]> {
+    this.checkOpen();
+    return this.statistics.stats(query);
+  }
+
+  async deleteSession(sessionId: string): Promise<void> {
+    this.checkWritable();
+    this.deleter.deleteSessionById(sessionId);
+  }
+
+  async applyRetention(policy?: RetentionPolicy): Promise<RetentionResult> {
+    this.checkWritable();
+    return this.deleter.applyRetention(policy);
+  }
+
+  /**
+   * Marks interrupted the open steps of other writers (any host) that have
+   * not written for `silentForMillis`. Returns the number of steps marked.
+   */
+  markInterrupted(options: { silentForMillis: number }): number {
+    this.checkWritable();
+    if (!this.writers) return 0;
+    return this.writers.markSilent(options.silentForMillis);
+  }
+
+  /**
+   * Releases the database. Steps this instance left open are marked
+   * interrupted: nothing will end them. Safe to call twice.
+   */
+  closeSync(): void {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      this.writers?.unregister();
+    } finally {
+      this.db.close();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closeSync();
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new StoreError(`store ${this.path} is closed`);
+  }
+
+  private checkWritable(): void {
+    this.checkOpen();
+    if (this.readonly) throw new StoreError(`store ${this.path} is read-only`);
+  }
+}
+
+function openDatabase(options: SqliteTraceStoreOptions): Database.Database {
+  const readonly = options.readonly ?? false;
+  let db: Database.Database;
+  try {
+    db = new Database(options.path, { readonly, fileMustExist: readonly });
+  } catch (error) {
+    throw wrapNotADatabase(error, options.path);
+  }
+  try {
+    // Before anything else: even switching to WAL may wait on another process.
+    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMillis ?? DEFAULT_BUSY_TIMEOUT_MILLIS))}`);
+    if (!readonly) {
+      // WAL lets readers run during writes and two processes share the file.
+      db.pragma('journal_mode = WAL');
+      // NORMAL, not FULL: in WAL mode a power loss may lose the last commits but never corrupts the
+      // database, and a process crash loses nothing committed; an fsync per commit would cost
+      // ~40–60% of write throughput (PERFORMANCE.md).
+      db.pragma('synchronous = NORMAL');
+    }
+  } catch (error) {
+    db.close();
+    throw wrapNotADatabase(error, options.path);
+  }
+  return db;
+}
+
+function wrapNotADatabase(error: unknown, path: string): unknown {
+  const code = (error as { code?: string }).code;
+  if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
+    return new SchemaVersionError(
+      `${path} is not a SQLite database (${(error as Error).message}); refusing to open it as a Skein store`,
+      path,
+      -1,
+      SCHEMA_VERSION,
+    );
+  }
+  return error;
+}

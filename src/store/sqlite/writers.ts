@@ -1,0 +1,108 @@
+/**
+ * Who is writing, so open steps left by a dead process can be told from open
+ * steps of a live one sharing the file.
+ *
+ * Each store instance registers a row (writer id, pid, hostname); open span
+ * rows carry the writer id. On open, writers on this host whose pid is gone
+ * have their open steps marked interrupted (the end stays null) and their
+ * sessions' rollups rewritten. Writers on other hosts cannot be probed; they
+ * are only caught by `markSilent`, when they have not written for a while.
+ */
+
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type Database from 'better-sqlite3';
+import type { SessionRollup } from './session-rollup.js';
+
+/** True unless the OS says there is no such process. EPERM means it exists under another user. */
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
+interface WriterRow {
+  writer_id: string;
+  pid: bigint;
+  hostname: string;
+  last_seen_ms: bigint;
+}
+
+export class WriterRegistry {
+  readonly writerId = randomUUID();
+  private readonly insertWriter: Database.Statement;
+  private readonly deleteWriter: Database.Statement;
+  private readonly selectWriters: Database.Statement;
+  private readonly sessionsOfOpen: Database.Statement;
+  private readonly markOpen: Database.Statement;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly rollup: SessionRollup,
+  ) {
+    this.insertWriter = db.prepare(`INSERT INTO writers (writer_id, pid, hostname, started_at_ms, last_seen_ms)
+      VALUES (@writerId, @pid, @hostname, @nowMillis, @nowMillis)
+      ON CONFLICT (writer_id) DO UPDATE SET last_seen_ms = excluded.last_seen_ms`);
+    this.deleteWriter = db.prepare('DELETE FROM writers WHERE writer_id = @writerId');
+    this.selectWriters = db
+      .prepare('SELECT writer_id, pid, hostname, last_seen_ms FROM writers WHERE writer_id <> @writerId')
+      .safeIntegers(true);
+    this.sessionsOfOpen = db.prepare(`SELECT DISTINCT resolved_session_id AS sessionId FROM spans
+      WHERE writer_id = @writerId AND end_ns IS NULL AND interrupted = 0`);
+    this.markOpen = db.prepare(`UPDATE spans SET interrupted = 1, writer_id = NULL
+      WHERE writer_id = @writerId AND end_ns IS NULL`);
+  }
+
+  /** Inside a write transaction. */
+  register(): void {
+    this.insertWriter.run({ writerId: this.writerId, pid: process.pid, hostname: hostname(), nowMillis: Date.now() });
+  }
+
+  /** Marks the open steps of writers on this host whose process is gone. Returns the steps marked. */
+  recoverDeadWriters(): number {
+    const host = hostname();
+    return this.markWriters((w) => w.hostname === host && !isProcessAlive(Number(w.pid)));
+  }
+
+  /** Marks the open steps of other writers that have not written for `silentForMillis`. */
+  markSilent(silentForMillis: number): number {
+    const cutoff = BigInt(Date.now() - silentForMillis);
+    return this.markWriters((w) => w.last_seen_ms < cutoff);
+  }
+
+  /**
+   * On close: this instance will never end its open steps, so they are
+   * interrupted now rather than left looking like they still run.
+   */
+  unregister(): number {
+    const run = this.db.transaction(() => {
+      const marked = this.markWriter(this.writerId);
+      this.deleteWriter.run({ writerId: this.writerId });
+      return marked;
+    });
+    return run.immediate();
+  }
+
+  private markWriters(select: (writer: WriterRow) => boolean): number {
+    const run = this.db.transaction(() => {
+      let marked = 0;
+      for (const writer of this.selectWriters.all({ writerId: this.writerId }) as WriterRow[]) {
+        if (!select(writer)) continue;
+        marked += this.markWriter(writer.writer_id);
+        this.deleteWriter.run({ writerId: writer.writer_id });
+      }
+      return marked;
+    });
+    return run.immediate();
+  }
+
+  private markWriter(writerId: string): number {
+    const sessions = (this.sessionsOfOpen.all({ writerId }) as { sessionId: string }[]).map((r) => r.sessionId);
+    const marked = this.markOpen.run({ writerId }).changes;
+    for (const sessionId of sessions) this.rollup.recompute(sessionId);
+    return marked;
+  }
+}
