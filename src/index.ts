@@ -42,3 +42,45 @@ export {
   StoreError,
   TraceNotFoundError,
 } from './store/errors.js';
+export { SkeinSpanProcessor } from './processor/skein-span-processor.js';
+export type { SkeinSpanProcessorOptions } from './processor/skein-span-processor.js';
+export type { WritableStore } from './processor/batch-writer.js';
+export { readableSpanToRaw, hrTimeToUnixNano } from './processor/readable-span-to-raw.js';
+export {
+  AgentTracer,
+  ATTR_SKEIN_MODEL_FROM,
+  ATTR_SKEIN_MODEL_REASON,
+  ATTR_SKEIN_MODEL_TO,
+  EVENT_MODEL_SELECTED,
+  EVENT_MODEL_SWITCHED,
+} from './processor/agent-tracer.js';
+export type {
+  AgentTracerOptions,
+  GenAiMessage,
+  GenAiMessagePart,
+  ModelCallHandle,
+  ModelCallOptions,
+  ModelOperation,
+  ModelUsage,
+  ReasoningHandle,
+  ReasoningOptions,
+  SessionHandle,
+  SessionOptions,
+  ToolCallHandle,
+  ToolCallOptions,
+} from './processor/agent-tracer-options.js';
+export { createNormalizer, normalizeSpan, DEFAULT_MAX_TEXT_LENGTH } from './model/normalize.js';
+export type { NormalizeOptions } from './model/normalize.js';
+export {
+  computeCost,
+  createPriceTable,
+  defaultPriceTable,
+  loadPriceTableFile,
+} from './model/pricing.js';
+export type { ModelPrice, PriceTable } from './model/pricing.js';
+export { isGenAiRecord } from './model/genai-filter.js';
+export { SqliteTraceStore } from './store/sqlite/sqlite-trace-store.js';
+export type { SqliteTraceStoreOptions } from './store/sqlite/sqlite-trace-store.js';
+export type { SessionModelUsage } from './store/sqlite/session-queries.js';
+export { SqliteOutbox } from './store/sqlite/sqlite-outbox.js';
+export type { DeadLetter, OutboxDepth, OutboxEntry } from './store/sqlite/sqlite-outbox.js';

@@ -1,0 +1,166 @@
+import type { RawSpan, SpanRecord } from '../model/types.js';
+import type { TraceStore } from '../store/trace-store.js';
+
+/** A store that can also commit a batch without yielding (needed to flush on process exit). */
+export type WritableStore = Pick<TraceStore, 'write'> & {
+  writeSync?: (spans: readonly SpanRecord[]) => void;
+};
+
+export interface BatchWriterOptions {
+  store: WritableStore;
+  /** Applied when a batch is taken, so an open record replaced before the flush is never normalized. */
+  normalize: (raw: RawSpan) => SpanRecord;
+  maxBatchSize: number;
+  maxQueueSize: number;
+  /** Called for every failed normalization or write; the writer itself never throws from `enqueue`. */
+  onError: (error: unknown) => void;
+  /** Runs the writer's own work (e.g. with tracing suppressed). */
+  runInternal: <T>(fn: () => T) => T;
+}
+
+/**
+ * Queues span snapshots and writes them in batches, one store call (one
+ * transaction) per batch of at most `maxBatchSize`, normalizing each batch as
+ * it is taken.
+ *
+ * The queue is keyed by span: an open snapshot still waiting when its ended
+ * one arrives is replaced in place, so a step that starts and ends between
+ * two flushes costs one normalization, one row write and one queue slot.
+ */
+export class BatchWriter {
+  private readonly store: WritableStore;
+  private readonly normalize: (raw: RawSpan) => SpanRecord;
+  private readonly maxBatchSize: number;
+  private readonly maxQueueSize: number;
+  private readonly openLimit: number;
+  private readonly onError: (error: unknown) => void;
+  private readonly runInternal: <T>(fn: () => T) => T;
+  private queue = new Map<string, RawSpan>();
+  private chain: Promise<void> = Promise.resolve();
+  private dropped = 0;
+  private failed = 0;
+
+  constructor(options: BatchWriterOptions) {
+    this.store = options.store;
+    this.normalize = options.normalize;
+    this.maxBatchSize = options.maxBatchSize;
+    this.maxQueueSize = options.maxQueueSize;
+    this.openLimit = Math.max(1, Math.floor(options.maxQueueSize / 2));
+    this.onError = options.onError;
+    this.runInternal = options.runInternal;
+  }
+
+  get size(): number {
+    return this.queue.size;
+  }
+
+  /** Ended spans refused because the queue was full. */
+  get droppedCount(): number {
+    return this.dropped;
+  }
+
+  /** Records lost because they could not be normalized or the store failed to write their batch. */
+  get failedCount(): number {
+    return this.failed;
+  }
+
+  get canWriteSync(): boolean {
+    return typeof this.store.writeSync === 'function';
+  }
+
+  /**
+   * Returns false when the record was not queued. Under pressure open records
+   * go first: past half the queue only ended records are taken, because an
+   * ended record is the span itself while an open one only shows it running.
+   * Only ended records refused count as dropped spans.
+   */
+  enqueue(record: RawSpan): boolean {
+    const key = record.traceId + record.spanId;
+    const queued = this.queue.get(key);
+    if (queued !== undefined) {
+      // Never let a late open record hide the ended one.
+      if (record.endTimeUnixNano !== null || queued.endTimeUnixNano === null) this.queue.set(key, record);
+      return true;
+    }
+    if (record.endTimeUnixNano === null) {
+      if (this.queue.size >= this.openLimit) return false;
+    } else if (this.queue.size >= this.maxQueueSize) {
+      this.dropped++;
+      return false;
+    }
+    this.queue.set(key, record);
+    return true;
+  }
+
+  /**
+   * Writes everything queued now, after any write already in progress. Never
+   * rejects: failures go to `onError`.
+   */
+  flush(): Promise<void> {
+    const next = this.chain.then(() => this.drain());
+    this.chain = next;
+    return next;
+  }
+
+  /**
+   * Writes everything queued before returning, for process exit where nothing
+   * asynchronous will run again. Only possible with a `writeSync` store.
+   */
+  flushSync(): void {
+    const writeSync = this.store.writeSync;
+    if (writeSync === undefined) return;
+    for (let rounds = this.batchesQueued(); rounds > 0 && this.queue.size > 0; rounds--) {
+      const batch = this.takeBatch();
+      if (batch.length > 0) this.writeBatchSync(writeSync, batch);
+    }
+  }
+
+  // A flush writes what was queued when it began: spans queued meanwhile wait
+  // for the next one, so a store that somehow produces spans cannot loop it.
+  private batchesQueued(): number {
+    return Math.ceil(this.queue.size / this.maxBatchSize);
+  }
+
+  private takeBatch(): SpanRecord[] {
+    const batch: SpanRecord[] = [];
+    let taken = 0;
+    for (const [key, raw] of this.queue) {
+      this.queue.delete(key);
+      try {
+        batch.push(this.normalize(raw));
+      } catch (error) {
+        this.failed++;
+        this.onError(error);
+      }
+      if (++taken >= this.maxBatchSize) break;
+    }
+    return batch;
+  }
+
+  private writeBatchSync(writeSync: (spans: readonly SpanRecord[]) => void, batch: SpanRecord[]): void {
+    try {
+      this.runInternal(() => writeSync.call(this.store, batch));
+    } catch (error) {
+      this.failed += batch.length;
+      this.onError(error);
+    }
+  }
+
+  private async drain(): Promise<void> {
+    const writeSync = this.store.writeSync;
+    for (let rounds = this.batchesQueued(); rounds > 0 && this.queue.size > 0; rounds--) {
+      const batch = this.takeBatch();
+      if (batch.length === 0) continue;
+      if (writeSync !== undefined) {
+        this.writeBatchSync(writeSync, batch);
+        continue;
+      }
+      try {
+        await this.runInternal(() => this.store.write(batch));
+      } catch (error) {
+        this.failed += batch.length;
+        this.onError(error);
+      }
+    }
+  }
+}

@@ -1,0 +1,297 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { context, diag } from '@opentelemetry/api';
+import type { Context } from '@opentelemetry/api';
+import { ExportResultCode, globalErrorHandler, suppressTracing } from '@opentelemetry/core';
+import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan, Span, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { createNormalizer } from '../model/normalize.js';
+import type { PriceTable } from '../model/pricing.js';
+import { SqliteTraceStore } from '../store/sqlite/index.js';
+import { BatchWriter } from './batch-writer.js';
+import type { WritableStore } from './batch-writer.js';
+import { addExitHook, removeExitHook } from './exit-hooks.js';
+import { readableSpanToRaw } from './readable-span-to-raw.js';
+
+export interface SkeinSpanProcessorOptions {
+  /** Where spans go. A store with `writeSync` can also be flushed on process exit. */
+  store?: WritableStore;
+  /** Opens a SQLite store at this path; the processor owns it and closes it on shutdown. */
+  dbPath?: string;
+  /** Spans per write (one transaction each). Default 512. */
+  maxBatchSize?: number;
+  /** Longest a queued span waits before it is written. Default 200. */
+  flushIntervalMillis?: number;
+  /**
+   * Spans held while waiting to be written. Past half of it steps are no longer
+   * recorded at start (only at end); when full, ended spans are dropped and
+   * counted. Default 10 000.
+   */
+  maxQueueSize?: number;
+  /** Text values (content, attributes) are cut to this many characters, original length kept. */
+  maxTextLength?: number;
+  /** Prices used to compute cost when a span does not carry it. */
+  prices?: PriceTable;
+  /** Ended spans are also exported here, through the SDK's own `BatchSpanProcessor`. */
+  forward?: SpanExporter;
+}
+
+/**
+ * Records every span in a Skein store: `onStart` queues the open step,
+ * `onEnd` queues it completed. Neither does I/O nor throws; writes happen in
+ * batches after the span calls return (on size, on a short unref'd timer, on
+ * `forceFlush`, `shutdown` and process exit).
+ *
+ * Failures go to the OTel global error handler and are kept: the next
+ * `forceFlush()` (or `shutdown()`) rejects with the last one. Spans refused
+ * because the queue is full are counted (`droppedSpans`) and warned about.
+ */
+export class SkeinSpanProcessor implements SpanProcessor {
+  private readonly store: WritableStore & { close?: () => Promise<void>; closeSync?: () => void };
+  private readonly ownsStore: boolean;
+  private readonly writer: BatchWriter;
+  private readonly maxBatchSize: number;
+  private readonly flushIntervalMillis: number;
+  private readonly maxQueueSize: number;
+  private readonly forwarder: BatchSpanProcessor | undefined;
+  private readonly exitHook = (): void => this.flushOnExit();
+  private timer: NodeJS.Timeout | undefined;
+  private sizeFlushScheduled = false;
+  /** > 0 while the processor's own synchronous work runs: spans started then are its own. */
+  private internalDepth = 0;
+  /**
+   * Marks the asynchronous continuation of a store's `write` as the processor's
+   * own work even when no OTel context manager propagates `suppressTracing`.
+   * Only created for stores without `writeSync`: AsyncLocalStorage turns on
+   * promise hooks for the whole process on Node 20.
+   */
+  private readonly ownAsyncWork: AsyncLocalStorage<true> | undefined;
+  private keptError: unknown = undefined;
+  private hasKeptError = false;
+  private droppedReported = 0;
+  private conversionFailures = 0;
+  private shutdownPromise: Promise<void> | undefined;
+
+  constructor(options: SkeinSpanProcessorOptions) {
+    const {
+      store,
+      dbPath,
+      maxBatchSize = 512,
+      flushIntervalMillis = 200,
+      maxQueueSize = 10_000,
+      maxTextLength,
+      prices,
+      forward,
+    } = options;
+    if (store !== undefined && dbPath !== undefined) throw new TypeError('SkeinSpanProcessor: pass either store or dbPath, not both');
+    if (store === undefined && dbPath === undefined) throw new TypeError('SkeinSpanProcessor: a store or a dbPath is required');
+    if (!(maxBatchSize >= 1) || !(maxQueueSize >= 1) || !(flushIntervalMillis >= 0)) {
+      throw new RangeError('SkeinSpanProcessor: maxBatchSize and maxQueueSize must be >= 1, flushIntervalMillis >= 0');
+    }
+    // Validates maxTextLength: before a store is opened that would then leak.
+    const normalize = createNormalizer({ maxTextLength, prices });
+    this.maxBatchSize = maxBatchSize;
+    this.flushIntervalMillis = flushIntervalMillis;
+    this.maxQueueSize = maxQueueSize;
+    this.ownsStore = store === undefined;
+    this.store = store ?? new SqliteTraceStore({ path: dbPath as string });
+    this.writer = new BatchWriter({
+      store: this.store,
+      normalize,
+      maxBatchSize,
+      maxQueueSize,
+      onError: (error) => this.report(error),
+      runInternal: (fn) => this.runInternal(fn),
+    });
+    this.ownAsyncWork = this.writer.canWriteSync ? undefined : new AsyncLocalStorage<true>();
+    this.forwarder = forward === undefined ? undefined : new BatchSpanProcessor(this.keepingFailures(forward));
+    addExitHook(this.exitHook);
+  }
+
+  /** Ended spans refused because the queue was full: lost. */
+  get droppedSpans(): number {
+    return this.writer.droppedCount;
+  }
+
+  /** Span records (open or ended) lost because converting them or writing their batch failed. */
+  get failedSpans(): number {
+    return this.writer.failedCount + this.conversionFailures;
+  }
+
+  onStart(span: Span, _parentContext: Context): void {
+    if (this.ignoring()) return;
+    this.record(span, true);
+  }
+
+  onEnd(span: ReadableSpan): void {
+    if (this.ignoring()) return;
+    this.record(span, false);
+    if (this.forwarder !== undefined) {
+      const forwarder = this.forwarder;
+      try {
+        this.runInternal(() => forwarder.onEnd(span));
+      } catch (error) {
+        this.report(error);
+      }
+    }
+  }
+
+  async forceFlush(): Promise<void> {
+    if (this.shutdownPromise !== undefined) {
+      // After shutdown there is nothing left to flush; its own failure is reported by shutdown().
+      await this.shutdownPromise.catch(() => undefined);
+      return;
+    }
+    await this.flushNow();
+    if (this.forwarder !== undefined) {
+      try {
+        await this.forwarder.forceFlush();
+      } catch (error) {
+        this.report(error);
+      }
+    }
+    this.takeKeptError();
+  }
+
+  shutdown(): Promise<void> {
+    this.shutdownPromise ??= this.doShutdown();
+    return this.shutdownPromise;
+  }
+
+  private async doShutdown(): Promise<void> {
+    removeExitHook(this.exitHook);
+    await this.flushNow();
+    if (this.forwarder !== undefined) {
+      try {
+        await this.forwarder.shutdown();
+      } catch (error) {
+        this.report(error);
+      }
+    }
+    if (this.ownsStore && this.store.close !== undefined) {
+      try {
+        await this.store.close();
+      } catch (error) {
+        this.report(error);
+      }
+    }
+    this.warnDropped(true);
+    this.takeKeptError();
+  }
+
+  /**
+   * The SDK's batch processor reports an export that failed on its own timer
+   * to the error handler, and nowhere else: keep it for the next forceFlush.
+   */
+  private keepingFailures(exporter: SpanExporter): SpanExporter {
+    return {
+      export: (spans, resultCallback) =>
+        exporter.export(spans, (result) => {
+          if (result.code !== ExportResultCode.SUCCESS) this.keep(result.error ?? new Error('SkeinSpanProcessor: forwarding failed'));
+          resultCallback(result);
+        }),
+      shutdown: () => exporter.shutdown(),
+      forceFlush: () => exporter.forceFlush?.() ?? Promise.resolve(),
+    };
+  }
+
+  private record(span: ReadableSpan, open: boolean): void {
+    let accepted: boolean;
+    try {
+      accepted = this.writer.enqueue(readableSpanToRaw(span, open));
+    } catch (error) {
+      this.conversionFailures++;
+      this.report(error);
+      return;
+    }
+    if (!accepted) return;
+    if (this.writer.size >= this.maxBatchSize) this.scheduleSizeFlush();
+    else if (this.timer === undefined) this.scheduleTimerFlush();
+  }
+
+  // The write never happens inside onStart/onEnd: the app's span call returns first.
+  private scheduleSizeFlush(): void {
+    if (this.sizeFlushScheduled) return;
+    this.sizeFlushScheduled = true;
+    setImmediate(() => {
+      this.sizeFlushScheduled = false;
+      void this.flushNow();
+    }).unref();
+  }
+
+  private scheduleTimerFlush(): void {
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.flushNow();
+    }, this.flushIntervalMillis);
+    this.timer.unref();
+  }
+
+  private flushNow(): Promise<void> {
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    const flushed = this.writer.flush();
+    this.warnDropped(false);
+    return flushed;
+  }
+
+  private flushOnExit(): void {
+    if (this.shutdownPromise !== undefined) return;
+    if (!this.writer.canWriteSync) {
+      if (this.writer.size > 0) diag.warn(`SkeinSpanProcessor: ${this.writer.size} spans not written at exit (the store has no writeSync)`);
+      return;
+    }
+    this.writer.flushSync();
+    // A store it opened is released here: nothing else will close it, and its open steps will never end.
+    if (this.ownsStore) this.runInternal(() => this.store.closeSync?.());
+  }
+
+  private ignoring(): boolean {
+    return this.shutdownPromise !== undefined || this.internalDepth > 0 || this.ownAsyncWork?.getStore() === true;
+  }
+
+  private runInternal<T>(fn: () => T): T {
+    this.internalDepth++;
+    try {
+      const suppressed = (): T => context.with(suppressTracing(context.active()), fn);
+      return this.ownAsyncWork === undefined ? suppressed() : this.ownAsyncWork.run(true, suppressed);
+    } finally {
+      this.internalDepth--;
+    }
+  }
+
+  private keep(error: unknown): void {
+    this.keptError = error;
+    this.hasKeptError = true;
+  }
+
+  private report(error: unknown): void {
+    this.keep(error);
+    try {
+      globalErrorHandler(error as Error);
+    } catch {
+      // A throwing error handler must not turn into a throw in the app.
+    }
+  }
+
+  private takeKeptError(): void {
+    if (!this.hasKeptError) return;
+    const error = this.keptError;
+    this.keptError = undefined;
+    this.hasKeptError = false;
+    throw error;
+  }
+
+  private warnDropped(atShutdown: boolean): void {
+    const dropped = this.writer.droppedCount;
+    if (atShutdown) {
+      if (dropped > 0) diag.warn(`SkeinSpanProcessor: dropped ${dropped} spans in total because the queue was full (maxQueueSize ${this.maxQueueSize})`);
+      return;
+    }
+    if (this.droppedReported === 0 && dropped > 0) {
+      this.droppedReported = dropped;
+      diag.warn(`SkeinSpanProcessor: dropped ${dropped} spans because the queue was full (maxQueueSize ${this.maxQueueSize}); further drops are counted in droppedSpans`);
+    }
+  }
+}
