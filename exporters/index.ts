@@ -1,3 +1,4 @@
 // Outbound sinks implementing the OTel `SpanExporter`. Every export is named explicitly.
-export { createOtlpForwardExporter, otlpTracesUrl } from './otlp-forward-exporter.js';
+export { createOtlpForwardExporter } from './otlp-forward-exporter.js';
+export { otlpTracesUrl } from './traces-url.js';
 export type { OtlpForwardExporterOptions } from './otlp-forward-exporter.js';

@@ -32,6 +32,8 @@ const CONTENT_TYPES: Record<OtlpFormat, string> = {
   json: 'application/json',
 };
 
+const STORE_FAILURE_RETRY_AFTER_SECONDS = 5;
+
 /** google.rpc.Code values used in Status bodies (the OTLP spec lets servers omit it; we set it). */
 const RPC_CODE = { invalidArgument: 3, resourceExhausted: 8, unavailable: 14, internal: 13, unimplemented: 12 } as const;
 
@@ -116,7 +118,12 @@ export function createOtlpReceiver(options: OtlpReceiverOptions): Hono {
         c.header('Retry-After', String(error.retryAfterSeconds));
         return finish(statusResponse(c, format, 503, RPC_CODE.unavailable, error.message));
       }
-      throw error;
+      // Nothing was committed (disk full, a lock held too long): the client
+      // keeps the spans and retries, which 503 tells every OTLP exporter to do.
+      console.error('skein: could not store spans:', error);
+      const reason = error instanceof Error ? error.message : String(error);
+      c.header('Retry-After', String(STORE_FAILURE_RETRY_AFTER_SECONDS));
+      return finish(statusResponse(c, format, 503, RPC_CODE.unavailable, `could not store the spans: ${reason}`));
     }
     accepted = decoded.spans.length;
 

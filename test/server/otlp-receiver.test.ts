@@ -98,6 +98,26 @@ describe('OTLP/HTTP receiver', () => {
     });
   }
 
+  it('answers a failed commit with 503 and a Status, so the client keeps the spans and retries', async () => {
+    const { post } = setup(async () => {
+      throw new Error('database or disk is full');
+    });
+    const errors: unknown[] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => void errors.push(args);
+    try {
+      const res = await post(encodeTraceRequest([makeRawSpan()], 'protobuf'), { 'content-type': 'application/x-protobuf' });
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBe('5');
+      expect(readRpcStatus(await bodyOf(res), res.headers.get('content-type')).message).toBe(
+        'could not store the spans: database or disk is full',
+      );
+      expect(errors).toHaveLength(1);
+    } finally {
+      console.error = original;
+    }
+  });
+
   it('treats an empty body as an empty request (200)', async () => {
     const { post, received } = setup();
     const res = await post(new Uint8Array(0), { 'content-type': 'application/x-protobuf' });

@@ -1,0 +1,193 @@
+import { mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { dirname, resolve } from 'node:path';
+import { serve } from '@hono/node-server';
+import type { ServerType } from '@hono/node-server';
+import { OutboxForwarder } from '../../exporters/outbox-forwarder.js';
+import { isGenAiRecord } from '../model/genai-filter.js';
+import { createNormalizer } from '../model/normalize.js';
+import type { NormalizeOptions } from '../model/normalize.js';
+import { encodeTraceRequest } from '../otlp/index.js';
+import { createSkeinApp } from '../server/app.js';
+import { GroupCommitIngest } from '../server/group-commit-ingest.js';
+import { SqliteOutbox } from '../store/sqlite/sqlite-outbox.js';
+import type { OutboxDepth } from '../store/sqlite/sqlite-outbox.js';
+import { SqliteTraceStore } from '../store/sqlite/sqlite-trace-store.js';
+import type { StoreMode } from './options.js';
+
+export interface ForwardTarget {
+  url: string;
+  headers?: Record<string, string>;
+}
+
+export interface CollectorOptions {
+  dbPath: string;
+  host?: string;
+  /** 0 picks a free port. */
+  port?: number;
+  token?: string;
+  forward?: ForwardTarget[];
+  storeMode?: StoreMode;
+  maxBodyBytes?: number;
+  normalize?: NormalizeOptions;
+  /**
+   * Bytes queued for one upstream beyond which new requests are refused with
+   * 503 + Retry-After (nothing acknowledged is ever dropped). Default 1 GiB.
+   */
+  maxOutboxBytes?: number;
+  /** Forwarder tuning (tests shorten the backoff). */
+  forwardBackoffMillis?: { initial: number; max: number };
+  /**
+   * How long `close()` waits for in-flight requests before cutting their
+   * connections (a stalled client must not hold shutdown forever). Default 10 s.
+   */
+  shutdownGraceMillis?: number;
+}
+
+export interface RunningCollector {
+  url: string;
+  port: number;
+  dbPath: string;
+  forwardTargets: string[];
+  store: SqliteTraceStore;
+  outbox: SqliteOutbox;
+  /** Stop accepting, finish in-flight requests, commit, stop forwarding, close the database. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** The composition root of `skein serve`: store, ingest, forwarding and HTTP on one port. */
+export async function startCollector(options: CollectorOptions): Promise<RunningCollector> {
+  const dbPath = options.dbPath === ':memory:' ? ':memory:' : resolve(options.dbPath);
+  if (dbPath !== ':memory:') mkdirSync(dirname(dbPath), { recursive: true });
+  const store = new SqliteTraceStore({ path: dbPath });
+  try {
+    return await startOn(store, dbPath, options);
+  } catch (error) {
+    // A port in use must not leave the database registered as written to.
+    await store.close();
+    throw error;
+  }
+}
+
+async function startOn(store: SqliteTraceStore, dbPath: string, options: CollectorOptions): Promise<RunningCollector> {
+  const outbox = new SqliteOutbox(store.database);
+  const targets = options.forward ?? [];
+  const upstreams = targets.map((t) => t.url);
+  const maxOutboxBytes = options.maxOutboxBytes ?? 1024 ** 3;
+  let accepting = true;
+
+  const { app, metrics } = createSkeinApp({
+    token: options.token,
+    maxBodyBytes: options.maxBodyBytes,
+    ready: () => accepting,
+    ingest: {
+      ingest: (spans) => ingest.ingest(spans),
+    },
+  });
+  const deliveries = metrics.counter('skein_forward_attempts_total', 'Forwarding attempts by upstream and outcome.');
+  const forwardedSpans = metrics.counter('skein_forward_spans_delivered_total', 'Spans delivered upstream.');
+  // Every configured upstream gets a series, 0 when its queue is empty, so
+  // dashboards and alerts see "drained" rather than "missing".
+  const depthOf = (upstream: string): OutboxDepth =>
+    outbox.depth().find((d) => d.upstream === upstream) ??
+    { upstream, entries: 0, spans: 0, bytes: 0, oldestEnqueuedAtMillis: null };
+  const perUpstream = (read: (d: OutboxDepth) => number) => () =>
+    upstreams.map((upstream) => ({ labels: { upstream }, value: read(depthOf(upstream)) }));
+  metrics.gauge('skein_outbox_entries', 'Requests queued for an upstream.', perUpstream((d) => d.entries));
+  metrics.gauge('skein_outbox_spans', 'Spans queued for an upstream.', perUpstream((d) => d.spans));
+  metrics.gauge('skein_outbox_bytes', 'Payload bytes queued for an upstream.', perUpstream((d) => d.bytes));
+  metrics.gauge(
+    'skein_outbox_oldest_age_seconds',
+    'Age of the oldest queued request per upstream.',
+    perUpstream((d) => (d.oldestEnqueuedAtMillis === null ? 0 : (Date.now() - d.oldestEnqueuedAtMillis) / 1000)),
+  );
+  metrics.gauge('skein_outbox_dead_letters', 'Requests an upstream refused for good.', () => {
+    const counts = outbox.deadLetterCounts();
+    return upstreams.map((upstream) => ({ labels: { upstream }, value: counts.get(upstream) ?? 0 }));
+  });
+  metrics.gauge('skein_ingest_pending_spans', 'Spans accepted and waiting for their commit.', () => [
+    { value: ingest.pending },
+  ]);
+
+  const forwarders = targets.map(
+    (target) =>
+      new OutboxForwarder({
+        outbox,
+        url: target.url,
+        headers: target.headers,
+        initialBackoffMillis: options.forwardBackoffMillis?.initial,
+        maxBackoffMillis: options.forwardBackoffMillis?.max,
+        onAttempt(attempt) {
+          deliveries.inc({ upstream: attempt.upstream, outcome: attempt.outcome });
+          if (attempt.outcome === 'delivered') forwardedSpans.inc({ upstream: attempt.upstream }, attempt.spanCount);
+          if (attempt.outcome === 'dead') {
+            console.error(`skein: ${attempt.upstream} refused ${attempt.spanCount} spans for good: ${attempt.error}`);
+          }
+        },
+      }),
+  );
+
+  const normalize = createNormalizer(options.normalize);
+  const ingest = new GroupCommitIngest({
+    normalize,
+    keep: options.storeMode === 'genai' ? isGenAiRecord : undefined,
+    refuse() {
+      const full = upstreams.find((upstream) => outbox.queuedBytes(upstream) >= maxOutboxBytes);
+      if (full === undefined) return null;
+      return `the forwarding outbox for ${full} is full (${outbox.queuedBytes(full)} bytes queued); retry later`;
+    },
+    commit(records, received) {
+      const payload = upstreams.length > 0 ? encodeTraceRequest(received, 'protobuf') : null;
+      try {
+        store.transaction(() => {
+          store.writeSync(records);
+          if (payload) outbox.enqueue(upstreams, payload, received.length);
+        });
+      } catch (error) {
+        if (payload) outbox.recount();
+        throw error;
+      }
+      for (const forwarder of forwarders) forwarder.notify();
+    },
+  });
+
+  const server: ServerType = await new Promise((resolveServer, reject) => {
+    const s = serve({ fetch: app.fetch, hostname: options.host ?? '127.0.0.1', port: options.port ?? 4318 }, () =>
+      resolveServer(s),
+    );
+    s.once('error', reject);
+  });
+  for (const forwarder of forwarders) forwarder.start();
+
+  const address = server.address() as AddressInfo;
+  const hostForUrl = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  let closing: Promise<void> | null = null;
+
+  return {
+    url: `http://${hostForUrl}:${address.port}`,
+    port: address.port,
+    dbPath,
+    forwardTargets: upstreams,
+    store,
+    outbox,
+    close() {
+      closing ??= (async () => {
+        accepting = false;
+        const http = server as ServerType & { closeIdleConnections?: () => void; closeAllConnections?: () => void };
+        await new Promise<void>((resolveClose) => {
+          const grace = setTimeout(() => http.closeAllConnections?.(), options.shutdownGraceMillis ?? 10_000);
+          grace.unref();
+          server.close(() => {
+            clearTimeout(grace);
+            resolveClose();
+          });
+          http.closeIdleConnections?.();
+        });
+        await ingest.drain();
+        await Promise.all(forwarders.map((f) => f.stop()));
+        await store.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,114 @@
+import { parseArgs } from 'node:util';
+import { CliUsageError } from '../cli-error.js';
+import { startCollector } from '../collector.js';
+import type { CliCommand, CliIo } from '../command.js';
+import { defaultDbPath, isLoopback, parseHeaderFlags, parsePort, parseStoreMode, parsePositiveInt } from '../options.js';
+
+const HELP = `Usage: skein serve [options]
+
+Starts the collector: OTLP/HTTP on POST /v1/traces (protobuf and JSON, gzip),
+stored in SQLite, optionally forwarded to other OTLP endpoints.
+
+Options:
+  --db <file>               database file (env SKEIN_DB; default ~/.skein/skein.db)
+  --host <addr>             address to bind (env SKEIN_HOST; default 127.0.0.1)
+  --port <n>                port (env SKEIN_PORT; default 4318; 0 picks a free one)
+  --token <secret>          require "Authorization: Bearer <secret>" (env SKEIN_TOKEN)
+  --insecure                allow a non-loopback --host without a token
+  --forward <url>           re-export everything received to this OTLP/HTTP endpoint (repeatable)
+  --forward-header <k=v>    header sent with forwarded requests (repeatable)
+  --store all|genai         keep every span, or only agent/GenAI spans (forwarding still gets all)
+  --max-body-bytes <n>      request body limit after decompression (default 67108864)
+
+Examples:
+  skein serve
+  skein serve --db ./traces.db --port 4318
+  skein serve --forward http://otel-collector:4318 --forward-header x-tenant=acme
+  OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 node my-agent.js`;
+
+export const serveCommand: CliCommand = {
+  name: 'serve',
+  summary: 'run the collector (OTLP/HTTP receiver, store, forwarding)',
+  help: HELP,
+  async run(argv, io) {
+    const { values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        db: { type: 'string' },
+        host: { type: 'string' },
+        port: { type: 'string' },
+        token: { type: 'string' },
+        insecure: { type: 'boolean', default: false },
+        forward: { type: 'string', multiple: true, default: [] },
+        'forward-header': { type: 'string', multiple: true, default: [] },
+        store: { type: 'string', default: 'all' },
+        'max-body-bytes': { type: 'string' },
+      },
+    });
+    const host = values.host ?? io.env.SKEIN_HOST ?? '127.0.0.1';
+    const token = values.token ?? io.env.SKEIN_TOKEN;
+    if (!isLoopback(host) && !token && !values.insecure) {
+      throw new CliUsageError(`binding ${host} exposes your traces: pass --token <secret> (or SKEIN_TOKEN), or --insecure`);
+    }
+    for (const url of values.forward) {
+      if (!/^https?:\/\//.test(url)) throw new CliUsageError(`--forward expects an http(s) URL, got '${url}'`);
+    }
+    const collector = await startCollector({
+      dbPath: values.db ?? io.env.SKEIN_DB ?? defaultDbPath(io.env),
+      host,
+      port: parsePort(values.port ?? io.env.SKEIN_PORT ?? '4318'),
+      token,
+      forward: values.forward.map((url) => ({ url, headers: parseHeaderFlags(values['forward-header']) })),
+      storeMode: parseStoreMode(values.store),
+      maxBodyBytes: values['max-body-bytes'] ? parsePositiveInt(values['max-body-bytes'], '--max-body-bytes') : undefined,
+    });
+    io.stdout.write(
+      [
+        `skein listening on ${collector.url}  (OTLP/HTTP: POST ${collector.url}/v1/traces)`,
+        `database: ${collector.dbPath}`,
+        `point an OTel SDK at it: OTEL_EXPORTER_OTLP_ENDPOINT=${collector.url}`,
+        ...collector.forwardTargets.map((u) => `forwarding to: ${u}`),
+        '',
+      ].join('\n'),
+    );
+
+    const signals = io.stopSignal ? null : listenForSignals(io);
+    try {
+      await (io.stopSignal ?? signals?.first);
+      io.stdout.write('skein: shutting down (finishing requests, flushing)\n');
+      await collector.close();
+    } finally {
+      signals?.dispose();
+    }
+    io.stdout.write('skein: stopped\n');
+    return 0;
+  },
+};
+
+/**
+ * Resolves `first` on SIGINT or SIGTERM. The handlers stay installed until
+ * `dispose()`: a repeated signal (Ctrl-C pressed twice, or relayed again by a
+ * wrapper such as npx or tsx) must not kill the process halfway through the
+ * final commit; shutdown is bounded by the collector's grace period instead.
+ */
+function listenForSignals(io: CliIo): { first: Promise<void>; dispose(): void } {
+  let received = 0;
+  let resolveFirst!: () => void;
+  const first = new Promise<void>((resolve) => (resolveFirst = resolve));
+  const onSignal = (signal: NodeJS.Signals) => {
+    received++;
+    if (received === 1) resolveFirst();
+    else if (received === 2) io.stderr.write(`skein: ${signal} again; still finishing requests and flushing\n`);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    first,
+    dispose() {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}

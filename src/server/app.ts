@@ -1,0 +1,71 @@
+import { Hono } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { MetricsRegistry } from './metrics.js';
+import { createOtlpReceiver } from './otlp-receiver.js';
+import { tokenAuth } from './token-auth.js';
+import type { TraceIngest } from './trace-ingest.js';
+
+export interface SkeinAppOptions {
+  ingest: TraceIngest;
+  /** When set, every route requires `Authorization: Bearer <token>`. */
+  token?: string;
+  maxBodyBytes?: number;
+  metrics?: MetricsRegistry;
+  /** Whether the app can take traffic (false while shutting down). */
+  ready?: () => boolean;
+}
+
+/** Composes the sub-apps on one Hono app. The receiver and the query API never import each other. */
+export function createSkeinApp(options: SkeinAppOptions): { app: Hono; metrics: MetricsRegistry } {
+  const metrics = options.metrics ?? new MetricsRegistry();
+  const spansReceived = metrics.counter('skein_spans_received_total', 'Spans received over OTLP/HTTP.');
+  const spansAccepted = metrics.counter('skein_spans_accepted_total', 'Spans acknowledged (durably committed).');
+  const spansRejected = metrics.counter('skein_spans_rejected_total', 'Spans rejected one by one (partial success).');
+  const requests = metrics.counter('skein_http_requests_total', 'OTLP/HTTP export requests by status.');
+  const latency = metrics.histogram('skein_http_request_duration_seconds', 'OTLP/HTTP export request latency.');
+
+  const app = new Hono();
+  if (options.ready) {
+    const ready = options.ready;
+    // While shutting down, a keep-alive connection is closed after the answer
+    // instead of idling until its timeout and holding the shutdown up.
+    app.use('*', async function closeWhenDraining(c, next) {
+      await next();
+      if (!ready()) c.header('Connection', 'close');
+    });
+  }
+  if (options.token) app.use('*', tokenAuth({ token: options.token }));
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', (c) =>
+    options.ready?.() === false ? c.json({ status: 'shutting down' }, 503) : c.json({ status: 'ready' }),
+  );
+  app.get('/metrics', (c) => c.text(metrics.render(), 200, { 'Content-Type': 'text/plain; version=0.0.4' }));
+
+  app.route(
+    '/',
+    createOtlpReceiver({
+      ingest: options.ingest,
+      maxBodyBytes: options.maxBodyBytes,
+      onOutcome(outcome) {
+        const status = String(outcome.status);
+        requests.inc({ status });
+        latency.observe(outcome.durationMillis / 1000, { status });
+        spansReceived.inc({}, outcome.acceptedSpans + outcome.rejectedSpans);
+        spansAccepted.inc({}, outcome.acceptedSpans);
+        spansRejected.inc({}, outcome.rejectedSpans);
+      },
+    }),
+  );
+
+  app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` } }, 404));
+  app.onError((error, c) => {
+    if (error instanceof HTTPException) {
+      return c.json({ error: { code: 'bad_request', message: error.message } }, error.status);
+    }
+    console.error(error);
+    return c.json({ error: { code: 'internal', message: 'internal error; see the server log' } }, 500);
+  });
+
+  return { app, metrics };
+}

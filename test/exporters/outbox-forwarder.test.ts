@@ -1,0 +1,228 @@
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  OutboxForwarder,
+  describeBody,
+  isRetryableStatus,
+  parseRetryAfterMillis,
+} from '../../exporters/outbox-forwarder.js';
+import type { DeliveryAttempt } from '../../exporters/outbox-forwarder.js';
+import { encodeStatus, encodeTraceRequest } from '../../src/otlp/index.js';
+import { SqliteOutbox } from '../../src/store/sqlite/sqlite-outbox.js';
+import { SqliteTraceStore } from '../../src/store/sqlite/sqlite-trace-store.js';
+import { cleanup, startUpstream, tempDir } from '../cli/serve/helpers.js';
+import type { UpstreamReply } from '../cli/serve/helpers.js';
+import { makeRawSpan } from '../helpers/raw-spans.js';
+
+const stops: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const stop of stops.splice(0).reverse()) await stop();
+  await cleanup();
+});
+
+function openOutbox() {
+  const store = new SqliteTraceStore({ path: join(tempDir(), 'outbox.db') });
+  stops.push(() => store.close());
+  return { store, outbox: new SqliteOutbox(store.database) };
+}
+
+function payload(count: number) {
+  const spans = Array.from({ length: count }, () => makeRawSpan());
+  return { bytes: encodeTraceRequest(spans, 'protobuf'), ids: spans.map((s) => s.spanId) };
+}
+
+async function forwarderTo(
+  reply: (index: number) => UpstreamReply,
+  options: { initialBackoffMillis?: number; maxBackoffMillis?: number; random?: () => number } = {},
+) {
+  const upstream = await startUpstream(reply);
+  const { store, outbox } = openOutbox();
+  const attempts: DeliveryAttempt[] = [];
+  const forwarder = new OutboxForwarder({
+    outbox,
+    url: upstream.url,
+    initialBackoffMillis: 5,
+    maxBackoffMillis: 20,
+    onAttempt: (a) => attempts.push(a),
+    ...options,
+  });
+  stops.push(() => forwarder.stop());
+  return { upstream, store, outbox, forwarder, attempts };
+}
+
+describe('retry rules', () => {
+  it('retries 429 and 5xx, never other 4xx', () => {
+    for (const status of [429, 500, 502, 503, 504]) expect([status, isRetryableStatus(status)]).toEqual([status, true]);
+    for (const status of [400, 401, 403, 404, 413, 415]) expect([status, isRetryableStatus(status)]).toEqual([status, false]);
+  });
+
+  it('reads Retry-After as seconds or an HTTP date', () => {
+    const now = Date.parse('2025-01-01T00:00:00Z');
+    expect(parseRetryAfterMillis('7', now)).toBe(7000);
+    expect(parseRetryAfterMillis('0', now)).toBe(0);
+    expect(parseRetryAfterMillis('Wed, 01 Jan 2025 00:00:30 GMT', now)).toBe(30_000);
+    expect(parseRetryAfterMillis('Tue, 31 Dec 2024 00:00:00 GMT', now)).toBe(0);
+    expect(parseRetryAfterMillis(null, now)).toBeNull();
+    expect(parseRetryAfterMillis('soon', now)).toBeNull();
+    expect(parseRetryAfterMillis('-3', now)).toBeNull();
+    expect(parseRetryAfterMillis('1.5', now)).toBeNull();
+    expect(parseRetryAfterMillis(' 12 ', now)).toBe(12_000);
+  });
+
+  it('describes an upstream answer: protobuf Status decoded, JSON and text as sent', () => {
+    expect(describeBody(encodeStatus('protobuf', 3, 'bad span'), 'application/x-protobuf')).toBe(
+      'google.rpc.Status code 3: bad span',
+    );
+    expect(describeBody(new TextEncoder().encode('{"message":"nope"}'), 'application/json')).toBe('{"message":"nope"}');
+    expect(describeBody(new Uint8Array([0xff, 0xff, 0xff]), 'application/x-protobuf')).toBe(
+      '3 bytes of application/x-protobuf',
+    );
+    expect(describeBody(new Uint8Array(0), null)).toBe('(empty body)');
+  });
+});
+
+describe('OutboxForwarder', () => {
+  it('delivers the queue in order, one request at a time, and empties it', async () => {
+    const { upstream, outbox, forwarder, attempts } = await forwarderTo(() => ({ status: 200 }));
+    const batches = [payload(1), payload(2), payload(3)];
+    for (const b of batches) outbox.enqueue([upstream.url], b.bytes, b.ids.length);
+    forwarder.start();
+    await upstream.waitFor(() => upstream.requests.length === 3);
+    await forwarder.stop();
+    expect(upstream.requests.map((r) => r.spanIds)).toEqual(batches.map((b) => b.ids));
+    expect(attempts.map((a) => [a.outcome, a.spanCount])).toEqual([
+      ['delivered', 1],
+      ['delivered', 2],
+      ['delivered', 3],
+    ]);
+    expect(outbox.depth()).toEqual([]);
+  });
+
+  it('wakes on notify() for entries queued while idle', async () => {
+    const { upstream, outbox, forwarder } = await forwarderTo(() => ({ status: 200 }));
+    forwarder.start();
+    const later = payload(2);
+    outbox.enqueue([upstream.url], later.bytes, 2);
+    forwarder.notify();
+    await upstream.waitFor(() => upstream.acceptedSpanIds().length === 2);
+    expect(upstream.acceptedSpanIds()).toEqual(later.ids);
+  });
+
+  it('schedules a retry with jittered exponential backoff, persisted on the entry', async () => {
+    const { upstream, store, outbox, forwarder, attempts } = await forwarderTo(() => ({ status: 503 }), {
+      initialBackoffMillis: 60_000,
+      maxBackoffMillis: 600_000,
+      random: () => 0, // the lower edge of the jitter: half the backoff
+    });
+    const p = payload(1);
+    outbox.enqueue([upstream.url], p.bytes, 1);
+    const before = Date.now();
+    forwarder.start();
+    await upstream.waitFor(() => upstream.requests.length === 1);
+    await expect.poll(() => attempts.length).toBe(1);
+    const after = Date.now();
+    await forwarder.stop();
+    const row = store.database.prepare('SELECT attempts, next_attempt_at AS at, last_error AS error FROM outbox').get() as {
+      attempts: number;
+      at: number;
+      error: string;
+    };
+    expect(row.attempts).toBe(1);
+    expect(row.at).toBeGreaterThanOrEqual(before + 30_000);
+    expect(row.at).toBeLessThanOrEqual(after + 30_000 + 1);
+    expect(row.error).toContain('HTTP 503');
+    expect(attempts[0]).toMatchObject({ outcome: 'retry', status: 503, spanCount: 1 });
+    // Still queued, and not due yet: nothing is lost, nothing is hammered.
+    expect(outbox.depth()).toMatchObject([{ entries: 1, spans: 1 }]);
+    expect(outbox.dueEntries(upstream.url, 10)).toEqual([]);
+  });
+
+  it('never retries sooner than Retry-After, even with a tiny backoff', async () => {
+    const { upstream, store, outbox, forwarder } = await forwarderTo(() => ({
+      status: 429,
+      headers: { 'retry-after': '120' },
+    }));
+    outbox.enqueue([upstream.url], payload(1).bytes, 1);
+    const before = Date.now();
+    forwarder.start();
+    await upstream.waitFor(() => upstream.requests.length === 1);
+    // Queue more during the pause and poke the forwarder: it must not send.
+    outbox.enqueue([upstream.url], payload(1).bytes, 1);
+    forwarder.notify();
+    await expect
+      .poll(() => (store.database.prepare('SELECT MAX(attempts) AS n FROM outbox').get() as { n: number }).n)
+      .toBe(1);
+    await forwarder.stop();
+    const at = (store.database.prepare('SELECT MAX(next_attempt_at) AS at FROM outbox').get() as { at: number }).at;
+    expect(at).toBeGreaterThanOrEqual(before + 120_000);
+    expect(upstream.requests).toHaveLength(1);
+  });
+
+  it('dead-letters a final refusal with the status and the decoded answer', async () => {
+    const { upstream, outbox, forwarder, attempts } = await forwarderTo(() => ({
+      status: 400,
+      headers: { 'content-type': 'application/x-protobuf' },
+      body: encodeStatus('protobuf', 3, 'resource is missing service.name'),
+    }));
+    outbox.enqueue([upstream.url], payload(3).bytes, 3);
+    forwarder.start();
+    await expect.poll(() => outbox.deadLetters().length).toBe(1);
+    expect(outbox.deadLetters()[0]).toMatchObject({
+      upstream: upstream.url,
+      status: 400,
+      spanCount: 3,
+      attempts: 1,
+      response: 'HTTP 400: google.rpc.Status code 3: resource is missing service.name',
+    });
+    expect(outbox.deadLetterCounts().get(upstream.url)).toBe(1);
+    expect(attempts.map((a) => a.outcome)).toEqual(['dead']);
+    expect(outbox.depth()).toEqual([]);
+  });
+
+  it('stop() leaves queued entries queued, and a stopped forwarder does not start again', async () => {
+    const { upstream, outbox, forwarder } = await forwarderTo(() => ({ status: 200 }));
+    await forwarder.stop();
+    forwarder.start();
+    outbox.enqueue([upstream.url], payload(2).bytes, 2);
+    forwarder.notify();
+    // Another forwarder on the same outbox proves the entry is still there to deliver.
+    const second = new OutboxForwarder({ outbox, url: upstream.url });
+    stops.push(() => second.stop());
+    second.start();
+    await upstream.waitFor(() => upstream.requests.length === 1);
+    expect(upstream.requests).toHaveLength(1);
+  });
+});
+
+describe('SqliteOutbox depth', () => {
+  it('keeps its in-memory depth equal to a recount from the tables', async () => {
+    const { outbox } = openOutbox();
+    const a = payload(2);
+    const b = payload(5);
+    outbox.enqueue(['http://a', 'http://b'], a.bytes, 2);
+    outbox.enqueue(['http://a'], b.bytes, 5);
+    const [first] = outbox.dueEntries('http://a', 1);
+    outbox.delivered(first.id);
+    const [dead] = outbox.dueEntries('http://b', 1);
+    outbox.deadLetter(dead.id, 400, 'no');
+    const live = outbox.depth().map(({ oldestEnqueuedAtMillis: _, ...d }) => d);
+    outbox.recount();
+    expect(outbox.depth().map(({ oldestEnqueuedAtMillis: _, ...d }) => d)).toEqual(live);
+    expect(live).toEqual([{ upstream: 'http://a', entries: 1, spans: 5, bytes: b.bytes.byteLength }]);
+    expect(outbox.queuedBytes('http://b')).toBe(0);
+  });
+
+  it('survives reopening: the depth is read back from the file', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'reopen.db');
+    const first = new SqliteTraceStore({ path });
+    const p = payload(4);
+    new SqliteOutbox(first.database).enqueue(['http://a'], p.bytes, 4, 1234);
+    await first.close();
+    const second = new SqliteTraceStore({ path });
+    stops.push(() => second.close());
+    expect(new SqliteOutbox(second.database).depth()).toEqual([
+      { upstream: 'http://a', entries: 1, spans: 4, bytes: p.bytes.byteLength, oldestEnqueuedAtMillis: 1234 },
+    ]);
+  });
+});
