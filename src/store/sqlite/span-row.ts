@@ -7,6 +7,7 @@
  */
 
 import { decodeStorable, encodeStorable } from '../../model/attributes-codec.js';
+import { spanContribution } from '../../model/rollup.js';
 import type { SpanContribution } from '../../model/rollup.js';
 import type {
   Attributes,
@@ -176,6 +177,11 @@ export function spanParams(record: SpanRecord, context: SpanRowContext): SpanPar
     attributes: encodeStorable(record.raw.attributes),
     raw: encodeRaw(record),
   };
+}
+
+/** The row the writer inserts for a record in `context`'s session (also what bench/store-writes.ts inserts raw). */
+export function spanInsertRow(record: SpanRecord, context: Omit<SpanRowContext, 'contribution'>): SpanParams {
+  return spanParams(record, { ...context, contribution: spanContribution(record) });
 }
 
 /** A `spans` row as read with safe integers, joined with its resource and scope bodies. */

@@ -20,6 +20,39 @@ import type { StoredFactsRow } from './session-delta.js';
 import type { SessionRollup } from './session-rollup.js';
 import { SPAN_COLUMNS, encodeResource, encodeScope, spanParams } from './span-row.js';
 
+const WRITTEN = 0;
+const SUPERSEDED = 1;
+const IGNORED = 2;
+type Fate = typeof WRITTEN | typeof SUPERSEDED | typeof IGNORED;
+
+/**
+ * What becomes of each record of a batch. The in-process processor queues a
+ * step open at its start and again ended at its end, and both often land in
+ * one batch: only the last record of a span is written (`WRITTEN`); earlier
+ * ones (`SUPERSEDED`) would be overwritten within the same transaction, and an
+ * upsert of changed text costs a full-text delete and insert. An open record
+ * after an ended one is dropped (`IGNORED`), as it would be against the store.
+ */
+function effectiveRecords(records: readonly SpanRecord[]): Fate[] {
+  const fates = new Array<Fate>(records.length).fill(WRITTEN);
+  if (records.length < 2) return fates;
+  const last = new Map<string, number>();
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i];
+    const key = `${record.traceId}/${record.spanId}`;
+    const previous = last.get(key);
+    if (previous === undefined) {
+      last.set(key, i);
+    } else if (records[previous].endTimeUnixNano !== null && record.endTimeUnixNano === null) {
+      fates[i] = IGNORED;
+    } else {
+      fates[previous] = SUPERSEDED;
+      last.set(key, i);
+    }
+  }
+  return fates;
+}
+
 interface TraceRow {
   session_id: string;
   explicit: bigint;
@@ -113,13 +146,19 @@ export class SpanWriter {
       return text;
     };
 
-    for (const record of records) {
+    const effective = effectiveRecords(records);
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i];
+      const fate = effective[i];
+      if (fate === IGNORED) continue;
       const existing = this.selectExisting.get({ traceId: record.traceId, spanId: record.spanId }) as
         | ExistingRow
         | undefined;
       // An open record (onStart, or a late duplicate) never undoes an end already stored.
       if (existing && existing.end_ns !== null && record.endTimeUnixNano === null) continue;
       const sessionId = this.resolveSession(record, batch);
+      // A later record of the batch replaces this one: its session key still counts, in arrival order.
+      if (fate === SUPERSEDED) continue;
       const contribution = spanContribution(record);
       const open = record.endTimeUnixNano === null;
       this.upsertSpan.run(

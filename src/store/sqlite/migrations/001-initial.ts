@@ -18,6 +18,9 @@ import type { Migration } from './migration.js';
  *   open steps (interrupted) from a live process's (still running).
  * - `spans_fts`: FTS5 over name and content, external content kept in sync by
  *   triggers, so replacing or deleting a span can never leave stale matches.
+ *   The upsert sets every column, so the update trigger compares the text
+ *   first: a rewrite with the same text (a duplicate delivery, a late open
+ *   record) would otherwise tokenize the old and new text for nothing.
  */
 export const migration001: Migration = {
   version: 1,
@@ -173,7 +176,10 @@ CREATE TRIGGER spans_fts_delete AFTER DELETE ON spans BEGIN
   INSERT INTO spans_fts (spans_fts, rowid, name, input_text, output_text, reasoning_text)
   VALUES ('delete', old.id, old.name, old.input_text, old.output_text, old.reasoning_text);
 END;
-CREATE TRIGGER spans_fts_update AFTER UPDATE OF name, input_text, output_text, reasoning_text ON spans BEGIN
+CREATE TRIGGER spans_fts_update AFTER UPDATE OF name, input_text, output_text, reasoning_text ON spans
+WHEN old.name IS NOT new.name OR old.input_text IS NOT new.input_text OR old.output_text IS NOT new.output_text
+  OR old.reasoning_text IS NOT new.reasoning_text
+BEGIN
   INSERT INTO spans_fts (spans_fts, rowid, name, input_text, output_text, reasoning_text)
   VALUES ('delete', old.id, old.name, old.input_text, old.output_text, old.reasoning_text);
   INSERT INTO spans_fts (rowid, name, input_text, output_text, reasoning_text)
