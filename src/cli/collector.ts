@@ -80,6 +80,7 @@ async function startOn(store: SqliteTraceStore, dbPath: string, options: Collect
     token: options.token,
     maxBodyBytes: options.maxBodyBytes,
     ready: () => accepting,
+    store,
     ingest: {
       ingest: (spans) => ingest.ingest(spans),
     },

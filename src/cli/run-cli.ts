@@ -1,8 +1,26 @@
 import { CliUsageError } from './cli-error.js';
+import { exportCommand } from './commands/export.js';
+import { importCommand } from './commands/import.js';
+import { pruneCommand } from './commands/prune.js';
+import { searchCommand } from './commands/search.js';
 import { serveCommand } from './commands/serve.js';
+import { sessionsCommand } from './commands/sessions.js';
+import { showCommand } from './commands/show.js';
+import { spansCommand } from './commands/spans.js';
+import { statsCommand } from './commands/stats.js';
 import type { CliCommand, CliIo } from './command.js';
 
-const COMMANDS: CliCommand[] = [serveCommand];
+const COMMANDS: CliCommand[] = [
+  serveCommand,
+  sessionsCommand,
+  showCommand,
+  spansCommand,
+  searchCommand,
+  statsCommand,
+  exportCommand,
+  importCommand,
+  pruneCommand,
+];
 
 function usage(): string {
   const lines = ['Usage: skein <command> [options]', '', 'Commands:'];

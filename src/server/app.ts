@@ -2,11 +2,15 @@ import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { MetricsRegistry } from './metrics.js';
 import { createOtlpReceiver } from './otlp-receiver.js';
+import { createQueryApi } from './query-api/index.js';
 import { tokenAuth } from './token-auth.js';
+import type { TraceStore } from '../store/trace-store.js';
 import type { TraceIngest } from './trace-ingest.js';
 
 export interface SkeinAppOptions {
   ingest: TraceIngest;
+  /** The store the query API reads; without it only ingest and operations routes are served. */
+  store?: TraceStore;
   /** When set, every route requires `Authorization: Bearer <token>`. */
   token?: string;
   maxBodyBytes?: number;
@@ -42,6 +46,7 @@ export function createSkeinApp(options: SkeinAppOptions): { app: Hono; metrics: 
   );
   app.get('/metrics', (c) => c.text(metrics.render(), 200, { 'Content-Type': 'text/plain; version=0.0.4' }));
 
+  if (options.store) app.route('/api', createQueryApi({ store: options.store }));
   app.route(
     '/',
     createOtlpReceiver({

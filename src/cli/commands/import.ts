@@ -1,0 +1,78 @@
+import { parseArgs } from 'node:util';
+import { createNormalizer } from '../../model/normalize.js';
+import type { CliCommand } from '../command.js';
+import { withStore } from '../open-store.js';
+import { createProgress, writeJson } from '../output.js';
+import { COMMON_FLAGS, COMMON_HELP, positionals } from '../query-flags.js';
+import { readTraceFile } from '../trace-files.js';
+import type { TraceFile, TraceFileFormat } from '../trace-files.js';
+import { CliUsageError } from '../cli-error.js';
+
+/** Spans per write: one transaction each, small enough that a reader never waits long. */
+const WRITE_BATCH = 500;
+
+const HELP = `Usage: skein import <files…> [options]
+
+Imports spans into the database: OTLP/JSON and OTLP protobuf requests,
+OTLP/JSON lines (the OTel Collector file exporter), and Skein JSONL — any
+of them gzipped. Importing a span again replaces it. Steps that were still
+open in the file are recorded as interrupted.
+
+Options:
+${COMMON_HELP}
+
+Examples:
+  skein import session.otlp.json
+  skein import traces/*.pb --db ./team.db
+  skein import export.jsonl.gz --json`;
+
+interface FileResult {
+  path: string;
+  format: TraceFileFormat;
+  spans: number;
+  rejectedSpans: number;
+}
+
+export const importCommand: CliCommand = {
+  name: 'import',
+  summary: 'import OTLP (JSON, protobuf) and Skein JSONL files',
+  help: HELP,
+  async run(argv, io) {
+    const { values, positionals: files } = parseArgs({ args: argv, strict: true, allowPositionals: true, options: { ...COMMON_FLAGS } });
+    if (files.length === 0) positionals(files, ['files…']);
+    // Read and decode everything first: a bad file fails the command before anything is written.
+    const decoded: TraceFile[] = [];
+    for (const path of files) decoded.push(await readTraceFile(path));
+    const total = decoded.reduce((n, f) => n + f.spans.length, 0);
+    if (total === 0 && decoded.every((f) => f.rejectedSpans === 0)) {
+      throw new CliUsageError(`no spans in ${files.join(', ')}`);
+    }
+    const normalize = createNormalizer();
+    const results: FileResult[] = [];
+    await withStore(io, { db: values.db, mode: 'write' }, async (store) => {
+      const progress = createProgress(io, 'importing', total);
+      try {
+        for (const file of decoded) {
+          for (let i = 0; i < file.spans.length; i += WRITE_BATCH) {
+            const batch = file.spans.slice(i, i + WRITE_BATCH);
+            await store.write(batch.map(normalize));
+            progress.tick(batch.length);
+          }
+          results.push({ path: file.path, format: file.format, spans: file.spans.length, rejectedSpans: file.rejectedSpans });
+        }
+      } finally {
+        progress.done();
+      }
+    });
+    const rejectedSpans = results.reduce((n, r) => n + r.rejectedSpans, 0);
+    if (values.json) {
+      writeJson(io, { files: results, spans: total, rejectedSpans });
+      return 0;
+    }
+    for (const r of results) {
+      io.stdout.write(`${r.path}: ${r.spans} spans (${r.format})${r.rejectedSpans > 0 ? `, ${r.rejectedSpans} rejected` : ''}\n`);
+    }
+    io.stdout.write(`imported ${total} spans from ${results.length} file${results.length === 1 ? '' : 's'}\n`);
+    return 0;
+  },
+};

@@ -1,0 +1,69 @@
+/**
+ * Opens the database a command works on, directly (no server needed): SQLite
+ * in WAL mode lets a command read while `skein serve` writes the same file.
+ */
+
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { InvalidQueryError, SchemaVersionError, SessionNotFoundError, TraceNotFoundError } from '../store/errors.js';
+import { SqliteTraceStore } from '../store/sqlite/index.js';
+import { CliUsageError } from './cli-error.js';
+import type { CliIo } from './command.js';
+import { defaultDbPath } from './options.js';
+
+export interface OpenStoreOptions {
+  /** `--db` as given; else SKEIN_DB; else ~/.skein/skein.db. */
+  db: string | undefined;
+  /** Read commands open read-only and need the file to exist; writers create it. */
+  mode: 'read' | 'write';
+}
+
+export function resolveDbPath(db: string | undefined, io: CliIo): string {
+  return resolve(db ?? io.env.SKEIN_DB ?? defaultDbPath(io.env));
+}
+
+export function openStore(io: CliIo, options: OpenStoreOptions): SqliteTraceStore {
+  const path = resolveDbPath(options.db, io);
+  if (options.mode === 'read') {
+    if (!existsSync(path)) {
+      throw new CliUsageError(`no database at ${path}: pass --db <file> (or set SKEIN_DB), or record something first`);
+    }
+    return new SqliteTraceStore({ path, readonly: true });
+  }
+  mkdirSync(dirname(path), { recursive: true });
+  return new SqliteTraceStore({ path });
+}
+
+/** Store errors that are the user's to fix (an unknown id, a bad filter, a foreign file): one line, no stack. */
+export function asUserError(error: unknown): unknown {
+  if (
+    error instanceof SessionNotFoundError ||
+    error instanceof TraceNotFoundError ||
+    error instanceof InvalidQueryError ||
+    error instanceof SchemaVersionError
+  ) {
+    return new CliUsageError(error.message);
+  }
+  return error;
+}
+
+/** Runs `fn` with the store open and always closes it. */
+export async function withStore<T>(
+  io: CliIo,
+  options: OpenStoreOptions,
+  fn: (store: SqliteTraceStore) => Promise<T>,
+): Promise<T> {
+  let store: SqliteTraceStore;
+  try {
+    store = openStore(io, options);
+  } catch (error) {
+    throw asUserError(error);
+  }
+  try {
+    return await fn(store);
+  } catch (error) {
+    throw asUserError(error);
+  } finally {
+    await store.close();
+  }
+}

@@ -1,0 +1,180 @@
+/**
+ * The JSON views of store results, shared by the API and `skein … --json`.
+ * Nanosecond times and durations exceed 2^53, so they travel as decimal
+ * strings (exact); the OpenAPI document says so.
+ */
+
+import type { SearchHit, StatsRow, TimelineStep, TreeNode } from '../../model/query.js';
+import type { ContentText, SessionSummary, StoredSpan } from '../../model/types.js';
+import type { SessionModelUsage } from './store-reads.js';
+
+export const PREVIEW_LENGTH = 160;
+
+function ns(value: bigint): string;
+function ns(value: bigint | null): string | null;
+function ns(value: bigint | null): string | null {
+  return value === null ? null : value.toString();
+}
+
+/** One line, at most `length` characters, for tables and timelines. */
+export function preview(content: ContentText | null, length = PREVIEW_LENGTH): string | null {
+  if (content === null) return null;
+  const flat = content.text.replace(/\s+/g, ' ').trim();
+  return flat.length > length ? `${flat.slice(0, length - 1)}…` : flat;
+}
+
+export function sessionJson(s: SessionSummary) {
+  return {
+    sessionId: s.sessionId,
+    status: s.status,
+    firstStartUnixNano: ns(s.firstStartUnixNano),
+    lastEndUnixNano: ns(s.lastEndUnixNano),
+    durationNanos: s.lastEndUnixNano === null ? null : ns(s.lastEndUnixNano - s.firstStartUnixNano),
+    spanCount: s.spanCount,
+    llmCallCount: s.llmCallCount,
+    toolCallCount: s.toolCallCount,
+    errorCount: s.errorCount,
+    openCount: s.openCount,
+    interruptedCount: s.interruptedCount,
+    tokens: { ...s.tokens },
+    costUsd: s.costUsd,
+    computedCostUsd: s.computedCostUsd,
+    suppliedCostUsd: s.suppliedCostUsd,
+    unpricedCallCount: s.unpricedCallCount,
+    models: [...s.models],
+    agentName: s.agentName,
+    userId: s.userId,
+    usageMismatch: s.usageMismatch,
+    traceIds: [...s.traceIds],
+  };
+}
+
+export type SessionJson = ReturnType<typeof sessionJson>;
+
+export function sessionDetailJson(s: SessionSummary, models: readonly SessionModelUsage[]) {
+  return { ...sessionJson(s), modelBreakdown: models.map((m) => ({ ...m, tokens: { ...m.tokens } })) };
+}
+
+/** A timeline step with what only the span knows: status, provider and content previews. */
+export function stepJson(step: TimelineStep, span: StoredSpan | undefined) {
+  return {
+    spanId: step.spanId,
+    traceId: step.traceId,
+    parentSpanId: step.parentSpanId,
+    depth: step.depth,
+    name: step.name,
+    stepType: step.stepType,
+    startTimeUnixNano: ns(step.startTimeUnixNano),
+    endTimeUnixNano: ns(step.endTimeUnixNano),
+    durationNanos: ns(step.durationNanos),
+    status: statusName(span?.statusCode ?? 0),
+    statusMessage: span?.statusMessage ?? '',
+    isError: step.isError,
+    open: step.open,
+    interrupted: step.interrupted,
+    provider: span?.provider ?? null,
+    model: step.model,
+    toolName: step.toolName,
+    tokens: { ...step.tokens },
+    costUsd: step.costUsd,
+    costSource: span?.cost?.source ?? null,
+    inputPreview: preview(span?.input ?? null),
+    outputPreview: preview(span?.output ?? null),
+  };
+}
+
+export type StepJson = ReturnType<typeof stepJson>;
+export type TreeNodeJson = StepJson & { children: TreeNodeJson[] };
+
+export function treeJson(nodes: readonly TreeNode[], spans: ReadonlyMap<string, StoredSpan>): TreeNodeJson[] {
+  return nodes.map((node) => ({
+    ...stepJson(node, spans.get(spanKey(node.traceId, node.spanId))),
+    children: treeJson(node.children, spans),
+  }));
+}
+
+export function spanKey(traceId: string, spanId: string): string {
+  return `${traceId}/${spanId}`;
+}
+
+export function statusName(code: number): 'unset' | 'ok' | 'error' {
+  return code === 2 ? 'error' : code === 1 ? 'ok' : 'unset';
+}
+
+const content = (c: ContentText | null) =>
+  c === null ? null : { text: c.text, originalLength: c.originalLength, truncated: c.truncated };
+
+/**
+ * A stored span. Attribute values that JSON cannot carry exactly are
+ * written as strings: 64-bit integers in decimal, bytes in base64.
+ */
+export function spanJson(span: StoredSpan) {
+  return {
+    sessionId: span.resolvedSessionId,
+    traceId: span.traceId,
+    spanId: span.spanId,
+    parentSpanId: span.parentSpanId,
+    name: span.name,
+    kind: span.raw.kind,
+    stepType: span.stepType,
+    operationName: span.operationName,
+    startTimeUnixNano: ns(span.startTimeUnixNano),
+    endTimeUnixNano: ns(span.endTimeUnixNano),
+    durationNanos: span.endTimeUnixNano === null ? null : ns(span.endTimeUnixNano - span.startTimeUnixNano),
+    status: statusName(span.statusCode),
+    statusMessage: span.statusMessage,
+    isError: span.isError,
+    interrupted: span.interrupted,
+    provider: span.provider,
+    requestModel: span.requestModel,
+    responseModel: span.responseModel,
+    agentName: span.agentName,
+    userId: span.userId,
+    toolName: span.toolName,
+    toolCallId: span.toolCallId,
+    usage: { ...span.usage },
+    cost: span.cost === null ? null : { ...span.cost },
+    unpriced: span.unpriced,
+    input: content(span.input),
+    output: content(span.output),
+    reasoning: content(span.reasoning),
+    attributes: jsonSafe(span.raw.attributes),
+    events: span.raw.events.map((e) => ({
+      name: e.name,
+      timeUnixNano: ns(e.timeUnixNano),
+      attributes: jsonSafe(e.attributes),
+    })),
+    links: span.raw.links.map((l) => ({ traceId: l.traceId, spanId: l.spanId, attributes: jsonSafe(l.attributes) })),
+    resource: jsonSafe(span.raw.resource.attributes),
+    scope: { name: span.raw.scope.name, version: span.raw.scope.version },
+  };
+}
+
+export function searchHitJson(hit: SearchHit) {
+  return { ...hit, startTimeUnixNano: ns(hit.startTimeUnixNano) };
+}
+
+export function statsRowJson(row: StatsRow) {
+  return {
+    key: row.key,
+    calls: row.calls,
+    errors: row.errors,
+    tokens: { ...row.tokens },
+    costUsd: row.costUsd,
+    p50DurationNanos: ns(row.p50DurationNanos),
+    p95DurationNanos: ns(row.p95DurationNanos),
+  };
+}
+
+/** Deep copy with bigint → decimal string and bytes → base64, so `JSON.stringify` is exact and never throws. */
+export function jsonSafe(value: unknown): unknown {
+  if (typeof value === 'bigint') return value.toString();
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
+  if (Array.isArray(value)) return value.map(jsonSafe);
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [key, inner] of Object.entries(value)) out[key] = jsonSafe(inner);
+    return out;
+  }
+  return value;
+}
