@@ -627,6 +627,8 @@ export function runTraceStoreContract(name: string, open: () => Promise<OpenedSt
         await expect(bad({ stepType: 'banana' })).rejects.toBeInstanceOf(InvalidQueryError);
         await expect(bad({ attributes: { nested: { a: 1 } } })).rejects.toBeInstanceOf(InvalidQueryError);
         await expect(bad({ fromUnixNano: 5 })).rejects.toBeInstanceOf(InvalidQueryError);
+        await expect(bad({ fromUnixNano: 2n ** 63n })).rejects.toBeInstanceOf(InvalidQueryError);
+        await expect(store.listSessions({ toUnixNano: -1n })).rejects.toBeInstanceOf(InvalidQueryError);
         await expect(bad({ limit: -1 })).rejects.toBeInstanceOf(InvalidQueryError);
         await expect(bad({ cursor: '!!!' })).rejects.toBeInstanceOf(InvalidQueryError);
       });

@@ -215,8 +215,12 @@ export class SessionQueries {
   }
 }
 
+const MAX_INT64 = 2n ** 63n - 1n;
+
 export function bigintParam(value: unknown, name: string): bigint {
   if (typeof value !== 'bigint') throw new InvalidQueryError(`${name} must be a bigint of nanoseconds`, name);
+  // SQLite integers are signed 64-bit; better-sqlite3 throws a RangeError past them.
+  if (value < 0n || value > MAX_INT64) throw new InvalidQueryError(`${name} is outside 0..2^63-1 nanoseconds`, name);
   return value;
 }
 
