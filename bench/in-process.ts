@@ -25,6 +25,7 @@ import type { Context, Span, Tracer } from '@opentelemetry/api';
 import { SkeinSpanProcessor } from '../src/processor/skein-span-processor.js';
 import { readableSpanToRaw } from '../src/processor/readable-span-to-raw.js';
 import { createNormalizer } from '../src/model/normalize.js';
+import { createRedactor } from '../src/model/redaction/redactor.js';
 import { SqliteTraceStore } from '../src/store/sqlite/index.js';
 import type { SpanRecord } from '../src/model/types.js';
 
@@ -159,13 +160,45 @@ function conversionCost(): number {
   };
   const tracer = new BasicTracerProvider({ spanProcessors: [capture] }).getTracer('bench');
   for (let i = 0; i < 5_000; i++) oneSpan(tracer, 'conv');
-  const normalize = createNormalizer();
+  const normalize = createNormalizer({ redactor: createRedactor() });
   const t0 = performance.now();
   for (const span of captured) {
     normalize(readableSpanToRaw(span, true));
     normalize(readableSpanToRaw(span));
   }
   return ((performance.now() - t0) * 1e6) / captured.length;
+}
+
+/** Redaction alone (on by default in the processor), per span, on the same spans: without and with content. */
+function redactionCost(): { plain: number; content: number } {
+  const captured: ReadableSpan[] = [];
+  const capture: SpanProcessor = {
+    onStart: () => {},
+    onEnd: (span) => captured.push(span),
+    forceFlush: () => Promise.resolve(),
+    shutdown: () => Promise.resolve(),
+  };
+  const tracer = new BasicTracerProvider({ spanProcessors: [capture] }).getTracer('bench');
+  for (let i = 0; i < 5_000; i++) oneSpan(tracer, 'redact');
+  const plain = captured.map((span) => readableSpanToRaw(span));
+  // ~1.7 KB of message JSON per span, as a model call that records content carries.
+  const text = 'Summarise the attached report and list the three biggest risks for 2024-08-06 through 2024-11-06, briefly. ';
+  const content = plain.map((raw) => ({
+    ...raw,
+    attributes: {
+      ...raw.attributes,
+      'gen_ai.input.messages': JSON.stringify([{ role: 'user', parts: [{ type: 'text', content: text.repeat(9) }] }]),
+      'gen_ai.output.messages': JSON.stringify([{ role: 'assistant', parts: [{ type: 'text', content: text.repeat(6) }] }]),
+    },
+  }));
+  const redactor = createRedactor();
+  const time = (spans: typeof plain): number => {
+    for (const raw of spans) redactor.redactRaw(raw);
+    const t0 = performance.now();
+    for (const raw of spans) redactor.redactRaw(raw);
+    return ((performance.now() - t0) * 1e6) / spans.length;
+  };
+  return { plain: time(plain), content: time(content) };
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'skein-bench-'));
@@ -189,6 +222,7 @@ try {
     }
   }
   const conversionNs = conversionCost();
+  const redactionNs = redactionCost();
 
   const summary = (name: string) => ({
     wall: median(results[name].map((x) => x.wallNs)),
@@ -203,7 +237,10 @@ try {
   console.log(`bare: BSP + no-op exporter          ${fmt(a.wall).padStart(8)}   ${fmt(a.elu).padStart(12)}      ${fmt(a.cpu).padStart(10)}`);
   console.log(`skein: bare + SkeinSpanProcessor    ${fmt(b.wall).padStart(8)}   ${fmt(b.elu).padStart(12)}      ${fmt(b.cpu).padStart(10)}`);
   console.log(`ratio skein / bare                  ${(b.wall / a.wall).toFixed(2).padStart(8)}   ${(b.elu / a.elu).toFixed(2).padStart(12)}      ${(b.cpu / a.cpu).toFixed(2).padStart(10)}`);
-  console.log(`of which convert + normalize (open and ended record): ${fmt(conversionNs)} ns/span`);
+  console.log(`of which convert + redact + normalize (open and ended record): ${fmt(conversionNs)} ns/span`);
+  console.log(
+    `redaction alone, one record: ${fmt(redactionNs.plain)} ns/span as above, ${fmt(redactionNs.content)} ns/span with ~1.7 KB of messages`,
+  );
   const perBatch = batchMillis.length === 0 ? 0 : median(batchMillis);
   console.log(
     `batch writes: ${batchMillis.length}, median ${perBatch.toFixed(2)} ms, max ${Math.max(0, ...batchMillis).toFixed(2)} ms ` +

@@ -84,3 +84,11 @@ export type { SqliteTraceStoreOptions } from './store/sqlite/sqlite-trace-store.
 export type { SessionModelUsage } from './store/sqlite/session-queries.js';
 export { SqliteOutbox } from './store/sqlite/sqlite-outbox.js';
 export type { DeadLetter, OutboxDepth, OutboxEntry } from './store/sqlite/sqlite-outbox.js';
+export { createRedactor } from './model/redaction/redactor.js';
+export type { RedactedSpan, RedactionOptions, Redactor } from './model/redaction/redactor.js';
+export { parseRedactionConfig } from './model/redaction/redaction-config.js';
+export { RedactionConfigError } from './model/redaction/redaction-pattern.js';
+export type { RedactionPattern } from './model/redaction/redaction-pattern.js';
+export { DEFAULT_DENY_KEYS } from './model/redaction/deny-keys.js';
+export { DETECTOR_KINDS } from './model/redaction/detectors.js';
+export type { DetectorKind } from './model/redaction/detectors.js';

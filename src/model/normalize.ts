@@ -15,6 +15,7 @@ import { collectIndexed, extractContent } from './extract-content.js';
 import type { IndexedMessage } from './extract-content.js';
 import { computeCost, defaultPriceTable } from './pricing.js';
 import type { PriceTable } from './pricing.js';
+import type { Redactor } from './redaction/redactor.js';
 import {
   GEN_AI_OPERATION_STEPS,
   LANGFUSE_OBSERVATION_STEPS,
@@ -35,6 +36,12 @@ export interface NormalizeOptions {
   maxTextLength?: number;
   /** Price table to compute cost from; default the shipped table. */
   prices?: PriceTable;
+  /**
+   * Applied to the span before anything is read from it, so content and the
+   * kept raw span derive from redacted values; its count becomes `counts.redacted`.
+   * Default none.
+   */
+  redactor?: Redactor;
 }
 
 export const DEFAULT_MAX_TEXT_LENGTH = 4096;
@@ -56,17 +63,23 @@ const STEP_SOURCES = [
 ] as const;
 
 export function createNormalizer(options: NormalizeOptions = {}): (raw: RawSpan) => SpanRecord {
-  const { maxTextLength = DEFAULT_MAX_TEXT_LENGTH, prices = defaultPriceTable() } = options;
+  const { maxTextLength = DEFAULT_MAX_TEXT_LENGTH, prices = defaultPriceTable(), redactor } = options;
   if (!Number.isSafeInteger(maxTextLength) || maxTextLength < 1) {
     throw new RangeError(`maxTextLength must be a positive integer, got ${String(maxTextLength)}`);
   }
-  return function normalize(raw: RawSpan): SpanRecord {
+  return function normalize(arrived: RawSpan): SpanRecord {
+    let raw = arrived;
+    let redacted = 0;
+    if (redactor !== undefined) ({ span: raw, count: redacted } = redactor.redactRaw(arrived));
+    let record: SpanRecord;
     try {
-      return normalizeWith(raw, maxTextLength, prices);
+      record = normalizeWith(raw, maxTextLength, prices);
     } catch {
       // Reached only by values no dialect could produce (throwing getters, proxies): keep the span, say so.
-      return fallbackRecord(raw);
+      record = fallbackRecord(raw);
     }
+    record.counts.redacted = redacted;
+    return record;
   };
 }
 

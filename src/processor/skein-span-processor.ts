@@ -6,11 +6,14 @@ import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { ReadableSpan, Span, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { createNormalizer } from '../model/normalize.js';
 import type { PriceTable } from '../model/pricing.js';
+import { createRedactor } from '../model/redaction/redactor.js';
+import type { RedactionOptions } from '../model/redaction/redactor.js';
 import { SqliteTraceStore } from '../store/sqlite/index.js';
 import { BatchWriter } from './batch-writer.js';
 import type { WritableStore } from './batch-writer.js';
 import { addExitHook, removeExitHook } from './exit-hooks.js';
 import { readableSpanToRaw } from './readable-span-to-raw.js';
+import { redactingExporter } from './redacting-exporter.js';
 
 export interface SkeinSpanProcessorOptions {
   /** Where spans go. A store with `writeSync` can also be flushed on process exit. */
@@ -33,6 +36,12 @@ export interface SkeinSpanProcessorOptions {
   prices?: PriceTable;
   /** Ended spans are also exported here, through the SDK's own `BatchSpanProcessor`. */
   forward?: SpanExporter;
+  /**
+   * Secrets removed before spans are stored or forwarded (API keys, tokens,
+   * private keys, card numbers, values of denied keys). On by default;
+   * `{ enabled: false }` turns it off.
+   */
+  redaction?: RedactionOptions;
 }
 
 /**
@@ -81,14 +90,16 @@ export class SkeinSpanProcessor implements SpanProcessor {
       maxTextLength,
       prices,
       forward,
+      redaction,
     } = options;
     if (store !== undefined && dbPath !== undefined) throw new TypeError('SkeinSpanProcessor: pass either store or dbPath, not both');
     if (store === undefined && dbPath === undefined) throw new TypeError('SkeinSpanProcessor: a store or a dbPath is required');
     if (!(maxBatchSize >= 1) || !(maxQueueSize >= 1) || !(flushIntervalMillis >= 0)) {
       throw new RangeError('SkeinSpanProcessor: maxBatchSize and maxQueueSize must be >= 1, flushIntervalMillis >= 0');
     }
-    // Validates maxTextLength: before a store is opened that would then leak.
-    const normalize = createNormalizer({ maxTextLength, prices });
+    // Validates maxTextLength and the redaction patterns: before a store is opened that would then leak.
+    const redactor = createRedactor(redaction);
+    const normalize = createNormalizer({ maxTextLength, prices, redactor });
     this.maxBatchSize = maxBatchSize;
     this.flushIntervalMillis = flushIntervalMillis;
     this.maxQueueSize = maxQueueSize;
@@ -103,7 +114,7 @@ export class SkeinSpanProcessor implements SpanProcessor {
       runInternal: (fn) => this.runInternal(fn),
     });
     this.ownAsyncWork = this.writer.canWriteSync ? undefined : new AsyncLocalStorage<true>();
-    this.forwarder = forward === undefined ? undefined : new BatchSpanProcessor(this.keepingFailures(forward));
+    this.forwarder = forward === undefined ? undefined : new BatchSpanProcessor(this.keepingFailures(redactingExporter(forward, redactor)));
     addExitHook(this.exitHook);
   }
 
