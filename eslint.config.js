@@ -6,6 +6,21 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
+    // The viewer's browser modules (plain ES2022, no build step): the browser globals they use.
+    files: ['src/server/viewer/assets/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: Object.fromEntries(
+        [
+          'AbortController', 'CSS', 'CustomEvent', 'Event', 'EventListener', 'FormData', 'HTMLAnchorElement',
+          'HTMLElement', 'HTMLDialogElement', 'HTMLInputElement', 'HTMLSelectElement', 'Element', 'Node',
+          'TextDecoderStream', 'URL', 'URLSearchParams', 'clearInterval', 'clearTimeout', 'document', 'fetch',
+          'history', 'location', 'requestAnimationFrame', 'sessionStorage', 'setInterval', 'setTimeout', 'window',
+        ].map((name) => [name, 'readonly']),
+      ),
+    },
+  },
+  {
     files: ['**/*.ts'],
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },

@@ -6,6 +6,8 @@ import type { ServerType } from '@hono/node-server';
 import { OutboxForwarder } from '../../exporters/outbox-forwarder.js';
 import { isGenAiRecord } from '../model/genai-filter.js';
 import { createNormalizer } from '../model/normalize.js';
+import { createRedactor } from '../model/redaction/redactor.js';
+import type { RedactionOptions } from '../model/redaction/redactor.js';
 import type { NormalizeOptions } from '../model/normalize.js';
 import { encodeTraceRequest } from '../otlp/index.js';
 import { createSkeinApp } from '../server/app.js';
@@ -35,6 +37,8 @@ export interface CollectorOptions {
    * 503 + Retry-After (nothing acknowledged is ever dropped). Default 1 GiB.
    */
   maxOutboxBytes?: number;
+  /** Secrets removed before spans are stored or forwarded. On by default. */
+  redaction?: RedactionOptions;
   /** Forwarder tuning (tests shorten the backoff). */
   forwardBackoffMillis?: { initial: number; max: number };
   /**
@@ -42,7 +46,18 @@ export interface CollectorOptions {
    * connections (a stalled client must not hold shutdown forever). Default 10 s.
    */
   shutdownGraceMillis?: number;
+  /**
+   * Open steps of a writer silent this long are marked interrupted, and the
+   * live stream says so. Writers on this host whose process is alive are
+   * spared (a long model call writes nothing until it ends). Default 60 s; 0 turns it off.
+   */
+  interruptAfterMillis?: number;
+  /** Live stream (`GET /api/live`) tuning; tests shorten them. */
+  livePollIntervalMillis?: number;
+  liveHeartbeatMillis?: number;
 }
+
+export const DEFAULT_INTERRUPT_AFTER_MILLIS = 60_000;
 
 export interface RunningCollector {
   url: string;
@@ -74,15 +89,23 @@ async function startOn(store: SqliteTraceStore, dbPath: string, options: Collect
   const targets = options.forward ?? [];
   const upstreams = targets.map((t) => t.url);
   const maxOutboxBytes = options.maxOutboxBytes ?? 1024 ** 3;
+  const redactor = createRedactor(options.redaction);
   let accepting = true;
+  const live = new AbortController();
 
   const { app, metrics } = createSkeinApp({
+    liveStream: {
+      store,
+      signal: live.signal,
+      pollIntervalMillis: options.livePollIntervalMillis,
+      heartbeatMillis: options.liveHeartbeatMillis,
+    },
     token: options.token,
     maxBodyBytes: options.maxBodyBytes,
     ready: () => accepting,
     store,
     ingest: {
-      ingest: (spans) => ingest.ingest(spans),
+      ingest: (spans) => ingest.ingest(redactor.redactSpans(spans)),
     },
   });
   const deliveries = metrics.counter('skein_forward_attempts_total', 'Forwarding attempts by upstream and outcome.');
@@ -128,7 +151,7 @@ async function startOn(store: SqliteTraceStore, dbPath: string, options: Collect
       }),
   );
 
-  const normalize = createNormalizer(options.normalize);
+  const normalize = createNormalizer({ ...options.normalize, redactor });
   const ingest = new GroupCommitIngest({
     normalize,
     keep: options.storeMode === 'genai' ? isGenAiRecord : undefined,
@@ -159,6 +182,21 @@ async function startOn(store: SqliteTraceStore, dbPath: string, options: Collect
     s.once('error', reject);
   });
   for (const forwarder of forwarders) forwarder.start();
+  const interruptAfterMillis = options.interruptAfterMillis ?? DEFAULT_INTERRUPT_AFTER_MILLIS;
+  const interruptTimer =
+    interruptAfterMillis > 0
+      ? setInterval(
+          () => {
+            try {
+              store.markInterrupted({ silentForMillis: interruptAfterMillis, spareLiveLocalWriters: true });
+            } catch (error) {
+              console.error('skein: marking silent writers interrupted failed:', error);
+            }
+          },
+          Math.max(50, Math.min(5_000, interruptAfterMillis / 4)),
+        )
+      : null;
+  interruptTimer?.unref();
 
   const address = server.address() as AddressInfo;
   const hostForUrl = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -174,6 +212,9 @@ async function startOn(store: SqliteTraceStore, dbPath: string, options: Collect
     close() {
       closing ??= (async () => {
         accepting = false;
+        if (interruptTimer) clearInterval(interruptTimer);
+        // Live streams never end by themselves: end them so the server can close.
+        live.abort();
         const http = server as ServerType & { closeIdleConnections?: () => void; closeAllConnections?: () => void };
         await new Promise<void>((resolveClose) => {
           const grace = setTimeout(() => http.closeAllConnections?.(), options.shutdownGraceMillis ?? 10_000);

@@ -8,6 +8,7 @@ import { sessionsCommand } from './commands/sessions.js';
 import { showCommand } from './commands/show.js';
 import { spansCommand } from './commands/spans.js';
 import { statsCommand } from './commands/stats.js';
+import { tailCommand } from './commands/tail.js';
 import type { CliCommand, CliIo } from './command.js';
 
 const COMMANDS: CliCommand[] = [
@@ -17,6 +18,7 @@ const COMMANDS: CliCommand[] = [
   spansCommand,
   searchCommand,
   statsCommand,
+  tailCommand,
   exportCommand,
   importCommand,
   pruneCommand,

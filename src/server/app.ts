@@ -1,9 +1,12 @@
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
+import { createLiveStream } from './live-stream/index.js';
+import type { LiveStreamOptions } from './live-stream/index.js';
 import { MetricsRegistry } from './metrics.js';
 import { createOtlpReceiver } from './otlp-receiver.js';
 import { createQueryApi } from './query-api/index.js';
 import { tokenAuth } from './token-auth.js';
+import { createViewer, isViewerShellPath } from './viewer/index.js';
 import type { TraceStore } from '../store/trace-store.js';
 import type { TraceIngest } from './trace-ingest.js';
 
@@ -11,12 +14,14 @@ export interface SkeinAppOptions {
   ingest: TraceIngest;
   /** The store the query API reads; without it only ingest and operations routes are served. */
   store?: TraceStore;
-  /** When set, every route requires `Authorization: Bearer <token>`. */
+  /** When set, every route but the viewer's data-free page and assets requires `Authorization: Bearer <token>`. */
   token?: string;
   maxBodyBytes?: number;
   metrics?: MetricsRegistry;
   /** Whether the app can take traffic (false while shutting down). */
   ready?: () => boolean;
+  /** Serves `GET /api/live` (Server-Sent Events) from this change feed. */
+  liveStream?: Omit<LiveStreamOptions, 'metrics'>;
 }
 
 /** Composes the sub-apps on one Hono app. The receiver and the query API never import each other. */
@@ -38,7 +43,14 @@ export function createSkeinApp(options: SkeinAppOptions): { app: Hono; metrics: 
       if (!ready()) c.header('Connection', 'close');
     });
   }
-  if (options.token) app.use('*', tokenAuth({ token: options.token }));
+  if (options.token) {
+    const requireToken = tokenAuth({ token: options.token });
+    // The viewer's page and assets hold no data (the page asks for the token and sends it to the API), so they load without one.
+    app.use('*', async function tokenAuthExceptViewerShell(c, next) {
+      if ((c.req.method === 'GET' || c.req.method === 'HEAD') && isViewerShellPath(c.req.path)) return next();
+      return requireToken(c, next);
+    });
+  }
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', (c) =>
@@ -62,6 +74,11 @@ export function createSkeinApp(options: SkeinAppOptions): { app: Hono; metrics: 
       },
     }),
   );
+
+  if (options.liveStream) app.route('/api', createLiveStream({ ...options.liveStream, metrics }));
+
+  // Last: the viewer's page routes must not shadow the API or the receiver.
+  app.route('/', createViewer());
 
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` } }, 404));
   app.onError((error, c) => {

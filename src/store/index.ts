@@ -1,5 +1,6 @@
 // The store layer's entry: the interface, its errors and the SQLite backend.
 export type { TraceStore } from './trace-store.js';
+export type { ChangeFeedReader, ChangeFeedState, ReadChangesOptions } from './change-feed.js';
 export {
   InvalidQueryError,
   SchemaVersionError,

@@ -7,7 +7,8 @@ import { defaultDbPath, isLoopback, parseHeaderFlags, parsePort, parseStoreMode,
 const HELP = `Usage: skein serve [options]
 
 Starts the collector: OTLP/HTTP on POST /v1/traces (protobuf and JSON, gzip),
-stored in SQLite, optionally forwarded to other OTLP endpoints.
+stored in SQLite, optionally forwarded to other OTLP endpoints. Live step events
+on GET /api/live (Server-Sent Events).
 
 Options:
   --db <file>               database file (env SKEIN_DB; default ~/.skein/skein.db)
@@ -19,6 +20,8 @@ Options:
   --forward-header <k=v>    header sent with forwarded requests (repeatable)
   --store all|genai         keep every span, or only agent/GenAI spans (forwarding still gets all)
   --max-body-bytes <n>      request body limit after decompression (default 67108864)
+  --interrupt-after <s>     mark open steps interrupted when their writer has been silent this many
+                            seconds and is not a live process on this host (default 60; 0 = never)
 
 Examples:
   skein serve
@@ -45,6 +48,7 @@ export const serveCommand: CliCommand = {
         'forward-header': { type: 'string', multiple: true, default: [] },
         store: { type: 'string', default: 'all' },
         'max-body-bytes': { type: 'string' },
+        'interrupt-after': { type: 'string' },
       },
     });
     const host = values.host ?? io.env.SKEIN_HOST ?? '127.0.0.1';
@@ -63,6 +67,8 @@ export const serveCommand: CliCommand = {
       forward: values.forward.map((url) => ({ url, headers: parseHeaderFlags(values['forward-header']) })),
       storeMode: parseStoreMode(values.store),
       maxBodyBytes: values['max-body-bytes'] ? parsePositiveInt(values['max-body-bytes'], '--max-body-bytes') : undefined,
+      interruptAfterMillis:
+        values['interrupt-after'] === undefined ? undefined : parseSeconds(values['interrupt-after'], '--interrupt-after') * 1000,
     });
     io.stdout.write(
       [
@@ -86,6 +92,14 @@ export const serveCommand: CliCommand = {
     return 0;
   },
 };
+
+function parseSeconds(value: string, flag: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) {
+    throw new CliUsageError(`${flag} must be a number of seconds (0 or more), got '${value}'`);
+  }
+  return n;
+}
 
 /**
  * Resolves `first` on SIGINT or SIGTERM. The handlers stay installed until

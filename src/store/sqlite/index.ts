@@ -6,3 +6,5 @@ export { SNIPPET_ELLIPSIS, SNIPPET_MATCH_END, SNIPPET_MATCH_START } from './sear
 export { UNKNOWN_GROUP_KEY } from './stats.js';
 export { DEFAULT_MAX_AGE_MILLIS } from './retention.js';
 export { SCHEMA_VERSION } from './migrations/index.js';
+export { DEFAULT_CHANGE_FEED_MAX_AGE_MILLIS, DEFAULT_CHANGE_FEED_MAX_EVENTS } from './change-log.js';
+export type { ChangeFeedRetention } from './change-log.js';

@@ -15,6 +15,7 @@ import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { spanContribution } from '../../model/rollup.js';
 import type { SpanRecord } from '../../model/types.js';
+import type { ChangeLog } from './change-log.js';
 import { BatchDeltas, factsOfContribution, factsOfRow } from './session-delta.js';
 import type { StoredFactsRow } from './session-delta.js';
 import type { SessionRollup } from './session-rollup.js';
@@ -82,6 +83,7 @@ export class SpanWriter {
     private readonly rollup: SessionRollup,
     private readonly writerId: string,
     private readonly registerWriter: () => void,
+    private readonly changes: ChangeLog,
   ) {
     this.selectExisting = db
       .prepare(`SELECT resolved_session_id, start_ns, end_ns, interrupted, is_error, model, c_llm, c_tool, c_input,
@@ -124,6 +126,7 @@ export class SpanWriter {
 
   private writeInTransaction(records: readonly SpanRecord[]): void {
     this.traces.clear();
+    this.changes.discard();
     const batch = new BatchDeltas();
     const resourceIds = new Map<string, number | bigint>();
     const resourceIdOf = (body: string): number | bigint => {
@@ -161,6 +164,7 @@ export class SpanWriter {
       if (fate === SUPERSEDED) continue;
       const contribution = spanContribution(record);
       const open = record.endTimeUnixNano === null;
+      this.changes.stepWritten(record, sessionId, !existing, !open && (!existing || existing.end_ns === null));
       this.upsertSpan.run(
         spanParams(record, {
           resolvedSessionId: sessionId,
@@ -189,11 +193,17 @@ export class SpanWriter {
       batch.add(sessionId, factsOfContribution(contribution), 1, contribution.model);
       batch.observe(sessionId, record.traceId, record.startTimeUnixNano, record.endTimeUnixNano, named);
     }
-    for (const sessionId of batch.needsRecompute) this.rollup.recompute(sessionId);
+    for (const sessionId of batch.needsRecompute) {
+      this.rollup.recompute(sessionId);
+      this.changes.sessionTouched(sessionId);
+    }
     for (const [sessionId, delta] of batch.deltas) {
       if (!batch.needsRecompute.has(sessionId)) this.rollup.apply(sessionId, delta);
+      this.changes.sessionTouched(sessionId);
     }
-    const touchedWriter = this.touchWriter.run({ nowMillis: Date.now(), writerId: this.writerId });
+    const nowMillis = Date.now();
+    this.changes.flush(nowMillis);
+    const touchedWriter = this.touchWriter.run({ nowMillis, writerId: this.writerId });
     // Someone judged this writer silent and removed it; come back so our open steps are watched again.
     if (touchedWriter.changes === 0) this.registerWriter();
   }

@@ -12,9 +12,13 @@ import type {
   TimelineStep,
   TreeNode,
 } from '../../model/query.js';
+import type { ChangeEvent } from '../../model/live-event.js';
 import type { SessionSummary, SpanRecord, StoredSpan } from '../../model/types.js';
+import type { ChangeFeedReader, ChangeFeedState, ReadChangesOptions } from '../change-feed.js';
 import { SchemaVersionError, StoreError } from '../errors.js';
 import type { TraceStore } from '../trace-store.js';
+import { ChangeLog } from './change-log.js';
+import type { ChangeFeedRetention } from './change-log.js';
 import { SCHEMA_VERSION, checkSchema, migrate } from './migrations/index.js';
 import { SessionDeleter } from './retention.js';
 import { SpanSearch } from './search.js';
@@ -33,6 +37,8 @@ export interface SqliteTraceStoreOptions {
   busyTimeoutMillis?: number;
   /** Open for reads only: no migration, no writer registration, writes throw. */
   readonly?: boolean;
+  /** How much of the change feed this instance keeps when it writes (default 100,000 events and 24 hours). */
+  changeFeed?: ChangeFeedRetention;
 }
 
 export const DEFAULT_BUSY_TIMEOUT_MILLIS = 5000;
@@ -43,7 +49,7 @@ export const DEFAULT_BUSY_TIMEOUT_MILLIS = 5000;
  * per `write`/`writeSync` call holds the spans and the session rollups they
  * change, so a reader never sees one without the other.
  */
-export class SqliteTraceStore implements TraceStore {
+export class SqliteTraceStore implements TraceStore, ChangeFeedReader {
   readonly path: string;
   readonly readonly: boolean;
   private readonly db: Database.Database;
@@ -54,6 +60,9 @@ export class SqliteTraceStore implements TraceStore {
   private readonly searcher: SpanSearch;
   private readonly statistics: SpanStats;
   private readonly deleter: SessionDeleter;
+  private readonly changes: ChangeLog;
+  /** This connection's commits, which SQLite's data_version does not count. */
+  private localCommits = 0;
   private closed = false;
 
   /** Steps marked interrupted at open because the process that started them is gone. */
@@ -72,14 +81,15 @@ export class SqliteTraceStore implements TraceStore {
       this.searcher = new SpanSearch(this.db);
       this.statistics = new SpanStats(this.db);
       this.deleter = new SessionDeleter(this.db);
+      this.changes = new ChangeLog(this.db, this.sessions, options.changeFeed);
       if (this.readonly) {
         this.writers = null;
         this.writer = null;
         this.recoveredInterruptedCount = 0;
       } else {
-        const writers = new WriterRegistry(this.db, rollup);
+        const writers = new WriterRegistry(this.db, rollup, this.changes);
         this.writers = writers;
-        this.writer = new SpanWriter(this.db, rollup, writers.writerId, () => writers.register());
+        this.writer = new SpanWriter(this.db, rollup, writers.writerId, () => writers.register(), this.changes);
         this.db.transaction(() => writers.register()).immediate();
         this.recoveredInterruptedCount = writers.recoverDeadWriters();
       }
@@ -108,6 +118,7 @@ export class SqliteTraceStore implements TraceStore {
    */
   transaction<T>(fn: () => T): T {
     this.checkWritable();
+    this.localCommits++;
     return this.db.transaction(fn).immediate();
   }
 
@@ -123,6 +134,7 @@ export class SqliteTraceStore implements TraceStore {
   writeSync(spans: readonly SpanRecord[]): void {
     this.checkOpen();
     if (!this.writer) throw new StoreError(`store ${this.path} is read-only`);
+    this.localCommits++;
     this.writer.write(spans);
   }
 
@@ -183,12 +195,37 @@ export class SqliteTraceStore implements TraceStore {
 
   /**
    * Marks interrupted the open steps of other writers (any host) that have
-   * not written for `silentForMillis`. Returns the number of steps marked.
+   * not written for `silentForMillis`, and appends a `session.interrupted`
+   * (and a `session.updated`) to the change feed for each session touched.
+   * With `spareLiveLocalWriters`, writers on this host whose process is alive
+   * are never judged by silence. Returns the number of steps marked.
    */
-  markInterrupted(options: { silentForMillis: number }): number {
+  markInterrupted(options: { silentForMillis: number; spareLiveLocalWriters?: boolean }): number {
     this.checkWritable();
     if (!this.writers) return 0;
-    return this.writers.markSilent(options.silentForMillis);
+    this.localCommits++;
+    return this.writers.markSilent(options.silentForMillis, options.spareLiveLocalWriters ?? false);
+  }
+
+  /** Change-feed events with `seq > afterSeq`, oldest first (see `ChangeFeedReader`). */
+  readChanges(afterSeq: number, options: ReadChangesOptions): ChangeEvent[] {
+    this.checkOpen();
+    return this.changes.readChanges(afterSeq, options);
+  }
+
+  latestChangeSeq(): number {
+    this.checkOpen();
+    return this.changes.state().latestSeq;
+  }
+
+  changeFeedState(): ChangeFeedState {
+    this.checkOpen();
+    return this.changes.state();
+  }
+
+  commitVersion(): number {
+    this.checkOpen();
+    return this.changes.dataVersion() + this.localCommits;
   }
 
   /**

@@ -12,6 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type Database from 'better-sqlite3';
+import type { ChangeLog } from './change-log.js';
 import type { SessionRollup } from './session-rollup.js';
 
 /** True unless the OS says there is no such process. EPERM means it exists under another user. */
@@ -36,12 +37,13 @@ export class WriterRegistry {
   private readonly insertWriter: Database.Statement;
   private readonly deleteWriter: Database.Statement;
   private readonly selectWriters: Database.Statement;
-  private readonly sessionsOfOpen: Database.Statement;
+  private readonly openSteps: Database.Statement;
   private readonly markOpen: Database.Statement;
 
   constructor(
     private readonly db: Database.Database,
     private readonly rollup: SessionRollup,
+    private readonly changes: ChangeLog,
   ) {
     this.insertWriter = db.prepare(`INSERT INTO writers (writer_id, pid, hostname, started_at_ms, last_seen_ms)
       VALUES (@writerId, @pid, @hostname, @nowMillis, @nowMillis)
@@ -50,8 +52,8 @@ export class WriterRegistry {
     this.selectWriters = db
       .prepare('SELECT writer_id, pid, hostname, last_seen_ms FROM writers WHERE writer_id <> @writerId')
       .safeIntegers(true);
-    this.sessionsOfOpen = db.prepare(`SELECT DISTINCT resolved_session_id AS sessionId FROM spans
-      WHERE writer_id = @writerId AND end_ns IS NULL AND interrupted = 0`);
+    this.openSteps = db.prepare(`SELECT resolved_session_id AS sessionId, trace_id AS traceId, span_id AS spanId
+      FROM spans WHERE writer_id = @writerId AND end_ns IS NULL AND interrupted = 0`);
     this.markOpen = db.prepare(`UPDATE spans SET interrupted = 1, writer_id = NULL
       WHERE writer_id = @writerId AND end_ns IS NULL`);
   }
@@ -67,10 +69,19 @@ export class WriterRegistry {
     return this.markWriters((w) => w.hostname === host && !isProcessAlive(Number(w.pid)));
   }
 
-  /** Marks the open steps of other writers that have not written for `silentForMillis`. */
-  markSilent(silentForMillis: number): number {
+  /**
+   * Marks the open steps of other writers that have not written for
+   * `silentForMillis`. With `spareLiveLocal`, a writer on this host whose
+   * process is still running is left alone however long it has been quiet (a
+   * long model call writes nothing until it ends); only the dead and those on
+   * other hosts, which cannot be probed, are judged by silence.
+   */
+  markSilent(silentForMillis: number, spareLiveLocal = false): number {
     const cutoff = BigInt(Date.now() - silentForMillis);
-    return this.markWriters((w) => w.last_seen_ms < cutoff);
+    const host = hostname();
+    return this.markWriters(
+      (w) => w.last_seen_ms < cutoff && !(spareLiveLocal && w.hostname === host && isProcessAlive(Number(w.pid))),
+    );
   }
 
   /**
@@ -100,9 +111,21 @@ export class WriterRegistry {
   }
 
   private markWriter(writerId: string): number {
-    const sessions = (this.sessionsOfOpen.all({ writerId }) as { sessionId: string }[]).map((r) => r.sessionId);
+    const bySession = new Map<string, Array<{ traceId: string; spanId: string }>>();
+    for (const step of this.openSteps.all({ writerId }) as Array<{ sessionId: string; traceId: string; spanId: string }>) {
+      let steps = bySession.get(step.sessionId);
+      if (!steps) bySession.set(step.sessionId, (steps = []));
+      steps.push({ traceId: step.traceId, spanId: step.spanId });
+    }
     const marked = this.markOpen.run({ writerId }).changes;
-    for (const sessionId of sessions) this.rollup.recompute(sessionId);
+    const nowMillis = Date.now();
+    for (const [sessionId, steps] of bySession) {
+      this.rollup.recompute(sessionId);
+      // The feed says so in the same transaction: a live view learns that nothing will end these steps.
+      this.changes.stepsInterrupted(sessionId, steps);
+      this.changes.sessionTouched(sessionId);
+    }
+    if (bySession.size > 0) this.changes.flush(nowMillis);
     return marked;
   }
 }

@@ -1,0 +1,172 @@
+import { parseArgs } from 'node:util';
+import { formatCount, formatDurationNanos, formatTimestamp, formatUsd } from '../../model/human-units.js';
+import type { ChangeEvent, LiveStep } from '../../model/live-event.js';
+import type { SqliteTraceStore } from '../../store/sqlite/index.js';
+import { CliUsageError } from '../cli-error.js';
+import type { CliCommand, CliIo } from '../command.js';
+import { asUserError, openStore } from '../open-store.js';
+import { colourEnabled, createStyle } from '../output.js';
+import type { Style } from '../output.js';
+import { COMMON_FLAGS, COMMON_HELP } from '../query-flags.js';
+
+const HELP = `Usage: skein tail [session] [options]
+
+Prints steps as they start and end, reading the database's change feed
+directly: it works while \`skein serve\` or an app using SkeinSpanProcessor
+writes the file. Runs until Ctrl-C.
+
+Options:
+  --from-start         first print what the feed still holds (the last 24 h / 100,000 events)
+${COMMON_HELP}
+
+Examples:
+  skein tail
+  skein tail my-session-id
+  skein tail --json | jq 'select(.kind == "span.ended")'`;
+
+/** How often the database is checked for commits; a check is one pragma read. */
+const POLL_INTERVAL_MILLIS = 150;
+const PAGE = 500;
+
+export const tailCommand: CliCommand = {
+  name: 'tail',
+  summary: 'print steps as they start and end',
+  help: HELP,
+  async run(argv, io) {
+    const { values, positionals: rest } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: true,
+      options: { ...COMMON_FLAGS, 'from-start': { type: 'boolean', default: false } },
+    });
+    if (rest.length > 1) throw new CliUsageError(`unexpected argument '${rest[1]}'`);
+    const sessionId = rest[0] as string | undefined;
+    let store: SqliteTraceStore;
+    try {
+      store = openStore(io, { db: values.db, mode: 'read' });
+    } catch (error) {
+      throw asUserError(error);
+    }
+    const stop = io.stopSignal ? { stopped: io.stopSignal, dispose() {} } : stopOnSignals();
+    let stopped = false;
+    void stop.stopped.then(() => (stopped = true));
+    try {
+      const printer = new TailPrinter(io, values.json, createStyle(colourEnabled(io)));
+      let position = values['from-start'] ? 0 : store.latestChangeSeq();
+      let version: number | null = null;
+      while (!stopped) {
+        const now = store.commitVersion();
+        if (now !== version) {
+          version = now;
+          position = drain(store, position, sessionId, printer);
+        }
+        await Promise.race([stop.stopped, sleep(POLL_INTERVAL_MILLIS)]);
+      }
+    } finally {
+      stop.dispose();
+      await store.close();
+    }
+    return 0;
+  },
+};
+
+/** Prints every event after `position`; returns the new position. */
+function drain(store: SqliteTraceStore, position: number, sessionId: string | undefined, printer: TailPrinter): number {
+  const { trimmedThroughSeq } = store.changeFeedState();
+  if (position < trimmedThroughSeq) {
+    printer.notice(`events up to #${trimmedThroughSeq} are no longer kept; carrying on from there`);
+    position = trimmedThroughSeq;
+  }
+  for (;;) {
+    const events = store.readChanges(position, { sessionId, limit: PAGE });
+    for (const event of events) printer.print(event);
+    if (events.length > 0) position = events[events.length - 1].seq;
+    if (events.length < PAGE) return position;
+  }
+}
+
+class TailPrinter {
+  constructor(
+    private readonly io: CliIo,
+    private readonly json: boolean,
+    private readonly style: Style,
+  ) {}
+
+  notice(text: string): void {
+    this.io.stderr.write(`skein tail: ${text}\n`);
+  }
+
+  print(event: ChangeEvent): void {
+    if (this.json) {
+      this.io.stdout.write(JSON.stringify(event) + '\n');
+      return;
+    }
+    const line = this.line(event);
+    if (line !== null) this.io.stdout.write(line + '\n');
+  }
+
+  private line(event: ChangeEvent): string | null {
+    const s = this.style;
+    const session = s.dim(event.sessionId);
+    switch (event.kind) {
+      case 'span.started':
+        return `${clock(event.step.startTimeUnixNano)}  ${session}  ${s.cyan('▶')} ${describe(event.step, s)}`;
+      case 'span.ended': {
+        const step = event.step;
+        const mark = step.isError ? s.red('✗') : s.green('✓');
+        const parts = [describe(step, s), formatDurationNanos(step.durationNanos === null ? null : BigInt(step.durationNanos))];
+        const tokens = tokenText(step);
+        if (tokens) parts.push(tokens);
+        if (step.costUsd !== null) parts.push(formatUsd(step.costUsd));
+        if (step.isError) parts.push(s.red(`error: ${step.statusMessage || 'failed'}`));
+        return `${clock(step.endTimeUnixNano ?? step.startTimeUnixNano)}  ${session}  ${mark} ${parts.join('  ')}`;
+      }
+      case 'session.interrupted':
+        return `${clockMillis(event.atUnixMillis)}  ${session}  ${s.yellow('⚠')} interrupted: ${event.steps.length} open step(s) will never end`;
+      case 'session.updated':
+        // Rollup totals after every batch: for --json; the step lines already tell the story.
+        return null;
+      case 'budget':
+        return `${clockMillis(event.atUnixMillis)}  ${session}  ${s.yellow('$')} budget ${JSON.stringify(event.budget)}`;
+    }
+  }
+}
+
+function describe(step: LiveStep, s: Style): string {
+  const detail = step.model ?? step.toolName;
+  return `${s.bold(step.stepType.padEnd(9))} ${step.name}${detail && detail !== step.name ? s.dim(` (${detail})`) : ''}`;
+}
+
+function tokenText(step: LiveStep): string | null {
+  const { input, output } = step.tokens;
+  if (input === undefined && output === undefined) return null;
+  return `${formatCount(input ?? 0)} in / ${formatCount(output ?? 0)} out tok`;
+}
+
+/** Time of day (UTC) of a step time. */
+function clock(unixNano: string): string {
+  return formatTimestamp(BigInt(unixNano)).slice(11);
+}
+
+function clockMillis(unixMillis: number): string {
+  return formatTimestamp(BigInt(unixMillis) * 1_000_000n).slice(11);
+}
+
+function sleep(millis: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, millis));
+}
+
+function stopOnSignals(): { stopped: Promise<void>; dispose(): void } {
+  let resolveStopped!: () => void;
+  const stopped = new Promise<void>((resolve) => (resolveStopped = resolve));
+  const onSignal = () => resolveStopped();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    stopped,
+    dispose() {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}

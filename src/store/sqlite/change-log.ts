@@ -1,0 +1,234 @@
+/**
+ * The change feed in the `changes` table: what the live stream and `skein
+ * tail` read. Writes collect events during a write transaction and append
+ * them at its end, in that same transaction, so a reader never sees a change
+ * without its event or an event without its change, whichever process wrote
+ * it. Reads are keyed by `seq` (see migration 003).
+ */
+
+import type Database from 'better-sqlite3';
+import { liveSessionOf, liveStepOf, startedViewOf } from '../../model/live-event.js';
+import type { ChangeEvent, LiveStep } from '../../model/live-event.js';
+import type { SpanRecord } from '../../model/types.js';
+import type { ChangeFeedState, ReadChangesOptions } from '../change-feed.js';
+import { SessionNotFoundError } from '../errors.js';
+import type { SessionQueries } from './session-queries.js';
+import { orderSteps } from './step-order.js';
+
+/** How many events the feed keeps, at most (older ones are trimmed as new ones are appended). */
+export const DEFAULT_CHANGE_FEED_MAX_EVENTS = 100_000;
+/** How long the feed keeps an event, at most. */
+export const DEFAULT_CHANGE_FEED_MAX_AGE_MILLIS = 24 * 60 * 60 * 1000;
+
+export interface ChangeFeedRetention {
+  maxEvents?: number;
+  maxAgeMillis?: number;
+}
+
+/** Stored kinds: the event kinds, plus one row standing for a step's start (seq - 1) and end (seq). */
+type StoredKind = ChangeEvent['kind'] | 'span.completed';
+
+interface PendingStep {
+  kind: 'span.started' | 'span.ended';
+  /** When the step started or ended: steps of one batch are appended in the order they happened. */
+  atUnixNano: bigint;
+  traceId: string;
+  spanId: string;
+  parentSpanId: string | null;
+  record: SpanRecord;
+  sessionId: string;
+}
+
+interface ChangeRow {
+  seq: number;
+  kind: StoredKind;
+  session_id: string;
+  at_ms: number;
+  payload: string;
+}
+
+export class ChangeLog {
+  private readonly insertChange: Database.Statement;
+  private readonly selectAfter: Database.Statement;
+  private readonly selectSessionAfter: Database.Statement;
+  private readonly selectMaxSeq: Database.Statement;
+  private readonly selectTrimmed: Database.Statement;
+  private readonly selectFirstFresh: Database.Statement;
+  private readonly selectKind: Database.Statement;
+  private readonly deleteThrough: Database.Statement;
+  private readonly updateTrimmed: Database.Statement;
+  private readonly selectDataVersion: Database.Statement;
+  private readonly maxEvents: number;
+  private readonly maxAgeMillis: number;
+  private steps: PendingStep[] = [];
+  private interruptions: Array<{ sessionId: string; steps: Array<{ traceId: string; spanId: string }> }> = [];
+  private readonly sessions = new Set<string>();
+
+  constructor(
+    db: Database.Database,
+    private readonly sessionQueries: SessionQueries,
+    retention: ChangeFeedRetention = {},
+  ) {
+    this.maxEvents = Math.max(1, Math.floor(retention.maxEvents ?? DEFAULT_CHANGE_FEED_MAX_EVENTS));
+    this.maxAgeMillis = Math.max(0, retention.maxAgeMillis ?? DEFAULT_CHANGE_FEED_MAX_AGE_MILLIS);
+    this.insertChange = db.prepare(`INSERT INTO changes (seq, kind, session_id, trace_id, span_id, at_ms, payload)
+      VALUES (@seq, @kind, @sessionId, @traceId, @spanId, @atMillis, @payload)`);
+    const columns = 'seq, kind, session_id, at_ms, payload';
+    this.selectAfter = db.prepare(`SELECT ${columns} FROM changes WHERE seq > @after ORDER BY seq LIMIT @limit`);
+    this.selectSessionAfter = db.prepare(
+      `SELECT ${columns} FROM changes WHERE session_id = @sessionId AND seq > @after ORDER BY seq LIMIT @limit`,
+    );
+    this.selectMaxSeq = db.prepare('SELECT max(seq) FROM changes').pluck();
+    this.selectTrimmed = db.prepare('SELECT trimmed_through_seq FROM change_feed WHERE id = 0').pluck();
+    // Scans from the oldest row and stops at the first fresh one: its cost is the number of rows it trims.
+    this.selectFirstFresh = db
+      .prepare('SELECT seq FROM changes WHERE at_ms >= @cutoffMillis ORDER BY seq LIMIT 1')
+      .pluck();
+    this.selectKind = db.prepare('SELECT kind FROM changes WHERE seq = @seq').pluck();
+    this.deleteThrough = db.prepare('DELETE FROM changes WHERE seq <= @seq');
+    this.updateTrimmed = db.prepare('UPDATE change_feed SET trimmed_through_seq = @seq WHERE id = 0');
+    this.selectDataVersion = db.prepare('PRAGMA data_version').pluck();
+  }
+
+  /**
+   * A record is about to be written. `firstSeen`: the store had no row for the
+   * span; `endedNow`: the record ends a span the store had open (or never saw).
+   */
+  stepWritten(record: SpanRecord, sessionId: string, firstSeen: boolean, endedNow: boolean): void {
+    if (firstSeen) this.pushStep('span.started', record, sessionId, record.startTimeUnixNano);
+    if (endedNow && record.endTimeUnixNano !== null) {
+      this.pushStep('span.ended', record, sessionId, record.endTimeUnixNano);
+    }
+  }
+
+  /** The session's rollup changed in this transaction: a `session.updated` is appended with its new state. */
+  sessionTouched(sessionId: string): void {
+    this.sessions.add(sessionId);
+  }
+
+  /** Open steps of the session were marked interrupted in this transaction. */
+  stepsInterrupted(sessionId: string, steps: Array<{ traceId: string; spanId: string }>): void {
+    this.interruptions.push({ sessionId, steps });
+  }
+
+  /** Appends what was collected, then trims the feed. Call at the end of the write transaction. */
+  flush(atMillis: number): void {
+    const steps = orderSteps(this.steps);
+    const interruptions = this.interruptions;
+    this.steps = [];
+    this.interruptions = [];
+    // Inside the write transaction nobody else appends: the next ids are ours.
+    let seq = this.state().latestSeq;
+    const insert = (kind: StoredKind, sessionId: string, step: PendingStep | null, payload: string) => {
+      seq += kind === 'span.completed' ? 2 : 1;
+      this.insertChange.run({
+        seq,
+        kind,
+        sessionId,
+        traceId: step?.traceId ?? null,
+        spanId: step?.spanId ?? null,
+        atMillis,
+        payload,
+      });
+    };
+    for (let i = 0; i < steps.length; i++) {
+      const step = steps[i];
+      const next = steps[i + 1] as PendingStep | undefined;
+      if (step.kind === 'span.started' && next?.kind === 'span.ended' && next.record === step.record) {
+        // Nothing happened between its start and its end: one row stands for both.
+        insert('span.completed', step.sessionId, step, stepPayload(next));
+        i++;
+      } else {
+        insert(step.kind, step.sessionId, step, stepPayload(step));
+      }
+    }
+    for (const { sessionId, steps: interrupted } of interruptions) {
+      insert('session.interrupted', sessionId, null, JSON.stringify({ steps: interrupted }));
+    }
+    for (const sessionId of this.sessions) {
+      let session;
+      try {
+        session = this.sessionQueries.getSession(sessionId);
+      } catch (error) {
+        // A session emptied by a move to its keyed session is gone: nothing to show.
+        if (error instanceof SessionNotFoundError) continue;
+        throw error;
+      }
+      insert('session.updated', sessionId, null, JSON.stringify({ session: liveSessionOf(session) }));
+    }
+    this.sessions.clear();
+    this.trim(atMillis);
+  }
+
+  /** Drops what was collected (the transaction failed). */
+  discard(): void {
+    this.steps = [];
+    this.interruptions = [];
+    this.sessions.clear();
+  }
+
+  /** At most `limit` events after `afterSeq`, in seq order. */
+  readChanges(afterSeq: number, options: ReadChangesOptions): ChangeEvent[] {
+    const limit = Math.max(1, Math.floor(options.limit));
+    const rows = (
+      options.sessionId === undefined
+        ? this.selectAfter.all({ after: afterSeq, limit })
+        : this.selectSessionAfter.all({ after: afterSeq, limit, sessionId: options.sessionId })
+    ) as ChangeRow[];
+    const events: ChangeEvent[] = [];
+    for (const row of rows) {
+      const base = { seq: row.seq, atUnixMillis: row.at_ms, sessionId: row.session_id };
+      const payload = JSON.parse(row.payload) as object;
+      if (row.kind !== 'span.completed') {
+        events.push({ ...base, kind: row.kind, ...payload } as ChangeEvent);
+        continue;
+      }
+      const step = (payload as { step: LiveStep }).step;
+      if (row.seq - 1 > afterSeq) {
+        events.push({ ...base, seq: row.seq - 1, kind: 'span.started', step: startedViewOf(step) });
+      }
+      events.push({ ...base, kind: 'span.ended', step });
+    }
+    // A completed row yields two events; the next read resumes at the id where this one stopped.
+    return events.length > limit ? events.slice(0, limit) : events;
+  }
+
+  state(): ChangeFeedState {
+    const trimmedThroughSeq = this.selectTrimmed.get() as number;
+    const max = this.selectMaxSeq.get() as number | null;
+    return { trimmedThroughSeq, latestSeq: Math.max(max ?? 0, trimmedThroughSeq) };
+  }
+
+  /** Changes when another connection commits (SQLite's `data_version`); never for this connection's own commits. */
+  dataVersion(): number {
+    return Number(this.selectDataVersion.get());
+  }
+
+  private pushStep(kind: PendingStep['kind'], record: SpanRecord, sessionId: string, atUnixNano: bigint): void {
+    this.steps.push({
+      kind,
+      atUnixNano,
+      traceId: record.traceId,
+      spanId: record.spanId,
+      parentSpanId: record.parentSpanId,
+      record,
+      sessionId,
+    });
+  }
+
+  private trim(nowMillis: number): void {
+    const { trimmedThroughSeq, latestSeq } = this.state();
+    const firstFresh = this.selectFirstFresh.get({ cutoffMillis: nowMillis - this.maxAgeMillis }) as number | undefined;
+    let cut = Math.max(latestSeq - this.maxEvents, firstFresh === undefined ? latestSeq : firstFresh - 1);
+    // Never between the two events of a completed row: its start stays readable as long as its end.
+    if (this.selectKind.get({ seq: cut + 1 }) === 'span.completed') cut--;
+    if (cut <= trimmedThroughSeq) return;
+    this.deleteThrough.run({ seq: cut });
+    this.updateTrimmed.run({ seq: cut });
+  }
+}
+
+function stepPayload(step: PendingStep): string {
+  const view = step.kind === 'span.started' ? 'started' : 'ended';
+  return JSON.stringify({ step: liveStepOf(step.record, step.sessionId, view) });
+}
