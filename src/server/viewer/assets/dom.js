@@ -1,0 +1,94 @@
+// DOM building without innerHTML: every value from the API is untrusted text.
+
+/**
+ * Creates an element. `props`: `class`, `text`, `on<event>` handlers,
+ * `dataset` (object), `style` (object of CSS properties, set through the CSSOM
+ * so the page's CSP needs no 'unsafe-inline'), `attrs`-like strings; `false`,
+ * `null` and `undefined` values are left out.
+ * @param {string} tag
+ * @param {Record<string, unknown>} [props]
+ * @param {...(Node | string | null | undefined | false | (Node | string | null | undefined | false)[])} children
+ * @returns {HTMLElement}
+ */
+export function h(tag, props = {}, ...children) {
+  const el = document.createElement(tag);
+  applyProps(el, props);
+  append(el, children);
+  return el;
+}
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+/**
+ * An SVG element; props are attributes.
+ * @param {string} tag
+ * @param {Record<string, string | number | null | undefined>} [attrs]
+ * @param {...(Node | string | null | undefined | false | (Node | string | null | undefined | false)[])} children
+ * @returns {SVGElement}
+ */
+export function svg(tag, attrs = {}, ...children) {
+  const el = document.createElementNS(SVG_NS, tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value !== null && value !== undefined) el.setAttribute(key, String(value));
+  }
+  append(el, children);
+  return el;
+}
+
+/** @param {Element} el @param {Record<string, unknown>} props */
+function applyProps(el, props) {
+  for (const [key, value] of Object.entries(props)) {
+    if (value === false || value === null || value === undefined) continue;
+    if (key === 'class') el.className = String(value);
+    else if (key === 'text') el.textContent = String(value);
+    else if (key === 'dataset') Object.assign(/** @type {HTMLElement} */ (el).dataset, value);
+    else if (key === 'style') {
+      for (const [prop, v] of Object.entries(/** @type {Record<string, string>} */ (value))) {
+        /** @type {HTMLElement} */ (el).style.setProperty(prop, v);
+      }
+    } else if (key.startsWith('on') && typeof value === 'function') {
+      el.addEventListener(key.slice(2).toLowerCase(), /** @type {EventListener} */ (value));
+    } else if (value === true) el.setAttribute(key, '');
+    else el.setAttribute(key, String(value));
+  }
+}
+
+/** @param {Element} el @param {unknown[]} children */
+function append(el, children) {
+  for (const child of children.flat(2)) {
+    if (child === null || child === undefined || child === false) continue;
+    el.append(typeof child === 'string' || typeof child === 'number' ? String(child) : /** @type {Node} */ (child));
+  }
+}
+
+/** @param {Element} el @param {...(Node | string | null | undefined | false)} children */
+export function replace(el, ...children) {
+  el.replaceChildren();
+  append(el, children);
+}
+
+/**
+ * Text with the parts between `start` and `end` markers in <mark> (search
+ * snippets). Unbalanced markers are shown as text.
+ * @param {string} text @param {{ start: string, end: string }} markers
+ * @returns {DocumentFragment}
+ */
+export function highlighted(text, markers) {
+  const fragment = document.createDocumentFragment();
+  let rest = text;
+  for (;;) {
+    const open = rest.indexOf(markers.start);
+    const close = open < 0 ? -1 : rest.indexOf(markers.end, open + markers.start.length);
+    if (open < 0 || close < 0) break;
+    fragment.append(rest.slice(0, open), h('mark', { text: rest.slice(open + markers.start.length, close) }));
+    rest = rest.slice(close + markers.end.length);
+  }
+  fragment.append(rest);
+  return fragment;
+}
+
+/** Says `message` to screen readers (polite). @param {string} message */
+export function announce(message) {
+  const region = document.getElementById('announcer');
+  if (region) region.textContent = message;
+}
