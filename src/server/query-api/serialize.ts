@@ -7,6 +7,7 @@
 import type { SearchHit, StatsRow, TimelineStep, TreeNode } from '../../model/query.js';
 import type { ContentText, SessionSummary, StoredSpan } from '../../model/types.js';
 import type { SessionModelUsage } from './store-reads.js';
+import { liveSessionOf } from '../../model/live-event.js';
 
 export const PREVIEW_LENGTH = 160;
 
@@ -23,30 +24,9 @@ export function preview(content: ContentText | null, length = PREVIEW_LENGTH): s
   return flat.length > length ? `${flat.slice(0, length - 1)}…` : flat;
 }
 
+/** The session as the API and the live stream both show it (one shape, so clients merge them by id). */
 export function sessionJson(s: SessionSummary) {
-  return {
-    sessionId: s.sessionId,
-    status: s.status,
-    firstStartUnixNano: ns(s.firstStartUnixNano),
-    lastEndUnixNano: ns(s.lastEndUnixNano),
-    durationNanos: s.lastEndUnixNano === null ? null : ns(s.lastEndUnixNano - s.firstStartUnixNano),
-    spanCount: s.spanCount,
-    llmCallCount: s.llmCallCount,
-    toolCallCount: s.toolCallCount,
-    errorCount: s.errorCount,
-    openCount: s.openCount,
-    interruptedCount: s.interruptedCount,
-    tokens: { ...s.tokens },
-    costUsd: s.costUsd,
-    computedCostUsd: s.computedCostUsd,
-    suppliedCostUsd: s.suppliedCostUsd,
-    unpricedCallCount: s.unpricedCallCount,
-    models: [...s.models],
-    agentName: s.agentName,
-    userId: s.userId,
-    usageMismatch: s.usageMismatch,
-    traceIds: [...s.traceIds],
-  };
+  return { ...liveSessionOf(s), traceIds: [...s.traceIds] };
 }
 
 export type SessionJson = ReturnType<typeof sessionJson>;
