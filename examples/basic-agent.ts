@@ -3,13 +3,15 @@
  * answers a question in a few turns with tool calls and a reasoning step; the
  * session's summary is then read back from the store and printed.
  *
- *   npx tsx examples/basic-agent.ts [path/to/skein.db]
+ *   npm run example [-- path/to/skein.db]
  *
- * Without a path the database goes to a fresh temporary directory.
+ * Without a path it writes where `skein serve` reads by default ($SKEIN_DB, or
+ * ~/.skein/skein.db), so a collector started with `npm start` shows the
+ * session live in its viewer while this runs.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { AgentTracer, SkeinSpanProcessor, SqliteTraceStore } from '../src/index.js';
@@ -49,7 +51,8 @@ function outputMessages(turn: FakeTurn): GenAiMessage[] {
   return [{ role: 'assistant', parts: [{ type: 'text', content: turn.text ?? '' }], finish_reason: 'stop' }];
 }
 
-const dbPath = process.argv[2] ?? join(mkdtempSync(join(tmpdir(), 'skein-example-')), 'skein.db');
+const dbPath = process.argv[2] ?? process.env.SKEIN_DB ?? join(homedir(), '.skein', 'skein.db');
+mkdirSync(dirname(dbPath), { recursive: true });
 const store = new SqliteTraceStore({ path: dbPath });
 const processor = new SkeinSpanProcessor({ store });
 const provider = new BasicTracerProvider({ spanProcessors: [processor] });
