@@ -1,15 +1,21 @@
 /**
  * App-thread cost per span of SkeinSpanProcessor next to the bare SDK, in one run.
  *
- *   npx tsx bench/in-process.ts [spansPerRound=20000] [rounds=5] [spansPerSession=100]
+ *   npx tsx bench/in-process.ts [spansPerRound=20000] [rounds=5] [spansPerSession=100] [--json]
  *
- * Setups (each a BasicTracerProvider, spans with 10 attributes shaped like model calls):
- *   bare   BatchSpanProcessor + a no-op exporter
- *   skein  the same + SkeinSpanProcessor on a temporary SQLite file
+ * Setups (each a BasicTracerProvider, spans shaped like model calls: 12
+ * attributes, ~300 chars of input and output messages):
+ *   bare            BatchSpanProcessor + a no-op exporter (the baseline)
+ *   worker          SkeinSpanProcessor({ dbPath }): snapshots on the app thread, writes on a worker
+ *   worker-noredact the same with redaction off
+ *   thread          SkeinSpanProcessor({ store }): a store object given by the user, written on the app thread
  * The app loop yields every 100 spans, so the processor's flushes land on the
  * main thread between them, as they would in an app; each round ends with
- * forceFlush. Reported per span: wall time of the round, event-loop active
- * time (performance.eventLoopUtilization) and process CPU (process.cpuUsage).
+ * forceFlush (for the worker: until it has committed). Reported per span:
+ * event-loop active time of the main thread (performance.eventLoopUtilization,
+ * the event loop's own accounting; the worker's time is not in it), wall time
+ * of the round, and CPU of the whole process, every thread
+ * (process.cpuUsage).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,20 +25,18 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { ExportResultCode } from '@opentelemetry/core';
 import type { ExportResult } from '@opentelemetry/core';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import type { ReadableSpan, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import type { Context, Span, Tracer } from '@opentelemetry/api';
 import { SkeinSpanProcessor } from '../src/processor/skein-span-processor.js';
-import { readableSpanToRaw } from '../src/processor/readable-span-to-raw.js';
-import { createNormalizer } from '../src/model/normalize.js';
-import { createRedactor } from '../src/model/redaction/redactor.js';
 import { SqliteTraceStore } from '../src/store/sqlite/index.js';
-import type { SpanRecord } from '../src/model/types.js';
+import { mainThreadCpuMillis } from './lib/thread-cpu.js';
 
-const spansPerRound = Number(process.argv[2] ?? 20_000);
-const rounds = Number(process.argv[3] ?? 5);
+const positional = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
+const spansPerRound = Number(positional[0] ?? 20_000);
+const rounds = Number(positional[1] ?? 5);
 const YIELD_EVERY = 100;
-const SESSION_SPANS = Number(process.argv[4] ?? 100);
+const SESSION_SPANS = Number(positional[2] ?? 100);
 
 class NoopExporter implements SpanExporter {
   export(_spans: ReadableSpan[], done: (result: ExportResult) => void): void {
@@ -48,7 +52,7 @@ interface Setup {
   tracer: Tracer;
   flush: () => Promise<void>;
   close: () => Promise<void>;
-  batchMillis?: number[];
+  dropped?: () => number;
 }
 
 function bare(): Setup {
@@ -56,32 +60,40 @@ function bare(): Setup {
   return { name: 'bare', tracer: provider.getTracer('bench'), flush: () => provider.forceFlush(), close: () => provider.shutdown() };
 }
 
-function skein(dir: string): Setup {
-  const store = new SqliteTraceStore({ path: join(dir, `bench-${Date.now()}-${Math.random()}.db`) });
-  const batchMillis: number[] = [];
-  // Times each batch write: that is the event-loop stall a flush causes.
-  const timedStore = {
-    write: (spans: readonly SpanRecord[]) => store.write(spans),
-    writeSync: (spans: readonly SpanRecord[]) => {
-      const start = performance.now();
-      store.writeSync(spans);
-      batchMillis.push(performance.now() - start);
-    },
-  };
-  const processors: SpanProcessor[] = [new BatchSpanProcessor(new NoopExporter()), new SkeinSpanProcessor({ store: timedStore })];
-  const provider = new BasicTracerProvider({ spanProcessors: processors });
+function withProcessor(name: string, processor: SkeinSpanProcessor, after?: () => Promise<void>): Setup {
+  const provider = new BasicTracerProvider({ spanProcessors: [processor] });
   return {
-    name: 'skein',
+    name,
     tracer: provider.getTracer('bench'),
     flush: () => provider.forceFlush(),
     close: async () => {
       await provider.shutdown();
-      await store.close();
+      await after?.();
     },
-    batchMillis,
+    dropped: () => processor.droppedSpans,
   };
 }
 
+// The bench's loop makes spans far faster than any app: a queue this deep
+// drops nothing, so every setup does all the work it is timed for.
+const maxQueueSize = 4 * spansPerRound;
+const dbFile = (dir: string): string => join(dir, `bench-${Date.now()}-${Math.random()}.db`);
+
+function worker(dir: string): Setup {
+  return withProcessor('worker', new SkeinSpanProcessor({ dbPath: dbFile(dir), maxQueueSize }));
+}
+
+function workerNoRedaction(dir: string): Setup {
+  return withProcessor('worker-noredact', new SkeinSpanProcessor({ dbPath: dbFile(dir), maxQueueSize, redaction: { enabled: false } }));
+}
+
+function thread(dir: string): Setup {
+  const store = new SqliteTraceStore({ path: dbFile(dir) });
+  return withProcessor('thread', new SkeinSpanProcessor({ store, maxQueueSize }), () => store.close());
+}
+
+const QUESTION = 'Where is my order A-1042? It was due last week and the tracking page still says label created, can you check with the carrier';
+const ANSWER = 'Your order shipped on Monday with DHL, tracking number 00340434161094015902, and should arrive by Friday. I have asked the carrier';
 let sequence = 0;
 function oneSpan(tracer: Tracer, session: string, parent: Context = ROOT_CONTEXT): void {
   const n = sequence++;
@@ -100,6 +112,8 @@ function oneSpan(tracer: Tracer, session: string, parent: Context = ROOT_CONTEXT
     'gen_ai.response.finish_reasons': ['stop'],
     'gen_ai.usage.input_tokens': 400 + (n % 97),
     'gen_ai.usage.output_tokens': 50 + (n % 13),
+    'gen_ai.input.messages': `[{"role":"user","parts":[{"type":"text","content":"${QUESTION} (${n})"}]}]`,
+    'gen_ai.output.messages': `[{"role":"assistant","parts":[{"type":"text","content":"${ANSWER}"}],"finish_reason":"stop"}]`,
   });
   span.end();
 }
@@ -108,12 +122,17 @@ interface RoundResult {
   wallNs: number;
   eluNs: number;
   cpuNs: number;
+  /** Main thread only (Linux /proc), NaN elsewhere. */
+  mainCpuNs: number;
 }
 
 async function round(setup: Setup): Promise<RoundResult> {
   const roundId = sequence;
+  // A worker's start-up (its module loading) is not part of any span's cost.
+  await setup.flush();
   const elu0 = performance.eventLoopUtilization();
   const cpu0 = process.cpuUsage();
+  const main0 = mainThreadCpuMillis();
   const t0 = performance.now();
   // Sessions of SESSION_SPANS model calls under one agent span (one trace each), one after another.
   let root: Span | undefined;
@@ -140,6 +159,7 @@ async function round(setup: Setup): Promise<RoundResult> {
     wallNs: (wallMs * 1e6) / spansPerRound,
     eluNs: (elu.active * 1e6) / spansPerRound,
     cpuNs: ((cpu.user + cpu.system) * 1e3) / spansPerRound,
+    mainCpuNs: main0 === null ? NaN : (((mainThreadCpuMillis() as number) - main0) * 1e6) / spansPerRound,
   };
 }
 
@@ -149,103 +169,51 @@ function median(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-/** Where the skein time goes: conversion + normalization alone, per span. */
-function conversionCost(): number {
-  const captured: ReadableSpan[] = [];
-  const capture: SpanProcessor = {
-    onStart: () => {},
-    onEnd: (span) => captured.push(span),
-    forceFlush: () => Promise.resolve(),
-    shutdown: () => Promise.resolve(),
-  };
-  const tracer = new BasicTracerProvider({ spanProcessors: [capture] }).getTracer('bench');
-  for (let i = 0; i < 5_000; i++) oneSpan(tracer, 'conv');
-  const normalize = createNormalizer({ redactor: createRedactor() });
-  const t0 = performance.now();
-  for (const span of captured) {
-    normalize(readableSpanToRaw(span, true));
-    normalize(readableSpanToRaw(span));
-  }
-  return ((performance.now() - t0) * 1e6) / captured.length;
-}
-
-/** Redaction alone (on by default in the processor), per span, on the same spans: without and with content. */
-function redactionCost(): { plain: number; content: number } {
-  const captured: ReadableSpan[] = [];
-  const capture: SpanProcessor = {
-    onStart: () => {},
-    onEnd: (span) => captured.push(span),
-    forceFlush: () => Promise.resolve(),
-    shutdown: () => Promise.resolve(),
-  };
-  const tracer = new BasicTracerProvider({ spanProcessors: [capture] }).getTracer('bench');
-  for (let i = 0; i < 5_000; i++) oneSpan(tracer, 'redact');
-  const plain = captured.map((span) => readableSpanToRaw(span));
-  // ~1.7 KB of message JSON per span, as a model call that records content carries.
-  const text = 'Summarise the attached report and list the three biggest risks for 2024-08-06 through 2024-11-06, briefly. ';
-  const content = plain.map((raw) => ({
-    ...raw,
-    attributes: {
-      ...raw.attributes,
-      'gen_ai.input.messages': JSON.stringify([{ role: 'user', parts: [{ type: 'text', content: text.repeat(9) }] }]),
-      'gen_ai.output.messages': JSON.stringify([{ role: 'assistant', parts: [{ type: 'text', content: text.repeat(6) }] }]),
-    },
-  }));
-  const redactor = createRedactor();
-  const time = (spans: typeof plain): number => {
-    for (const raw of spans) redactor.redactRaw(raw);
-    const t0 = performance.now();
-    for (const raw of spans) redactor.redactRaw(raw);
-    return ((performance.now() - t0) * 1e6) / spans.length;
-  };
-  return { plain: time(plain), content: time(content) };
-}
+const SETUPS: Record<string, (dir: string) => Setup> = { bare, worker, 'worker-noredact': workerNoRedaction, thread };
 
 const dir = mkdtempSync(join(tmpdir(), 'skein-bench-'));
 try {
-  const results: Record<string, RoundResult[]> = { bare: [], skein: [] };
-  const batchMillis: number[] = [];
+  const results: Record<string, RoundResult[]> = {};
+  let dropped = 0;
   // Warm-up: JIT and SQLite page cache, not measured.
-  for (const make of [bare, () => skein(dir)]) {
-    const setup = make();
+  for (const make of Object.values(SETUPS)) {
+    const setup = make(dir);
     await round(setup);
     await setup.close();
   }
+  const names = Object.keys(SETUPS);
   for (let r = 0; r < rounds; r++) {
-    // Alternate the order so drift on a shared machine does not favour one setup.
-    const order = r % 2 === 0 ? [bare, () => skein(dir)] : [() => skein(dir), bare];
-    for (const make of order) {
-      const setup = make();
-      results[setup.name].push(await round(setup));
-      if (setup.batchMillis) batchMillis.push(...setup.batchMillis);
+    // Rotate the order so drift on a shared machine does not favour one setup.
+    for (let i = 0; i < names.length; i++) {
+      const setup = SETUPS[names[(i + r) % names.length]](dir);
+      (results[setup.name] ??= []).push(await round(setup));
+      dropped += setup.dropped?.() ?? 0;
       await setup.close();
     }
   }
-  const conversionNs = conversionCost();
-  const redactionNs = redactionCost();
-
   const summary = (name: string) => ({
-    wall: median(results[name].map((x) => x.wallNs)),
-    elu: median(results[name].map((x) => x.eluNs)),
-    cpu: median(results[name].map((x) => x.cpuNs)),
+    wallNs: median(results[name].map((x) => x.wallNs)),
+    eluNs: median(results[name].map((x) => x.eluNs)),
+    cpuNs: median(results[name].map((x) => x.cpuNs)),
+    mainCpuNs: median(results[name].map((x) => x.mainCpuNs)),
   });
-  const a = summary('bare');
-  const b = summary('skein');
+  const table = Object.fromEntries(names.map((name) => [name, summary(name)]));
+  const base = table.bare;
   const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
-  console.log(`node ${process.version}, ${spansPerRound} spans x ${rounds} rounds, ${SESSION_SPANS} spans per session, medians (ns per span on the app thread)`);
-  console.log('setup                                   wall      event-loop active   process cpu');
-  console.log(`bare: BSP + no-op exporter          ${fmt(a.wall).padStart(8)}   ${fmt(a.elu).padStart(12)}      ${fmt(a.cpu).padStart(10)}`);
-  console.log(`skein: bare + SkeinSpanProcessor    ${fmt(b.wall).padStart(8)}   ${fmt(b.elu).padStart(12)}      ${fmt(b.cpu).padStart(10)}`);
-  console.log(`ratio skein / bare                  ${(b.wall / a.wall).toFixed(2).padStart(8)}   ${(b.elu / a.elu).toFixed(2).padStart(12)}      ${(b.cpu / a.cpu).toFixed(2).padStart(10)}`);
-  console.log(`of which convert + redact + normalize (open and ended record): ${fmt(conversionNs)} ns/span`);
-  console.log(
-    `redaction alone, one record: ${fmt(redactionNs.plain)} ns/span as above, ${fmt(redactionNs.content)} ns/span with ~1.7 KB of messages`,
-  );
-  const perBatch = batchMillis.length === 0 ? 0 : median(batchMillis);
-  console.log(
-    `batch writes: ${batchMillis.length}, median ${perBatch.toFixed(2)} ms, max ${Math.max(0, ...batchMillis).toFixed(2)} ms ` +
-      `(each one an event-loop stall); writes ≈ ${fmt((batchMillis.reduce((x, y) => x + y, 0) * 1e6) / (spansPerRound * rounds))} ns/span`,
-  );
+  console.log(`node ${process.version}, ${spansPerRound} spans x ${rounds} rounds, ${SESSION_SPANS} spans per session, medians, ns per span`);
+  console.log('setup               event-loop active  x bare   main-thread cpu  x bare   process cpu  x bare          wall');
+  for (const name of names) {
+    const row = table[name];
+    console.log(
+      `${name.padEnd(18)} ${fmt(row.eluNs).padStart(12)} ${(row.eluNs / base.eluNs).toFixed(2).padStart(9)} ` +
+        `${fmt(row.mainCpuNs).padStart(15)} ${(row.mainCpuNs / base.mainCpuNs).toFixed(2).padStart(7)} ` +
+        `${fmt(row.cpuNs).padStart(13)} ${(row.cpuNs / base.cpuNs).toFixed(2).padStart(7)} ${fmt(row.wallNs).padStart(13)}`,
+    );
+  }
+  console.log(`spans dropped: ${dropped}`);
+  if (process.argv.includes('--json')) {
+    console.log(`RESULT ${JSON.stringify({ spansPerRound, rounds, dropped, perRound: results, medians: table })}`);
+  }
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

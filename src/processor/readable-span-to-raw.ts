@@ -21,7 +21,7 @@ export function hrTimeToUnixNano(time: HrTime): bigint {
   return BigInt(time[0]) * 1_000_000_000n + BigInt(time[1]);
 }
 
-function spanFlags(traceFlags: number, isRemote: boolean | undefined): number {
+export function spanFlags(traceFlags: number, isRemote: boolean | undefined): number {
   return (traceFlags & 0xff) | FLAG_HAS_IS_REMOTE | (isRemote ? FLAG_IS_REMOTE : 0);
 }
 
@@ -41,7 +41,7 @@ export function convertAttributes(attributes: OtelAttributes | undefined): Attri
   return out;
 }
 
-function convertEvent(event: TimedEvent): SpanEvent {
+export function convertEvent(event: TimedEvent): SpanEvent {
   return {
     name: event.name,
     timeUnixNano: hrTimeToUnixNano(event.time),
@@ -50,7 +50,7 @@ function convertEvent(event: TimedEvent): SpanEvent {
   };
 }
 
-function convertLink(link: Link): SpanLink {
+export function convertLink(link: Link): SpanLink {
   return {
     traceId: link.context.traceId,
     spanId: link.context.spanId,
@@ -66,7 +66,7 @@ function convertLink(link: Link): SpanLink {
 const resourceCache = new WeakMap<object, SpanResource>();
 const scopeCache = new WeakMap<object, InstrumentationScope>();
 
-function convertResource(resource: ReadableSpan['resource']): SpanResource {
+export function convertResource(resource: ReadableSpan['resource']): SpanResource {
   // A resource whose async attributes have not settled must not be cached:
   // its attributes are still incomplete (and reading them makes the SDK warn).
   if (resource.asyncAttributesPending) {
@@ -84,7 +84,7 @@ function convertResource(resource: ReadableSpan['resource']): SpanResource {
   return cached;
 }
 
-function convertScope(scope: ReadableSpan['instrumentationScope']): InstrumentationScope {
+export function convertScope(scope: ReadableSpan['instrumentationScope']): InstrumentationScope {
   let cached = scopeCache.get(scope);
   if (cached === undefined) {
     cached = {

@@ -14,11 +14,18 @@ import type { WritableStore } from './batch-writer.js';
 import { addExitHook, removeExitHook } from './exit-hooks.js';
 import { readableSpanToRaw } from './readable-span-to-raw.js';
 import { redactingExporter } from './redacting-exporter.js';
+import { WorkerWriter } from './worker-writer.js';
 
 export interface SkeinSpanProcessorOptions {
   /** Where spans go. A store with `writeSync` can also be flushed on process exit. */
   store?: WritableStore;
-  /** Opens a SQLite store at this path; the processor owns it and closes it on shutdown. */
+  /**
+   * Opens a SQLite store at this path; the processor owns it and closes it on
+   * shutdown. Spans are normalized and written on a worker thread, so the
+   * app's thread only pays for a snapshot per span — unless `prices` is
+   * given: a price table object cannot cross threads, so then everything
+   * runs on the app's thread as with `store`.
+   */
   dbPath?: string;
   /** Spans per write (one transaction each). Default 512. */
   maxBatchSize?: number;
@@ -48,16 +55,20 @@ export interface SkeinSpanProcessorOptions {
  * Records every span in a Skein store: `onStart` queues the open step,
  * `onEnd` queues it completed. Neither does I/O nor throws; writes happen in
  * batches after the span calls return (on size, on a short unref'd timer, on
- * `forceFlush`, `shutdown` and process exit).
+ * `forceFlush`, `shutdown` and process exit). With `dbPath` the batches are
+ * written by a worker thread (see WorkerWriter); `forceFlush` resolves once
+ * it has committed everything queued before the call.
  *
  * Failures go to the OTel global error handler and are kept: the next
  * `forceFlush()` (or `shutdown()`) rejects with the last one. Spans refused
  * because the queue is full are counted (`droppedSpans`) and warned about.
  */
 export class SkeinSpanProcessor implements SpanProcessor {
-  private readonly store: WritableStore & { close?: () => Promise<void>; closeSync?: () => void };
+  private readonly store: (WritableStore & { close?: () => Promise<void>; closeSync?: () => void }) | undefined;
   private readonly ownsStore: boolean;
-  private readonly writer: BatchWriter;
+  /** Exactly one of writer (this thread) and threadWriter (a worker) is set. */
+  private readonly writer: BatchWriter | undefined;
+  private readonly threadWriter: WorkerWriter | undefined;
   private readonly maxBatchSize: number;
   private readonly flushIntervalMillis: number;
   private readonly maxQueueSize: number;
@@ -104,28 +115,40 @@ export class SkeinSpanProcessor implements SpanProcessor {
     this.flushIntervalMillis = flushIntervalMillis;
     this.maxQueueSize = maxQueueSize;
     this.ownsStore = store === undefined;
-    this.store = store ?? new SqliteTraceStore({ path: dbPath as string });
-    this.writer = new BatchWriter({
-      store: this.store,
-      normalize,
-      maxBatchSize,
-      maxQueueSize,
-      onError: (error) => this.report(error),
-      runInternal: (fn) => this.runInternal(fn),
-    });
-    this.ownAsyncWork = this.writer.canWriteSync ? undefined : new AsyncLocalStorage<true>();
+    if (dbPath !== undefined && prices === undefined) {
+      this.threadWriter = new WorkerWriter({
+        dbPath,
+        maxTextLength,
+        redaction,
+        maxBatchSize,
+        maxQueueSize,
+        normalize,
+        onError: (error) => this.report(error),
+      });
+    } else {
+      this.store = store ?? new SqliteTraceStore({ path: dbPath as string });
+      this.writer = new BatchWriter({
+        store: this.store,
+        normalize,
+        maxBatchSize,
+        maxQueueSize,
+        onError: (error) => this.report(error),
+        runInternal: (fn) => this.runInternal(fn),
+      });
+    }
+    this.ownAsyncWork = this.writer === undefined || this.writer.canWriteSync ? undefined : new AsyncLocalStorage<true>();
     this.forwarder = forward === undefined ? undefined : new BatchSpanProcessor(this.keepingFailures(redactingExporter(forward, redactor)));
     addExitHook(this.exitHook);
   }
 
   /** Ended spans refused because the queue was full: lost. */
   get droppedSpans(): number {
-    return this.writer.droppedCount;
+    return (this.writer ?? this.threadWriter)?.droppedCount ?? 0;
   }
 
   /** Span records (open or ended) lost because converting them or writing their batch failed. */
   get failedSpans(): number {
-    return this.writer.failedCount + this.conversionFailures;
+    return ((this.writer ?? this.threadWriter)?.failedCount ?? 0) + this.conversionFailures;
   }
 
   onStart(span: Span, _parentContext: Context): void {
@@ -178,7 +201,8 @@ export class SkeinSpanProcessor implements SpanProcessor {
         this.report(error);
       }
     }
-    if (this.ownsStore && this.store.close !== undefined) {
+    if (this.threadWriter !== undefined) await this.threadWriter.close();
+    if (this.ownsStore && this.store?.close !== undefined) {
       try {
         await this.store.close();
       } catch (error) {
@@ -207,15 +231,25 @@ export class SkeinSpanProcessor implements SpanProcessor {
 
   private record(span: ReadableSpan, open: boolean): void {
     let accepted: boolean;
+    let queued: number;
     try {
-      accepted = this.writer.enqueue(readableSpanToRaw(span, open));
+      if (this.threadWriter !== undefined) {
+        // Only a reference: the snapshot is taken when the batch is (an open
+        // span as it is then), and its copy made by postMessage.
+        accepted = this.threadWriter.enqueue(span, !open);
+        queued = this.threadWriter.size;
+      } else {
+        const writer = this.writer as BatchWriter;
+        accepted = writer.enqueue(readableSpanToRaw(span, open));
+        queued = writer.size;
+      }
     } catch (error) {
       this.conversionFailures++;
       this.report(error);
       return;
     }
     if (!accepted) return;
-    if (this.writer.size >= this.maxBatchSize) this.scheduleSizeFlush();
+    if (queued >= this.maxBatchSize) this.scheduleSizeFlush();
     else if (this.timer === undefined) this.scheduleTimerFlush();
   }
 
@@ -225,37 +259,57 @@ export class SkeinSpanProcessor implements SpanProcessor {
     this.sizeFlushScheduled = true;
     setImmediate(() => {
       this.sizeFlushScheduled = false;
-      void this.flushNow();
+      this.flushInBackground();
     }).unref();
   }
 
   private scheduleTimerFlush(): void {
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      void this.flushNow();
+      this.flushInBackground();
     }, this.flushIntervalMillis);
     this.timer.unref();
   }
 
-  private flushNow(): Promise<void> {
+  // Nobody waits for the worker's answer here: only forceFlush and shutdown do.
+  private flushInBackground(): void {
+    if (this.threadWriter === undefined) {
+      void this.flushNow();
+      return;
+    }
+    this.clearTimer();
+    this.threadWriter.postQueued();
+    this.warnDropped(false);
+  }
+
+  private clearTimer(): void {
     if (this.timer !== undefined) {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    const flushed = this.writer.flush();
+  }
+
+  private flushNow(): Promise<void> {
+    this.clearTimer();
+    const flushed = (this.writer ?? (this.threadWriter as WorkerWriter)).flush();
     this.warnDropped(false);
     return flushed;
   }
 
   private flushOnExit(): void {
     if (this.shutdownPromise !== undefined) return;
-    if (!this.writer.canWriteSync) {
-      if (this.writer.size > 0) diag.warn(`SkeinSpanProcessor: ${this.writer.size} spans not written at exit (the store has no writeSync)`);
+    if (this.threadWriter !== undefined) {
+      this.threadWriter.flushSync();
       return;
     }
-    this.writer.flushSync();
+    const writer = this.writer as BatchWriter;
+    if (!writer.canWriteSync) {
+      if (writer.size > 0) diag.warn(`SkeinSpanProcessor: ${writer.size} spans not written at exit (the store has no writeSync)`);
+      return;
+    }
+    writer.flushSync();
     // A store it opened is released here: nothing else will close it, and its open steps will never end.
-    if (this.ownsStore) this.runInternal(() => this.store.closeSync?.());
+    if (this.ownsStore) this.runInternal(() => this.store?.closeSync?.());
   }
 
   private ignoring(): boolean {
@@ -295,7 +349,7 @@ export class SkeinSpanProcessor implements SpanProcessor {
   }
 
   private warnDropped(atShutdown: boolean): void {
-    const dropped = this.writer.droppedCount;
+    const dropped = this.droppedSpans;
     if (atShutdown) {
       if (dropped > 0) diag.warn(`SkeinSpanProcessor: dropped ${dropped} spans in total because the queue was full (maxQueueSize ${this.maxQueueSize})`);
       return;

@@ -1,0 +1,198 @@
+/**
+ * OTLP/HTTP ingest over loopback: stored spans/s of the real collector next
+ * to the same receiver with decode only and a server that answers 200 at
+ * once, all in one run, for protobuf and JSON.
+ *
+ *   npx tsx bench/ingest-http.ts [--requests 400] [--clients 8] [--json]
+ *
+ * Each server variant runs in a child process (bench/ingest-server.ts) so its
+ * peak RSS is its own; the load generator is this process: `clients`
+ * keep-alive connections, each sending its next 100-span request as soon as
+ * the previous one is answered. Every request carries spans never sent before
+ * (agent sessions from bench/lib/agent-workload.ts), so the store inserts
+ * rather than overwrites. The collector answers only once a request is
+ * committed, so answered spans/s is stored spans/s; the stored count is
+ * checked afterwards.
+ */
+import { fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { encodeTraceRequest } from '../src/otlp/index.js';
+import { SqliteTraceStore } from '../src/store/sqlite/sqlite-trace-store.js';
+import { workload } from './lib/agent-workload.js';
+
+function option(name: string, fallback: number): number {
+  const at = process.argv.indexOf(`--${name}`);
+  return at >= 0 ? Number(process.argv[at + 1]) : fallback;
+}
+const REQUESTS = option('requests', 400);
+const CLIENTS = option('clients', 8);
+const SPANS_PER_REQUEST = 100;
+const MAX_SECONDS = 60;
+
+type Format = 'protobuf' | 'json';
+type Variant = 'none' | 'decode' | 'full';
+
+interface RunResult {
+  format: Format;
+  variant: Variant;
+  requests: number;
+  failed: number;
+  spansPerSecond: number;
+  p50Millis: number;
+  p99Millis: number;
+  maxRssMb: number;
+  storedSpans?: number;
+}
+
+function bodies(format: Format): Buffer[] {
+  // ~40 sessions' worth per 2,400 spans; enough for every request to be new.
+  const spans = workload(Math.ceil((REQUESTS * SPANS_PER_REQUEST) / 60) + 10);
+  if (spans.length < REQUESTS * SPANS_PER_REQUEST) throw new Error('workload too small');
+  const out: Buffer[] = [];
+  for (let i = 0; i < REQUESTS; i++) {
+    out.push(Buffer.from(encodeTraceRequest(spans.slice(i * SPANS_PER_REQUEST, (i + 1) * SPANS_PER_REQUEST), format)));
+  }
+  return out;
+}
+
+function startServer(variant: Variant, dbPath: string): Promise<{ child: ChildProcess; port: number }> {
+  const script = fileURLToPath(new URL('./ingest-server.ts', import.meta.url));
+  const child = fork(script, [variant, dbPath], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+      out += chunk;
+      const match = /READY (\d+)/.exec(out);
+      if (match) resolve({ child, port: Number(match[1]) });
+    });
+    child.once('exit', (code) => reject(new Error(`${variant} server exited with ${code} before READY`)));
+  });
+}
+
+function stats(child: ChildProcess): Promise<{ maxRssKb: number }> {
+  return new Promise((resolve) => {
+    child.once('message', (message) => resolve(message as { maxRssKb: number }));
+    child.send('stats');
+  });
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.send('stop');
+  });
+}
+
+function post(agent: Agent, port: number, body: Buffer, format: Format): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        agent,
+        host: '127.0.0.1',
+        port,
+        path: '/v1/traces',
+        method: 'POST',
+        headers: {
+          'content-type': format === 'json' ? 'application/json' : 'application/x-protobuf',
+          'content-length': body.length,
+        },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function load(port: number, payloads: Buffer[], format: Format) {
+  const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
+  const latencies: number[] = [];
+  let next = 0;
+  let failed = 0;
+  const deadline = performance.now() + MAX_SECONDS * 1000;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: CLIENTS }, async () => {
+      while (next < payloads.length && performance.now() < deadline) {
+        const body = payloads[next++];
+        const start = performance.now();
+        const status = await post(agent, port, body, format);
+        latencies.push(performance.now() - start);
+        if (status !== 200) failed++;
+      }
+    }),
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  const at = (q: number): number => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))];
+  return { requests: latencies.length, failed, seconds, p50: at(0.5), p99: at(0.99) };
+}
+
+async function run(format: Format, variant: Variant, payloads: Buffer[], dir: string): Promise<RunResult> {
+  const dbPath = join(dir, `${format}-${variant}.db`);
+  const { child, port } = await startServer(variant, dbPath);
+  try {
+    // Warm-up on a few requests the measured run does not resend (JIT, connections, the database).
+    await load(port, payloads.slice(0, CLIENTS * 2), format);
+    const measured = await load(port, payloads.slice(CLIENTS * 2), format);
+    const { maxRssKb } = await stats(child);
+    const result: RunResult = {
+      format,
+      variant,
+      requests: measured.requests,
+      failed: measured.failed,
+      spansPerSecond: ((measured.requests - measured.failed) * SPANS_PER_REQUEST) / measured.seconds,
+      p50Millis: measured.p50,
+      p99Millis: measured.p99,
+      maxRssMb: maxRssKb / 1024,
+    };
+    await stop(child);
+    if (variant === 'full') {
+      const store = new SqliteTraceStore({ path: dbPath, readonly: true });
+      try {
+        result.storedSpans = (store.database.prepare('SELECT count(*) AS n FROM spans').get() as { n: number }).n;
+      } finally {
+        store.closeSync();
+      }
+    }
+    return result;
+  } finally {
+    if (child.exitCode === null) child.kill();
+  }
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'skein-bench-ingest-'));
+const results: RunResult[] = [];
+try {
+  for (const format of ['protobuf', 'json'] as const) {
+    const payloads = bodies(format);
+    for (const variant of ['none', 'decode', 'full'] as const) results.push(await run(format, variant, payloads, dir));
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+const k = (n: number): string => `${(n / 1000).toFixed(1)}k`;
+console.log(`OTLP/HTTP ingest, ${SPANS_PER_REQUEST}-span requests, ${CLIENTS} clients, ${REQUESTS} requests per run, Node ${process.version}\n`);
+console.log('| format | server | spans/s | x decode-only | p50 ms | p99 ms | peak RSS MB | failed |');
+console.log('|---|---|---|---|---|---|---|---|');
+for (const r of results) {
+  const decode = results.find((x) => x.format === r.format && x.variant === 'decode') as RunResult;
+  console.log(
+    `| ${r.format} | ${r.variant} | ${k(r.spansPerSecond)} | ${(r.spansPerSecond / decode.spansPerSecond).toFixed(2)} | ` +
+      `${r.p50Millis.toFixed(1)} | ${r.p99Millis.toFixed(1)} | ${r.maxRssMb.toFixed(0)} | ${r.failed} |`,
+  );
+}
+for (const r of results.filter((x) => x.storedSpans !== undefined)) {
+  console.log(`stored after the ${r.format} run: ${r.storedSpans} spans (${REQUESTS * SPANS_PER_REQUEST} sent)`);
+}
+if (process.argv.includes('--json')) console.log(`RESULT ${JSON.stringify({ requests: REQUESTS, clients: CLIENTS, results })}`);

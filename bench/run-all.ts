@@ -1,0 +1,182 @@
+/**
+ * `npm run bench`: the whole suite, one benchmark per child process, then a
+ * table on stdout and in docs/benchmarks.md. Every figure that depends on the
+ * machine's speed is read next to a baseline measured in the same run.
+ *
+ *   npm run bench            (the 1M-span query database is built on first
+ *                             use, cached under bench/.data/)
+ *   npm run bench -- --report-only   re-renders docs/benchmarks.md from the
+ *                             last run's results (bench/.data/last-run.json)
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+
+interface Bench {
+  script: string;
+  args: string[];
+}
+
+const BENCHES: Record<string, Bench> = {
+  store: { script: 'store-writes.ts', args: ['--rounds', '3', '--sessions', '200'] },
+  inProcess: { script: 'in-process.ts', args: ['10000', '3'] },
+  ingest: { script: 'ingest-http.ts', args: ['--requests', '300'] },
+  queries: { script: 'queries.ts', args: [] },
+};
+
+function runBench(name: string, bench: Bench): Promise<Record<string, unknown>> {
+  const script = fileURLToPath(new URL(`./${bench.script}`, import.meta.url));
+  console.log(`\n== ${name}: tsx bench/${bench.script} ${bench.args.join(' ')}`);
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', script, ...bench.args, '--json'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      out += chunk;
+      process.stdout.write(chunk.replace(/^RESULT .*$/m, ''));
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const line = out.split('\n').find((l) => l.startsWith('RESULT '));
+      if (code !== 0 || line === undefined) reject(new Error(`bench/${bench.script} failed (exit ${code})`));
+      else resolve(JSON.parse(line.slice('RESULT '.length)) as Record<string, unknown>);
+    });
+  });
+}
+
+interface LastRun {
+  started: number;
+  minutes: number;
+  load: number[];
+  results: Record<string, Record<string, unknown>>;
+}
+
+const lastRunPath = fileURLToPath(new URL('./.data/last-run.json', import.meta.url));
+let run: LastRun;
+if (process.argv.includes('--report-only')) {
+  run = JSON.parse(readFileSync(lastRunPath, 'utf8')) as LastRun;
+} else {
+  const startedAt = Date.now();
+  const loadAtStart = loadavg();
+  const collected: Record<string, Record<string, unknown>> = {};
+  for (const [name, bench] of Object.entries(BENCHES)) collected[name] = await runBench(name, bench);
+  run = { started: startedAt, minutes: (Date.now() - startedAt) / 60_000, load: loadAtStart, results: collected };
+  mkdirSync(fileURLToPath(new URL('./.data/', import.meta.url)), { recursive: true });
+  writeFileSync(lastRunPath, JSON.stringify(run));
+}
+const { started, minutes, load, results } = run;
+
+// ---- the report ----------------------------------------------------------------
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- results are the benches' own JSON */
+const store = results.store as any;
+const inProcess = results.inProcess as any;
+const ingest = results.ingest as any;
+const queries = results.queries as any;
+/* eslint-enable @typescript-eslint/no-explicit-any */
+
+const k = (n: number): string => `${(n / 1000).toFixed(1)}k`;
+const ms = (n: number): string => n.toFixed(2);
+const sqlite = (new Database(':memory:').prepare('SELECT sqlite_version() AS v').get() as { v: string }).v;
+const lines: string[] = [];
+const say = (line = ''): void => {
+  lines.push(line);
+};
+
+say('# Benchmarks');
+say();
+say(`Latest \`npm run bench\` (${new Date(started).toISOString().slice(0, 16).replace('T', ' ')} UTC, ${minutes.toFixed(1)} min):`);
+say(`${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown CPU'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, SQLite ${sqlite}, load average ${load.map((x) => x.toFixed(1)).join(' ')} at start.`);
+say('Figures that depend on the machine are given next to a baseline measured in the same run; on a shared machine absolute numbers drift by ±20% or more.');
+say();
+
+say('## 1. Store writes (`bench/store-writes.ts`)');
+say();
+say(`${store.spans} typical agent spans in ${store.sessions} sessions, 1000 per transaction, medians of 3 rounds.`);
+say();
+say('| path | spans/s | bytes/span |');
+say('|---|---|---|');
+say(`| SqliteTraceStore.writeSync | ${k(store.storeSpansPerSecond)} | ${store.storeBytesPerSpan.toFixed(0)} |`);
+say(`| writeSync, each span written open then ended | ${k(store.inProcessPatternSpansPerSecond)} | |`);
+say(`| raw better-sqlite3 INSERT, same rows, schema, indexes and FTS | ${k(store.rawSpansPerSecond)} | ${store.rawBytesPerSpan.toFixed(0)} |`);
+say(`| **store / raw** | **${store.ratio.toFixed(2)}** (rounds: ${store.ratios.map((r: number) => r.toFixed(2)).join(', ')}) | |`);
+say();
+
+say('## 2. OTLP/HTTP ingest over loopback (`bench/ingest-http.ts`)');
+say();
+say(`100-span requests, ${ingest.clients} keep-alive clients, ${ingest.requests} requests per server; each server in its own process.`);
+say('`full` is `skein serve` (decode, redact, normalize, group commit; answered once committed), `decode` the same receiver storing nothing, `none` answers 200 at once.');
+say();
+say('| format | server | spans/s | x decode-only | p50 ms | p99 ms | peak RSS MB |');
+say('|---|---|---|---|---|---|---|');
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+for (const r of ingest.results as any[]) {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const decode = (ingest.results as any[]).find((x) => x.format === r.format && x.variant === 'decode');
+  say(`| ${r.format} | ${r.variant} | ${k(r.spansPerSecond)} | ${(r.spansPerSecond / decode.spansPerSecond).toFixed(2)} | ${r.p50Millis.toFixed(1)} | ${r.p99Millis.toFixed(1)} | ${r.maxRssMb.toFixed(0)} |`);
+}
+say();
+
+say('## 3. In-process (`bench/in-process.ts`)');
+say();
+say(`${inProcess.spansPerRound} spans per round, ${inProcess.rounds} rounds, medians, ns per span. Event-loop active time is the main thread's own accounting (performance.eventLoopUtilization); main-thread CPU is from /proc (what the thread burnt, without waiting for a core); process CPU counts every thread.`);
+say();
+say('| setup | event-loop active | x bare | main-thread CPU | x bare | process CPU | x bare |');
+say('|---|---|---|---|---|---|---|');
+const base = inProcess.medians.bare;
+const setupNames: Record<string, string> = {
+  bare: 'bare SDK + BatchSpanProcessor + no-op exporter',
+  worker: 'SkeinSpanProcessor({ dbPath }): worker thread, redaction on',
+  'worker-noredact': 'the same, redaction off',
+  thread: 'SkeinSpanProcessor({ store }): writes on the app thread',
+};
+for (const [name, row] of Object.entries(inProcess.medians as Record<string, { eluNs: number; mainCpuNs: number; cpuNs: number }>)) {
+  say(`| ${setupNames[name] ?? name} | ${row.eluNs.toFixed(0)} | ${(row.eluNs / base.eluNs).toFixed(2)} | ${row.mainCpuNs.toFixed(0)} | ${(row.mainCpuNs / base.mainCpuNs).toFixed(2)} | ${row.cpuNs.toFixed(0)} | ${(row.cpuNs / base.cpuNs).toFixed(2)} |`);
+}
+say();
+
+say('## 4. Queries on 1M spans (`bench/queries.ts`)');
+say();
+say(`${queries.spans} spans in ${queries.sessions} sessions over ${queries.days} days (generated once, cached in bench/.data/), warm cache.`);
+say();
+say('| query | p50 ms | p99 ms | runs |');
+say('|---|---|---|---|');
+const q = queries.results;
+say(`| session timeline (100 steps) | ${ms(q.timeline.p50Millis)} | ${ms(q.timeline.p99Millis)} | ${q.timeline.runs} |`);
+say(`| sessions list, newest 50 | ${ms(q.sessionsList.p50Millis)} | ${ms(q.sessionsList.p99Millis)} | ${q.sessionsList.runs} |`);
+say(`| full-text search, 50 hits | ${ms(q.search.p50Millis)} | ${ms(q.search.p99Millis)} | ${q.search.runs} |`);
+say(`| stats by model over a day | ${ms(q.statsDay.p50Millis)} | ${ms(q.statsDay.p99Millis)} | ${q.statsDay.runs} |`);
+say();
+
+say('## 5. Bytes per span');
+say();
+say(`- through \`SqliteTraceStore\` (section 1, typical agent spans, checkpointed file / spans): ${store.storeBytesPerSpan.toFixed(0)} B`);
+say(`- the same rows inserted raw (no rollups, no change feed): ${store.rawBytesPerSpan.toFixed(0)} B`);
+say(`- the 1M-span query database (rows as the writer makes them, no change feed): ${queries.bytesPerSpan.toFixed(0)} B`);
+say();
+
+const fullProto = ingest.results.find((x: { format: string; variant: string }) => x.format === 'protobuf' && x.variant === 'full');
+const decodeProto = ingest.results.find((x: { format: string; variant: string }) => x.format === 'protobuf' && x.variant === 'decode');
+const targets: [string, string, boolean][] = [
+  ['stored OTLP ingest, protobuf, >= 50,000 spans/s', `${k(fullProto.spansPerSecond)} spans/s`, fullProto.spansPerSecond >= 50_000],
+  ['stored ingest >= 70% of decode-only', `${((fullProto.spansPerSecond / decodeProto.spansPerSecond) * 100).toFixed(0)}%`, fullProto.spansPerSecond >= 0.7 * decodeProto.spansPerSecond],
+  ['store writes >= 50% of raw better-sqlite3', `${(store.ratio * 100).toFixed(0)}%`, store.ratio >= 0.5],
+  ['in-process app thread <= 1.5x bare SDK + BatchSpanProcessor', `${(inProcess.medians.worker.eluNs / base.eluNs).toFixed(2)}x event-loop active (${(inProcess.medians.worker.mainCpuNs / base.mainCpuNs).toFixed(2)}x main-thread CPU)`, inProcess.medians.worker.eluNs / base.eluNs <= 1.5],
+  ['timeline p99 <= 2 ms', `${ms(q.timeline.p99Millis)} ms`, q.timeline.p99Millis <= 2],
+  ['sessions list p99 <= 1 ms', `${ms(q.sessionsList.p99Millis)} ms`, q.sessionsList.p99Millis <= 1],
+  ['search p99 <= 5 ms', `${ms(q.search.p99Millis)} ms`, q.search.p99Millis <= 5],
+  ['stats over a day p99 <= 50 ms', `${ms(q.statsDay.p99Millis)} ms`, q.statsDay.p99Millis <= 50],
+  ['<= 600 bytes on disk per typical agent span', `${store.storeBytesPerSpan.toFixed(0)} B`, store.storeBytesPerSpan <= 600],
+];
+say('## Targets');
+say();
+say('| target | measured | met |');
+say('|---|---|---|');
+for (const [target, measured, met] of targets) say(`| ${target} | ${measured} | ${met ? 'yes' : '**no**'} |`);
+say();
+
+const report = lines.join('\n');
+mkdirSync(fileURLToPath(new URL('../docs/', import.meta.url)), { recursive: true });
+writeFileSync(fileURLToPath(new URL('../docs/benchmarks.md', import.meta.url)), `${report}\n`);
+console.log(`\n${report}\nwritten to docs/benchmarks.md`);

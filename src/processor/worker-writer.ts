@@ -1,0 +1,290 @@
+import { deserialize, serialize } from 'node:v8';
+import { Worker } from 'node:worker_threads';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type { RedactionOptions } from '../model/redaction/redactor.js';
+import type { RawSpan, SpanRecord } from '../model/types.js';
+import { SqliteTraceStore } from '../store/sqlite/sqlite-trace-store.js';
+import { cloneableSnapshot, snapshotSpan, snapshotToRaw } from './span-snapshot.js';
+import type { SpanSnapshot } from './span-snapshot.js';
+import { fromWire } from './worker-protocol.js';
+import type { FromWorker, ToWorker, WriterThreadData } from './worker-protocol.js';
+
+export interface WorkerWriterOptions {
+  dbPath: string;
+  maxTextLength?: number;
+  redaction?: RedactionOptions;
+  maxBatchSize: number;
+  /** Spans queued here plus spans posted and not yet committed by the writer thread. */
+  maxQueueSize: number;
+  /** The same normalization as the writer thread's, for batches written on this thread (exit, a dead worker). */
+  normalize: (raw: RawSpan) => SpanRecord;
+  onError: (error: unknown) => void;
+}
+
+/**
+ * Writes spans from a worker thread: the app thread only keeps a reference
+ * per span and, once per batch, posts flat snapshots (the structured clone is
+ * the copy); the worker normalizes, redacts and commits.
+ *
+ * Batches the worker has not acknowledged stay here, so that at process exit,
+ * when nothing asynchronous runs again and the worker is about to be torn
+ * down, they are written on this thread through a second connection to the
+ * same file. Writes are idempotent per span, so a batch the worker had
+ * committed after all is merely written twice. The same path takes over if
+ * the worker dies.
+ */
+export class WorkerWriter {
+  private readonly options: WorkerWriterOptions;
+  private readonly openLimit: number;
+  /** Span → ended. Keyed by the SDK span itself: onStart and onEnd get the same object. */
+  private queue = new Map<ReadableSpan, boolean>();
+  /**
+   * Posted batches not yet acknowledged, serialized: holding the SDK's own
+   * objects until the worker answers would keep every span alive through
+   * garbage collections on the app's thread.
+   */
+  private readonly inFlight = new Map<number, { bytes: Buffer; count: number }>();
+  private inFlightSpans = 0;
+  private nextId = 1;
+  private readonly worker: Worker;
+  private workerAlive = true;
+  private readonly waiters = new Map<number, () => void>();
+  private closeWaiter: ((error: unknown) => void) | undefined;
+  private here: SqliteTraceStore | undefined;
+  private dropped = 0;
+  private failed = 0;
+
+  constructor(options: WorkerWriterOptions) {
+    this.options = options;
+    this.openLimit = Math.max(1, Math.floor(options.maxQueueSize / 2));
+    // Opened here first: a bad path fails the constructor, the schema is
+    // migrated before the worker opens it, and exit never has to open it.
+    this.here = new SqliteTraceStore({ path: options.dbPath });
+    const data: WriterThreadData = { dbPath: options.dbPath, maxTextLength: options.maxTextLength, redaction: options.redaction };
+    // execArgv is empty: inheriting the app's (an --import of its own
+    // instrumentation) would start a tracer, and a processor, inside the worker.
+    this.worker = new Worker(workerScript(), { workerData: data, execArgv: [], eval: RUNNING_FROM_SOURCES });
+    this.worker.on('message', (message: FromWorker) => this.onMessage(message));
+    this.worker.on('error', (error) => this.workerGone(error));
+    this.worker.on('exit', (code) => {
+      if (this.workerAlive) this.workerGone(new Error(`SkeinSpanProcessor: the writer thread exited (code ${code})`));
+    });
+    // After the listeners: attaching a 'message' listener refs the worker again.
+    this.worker.unref();
+  }
+
+  get size(): number {
+    return this.queue.size;
+  }
+
+  get droppedCount(): number {
+    return this.dropped;
+  }
+
+  get failedCount(): number {
+    return this.failed;
+  }
+
+  /** Same rules as BatchWriter.enqueue; spans posted and not yet committed count against the limit. */
+  enqueue(span: ReadableSpan, ended: boolean): boolean {
+    const queued = this.queue.get(span);
+    if (queued !== undefined) {
+      if (ended) this.queue.set(span, true);
+      return true;
+    }
+    const held = this.queue.size + this.inFlightSpans;
+    if (!ended) {
+      if (held >= this.openLimit) return false;
+    } else if (held >= this.options.maxQueueSize) {
+      this.dropped++;
+      return false;
+    }
+    this.queue.set(span, ended);
+    return true;
+  }
+
+  /** Posts everything queued; resolves once the worker has committed it (and all posted before). Never rejects. */
+  flush(): Promise<void> {
+    this.postQueued();
+    if (!this.workerAlive) return Promise.resolve();
+    const id = this.nextId++;
+    return new Promise<void>((resolve) => {
+      this.waiters.set(id, resolve);
+      // While someone waits, the worker keeps the process alive (an unsettled top-level await would exit).
+      this.worker.ref();
+      this.post({ type: 'flush', id });
+    });
+  }
+
+  /** Posts what is queued without waiting (size- and timer-driven flushes). */
+  postQueued(): void {
+    for (let rounds = Math.ceil(this.queue.size / this.options.maxBatchSize); rounds > 0 && this.queue.size > 0; rounds--) {
+      const batch = this.takeBatch();
+      if (batch.length === 0) continue;
+      if (!this.workerAlive) {
+        this.writeHere([batch]);
+        continue;
+      }
+      this.postBatch(this.nextId++, batch);
+    }
+  }
+
+  /** At process exit: everything queued or unacknowledged, written on this thread before returning. */
+  flushSync(): void {
+    const batches = [...this.inFlight.values()].map(unpack);
+    this.inFlight.clear();
+    this.inFlightSpans = 0;
+    while (this.queue.size > 0) batches.push(this.takeBatch());
+    this.writeHere(batches);
+    this.closeHere();
+  }
+
+  /** Commits everything, stops the worker and closes both connections. */
+  async close(): Promise<void> {
+    await this.flush();
+    if (this.workerAlive) {
+      const closed = new Promise<unknown>((resolve) => {
+        this.closeWaiter = resolve;
+      });
+      const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
+      this.worker.ref();
+      this.post({ type: 'close' });
+      const error = await closed;
+      this.workerAlive = false;
+      await exited;
+      if (error !== undefined) this.options.onError(error);
+    }
+    this.closeHere();
+  }
+
+  private takeBatch(): SpanSnapshot[] {
+    const batch: SpanSnapshot[] = [];
+    for (const [span, ended] of this.queue) {
+      this.queue.delete(span);
+      try {
+        batch.push(snapshotSpan(span, ended));
+      } catch (error) {
+        this.failed++;
+        this.options.onError(error);
+      }
+      if (batch.length >= this.options.maxBatchSize) break;
+    }
+    return batch;
+  }
+
+  private postBatch(id: number, batch: SpanSnapshot[]): void {
+    let bytes: Buffer;
+    try {
+      bytes = serialize(batch);
+    } catch {
+      // An attribute value the serializer refuses (a function forced past the API's types): retry with plain values.
+      try {
+        bytes = serialize(batch.map(cloneableSnapshot));
+      } catch (error) {
+        this.failed += batch.length;
+        this.options.onError(error);
+        return;
+      }
+    }
+    this.inFlight.set(id, { bytes, count: batch.length });
+    this.inFlightSpans += batch.length;
+    // Copied by postMessage (a memcpy): the original stays here until the worker acknowledges it.
+    this.post({ type: 'write', id, bytes });
+  }
+
+  private post(message: ToWorker): void {
+    this.worker.postMessage(message);
+  }
+
+  private onMessage(message: FromWorker): void {
+    switch (message.type) {
+      case 'written':
+        this.settle(message.id, message.failed ?? 0, message.error === undefined ? undefined : fromWire(message.error));
+        break;
+      case 'flushed':
+        this.waiters.get(message.id)?.();
+        this.waiters.delete(message.id);
+        if (this.waiters.size === 0 && this.closeWaiter === undefined) this.worker.unref();
+        break;
+      case 'closed':
+        this.closeWaiter?.(message.error === undefined ? undefined : fromWire(message.error));
+        break;
+    }
+  }
+
+  private settle(id: number, failed: number, error: unknown): void {
+    const batch = this.inFlight.get(id);
+    if (batch === undefined) return;
+    this.inFlight.delete(id);
+    this.inFlightSpans -= batch.count;
+    if (failed > 0) {
+      this.failed += failed;
+      this.options.onError(error);
+    }
+  }
+
+  /** The worker failed: what it had not committed, and everything from now on, is written on this thread. */
+  private workerGone(error: unknown): void {
+    if (!this.workerAlive) return;
+    this.workerAlive = false;
+    this.options.onError(error);
+    const batches = [...this.inFlight.values()].map(unpack);
+    this.inFlight.clear();
+    this.inFlightSpans = 0;
+    this.writeHere(batches);
+    for (const resolve of this.waiters.values()) resolve();
+    this.waiters.clear();
+    this.closeWaiter?.(undefined);
+  }
+
+  private writeHere(batches: SpanSnapshot[][]): void {
+    for (const batch of batches) {
+      if (batch.length === 0) continue;
+      const records: SpanRecord[] = [];
+      for (const snapshot of batch) {
+        try {
+          records.push(this.options.normalize(snapshotToRaw(snapshot)));
+        } catch (error) {
+          this.failed++;
+          this.options.onError(error);
+        }
+      }
+      try {
+        this.here ??= new SqliteTraceStore({ path: this.options.dbPath });
+        if (records.length > 0) this.here.writeSync(records);
+      } catch (error) {
+        this.failed += records.length;
+        this.options.onError(error);
+      }
+    }
+  }
+
+  private closeHere(): void {
+    const here = this.here;
+    this.here = undefined;
+    try {
+      here?.closeSync();
+    } catch (error) {
+      this.options.onError(error);
+    }
+  }
+}
+
+function unpack(posted: { bytes: Buffer }): SpanSnapshot[] {
+  return deserialize(posted.bytes) as SpanSnapshot[];
+}
+
+const RUNNING_FROM_SOURCES = import.meta.url.endsWith('.ts');
+
+/**
+ * The worker script beside this module. From dist/ it is plain JavaScript.
+ * From TypeScript sources (tsx, vitest) the worker first registers tsx: on
+ * Node 20 an `--import tsx` in a worker's execArgv does not apply to the
+ * worker's own entry module.
+ */
+function workerScript(): URL | string {
+  if (!RUNNING_FROM_SOURCES) return new URL('./span-writer-worker.js', import.meta.url);
+  const script = new URL('./span-writer-worker.ts', import.meta.url).href;
+  const tsx = typeof import.meta.resolve === 'function' ? import.meta.resolve('tsx/esm/api') : 'tsx/esm/api';
+  return `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(script)}); });`;
+}
