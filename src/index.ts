@@ -92,3 +92,27 @@ export type { RedactionPattern } from './model/redaction/redaction-pattern.js';
 export { DEFAULT_DENY_KEYS } from './model/redaction/deny-keys.js';
 export { DETECTOR_KINDS } from './model/redaction/detectors.js';
 export type { DetectorKind } from './model/redaction/detectors.js';
+export { BudgetExceededError } from './processor/budget-exceeded-error.js';
+export type { BudgetGate } from './processor/agent-tracer-options.js';
+export {
+  BudgetConfigError,
+  DEFAULT_WARN_AT_FRACTION,
+  describeBudgetCrossing,
+  effectiveBudgetLimits,
+  evaluateBudgets,
+  parseBudgetConfig,
+} from './model/budgets.js';
+export type {
+  BudgetConfig,
+  BudgetCrossing,
+  BudgetEventRecord,
+  BudgetLevel,
+  BudgetLimits,
+  BudgetMetric,
+  BudgetScope,
+  BudgetUsage,
+  EffectiveBudgetLimit,
+} from './model/budgets.js';
+export { DEFAULT_CONFIG_FILE, SkeinConfigError, loadSkeinConfigFile, parseSkeinConfig } from './model/skein-config.js';
+export type { SkeinConfig } from './model/skein-config.js';
+export type { WriteOptions } from './store/sqlite/sqlite-trace-store.js';

@@ -4,6 +4,8 @@ import { dirname, resolve } from 'node:path';
 import { serve } from '@hono/node-server';
 import type { ServerType } from '@hono/node-server';
 import { OutboxForwarder } from '../../exporters/outbox-forwarder.js';
+import { hasBudgets } from '../model/budgets.js';
+import type { BudgetConfig, BudgetEventRecord } from '../model/budgets.js';
 import { isGenAiRecord } from '../model/genai-filter.js';
 import { createNormalizer } from '../model/normalize.js';
 import { createRedactor } from '../model/redaction/redactor.js';
@@ -15,6 +17,7 @@ import { GroupCommitIngest } from '../server/group-commit-ingest.js';
 import { SqliteOutbox } from '../store/sqlite/sqlite-outbox.js';
 import type { OutboxDepth } from '../store/sqlite/sqlite-outbox.js';
 import { SqliteTraceStore } from '../store/sqlite/sqlite-trace-store.js';
+import { withBudgetEvents } from './budget-forwarding.js';
 import type { StoreMode } from './options.js';
 
 export interface ForwardTarget {
@@ -52,7 +55,16 @@ export interface CollectorOptions {
    * spared (a long model call writes nothing until it ends). Default 60 s; 0 turns it off.
    */
   interruptAfterMillis?: number;
-  /** Live stream (`GET /api/live`) tuning; tests shorten them. */
+  /**
+   * Limits per session (and per agent name and user id), evaluated at every
+   * commit. A crossing is recorded once per session, sent on the live stream
+   * as a \`budget\` event, shown by \`GET /api/sessions/:id\`, and added as a
+   * \`skein.budget.*\` span event to the stored and forwarded crossing span.
+   */
+  budgets?: BudgetConfig;
+  /** Called after the commit that recorded a crossing. Errors it throws are logged, never fail the request. */
+  onBudget?: (event: BudgetEventRecord) => void;
+  /** Live stream (\`GET /api/live\`) tuning; tests shorten them. */
   livePollIntervalMillis?: number;
   liveHeartbeatMillis?: number;
 }
@@ -90,6 +102,7 @@ async function startOn(store: SqliteTraceStore, dbPath: string, options: Collect
   const upstreams = targets.map((t) => t.url);
   const maxOutboxBytes = options.maxOutboxBytes ?? 1024 ** 3;
   const redactor = createRedactor(options.redaction);
+  const budgets = hasBudgets(options.budgets) ? options.budgets : undefined;
   let accepting = true;
   const live = new AbortController();
 
@@ -104,6 +117,7 @@ async function startOn(store: SqliteTraceStore, dbPath: string, options: Collect
     maxBodyBytes: options.maxBodyBytes,
     ready: () => accepting,
     store,
+    budgets: options.budgets,
     ingest: {
       ingest: (spans) => ingest.ingest(redactor.redactSpans(spans)),
     },
@@ -161,10 +175,15 @@ async function startOn(store: SqliteTraceStore, dbPath: string, options: Collect
       return `the forwarding outbox for ${full} is full (${outbox.queuedBytes(full)} bytes queued); retry later`;
     },
     commit(records, received) {
-      const payload = upstreams.length > 0 ? encodeTraceRequest(received, 'protobuf') : null;
+      // Encoded before the write lock is taken; again inside it only in the rare batch that crossed a budget.
+      let payload = upstreams.length > 0 ? encodeTraceRequest(received, 'protobuf') : null;
+      let crossings: BudgetEventRecord[] = [];
       try {
         store.transaction(() => {
-          store.writeSync(records);
+          crossings = store.writeSync(records, { budgets });
+          if (payload && crossings.some((c) => c.spanId !== null)) {
+            payload = encodeTraceRequest(withBudgetEvents(received, crossings), 'protobuf');
+          }
           if (payload) outbox.enqueue(upstreams, payload, received.length);
         });
       } catch (error) {
@@ -172,6 +191,13 @@ async function startOn(store: SqliteTraceStore, dbPath: string, options: Collect
         throw error;
       }
       for (const forwarder of forwarders) forwarder.notify();
+      for (const crossing of crossings) {
+        try {
+          options.onBudget?.(crossing);
+        } catch (error) {
+          console.error('skein: the budget callback failed:', error);
+        }
+      }
     },
   });
 

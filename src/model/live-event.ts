@@ -9,6 +9,7 @@
  * client can merge a streamed step into a fetched timeline by span id.
  */
 
+import type { BudgetEventRecord, BudgetLevel, BudgetMetric, BudgetScope } from './budgets.js';
 import { spanModel } from './rollup.js';
 import type { SessionStatus, SessionSummary, SpanRecord, StepType, TokenTotals } from './types.js';
 
@@ -92,10 +93,24 @@ export interface SessionInterruptedEvent extends ChangeEventBase {
   steps: Array<{ traceId: string; spanId: string }>;
 }
 
-/** Reserved for budget warnings; the feed carries them, nothing emits them yet. */
+/** A budget crossing as the stream shows it (see model/budgets.ts); the event's `sessionId` is the session's. */
+export interface LiveBudget {
+  scope: BudgetScope;
+  /** The agent name or user id of an `agent`/`user` limit; the session id for `session`. */
+  key: string;
+  metric: BudgetMetric;
+  level: BudgetLevel;
+  limit: number;
+  used: number;
+  /** The span whose write made the session cross, when known. */
+  traceId: string | null;
+  spanId: string | null;
+}
+
+/** The session reached a budget's warning threshold or its limit; sent once per session, scope, metric and level. */
 export interface BudgetEvent extends ChangeEventBase {
   kind: 'budget';
-  budget: Record<string, unknown>;
+  budget: LiveBudget;
 }
 
 export type ChangeEvent =
@@ -186,5 +201,18 @@ export function liveSessionOf(s: SessionSummary): LiveSession {
     agentName: s.agentName,
     userId: s.userId,
     usageMismatch: s.usageMismatch,
+  };
+}
+
+export function liveBudgetOf(event: BudgetEventRecord): LiveBudget {
+  return {
+    scope: event.scope,
+    key: event.key,
+    metric: event.metric,
+    level: event.level,
+    limit: event.limit,
+    used: event.used,
+    traceId: event.traceId,
+    spanId: event.spanId,
   };
 }

@@ -1,4 +1,5 @@
 import type { Span, TracerProvider } from '@opentelemetry/api';
+import type { BudgetCrossing } from '../model/budgets.js';
 
 /** Options and per-step handles of `AgentTracer`. Plain types. */
 
@@ -79,8 +80,19 @@ export interface ReasoningHandle {
   recordText(text: string): void;
 }
 
+/** What `AgentTracer` asks before a model call (`SkeinSpanProcessor` is one). */
+export interface BudgetGate {
+  /** The limit the session exceeded, if a new model call must be refused. */
+  exceededBudget(sessionId: string): BudgetCrossing | undefined;
+}
+
 export interface AgentTracerOptions {
   tracerProvider?: TracerProvider;
   /** Instrumentation scope name; defaults to `skein`. */
   name?: string;
+  /**
+   * Usually the \`SkeinSpanProcessor\` (with \`enforce: true\`): \`modelCall\` in a
+   * session over a limit throws \`BudgetExceededError\` without starting a span.
+   */
+  budgets?: BudgetGate;
 }

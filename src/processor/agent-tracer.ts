@@ -32,6 +32,7 @@ import {
 } from '../semconv/index.js';
 import type {
   AgentTracerOptions,
+  BudgetGate,
   GenAiMessage,
   ModelCallHandle,
   ModelCallOptions,
@@ -43,6 +44,7 @@ import type {
   ToolCallOptions,
 } from './agent-tracer-options.js';
 import { SESSION_ID_KEY, activeAgentContext, activeSessionId, withAgentContext } from './agent-context.js';
+import { BudgetExceededError } from './budget-exceeded-error.js';
 
 /** Span events AgentTracer adds for model routing decisions. */
 export const EVENT_MODEL_SELECTED = 'skein.model.selected';
@@ -90,6 +92,7 @@ function recordFailure(span: Span, error: unknown): void {
  */
 export class AgentTracer {
   private readonly tracer: Tracer;
+  private readonly budgets: BudgetGate | undefined;
 
   constructor(tracer?: Tracer | AgentTracerOptions) {
     if (isTracer(tracer)) {
@@ -97,6 +100,7 @@ export class AgentTracer {
     } else {
       const provider = tracer?.tracerProvider ?? trace.getTracerProvider();
       this.tracer = provider.getTracer(tracer?.name ?? 'skein');
+      this.budgets = tracer?.budgets;
     }
   }
 
@@ -117,7 +121,11 @@ export class AgentTracer {
     return this.run(name, SpanKind.INTERNAL, attributes, sessionId, (span) => fn({ sessionId, span }));
   }
 
+  /** Throws `BudgetExceededError` (before starting anything) in a session over a limit, when `budgets` enforces one. */
   modelCall<T>(options: ModelCallOptions, fn: (call: ModelCallHandle) => T): T {
+    const sessionId = this.budgets === undefined ? undefined : activeSessionId();
+    const exceeded = sessionId === undefined ? undefined : this.budgets?.exceededBudget(sessionId);
+    if (exceeded !== undefined) throw new BudgetExceededError(exceeded);
     const operation = options.operation ?? GEN_AI_OPERATION_NAME_VALUE_CHAT;
     const attributes: Attributes = {
       [ATTR_GEN_AI_OPERATION_NAME]: operation,

@@ -1,9 +1,14 @@
+import type { BudgetConfig, BudgetEventRecord } from '../model/budgets.js';
 import type { RawSpan, SpanRecord } from '../model/types.js';
 import type { TraceStore } from '../store/trace-store.js';
 
-/** A store that can also commit a batch without yielding (needed to flush on process exit). */
+/**
+ * A store that can also commit a batch without yielding (needed to flush on
+ * process exit). A `writeSync` that takes `{ budgets }` and returns the
+ * crossings it recorded (`SqliteTraceStore`) also evaluates budgets.
+ */
 export type WritableStore = Pick<TraceStore, 'write'> & {
-  writeSync?: (spans: readonly SpanRecord[]) => void;
+  writeSync?: (spans: readonly SpanRecord[], options?: { budgets?: BudgetConfig }) => unknown;
 };
 
 export interface BatchWriterOptions {
@@ -16,6 +21,9 @@ export interface BatchWriterOptions {
   onError: (error: unknown) => void;
   /** Runs the writer's own work (e.g. with tracing suppressed). */
   runInternal: <T>(fn: () => T) => T;
+  /** Passed to `writeSync`; the crossings it returns go to `onBudget`. */
+  budgets?: BudgetConfig;
+  onBudget?: (crossings: BudgetEventRecord[]) => void;
 }
 
 /**
@@ -35,6 +43,8 @@ export class BatchWriter {
   private readonly openLimit: number;
   private readonly onError: (error: unknown) => void;
   private readonly runInternal: <T>(fn: () => T) => T;
+  private readonly budgets: BudgetConfig | undefined;
+  private readonly onBudget: ((crossings: BudgetEventRecord[]) => void) | undefined;
   private queue = new Map<string, RawSpan>();
   private chain: Promise<void> = Promise.resolve();
   private dropped = 0;
@@ -48,6 +58,8 @@ export class BatchWriter {
     this.openLimit = Math.max(1, Math.floor(options.maxQueueSize / 2));
     this.onError = options.onError;
     this.runInternal = options.runInternal;
+    this.budgets = options.budgets;
+    this.onBudget = options.onBudget;
   }
 
   get size(): number {
@@ -137,13 +149,17 @@ export class BatchWriter {
     return batch;
   }
 
-  private writeBatchSync(writeSync: (spans: readonly SpanRecord[]) => void, batch: SpanRecord[]): void {
+  private writeBatchSync(writeSync: NonNullable<WritableStore['writeSync']>, batch: SpanRecord[]): void {
+    const budgets = this.budgets;
+    let written: unknown;
     try {
-      this.runInternal(() => writeSync.call(this.store, batch));
+      written = this.runInternal(() => (budgets === undefined ? writeSync.call(this.store, batch) : writeSync.call(this.store, batch, { budgets })));
     } catch (error) {
       this.failed += batch.length;
       this.onError(error);
+      return;
     }
+    if (budgets !== undefined && Array.isArray(written) && written.length > 0) this.onBudget?.(written as BudgetEventRecord[]);
   }
 
   private async drain(): Promise<void> {

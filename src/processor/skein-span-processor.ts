@@ -4,15 +4,18 @@ import type { Context } from '@opentelemetry/api';
 import { ExportResultCode, globalErrorHandler, suppressTracing } from '@opentelemetry/core';
 import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { ReadableSpan, Span, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { BudgetConfig, BudgetCrossing, BudgetEventRecord } from '../model/budgets.js';
 import { createNormalizer } from '../model/normalize.js';
 import type { PriceTable } from '../model/pricing.js';
 import { createRedactor } from '../model/redaction/redactor.js';
 import type { RedactionOptions } from '../model/redaction/redactor.js';
 import { SqliteTraceStore } from '../store/sqlite/index.js';
 import { BatchWriter } from './batch-writer.js';
+import { BudgetMonitor } from './budget-monitor.js';
 import type { WritableStore } from './batch-writer.js';
 import { addExitHook, removeExitHook } from './exit-hooks.js';
 import { readableSpanToRaw } from './readable-span-to-raw.js';
+import { resolveProcessorSettings } from './processor-settings.js';
 import { redactingExporter } from './redacting-exporter.js';
 import { WorkerWriter } from './worker-writer.js';
 
@@ -49,6 +52,30 @@ export interface SkeinSpanProcessorOptions {
    * `{ enabled: false }` turns it off.
    */
   redaction?: RedactionOptions;
+  /**
+   * Limits per session (and per agent name, per user id), evaluated where the
+   * rollups are: in the write transaction, after each batch (on the writer
+   * thread with `dbPath`). Needs `dbPath` or a store whose `writeSync`
+   * evaluates them (`SqliteTraceStore`). See README *Budgets*.
+   */
+  budgets?: BudgetConfig;
+  /**
+   * Called on the app's thread, once per crossing this processor's writes
+   * recorded, after its commit. What it throws goes to the OTel error handler.
+   */
+  onBudget?: (crossing: BudgetEventRecord) => void;
+  /**
+   * With an \`AgentTracer\` given this processor (\`budgets: processor\`), a model
+   * call in a session over a limit throws \`BudgetExceededError\` instead of
+   * starting. It lags by the flush interval: a session is known to be over
+   * once the batch that crossed is committed (\`forceFlush()\` makes it so).
+   */
+  enforce?: boolean;
+  /**
+   * A \`skein.config.json\`: its \`budgets\`, \`redaction\` and \`prices\` apply
+   * unless the same option is given here. Read and checked in the constructor.
+   */
+  configFile?: string;
 }
 
 /**
@@ -90,6 +117,8 @@ export class SkeinSpanProcessor implements SpanProcessor {
   private droppedReported = 0;
   private conversionFailures = 0;
   private shutdownPromise: Promise<void> | undefined;
+  private readonly budgetMonitor: BudgetMonitor;
+  private readonly enforce: boolean;
 
   constructor(options: SkeinSpanProcessorOptions) {
     const {
@@ -99,15 +128,18 @@ export class SkeinSpanProcessor implements SpanProcessor {
       flushIntervalMillis = 200,
       maxQueueSize = 10_000,
       maxTextLength,
-      prices,
       forward,
-      redaction,
     } = options;
     if (store !== undefined && dbPath !== undefined) throw new TypeError('SkeinSpanProcessor: pass either store or dbPath, not both');
     if (store === undefined && dbPath === undefined) throw new TypeError('SkeinSpanProcessor: a store or a dbPath is required');
     if (!(maxBatchSize >= 1) || !(maxQueueSize >= 1) || !(flushIntervalMillis >= 0)) {
       throw new RangeError('SkeinSpanProcessor: maxBatchSize and maxQueueSize must be >= 1, flushIntervalMillis >= 0');
     }
+    // Before a store is opened: a bad config file, budget or redaction pattern fails here.
+    const { redaction, prices, budgets, pricesFile } = resolveProcessorSettings(options);
+    this.budgetMonitor = new BudgetMonitor({ onBudget: options.onBudget, onError: (error) => reportOnly(error) });
+    this.enforce = options.enforce ?? false;
+    const onBudget = (crossings: BudgetEventRecord[]): void => this.budgetMonitor.record(crossings);
     // Validates maxTextLength and the redaction patterns: before a store is opened that would then leak.
     const redactor = createRedactor(redaction);
     const normalize = createNormalizer({ maxTextLength, prices, redactor });
@@ -115,7 +147,8 @@ export class SkeinSpanProcessor implements SpanProcessor {
     this.flushIntervalMillis = flushIntervalMillis;
     this.maxQueueSize = maxQueueSize;
     this.ownsStore = store === undefined;
-    if (dbPath !== undefined && prices === undefined) {
+    // A config file's prices reach the writer thread as the file's path; a table given in code cannot.
+    if (dbPath !== undefined && options.prices === undefined) {
       this.threadWriter = new WorkerWriter({
         dbPath,
         maxTextLength,
@@ -124,6 +157,9 @@ export class SkeinSpanProcessor implements SpanProcessor {
         maxQueueSize,
         normalize,
         onError: (error) => this.report(error),
+        budgets,
+        configFile: pricesFile,
+        onBudget,
       });
     } else {
       this.store = store ?? new SqliteTraceStore({ path: dbPath as string });
@@ -134,6 +170,8 @@ export class SkeinSpanProcessor implements SpanProcessor {
         maxQueueSize,
         onError: (error) => this.report(error),
         runInternal: (fn) => this.runInternal(fn),
+        budgets,
+        onBudget,
       });
     }
     this.ownAsyncWork = this.writer === undefined || this.writer.canWriteSync ? undefined : new AsyncLocalStorage<true>();
@@ -149,6 +187,20 @@ export class SkeinSpanProcessor implements SpanProcessor {
   /** Span records (open or ended) lost because converting them or writing their batch failed. */
   get failedSpans(): number {
     return ((this.writer ?? this.threadWriter)?.failedCount ?? 0) + this.conversionFailures;
+  }
+
+  /**
+   * True once a write of this processor recorded the session exceeding a
+   * limit (warnings do not count). Lags by the flush interval; exact after
+   * `forceFlush()`. Sessions taken over by another process are not seen.
+   */
+  isOverBudget(sessionId: string): boolean {
+    return this.budgetMonitor.exceededBy(sessionId) !== undefined;
+  }
+
+  /** For `AgentTracer`: the limit the session exceeded when `enforce` is on, else undefined. */
+  exceededBudget(sessionId: string): BudgetCrossing | undefined {
+    return this.enforce ? this.budgetMonitor.exceededBy(sessionId) : undefined;
   }
 
   onStart(span: Span, _parentContext: Context): void {
@@ -333,11 +385,7 @@ export class SkeinSpanProcessor implements SpanProcessor {
 
   private report(error: unknown): void {
     this.keep(error);
-    try {
-      globalErrorHandler(error as Error);
-    } catch {
-      // A throwing error handler must not turn into a throw in the app.
-    }
+    reportOnly(error);
   }
 
   private takeKeptError(): void {
@@ -358,5 +406,14 @@ export class SkeinSpanProcessor implements SpanProcessor {
       this.droppedReported = dropped;
       diag.warn(`SkeinSpanProcessor: dropped ${dropped} spans because the queue was full (maxQueueSize ${this.maxQueueSize}); further drops are counted in droppedSpans`);
     }
+  }
+}
+
+/** To the OTel error handler only: for the app's own callback failing, which is not a write failure to keep. */
+function reportOnly(error: unknown): void {
+  try {
+    globalErrorHandler(error as Error);
+  } catch {
+    // A throwing error handler must not turn into a throw in the app.
   }
 }

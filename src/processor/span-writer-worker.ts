@@ -6,19 +6,23 @@
  */
 import { deserialize } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
+import type { BudgetEventRecord } from '../model/budgets.js';
 import { createNormalizer } from '../model/normalize.js';
 import { createRedactor } from '../model/redaction/redactor.js';
+import { loadSkeinConfigFile } from '../model/skein-config.js';
 import type { SpanRecord } from '../model/types.js';
 import { SqliteTraceStore } from '../store/sqlite/sqlite-trace-store.js';
 import { snapshotToRaw } from './span-snapshot.js';
 import type { SpanSnapshot } from './span-snapshot.js';
 import { toWire } from './worker-protocol.js';
-import type { ToWorker, WriterThreadData } from './worker-protocol.js';
+import type { FromWorker, ToWorker, WriterThreadData } from './worker-protocol.js';
 
 const port = parentPort;
 if (port === null) throw new Error('span-writer-worker.js runs only as a worker thread');
-const { dbPath, maxTextLength, redaction } = workerData as WriterThreadData;
-const normalize = createNormalizer({ maxTextLength, redactor: createRedactor(redaction) });
+const { dbPath, maxTextLength, redaction, budgets, configFile } = workerData as WriterThreadData;
+// The app thread read the same file a moment ago and checked it.
+const prices = configFile === undefined ? undefined : loadSkeinConfigFile(configFile).prices;
+const normalize = createNormalizer({ maxTextLength, prices, redactor: createRedactor(redaction) });
 const store = new SqliteTraceStore({ path: dbPath });
 
 port.on('message', (message: ToWorker) => {
@@ -27,6 +31,7 @@ port.on('message', (message: ToWorker) => {
       const records: SpanRecord[] = [];
       let failed = 0;
       let error: unknown;
+      let crossings: BudgetEventRecord[] = [];
       for (const snapshot of deserialize(message.bytes) as SpanSnapshot[]) {
         try {
           records.push(normalize(snapshotToRaw(snapshot)));
@@ -36,14 +41,18 @@ port.on('message', (message: ToWorker) => {
         }
       }
       try {
-        if (records.length > 0) store.writeSync(records);
+        if (records.length > 0) crossings = store.writeSync(records, { budgets });
       } catch (cause) {
         failed += records.length;
         error = cause;
       }
-      port.postMessage(
-        error === undefined ? { type: 'written', id: message.id } : { type: 'written', id: message.id, failed, error: toWire(error) },
-      );
+      const answer: FromWorker = {
+        type: 'written',
+        id: message.id,
+        ...(error === undefined ? {} : { failed, error: toWire(error) }),
+        ...(crossings.length === 0 ? {} : { budgets: crossings }),
+      };
+      port.postMessage(answer);
       break;
     }
     case 'flush':

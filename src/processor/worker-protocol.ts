@@ -1,3 +1,4 @@
+import type { BudgetConfig, BudgetEventRecord } from '../model/budgets.js';
 import type { RedactionOptions } from '../model/redaction/redactor.js';
 
 /** What the writer thread is started with (structured-cloneable). */
@@ -5,6 +6,10 @@ export interface WriterThreadData {
   dbPath: string;
   maxTextLength?: number;
   redaction?: RedactionOptions;
+  /** Evaluated in each write transaction; the crossings come back with `written`. */
+  budgets?: BudgetConfig;
+  /** Read again by the worker for its `prices` (a price table cannot cross threads). */
+  configFile?: string;
 }
 
 export type ToWorker =
@@ -15,8 +20,11 @@ export type ToWorker =
   | { type: 'close' };
 
 export type FromWorker =
-  /** `failed` spans of the batch were lost (normalization or the write failed), the last `error` says why. */
-  | { type: 'written'; id: number; failed?: number; error?: WireError }
+  /**
+   * `failed` spans of the batch were lost (normalization or the write failed), the last `error` says why;
+   * `budgets`: the crossings its commit recorded.
+   */
+  | { type: 'written'; id: number; failed?: number; error?: WireError; budgets?: BudgetEventRecord[] }
   | { type: 'flushed'; id: number }
   | { type: 'closed'; error?: WireError };
 

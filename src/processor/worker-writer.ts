@@ -1,6 +1,7 @@
 import { deserialize, serialize } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type { BudgetConfig, BudgetEventRecord } from '../model/budgets.js';
 import type { RedactionOptions } from '../model/redaction/redactor.js';
 import type { RawSpan, SpanRecord } from '../model/types.js';
 import { SqliteTraceStore } from '../store/sqlite/sqlite-trace-store.js';
@@ -19,6 +20,12 @@ export interface WorkerWriterOptions {
   /** The same normalization as the writer thread's, for batches written on this thread (exit, a dead worker). */
   normalize: (raw: RawSpan) => SpanRecord;
   onError: (error: unknown) => void;
+  /** Evaluated by the writer thread in each write transaction (and here, for batches written here). */
+  budgets?: BudgetConfig;
+  /** Passed to the writer thread, which reads its prices from it. */
+  configFile?: string;
+  /** The crossings a committed batch recorded. */
+  onBudget?: (crossings: BudgetEventRecord[]) => void;
 }
 
 /**
@@ -60,7 +67,13 @@ export class WorkerWriter {
     // Opened here first: a bad path fails the constructor, the schema is
     // migrated before the worker opens it, and exit never has to open it.
     this.here = new SqliteTraceStore({ path: options.dbPath });
-    const data: WriterThreadData = { dbPath: options.dbPath, maxTextLength: options.maxTextLength, redaction: options.redaction };
+    const data: WriterThreadData = {
+      dbPath: options.dbPath,
+      maxTextLength: options.maxTextLength,
+      redaction: options.redaction,
+      budgets: options.budgets,
+      configFile: options.configFile,
+    };
     // execArgv is empty: inheriting the app's (an --import of its own
     // instrumentation) would start a tracer, and a processor, inside the worker.
     this.worker = new Worker(workerScript(), { workerData: data, execArgv: [], eval: RUNNING_FROM_SOURCES });
@@ -200,6 +213,8 @@ export class WorkerWriter {
     switch (message.type) {
       case 'written':
         this.settle(message.id, message.failed ?? 0, message.error === undefined ? undefined : fromWire(message.error));
+        // Before the flush answer that follows it: a forceFlush() resolves with the crossings already known.
+        if (message.budgets !== undefined) this.options.onBudget?.(message.budgets);
         break;
       case 'flushed':
         this.waiters.get(message.id)?.();
@@ -249,13 +264,15 @@ export class WorkerWriter {
           this.options.onError(error);
         }
       }
+      let crossings: BudgetEventRecord[] = [];
       try {
         this.here ??= new SqliteTraceStore({ path: this.options.dbPath });
-        if (records.length > 0) this.here.writeSync(records);
+        if (records.length > 0) crossings = this.here.writeSync(records, { budgets: this.options.budgets });
       } catch (error) {
         this.failed += records.length;
         this.options.onError(error);
       }
+      if (crossings.length > 0) this.options.onBudget?.(crossings);
     }
   }
 

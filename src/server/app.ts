@@ -7,6 +7,7 @@ import { createOtlpReceiver } from './otlp-receiver.js';
 import { createQueryApi } from './query-api/index.js';
 import { tokenAuth } from './token-auth.js';
 import { createViewer, isViewerShellPath } from './viewer/index.js';
+import type { BudgetConfig } from '../model/budgets.js';
 import type { TraceStore } from '../store/trace-store.js';
 import type { TraceIngest } from './trace-ingest.js';
 
@@ -20,6 +21,8 @@ export interface SkeinAppOptions {
   metrics?: MetricsRegistry;
   /** Whether the app can take traffic (false while shutting down). */
   ready?: () => boolean;
+  /** The budgets the collector evaluates: shown by `GET /api/budgets` and in `GET /api/sessions/:id`. */
+  budgets?: BudgetConfig;
   /** Serves `GET /api/live` (Server-Sent Events) from this change feed. */
   liveStream?: Omit<LiveStreamOptions, 'metrics'>;
 }
@@ -58,7 +61,7 @@ export function createSkeinApp(options: SkeinAppOptions): { app: Hono; metrics: 
   );
   app.get('/metrics', (c) => c.text(metrics.render(), 200, { 'Content-Type': 'text/plain; version=0.0.4' }));
 
-  if (options.store) app.route('/api', createQueryApi({ store: options.store }));
+  if (options.store) app.route('/api', createQueryApi({ store: options.store, budgets: options.budgets }));
   app.route(
     '/',
     createOtlpReceiver({

@@ -1,6 +1,8 @@
 import { parseArgs } from 'node:util';
 import { CliUsageError } from '../cli-error.js';
+import { describeBudgetCrossing } from '../../model/budgets.js';
 import { startCollector } from '../collector.js';
+import { loadConfigFlag } from '../config-file.js';
 import type { CliCommand, CliIo } from '../command.js';
 import { defaultDbPath, isLoopback, parseHeaderFlags, parsePort, parseStoreMode, parsePositiveInt } from '../options.js';
 
@@ -22,11 +24,14 @@ Options:
   --max-body-bytes <n>      request body limit after decompression (default 67108864)
   --interrupt-after <s>     mark open steps interrupted when their writer has been silent this many
                             seconds and is not a live process on this host (default 60; 0 = never)
+  --config <file>           budgets, redaction, prices and interruptAfterSeconds from this JSON file
+                            (default: ./skein.config.json when it exists)
 
 Examples:
   skein serve
   skein serve --db ./traces.db --port 4318
   skein serve --forward http://otel-collector:4318 --forward-header x-tenant=acme
+  skein serve --config ./skein.config.json
   OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 node my-agent.js`;
 
 export const serveCommand: CliCommand = {
@@ -49,8 +54,10 @@ export const serveCommand: CliCommand = {
         store: { type: 'string', default: 'all' },
         'max-body-bytes': { type: 'string' },
         'interrupt-after': { type: 'string' },
+        config: { type: 'string' },
       },
     });
+    const config = loadConfigFlag(values.config);
     const host = values.host ?? io.env.SKEIN_HOST ?? '127.0.0.1';
     const token = values.token ?? io.env.SKEIN_TOKEN;
     if (!isLoopback(host) && !token && !values.insecure) {
@@ -68,12 +75,23 @@ export const serveCommand: CliCommand = {
       storeMode: parseStoreMode(values.store),
       maxBodyBytes: values['max-body-bytes'] ? parsePositiveInt(values['max-body-bytes'], '--max-body-bytes') : undefined,
       interruptAfterMillis:
-        values['interrupt-after'] === undefined ? undefined : parseSeconds(values['interrupt-after'], '--interrupt-after') * 1000,
+        values['interrupt-after'] !== undefined
+          ? parseSeconds(values['interrupt-after'], '--interrupt-after') * 1000
+          : config?.interruptAfterSeconds === undefined
+            ? undefined
+            : config.interruptAfterSeconds * 1000,
+      redaction: config?.redaction,
+      normalize: config?.prices === undefined ? undefined : { prices: config.prices },
+      budgets: config?.budgets,
+      onBudget(crossing) {
+        io.stdout.write(`skein: budget: ${describeBudgetCrossing(crossing)}\n`);
+      },
     });
     io.stdout.write(
       [
         `skein listening on ${collector.url}  (OTLP/HTTP: POST ${collector.url}/v1/traces)`,
         `database: ${collector.dbPath}`,
+        ...(config ? [`config: ${config.source}`] : []),
         `point an OTel SDK at it: OTEL_EXPORTER_OTLP_ENDPOINT=${collector.url}`,
         ...collector.forwardTargets.map((u) => `forwarding to: ${u}`),
         '',

@@ -3,9 +3,13 @@ import { formatCount, formatDurationNanos, formatTimestamp, formatUsd } from '..
 import type { TimelineStep, TreeNode } from '../../model/query.js';
 import type { SessionSummary, StoredSpan } from '../../model/types.js';
 import { sessionDetailJson, spanKey, stepJson, treeJson } from '../../server/query-api/serialize.js';
+import { sessionBudget } from '../../server/query-api/session-budget.js';
+import type { SessionBudgetView } from '../../server/query-api/session-budget.js';
 import { sessionModels, sessionSpans } from '../../server/query-api/store-reads.js';
+import { budgetLines } from '../budget-output.js';
 import type { SessionModelUsage } from '../../server/query-api/store-reads.js';
 import type { CliCommand } from '../command.js';
+import { loadConfigFlag } from '../config-file.js';
 import { withStore } from '../open-store.js';
 import { colourEnabled, createStyle, durationBar, renderTable, writeJson } from '../output.js';
 import type { Style } from '../output.js';
@@ -13,11 +17,13 @@ import { COMMON_FLAGS, COMMON_HELP, positionals } from '../query-flags.js';
 
 const HELP = `Usage: skein show <session> [options]
 
-Shows one session: its summary, cost per model, and every step on a time
-axis with its duration, tokens, cost and errors.
+Shows one session: its summary, its budget, cost per model, and every step
+on a time axis with its duration, tokens, cost and errors.
 
 Options:
   --tree               show steps nested under their parents (default: start order, indented)
+  --config <file>      budgets to show the session against (default: ./skein.config.json when it
+                       exists); crossings recorded in the database show either way
 ${COMMON_HELP}
 
 Examples:
@@ -33,7 +39,7 @@ function tokensOf(step: TimelineStep): string {
   return `${formatCount(t.input ?? 0)}→${formatCount(t.output ?? 0)}`;
 }
 
-function header(s: SessionSummary, models: readonly SessionModelUsage[], style: Style): string {
+function header(s: SessionSummary, models: readonly SessionModelUsage[], budget: SessionBudgetView | null, style: Style): string {
   const duration = s.lastEndUnixNano === null ? 'running' : formatDurationNanos(s.lastEndUnixNano - s.firstStartUnixNano);
   const lines = [
     `${style.bold(`session ${s.sessionId}`)}  ${s.status}`,
@@ -45,6 +51,7 @@ function header(s: SessionSummary, models: readonly SessionModelUsage[], style: 
       `${formatCount(s.tokens.cacheRead)} cache read · ${formatCount(s.tokens.cacheWrite)} cache write`,
     `cost: ${formatUsd(s.costUsd)} (computed ${formatUsd(s.computedCostUsd)}, supplied ${formatUsd(s.suppliedCostUsd)})` +
       (s.unpricedCallCount > 0 ? style.yellow(` · ${s.unpricedCallCount} calls with no price`) : ''),
+    ...budgetLines(budget, style),
   ];
   if (models.length > 0) {
     lines.push(
@@ -131,19 +138,21 @@ export const showCommand: CliCommand = {
   summary: 'one session: summary, per-model cost and a timeline of its steps',
   help: HELP,
   async run(argv, io) {
-    const { values, positionals: rest } = parseArgs({ args: argv, strict: true, allowPositionals: true, options: { ...COMMON_FLAGS, tree: { type: 'boolean', default: false } } });
+    const { values, positionals: rest } = parseArgs({ args: argv, strict: true, allowPositionals: true, options: { ...COMMON_FLAGS, tree: { type: 'boolean', default: false }, config: { type: 'string' } } });
     const [sessionId] = positionals(rest, ['session']);
+    const budgets = loadConfigFlag(values.config)?.budgets;
     const data = await withStore(io, { db: values.db, mode: 'read' }, async (store) => {
       const session = await store.getSession(sessionId);
       const models = await sessionModels(store, sessionId);
       const spans = new Map((await sessionSpans(store, sessionId)).map((s) => [spanKey(s.traceId, s.spanId), s]));
       const steps = await store.getTimeline(sessionId);
       const roots = values.tree ? await store.getTree(sessionId) : [];
-      return { session, models, spans, steps, roots };
+      const budget = await sessionBudget(store, sessionId, budgets);
+      return { session, models, spans, steps, roots, budget };
     });
-    const { session, models, spans, steps, roots } = data;
+    const { session, models, spans, steps, roots, budget } = data;
     if (values.json) {
-      const detail = sessionDetailJson(session, models);
+      const detail = sessionDetailJson(session, models, budget);
       writeJson(
         io,
         values.tree
@@ -154,7 +163,7 @@ export const showCommand: CliCommand = {
     }
     const style = createStyle(colourEnabled(io));
     const rows = values.tree ? treeRows(roots) : steps.map((step) => ({ step, prefix: '  '.repeat(step.depth) }));
-    io.stdout.write(`${header(session, models, style)}\n\n${stepTable(rows, session, spans, style)}\n`);
+    io.stdout.write(`${header(session, models, budget, style)}\n\n${stepTable(rows, session, spans, style)}\n`);
     return 0;
   },
 };

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { describeBudgetCrossing } from '../../model/budgets.js';
 import { formatCount, formatDurationNanos, formatTimestamp, formatUsd } from '../../model/human-units.js';
 import type { ChangeEvent, LiveStep } from '../../model/live-event.js';
 import type { SqliteTraceStore } from '../../store/sqlite/index.js';
@@ -126,8 +127,10 @@ class TailPrinter {
       case 'session.updated':
         // Rollup totals after every batch: for --json; the step lines already tell the story.
         return null;
-      case 'budget':
-        return `${clockMillis(event.atUnixMillis)}  ${session}  ${s.yellow('$')} budget ${JSON.stringify(event.budget)}`;
+      case 'budget': {
+        const text = `$ ${describeBudgetCrossing({ ...event.budget, sessionId: event.sessionId })}`;
+        return `${clockMillis(event.atUnixMillis)}  ${session}  ${event.budget.level === 'exceeded' ? s.red(text) : s.yellow(text)}`;
+      }
     }
   }
 }

@@ -1,5 +1,6 @@
 /** JSON Schemas of the query API's responses, for the OpenAPI document. */
 
+import { BUDGET_LEVELS, BUDGET_METRICS, BUDGET_SCOPES } from '../../model/budgets.js';
 import { STEP_TYPES } from '../../model/types.js';
 import type { JsonSchema } from './params.js';
 import { SESSION_STATUSES, STATS_GROUPS } from './api-spec.js';
@@ -75,6 +76,59 @@ const content: JsonSchema = {
   properties: { text: str(), originalLength: int, truncated: bool },
 };
 
+const budgetScope: JsonSchema = {
+  type: 'string',
+  enum: BUDGET_SCOPES,
+  description: 'session: limits for every session; agent / user: limits for each session of that agent name / user id.',
+};
+const budgetMetric: JsonSchema = {
+  type: 'string',
+  enum: BUDGET_METRICS,
+  description: 'tokens: total tokens of model calls; reasoningTokens; costUsd: USD. Model calls only (no double counting).',
+};
+const budgetLimits = obj({ maxTokens: num(), maxReasoningTokens: num(), maxCostUsd: num() }, ['maxTokens', 'maxReasoningTokens', 'maxCostUsd']);
+
+const BUDGET_SCHEMAS: Record<string, JsonSchema> = {
+  BudgetLimits: budgetLimits,
+  Budgets: obj({
+    configured: { type: 'boolean', description: 'Whether any limit is configured.' },
+    warnAtFraction: { type: 'number', description: 'A warning is recorded once usage reaches this fraction of a limit.' },
+    session: { oneOf: [ref('BudgetLimits'), { type: 'null' }], description: 'Limits for every session.' },
+    agents: { type: 'object', additionalProperties: ref('BudgetLimits'), description: 'Limits for each session of an agent, by agent name.' },
+    users: { type: 'object', additionalProperties: ref('BudgetLimits'), description: 'Limits for each session of a user, by user id.' },
+  }),
+  BudgetEvent: obj({
+    sessionId: str(),
+    scope: budgetScope,
+    key: { type: 'string', description: 'The agent name or user id of the limit; the session id for session scope.' },
+    metric: budgetMetric,
+    level: { type: 'string', enum: BUDGET_LEVELS, description: 'warning: usage reached warnAtFraction of the limit; exceeded: usage reached the limit.' },
+    limit: num(),
+    used: { type: 'number', description: 'What the session had used when it crossed.' },
+    atUnixMillis: { type: 'integer', description: 'When the crossing was committed.' },
+    traceId: str(true),
+    spanId: { type: ['string', 'null'], description: 'The span whose write made the session cross; it carries a skein.budget.* span event.' },
+  }),
+  SessionBudget: obj({
+    status: { type: 'string', enum: ['ok', 'warning', 'exceeded'], description: 'The worst state of any limit.' },
+    limits: {
+      type: 'array',
+      description: 'Each limit that applies to the session, with what is used of it.',
+      items: obj({
+        scope: budgetScope,
+        key: str(),
+        metric: budgetMetric,
+        limit: num(),
+        warnAt: { type: ['number', 'null'], description: 'Usage at which a warning is recorded; null when the limit is known only from a recorded crossing.' },
+        used: num(),
+        state: { type: 'string', enum: ['ok', 'warning', 'exceeded'] },
+      }),
+    },
+    used: obj({ tokens: num(), reasoningTokens: num(), costUsd: num() }),
+    events: { type: 'array', items: ref('BudgetEvent'), description: 'Crossings recorded, oldest first; each at most once per session.' },
+  }),
+};
+
 export const SCHEMAS: Record<string, JsonSchema> = {
   Error: obj({
     error: obj(
@@ -96,13 +150,18 @@ export const SCHEMAS: Record<string, JsonSchema> = {
     properties: Object.fromEntries(tokenKinds.map((k) => [k, int])),
   },
   SessionSummary: obj(sessionProperties),
-  SessionDetail: obj({
-    ...sessionProperties,
-    modelBreakdown: {
-      type: 'array',
-      items: obj({ model: str(), calls: int, tokens: ref('Tokens'), costUsd: num() }),
+  SessionDetail: obj(
+    {
+      ...sessionProperties,
+      modelBreakdown: {
+        type: 'array',
+        items: obj({ model: str(), calls: int, tokens: ref('Tokens'), costUsd: num() }),
+      },
+      budget: { ...ref('SessionBudget'), description: 'Present when budgets are configured or a crossing was recorded.' },
     },
-  }),
+    ['budget'],
+  ),
+  ...BUDGET_SCHEMAS,
   SessionPage: obj({ items: { type: 'array', items: ref('SessionSummary') }, nextCursor: str(true) }),
   Step: obj(stepProperties),
   TreeNode: obj({ ...stepProperties, children: { type: 'array', items: ref('TreeNode') } }),

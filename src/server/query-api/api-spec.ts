@@ -115,7 +115,7 @@ export const ROUTES: RouteSpec[] = [
     responses: { 200: { description: 'A page of sessions.', schema: 'SessionPage' }, ...badRequest },
   },
   {
-    method: 'get', path: '/sessions/{id}', operationId: 'getSession', summary: 'One session with its per-model breakdown.',
+    method: 'get', path: '/sessions/{id}', operationId: 'getSession', summary: 'One session with its per-model breakdown and, when budgets apply, its budget.',
     pathParams: { id: sessionIdParam }, query: noQuery,
     responses: { 200: { description: 'The session.', schema: 'SessionDetail' }, ...badRequest, ...notFound('session') },
   },
@@ -158,6 +158,12 @@ export const ROUTES: RouteSpec[] = [
     method: 'get', path: '/search', operationId: 'search', summary: 'Full-text search over names, content and reasoning.',
     query: searchQuery,
     responses: { 200: { description: 'Hits, newest first, with highlighted snippets.', schema: 'SearchResult' }, ...badRequest },
+  },
+  {
+    method: 'get', path: '/budgets', operationId: 'getBudgets',
+    summary: 'The budgets this server evaluates: limits per session, per agent name and per user id.',
+    query: noQuery,
+    responses: { 200: { description: 'The configured limits.', schema: 'Budgets' }, ...badRequest },
   },
   {
     method: 'get', path: '/stats', operationId: 'stats', summary: 'Usage, cost and latency of model calls, grouped.',

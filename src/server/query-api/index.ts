@@ -6,6 +6,7 @@
 
 import { Hono } from 'hono';
 import type { Context } from 'hono';
+import type { BudgetConfig } from '../../model/budgets.js';
 import type { SessionQuery, SpanQuery } from '../../model/query.js';
 import type { TraceStore } from '../../store/trace-store.js';
 import { apiError } from './api-errors.js';
@@ -33,6 +34,7 @@ import {
   stepJson,
   treeJson,
 } from './serialize.js';
+import { budgetsJson, sessionBudget } from './session-budget.js';
 import { exportSession } from './session-export.js';
 import { listSessionsMatching, plainTextQuery, sessionModels, sessionSpans, traceSpans } from './store-reads.js';
 
@@ -43,6 +45,8 @@ export interface QueryApiOptions {
   store: TraceStore;
   /** Where the app is mounted, for the OpenAPI `servers` entry. Default `/api`. */
   basePath?: string;
+  /** The budgets in force: `GET /budgets`, and each session's limits in `GET /sessions/:id`. */
+  budgets?: BudgetConfig;
   /** Called with errors that are not the client's fault (500). Default `console.error`. */
   onUnexpectedError?: (error: unknown) => void;
 }
@@ -62,7 +66,7 @@ function json(c: Context, body: unknown, status: 200 = 200): Response {
 }
 
 export function createQueryApi(options: QueryApiOptions): Hono {
-  const { store, basePath = '/api', onUnexpectedError = (error: unknown) => console.error(error) } = options;
+  const { store, budgets, basePath = '/api', onUnexpectedError = (error: unknown) => console.error(error) } = options;
   const app = new Hono();
   const openApi = JSON.stringify(createOpenApiDocument({ basePath }));
 
@@ -101,7 +105,12 @@ export function createQueryApi(options: QueryApiOptions): Hono {
     query(c, noQuery);
     const id = pathParam(c, 'id', sessionIdParam);
     const session = await store.getSession(id);
-    return json(c, sessionDetailJson(session, await sessionModels(store, id)));
+    return json(c, sessionDetailJson(session, await sessionModels(store, id), await sessionBudget(store, id, budgets)));
+  });
+
+  app.get('/budgets', function getBudgets(c) {
+    query(c, noQuery);
+    return json(c, budgetsJson(budgets));
   });
 
   app.delete('/sessions/:id', async function deleteSession(c) {

@@ -6,6 +6,7 @@
 
 import type { SearchHit, StatsRow, TimelineStep, TreeNode } from '../../model/query.js';
 import type { ContentText, SessionSummary, StoredSpan } from '../../model/types.js';
+import type { SessionBudgetView } from './session-budget.js';
 import type { SessionModelUsage } from './store-reads.js';
 import { liveSessionOf } from '../../model/live-event.js';
 
@@ -31,8 +32,10 @@ export function sessionJson(s: SessionSummary) {
 
 export type SessionJson = ReturnType<typeof sessionJson>;
 
-export function sessionDetailJson(s: SessionSummary, models: readonly SessionModelUsage[]) {
-  return { ...sessionJson(s), modelBreakdown: models.map((m) => ({ ...m, tokens: { ...m.tokens } })) };
+/** `budget` only when there is one to show (budgets configured, or crossings recorded). */
+export function sessionDetailJson(s: SessionSummary, models: readonly SessionModelUsage[], budget?: SessionBudgetView | null) {
+  const detail = { ...sessionJson(s), modelBreakdown: models.map((m) => ({ ...m, tokens: { ...m.tokens } })) };
+  return budget ? { ...detail, budget } : detail;
 }
 
 /** A timeline step with what only the span knows: status, provider and content previews. */

@@ -7,7 +7,8 @@
  */
 
 import type Database from 'better-sqlite3';
-import { liveSessionOf, liveStepOf, startedViewOf } from '../../model/live-event.js';
+import type { BudgetEventRecord } from '../../model/budgets.js';
+import { liveBudgetOf, liveSessionOf, liveStepOf, startedViewOf } from '../../model/live-event.js';
 import type { ChangeEvent, LiveStep } from '../../model/live-event.js';
 import type { SpanRecord } from '../../model/types.js';
 import type { ChangeFeedState, ReadChangesOptions } from '../change-feed.js';
@@ -63,6 +64,7 @@ export class ChangeLog {
   private steps: PendingStep[] = [];
   private interruptions: Array<{ sessionId: string; steps: Array<{ traceId: string; spanId: string }> }> = [];
   private readonly sessions = new Set<string>();
+  private budgets: BudgetEventRecord[] = [];
 
   constructor(
     db: Database.Database,
@@ -111,6 +113,11 @@ export class ChangeLog {
     this.interruptions.push({ sessionId, steps });
   }
 
+  /** A budget crossing was recorded in this transaction: a `budget` event follows the session's update. */
+  budgetCrossed(event: BudgetEventRecord): void {
+    this.budgets.push(event);
+  }
+
   /** Appends what was collected, then trims the feed. Call at the end of the write transaction. */
   flush(atMillis: number): void {
     const steps = orderSteps(this.steps);
@@ -157,6 +164,9 @@ export class ChangeLog {
       insert('session.updated', sessionId, null, JSON.stringify({ session: liveSessionOf(session) }));
     }
     this.sessions.clear();
+    const budgets = this.budgets;
+    this.budgets = [];
+    for (const event of budgets) insert('budget', event.sessionId, null, JSON.stringify({ budget: liveBudgetOf(event) }));
     this.trim(atMillis);
   }
 
@@ -165,6 +175,7 @@ export class ChangeLog {
     this.steps = [];
     this.interruptions = [];
     this.sessions.clear();
+    this.budgets = [];
   }
 
   /** At most `limit` events after `afterSeq`, in seq order. */

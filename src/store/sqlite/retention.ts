@@ -13,6 +13,7 @@ export class SessionDeleter {
   private readonly deleteTraces: Database.Statement;
   private readonly deleteModels: Database.Statement;
   private readonly deleteSession: Database.Statement;
+  private readonly deleteBudgetEvents: Database.Statement;
   private readonly olderThan: Database.Statement;
   private readonly beyondNewest: Database.Statement;
   private readonly deleteMany: Database.Transaction<(ids: readonly string[]) => RetentionResult>;
@@ -23,6 +24,7 @@ export class SessionDeleter {
     this.deleteTraces = db.prepare('DELETE FROM traces WHERE session_id = @sessionId');
     this.deleteModels = db.prepare('DELETE FROM session_models WHERE session_id = @sessionId');
     this.deleteSession = db.prepare('DELETE FROM sessions WHERE session_id = @sessionId');
+    this.deleteBudgetEvents = db.prepare('DELETE FROM budget_events WHERE session_id = @sessionId');
     this.olderThan = db.prepare('SELECT session_id FROM sessions WHERE last_activity_ns < @cutoff').pluck();
     this.beyondNewest = db
       .prepare(`SELECT session_id FROM sessions ORDER BY last_activity_ns DESC, session_id DESC
@@ -36,6 +38,7 @@ export class SessionDeleter {
         spansDeleted += this.deleteSpans.run(p).changes;
         this.deleteTraces.run(p);
         this.deleteModels.run(p);
+        this.deleteBudgetEvents.run(p);
         sessionsDeleted += this.deleteSession.run(p).changes;
       }
       return { sessionsDeleted, spansDeleted };

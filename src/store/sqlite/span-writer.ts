@@ -13,8 +13,10 @@
 
 import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
+import type { BudgetConfig, BudgetEventRecord } from '../../model/budgets.js';
 import { spanContribution } from '../../model/rollup.js';
 import type { SpanRecord } from '../../model/types.js';
+import type { BudgetLedger, WrittenRecord } from './budget-ledger.js';
 import type { ChangeLog } from './change-log.js';
 import { BatchDeltas, factsOfContribution, factsOfRow } from './session-delta.js';
 import type { StoredFactsRow } from './session-delta.js';
@@ -76,7 +78,9 @@ export class SpanWriter {
   private readonly selectResource: Database.Statement;
   private readonly insertResource: Database.Statement;
   private readonly touchWriter: Database.Statement;
-  private readonly transaction: Database.Transaction<(records: readonly SpanRecord[]) => void>;
+  private readonly transaction: Database.Transaction<
+    (records: readonly SpanRecord[], budgets: BudgetConfig | undefined) => BudgetEventRecord[]
+  >;
 
   constructor(
     db: Database.Database,
@@ -84,6 +88,7 @@ export class SpanWriter {
     private readonly writerId: string,
     private readonly registerWriter: () => void,
     private readonly changes: ChangeLog,
+    private readonly budgetLedger?: BudgetLedger,
   ) {
     this.selectExisting = db
       .prepare(`SELECT resolved_session_id, start_ns, end_ns, interrupted, is_error, model, c_llm, c_tool, c_input,
@@ -112,19 +117,24 @@ export class SpanWriter {
     this.selectResource = db.prepare('SELECT id FROM resources WHERE hash = @hash');
     this.insertResource = db.prepare('INSERT INTO resources (hash, body) VALUES (@hash, @body)');
     this.touchWriter = db.prepare('UPDATE writers SET last_seen_ms = @nowMillis WHERE writer_id = @writerId');
-    this.transaction = db.transaction((records: readonly SpanRecord[]) => this.writeInTransaction(records));
+    this.transaction = db.transaction((records: readonly SpanRecord[], budgets: BudgetConfig | undefined) =>
+      this.writeInTransaction(records, budgets),
+    );
   }
 
-  /** Writes the batch in one immediate transaction (immediate: a deferred one could fail to upgrade under a concurrent writer). */
-  write(records: readonly SpanRecord[]): void {
-    if (records.length === 0) return;
-    this.transaction.immediate(records);
+  /**
+   * Writes the batch in one immediate transaction (immediate: a deferred one could fail to upgrade under a concurrent writer).
+   * With `budgets`, returns the budget crossings the batch caused (recorded in that transaction).
+   */
+  write(records: readonly SpanRecord[], budgets?: BudgetConfig): BudgetEventRecord[] {
+    if (records.length === 0) return [];
+    return this.transaction.immediate(records, budgets);
   }
 
   /** Trace rows read or written in the current transaction; cleared per batch, so never stale across processes. */
   private readonly traces = new Map<string, TraceRow>();
 
-  private writeInTransaction(records: readonly SpanRecord[]): void {
+  private writeInTransaction(records: readonly SpanRecord[], budgets: BudgetConfig | undefined): BudgetEventRecord[] {
     this.traces.clear();
     this.changes.discard();
     const batch = new BatchDeltas();
@@ -150,6 +160,7 @@ export class SpanWriter {
     };
 
     const effective = effectiveRecords(records);
+    const written: WrittenRecord[] | null = budgets && this.budgetLedger ? [] : null;
     for (let i = 0; i < records.length; i++) {
       const record = records[i];
       const fate = effective[i];
@@ -191,6 +202,7 @@ export class SpanWriter {
         }
       }
       batch.add(sessionId, factsOfContribution(contribution), 1, contribution.model);
+      written?.push({ record, sessionId });
       batch.observe(sessionId, record.traceId, record.startTimeUnixNano, record.endTimeUnixNano, named);
     }
     for (const sessionId of batch.needsRecompute) {
@@ -202,10 +214,13 @@ export class SpanWriter {
       this.changes.sessionTouched(sessionId);
     }
     const nowMillis = Date.now();
+    const crossings =
+      written && budgets && this.budgetLedger ? this.budgetLedger.evaluate(budgets, written, nowMillis, this.changes) : [];
     this.changes.flush(nowMillis);
     const touchedWriter = this.touchWriter.run({ nowMillis, writerId: this.writerId });
     // Someone judged this writer silent and removed it; come back so our open steps are watched again.
     if (touchedWriter.changes === 0) this.registerWriter();
+    return crossings;
   }
 
   private resolveSession(record: SpanRecord, batch: BatchDeltas): string {

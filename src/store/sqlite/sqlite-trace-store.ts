@@ -12,11 +12,14 @@ import type {
   TimelineStep,
   TreeNode,
 } from '../../model/query.js';
+import type { BudgetConfig, BudgetEventRecord, BudgetUsage } from '../../model/budgets.js';
 import type { ChangeEvent } from '../../model/live-event.js';
 import type { SessionSummary, SpanRecord, StoredSpan } from '../../model/types.js';
+import type { BudgetReader } from '../budget-reader.js';
 import type { ChangeFeedReader, ChangeFeedState, ReadChangesOptions } from '../change-feed.js';
 import { SchemaVersionError, StoreError } from '../errors.js';
 import type { TraceStore } from '../trace-store.js';
+import { BudgetLedger } from './budget-ledger.js';
 import { ChangeLog } from './change-log.js';
 import type { ChangeFeedRetention } from './change-log.js';
 import { SCHEMA_VERSION, checkSchema, migrate } from './migrations/index.js';
@@ -43,13 +46,18 @@ export interface SqliteTraceStoreOptions {
 
 export const DEFAULT_BUSY_TIMEOUT_MILLIS = 5000;
 
+export interface WriteOptions {
+  /** Budgets to evaluate the touched sessions against in the write transaction. */
+  budgets?: BudgetConfig;
+}
+
 /**
  * The SQLite `TraceStore` (better-sqlite3). All work is synchronous under the
  * hood; the async methods exist for the interface. One immediate transaction
  * per `write`/`writeSync` call holds the spans and the session rollups they
  * change, so a reader never sees one without the other.
  */
-export class SqliteTraceStore implements TraceStore, ChangeFeedReader {
+export class SqliteTraceStore implements TraceStore, ChangeFeedReader, BudgetReader {
   readonly path: string;
   readonly readonly: boolean;
   private readonly db: Database.Database;
@@ -61,6 +69,7 @@ export class SqliteTraceStore implements TraceStore, ChangeFeedReader {
   private readonly statistics: SpanStats;
   private readonly deleter: SessionDeleter;
   private readonly changes: ChangeLog;
+  private readonly budgets: BudgetLedger;
   /** This connection's commits, which SQLite's data_version does not count. */
   private localCommits = 0;
   private closed = false;
@@ -82,6 +91,7 @@ export class SqliteTraceStore implements TraceStore, ChangeFeedReader {
       this.statistics = new SpanStats(this.db);
       this.deleter = new SessionDeleter(this.db);
       this.changes = new ChangeLog(this.db, this.sessions, options.changeFeed);
+      this.budgets = new BudgetLedger(this.db);
       if (this.readonly) {
         this.writers = null;
         this.writer = null;
@@ -89,7 +99,7 @@ export class SqliteTraceStore implements TraceStore, ChangeFeedReader {
       } else {
         const writers = new WriterRegistry(this.db, rollup, this.changes);
         this.writers = writers;
-        this.writer = new SpanWriter(this.db, rollup, writers.writerId, () => writers.register(), this.changes);
+        this.writer = new SpanWriter(this.db, rollup, writers.writerId, () => writers.register(), this.changes, this.budgets);
         this.db.transaction(() => writers.register()).immediate();
         this.recoveredInterruptedCount = writers.recoverDeadWriters();
       }
@@ -130,16 +140,34 @@ export class SqliteTraceStore implements TraceStore, ChangeFeedReader {
   /**
    * Writes the batch in one transaction; returns once committed. For callers
    * that cannot await (timers, process 'exit').
+   *
+   * With `budgets`, the touched sessions' usage is compared with the limits in
+   * that transaction, after the batch's rollups: crossings no writer of the
+   * file recorded before are persisted (`getBudgetEvents`), appended to the
+   * change feed as `budget` events, added to the crossing span's stored
+   * events, and returned.
    */
-  writeSync(spans: readonly SpanRecord[]): void {
+  writeSync(spans: readonly SpanRecord[], options: WriteOptions = {}): BudgetEventRecord[] {
     this.checkOpen();
     if (!this.writer) throw new StoreError(`store ${this.path} is read-only`);
     this.localCommits++;
-    this.writer.write(spans);
+    return this.writer.write(spans, options.budgets);
   }
 
   async write(spans: readonly SpanRecord[]): Promise<void> {
     this.writeSync(spans);
+  }
+
+  /** The session's budget crossings, oldest first; empty when none (or no such session). */
+  async getBudgetEvents(sessionId: string): Promise<BudgetEventRecord[]> {
+    this.checkOpen();
+    return this.budgets.events(sessionId);
+  }
+
+  /** What the session has used, as its budgets count it. Throws `SessionNotFoundError`. */
+  async getBudgetUsage(sessionId: string): Promise<BudgetUsage> {
+    this.checkOpen();
+    return this.budgets.usage(sessionId);
   }
 
   async getSession(sessionId: string): Promise<SessionSummary> {
