@@ -1,7 +1,8 @@
 // A session's totals: tokens by kind, cost (computed and supplied), duration,
-// step counts, budget use when the session carries a budget, and the
-// per-model breakdown.
+// step counts, the budget when the session carries one (budget-bars.js), and
+// the per-model breakdown.
 
+import { renderBudget } from './budget-bars.js';
 import { h } from './dom.js';
 import { TOKEN_KINDS, formatDuration, formatInt, formatUsd, formatWhen, millisBetween, totalTokens } from './format.js';
 import { card, facts } from './widgets.js';
@@ -61,38 +62,7 @@ export function renderSessionSummary(session, steps) {
       ]),
     ),
   );
-  return [cards, budgetBars(session), modelTable(session)];
-}
-
-/**
- * Budgets are not part of the session JSON yet: when a `budget` object
- * appears, each of its numeric `*limit*` entries is drawn against the
- * session's cost (keys naming usd/cost) or tokens (keys naming tokens).
- * @param {Record<string, any>} session
- */
-function budgetBars(session) {
-  const budget = session.budget;
-  if (budget === null || typeof budget !== 'object') return null;
-  const bars = [];
-  for (const [key, limit] of Object.entries(budget)) {
-    if (typeof limit !== 'number' || limit <= 0 || !/limit/i.test(key)) continue;
-    const isCost = /usd|cost/i.test(key);
-    const isTokens = /token/i.test(key);
-    if (!isCost && !isTokens) continue;
-    const used = isCost ? session.costUsd : totalTokens(session.tokens);
-    const fraction = used / limit;
-    const label = isCost ? `${formatUsd(used)} of ${formatUsd(limit)}` : `${formatInt(used)} of ${formatInt(limit)} tokens`;
-    bars.push(
-      h(
-        'div',
-        { class: `budget ${fraction >= 1 ? 'over' : fraction >= 0.8 ? 'warn' : ''}` },
-        h('span', {}, isCost ? 'Cost budget' : 'Token budget'),
-        h('meter', { min: '0', max: String(limit), low: String(limit * 0.8), high: String(limit * 0.99), optimum: '0', value: String(used), 'aria-label': label }),
-        h('span', { class: 'muted' }, `${label} (${Math.round(fraction * 100)}%)`),
-      ),
-    );
-  }
-  return bars.length > 0 ? h('section', { class: 'card budgets', 'aria-label': 'Budget' }, h('h2', {}, 'Budget'), bars) : null;
+  return [cards, renderBudget(session), modelTable(session)];
 }
 
 /** @param {Record<string, any>} session */
