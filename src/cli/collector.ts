@@ -58,13 +58,13 @@ export interface CollectorOptions {
   /**
    * Limits per session (and per agent name and user id), evaluated at every
    * commit. A crossing is recorded once per session, sent on the live stream
-   * as a \`budget\` event, shown by \`GET /api/sessions/:id\`, and added as a
-   * \`skein.budget.*\` span event to the stored and forwarded crossing span.
+   * as a `budget` event, shown by `GET /api/sessions/:id`, and added as a
+   * `skein.budget.*` span event to the stored and forwarded crossing span.
    */
   budgets?: BudgetConfig;
   /** Called after the commit that recorded a crossing. Errors it throws are logged, never fail the request. */
   onBudget?: (event: BudgetEventRecord) => void;
-  /** Live stream (\`GET /api/live\`) tuning; tests shorten them. */
+  /** Live stream (`GET /api/live`) tuning; tests shorten them. */
   livePollIntervalMillis?: number;
   liveHeartbeatMillis?: number;
 }

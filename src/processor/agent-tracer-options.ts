@@ -91,8 +91,8 @@ export interface AgentTracerOptions {
   /** Instrumentation scope name; defaults to `skein`. */
   name?: string;
   /**
-   * Usually the \`SkeinSpanProcessor\` (with \`enforce: true\`): \`modelCall\` in a
-   * session over a limit throws \`BudgetExceededError\` without starting a span.
+   * Usually the `SkeinSpanProcessor` (with `enforce: true`): `modelCall` in a
+   * session over a limit throws `BudgetExceededError` without starting a span.
    */
   budgets?: BudgetGate;
 }

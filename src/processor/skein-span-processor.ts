@@ -65,14 +65,14 @@ export interface SkeinSpanProcessorOptions {
    */
   onBudget?: (crossing: BudgetEventRecord) => void;
   /**
-   * With an \`AgentTracer\` given this processor (\`budgets: processor\`), a model
-   * call in a session over a limit throws \`BudgetExceededError\` instead of
+   * With an `AgentTracer` given this processor (`budgets: processor`), a model
+   * call in a session over a limit throws `BudgetExceededError` instead of
    * starting. It lags by the flush interval: a session is known to be over
-   * once the batch that crossed is committed (\`forceFlush()\` makes it so).
+   * once the batch that crossed is committed (`forceFlush()` makes it so).
    */
   enforce?: boolean;
   /**
-   * A \`skein.config.json\`: its \`budgets\`, \`redaction\` and \`prices\` apply
+   * A `skein.config.json`: its `budgets`, `redaction` and `prices` apply
    * unless the same option is given here. Read and checked in the constructor.
    */
   configFile?: string;
