@@ -4,7 +4,9 @@
  * with the rows its writer would write (`spanInsertRow`) and session rollups
  * from its own `SessionRollup.recompute`, so the queries timed are the real
  * ones; only the path in is shortened: plain inserts in large transactions,
- * with the full-text index built once at the end instead of row by row.
+ * with the full-text index built once at the end instead of row by row
+ * (the store's writer adds each span's full-text row itself; only the delete
+ * trigger of migration 001 is dropped and restored around the build).
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
@@ -14,7 +16,7 @@ import { createNormalizer } from '../../src/model/normalize.js';
 import type { SpanRecord } from '../../src/model/types.js';
 import { SqliteTraceStore } from '../../src/store/sqlite/sqlite-trace-store.js';
 import { SessionRollup } from '../../src/store/sqlite/session-rollup.js';
-import { SPAN_COLUMNS, encodeResource, encodeScope, spanInsertRow } from '../../src/store/sqlite/span-row.js';
+import { SPAN_COLUMNS, encodeResource, encodeScope, spanInsertRow, spanValues } from '../../src/store/sqlite/span-row.js';
 import { reseed, session } from './agent-workload.js';
 
 export interface QueryDbShape {
@@ -90,7 +92,7 @@ function build(db: Database.Database, shape: QueryDbShape, log: (line: string) =
   const triggerNames = db.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'spans'").all() as { name: string }[];
   for (const { name } of triggerNames) db.exec(`DROP TRIGGER ${name}`);
 
-  const insertSpan = db.prepare(`INSERT INTO spans (${SPAN_COLUMNS.join(', ')}) VALUES (${SPAN_COLUMNS.map((c) => `@${c}`).join(', ')})`);
+  const insertSpan = db.prepare(`INSERT INTO spans (${SPAN_COLUMNS.join(', ')}) VALUES (${SPAN_COLUMNS.map(() => '?').join(', ')})`);
   const insertTrace = db.prepare('INSERT OR IGNORE INTO traces (trace_id, session_id, explicit) VALUES (?, ?, 1)');
   const selectResource = db.prepare('SELECT id FROM resources WHERE hash = ?');
   const insertResource = db.prepare('INSERT INTO resources (hash, body) VALUES (?, ?)');
@@ -141,7 +143,7 @@ function build(db: Database.Database, shape: QueryDbShape, log: (line: string) =
         return id;
       };
       for (const row of template.rows) {
-        insertSpan.run({
+        insertSpan.run(spanValues({
           ...row,
           trace_id: traceId,
           span_id: newSpanId(row.span_id as string),
@@ -151,7 +153,7 @@ function build(db: Database.Database, shape: QueryDbShape, log: (line: string) =
           start_ns: (row.start_ns as bigint) + shiftNs,
           end_ns: row.end_ns === null ? null : (row.end_ns as bigint) + shiftNs,
           attributes: (row.attributes as string).replaceAll(template.sessionId, sessionId),
-        });
+        }));
       }
       insertTrace.run(traceId, sessionId);
       rollup.recompute(sessionId);

@@ -85,9 +85,43 @@ function decodeObject(value: { [key: string]: JsonValue }): { [key: string]: Sto
   return out;
 }
 
+/**
+ * Whether `JSON.stringify(value)` already is the encoding: no value that
+ * needs a tag, no undefined, function or symbol, no object that is not a
+ * plain one (a class instance may have toJSON) or that looks like a tag.
+ * Almost every span's attributes are such, and checking costs less than the
+ * copy `toJsonValue` makes.
+ */
+function isPlainJson(value: StorableValue): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value) && !Object.is(value, -0);
+    case 'object':
+      break;
+    default:
+      return false;
+  }
+  if (value === null) return true;
+  if (Array.isArray(value)) {
+    const array = value as readonly unknown[];
+    for (let i = 0; i < array.length; i++) if (!isPlainJson(array[i])) return false;
+    return true;
+  }
+  const prototype = Object.getPrototypeOf(value) as unknown;
+  if (prototype !== Object.prototype && prototype !== null) return false;
+  const object = value as { readonly [key: string]: unknown };
+  const keys = Object.keys(object);
+  if (looksLikeTag(keys)) return false;
+  for (const key of keys) if (!isPlainJson(object[key])) return false;
+  return true;
+}
+
 /** Encodes any storable value (attributes, events, links, resources) as JSON text. */
 export function encodeStorable(value: StorableValue): string {
-  return JSON.stringify(toJsonValue(value));
+  return isPlainJson(value) ? JSON.stringify(value) : JSON.stringify(toJsonValue(value));
 }
 
 /**

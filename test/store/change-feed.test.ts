@@ -270,6 +270,28 @@ describe('change feed', () => {
     expect(kinds(reader.readChanges(0, { limit: 100 })).slice(-2)).toEqual(['session.interrupted', 'session.updated']);
   });
 
+  it('builds a step from its span when read, and leaves out steps whose span is gone', async () => {
+    const store = open();
+    const kept = makeLlmRecord({ sessionId: 'keep', name: 'kept' });
+    const gone = makeLlmRecord({ sessionId: 'gone', name: 'gone' });
+    store.writeSync([kept]);
+    store.writeSync([gone]);
+    const before = store.readChanges(0, { limit: 100 });
+    expect(stepKinds(before)).toEqual(['span.started kept', 'span.ended kept', 'span.started gone', 'span.ended gone']);
+    const ended = before.find((e) => e.kind === 'span.ended' && e.step.name === 'kept');
+    expect(ended).toMatchObject({ step: { spanId: kept.spanId, tokens: { input: 100, output: 20 }, costUsd: 0.25 } });
+
+    await store.deleteSession('gone');
+    const after = store.readChanges(0, { limit: 100 });
+    expect(stepKinds(after)).toEqual(['span.started kept', 'span.ended kept']);
+    // Ids stay those of the feed: the kept steps' events read the same as before.
+    const ids = (events: ChangeEvent[]) =>
+      events.filter((e) => e.kind === 'span.started' || e.kind === 'span.ended').map((e) => e.seq);
+    expect(ids(after)).toEqual(ids(before).slice(0, 2));
+    // A session update is a snapshot of its moment: it stays, though the session is gone.
+    expect(after.filter((e) => e.kind === 'session.updated').map((e) => e.sessionId)).toEqual(['keep', 'gone']);
+  });
+
   it('refuses reads on a closed store', () => {
     const store = open();
     store.closeSync();

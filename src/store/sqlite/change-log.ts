@@ -4,16 +4,26 @@
  * them at its end, in that same transaction, so a reader never sees a change
  * without its event or an event without its change, whichever process wrote
  * it. Reads are keyed by `seq` (see migration 003).
+ *
+ * A step row references its span; the step is built when the feed is read,
+ * from the span as stored then. A `span.started` shows the started view of it
+ * (no end, no usage), so it reads the same whether or not the span has ended
+ * since; a `span.ended` shows the span's current ended state, which differs
+ * from the state at that event only if the span was rewritten after it ended
+ * (a duplicate delivery with other values). A step whose span is gone
+ * (retention, delete) is left out of the read.
  */
 
 import type Database from 'better-sqlite3';
 import type { BudgetEventRecord } from '../../model/budgets.js';
 import { liveBudgetOf, liveSessionOf, liveStepOf, startedViewOf } from '../../model/live-event.js';
-import type { ChangeEvent, LiveStep } from '../../model/live-event.js';
+import type { ChangeEvent } from '../../model/live-event.js';
 import type { SpanRecord } from '../../model/types.js';
 import type { ChangeFeedState, ReadChangesOptions } from '../change-feed.js';
 import { SessionNotFoundError } from '../errors.js';
 import type { SessionQueries } from './session-queries.js';
+import { SPAN_ROW_SELECT, rowToStoredSpan } from './span-row.js';
+import type { SpanRow } from './span-row.js';
 import { orderSteps } from './step-order.js';
 
 /** How many events the feed keeps, at most (older ones are trimmed as new ones are appended). */
@@ -44,8 +54,10 @@ interface ChangeRow {
   seq: number;
   kind: StoredKind;
   session_id: string;
+  trace_id: string | null;
+  span_id: string | null;
   at_ms: number;
-  payload: string;
+  payload: string | null;
 }
 
 export class ChangeLog {
@@ -59,6 +71,7 @@ export class ChangeLog {
   private readonly deleteThrough: Database.Statement;
   private readonly updateTrimmed: Database.Statement;
   private readonly selectDataVersion: Database.Statement;
+  private readonly selectSpan: Database.Statement;
   private readonly maxEvents: number;
   private readonly maxAgeMillis: number;
   private steps: PendingStep[] = [];
@@ -74,8 +87,11 @@ export class ChangeLog {
     this.maxEvents = Math.max(1, Math.floor(retention.maxEvents ?? DEFAULT_CHANGE_FEED_MAX_EVENTS));
     this.maxAgeMillis = Math.max(0, retention.maxAgeMillis ?? DEFAULT_CHANGE_FEED_MAX_AGE_MILLIS);
     this.insertChange = db.prepare(`INSERT INTO changes (seq, kind, session_id, trace_id, span_id, at_ms, payload)
-      VALUES (@seq, @kind, @sessionId, @traceId, @spanId, @atMillis, @payload)`);
-    const columns = 'seq, kind, session_id, at_ms, payload';
+      VALUES (?, ?, ?, ?, ?, ?, ?)`);
+    const columns = 'seq, kind, session_id, trace_id, span_id, at_ms, payload';
+    this.selectSpan = db
+      .prepare(`SELECT ${SPAN_ROW_SELECT} WHERE s.trace_id = @traceId AND s.span_id = @spanId`)
+      .safeIntegers(true);
     this.selectAfter = db.prepare(`SELECT ${columns} FROM changes WHERE seq > @after ORDER BY seq LIMIT @limit`);
     this.selectSessionAfter = db.prepare(
       `SELECT ${columns} FROM changes WHERE session_id = @sessionId AND seq > @after ORDER BY seq LIMIT @limit`,
@@ -126,27 +142,19 @@ export class ChangeLog {
     this.interruptions = [];
     // Inside the write transaction nobody else appends: the next ids are ours.
     let seq = this.state().latestSeq;
-    const insert = (kind: StoredKind, sessionId: string, step: PendingStep | null, payload: string) => {
+    const insert = (kind: StoredKind, sessionId: string, step: PendingStep | null, payload: string | null) => {
       seq += kind === 'span.completed' ? 2 : 1;
-      this.insertChange.run({
-        seq,
-        kind,
-        sessionId,
-        traceId: step?.traceId ?? null,
-        spanId: step?.spanId ?? null,
-        atMillis,
-        payload,
-      });
+      this.insertChange.run(seq, kind, sessionId, step?.traceId ?? null, step?.spanId ?? null, atMillis, payload);
     };
     for (let i = 0; i < steps.length; i++) {
       const step = steps[i];
       const next = steps[i + 1] as PendingStep | undefined;
       if (step.kind === 'span.started' && next?.kind === 'span.ended' && next.record === step.record) {
         // Nothing happened between its start and its end: one row stands for both.
-        insert('span.completed', step.sessionId, step, stepPayload(next));
+        insert('span.completed', step.sessionId, step, null);
         i++;
       } else {
-        insert(step.kind, step.sessionId, step, stepPayload(step));
+        insert(step.kind, step.sessionId, step, null);
       }
     }
     for (const { sessionId, steps: interrupted } of interruptions) {
@@ -189,13 +197,19 @@ export class ChangeLog {
     const events: ChangeEvent[] = [];
     for (const row of rows) {
       const base = { seq: row.seq, atUnixMillis: row.at_ms, sessionId: row.session_id };
-      const payload = JSON.parse(row.payload) as object;
-      if (row.kind !== 'span.completed') {
-        events.push({ ...base, kind: row.kind, ...payload } as ChangeEvent);
+      if (row.payload !== null) {
+        events.push({ ...base, kind: row.kind, ...(JSON.parse(row.payload) as object) } as ChangeEvent);
         continue;
       }
-      const step = (payload as { step: LiveStep }).step;
-      if (row.seq - 1 > afterSeq) {
+      const spanRow = this.selectSpan.get({ traceId: row.trace_id, spanId: row.span_id }) as SpanRow | undefined;
+      if (!spanRow) continue;
+      const record = rowToStoredSpan(spanRow);
+      if (row.kind === 'span.started') {
+        events.push({ ...base, kind: 'span.started', step: liveStepOf(record, row.session_id, 'started') });
+        continue;
+      }
+      const step = liveStepOf(record, row.session_id, 'ended');
+      if (row.kind === 'span.completed' && row.seq - 1 > afterSeq) {
         events.push({ ...base, seq: row.seq - 1, kind: 'span.started', step: startedViewOf(step) });
       }
       events.push({ ...base, kind: 'span.ended', step });
@@ -237,9 +251,4 @@ export class ChangeLog {
     this.deleteThrough.run({ seq: cut });
     this.updateTrimmed.run({ seq: cut });
   }
-}
-
-function stepPayload(step: PendingStep): string {
-  const view = step.kind === 'span.started' ? 'started' : 'ended';
-  return JSON.stringify({ step: liveStepOf(step.record, step.sessionId, view) });
 }

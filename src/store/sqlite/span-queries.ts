@@ -11,25 +11,31 @@ import { SPAN_ROW_SELECT, rowToStoredSpan } from './span-row.js';
 import type { SpanRow } from './span-row.js';
 import { StatementCache } from './statement-cache.js';
 
-interface TimelineRow {
-  trace_id: string;
-  span_id: string;
-  parent_span_id: string | null;
-  name: string;
-  step_type: string;
-  start_ns: bigint;
-  end_ns: bigint | null;
-  is_error: bigint;
-  interrupted: bigint;
-  model: string | null;
-  tool_name: string | null;
-  usage_input: bigint | null;
-  usage_output: bigint | null;
-  usage_reasoning: bigint | null;
-  usage_cache_read: bigint | null;
-  usage_cache_write: bigint | null;
-  cost_usd: number | null;
-}
+/**
+ * A timeline row as an array (better-sqlite3's `raw` mode), in the order of
+ * the timeline statement's columns. Arrays without safe integers cost about a
+ * quarter of objects with them (100 steps: ~0.25 ms against ~1 ms); the two
+ * times, the only values past 2^53, come as decimal text.
+ */
+type TimelineRow = [
+  traceId: string,
+  spanId: string,
+  parentSpanId: string | null,
+  name: string,
+  stepType: string,
+  start: string,
+  end: string | null,
+  isError: number,
+  interrupted: number,
+  model: string | null,
+  toolName: string | null,
+  input: number | null,
+  output: number | null,
+  reasoning: number | null,
+  cacheRead: number | null,
+  cacheWrite: number | null,
+  costUsd: number | null,
+];
 
 const SPAN_QUERY_KEYS = [
   'sessionId', 'traceId', 'stepType', 'model', 'provider', 'isError', 'minDurationNanos', 'fromUnixNano',
@@ -38,11 +44,11 @@ const SPAN_QUERY_KEYS = [
 
 function tokensOf(row: TimelineRow): Partial<TokenTotals> {
   const tokens: Partial<TokenTotals> = {};
-  if (row.usage_input !== null) tokens.input = Number(row.usage_input);
-  if (row.usage_output !== null) tokens.output = Number(row.usage_output);
-  if (row.usage_reasoning !== null) tokens.reasoning = Number(row.usage_reasoning);
-  if (row.usage_cache_read !== null) tokens.cacheRead = Number(row.usage_cache_read);
-  if (row.usage_cache_write !== null) tokens.cacheWrite = Number(row.usage_cache_write);
+  if (row[11] !== null) tokens.input = row[11];
+  if (row[12] !== null) tokens.output = row[12];
+  if (row[13] !== null) tokens.reasoning = row[13];
+  if (row[14] !== null) tokens.cacheRead = row[14];
+  if (row[15] !== null) tokens.cacheWrite = row[15];
   return tokens;
 }
 
@@ -54,10 +60,12 @@ export class SpanQueries {
   constructor(db: Database.Database) {
     this.sessionExists = db.prepare('SELECT 1 FROM sessions WHERE session_id = @sessionId');
     this.timeline = db
-      .prepare(`SELECT trace_id, span_id, parent_span_id, name, step_type, start_ns, end_ns, is_error, interrupted,
-          model, tool_name, usage_input, usage_output, usage_reasoning, usage_cache_read, usage_cache_write, cost_usd
+      // Every column is in the covering index spans_session_start (migration 001).
+      .prepare(`SELECT trace_id, span_id, parent_span_id, name, step_type, CAST(start_ns AS TEXT),
+          CAST(end_ns AS TEXT), is_error, interrupted, model, tool_name, usage_input, usage_output, usage_reasoning,
+          usage_cache_read, usage_cache_write, cost_usd
         FROM spans WHERE resolved_session_id = @sessionId ORDER BY start_ns, id`)
-      .safeIntegers(true);
+      .raw(true);
     this.statements = new StatementCache(db);
   }
 
@@ -71,11 +79,20 @@ export class SpanQueries {
     const rows = this.timeline.all({ sessionId }) as TimelineRow[];
     const key = (traceId: string, spanId: string): string => `${traceId}/${spanId}`;
     const parents = new Map<string, string | null>();
-    for (const row of rows) {
-      parents.set(key(row.trace_id, row.span_id), row.parent_span_id === null ? null : key(row.trace_id, row.parent_span_id));
-    }
+    for (const row of rows) parents.set(key(row[0], row[1]), row[2] === null ? null : key(row[0], row[2]));
     const depths = new Map<string, number>();
     const depthOf = (start: string): number => {
+      // Steps come in start order, so a parent's depth is usually known already: no walk.
+      const parent = parents.get(start);
+      if (parent === null || (parent !== undefined && !parents.has(parent))) {
+        depths.set(start, 0);
+        return 0;
+      }
+      const parentDepth = parent === undefined ? undefined : depths.get(parent);
+      if (parentDepth !== undefined) {
+        depths.set(start, parentDepth + 1);
+        return parentDepth + 1;
+      }
       // Walk up to a known depth or a root; the visited set stops a parent cycle.
       const path: string[] = [];
       const visited = new Set<string>();
@@ -95,24 +112,26 @@ export class SpanQueries {
       return depths.get(start) ?? 0;
     };
     return rows.map((row) => {
-      const interrupted = row.interrupted === 1n;
+      const interrupted = row[8] === 1;
+      const start = BigInt(row[5]);
+      const end = row[6] === null ? null : BigInt(row[6]);
       return {
-        spanId: row.span_id,
-        traceId: row.trace_id,
-        parentSpanId: row.parent_span_id,
-        depth: depthOf(key(row.trace_id, row.span_id)),
-        name: row.name,
-        stepType: row.step_type as StepType,
-        startTimeUnixNano: row.start_ns,
-        endTimeUnixNano: row.end_ns,
-        durationNanos: row.end_ns === null ? null : row.end_ns - row.start_ns,
-        isError: row.is_error === 1n,
-        open: row.end_ns === null && !interrupted,
+        spanId: row[1],
+        traceId: row[0],
+        parentSpanId: row[2],
+        depth: depthOf(key(row[0], row[1])),
+        name: row[3],
+        stepType: row[4] as StepType,
+        startTimeUnixNano: start,
+        endTimeUnixNano: end,
+        durationNanos: end === null ? null : end - start,
+        isError: row[7] === 1,
+        open: end === null && !interrupted,
         interrupted,
-        model: row.model,
-        toolName: row.tool_name,
+        model: row[9],
+        toolName: row[10],
         tokens: tokensOf(row),
-        costUsd: row.cost_usd,
+        costUsd: row[16],
       };
     });
   }

@@ -179,6 +179,15 @@ export function spanParams(record: SpanRecord, context: SpanRowContext): SpanPar
   };
 }
 
+/**
+ * The params in `SPAN_COLUMNS` order, for statements with positional `?`
+ * placeholders: better-sqlite3 binds ~60 named parameters by a property
+ * lookup each, which cost more than the insert itself (2–3× slower rows).
+ */
+export function spanValues(params: SpanParams): Array<string | number | bigint | null> {
+  return SPAN_COLUMNS.map((column) => params[column]);
+}
+
 /** The row the writer inserts for a record in `context`'s session (also what bench/store-writes.ts inserts raw). */
 export function spanInsertRow(record: SpanRecord, context: Omit<SpanRowContext, 'contribution'>): SpanParams {
   return spanParams(record, { ...context, contribution: spanContribution(record) });

@@ -21,7 +21,7 @@ import type { ChangeLog } from './change-log.js';
 import { BatchDeltas, factsOfContribution, factsOfRow } from './session-delta.js';
 import type { StoredFactsRow } from './session-delta.js';
 import type { SessionRollup } from './session-rollup.js';
-import { SPAN_COLUMNS, encodeResource, encodeScope, spanParams } from './span-row.js';
+import { SPAN_COLUMNS, encodeResource, encodeScope, spanParams, spanValues } from './span-row.js';
 
 const WRITTEN = 0;
 const SUPERSEDED = 1;
@@ -62,6 +62,11 @@ interface TraceRow {
 }
 
 interface ExistingRow extends StoredFactsRow {
+  id: bigint;
+  name: string;
+  input_text: string | null;
+  output_text: string | null;
+  reasoning_text: string | null;
   resolved_session_id: string;
   start_ns: bigint;
   model: string | null;
@@ -71,6 +76,8 @@ interface ExistingRow extends StoredFactsRow {
 export class SpanWriter {
   private readonly selectExisting: Database.Statement;
   private readonly upsertSpan: Database.Statement;
+  private readonly ftsInsert: Database.Statement;
+  private readonly ftsDelete: Database.Statement;
   private readonly selectTrace: Database.Statement;
   private readonly insertTrace: Database.Statement;
   private readonly makeTraceExplicit: Database.Statement;
@@ -91,17 +98,25 @@ export class SpanWriter {
     private readonly budgetLedger?: BudgetLedger,
   ) {
     this.selectExisting = db
-      .prepare(`SELECT resolved_session_id, start_ns, end_ns, interrupted, is_error, model, c_llm, c_tool, c_input,
-          c_output, c_reasoning, c_cache_read, c_cache_write, c_total, c_supplied_usd, c_computed_usd, c_unpriced,
-          c_aggregate_usage, (agent_name IS NOT NULL OR user_id IS NOT NULL) AS named
+      .prepare(`SELECT id, name, input_text, output_text, reasoning_text, resolved_session_id, start_ns, end_ns,
+          interrupted, is_error, model, c_llm, c_tool, c_input, c_output, c_reasoning, c_cache_read, c_cache_write,
+          c_total, c_supplied_usd, c_computed_usd, c_unpriced, c_aggregate_usage,
+          (agent_name IS NOT NULL OR user_id IS NOT NULL) AS named
         FROM spans WHERE trace_id = @traceId AND span_id = @spanId`)
       .safeIntegers(true);
     const updates = SPAN_COLUMNS.filter((c) => c !== 'trace_id' && c !== 'span_id')
       .map((c) => `${c} = excluded.${c}`)
       .join(', ');
     this.upsertSpan = db.prepare(
-      `INSERT INTO spans (${SPAN_COLUMNS.join(', ')}) VALUES (${SPAN_COLUMNS.map((c) => `@${c}`).join(', ')})
+      `INSERT INTO spans (${SPAN_COLUMNS.join(', ')}) VALUES (${SPAN_COLUMNS.map(() => '?').join(', ')})
        ON CONFLICT (trace_id, span_id) DO UPDATE SET ${updates}`,
+    );
+    // The full-text index is synced here, not by triggers (see migration 001).
+    this.ftsInsert = db.prepare(
+      'INSERT INTO spans_fts (rowid, name, input_text, output_text, reasoning_text) VALUES (?, ?, ?, ?, ?)',
+    );
+    this.ftsDelete = db.prepare(
+      "INSERT INTO spans_fts (spans_fts, rowid, name, input_text, output_text, reasoning_text) VALUES ('delete', ?, ?, ?, ?, ?)",
     );
     this.selectTrace = db
       .prepare('SELECT session_id, explicit FROM traces WHERE trace_id = @traceId')
@@ -176,15 +191,26 @@ export class SpanWriter {
       const contribution = spanContribution(record);
       const open = record.endTimeUnixNano === null;
       this.changes.stepWritten(record, sessionId, !existing, !open && (!existing || existing.end_ns === null));
-      this.upsertSpan.run(
-        spanParams(record, {
-          resolvedSessionId: sessionId,
-          contribution,
-          writerId: open ? this.writerId : null,
-          resourceId: resourceIdOf(encodeOnce(record.raw.resource, encodeResource)),
-          scopeId: resourceIdOf(encodeOnce(record.raw.scope, encodeScope)),
-        }),
-      );
+      const params = spanParams(record, {
+        resolvedSessionId: sessionId,
+        contribution,
+        writerId: open ? this.writerId : null,
+        resourceId: resourceIdOf(encodeOnce(record.raw.resource, encodeResource)),
+        scopeId: resourceIdOf(encodeOnce(record.raw.scope, encodeScope)),
+      });
+      const upserted = this.upsertSpan.run(spanValues(params));
+      const text = [params.name, params.input_text, params.output_text, params.reasoning_text];
+      if (!existing) {
+        this.ftsInsert.run(upserted.lastInsertRowid, ...text);
+      } else if (
+        existing.name !== text[0] ||
+        existing.input_text !== text[1] ||
+        existing.output_text !== text[2] ||
+        existing.reasoning_text !== text[3]
+      ) {
+        this.ftsDelete.run(existing.id, existing.name, existing.input_text, existing.output_text, existing.reasoning_text);
+        this.ftsInsert.run(existing.id, ...text);
+      }
       let named = record.agentName !== null || record.userId !== null;
       if (existing) {
         named ||= existing.named === 1n;

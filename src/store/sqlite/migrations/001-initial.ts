@@ -8,7 +8,12 @@ import type { Migration } from './migration.js';
  *   resource and scope are deduplicated into `resources`. The `c_*` columns
  *   are the span's rollup contribution (`spanContribution` in model/rollup.ts)
  *   so session rollups are a plain SUM and the rules live in one place.
- *   Times are INTEGER nanoseconds, read back with safe integers.
+ *   Times are INTEGER nanoseconds, read back exactly (safe integers, or
+ *   decimal text where rows are read as arrays).
+ *   Two indexes cover their query, so it never reads the wide rows (about
+ *   1.5 KB with attributes): `spans_session_start` holds every column of a
+ *   timeline step in start order, and `spans_llm_start` (model calls only)
+ *   every column `stats` reads, in start order.
  * - `traces`: the session a trace's spans inherit, and whether it came from a
  *   session key (explicit) or is the trace's own implicit session.
  * - `sessions`, `session_models`: rollups, updated in the transaction that
@@ -16,11 +21,15 @@ import type { Migration } from './migration.js';
  *   deltas can be applied without rescanning the session).
  * - `writers`: live store instances, so a restart can tell a dead writer's
  *   open steps (interrupted) from a live process's (still running).
- * - `spans_fts`: FTS5 over name and content, external content kept in sync by
- *   triggers, so replacing or deleting a span can never leave stale matches.
- *   The upsert sets every column, so the update trigger compares the text
- *   first: a rewrite with the same text (a duplicate delivery, a late open
- *   record) would otherwise tokenize the old and new text for nothing.
+ * - `spans_fts`: FTS5 over name and content (external content: the text is
+ *   kept once, in `spans`). Deletes are synced by a trigger, so no delete can
+ *   leave stale matches. Inserts and text changes are synced by the writer
+ *   (`SpanWriter`), not by triggers: FTS5 flushes its pending terms to disk at
+ *   every statement savepoint, and a trigger runs in one per row, which made
+ *   every span write its own index segment (writes ~2× slower). The
+ *   writer compares the text first: a rewrite with the same text (a duplicate
+ *   delivery, a late open record) would otherwise tokenize it twice for
+ *   nothing.
  */
 export const migration001: Migration = {
   version: 1,
@@ -96,7 +105,11 @@ CREATE TABLE spans (
   UNIQUE (trace_id, span_id)
 ) STRICT;
 
-CREATE INDEX spans_session_start ON spans (resolved_session_id, start_ns);
+CREATE INDEX spans_session_start ON spans (resolved_session_id, start_ns, id, trace_id, span_id, parent_span_id, name,
+  step_type, end_ns, is_error, interrupted, model, tool_name, usage_input, usage_output, usage_reasoning,
+  usage_cache_read, usage_cache_write, cost_usd);
+CREATE INDEX spans_llm_start ON spans (start_ns, model, provider, agent_name, resolved_session_id, end_ns, is_error,
+  c_input, c_output, c_reasoning, c_cache_read, c_cache_write, c_supplied_usd, c_computed_usd) WHERE c_llm = 1;
 CREATE INDEX spans_start ON spans (start_ns);
 CREATE INDEX spans_session_errors ON spans (resolved_session_id) WHERE is_error = 1;
 CREATE INDEX spans_open_writer ON spans (writer_id) WHERE end_ns IS NULL;
@@ -168,22 +181,9 @@ CREATE VIRTUAL TABLE spans_fts USING fts5(
   content='spans', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
 );
 
-CREATE TRIGGER spans_fts_insert AFTER INSERT ON spans BEGIN
-  INSERT INTO spans_fts (rowid, name, input_text, output_text, reasoning_text)
-  VALUES (new.id, new.name, new.input_text, new.output_text, new.reasoning_text);
-END;
 CREATE TRIGGER spans_fts_delete AFTER DELETE ON spans BEGIN
   INSERT INTO spans_fts (spans_fts, rowid, name, input_text, output_text, reasoning_text)
   VALUES ('delete', old.id, old.name, old.input_text, old.output_text, old.reasoning_text);
-END;
-CREATE TRIGGER spans_fts_update AFTER UPDATE OF name, input_text, output_text, reasoning_text ON spans
-WHEN old.name IS NOT new.name OR old.input_text IS NOT new.input_text OR old.output_text IS NOT new.output_text
-  OR old.reasoning_text IS NOT new.reasoning_text
-BEGIN
-  INSERT INTO spans_fts (spans_fts, rowid, name, input_text, output_text, reasoning_text)
-  VALUES ('delete', old.id, old.name, old.input_text, old.output_text, old.reasoning_text);
-  INSERT INTO spans_fts (rowid, name, input_text, output_text, reasoning_text)
-  VALUES (new.id, new.name, new.input_text, new.output_text, new.reasoning_text);
 END;
 `,
 };

@@ -7,6 +7,11 @@ import type { Migration } from './migration.js';
  * from; the writer assigns it (the last one plus one, or two for a
  * `span.completed` row, which stands for a step's start at seq - 1 and its end
  * at seq and saves a row for every step first seen already ended).
+ * Step rows carry no payload: they name the span (trace and span id) and the
+ * step is built at read time from its `spans` row, so the feed costs a few
+ * dozen bytes per step instead of a copy of it. Session updates, interruptions
+ * and budget crossings keep their (small) payload: a session summary is a
+ * snapshot of that moment.
  * `change_feed` keeps the highest seq ever trimmed: a resume from before it is
  * known to have a gap, and ids are never reused even once every row is gone.
  */
@@ -21,7 +26,7 @@ CREATE TABLE changes (
   trace_id TEXT,
   span_id TEXT,
   at_ms INTEGER NOT NULL,
-  payload TEXT NOT NULL
+  payload TEXT
 ) STRICT;
 CREATE INDEX changes_session ON changes (session_id, seq);
 
