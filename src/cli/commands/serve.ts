@@ -3,8 +3,9 @@ import { CliUsageError } from '../cli-error.js';
 import { describeBudgetCrossing } from '../../model/budgets.js';
 import { startCollector } from '../collector.js';
 import { loadConfigFlag } from '../config-file.js';
-import type { CliCommand, CliIo } from '../command.js';
+import type { CliCommand } from '../command.js';
 import { defaultDbPath, isLoopback, parseHeaderFlags, parsePort, parseStoreMode, parsePositiveInt } from '../options.js';
+import { listenForStopSignals } from '../stop-signals.js';
 
 const HELP = `Usage: skein serve [options]
 
@@ -98,13 +99,19 @@ export const serveCommand: CliCommand = {
       ].join('\n'),
     );
 
-    const signals = io.stopSignal ? null : listenForSignals(io);
+    // Shutdown is bounded by the collector's grace period, not by a second signal.
+    let warned = false;
+    const signals = listenForStopSignals(io.stopSignal, (signal) => {
+      if (warned) return;
+      warned = true;
+      io.stderr.write(`skein: ${signal} again; still finishing requests and flushing\n`);
+    });
     try {
-      await (io.stopSignal ?? signals?.first);
+      await signals.stopped;
       io.stdout.write('skein: shutting down (finishing requests, flushing)\n');
       await collector.close();
     } finally {
-      signals?.dispose();
+      signals.dispose();
     }
     io.stdout.write('skein: stopped\n');
     return 0;
@@ -117,30 +124,4 @@ function parseSeconds(value: string, flag: string): number {
     throw new CliUsageError(`${flag} must be a number of seconds (0 or more), got '${value}'`);
   }
   return n;
-}
-
-/**
- * Resolves `first` on SIGINT or SIGTERM. The handlers stay installed until
- * `dispose()`: a repeated signal (Ctrl-C pressed twice, or relayed again by a
- * wrapper such as npx or tsx) must not kill the process halfway through the
- * final commit; shutdown is bounded by the collector's grace period instead.
- */
-function listenForSignals(io: CliIo): { first: Promise<void>; dispose(): void } {
-  let received = 0;
-  let resolveFirst!: () => void;
-  const first = new Promise<void>((resolve) => (resolveFirst = resolve));
-  const onSignal = (signal: NodeJS.Signals) => {
-    received++;
-    if (received === 1) resolveFirst();
-    else if (received === 2) io.stderr.write(`skein: ${signal} again; still finishing requests and flushing\n`);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return {
-    first,
-    dispose() {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    },
-  };
 }

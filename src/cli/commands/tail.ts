@@ -9,6 +9,7 @@ import { asUserError, openStore } from '../open-store.js';
 import { colourEnabled, createStyle } from '../output.js';
 import type { Style } from '../output.js';
 import { COMMON_FLAGS, COMMON_HELP } from '../query-flags.js';
+import { listenForStopSignals } from '../stop-signals.js';
 
 const HELP = `Usage: skein tail [session] [options]
 
@@ -48,7 +49,7 @@ export const tailCommand: CliCommand = {
     } catch (error) {
       throw asUserError(error);
     }
-    const stop = io.stopSignal ? { stopped: io.stopSignal, dispose() {} } : stopOnSignals();
+    const stop = listenForStopSignals(io.stopSignal);
     let stopped = false;
     void stop.stopped.then(() => (stopped = true));
     try {
@@ -157,19 +158,4 @@ function clockMillis(unixMillis: number): string {
 
 function sleep(millis: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, millis));
-}
-
-function stopOnSignals(): { stopped: Promise<void>; dispose(): void } {
-  let resolveStopped!: () => void;
-  const stopped = new Promise<void>((resolve) => (resolveStopped = resolve));
-  const onSignal = () => resolveStopped();
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return {
-    stopped,
-    dispose() {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    },
-  };
 }
