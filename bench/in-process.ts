@@ -1,7 +1,7 @@
 /**
  * App-thread cost per span of SkeinSpanProcessor next to the bare SDK, in one run.
  *
- *   npx tsx bench/in-process.ts [spansPerRound=20000] [rounds=5] [spansPerSession=100] [--json]
+ *   npx tsx bench/in-process.ts [spansPerRound=20000] [rounds=5] [spansPerSession=100] [--only=bare,worker] [--json]
  *
  * Setups (each a BasicTracerProvider, spans shaped like model calls: 12
  * attributes, ~300 chars of input and output messages):
@@ -169,7 +169,10 @@ function median(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-const SETUPS: Record<string, (dir: string) => Setup> = { bare, worker, 'worker-noredact': workerNoRedaction, thread };
+const ALL_SETUPS: Record<string, (dir: string) => Setup> = { bare, worker, 'worker-noredact': workerNoRedaction, thread };
+// `--only=worker` still runs the baseline: every ratio is to it.
+const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length).split(',');
+const SETUPS = Object.fromEntries(Object.entries(ALL_SETUPS).filter(([name]) => name === 'bare' || only === undefined || only.includes(name)));
 
 const dir = mkdtempSync(join(tmpdir(), 'skein-bench-'));
 try {

@@ -286,8 +286,8 @@ export class SkeinSpanProcessor implements SpanProcessor {
     let queued: number;
     try {
       if (this.threadWriter !== undefined) {
-        // Only a reference: the snapshot is taken when the batch is (an open
-        // span as it is then), and its copy made by postMessage.
+        // An open span: only a reference, encoded with its batch (as it is
+        // then). An ended one: encoded now, copied once per batch.
         accepted = this.threadWriter.enqueue(span, !open);
         queued = this.threadWriter.size;
       } else {

@@ -1,19 +1,17 @@
 /**
  * The writer thread of `SkeinSpanProcessor` (see worker-writer.ts): turns
- * the snapshots the app thread posts into records (redacted, normalized) and
- * commits each batch in one transaction. Messages are handled in order, so a
+ * the span batches the app thread posts into records (redacted,
+ * normalized) and commits each batch in one transaction. Messages are handled in order, so a
  * `flushed` answer means every batch posted before it is committed.
  */
-import { deserialize } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { BudgetEventRecord } from '../model/budgets.js';
 import { createNormalizer } from '../model/normalize.js';
 import { createRedactor } from '../model/redaction/redactor.js';
 import { loadSkeinConfigFile } from '../model/skein-config.js';
-import type { SpanRecord } from '../model/types.js';
+import type { RawSpan, SpanRecord } from '../model/types.js';
 import { SqliteTraceStore } from '../store/sqlite/sqlite-trace-store.js';
-import { snapshotToRaw } from './span-snapshot.js';
-import type { SpanSnapshot } from './span-snapshot.js';
+import { decodeSpanBatch } from './span-batch-decoder.js';
 import { toWire } from './worker-protocol.js';
 import type { FromWorker, ToWorker, WriterThreadData } from './worker-protocol.js';
 
@@ -32,9 +30,16 @@ port.on('message', (message: ToWorker) => {
       let failed = 0;
       let error: unknown;
       let crossings: BudgetEventRecord[] = [];
-      for (const snapshot of deserialize(message.bytes) as SpanSnapshot[]) {
+      let raws: RawSpan[] = [];
+      try {
+        raws = decodeSpanBatch(message.batch);
+      } catch (cause) {
+        failed = message.batch.spans;
+        error = cause;
+      }
+      for (const raw of raws) {
         try {
-          records.push(normalize(snapshotToRaw(snapshot)));
+          records.push(normalize(raw));
         } catch (cause) {
           failed++;
           error = cause;

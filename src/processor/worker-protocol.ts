@@ -1,5 +1,6 @@
 import type { BudgetConfig, BudgetEventRecord } from '../model/budgets.js';
 import type { RedactionOptions } from '../model/redaction/redactor.js';
+import type { EncodedBatch } from './span-batch-encoder.js';
 
 /** What the writer thread is started with (structured-cloneable). */
 export interface WriterThreadData {
@@ -13,8 +14,8 @@ export interface WriterThreadData {
 }
 
 export type ToWorker =
-  /** `bytes`: the batch's SpanSnapshot[] through v8.serialize. */
-  | { type: 'write'; id: number; bytes: Uint8Array }
+  /** One batch of spans, read with `decodeSpanBatch`. */
+  | { type: 'write'; id: number; batch: EncodedBatch }
   /** Answered once everything posted before it is committed. */
   | { type: 'flush'; id: number }
   | { type: 'close' };

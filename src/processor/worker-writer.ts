@@ -1,12 +1,12 @@
-import { deserialize, serialize } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import type { BudgetConfig, BudgetEventRecord } from '../model/budgets.js';
 import type { RedactionOptions } from '../model/redaction/redactor.js';
 import type { RawSpan, SpanRecord } from '../model/types.js';
 import { SqliteTraceStore } from '../store/sqlite/sqlite-trace-store.js';
-import { cloneableSnapshot, snapshotSpan, snapshotToRaw } from './span-snapshot.js';
-import type { SpanSnapshot } from './span-snapshot.js';
+import { decodeSpanBatch } from './span-batch-decoder.js';
+import { SpanBatchEncoder, withPlainValues } from './span-batch-encoder.js';
+import type { EncodedBatch } from './span-batch-encoder.js';
 import { fromWire } from './worker-protocol.js';
 import type { FromWorker, ToWorker, WriterThreadData } from './worker-protocol.js';
 
@@ -29,9 +29,11 @@ export interface WorkerWriterOptions {
 }
 
 /**
- * Writes spans from a worker thread: the app thread only keeps a reference
- * per span and, once per batch, posts flat snapshots (the structured clone is
- * the copy); the worker normalizes, redacts and commits.
+ * Writes spans from a worker thread: the app thread encodes each ended span
+ * flat as it ends (SpanBatchEncoder: numbers and references, no copy), keeps
+ * a reference to each open one, and once per batch posts (postMessage's
+ * structured clone is the copy); the worker decodes, normalizes, redacts and
+ * commits.
  *
  * Batches the worker has not acknowledged stay here, so that at process exit,
  * when nothing asynchronous runs again and the worker is about to be torn
@@ -43,14 +45,24 @@ export interface WorkerWriterOptions {
 export class WorkerWriter {
   private readonly options: WorkerWriterOptions;
   private readonly openLimit: number;
-  /** Span → ended. Keyed by the SDK span itself: onStart and onEnd get the same object. */
-  private queue = new Map<ReadableSpan, boolean>();
   /**
-   * Posted batches not yet acknowledged, serialized: holding the SDK's own
-   * objects until the worker answers would keep every span alive through
-   * garbage collections on the app's thread.
+   * Spans started since the last batch and not ended: their open record is
+   * taken with the batch, as they are then. An ended span is encoded at once
+   * (in onEnd, while the SDK has just touched it: an ended span no longer
+   * changes), and leaves this set, so a step that starts and ends between
+   * two batches is one record.
    */
-  private readonly inFlight = new Map<number, { bytes: Buffer; count: number }>();
+  private readonly open = new Set<ReadableSpan>();
+  /** Batches of ended spans that reached maxBatchSize, not yet posted. */
+  private readonly full: EncodedBatch[] = [];
+  private fullSpans = 0;
+  /**
+   * Posted batches not yet acknowledged. They hold the spans' strings (not
+   * the spans): serializing them to keep an off-heap copy instead costs the
+   * app thread more than the garbage collector pays for keeping them.
+   */
+  private readonly inFlight = new Map<number, EncodedBatch>();
+  private readonly encoder = new SpanBatchEncoder();
   private inFlightSpans = 0;
   private nextId = 1;
   private readonly worker: Worker;
@@ -86,8 +98,9 @@ export class WorkerWriter {
     this.worker.unref();
   }
 
+  /** Spans waiting for the next post. */
   get size(): number {
-    return this.queue.size;
+    return this.open.size + this.encoder.size + this.fullSpans;
   }
 
   get droppedCount(): number {
@@ -100,19 +113,19 @@ export class WorkerWriter {
 
   /** Same rules as BatchWriter.enqueue; spans posted and not yet committed count against the limit. */
   enqueue(span: ReadableSpan, ended: boolean): boolean {
-    const queued = this.queue.get(span);
-    if (queued !== undefined) {
-      if (ended) this.queue.set(span, true);
-      return true;
-    }
-    const held = this.queue.size + this.inFlightSpans;
+    const held = this.size + this.inFlightSpans;
     if (!ended) {
       if (held >= this.openLimit) return false;
-    } else if (held >= this.options.maxQueueSize) {
+      this.open.add(span);
+      return true;
+    }
+    // Its open record's slot: an ended span whose start was queued is never dropped.
+    if (!this.open.delete(span) && held >= this.options.maxQueueSize) {
       this.dropped++;
       return false;
     }
-    this.queue.set(span, ended);
+    this.encoder.add(span, true);
+    if (this.encoder.size >= this.options.maxBatchSize) this.finishBatch();
     return true;
   }
 
@@ -131,9 +144,7 @@ export class WorkerWriter {
 
   /** Posts what is queued without waiting (size- and timer-driven flushes). */
   postQueued(): void {
-    for (let rounds = Math.ceil(this.queue.size / this.options.maxBatchSize); rounds > 0 && this.queue.size > 0; rounds--) {
-      const batch = this.takeBatch();
-      if (batch.length === 0) continue;
+    for (const batch of this.takeBatches()) {
       if (!this.workerAlive) {
         this.writeHere([batch]);
         continue;
@@ -144,10 +155,10 @@ export class WorkerWriter {
 
   /** At process exit: everything queued or unacknowledged, written on this thread before returning. */
   flushSync(): void {
-    const batches = [...this.inFlight.values()].map(unpack);
+    const batches = [...this.inFlight.values()];
     this.inFlight.clear();
     this.inFlightSpans = 0;
-    while (this.queue.size > 0) batches.push(this.takeBatch());
+    batches.push(...this.takeBatches());
     this.writeHere(batches);
     this.closeHere();
   }
@@ -170,39 +181,45 @@ export class WorkerWriter {
     this.closeHere();
   }
 
-  private takeBatch(): SpanSnapshot[] {
-    const batch: SpanSnapshot[] = [];
-    for (const [span, ended] of this.queue) {
-      this.queue.delete(span);
+  private finishBatch(): void {
+    const batch = this.encoder.finish();
+    this.full.push(batch);
+    this.fullSpans += batch.spans;
+  }
+
+  /** Everything queued (the open spans as they are now), in batches of at most maxBatchSize. */
+  private takeBatches(): EncodedBatch[] {
+    for (const span of this.open) {
       try {
-        batch.push(snapshotSpan(span, ended));
+        this.encoder.add(span, false);
       } catch (error) {
         this.failed++;
         this.options.onError(error);
       }
-      if (batch.length >= this.options.maxBatchSize) break;
+      if (this.encoder.size >= this.options.maxBatchSize) this.finishBatch();
     }
-    return batch;
+    this.open.clear();
+    if (this.encoder.size > 0) this.finishBatch();
+    this.fullSpans = 0;
+    return this.full.splice(0);
   }
 
-  private postBatch(id: number, batch: SpanSnapshot[]): void {
-    let bytes: Buffer;
+  private postBatch(id: number, batch: EncodedBatch): void {
+    // Copied by postMessage's structured clone: the original stays here until the worker acknowledges it.
     try {
-      bytes = serialize(batch);
+      this.post({ type: 'write', id, batch });
     } catch {
-      // An attribute value the serializer refuses (a function forced past the API's types): retry with plain values.
+      // An attribute value structured clone refuses (a function forced past the API's types): retry with plain values.
       try {
-        bytes = serialize(batch.map(cloneableSnapshot));
+        this.post({ type: 'write', id, batch: withPlainValues(batch) });
       } catch (error) {
-        this.failed += batch.length;
+        this.failed += batch.spans;
         this.options.onError(error);
         return;
       }
     }
-    this.inFlight.set(id, { bytes, count: batch.length });
-    this.inFlightSpans += batch.length;
-    // Copied by postMessage (a memcpy): the original stays here until the worker acknowledges it.
-    this.post({ type: 'write', id, bytes });
+    this.inFlight.set(id, batch);
+    this.inFlightSpans += batch.spans;
   }
 
   private post(message: ToWorker): void {
@@ -231,7 +248,7 @@ export class WorkerWriter {
     const batch = this.inFlight.get(id);
     if (batch === undefined) return;
     this.inFlight.delete(id);
-    this.inFlightSpans -= batch.count;
+    this.inFlightSpans -= batch.spans;
     if (failed > 0) {
       this.failed += failed;
       this.options.onError(error);
@@ -243,7 +260,7 @@ export class WorkerWriter {
     if (!this.workerAlive) return;
     this.workerAlive = false;
     this.options.onError(error);
-    const batches = [...this.inFlight.values()].map(unpack);
+    const batches = [...this.inFlight.values()];
     this.inFlight.clear();
     this.inFlightSpans = 0;
     this.writeHere(batches);
@@ -252,13 +269,21 @@ export class WorkerWriter {
     this.closeWaiter?.(undefined);
   }
 
-  private writeHere(batches: SpanSnapshot[][]): void {
+  private writeHere(batches: EncodedBatch[]): void {
     for (const batch of batches) {
-      if (batch.length === 0) continue;
+      let raws: RawSpan[];
+      try {
+        // Values as the worker would have had them: plain copies, not the app's objects.
+        raws = decodeSpanBatch(batch.values.length === 0 ? batch : withPlainValues(batch));
+      } catch (error) {
+        this.failed += batch.spans;
+        this.options.onError(error);
+        continue;
+      }
       const records: SpanRecord[] = [];
-      for (const snapshot of batch) {
+      for (const raw of raws) {
         try {
-          records.push(this.options.normalize(snapshotToRaw(snapshot)));
+          records.push(this.options.normalize(raw));
         } catch (error) {
           this.failed++;
           this.options.onError(error);
@@ -285,10 +310,6 @@ export class WorkerWriter {
       this.options.onError(error);
     }
   }
-}
-
-function unpack(posted: { bytes: Buffer }): SpanSnapshot[] {
-  return deserialize(posted.bytes) as SpanSnapshot[];
 }
 
 const RUNNING_FROM_SOURCES = import.meta.url.endsWith('.ts');
