@@ -1,44 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace } from '@opentelemetry/api';
+import { captureSpans, remoteParent } from './span-capture.js';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { SpanContext } from '@opentelemetry/api';
-import { TraceState } from '@opentelemetry/core';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { hrTimeToUnixNano, readableSpanToRaw } from '../../src/processor/readable-span-to-raw.js';
 
-/** Captures the live span at onStart, as the Skein processor sees it. */
-class StartCapture implements SpanProcessor {
-  started: Span[] = [];
-  onStart(span: Span): void {
-    this.started.push(span);
-  }
-  onEnd(): void {}
-  forceFlush(): Promise<void> {
-    return Promise.resolve();
-  }
-  shutdown(): Promise<void> {
-    return Promise.resolve();
-  }
-}
+const setup = () => captureSpans({ 'service.name': 'agent-app', 'deployment.environment': 'test' });
 
-function setup() {
-  const exporter = new InMemorySpanExporter();
-  const starts = new StartCapture();
-  const provider = new BasicTracerProvider({
-    resource: resourceFromAttributes({ 'service.name': 'agent-app', 'deployment.environment': 'test' }),
-    spanProcessors: [starts, new SimpleSpanProcessor(exporter)],
-  });
-  return { exporter, starts, tracer: provider.getTracer('scope-a', '2.1.0') };
-}
-
-const remoteParent: SpanContext = {
-  traceId: '0af7651916cd43dd8448eb211c80319c',
-  spanId: 'b7ad6b7169203331',
-  traceFlags: TraceFlags.SAMPLED,
-  isRemote: true,
-  traceState: new TraceState('vendor=abc'),
-};
 
 describe('hrTimeToUnixNano', () => {
   it('is exact past 2^53', () => {

@@ -1,46 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace } from '@opentelemetry/api';
-import type { Attributes, SpanContext } from '@opentelemetry/api';
-import { TraceState } from '@opentelemetry/core';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { captureSpans, remoteParent } from './span-capture.js';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { Attributes } from '@opentelemetry/api';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { decodeSpanBatch } from '../../src/processor/span-batch-decoder.js';
 import { SpanBatchEncoder, withPlainValues } from '../../src/processor/span-batch-encoder.js';
 import type { EncodedBatch } from '../../src/processor/span-batch-encoder.js';
 import { readableSpanToRaw } from '../../src/processor/readable-span-to-raw.js';
 
-class StartCapture implements SpanProcessor {
-  started: Span[] = [];
-  onStart(span: Span): void {
-    this.started.push(span);
-  }
-  onEnd(): void {}
-  forceFlush(): Promise<void> {
-    return Promise.resolve();
-  }
-  shutdown(): Promise<void> {
-    return Promise.resolve();
-  }
-}
+const setup = () => captureSpans({ 'service.name': 'agent-app' });
 
-function setup() {
-  const exporter = new InMemorySpanExporter();
-  const starts = new StartCapture();
-  const provider = new BasicTracerProvider({
-    resource: resourceFromAttributes({ 'service.name': 'agent-app' }),
-    spanProcessors: [starts, new SimpleSpanProcessor(exporter)],
-  });
-  return { exporter, starts, provider, tracer: provider.getTracer('scope-a', '2.1.0') };
-}
-
-const remoteParent: SpanContext = {
-  traceId: '0af7651916cd43dd8448eb211c80319c',
-  spanId: 'b7ad6b7169203331',
-  traceFlags: TraceFlags.SAMPLED,
-  isRemote: true,
-  traceState: new TraceState('vendor=abc'),
-};
 
 /** Through postMessage's structured clone, as the writer thread gets it. */
 function acrossThreads(batch: EncodedBatch): EncodedBatch {
