@@ -742,6 +742,37 @@ export function runTraceStoreContract(name: string, open: () => Promise<OpenedSt
           store.stats({ groupBy: 'colour' } as unknown as Parameters<TraceStore['stats']>[0]),
         ).rejects.toBeInstanceOf(InvalidQueryError);
       });
+      it('ranks many durations exactly, leaves open calls out, and keeps durations past 2^53 ns exact', async () => {
+        const start = 1_700_000_000_000n * MILLI;
+        const traceId = newTraceId();
+        // 1000 calls of 1..1000 ms in shuffled order: nearest rank p50 = 500 ms, p95 = 950 ms.
+        const order = Array.from({ length: 1000 }, (_, i) => ((i * 7919) % 1000) + 1);
+        await store.write([
+          ...order.map((ms, i) =>
+            makeLlmRecord({
+              traceId,
+              responseModel: 'many',
+              startTimeUnixNano: start + BigInt(i) * MILLI,
+              endTimeUnixNano: start + BigInt(i) * MILLI + BigInt(ms) * MILLI,
+            }),
+          ),
+          makeLlmRecord({ traceId, responseModel: 'many', startTimeUnixNano: start, endTimeUnixNano: null }),
+          makeLlmRecord({ traceId, responseModel: 'open-only', startTimeUnixNano: start, endTimeUnixNano: null }),
+          // 2^53 + 1 ns (about 104 days): a double would round it to 2^53.
+          makeLlmRecord({
+            traceId,
+            responseModel: 'long',
+            startTimeUnixNano: start,
+            endTimeUnixNano: start + 2n ** 53n + 1n,
+          }),
+        ]);
+        const rows = new Map((await store.stats({ groupBy: 'model' })).map((r) => [r.key, r]));
+        expect(rows.get('many')).toMatchObject({ calls: 1001, p50DurationNanos: 500n * MILLI, p95DurationNanos: 950n * MILLI });
+        expect(rows.get('open-only')).toMatchObject({ calls: 1, p50DurationNanos: null, p95DurationNanos: null });
+        expect(rows.get('long')).toMatchObject({ p50DurationNanos: 2n ** 53n + 1n, p95DurationNanos: 2n ** 53n + 1n });
+        // The exact fallback ranks every group of the query alike.
+        expect(rows.get('many')?.p95DurationNanos).toBe(950n * MILLI);
+      });
     });
 
     describe('deletion and retention', () => {

@@ -39,6 +39,51 @@ export function nearestRank(sorted: BigInt64Array, percent: number): bigint | nu
   return sorted[rank - 1];
 }
 
+/** SQL aggregate: nearest-rank p50 and p95 of its non-null arguments, as "p50,p95" (decimal), or null for none. */
+const DURATION_RANKS = 'skein_duration_ranks';
+/** Its answer when a value is past 2^53 and a double cannot hold it exactly. */
+const INEXACT = 'inexact';
+
+class DurationSample {
+  values = new Float64Array(256);
+  count = 0;
+  exact = true;
+}
+
+function addDuration(sample: DurationSample, duration: number | null): void {
+  if (duration === null) return;
+  if (!Number.isSafeInteger(duration)) sample.exact = false;
+  if (sample.count === sample.values.length) {
+    const grown = new Float64Array(sample.values.length * 2);
+    grown.set(sample.values);
+    sample.values = grown;
+  }
+  sample.values[sample.count++] = duration;
+}
+
+function durationRanks(sample: DurationSample): string | null {
+  if (!sample.exact) return INEXACT;
+  if (sample.count === 0) return null;
+  const sorted = sample.values.subarray(0, sample.count).sort();
+  const rank = (percent: number): number => sorted[Math.max(1, Math.ceil((percent / 100) * sorted.length)) - 1];
+  return `${rank(50)},${rank(95)}`;
+}
+
+function registerDurationRanks(db: Database.Database): void {
+  db.aggregate<DurationSample>(DURATION_RANKS, {
+    start: () => new DurationSample(),
+    // @types/better-sqlite3 types the row argument as the accumulator's element; it is the SQL argument.
+    step: addDuration as unknown as (sample: DurationSample) => void,
+    result: durationRanks,
+  });
+}
+
+function parseRanks(ranks: string | null): { p50: bigint | null; p95: bigint | null } {
+  if (ranks === null) return { p50: null, p95: null };
+  const comma = ranks.indexOf(',');
+  return { p50: BigInt(ranks.slice(0, comma)), p95: BigInt(ranks.slice(comma + 1)) };
+}
+
 export class SpanStats {
   private readonly statements: StatementCache;
 
@@ -46,6 +91,7 @@ export class SpanStats {
 
   constructor(private readonly db: Database.Database) {
     this.statements = new StatementCache(db);
+    registerDurationRanks(db);
   }
 
   /** Rows as arrays with safe integers (better-sqlite3's cheapest row shape). */
@@ -81,29 +127,26 @@ export class SpanStats {
     // Aggregated in SQL over the covering index spans_llm_start (migration 001):
     // handing every call to JavaScript cost ~10 µs a row (120 ms for a day of
     // 13k calls). The session is joined only for the agent of a call without one.
+    // One pass: the percentiles come from an aggregate function in the same
+    // GROUP BY (a second scan handing key and duration to JavaScript cost
+    // more than the sums; bench/queries.ts, a day of ~16k calls: ~50 → ~30 ms).
     const key = KEY_SQL[query.groupBy];
     const from = `FROM spans s ${query.groupBy === 'agent' ? 'LEFT JOIN sessions ss ON ss.session_id = s.resolved_session_id' : ''}`;
     const sums = `SELECT ${key} AS key, count(*) AS calls, sum(s.is_error) AS errors, sum(s.c_input) AS input,
         sum(s.c_output) AS output, sum(s.c_reasoning) AS reasoning, sum(s.c_cache_read) AS cache_read,
-        sum(s.c_cache_write) AS cache_write, total(s.c_supplied_usd + s.c_computed_usd) AS cost_usd
+        sum(s.c_cache_write) AS cache_write, total(s.c_supplied_usd + s.c_computed_usd) AS cost_usd,
+        ${DURATION_RANKS}(s.end_ns - s.start_ns) AS ranks
       ${from} WHERE ${where.join(' AND ')} GROUP BY 1`;
-    // Durations of open calls are left out of the percentiles. Only key and
-    // duration cross into JavaScript, as arrays, and sort natively: a window
-    // function ranking them in SQL took twice as long.
-    const durations = `SELECT ${key}, s.end_ns - s.start_ns ${from}
-      WHERE ${where.join(' AND ')} AND s.end_ns IS NOT NULL`;
-    const byKey = new Map<string, bigint[]>();
-    for (const [group, duration] of this.durationStatement(durations).all(params) as Array<[string, bigint]>) {
-      const list = byKey.get(group);
-      if (list) list.push(duration);
-      else byKey.set(group, [duration]);
+    const found = this.statements.get(sums, true).all(params) as Array<SumRow & { ranks: string | null }>;
+    let exact: Map<string, { p50: bigint | null; p95: bigint | null }> | undefined;
+    if (found.some((row) => row.ranks === INEXACT)) {
+      // A duration past 2^53 ns (104 days) is not exact as a double: rank those groups with bigints.
+      exact = this.exactRanks(`SELECT ${key}, s.end_ns - s.start_ns ${from}
+        WHERE ${where.join(' AND ')} AND s.end_ns IS NOT NULL`, params);
     }
     const ranks = new Map<string, { p50: bigint | null; p95: bigint | null }>();
-    for (const [group, list] of byKey) {
-      const sorted = BigInt64Array.from(list).sort();
-      ranks.set(group, { p50: nearestRank(sorted, 50), p95: nearestRank(sorted, 95) });
-    }
-    const rows: StatsRow[] = (this.statements.get(sums, true).all(params) as SumRow[]).map((row) => ({
+    for (const row of found) ranks.set(row.key, exact?.get(row.key) ?? parseRanks(row.ranks));
+    const rows: StatsRow[] = found.map((row) => ({
       key: row.key,
       calls: Number(row.calls),
       errors: Number(row.errors),
@@ -122,5 +165,21 @@ export class SpanStats {
     return query.groupBy === 'day'
       ? rows.sort((a, b) => a.key.localeCompare(b.key))
       : rows.sort((a, b) => b.calls - a.calls || a.key.localeCompare(b.key));
+  }
+
+  /** Nearest-rank p50 and p95 by group from (key, duration) rows, as bigints. */
+  private exactRanks(sql: string, params: Record<string, bigint>): Map<string, { p50: bigint | null; p95: bigint | null }> {
+    const byKey = new Map<string, bigint[]>();
+    for (const [group, duration] of this.durationStatement(sql).all(params) as Array<[string, bigint]>) {
+      const list = byKey.get(group);
+      if (list) list.push(duration);
+      else byKey.set(group, [duration]);
+    }
+    const ranks = new Map<string, { p50: bigint | null; p95: bigint | null }>();
+    for (const [group, list] of byKey) {
+      const sorted = BigInt64Array.from(list).sort();
+      ranks.set(group, { p50: nearestRank(sorted, 50), p95: nearestRank(sorted, 95) });
+    }
+    return ranks;
   }
 }
