@@ -30,7 +30,7 @@ import Database from 'better-sqlite3';
 import { createNormalizer } from '../src/model/normalize.js';
 import type { Attributes, RawSpan, SpanRecord } from '../src/model/types.js';
 import { workload } from './lib/agent-workload.js';
-import { SqliteTraceStore, WRITER_PRAGMAS } from '../src/store/sqlite/sqlite-trace-store.js';
+import { SqliteTraceStore } from '../src/store/sqlite/sqlite-trace-store.js';
 import { migrate } from '../src/store/sqlite/migrations/index.js';
 import { SPAN_COLUMNS, spanInsertRow } from '../src/store/sqlite/span-row.js';
 
@@ -90,8 +90,6 @@ function rawRound(dir: string, round: number, records: readonly SpanRecord[]): R
   try {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
-    // The store's own connection settings (page cache, checkpoint interval): only the writing differs.
-    for (const pragma of WRITER_PRAGMAS) db.pragma(pragma);
     migrate(db, file);
     const rows = spanInsertRows(db, records);
     const columns = Object.keys(rows[0]);

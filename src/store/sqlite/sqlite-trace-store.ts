@@ -284,21 +284,6 @@ export class SqliteTraceStore implements TraceStore, ChangeFeedReader, BudgetRea
   }
 }
 
-/**
- * Settings of a connection that writes (bench/store-writes.ts, 62k spans:
- * writeSync +20–40%, the open-then-ended pattern of the processor +30–50%).
- * - A 64 MiB page cache (SQLite's default is 2 MiB): a write touches the
- *   right-hand pages of the span table, its indexes and the FTS segments, and
- *   the session rows; with 2 MiB they were read back from the OS for every batch.
- *   The cache grows only as pages are used.
- * - A checkpoint every ~40 MB of WAL (10,000 pages; the default is 1,000): a
- *   page rewritten by many commits (index leaves, session rows) is copied to
- *   the database once per checkpoint, and checkpoints carry the fsyncs that cost
- *   a third of write time (PERFORMANCE.md). The commit that crosses the mark
- *   pays for the checkpoint, so the WAL stays bounded without a timer.
- */
-export const WRITER_PRAGMAS = ['cache_size = -65536', 'wal_autocheckpoint = 10000'] as const;
-
 function openDatabase(options: SqliteTraceStoreOptions): Database.Database {
   const readonly = options.readonly ?? false;
   let db: Database.Database;
@@ -317,7 +302,6 @@ function openDatabase(options: SqliteTraceStoreOptions): Database.Database {
       // database, and a process crash loses nothing committed; an fsync per commit would cost
       // ~40–60% of write throughput (PERFORMANCE.md).
       db.pragma('synchronous = NORMAL');
-      for (const pragma of WRITER_PRAGMAS) db.pragma(pragma);
     }
   } catch (error) {
     db.close();
