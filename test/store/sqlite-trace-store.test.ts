@@ -97,6 +97,35 @@ describe('SqliteTraceStore', () => {
       check.close();
     });
 
+    it('upgrades a version 4 database: the sessions list carries each session\'s models, most calls first', async () => {
+      const store = new SqliteTraceStore({ path });
+      const traceId = newTraceId();
+      store.writeSync([
+        makeLlmRecord({ traceId, sessionId: 'mixed', responseModel: 'small' }),
+        makeLlmRecord({ traceId, sessionId: 'mixed', responseModel: 'big' }),
+        makeLlmRecord({ traceId, sessionId: 'mixed', responseModel: 'big' }),
+        makeLlmRecord({ sessionId: 'single', responseModel: 'only' }),
+        makeRecord({ sessionId: 'no-calls' }),
+      ]);
+      await store.close();
+      // What a version 4 file looks like: no models column.
+      const db = new Database(path);
+      db.exec('ALTER TABLE sessions DROP COLUMN models');
+      db.pragma('user_version = 4');
+      db.close();
+
+      const upgraded = new SqliteTraceStore({ path });
+      const models = async () =>
+        Object.fromEntries((await upgraded.listSessions()).items.map((s) => [s.sessionId, s.models]));
+      expect(await models()).toStrictEqual({ mixed: ['big', 'small'], single: ['only'], 'no-calls': [] });
+      // Kept by later writes: 'small' overtakes 'big'.
+      upgraded.writeSync([1, 2].map(() => makeLlmRecord({ traceId, sessionId: 'mixed', responseModel: 'small' })));
+      expect((await models()).mixed).toStrictEqual(['small', 'big']);
+      expect((await upgraded.getSession('mixed')).models).toStrictEqual(['small', 'big']);
+      expect(upgraded.database.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+      await upgraded.close();
+    });
+
     it('refuses a file that is not a SQLite database', () => {
       writeFileSync(path, 'this is a text file, not a database at all. '.repeat(100));
       expect(() => new SqliteTraceStore({ path })).toThrow(SchemaVersionError);

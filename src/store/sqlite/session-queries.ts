@@ -35,6 +35,8 @@ interface SessionRow {
   user_id: string | null;
   usage_mismatch: bigint;
   trace_ids: string;
+  /** JSON array, most calls first (migration 005). */
+  models: string;
 }
 
 /** Columns of a `SessionRow` read in raw mode (see `sessionRowOf`); times as text, the rest as plain numbers. */
@@ -42,11 +44,12 @@ const SESSION_COLUMNS = `session_id, status, CAST(first_start_ns AS TEXT), CAST(
   CAST(last_activity_ns AS TEXT), CAST(duration_ns AS TEXT), span_count, llm_call_count, tool_call_count, error_count,
   open_count, interrupted_count, input_tokens, output_tokens, reasoning_tokens, cache_read_tokens, cache_write_tokens,
   total_tokens, cost_usd, supplied_cost_usd, computed_cost_usd, unpriced_call_count, agent_name, user_id,
-  usage_mismatch, trace_ids`;
+  usage_mismatch, trace_ids, models`;
 
 type RawSessionRow = [
   string, string, string, string | null, string, string, number, number, number, number, number, number, number,
   number, number, number, number, number, number, number, number, number, string | null, string | null, number, string,
+  string,
 ];
 
 const big = (value: number): bigint => BigInt(value);
@@ -84,6 +87,7 @@ function sessionRowOf(r: RawSessionRow): SessionRow {
     user_id: r[23],
     usage_mismatch: big(r[24]),
     trace_ids: r[25],
+    models: r[26],
   };
 }
 
@@ -132,7 +136,6 @@ const n = Number;
 export class SessionQueries {
   private readonly selectSession: Database.Statement;
   private readonly selectModels: Database.Statement;
-  private readonly selectPageModels: Database.Statement;
   private readonly statements: StatementCache;
 
   constructor(private readonly db: Database.Database) {
@@ -140,9 +143,6 @@ export class SessionQueries {
     this.selectModels = db
       .prepare('SELECT * FROM session_models WHERE session_id = @sessionId ORDER BY calls DESC, model')
       .safeIntegers(true);
-    // One statement for a page's models instead of one per session: the list's cost was mostly these.
-    this.selectPageModels = db.prepare(`SELECT session_id, model FROM session_models
-      WHERE session_id IN (SELECT value FROM json_each(@ids)) ORDER BY session_id, calls DESC, model`);
     this.statements = new StatementCache(db);
   }
 
@@ -244,21 +244,10 @@ export class SessionQueries {
         id: last.session_id,
       });
     }
-    const models = new Map<string, string[]>();
-    if (items.length > 0) {
-      const ids = JSON.stringify(items.map((row) => row.session_id));
-      for (const m of this.selectPageModels.all({ ids }) as Array<{ session_id: string; model: string }>) {
-        const list = models.get(m.session_id);
-        if (list) list.push(m.model);
-        else models.set(m.session_id, [m.model]);
-      }
-    }
-    return { items: items.map((row) => this.toSummary(row, models.get(row.session_id) ?? [])), nextCursor };
+    return { items: items.map((row) => this.toSummary(row)), nextCursor };
   }
 
-  private toSummary(row: SessionRow, pageModels?: string[]): SessionSummary {
-    const models =
-      pageModels ?? (this.selectModels.all({ sessionId: row.session_id }) as ModelRow[]).map((m) => m.model);
+  private toSummary(row: SessionRow): SessionSummary {
     return {
       sessionId: row.session_id,
       status: row.status as SessionStatus,
@@ -281,7 +270,7 @@ export class SessionQueries {
       suppliedCostUsd: row.supplied_cost_usd,
       computedCostUsd: row.computed_cost_usd,
       unpricedCallCount: n(row.unpriced_call_count),
-      models,
+      models: JSON.parse(row.models) as string[],
       agentName: row.agent_name,
       userId: row.user_id,
       usageMismatch: row.usage_mismatch === 1n,

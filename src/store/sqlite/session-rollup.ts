@@ -73,12 +73,14 @@ export class SessionRollup {
         max_end_ns, last_activity_ns, duration_ns, span_count, llm_call_count, tool_call_count, error_count,
         open_count, interrupted_count, input_tokens, output_tokens, reasoning_tokens, cache_read_tokens,
         cache_write_tokens, total_tokens, cost_usd, supplied_cost_usd, computed_cost_usd, unpriced_call_count,
-        agent_name, user_id, aggregate_usage_count, usage_mismatch, trace_ids)
+        agent_name, user_id, aggregate_usage_count, usage_mismatch, trace_ids, models)
       VALUES (@session_id, @status, @first_start_ns, @last_end_ns, @max_end_ns, @last_activity_ns, @duration_ns,
         @span_count, @llm_call_count, @tool_call_count, @error_count, @open_count, @interrupted_count,
         @input_tokens, @output_tokens, @reasoning_tokens, @cache_read_tokens, @cache_write_tokens, @total_tokens,
         @cost_usd, @supplied_cost_usd, @computed_cost_usd, @unpriced_call_count, @agent_name, @user_id,
-        @aggregate_usage_count, @usage_mismatch, @trace_ids)
+        @aggregate_usage_count, @usage_mismatch, @trace_ids,
+        (SELECT json_group_array(m.model ORDER BY m.calls DESC, m.model) FROM session_models m
+          WHERE m.session_id = @session_id))
       ON CONFLICT (session_id) DO UPDATE SET status = excluded.status, first_start_ns = excluded.first_start_ns,
         last_end_ns = excluded.last_end_ns, max_end_ns = excluded.max_end_ns,
         last_activity_ns = excluded.last_activity_ns, duration_ns = excluded.duration_ns,
@@ -92,7 +94,7 @@ export class SessionRollup {
         computed_cost_usd = excluded.computed_cost_usd, unpriced_call_count = excluded.unpriced_call_count,
         agent_name = excluded.agent_name, user_id = excluded.user_id,
         aggregate_usage_count = excluded.aggregate_usage_count, usage_mismatch = excluded.usage_mismatch,
-        trace_ids = excluded.trace_ids`);
+        trace_ids = excluded.trace_ids, models = excluded.models`);
     this.deleteSession = db.prepare('DELETE FROM sessions WHERE session_id = @sessionId');
     this.deleteModels = db.prepare('DELETE FROM session_models WHERE session_id = @sessionId');
     this.insertModels = db.prepare(`INSERT INTO session_models (session_id, model, calls, input_tokens,

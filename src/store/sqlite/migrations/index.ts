@@ -5,9 +5,16 @@ import { migration001 } from './001-initial.js';
 import { migration002 } from './002-outbox.js';
 import { migration003 } from './003-change-feed.js';
 import { migration004 } from './004-budget-events.js';
+import { migration005 } from './005-session-models.js';
 
 /** Every migration in order; the last one's version is the schema this code reads. */
-export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003, migration004];
+export const MIGRATIONS: readonly Migration[] = [
+  migration001,
+  migration002,
+  migration003,
+  migration004,
+  migration005,
+];
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
 
 /** `PRAGMA application_id` of a Skein database ("Skn1"), so a foreign SQLite file is told apart. */
