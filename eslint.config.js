@@ -2,7 +2,8 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'test-results/**', 'src/otlp/generated/**'] },
+  // bench/.data/ is the benchmarks' local cache (git-ignored, like test-results/).
+  { ignores: ['dist/**', 'node_modules/**', 'test-results/**', 'bench/.data/**', 'src/otlp/generated/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
