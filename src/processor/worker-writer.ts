@@ -8,6 +8,7 @@ import { decodeSpanBatch } from './span-batch-decoder.js';
 import { SpanBatchEncoder, withPlainValues } from './span-batch-encoder.js';
 import type { EncodedBatch } from './span-batch-encoder.js';
 import { fromWire } from './worker-protocol.js';
+import { fromSources, workerScript } from './worker-script.js';
 import type { FromWorker, ToWorker, WriterThreadData } from './worker-protocol.js';
 
 export interface WorkerWriterOptions {
@@ -88,7 +89,11 @@ export class WorkerWriter {
     };
     // execArgv is empty: inheriting the app's (an --import of its own
     // instrumentation) would start a tracer, and a processor, inside the worker.
-    this.worker = new Worker(workerScript(), { workerData: data, execArgv: [], eval: RUNNING_FROM_SOURCES });
+    this.worker = new Worker(workerScript(import.meta.url, 'span-writer-worker'), {
+      workerData: data,
+      execArgv: [],
+      eval: fromSources(import.meta.url),
+    });
     this.worker.on('message', (message: FromWorker) => this.onMessage(message));
     this.worker.on('error', (error) => this.workerGone(error));
     this.worker.on('exit', (code) => {
@@ -310,19 +315,4 @@ export class WorkerWriter {
       this.options.onError(error);
     }
   }
-}
-
-const RUNNING_FROM_SOURCES = import.meta.url.endsWith('.ts');
-
-/**
- * The worker script beside this module. From dist/ it is plain JavaScript.
- * From TypeScript sources (tsx, vitest) the worker first registers tsx: on
- * Node 20 an `--import tsx` in a worker's execArgv does not apply to the
- * worker's own entry module.
- */
-function workerScript(): URL | string {
-  if (!RUNNING_FROM_SOURCES) return new URL('./span-writer-worker.js', import.meta.url);
-  const script = new URL('./span-writer-worker.ts', import.meta.url).href;
-  const tsx = typeof import.meta.resolve === 'function' ? import.meta.resolve('tsx/esm/api') : 'tsx/esm/api';
-  return `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(script)}); });`;
 }
