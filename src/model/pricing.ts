@@ -70,6 +70,11 @@ class MapPriceTable implements PriceTable {
     this.idsByLength = [...entries.keys()].sort((a, b) => b.length - a.length);
   }
 
+  /** Every entry, as plain data (what another thread rebuilds the table from). */
+  entries(): Record<string, ModelPrice> {
+    return Object.fromEntries([...this.byId].map(([id, price]) => [id, copyPrice(price)]));
+  }
+
   lookup(model: string): ModelPrice | undefined {
     if (typeof model !== 'string' || model.length === 0) return undefined;
     const memoized = this.memo.get(model);
@@ -133,6 +138,16 @@ function shippedPrices(): Map<string, ModelPrice> {
 export function defaultPriceTable(): PriceTable {
   defaultTable ??= new MapPriceTable(shippedPrices());
   return defaultTable;
+}
+
+/**
+ * The entries of a table made by this module (the default, `createPriceTable`,
+ * `loadPriceTableFile`) as plain data, so another thread can rebuild it with
+ * `createPriceTable(entries, { includeDefaults: false })`; undefined for a
+ * table of the app's own making, whose `lookup` cannot cross threads.
+ */
+export function priceTableEntries(table: PriceTable): Record<string, ModelPrice> | undefined {
+  return table instanceof MapPriceTable ? table.entries() : undefined;
 }
 
 /**
