@@ -6,18 +6,19 @@ import type { ServerType } from '@hono/node-server';
 import { OutboxForwarder } from '../../exporters/outbox-forwarder.js';
 import { hasBudgets } from '../model/budgets.js';
 import type { BudgetConfig, BudgetEventRecord } from '../model/budgets.js';
-import { isGenAiRecord } from '../model/genai-filter.js';
 import { createNormalizer } from '../model/normalize.js';
+import { priceTableEntries } from '../model/pricing.js';
 import { createRedactor } from '../model/redaction/redactor.js';
 import type { RedactionOptions } from '../model/redaction/redactor.js';
 import type { NormalizeOptions } from '../model/normalize.js';
-import { encodeTraceRequest } from '../otlp/index.js';
 import { createSkeinApp } from '../server/app.js';
 import { GroupCommitIngest } from '../server/group-commit-ingest.js';
 import { SqliteOutbox } from '../store/sqlite/sqlite-outbox.js';
 import type { OutboxDepth } from '../store/sqlite/sqlite-outbox.js';
 import { SqliteTraceStore } from '../store/sqlite/sqlite-trace-store.js';
-import { withBudgetEvents } from './budget-forwarding.js';
+import { createCollectorCommit } from './collector-commit.js';
+import type { CommitOutcome } from './collector-commit.js';
+import { CollectorWriter } from './collector-writer.js';
 import type { StoreMode } from './options.js';
 
 export interface ForwardTarget {
@@ -118,9 +119,7 @@ async function startOn(store: SqliteTraceStore, dbPath: string, options: Collect
     ready: () => accepting,
     store,
     budgets: options.budgets,
-    ingest: {
-      ingest: (spans) => ingest.ingest(redactor.redactSpans(spans)),
-    },
+    ingest: { ingest: (spans) => ingest.ingest(spans) },
   });
   const deliveries = metrics.counter('skein_forward_attempts_total', 'Forwarding attempts by upstream and outcome.');
   const forwardedSpans = metrics.counter('skein_forward_spans_delivered_total', 'Spans delivered upstream.');
@@ -166,32 +165,33 @@ async function startOn(store: SqliteTraceStore, dbPath: string, options: Collect
   );
 
   const normalize = createNormalizer({ ...options.normalize, redactor });
-  const ingest = new GroupCommitIngest({
+  const commitHere = createCollectorCommit({
+    store,
+    outbox,
+    redactor,
     normalize,
-    keep: options.storeMode === 'genai' ? isGenAiRecord : undefined,
+    upstreams,
+    storeMode: options.storeMode,
+    budgets,
+  });
+  const writer = startWriterThread(dbPath, options, upstreams, budgets);
+  const ingest = new GroupCommitIngest({
     refuse() {
       const full = upstreams.find((upstream) => outbox.queuedBytes(upstream) >= maxOutboxBytes);
       if (full === undefined) return null;
       return `the forwarding outbox for ${full} is full (${outbox.queuedBytes(full)} bytes queued); retry later`;
     },
-    commit(records, received) {
-      // Encoded before the write lock is taken; again inside it only in the rare batch that crossed a budget.
-      let payload = upstreams.length > 0 ? encodeTraceRequest(received, 'protobuf') : null;
-      let crossings: BudgetEventRecord[] = [];
-      try {
-        store.transaction(() => {
-          crossings = store.writeSync(records, { budgets });
-          if (payload && crossings.some((c) => c.spanId !== null)) {
-            payload = encodeTraceRequest(withBudgetEvents(received, crossings), 'protobuf');
-          }
-          if (payload) outbox.enqueue(upstreams, payload, received.length);
-        });
-      } catch (error) {
-        if (payload) outbox.recount();
-        throw error;
+    async commit(received) {
+      let outcome: CommitOutcome;
+      if (writer?.alive) {
+        outcome = await writer.commit(received);
+        // Queued through the thread's connection: counted here too, for the outbox bound.
+        if (outcome.enqueued) outbox.counted(upstreams, outcome.enqueued.spans, outcome.enqueued.bytes);
+      } else {
+        outcome = commitHere(received);
       }
       for (const forwarder of forwarders) forwarder.notify();
-      for (const crossing of crossings) {
+      for (const crossing of outcome.crossings) {
         try {
           options.onBudget?.(crossing);
         } catch (error) {
@@ -252,10 +252,41 @@ async function startOn(store: SqliteTraceStore, dbPath: string, options: Collect
           http.closeIdleConnections?.();
         });
         await ingest.drain();
+        await writer?.close().catch((error: unknown) => console.error('skein: closing the writer thread failed:', error));
         await Promise.all(forwarders.map((f) => f.stop()));
         await store.close();
       })();
       return closing;
     },
   };
+}
+
+/**
+ * The writer thread, when the normalization can be rebuilt there: not for an
+ * in-memory database (a second connection would open another one) nor for a
+ * price table of the app's own making (its lookup cannot cross threads); the
+ * collector then commits on its own thread.
+ */
+function startWriterThread(
+  dbPath: string,
+  options: CollectorOptions,
+  upstreams: string[],
+  budgets: BudgetConfig | undefined,
+): CollectorWriter | undefined {
+  if (dbPath === ':memory:') return undefined;
+  const table = options.normalize?.prices;
+  const prices = table === undefined ? undefined : priceTableEntries(table);
+  if (table !== undefined && prices === undefined) return undefined;
+  return new CollectorWriter(
+    {
+      dbPath,
+      upstreams,
+      storeMode: options.storeMode,
+      budgets,
+      redaction: options.redaction,
+      maxTextLength: options.normalize?.maxTextLength,
+      prices,
+    },
+    (error) => console.error('skein: the writer thread failed; committing on the main thread from now on:', error),
+  );
 }

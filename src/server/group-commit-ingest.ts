@@ -1,18 +1,12 @@
-import type { RawSpan, SpanRecord } from '../model/types.js';
+import type { RawSpan } from '../model/types.js';
 import { IngestOverloadedError } from './trace-ingest.js';
 import type { TraceIngest } from './trace-ingest.js';
 
-/**
- * Commits one batch durably: the spans to keep, and every span received (the
- * forwarder re-exports all of them, stored or not). Resolves once committed.
- */
-export type CommitBatch = (records: SpanRecord[], received: RawSpan[]) => void | Promise<void>;
+/** Commits one batch durably, every span as received (what is kept, and how, is the commit's business). Resolves once committed. */
+export type CommitBatch = (received: RawSpan[]) => void | Promise<void>;
 
 export interface GroupCommitIngestOptions {
   commit: CommitBatch;
-  normalize: (raw: RawSpan) => SpanRecord;
-  /** Keep only what passes (e.g. `--store genai`); everything is still handed to `commit` as received. */
-  keep?: (record: SpanRecord) => boolean;
   /** Spans waiting for a commit beyond which requests are refused with 503. Default 100,000. */
   maxPendingSpans?: number;
   /** What a refused client is told to wait. Default 1 s. */
@@ -22,7 +16,6 @@ export interface GroupCommitIngestOptions {
 }
 
 interface Waiter {
-  records: SpanRecord[];
   received: readonly RawSpan[];
   resolve: () => void;
   reject: (error: unknown) => void;
@@ -35,8 +28,7 @@ interface Waiter {
  * rows per transaction), so concurrent clients make ingest cheaper, not slower.
  */
 export class GroupCommitIngest implements TraceIngest {
-  private readonly options: Required<Omit<GroupCommitIngestOptions, 'keep' | 'refuse'>> &
-    Pick<GroupCommitIngestOptions, 'keep' | 'refuse'>;
+  private readonly options: Required<Omit<GroupCommitIngestOptions, 'refuse'>> & Pick<GroupCommitIngestOptions, 'refuse'>;
   private waiting: Waiter[] = [];
   private pendingSpans = 0;
   private scheduled = false;
@@ -52,7 +44,7 @@ export class GroupCommitIngest implements TraceIngest {
   }
 
   ingest(spans: readonly RawSpan[]): Promise<void> {
-    const { maxPendingSpans, retryAfterSeconds, refuse, normalize, keep } = this.options;
+    const { maxPendingSpans, retryAfterSeconds, refuse } = this.options;
     const reason = refuse?.();
     if (reason) return Promise.reject(new IngestOverloadedError(reason, retryAfterSeconds));
     if (this.pendingSpans > 0 && this.pendingSpans + spans.length > maxPendingSpans) {
@@ -63,10 +55,8 @@ export class GroupCommitIngest implements TraceIngest {
         ),
       );
     }
-    let records = spans.map(normalize);
-    if (keep) records = records.filter(keep);
     return new Promise<void>((resolve, reject) => {
-      this.waiting.push({ records, received: spans, resolve, reject });
+      this.waiting.push({ received: spans, resolve, reject });
       this.pendingSpans += spans.length;
       this.schedule();
     });
@@ -96,16 +86,11 @@ export class GroupCommitIngest implements TraceIngest {
     const batch = this.waiting;
     this.waiting = [];
     if (batch.length === 0) return;
-    const records: SpanRecord[] = [];
     const received: RawSpan[] = [];
-    let count = 0;
-    for (const waiter of batch) {
-      for (const r of waiter.records) records.push(r);
-      for (const s of waiter.received) received.push(s);
-      count += waiter.received.length;
-    }
+    for (const waiter of batch) for (const s of waiter.received) received.push(s);
+    const count = received.length;
     try {
-      await this.options.commit(records, received);
+      await this.options.commit(received);
       for (const waiter of batch) waiter.resolve();
     } catch (error) {
       for (const waiter of batch) waiter.reject(error);

@@ -1,16 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { createNormalizer } from '../../src/model/normalize.js';
-import type { RawSpan, SpanRecord } from '../../src/model/types.js';
+import type { RawSpan } from '../../src/model/types.js';
 import { GroupCommitIngest } from '../../src/server/group-commit-ingest.js';
 import { IngestOverloadedError } from '../../src/server/trace-ingest.js';
 import { makeRawSpan } from '../helpers/raw-spans.js';
 
-const normalize = createNormalizer();
-
 describe('GroupCommitIngest', () => {
   it('commits requests that arrive together in one batch, and answers each once committed', async () => {
-    const commits: Array<{ records: SpanRecord[]; received: RawSpan[] }> = [];
-    const ingest = new GroupCommitIngest({ normalize, commit: (records, received) => void commits.push({ records, received }) });
+    const commits: Array<{ received: RawSpan[] }> = [];
+    const ingest = new GroupCommitIngest({ commit: (received) => void commits.push({ received }) });
     const a = [makeRawSpan(), makeRawSpan()];
     const b = [makeRawSpan()];
     await Promise.all([ingest.ingest(a), ingest.ingest(b)]);
@@ -19,23 +16,10 @@ describe('GroupCommitIngest', () => {
     expect(ingest.pending).toBe(0);
   });
 
-  it('keeps only what passes the filter but hands every received span to the commit', async () => {
-    const commits: Array<{ records: SpanRecord[]; received: RawSpan[] }> = [];
-    const ingest = new GroupCommitIngest({
-      normalize,
-      keep: (r) => r.stepType === 'llm',
-      commit: (records, received) => void commits.push({ records, received }),
-    });
-    const http = makeRawSpan({ name: 'GET /', attributes: { 'http.method': 'GET' } });
-    await ingest.ingest([makeRawSpan(), http]);
-    expect(commits[0].records.map((r) => r.spanId)).toHaveLength(1);
-    expect(commits[0].received).toHaveLength(2);
-  });
-
   it('refuses with 503 material when too many spans wait for a commit', async () => {
     let release!: () => void;
     const blocked = new Promise<void>((resolve) => (release = resolve));
-    const ingest = new GroupCommitIngest({ normalize, maxPendingSpans: 3, retryAfterSeconds: 2, commit: () => blocked });
+    const ingest = new GroupCommitIngest({ maxPendingSpans: 3, retryAfterSeconds: 2, commit: () => blocked });
     const first = ingest.ingest([makeRawSpan(), makeRawSpan()]);
     const refused = ingest.ingest([makeRawSpan(), makeRawSpan()]);
     await expect(refused).rejects.toBeInstanceOf(IngestOverloadedError);
@@ -46,14 +30,13 @@ describe('GroupCommitIngest', () => {
   });
 
   it('refuses when the refuse check gives a reason (a full outbox)', async () => {
-    const ingest = new GroupCommitIngest({ normalize, commit: () => undefined, refuse: () => 'outbox full' });
+    const ingest = new GroupCommitIngest({ commit: () => undefined, refuse: () => 'outbox full' });
     await expect(ingest.ingest([makeRawSpan()])).rejects.toThrow('outbox full');
   });
 
   it('rejects every request of a batch whose commit failed, and recovers for the next', async () => {
     let fail = true;
     const ingest = new GroupCommitIngest({
-      normalize,
       commit: () => {
         if (fail) throw new Error('database or disk is full');
       },
@@ -68,8 +51,7 @@ describe('GroupCommitIngest', () => {
   it('drain resolves only after everything accepted is committed', async () => {
     const committed: number[] = [];
     const ingest = new GroupCommitIngest({
-      normalize,
-      commit: async (_records, received) => {
+      commit: async (received) => {
         await new Promise((resolve) => setTimeout(resolve, 5));
         committed.push(received.length);
       },

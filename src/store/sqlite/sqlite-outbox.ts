@@ -114,6 +114,11 @@ export class SqliteOutbox {
     }
   }
 
+  /** Another connection to the file (the collector's writer thread) queued this payload for each upstream: counted here too. */
+  counted(upstreams: readonly string[], spanCount: number, bytes: number): void {
+    for (const upstream of upstreams) this.adjust(upstream, 1, spanCount, bytes);
+  }
+
   /** Re-reads the depth from the tables (at open, and after a rolled-back enqueue). */
   recount(): void {
     const rows = this.totalsStmt.all() as Array<Totals & { upstream: string }>;

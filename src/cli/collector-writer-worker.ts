@@ -1,0 +1,56 @@
+/**
+ * The collector's writer thread (see collector-writer.ts): commits each group
+ * of requests the collector's thread posts, in order, through its own
+ * connection, and answers with the outcome once it is durable.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { createNormalizer } from '../model/normalize.js';
+import { createPriceTable } from '../model/pricing.js';
+import { createRedactor } from '../model/redaction/redactor.js';
+import { toWire } from '../processor/worker-protocol.js';
+import { SqliteOutbox } from '../store/sqlite/sqlite-outbox.js';
+import { SqliteTraceStore } from '../store/sqlite/sqlite-trace-store.js';
+import { createCollectorCommit } from './collector-commit.js';
+import type { CollectorWriterData, FromCollectorWriter, ToCollectorWriter } from './collector-writer-protocol.js';
+
+const port = parentPort;
+if (port === null) throw new Error('collector-writer-worker.js runs only as a worker thread');
+const data = workerData as CollectorWriterData;
+const store = new SqliteTraceStore({ path: data.dbPath });
+const redactor = createRedactor(data.redaction);
+const commit = createCollectorCommit({
+  store,
+  outbox: new SqliteOutbox(store.database),
+  redactor,
+  normalize: createNormalizer({
+    maxTextLength: data.maxTextLength,
+    prices: data.prices === undefined ? undefined : createPriceTable(data.prices, { includeDefaults: false }),
+    redactor,
+  }),
+  upstreams: data.upstreams,
+  storeMode: data.storeMode,
+  budgets: data.budgets,
+});
+
+port.on('message', (message: ToCollectorWriter) => {
+  let answer: FromCollectorWriter;
+  switch (message.type) {
+    case 'commit':
+      try {
+        answer = { type: 'committed', id: message.id, outcome: commit(message.spans) };
+      } catch (error) {
+        answer = { type: 'failed', id: message.id, error: toWire(error) };
+      }
+      port.postMessage(answer);
+      break;
+    case 'close':
+      try {
+        store.closeSync();
+        port.postMessage({ type: 'closed' } satisfies FromCollectorWriter);
+      } catch (error) {
+        port.postMessage({ type: 'closed', error: toWire(error) } satisfies FromCollectorWriter);
+      }
+      port.close();
+      break;
+  }
+});
