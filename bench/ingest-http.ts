@@ -47,6 +47,46 @@ interface RunResult {
   p99Millis: number;
   maxRssMb: number;
   storedSpans?: number;
+  /** `full` only: a sessions-list query every 20 ms on its own connection, idle and during the measured load. */
+  query?: { idle: Latency; loaded: Latency };
+}
+
+interface Latency {
+  p50: number;
+  p99: number;
+  count: number;
+}
+
+function percentiles(samples: number[]): Latency {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  return { p50: at(0.5), p99: at(0.99), count: sorted.length };
+}
+
+function get(agent: Agent, port: number, path: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const start = performance.now();
+    const req = request({ agent, host: '127.0.0.1', port, path }, (res) => {
+      res.resume();
+      res.on('end', () => (res.statusCode === 200 ? resolve(performance.now() - start) : reject(new Error(`GET ${path}: ${res.statusCode}`))));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** What a viewer or an API client waits meanwhile: one sessions-list request every 20 ms until `until` settles. */
+async function probeQueries(port: number, until: Promise<unknown>, minimum = 0): Promise<Latency> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  let done = false;
+  void until.finally(() => (done = true));
+  const samples: number[] = [];
+  while (!done || samples.length < minimum) {
+    samples.push(await get(agent, port, '/api/sessions?limit=20'));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  agent.destroy();
+  return percentiles(samples);
 }
 
 function bodies(format: Format): Buffer[] {
@@ -143,7 +183,10 @@ async function run(format: Format, variant: Variant, payloads: Buffer[], dir: st
   try {
     // Warm-up on a few requests the measured run does not resend (JIT, connections, the database).
     await load(port, payloads.slice(0, CLIENTS * 2), format);
-    const measured = await load(port, payloads.slice(CLIENTS * 2), format);
+    const idle = variant === 'full' ? await probeQueries(port, Promise.resolve(), 50) : undefined;
+    const loading = load(port, payloads.slice(CLIENTS * 2), format);
+    const loaded = variant === 'full' ? probeQueries(port, loading) : undefined;
+    const measured = await loading;
     const { maxRssKb } = await stats(child);
     const result: RunResult = {
       format,
@@ -154,6 +197,7 @@ async function run(format: Format, variant: Variant, payloads: Buffer[], dir: st
       p50Millis: measured.p50,
       p99Millis: measured.p99,
       maxRssMb: maxRssKb / 1024,
+      ...(idle && loaded ? { query: { idle, loaded: await loaded } } : {}),
     };
     await stop(child);
     if (variant === 'full') {
@@ -190,6 +234,16 @@ for (const r of results) {
   console.log(
     `| ${r.format} | ${r.variant} | ${k(r.spansPerSecond)} | ${(r.spansPerSecond / decode.spansPerSecond).toFixed(2)} | ` +
       `${r.p50Millis.toFixed(1)} | ${r.p99Millis.toFixed(1)} | ${r.maxRssMb.toFixed(0)} | ${r.failed} |`,
+  );
+}
+console.log('\nA sessions-list query (`GET /api/sessions?limit=20`) every 20 ms beside the `full` server, idle and while it is loaded:\n');
+console.log('| format | idle p50 ms | idle p99 ms | loaded p50 ms | loaded p99 ms | queries |');
+console.log('|---|---|---|---|---|---|');
+for (const r of results) {
+  if (!r.query) continue;
+  const { idle, loaded } = r.query;
+  console.log(
+    `| ${r.format} | ${idle.p50.toFixed(1)} | ${idle.p99.toFixed(1)} | ${loaded.p50.toFixed(1)} | ${loaded.p99.toFixed(1)} | ${loaded.count} |`,
   );
 }
 for (const r of results.filter((x) => x.storedSpans !== undefined)) {

@@ -106,7 +106,7 @@ say();
 say('## 2. OTLP/HTTP ingest over loopback (`bench/ingest-http.ts`)');
 say();
 say(`100-span requests, ${ingest.clients} keep-alive clients, ${ingest.requests} requests per server; each server in its own process.`);
-say('`full` is `skein serve` (decode, redact, normalize, group commit; answered once committed), `decode` the same receiver storing nothing, `none` answers 200 at once.');
+say('`full` is `skein serve` (decode on its main thread; redact, normalize and group commit on its writer thread; answered once committed), `decode` the same receiver storing nothing, `none` answers 200 at once.');
 say();
 say('| format | server | spans/s | x decode-only | p50 ms | p99 ms | peak RSS MB |');
 say('|---|---|---|---|---|---|---|');
@@ -115,6 +115,16 @@ for (const r of ingest.results as any[]) {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const decode = (ingest.results as any[]).find((x) => x.format === r.format && x.variant === 'decode');
   say(`| ${r.format} | ${r.variant} | ${k(r.spansPerSecond)} | ${(r.spansPerSecond / decode.spansPerSecond).toFixed(2)} | ${r.p50Millis.toFixed(1)} | ${r.p99Millis.toFixed(1)} | ${r.maxRssMb.toFixed(0)} |`);
+}
+say();
+say('Beside the `full` server, a sessions-list query (`GET /api/sessions?limit=20`) every 20 ms, with the server idle and while it is loaded (what a viewer waits during ingest):');
+say();
+say('| format | idle p50 ms | idle p99 ms | loaded p50 ms | loaded p99 ms | queries |');
+say('|---|---|---|---|---|---|');
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+for (const r of (ingest.results as any[]).filter((x) => x.query)) {
+  const { idle, loaded } = r.query;
+  say(`| ${r.format} | ${idle.p50.toFixed(1)} | ${idle.p99.toFixed(1)} | ${loaded.p50.toFixed(1)} | ${loaded.p99.toFixed(1)} | ${loaded.count} |`);
 }
 say();
 
