@@ -201,12 +201,19 @@ async function startOn(store: SqliteTraceStore, dbPath: string, options: Collect
     },
   });
 
-  const server: ServerType = await new Promise((resolveServer, reject) => {
-    const s = serve({ fetch: app.fetch, hostname: options.host ?? '127.0.0.1', port: options.port ?? 4318 }, () =>
-      resolveServer(s),
-    );
-    s.once('error', reject);
-  });
+  let server: ServerType;
+  try {
+    server = await new Promise((resolveServer, reject) => {
+      const s = serve({ fetch: app.fetch, hostname: options.host ?? '127.0.0.1', port: options.port ?? 4318 }, () =>
+        resolveServer(s),
+      );
+      s.once('error', reject);
+    });
+  } catch (error) {
+    // A port in use: the writer thread would otherwise keep its connection, and the process, alive.
+    await writer?.close().catch(() => undefined);
+    throw error;
+  }
   for (const forwarder of forwarders) forwarder.start();
   const interruptAfterMillis = options.interruptAfterMillis ?? DEFAULT_INTERRUPT_AFTER_MILLIS;
   const interruptTimer =

@@ -67,10 +67,11 @@ export const serveCommand: CliCommand = {
     for (const url of values.forward) {
       if (!/^https?:\/\//.test(url)) throw new CliUsageError(`--forward expects an http(s) URL, got '${url}'`);
     }
+    const port = parsePort(values.port ?? io.env.SKEIN_PORT ?? '4318');
     const collector = await startCollector({
       dbPath: values.db ?? io.env.SKEIN_DB ?? defaultDbPath(io.env),
       host,
-      port: parsePort(values.port ?? io.env.SKEIN_PORT ?? '4318'),
+      port,
       token,
       forward: values.forward.map((url) => ({ url, headers: parseHeaderFlags(values['forward-header']) })),
       storeMode: parseStoreMode(values.store),
@@ -87,6 +88,8 @@ export const serveCommand: CliCommand = {
       onBudget(crossing) {
         io.stdout.write(`skein: budget: ${describeBudgetCrossing(crossing)}\n`);
       },
+    }).catch((error: unknown) => {
+      throw bindError(error, host, port) ?? error;
     });
     io.stdout.write(
       [
@@ -101,8 +104,9 @@ export const serveCommand: CliCommand = {
 
     // Shutdown is bounded by the collector's grace period, not by a second signal.
     let warned = false;
+    let finished = false;
     const signals = listenForStopSignals(io.stopSignal, (signal) => {
-      if (warned) return;
+      if (warned || finished) return;
       warned = true;
       io.stderr.write(`skein: ${signal} again; still finishing requests and flushing\n`);
     });
@@ -111,12 +115,24 @@ export const serveCommand: CliCommand = {
       io.stdout.write('skein: shutting down (finishing requests, flushing)\n');
       await collector.close();
     } finally {
+      finished = true;
       signals.dispose();
     }
     io.stdout.write('skein: stopped\n');
     return 0;
   },
 };
+
+/** A failure to listen, as one line saying what to do; null for anything else. */
+function bindError(error: unknown, host: string, port: number): CliUsageError | null {
+  const code = (error as { code?: unknown }).code;
+  if (code === 'EADDRINUSE') {
+    return new CliUsageError(`${host}:${port} is already in use (another skein serve?): pick another with --port (0 picks a free one)`);
+  }
+  if (code === 'EACCES') return new CliUsageError(`not allowed to listen on ${host}:${port}: pick a port above 1023 with --port`);
+  if (code === 'EADDRNOTAVAIL') return new CliUsageError(`${host} is not an address of this machine: check --host`);
+  return null;
+}
 
 function parseSeconds(value: string, flag: string): number {
   const n = Number(value);

@@ -1,4 +1,6 @@
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeTraceRequest } from '../../../src/otlp/index.js';
@@ -59,6 +61,27 @@ describe('skein serve as a process', () => {
     expect(firstLine).toMatch(/^skein serve: binding 0\.0\.0\.0 exposes your traces: pass --token/);
     expect(serve.stderr()).not.toMatch(/\n\s+at /); // a user error, not a stack trace
     expect(serve.stdout()).not.toContain('listening');
+  });
+
+  it('a port in use: one line naming it, exit 1, and no writer thread left holding the process', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = taken.address() as AddressInfo;
+      const serve = await spawnServe(['--port', String(port), '--db', join(tempDir(), 'taken.db')], {
+        via: 'node',
+        waitForUrl: false,
+      });
+      const { code } = await serve.exited;
+      expect(code).toBe(1);
+      const [firstLine] = serve.stderr().split('\n');
+      expect(firstLine).toBe(
+        `skein serve: 127.0.0.1:${port} is already in use (another skein serve?): pick another with --port (0 picks a free one)`,
+      );
+      expect(serve.stderr()).not.toMatch(/\n\s+at /);
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
   });
 
   it('SIGKILL with a full outbox, then a restart: every span is delivered exactly once', async () => {
