@@ -1,10 +1,14 @@
 /**
  * Resolves `stopped` on the first SIGINT or SIGTERM (or at once with
  * `io.stopSignal`, which tests use). The handlers stay installed until
- * `dispose()`: a repeated signal (Ctrl-C pressed twice, or relayed again by a
- * wrapper such as npx or tsx) must not kill the process halfway through a
- * final commit; `onRepeat` hears about it instead.
+ * `dispose()`, and a moment beyond: a repeated signal (Ctrl-C pressed twice,
+ * or relayed again by a wrapper such as npx or tsx) must not kill the process
+ * halfway through a final commit, nor on its way out after it; `onRepeat`
+ * hears about it instead.
  */
+/** How long the handlers outlive `dispose()`. */
+const LINGER_MILLIS = 2_000;
+
 export function listenForStopSignals(
   stopSignal: Promise<void> | undefined,
   onRepeat?: (signal: NodeJS.Signals) => void,
@@ -23,8 +27,14 @@ export function listenForStopSignals(
   return {
     stopped,
     dispose() {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      // tsx relays a terminal's signal to its child again when it misses the
+      // child's own report of it (it waits 30 ms): that copy can land after a
+      // quick shutdown, and with no handler it would kill an exiting process.
+      // The timer does not hold the process; it only matters if it lives on.
+      setTimeout(() => {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }, LINGER_MILLIS).unref();
     },
   };
 }
