@@ -45,6 +45,10 @@ port.on('message', (message: ToCollectorWriter) => {
       break;
     case 'close':
       try {
+        // The WAL is copied into the database here, off the collector's thread: its own close,
+        // the last one, then has nothing left to write (a large final checkpoint and its fsync
+        // held that thread for tens of milliseconds while it was shutting down).
+        store.database.pragma('wal_checkpoint(TRUNCATE)');
         store.closeSync();
         port.postMessage({ type: 'closed' } satisfies FromCollectorWriter);
       } catch (error) {

@@ -1,40 +1,54 @@
 /**
  * Resolves `stopped` on the first SIGINT or SIGTERM (or at once with
  * `io.stopSignal`, which tests use). The handlers stay installed until
- * `dispose()`, and a moment beyond: a repeated signal (Ctrl-C pressed twice,
- * or relayed again by a wrapper such as npx or tsx) must not kill the process
+ * `dispose()` has resolved: a repeated signal (Ctrl-C pressed twice, or
+ * relayed again by a wrapper such as npx or tsx) must not kill the process
  * halfway through a final commit, nor on its way out after it; `onRepeat`
  * hears about it instead.
+ *
+ * tsx (what `npm start` runs) relays a terminal's signal to its child again
+ * when it has not seen the child's own report of it within 30 ms, and it can
+ * miss a report that comes before it starts waiting. A shutdown quicker than
+ * that window met the relayed copy while the process was tearing down, and
+ * died of it (exit 130/143 after `skein: stopped`). So `dispose()` resolves
+ * no sooner than `SIGNAL_SETTLE_MILLIS` after the first signal, with the
+ * handlers still in place.
  */
-/** How long the handlers outlive `dispose()`. */
-const LINGER_MILLIS = 2_000;
+export const SIGNAL_SETTLE_MILLIS = 250;
+
+export interface StopSignals {
+  stopped: Promise<void>;
+  /** Removes the handlers; resolves once a wrapper's relayed copy of the signal would have arrived. */
+  dispose(): Promise<void>;
+}
 
 export function listenForStopSignals(
   stopSignal: Promise<void> | undefined,
   onRepeat?: (signal: NodeJS.Signals) => void,
-): { stopped: Promise<void>; dispose(): void } {
-  if (stopSignal) return { stopped: stopSignal, dispose() {} };
-  let received = 0;
+): StopSignals {
+  if (stopSignal) return { stopped: stopSignal, dispose: () => Promise.resolve() };
+  let firstAt: number | undefined;
   let resolveStopped!: () => void;
   const stopped = new Promise<void>((resolve) => (resolveStopped = resolve));
   const onSignal = (signal: NodeJS.Signals) => {
-    received++;
-    if (received === 1) resolveStopped();
-    else onRepeat?.(signal);
+    if (firstAt === undefined) {
+      firstAt = performance.now();
+      resolveStopped();
+    } else {
+      onRepeat?.(signal);
+    }
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   return {
     stopped,
-    dispose() {
-      // tsx relays a terminal's signal to its child again when it misses the
-      // child's own report of it (it waits 30 ms): that copy can land after a
-      // quick shutdown, and with no handler it would kill an exiting process.
-      // The timer does not hold the process; it only matters if it lives on.
-      setTimeout(() => {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-      }, LINGER_MILLIS).unref();
+    async dispose() {
+      if (firstAt !== undefined) {
+        const wait = firstAt + SIGNAL_SETTLE_MILLIS - performance.now();
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      }
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
     },
   };
 }

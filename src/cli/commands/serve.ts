@@ -116,7 +116,7 @@ export const serveCommand: CliCommand = {
       await collector.close();
     } finally {
       finished = true;
-      signals.dispose();
+      await signals.dispose();
     }
     io.stdout.write('skein: stopped\n');
     return 0;

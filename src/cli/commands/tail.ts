@@ -65,8 +65,8 @@ export const tailCommand: CliCommand = {
         await Promise.race([stop.stopped, sleep(POLL_INTERVAL_MILLIS)]);
       }
     } finally {
-      stop.dispose();
       await store.close();
+      await stop.dispose();
     }
     return 0;
   },
