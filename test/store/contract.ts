@@ -574,6 +574,27 @@ export function runTraceStoreContract(name: string, open: () => Promise<OpenedSt
         expect(tree[0].children[1].children.map((n) => n.name)).toStrictEqual(['nested']);
         expect(tree[1].children).toStrictEqual([]);
       });
+
+      it('keeps times exact for steps of several traces and for sessions longer than 2^53 ns (104 days)', async () => {
+        const first = newTraceId();
+        const second = newTraceId();
+        const start = BASE_TIME_UNIX_NANO + 123n; // not a multiple of anything a double rounds to
+        const late = start + 2n ** 53n + 7n;
+        const a = makeRecord({ traceId: first, sessionId: 'long', name: 'a', startTimeUnixNano: start, endTimeUnixNano: start + 1n });
+        // Same span id in another trace: a different step.
+        const b = makeRecord({ traceId: second, spanId: a.spanId, sessionId: 'long', name: 'b', startTimeUnixNano: late, endTimeUnixNano: late + 5n });
+        const child = makeRecord({ traceId: second, parentSpanId: a.spanId, sessionId: 'long', name: 'child', startTimeUnixNano: late + 1n, endTimeUnixNano: null });
+        await store.write([a, b, child]);
+        const timeline = await store.getTimeline('long');
+        expect(timeline.map((s) => [s.name, s.depth, s.startTimeUnixNano, s.endTimeUnixNano])).toStrictEqual([
+          ['a', 0, start, start + 1n],
+          ['b', 0, late, late + 5n],
+          ['child', 1, late + 1n, null],
+        ]);
+        // The same, for a session that fits in a double's range.
+        await store.write([makeRecord({ traceId: first, spanId: newSpanId(), sessionId: 'short', name: 'c', startTimeUnixNano: start, endTimeUnixNano: start + 3n })]);
+        expect((await store.getTimeline('short')).map((s) => [s.startTimeUnixNano, s.durationNanos])).toStrictEqual([[start, 3n]]);
+      });
     });
 
     describe('getSpans', () => {

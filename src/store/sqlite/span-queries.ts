@@ -14,8 +14,10 @@ import { StatementCache } from './statement-cache.js';
 /**
  * A timeline row as an array (better-sqlite3's `raw` mode), in the order of
  * the timeline statement's columns. Arrays without safe integers cost about a
- * quarter of objects with them (100 steps: ~0.25 ms against ~1 ms); the two
- * times, the only values past 2^53, come as decimal text.
+ * quarter of objects with them (100 steps: ~0.25 ms against ~1 ms). Times,
+ * the only values past 2^53, come as offsets from the session's first start,
+ * which fit a double exactly for sessions shorter than 104 days; the exact
+ * statement gives them as decimal text for any longer one.
  */
 type TimelineRow = [
   traceId: string,
@@ -23,8 +25,8 @@ type TimelineRow = [
   parentSpanId: string | null,
   name: string,
   stepType: string,
-  start: string,
-  end: string | null,
+  start: number | string,
+  end: number | string | null,
   isError: number,
   interrupted: number,
   model: string | null,
@@ -36,6 +38,13 @@ type TimelineRow = [
   cacheWrite: number | null,
   costUsd: number | null,
 ];
+
+const TIMELINE_COLUMNS = `trace_id, span_id, parent_span_id, name, step_type, %START%, %END%, is_error, interrupted,
+  model, tool_name, usage_input, usage_output, usage_reasoning, usage_cache_read, usage_cache_write, cost_usd`;
+const TIMELINE_SQL = (start: string, end: string): string =>
+  // Every column is in the covering index spans_session_start (migration 001).
+  `SELECT ${TIMELINE_COLUMNS.replace('%START%', start).replace('%END%', end)}
+   FROM spans WHERE resolved_session_id = @sessionId ORDER BY start_ns, id`;
 
 const SPAN_QUERY_KEYS = [
   'sessionId', 'traceId', 'stepType', 'model', 'provider', 'isError', 'minDurationNanos', 'fromUnixNano',
@@ -53,19 +62,18 @@ function tokensOf(row: TimelineRow): Partial<TokenTotals> {
 }
 
 export class SpanQueries {
-  private readonly sessionExists: Database.Statement;
+  private readonly sessionStart: Database.Statement;
   private readonly timeline: Database.Statement;
+  private readonly exactTimeline: Database.Statement;
   private readonly statements: StatementCache;
 
   constructor(db: Database.Database) {
-    this.sessionExists = db.prepare('SELECT 1 FROM sessions WHERE session_id = @sessionId');
-    this.timeline = db
-      // Every column is in the covering index spans_session_start (migration 001).
-      .prepare(`SELECT trace_id, span_id, parent_span_id, name, step_type, CAST(start_ns AS TEXT),
-          CAST(end_ns AS TEXT), is_error, interrupted, model, tool_name, usage_input, usage_output, usage_reasoning,
-          usage_cache_read, usage_cache_write, cost_usd
-        FROM spans WHERE resolved_session_id = @sessionId ORDER BY start_ns, id`)
-      .raw(true);
+    this.sessionStart = db
+      .prepare('SELECT first_start_ns FROM sessions WHERE session_id = @sessionId')
+      .pluck()
+      .safeIntegers(true);
+    this.timeline = db.prepare(TIMELINE_SQL('start_ns - @base', 'end_ns - @base')).raw(true);
+    this.exactTimeline = db.prepare(TIMELINE_SQL('CAST(start_ns AS TEXT)', 'CAST(end_ns AS TEXT)')).raw(true);
     this.statements = new StatementCache(db);
   }
 
@@ -75,9 +83,20 @@ export class SpanQueries {
    * a step still running: no end and not interrupted.
    */
   getTimeline(sessionId: string): TimelineStep[] {
-    if (!this.sessionExists.get({ sessionId })) throw new SessionNotFoundError(sessionId);
-    const rows = this.timeline.all({ sessionId }) as TimelineRow[];
-    const key = (traceId: string, spanId: string): string => `${traceId}/${spanId}`;
+    const base = this.sessionStart.get({ sessionId }) as bigint | undefined;
+    if (base === undefined) throw new SessionNotFoundError(sessionId);
+    let rows = this.timeline.all({ sessionId, base }) as TimelineRow[];
+    let exact = false;
+    if (rows.some((row) => !Number.isSafeInteger(row[5]) || (row[6] !== null && !Number.isSafeInteger(row[6])))) {
+      rows = this.exactTimeline.all({ sessionId }) as TimelineRow[];
+      exact = true;
+    }
+    const timeOf = (value: number | string): bigint => (exact ? BigInt(value) : base + BigInt(value));
+    // One trace (the usual session): span ids alone tell the steps apart.
+    const oneTrace = rows.every((row) => row[0] === rows[0][0]);
+    const key = oneTrace
+      ? (_traceId: string, spanId: string): string => spanId
+      : (traceId: string, spanId: string): string => `${traceId}/${spanId}`;
     const parents = new Map<string, string | null>();
     for (const row of rows) parents.set(key(row[0], row[1]), row[2] === null ? null : key(row[0], row[2]));
     const depths = new Map<string, number>();
@@ -113,8 +132,8 @@ export class SpanQueries {
     };
     return rows.map((row) => {
       const interrupted = row[8] === 1;
-      const start = BigInt(row[5]);
-      const end = row[6] === null ? null : BigInt(row[6]);
+      const start = timeOf(row[5]);
+      const end = row[6] === null ? null : timeOf(row[6]);
       return {
         spanId: row[1],
         traceId: row[0],
