@@ -15,25 +15,25 @@ interface SessionRow {
   last_end_ns: bigint | null;
   last_activity_ns: bigint;
   duration_ns: bigint;
-  span_count: bigint;
-  llm_call_count: bigint;
-  tool_call_count: bigint;
-  error_count: bigint;
-  open_count: bigint;
-  interrupted_count: bigint;
-  input_tokens: bigint;
-  output_tokens: bigint;
-  reasoning_tokens: bigint;
-  cache_read_tokens: bigint;
-  cache_write_tokens: bigint;
-  total_tokens: bigint;
+  span_count: bigint | number;
+  llm_call_count: bigint | number;
+  tool_call_count: bigint | number;
+  error_count: bigint | number;
+  open_count: bigint | number;
+  interrupted_count: bigint | number;
+  input_tokens: bigint | number;
+  output_tokens: bigint | number;
+  reasoning_tokens: bigint | number;
+  cache_read_tokens: bigint | number;
+  cache_write_tokens: bigint | number;
+  total_tokens: bigint | number;
   cost_usd: number;
   supplied_cost_usd: number;
   computed_cost_usd: number;
-  unpriced_call_count: bigint;
+  unpriced_call_count: bigint | number;
   agent_name: string | null;
   user_id: string | null;
-  usage_mismatch: bigint;
+  usage_mismatch: bigint | number;
   trace_ids: string;
   /** JSON array, most calls first (migration 005). */
   models: string;
@@ -52,12 +52,11 @@ type RawSessionRow = [
   string,
 ];
 
-const big = (value: number): bigint => BigInt(value);
-
 /**
  * A page of sessions comes back as arrays without safe integers and is
  * mapped here: better-sqlite3 builds a row object through a slow path per
- * property (a page of 50 cost ~0.8 ms; arrays ~0.25 ms).
+ * property (a page of 50 cost ~0.8 ms; arrays ~0.25 ms). Counts stay plain
+ * numbers (the summary's type); only the times, past 2^53, become bigints.
  */
 function sessionRowOf(r: RawSessionRow): SessionRow {
   return {
@@ -67,25 +66,25 @@ function sessionRowOf(r: RawSessionRow): SessionRow {
     last_end_ns: r[3] === null ? null : BigInt(r[3]),
     last_activity_ns: BigInt(r[4]),
     duration_ns: BigInt(r[5]),
-    span_count: big(r[6]),
-    llm_call_count: big(r[7]),
-    tool_call_count: big(r[8]),
-    error_count: big(r[9]),
-    open_count: big(r[10]),
-    interrupted_count: big(r[11]),
-    input_tokens: big(r[12]),
-    output_tokens: big(r[13]),
-    reasoning_tokens: big(r[14]),
-    cache_read_tokens: big(r[15]),
-    cache_write_tokens: big(r[16]),
-    total_tokens: big(r[17]),
+    span_count: r[6],
+    llm_call_count: r[7],
+    tool_call_count: r[8],
+    error_count: r[9],
+    open_count: r[10],
+    interrupted_count: r[11],
+    input_tokens: r[12],
+    output_tokens: r[13],
+    reasoning_tokens: r[14],
+    cache_read_tokens: r[15],
+    cache_write_tokens: r[16],
+    total_tokens: r[17],
     cost_usd: r[18],
     supplied_cost_usd: r[19],
     computed_cost_usd: r[20],
-    unpriced_call_count: big(r[21]),
+    unpriced_call_count: r[21],
     agent_name: r[22],
     user_id: r[23],
-    usage_mismatch: big(r[24]),
+    usage_mismatch: r[24],
     trace_ids: r[25],
     models: r[26],
   };
@@ -240,7 +239,8 @@ export class SessionQueries {
       const key = (last as unknown as Record<string, bigint | number>)[sort.column];
       nextCursor = encodeCursor({
         kind: `sessions:${sortName}`,
-        key: typeof key === 'bigint' ? key.toString() : key,
+        // Integer sort keys travel as decimal text (times are bigints, token totals plain numbers).
+        key: sort.bigint ? String(key) : Number(key),
         id: last.session_id,
       });
     }
@@ -273,7 +273,7 @@ export class SessionQueries {
       models: JSON.parse(row.models) as string[],
       agentName: row.agent_name,
       userId: row.user_id,
-      usageMismatch: row.usage_mismatch === 1n,
+      usageMismatch: n(row.usage_mismatch) === 1,
       traceIds: JSON.parse(row.trace_ids) as string[],
     };
   }
