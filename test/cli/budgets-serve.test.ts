@@ -6,45 +6,22 @@
 
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { SpanKind, context, trace } from '@opentelemetry/api';
 import type { Attributes } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runCli } from '../../src/cli/run-cli.js';
 import { decodeTraceRequest } from '../../src/otlp/index.js';
 import type { SessionBudgetView } from '../../src/server/query-api/session-budget.js';
 import { SseClient } from '../server/live-stream/sse-client.js';
 import { cli } from './run.js';
-import { cleanup, startUpstream, tempDir } from './serve/helpers.js';
+import { cleanup, runServeInProcess, startUpstream, tempDir } from './serve/helpers.js';
 
 afterEach(async () => {
   await cleanup();
 });
 
 const SESSION = 'conv-budget';
-
-/** `skein serve` in-process; resolves once it listens. */
-async function serveInProcess(args: string[]) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-  stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-  let stop!: () => void;
-  const stopSignal = new Promise<void>((resolve) => (stop = resolve));
-  const exitCode = runCli(['serve', ...args], { stdout, stderr, env: { HOME: '/nonexistent-skein-home' }, stopSignal });
-  const url = await new Promise<string>((resolve, reject) => {
-    stdout.on('data', () => {
-      const match = /skein listening on (http:\/\/\S+)/.exec(out);
-      if (match) resolve(match[1]);
-    });
-    void exitCode.then((code) => reject(new Error(`serve ended with ${code}: ${out}${err}`)));
-  });
-  return { url, output: () => out, errors: () => err, stop: () => (stop(), exitCode) };
-}
 
 function writeConfig(dir: string, config: unknown): string {
   const file = join(dir, 'skein.config.json');
@@ -62,7 +39,7 @@ describe('skein serve with budgets', () => {
       prices: './prices.json',
     });
     const upstream = await startUpstream();
-    const serve = await serveInProcess(['--port', '0', '--db', dbPath, '--config', configFile, '--forward', upstream.url]);
+    const serve = await runServeInProcess(['--port', '0', '--db', dbPath, '--config', configFile, '--forward', upstream.url]);
     const live = await SseClient.connect(`${serve.url}/api/live?session=${SESSION}`);
     const provider = new BasicTracerProvider({
       spanProcessors: [new SimpleSpanProcessor(new OTLPTraceExporter({ url: `${serve.url}/v1/traces` }))],
@@ -177,7 +154,7 @@ describe('skein serve with budgets', () => {
     const dir = tempDir();
     const dbPath = join(dir, 'skein.db');
     const configFile = writeConfig(dir, { redaction: { denyKeys: ['app.customer_note'] }, interruptAfterSeconds: 0 });
-    const serve = await serveInProcess(['--port', '0', '--db', dbPath, '--config', configFile]);
+    const serve = await runServeInProcess(['--port', '0', '--db', dbPath, '--config', configFile]);
     try {
       const provider = new BasicTracerProvider({
         spanProcessors: [new SimpleSpanProcessor(new OTLPTraceExporter({ url: `${serve.url}/v1/traces` }))],

@@ -10,7 +10,7 @@ import type { RawSpan } from '../../../src/model/types.js';
 import { encodeTraceRequest } from '../../../src/otlp/index.js';
 import { makeRawSpan } from '../../helpers/raw-spans.js';
 import { readRpcStatus } from '../../helpers/rpc-status.js';
-import { cleanup, countIds, parseMetrics, readAllSpans, startUpstream, tempDir } from './helpers.js';
+import { cleanup, countIds, parseMetrics, readAllSpans, runServeInProcess, startUpstream, tempDir } from './helpers.js';
 
 const collectors: RunningCollector[] = [];
 afterEach(async () => {
@@ -35,36 +35,6 @@ function post(url: string, spans: RawSpan[], headers: Record<string, string> = {
 
 const plainSpan = (): RawSpan =>
   makeRawSpan({ name: 'GET /health', kind: 2, attributes: { 'http.request.method': 'GET', 'url.path': '/health' } });
-
-/** Runs `skein serve` in-process through runCli; returns its URL, its output and a way to stop it. */
-async function runServeInProcess(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-  stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-  let stop!: () => void;
-  const stopSignal = new Promise<void>((resolve) => (stop = resolve));
-  const exitCode = runCli(['serve', ...args], { stdout, stderr, env, stopSignal });
-  const url = await new Promise<string>((resolve, reject) => {
-    const check = () => {
-      const match = /skein listening on (http:\/\/\S+)/.exec(out);
-      if (match) resolve(match[1]);
-    };
-    stdout.on('data', check);
-    void exitCode.then((code) => reject(new Error(`serve ended with ${code}: ${out}${err}`)));
-  });
-  return {
-    url,
-    output: () => out,
-    errors: () => err,
-    async stop() {
-      stop();
-      return exitCode;
-    },
-  };
-}
 
 describe('collector HTTP surface', () => {
   it('--token is enforced on every route: 401 without, 200 with', async () => {

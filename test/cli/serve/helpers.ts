@@ -6,13 +6,48 @@ import type { IncomingHttpHeaders, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
+import { runCli } from '../../../src/cli/run-cli.js';
 import type { StoredSpan } from '../../../src/model/types.js';
 import { decodeTraceRequest } from '../../../src/otlp/index.js';
 import { SqliteTraceStore } from '../../../src/store/sqlite/sqlite-trace-store.js';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../../..');
 export const MAIN = join(REPO_ROOT, 'src/cli/main.ts');
+
+/**
+ * Runs `skein serve` in-process through runCli; resolves once it listens, with
+ * its URL, its output and a way to stop it (as a signal would). `env` is all
+ * the environment it sees (HOME points nowhere, so no user config is read).
+ */
+export async function runServeInProcess(args: string[], env: NodeJS.ProcessEnv = { HOME: '/nonexistent-skein-home' }) {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+  let stop!: () => void;
+  const stopSignal = new Promise<void>((resolve) => (stop = resolve));
+  const exitCode = runCli(['serve', ...args], { stdout, stderr, env, stopSignal });
+  const url = await new Promise<string>((resolve, reject) => {
+    stdout.on('data', () => {
+      const match = /skein listening on (http:\/\/\S+)/.exec(out);
+      if (match) resolve(match[1]);
+    });
+    void exitCode.then((code) => reject(new Error(`serve ended with ${code}: ${out}${err}`)));
+  });
+  return {
+    url,
+    output: () => out,
+    errors: () => err,
+    stop(): Promise<number> {
+      stop();
+      return exitCode;
+    },
+  };
+}
 
 /** Things to undo after each test, newest first; every test file calls `cleanup()` in afterEach. */
 const undo: Array<() => unknown> = [];
