@@ -1,3 +1,4 @@
+import { numberOption } from '../model/option-values.js';
 import type { RawSpan } from '../model/types.js';
 import { IngestOverloadedError } from './trace-ingest.js';
 import type { TraceIngest } from './trace-ingest.js';
@@ -15,6 +16,8 @@ export interface GroupCommitIngestOptions {
   refuse?: () => string | null;
 }
 
+const OWNER = 'GroupCommitIngest';
+
 interface Waiter {
   received: readonly RawSpan[];
   resolve: () => void;
@@ -28,14 +31,24 @@ interface Waiter {
  * rows per transaction), so concurrent clients make ingest cheaper, not slower.
  */
 export class GroupCommitIngest implements TraceIngest {
-  private readonly options: Required<Omit<GroupCommitIngestOptions, 'refuse'>> & Pick<GroupCommitIngestOptions, 'refuse'>;
+  private readonly commit: CommitBatch;
+  private readonly maxPendingSpans: number;
+  private readonly retryAfterSeconds: number;
+  private readonly refuse: (() => string | null) | undefined;
   private waiting: Waiter[] = [];
   private pendingSpans = 0;
   private scheduled = false;
   private committing: Promise<void> = Promise.resolve();
 
   constructor(options: GroupCommitIngestOptions) {
-    this.options = { maxPendingSpans: 100_000, retryAfterSeconds: 1, ...options };
+    this.commit = options.commit;
+    this.maxPendingSpans = numberOption(OWNER, 'maxPendingSpans', options.maxPendingSpans, 100_000, { min: 1, integer: true });
+    this.retryAfterSeconds = numberOption(OWNER, 'retryAfterSeconds', options.retryAfterSeconds, 1, {
+      min: 0,
+      max: 86_400,
+      integer: true,
+    });
+    this.refuse = options.refuse;
   }
 
   /** Spans accepted but not yet committed. */
@@ -44,7 +57,7 @@ export class GroupCommitIngest implements TraceIngest {
   }
 
   ingest(spans: readonly RawSpan[]): Promise<void> {
-    const { maxPendingSpans, retryAfterSeconds, refuse } = this.options;
+    const { maxPendingSpans, retryAfterSeconds, refuse } = this;
     const reason = refuse?.();
     if (reason) return Promise.reject(new IngestOverloadedError(reason, retryAfterSeconds));
     if (this.pendingSpans > 0 && this.pendingSpans + spans.length > maxPendingSpans) {
@@ -90,7 +103,7 @@ export class GroupCommitIngest implements TraceIngest {
     for (const waiter of batch) for (const s of waiter.received) received.push(s);
     const count = received.length;
     try {
-      await this.options.commit(received);
+      await this.commit(received);
       for (const waiter of batch) waiter.resolve();
     } catch (error) {
       for (const waiter of batch) waiter.reject(error);

@@ -29,6 +29,20 @@ describe('GroupCommitIngest', () => {
     await expect(ingest.ingest([makeRawSpan(), makeRawSpan()])).resolves.toBeUndefined();
   });
 
+  it('keeps its defaults when options are passed as undefined, and refuses bad numbers by name', async () => {
+    let release!: () => void;
+    const blocked = new Promise<void>((resolve) => (release = resolve));
+    const ingest = new GroupCommitIngest({ maxPendingSpans: 1, retryAfterSeconds: undefined, commit: () => blocked });
+    const first = ingest.ingest([makeRawSpan()]);
+    await expect(ingest.ingest([makeRawSpan()])).rejects.toMatchObject({ retryAfterSeconds: 1 });
+    release();
+    await first;
+    expect(() => new GroupCommitIngest({ maxPendingSpans: Number.NaN, commit: () => undefined })).toThrow(
+      'GroupCommitIngest: maxPendingSpans must be a whole number of at least 1, got NaN',
+    );
+    expect(() => new GroupCommitIngest({ retryAfterSeconds: -1, commit: () => undefined })).toThrow('retryAfterSeconds');
+  });
+
   it('refuses when the refuse check gives a reason (a full outbox)', async () => {
     const ingest = new GroupCommitIngest({ commit: () => undefined, refuse: () => 'outbox full' });
     await expect(ingest.ingest([makeRawSpan()])).rejects.toThrow('outbox full');
