@@ -8,7 +8,8 @@
  *   "budgets": { "session": { "maxCostUsd": 1 }, "warnAtFraction": 0.8 },
  *   "redaction": { "detectors": { "email": true } },
  *   "prices": "./prices.json",
- *   "interruptAfterSeconds": 60
+ *   "interruptAfterSeconds": 60,
+ *   "maxTextLength": 65536
  * }
  * ```
  *
@@ -19,6 +20,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseBudgetConfig } from './budgets.js';
+import { numberProblem } from './option-values.js';
 import type { BudgetConfig } from './budgets.js';
 import { createPriceTable, loadPriceTableFile } from './pricing.js';
 import type { ModelPrice, PriceTable } from './pricing.js';
@@ -34,11 +36,21 @@ export interface SkeinConfig {
   prices?: PriceTable;
   /** The collector's `--interrupt-after`. */
   interruptAfterSeconds?: number;
+  /**
+   * `NormalizeOptions.maxTextLength` for the collector and `skein import`
+   * (their `--max-text-length` wins): characters of input/output/reasoning
+   * text, span name, status message and ids kept for display and search.
+   * The span's attributes and events are stored whole whatever it is.
+   */
+  maxTextLength?: number;
 }
 
 export const DEFAULT_CONFIG_FILE = 'skein.config.json';
 
-const FIELDS = ['budgets', 'redaction', 'prices', 'interruptAfterSeconds'];
+/** Above any string V8 can hold (2^29 − 24 UTF-16 units): a larger limit means "no limit" and is a typo. */
+const MAX_TEXT_LENGTH_LIMIT = 2 ** 30;
+
+const FIELDS = ['budgets', 'redaction', 'prices', 'interruptAfterSeconds', 'maxTextLength'];
 
 export class SkeinConfigError extends Error {
   override name = 'SkeinConfigError';
@@ -76,6 +88,16 @@ export function parseSkeinConfig(json: unknown, source: string, baseDir: string)
       );
     }
     config.interruptAfterSeconds = interrupt;
+  }
+  const maxTextLength = json.maxTextLength;
+  if (maxTextLength !== undefined) {
+    const problem = numberProblem(maxTextLength, { min: 1, max: MAX_TEXT_LENGTH_LIMIT, integer: true });
+    if (problem !== null) {
+      throw new SkeinConfigError(
+        `${source}: maxTextLength: ${problem} (characters), got ${JSON.stringify(maxTextLength) ?? String(maxTextLength)}`,
+      );
+    }
+    config.maxTextLength = maxTextLength as number;
   }
   return config;
 }

@@ -27,12 +27,14 @@ describe('skein.config.json', () => {
       redaction: { enabled: false },
       prices: './my-prices.json',
       interruptAfterSeconds: 30,
+      maxTextLength: 65536,
     });
     const config = loadSkeinConfigFile(file);
     expect(config.source).toBe(file);
     expect(config.budgets).toEqual({ session: { maxTokens: 10 } });
     expect(config.redaction).toEqual({ enabled: false });
     expect(config.interruptAfterSeconds).toBe(30);
+    expect(config.maxTextLength).toBe(65536);
     expect(config.prices?.lookup('house-model')).toEqual({ inputPerMTok: 1, outputPerMTok: 2 });
     // Over the shipped table, not instead of it.
     expect(config.prices?.lookup('gpt-4o')).toBeDefined();
@@ -51,6 +53,10 @@ describe('skein.config.json', () => {
     [{ prices: 42 }, SkeinConfigError, 'cfg.json: prices: must be a path to a price file or { "models"'],
     [{ prices: { models: { m: { inputPerMTok: -1, outputPerMTok: 1 } } } }, SkeinConfigError, 'cfg.json: prices.models: Invalid price for model "m"'],
     [{ interruptAfterSeconds: -1 }, SkeinConfigError, 'cfg.json: interruptAfterSeconds: must be a number of seconds'],
+    [{ maxTextLength: 0 }, SkeinConfigError, 'cfg.json: maxTextLength: must be a whole number from 1 to 1073741824 (characters), got 0'],
+    [{ maxTextLength: 40.5 }, SkeinConfigError, 'cfg.json: maxTextLength: must be a whole number'],
+    [{ maxTextLength: '64k' }, SkeinConfigError, 'cfg.json: maxTextLength: must be a whole number from 1 to 1073741824 (characters), got "64k"'],
+    [{ maxTextLength: 2 ** 31 }, SkeinConfigError, 'cfg.json: maxTextLength: must be a whole number'],
     [{ colour: true }, SkeinConfigError, 'cfg.json: colour: unknown field'],
   ])('refuses %j with an error naming the file and field', (json, type, message) => {
     expect(() => parseSkeinConfig(json, 'cfg.json', dir)).toThrow(type);

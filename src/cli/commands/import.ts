@@ -1,6 +1,8 @@
 import { parseArgs } from 'node:util';
-import { createNormalizer } from '../../model/normalize.js';
+import { DEFAULT_MAX_TEXT_LENGTH, createRedactingNormalizer } from '../../model/normalize.js';
 import type { CliCommand } from '../command.js';
+import { loadConfigFlag } from '../config-file.js';
+import { parsePositiveInt } from '../options.js';
 import { withStore } from '../open-store.js';
 import { createProgress, writeJson } from '../output.js';
 import { COMMON_FLAGS, COMMON_HELP, positionals } from '../query-flags.js';
@@ -18,13 +20,26 @@ OTLP/JSON lines (the OTel Collector file exporter), and Skein JSONL — any
 of them gzipped. Importing a span again replaces it. Steps that were still
 open in the file are recorded as interrupted.
 
+Spans are stored as \`skein serve\` stores them: secrets redacted by the
+config file's redaction (the built-in detectors and deny keys by default),
+cost from its prices. The spans' attributes and events are kept whole; only
+the input/output/reasoning text, name and status message shown and searched
+are cut to --max-text-length characters (their original length is kept).
+
 Options:
 ${COMMON_HELP}
+  --config <file>      redaction, prices and maxTextLength from this JSON file
+                       (default: ./skein.config.json when it exists)
+  --max-text-length <n>
+                       characters of input/output/reasoning text, name and status
+                       message kept for display and search (default: the config's
+                       maxTextLength, else ${DEFAULT_MAX_TEXT_LENGTH})
 
 Examples:
   skein import session.otlp.json
   skein import traces/*.pb --db ./team.db
-  skein import export.jsonl.gz --json`;
+  skein import export.jsonl.gz --json
+  skein import big-prompts.otlp.json --max-text-length 65536 --config ./skein.config.json`;
 
 interface FileResult {
   path: string;
@@ -38,8 +53,21 @@ export const importCommand: CliCommand = {
   summary: 'import OTLP (JSON, protobuf) and Skein JSONL files',
   help: HELP,
   async run(argv, io) {
-    const { values, positionals: files } = parseArgs({ args: argv, strict: true, allowPositionals: true, options: { ...COMMON_FLAGS } });
+    const { values, positionals: files } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: true,
+      options: { ...COMMON_FLAGS, config: { type: 'string' }, 'max-text-length': { type: 'string' } },
+    });
     if (files.length === 0) positionals(files, ['files…']);
+    // Settings first: a bad config or flag fails the command before any file is read.
+    const config = loadConfigFlag(values.config);
+    const flag = values['max-text-length'];
+    const { normalize } = createRedactingNormalizer({
+      redaction: config?.redaction,
+      prices: config?.prices,
+      maxTextLength: flag === undefined ? config?.maxTextLength : parsePositiveInt(flag, '--max-text-length'),
+    });
     // Read and decode everything first: a bad file fails the command before anything is written.
     const decoded: TraceFile[] = [];
     for (const path of files) decoded.push(await readTraceFile(path));
@@ -47,7 +75,6 @@ export const importCommand: CliCommand = {
     if (total === 0 && decoded.every((f) => f.rejectedSpans === 0)) {
       throw new CliUsageError(`no spans in ${files.join(', ')}`);
     }
-    const normalize = createNormalizer();
     const results: FileResult[] = [];
     await withStore(io, { db: values.db, mode: 'write' }, async (store) => {
       const progress = createProgress(io, 'importing', total);
