@@ -13,7 +13,7 @@ import { SqliteTraceStore } from '../store/sqlite/index.js';
 import { BatchWriter } from './batch-writer.js';
 import { BudgetMonitor } from './budget-monitor.js';
 import type { WritableStore } from './batch-writer.js';
-import { addExitHook, removeExitHook } from './exit-hooks.js';
+import { addBeforeExitHook, addExitHook, removeBeforeExitHook, removeExitHook } from './exit-hooks.js';
 import { readableSpanToRaw } from './readable-span-to-raw.js';
 import { resolveProcessorSettings } from './processor-settings.js';
 import { redactingExporter } from './redacting-exporter.js';
@@ -44,7 +44,16 @@ export interface SkeinSpanProcessorOptions {
   maxTextLength?: number;
   /** Prices used to compute cost when a span does not carry it. */
   prices?: PriceTable;
-  /** Ended spans are also exported here, through the SDK's own `BatchSpanProcessor`. */
+  /**
+   * Ended spans are also exported here, through the SDK's own
+   * `BatchSpanProcessor`. A failed export is reported to the OTel error
+   * handler and counted (`forwardFailedSpans`); it never rejects
+   * `forceFlush()` or `shutdown()`. When the event loop drains without
+   * `shutdown()` (`beforeExit`), what is queued is exported once more,
+   * within the exporter's own timeout; a `process.exit()` or a signal cannot
+   * wait for the network, so spans not yet exported then are only in the
+   * database.
+   */
   forward?: SpanExporter;
   /**
    * Secrets removed before spans are stored or forwarded (API keys, tokens,
@@ -86,9 +95,13 @@ export interface SkeinSpanProcessorOptions {
  * written by a worker thread (see WorkerWriter); `forceFlush` resolves once
  * it has committed everything queued before the call.
  *
- * Failures go to the OTel global error handler and are kept: the next
- * `forceFlush()` (or `shutdown()`) rejects with the last one. Spans refused
- * because the queue is full are counted (`droppedSpans`) and warned about.
+ * Write failures go to the OTel global error handler and are kept: the next
+ * `forceFlush()` rejects with the last one. `shutdown()` always resolves: a
+ * failure then is reported, and spans lost are counted (`failedSpans`) and
+ * warned about. Forwarding failures are reported and counted
+ * (`forwardFailedSpans`), never kept: the upstream being down is not the
+ * app's problem. Spans refused because the queue is full are counted
+ * (`droppedSpans`) and warned about.
  */
 export class SkeinSpanProcessor implements SpanProcessor {
   private readonly store: (WritableStore & { close?: () => Promise<void>; closeSync?: () => void }) | undefined;
@@ -101,6 +114,10 @@ export class SkeinSpanProcessor implements SpanProcessor {
   private readonly maxQueueSize: number;
   private readonly forwarder: BatchSpanProcessor | undefined;
   private readonly exitHook = (): void => this.flushOnExit();
+  private readonly beforeExitHook = (): void => this.forwardBeforeExit();
+  /** Spans handed to the forwarder since the last `beforeExit` flush. */
+  private forwardedSinceExitFlush = 0;
+  private forwardFailed = 0;
   private timer: NodeJS.Timeout | undefined;
   private sizeFlushScheduled = false;
   /** > 0 while the processor's own synchronous work runs: spans started then are its own. */
@@ -113,6 +130,8 @@ export class SkeinSpanProcessor implements SpanProcessor {
    */
   private readonly ownAsyncWork: AsyncLocalStorage<true> | undefined;
   private keptError: unknown = undefined;
+  /** The last write failure, kept for the warning at shutdown after forceFlush() took keptError. */
+  private lastWriteError: unknown = undefined;
   private hasKeptError = false;
   private droppedReported = 0;
   private conversionFailures = 0;
@@ -175,8 +194,9 @@ export class SkeinSpanProcessor implements SpanProcessor {
       });
     }
     this.ownAsyncWork = this.writer === undefined || this.writer.canWriteSync ? undefined : new AsyncLocalStorage<true>();
-    this.forwarder = forward === undefined ? undefined : new BatchSpanProcessor(this.keepingFailures(redactingExporter(forward, redactor)));
+    this.forwarder = forward === undefined ? undefined : new BatchSpanProcessor(this.reportingFailures(redactingExporter(forward, redactor)));
     addExitHook(this.exitHook);
+    if (this.forwarder !== undefined) addBeforeExitHook(this.beforeExitHook);
   }
 
   /** Ended spans refused because the queue was full: lost. */
@@ -187,6 +207,11 @@ export class SkeinSpanProcessor implements SpanProcessor {
   /** Span records (open or ended) lost because converting them or writing their batch failed. */
   get failedSpans(): number {
     return ((this.writer ?? this.threadWriter)?.failedCount ?? 0) + this.conversionFailures;
+  }
+
+  /** Spans the `forward` exporter failed to export (the upstream down, refused, timed out): not forwarded, still stored. */
+  get forwardFailedSpans(): number {
+    return this.forwardFailed;
   }
 
   /**
@@ -213,10 +238,11 @@ export class SkeinSpanProcessor implements SpanProcessor {
     this.record(span, false);
     if (this.forwarder !== undefined) {
       const forwarder = this.forwarder;
+      this.forwardedSinceExitFlush++;
       try {
         this.runInternal(() => forwarder.onEnd(span));
       } catch (error) {
-        this.report(error);
+        reportOnly(error);
       }
     }
   }
@@ -228,54 +254,97 @@ export class SkeinSpanProcessor implements SpanProcessor {
       return;
     }
     await this.flushNow();
-    if (this.forwarder !== undefined) {
-      try {
-        await this.forwarder.forceFlush();
-      } catch (error) {
-        this.report(error);
-      }
-    }
+    await this.flushForwarder();
     this.takeKeptError();
   }
 
   shutdown(): Promise<void> {
-    this.shutdownPromise ??= this.doShutdown();
+    // doShutdown catches each step's failure; this is for what it did not foresee.
+    this.shutdownPromise ??= this.doShutdown().catch(reportOnly);
     return this.shutdownPromise;
   }
 
+  /**
+   * Resolves in every case: the app is going away and can do nothing with a
+   * rejection but crash. Each failure was reported when it happened (or is
+   * reported here), and the spans lost are counted and warned about.
+   */
   private async doShutdown(): Promise<void> {
     removeExitHook(this.exitHook);
+    removeBeforeExitHook(this.beforeExitHook);
     await this.flushNow();
     if (this.forwarder !== undefined) {
       try {
         await this.forwarder.shutdown();
       } catch (error) {
-        this.report(error);
+        reportOnly(forwardingError('shutting down', error));
       }
     }
-    if (this.threadWriter !== undefined) await this.threadWriter.close();
+    if (this.threadWriter !== undefined) {
+      try {
+        await this.threadWriter.close();
+      } catch (error) {
+        reportOnly(error);
+      }
+    }
     if (this.ownsStore && this.store?.close !== undefined) {
       try {
         await this.store.close();
       } catch (error) {
-        this.report(error);
+        reportOnly(error);
       }
     }
     this.warnDropped(true);
-    this.takeKeptError();
+    this.warnFailed();
+    this.keptError = undefined;
+    this.hasKeptError = false;
+  }
+
+  /** Never rejects: a forwarding failure is reported and counted, not the app's to handle. */
+  private async flushForwarder(): Promise<void> {
+    if (this.forwarder === undefined) return;
+    try {
+      await this.forwarder.forceFlush();
+    } catch (error) {
+      // Only what the exporter wrapper did not see (the SDK's own export timeout).
+      reportOnly(forwardingError('flushing', error));
+    }
   }
 
   /**
-   * The SDK's batch processor reports an export that failed on its own timer
-   * to the error handler, and nowhere else: keep it for the next forceFlush.
+   * The event loop drained without shutdown(): export what is queued for
+   * forwarding now, while the process can still wait for the network (the
+   * pending request keeps it alive, within the exporter's timeout). Once per
+   * drain that has new spans, so the hook cannot keep the process alive.
    */
-  private keepingFailures(exporter: SpanExporter): SpanExporter {
+  private forwardBeforeExit(): void {
+    if (this.shutdownPromise !== undefined || this.forwardedSinceExitFlush === 0) return;
+    this.forwardedSinceExitFlush = 0;
+    void this.flushForwarder();
+  }
+
+  /**
+   * Failed exports are counted and reported here, once each, then answered
+   * as done: the SDK's batch processor would otherwise report a failure on
+   * its timer a second time, or reject the app's forceFlush()/shutdown().
+   */
+  private reportingFailures(exporter: SpanExporter): SpanExporter {
+    const failed = (count: number, error: unknown): void => {
+      this.forwardFailed += count;
+      reportOnly(forwardingError(`exporting ${count} spans`, error));
+    };
     return {
-      export: (spans, resultCallback) =>
-        exporter.export(spans, (result) => {
-          if (result.code !== ExportResultCode.SUCCESS) this.keep(result.error ?? new Error('SkeinSpanProcessor: forwarding failed'));
-          resultCallback(result);
-        }),
+      export: (spans, resultCallback) => {
+        try {
+          exporter.export(spans, (result) => {
+            if (result.code !== ExportResultCode.SUCCESS) failed(spans.length, result.error);
+            resultCallback({ code: ExportResultCode.SUCCESS });
+          });
+        } catch (error) {
+          failed(spans.length, error);
+          resultCallback({ code: ExportResultCode.SUCCESS });
+        }
+      },
       shutdown: () => exporter.shutdown(),
       forceFlush: () => exporter.forceFlush?.() ?? Promise.resolve(),
     };
@@ -381,6 +450,7 @@ export class SkeinSpanProcessor implements SpanProcessor {
   private keep(error: unknown): void {
     this.keptError = error;
     this.hasKeptError = true;
+    this.lastWriteError = error;
   }
 
   private report(error: unknown): void {
@@ -396,6 +466,13 @@ export class SkeinSpanProcessor implements SpanProcessor {
     throw error;
   }
 
+  private warnFailed(): void {
+    const failed = this.failedSpans;
+    if (failed === 0) return;
+    const last = this.lastWriteError === undefined ? '' : `; last error: ${errorMessage(this.lastWriteError)}`;
+    diag.warn(`SkeinSpanProcessor: ${failed} spans in total could not be written${last}`);
+  }
+
   private warnDropped(atShutdown: boolean): void {
     const dropped = this.droppedSpans;
     if (atShutdown) {
@@ -409,7 +486,17 @@ export class SkeinSpanProcessor implements SpanProcessor {
   }
 }
 
-/** To the OTel error handler only: for the app's own callback failing, which is not a write failure to keep. */
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function forwardingError(doing: string, cause: unknown): Error {
+  return new Error(`SkeinSpanProcessor: forwarding failed (${doing}): ${cause === undefined ? 'no reason given' : errorMessage(cause)}`, {
+    cause,
+  });
+}
+
+/** To the OTel error handler only: for failures that are not the app's to handle (its own callback, forwarding, shutdown). */
 function reportOnly(error: unknown): void {
   try {
     globalErrorHandler(error as Error);
