@@ -1,4 +1,5 @@
 import type { OutboxEntry } from '../src/index.js';
+import { numberOption } from '../src/model/option-values.js';
 import { otlpTracesUrl } from './traces-url.js';
 
 type ForwarderEntry = Pick<OutboxEntry, 'id' | 'payload' | 'spanCount' | 'attempts'>;
@@ -29,7 +30,12 @@ export interface OutboxForwarderOptions {
 
 export interface DeliveryAttempt {
   upstream: string;
-  outcome: 'delivered' | 'retry' | 'dead';
+  /**
+   * `delivered`; `retry` (a retryable answer or a network error: sent again
+   * after the backoff); `dead` (a final refusal, moved to the dead letters);
+   * `error` (the forwarder's own failure, e.g. the outbox could not be read: retried).
+   */
+  outcome: 'delivered' | 'retry' | 'dead' | 'error';
   status: number | null;
   spanCount: number;
   error?: string;
@@ -57,18 +63,43 @@ export function parseRetryAfterMillis(value: string | null, nowMillis = Date.now
 }
 
 
+/** What an operator needs to see of one upstream's delivery (`/readyz`, metrics). */
+export interface ForwarderHealth {
+  upstream: string;
+  /** `delivering` when the last attempt succeeded (or none failed yet), `failing` while attempts fail, `stopped` after stop(). */
+  state: 'delivering' | 'failing' | 'stopped';
+  /** Failed attempts (retryable answers, network errors, internal errors) since the last delivery. */
+  consecutiveFailures: number;
+  lastError: string | null;
+  lastErrorAtMillis: number | null;
+  lastDeliveredAtMillis: number | null;
+  /** Nothing is sent before this (epoch millis); null when not paused. */
+  pausedUntilMillis: number | null;
+}
+
+const OWNER = 'OutboxForwarder';
+
 /**
  * Delivers one upstream's outbox in order, one request at a time. A failed
  * attempt pauses the whole upstream (exponential backoff with jitter, never
  * sooner than Retry-After) and is retried first when the pause ends, so an
  * outage costs one request per backoff step, not one per queued entry, and
  * requests that arrive during the pause wait behind it.
+ *
+ * The loop never ends on an error: a failure of its own (the outbox could
+ * not be read or updated) is logged, counted as an `error` attempt and
+ * retried with the same backoff. Only `stop()` ends it.
  */
 export class OutboxForwarder {
   readonly upstream: string;
   private readonly endpoint: string;
-  private readonly options: Required<Omit<OutboxForwarderOptions, 'onAttempt' | 'headers'>> &
-    Pick<OutboxForwarderOptions, 'onAttempt' | 'headers'>;
+  private readonly outbox: ForwarderOutbox;
+  private readonly headers: Record<string, string>;
+  private readonly timeoutMillis: number;
+  private readonly initialBackoffMillis: number;
+  private readonly maxBackoffMillis: number;
+  private readonly random: () => number;
+  private readonly onAttempt: ((attempt: DeliveryAttempt) => void) | undefined;
   private running: Promise<void> | null = null;
   private stopped = false;
   private wake: (() => void) | null = null;
@@ -78,24 +109,34 @@ export class OutboxForwarder {
   private pausedUntilMillis = 0;
   /** The entry that failed last: retried before anything newer. */
   private retrying: ForwarderEntry | null = null;
+  private consecutiveFailures = 0;
+  private lastError: string | null = null;
+  private lastErrorAtMillis: number | null = null;
+  private lastDeliveredAtMillis: number | null = null;
+  /** When the last internal error was logged: a stuck outbox logs once a minute, not once per retry. */
+  private lastLoggedAtMillis = -Infinity;
 
   constructor(options: OutboxForwarderOptions) {
-    this.options = {
-      timeoutMillis: 10_000,
-      initialBackoffMillis: 500,
-      maxBackoffMillis: 60_000,
-      random: Math.random,
-      ...options,
-    };
+    this.outbox = options.outbox;
+    this.headers = options.headers ?? {};
+    this.timeoutMillis = numberOption(OWNER, 'timeoutMillis', options.timeoutMillis, 10_000, { min: 1, max: 3_600_000 });
+    this.initialBackoffMillis = numberOption(OWNER, 'initialBackoffMillis', options.initialBackoffMillis, 500, {
+      min: 1,
+      max: 3_600_000,
+    });
+    this.maxBackoffMillis = numberOption(OWNER, 'maxBackoffMillis', options.maxBackoffMillis, 60_000, {
+      min: this.initialBackoffMillis,
+      max: 86_400_000,
+    });
+    this.random = options.random ?? Math.random;
+    this.onAttempt = options.onAttempt;
     this.upstream = options.url;
     this.endpoint = otlpTracesUrl(options.url);
   }
 
   start(): void {
     if (this.running || this.stopped) return;
-    this.running = this.loop().catch((error: unknown) => {
-      console.error(`skein: forwarder for ${this.upstream} stopped:`, error);
-    });
+    this.running = this.loop();
   }
 
   /** Something was enqueued: deliver now if idle. */
@@ -110,25 +151,43 @@ export class OutboxForwarder {
     await this.running;
   }
 
+  health(nowMillis = Date.now()): ForwarderHealth {
+    return {
+      upstream: this.upstream,
+      state: this.stopped ? 'stopped' : this.consecutiveFailures > 0 ? 'failing' : 'delivering',
+      consecutiveFailures: this.consecutiveFailures,
+      lastError: this.lastError,
+      lastErrorAtMillis: this.lastErrorAtMillis,
+      lastDeliveredAtMillis: this.lastDeliveredAtMillis,
+      pausedUntilMillis: this.pausedUntilMillis > nowMillis ? this.pausedUntilMillis : null,
+    };
+  }
+
   private async loop(): Promise<void> {
-    const { outbox } = this.options;
     while (!this.stopped) {
-      if (Date.now() < this.pausedUntilMillis) {
-        // notify() wakes this early; the loop then goes back to sleep.
-        await this.sleepUntil(this.pausedUntilMillis);
-        continue;
+      try {
+        await this.step();
+      } catch (error) {
+        this.failedInternally(error);
       }
-      const entry = this.retrying ?? outbox.dueEntries(this.upstream, 1)[0];
-      if (!entry) {
-        await this.sleepUntil(outbox.nextAttemptAt(this.upstream));
-        continue;
-      }
-      await this.attempt(entry);
     }
   }
 
+  private async step(): Promise<void> {
+    if (Date.now() < this.pausedUntilMillis) {
+      // notify() wakes this early; the loop then goes back to sleep.
+      await this.sleepUntil(this.pausedUntilMillis);
+      return;
+    }
+    const entry = this.retrying ?? this.outbox.dueEntries(this.upstream, 1)[0];
+    if (!entry) {
+      await this.sleepUntil(this.outbox.nextAttemptAt(this.upstream));
+      return;
+    }
+    await this.attempt(entry);
+  }
+
   private async attempt(entry: ForwarderEntry): Promise<void> {
-    const { outbox, onAttempt } = this.options;
     this.retrying = null;
     let status: number | null = null;
     let retryAfter: number | null = null;
@@ -137,40 +196,83 @@ export class OutboxForwarder {
       this.inFlight = new AbortController();
       const response = await fetch(this.endpoint, {
         method: 'POST',
-        headers: { ...this.options.headers, 'content-type': 'application/x-protobuf' },
+        headers: { ...this.headers, 'content-type': 'application/x-protobuf' },
         body: entry.payload,
-        signal: AbortSignal.any([this.inFlight.signal, AbortSignal.timeout(this.options.timeoutMillis)]),
+        signal: AbortSignal.any([this.inFlight.signal, AbortSignal.timeout(this.timeoutMillis)]),
       });
       status = response.status;
       const body = new Uint8Array(await response.arrayBuffer());
       if (response.ok) {
-        outbox.delivered(entry.id);
-        onAttempt?.({ upstream: this.upstream, outcome: 'delivered', status, spanCount: entry.spanCount });
+        // Keep the entry for a retry should the delete fail: sent again, never lost.
+        this.retrying = entry;
+        this.outbox.delivered(entry.id);
+        this.retrying = null;
+        this.succeeded();
+        this.report({ upstream: this.upstream, outcome: 'delivered', status, spanCount: entry.spanCount });
         return;
       }
       retryAfter = parseRetryAfterMillis(response.headers.get('retry-after'));
       errorText = `HTTP ${status}: ${describeBody(body, response.headers.get('content-type'))}`;
       if (!isRetryableStatus(status)) {
-        outbox.deadLetter(entry.id, status, errorText);
-        onAttempt?.({ upstream: this.upstream, outcome: 'dead', status, spanCount: entry.spanCount, error: errorText });
+        this.retrying = entry;
+        this.outbox.deadLetter(entry.id, status, errorText);
+        this.retrying = null;
+        // The upstream answered: the connection is healthy, only this request was refused.
+        this.succeeded();
+        this.report({ upstream: this.upstream, outcome: 'dead', status, spanCount: entry.spanCount, error: errorText });
         return;
       }
     } catch (error) {
-      errorText = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      if (this.retrying !== null) throw error; // the outbox failed, not the upstream
+      errorText = error instanceof Error ? `${error.name}: ${describeCause(error)}` : String(error);
     } finally {
       this.inFlight = null;
     }
-    const backoff = Math.min(
-      this.options.maxBackoffMillis,
-      this.options.initialBackoffMillis * 2 ** Math.min(entry.attempts, 30),
-    );
-    // Full jitter over the upper half keeps retries from many collectors apart.
-    const delay = Math.max(retryAfter ?? 0, backoff * (0.5 + this.options.random() / 2));
-    this.pausedUntilMillis = Date.now() + delay;
-    // Persisted too, so that after a restart this entry still waits its turn.
-    outbox.retryLater(entry.id, this.pausedUntilMillis, errorText);
     this.retrying = { ...entry, attempts: entry.attempts + 1 };
-    onAttempt?.({ upstream: this.upstream, outcome: 'retry', status, spanCount: entry.spanCount, error: errorText });
+    this.pause(entry.attempts, retryAfter, errorText);
+    // Persisted too, so that after a restart this entry still waits its turn.
+    this.outbox.retryLater(entry.id, this.pausedUntilMillis, errorText);
+    this.report({ upstream: this.upstream, outcome: 'retry', status, spanCount: entry.spanCount, error: errorText });
+  }
+
+  /** A failure of the forwarder's own (the outbox): logged, counted, retried after the backoff. */
+  private failedInternally(error: unknown): void {
+    const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    this.pause(this.consecutiveFailures, null, text);
+    const now = Date.now();
+    if (now - this.lastLoggedAtMillis >= 60_000) {
+      this.lastLoggedAtMillis = now;
+      console.error(
+        `skein: forwarding to ${this.upstream} failed (${text}); retrying in ${Math.round(this.pausedUntilMillis - now)} ms`,
+      );
+    }
+    this.report({ upstream: this.upstream, outcome: 'error', status: null, spanCount: 0, error: text });
+  }
+
+  /** Backs off: exponential in the failures so far, with jitter, never sooner than Retry-After. */
+  private pause(failuresBefore: number, retryAfterMillis: number | null, errorText: string): void {
+    const backoff = Math.min(this.maxBackoffMillis, this.initialBackoffMillis * 2 ** Math.min(failuresBefore, 30));
+    // Full jitter over the upper half keeps retries from many collectors apart.
+    const delay = Math.max(retryAfterMillis ?? 0, backoff * (0.5 + this.random() / 2));
+    const now = Date.now();
+    this.pausedUntilMillis = now + delay;
+    this.consecutiveFailures++;
+    this.lastError = errorText;
+    this.lastErrorAtMillis = now;
+  }
+
+  private succeeded(): void {
+    this.consecutiveFailures = 0;
+    this.lastDeliveredAtMillis = Date.now();
+  }
+
+  /** A metrics or log callback that throws must not end the loop. */
+  private report(attempt: DeliveryAttempt): void {
+    try {
+      this.onAttempt?.(attempt);
+    } catch (error) {
+      console.error('skein: a forwarding callback failed:', error);
+    }
   }
 
   private sleepUntil(atMillis: number | null): Promise<void> {
@@ -184,11 +286,21 @@ export class OutboxForwarder {
       };
       this.wake = done;
       if (atMillis !== null) {
-        this.timer = setTimeout(done, Math.max(0, atMillis - Date.now()));
+        this.timer = setTimeout(done, Math.max(0, Math.min(atMillis - Date.now(), 2 ** 31 - 1)));
         this.timer.unref();
       }
     });
   }
+}
+
+/** fetch() says only "fetch failed": the cause (ECONNREFUSED, a TLS error) is what an operator needs. */
+function describeCause(error: Error): string {
+  const cause = (error as { cause?: unknown }).cause;
+  if (cause instanceof Error) {
+    const code = (cause as { code?: unknown }).code;
+    return `${error.message} (${typeof code === 'string' ? `${code}: ` : ''}${cause.message})`;
+  }
+  return error.message;
 }
 
 /** The upstream's answer as text: JSON and text as sent, an OTLP protobuf `google.rpc.Status` decoded. */

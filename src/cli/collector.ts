@@ -12,13 +12,15 @@ import { createRedactor } from '../model/redaction/redactor.js';
 import type { RedactionOptions } from '../model/redaction/redactor.js';
 import type { NormalizeOptions } from '../model/normalize.js';
 import { createSkeinApp } from '../server/app.js';
+import { MetricsRegistry } from '../server/metrics.js';
 import { GroupCommitIngest } from '../server/group-commit-ingest.js';
 import { SqliteOutbox } from '../store/sqlite/sqlite-outbox.js';
-import type { OutboxDepth } from '../store/sqlite/sqlite-outbox.js';
 import { SqliteTraceStore } from '../store/sqlite/sqlite-trace-store.js';
 import { createCollectorCommit } from './collector-commit.js';
 import type { CommitOutcome } from './collector-commit.js';
 import { CollectorWriter } from './collector-writer.js';
+import { ForwardingHealth } from './forwarding-health.js';
+import type { LeftoverQueue } from './forwarding-health.js';
 import type { StoreMode } from './options.js';
 
 export interface ForwardTarget {
@@ -77,6 +79,8 @@ export interface RunningCollector {
   port: number;
   dbPath: string;
   forwardTargets: string[];
+  /** Queues in the file, at startup, for upstreams not forwarded to now (kept for `skein outbox`). */
+  unconfiguredQueues: LeftoverQueue[];
   store: SqliteTraceStore;
   outbox: SqliteOutbox;
   /** Stop accepting, finish in-flight requests, commit, stop forwarding, close the database. Idempotent. */
@@ -107,45 +111,12 @@ async function startOn(store: SqliteTraceStore, dbPath: string, options: Collect
   let accepting = true;
   const live = new AbortController();
 
-  const { app, metrics } = createSkeinApp({
-    liveStream: {
-      store,
-      signal: live.signal,
-      pollIntervalMillis: options.livePollIntervalMillis,
-      heartbeatMillis: options.liveHeartbeatMillis,
-    },
-    token: options.token,
-    maxBodyBytes: options.maxBodyBytes,
-    ready: () => accepting,
-    store,
-    budgets: options.budgets,
-    ingest: { ingest: (spans) => ingest.ingest(spans) },
-  });
-  const deliveries = metrics.counter('skein_forward_attempts_total', 'Forwarding attempts by upstream and outcome.');
-  const forwardedSpans = metrics.counter('skein_forward_spans_delivered_total', 'Spans delivered upstream.');
-  // Every configured upstream gets a series, 0 when its queue is empty, so
-  // dashboards and alerts see "drained" rather than "missing".
-  const depthOf = (upstream: string): OutboxDepth =>
-    outbox.depth().find((d) => d.upstream === upstream) ??
-    { upstream, entries: 0, spans: 0, bytes: 0, oldestEnqueuedAtMillis: null };
-  const perUpstream = (read: (d: OutboxDepth) => number) => () =>
-    upstreams.map((upstream) => ({ labels: { upstream }, value: read(depthOf(upstream)) }));
-  metrics.gauge('skein_outbox_entries', 'Requests queued for an upstream.', perUpstream((d) => d.entries));
-  metrics.gauge('skein_outbox_spans', 'Spans queued for an upstream.', perUpstream((d) => d.spans));
-  metrics.gauge('skein_outbox_bytes', 'Payload bytes queued for an upstream.', perUpstream((d) => d.bytes));
-  metrics.gauge(
-    'skein_outbox_oldest_age_seconds',
-    'Age of the oldest queued request per upstream.',
-    perUpstream((d) => (d.oldestEnqueuedAtMillis === null ? 0 : (Date.now() - d.oldestEnqueuedAtMillis) / 1000)),
+  const metrics = new MetricsRegistry();
+  const deliveries = metrics.counter(
+    'skein_forward_attempts_total',
+    'Forwarding attempts by upstream and outcome (delivered, retry, dead, error).',
   );
-  metrics.gauge('skein_outbox_dead_letters', 'Requests an upstream refused for good.', () => {
-    const counts = outbox.deadLetterCounts();
-    return upstreams.map((upstream) => ({ labels: { upstream }, value: counts.get(upstream) ?? 0 }));
-  });
-  metrics.gauge('skein_ingest_pending_spans', 'Spans accepted and waiting for their commit.', () => [
-    { value: ingest.pending },
-  ]);
-
+  const forwardedSpans = metrics.counter('skein_forward_spans_delivered_total', 'Spans delivered upstream.');
   const forwarders = targets.map(
     (target) =>
       new OutboxForwarder({
@@ -163,8 +134,36 @@ async function startOn(store: SqliteTraceStore, dbPath: string, options: Collect
         },
       }),
   );
+  const forwarding = new ForwardingHealth(outbox, forwarders, maxOutboxBytes);
+  forwarding.register(metrics);
+  metrics.gauge('skein_ingest_pending_spans', 'Spans accepted and waiting for their commit.', () => [
+    { value: ingest.pending },
+  ]);
 
-  const normalize = createNormalizer({ ...options.normalize, redactor });
+  const { app } = createSkeinApp({
+    metrics,
+    liveStream: {
+      store,
+      signal: live.signal,
+      pollIntervalMillis: options.livePollIntervalMillis,
+      heartbeatMillis: options.liveHeartbeatMillis,
+    },
+    token: options.token,
+    maxBodyBytes: options.maxBodyBytes,
+    ready: () => accepting,
+    readiness() {
+      const status = !accepting ? 'shutting down' : forwarding.fullUpstream() !== undefined ? 'outbox full' : 'ready';
+      return {
+        ready: status === 'ready',
+        body: { status, forwarding: forwarding.upstreams(), unconfiguredQueues: forwarding.leftovers() },
+      };
+    },
+    store,
+    budgets: options.budgets,
+    ingest: { ingest: (spans) => ingest.ingest(spans) },
+  });
+
+  const normalize = createNormalizer({ prices: options.normalize?.prices, maxTextLength: options.normalize?.maxTextLength, redactor });
   const commitHere = createCollectorCommit({
     store,
     outbox,
@@ -177,7 +176,7 @@ async function startOn(store: SqliteTraceStore, dbPath: string, options: Collect
   const writer = startWriterThread(dbPath, options, upstreams, budgets);
   const ingest = new GroupCommitIngest({
     refuse() {
-      const full = upstreams.find((upstream) => outbox.queuedBytes(upstream) >= maxOutboxBytes);
+      const full = forwarding.fullUpstream();
       if (full === undefined) return null;
       return `the forwarding outbox for ${full} is full (${outbox.queuedBytes(full)} bytes queued); retry later`;
     },
@@ -240,6 +239,7 @@ async function startOn(store: SqliteTraceStore, dbPath: string, options: Collect
     port: address.port,
     dbPath,
     forwardTargets: upstreams,
+    unconfiguredQueues: forwarding.leftovers(),
     store,
     outbox,
     close() {

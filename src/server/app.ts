@@ -21,10 +21,18 @@ export interface SkeinAppOptions {
   metrics?: MetricsRegistry;
   /** Whether the app can take traffic (false while shutting down). */
   ready?: () => boolean;
+  /** `/readyz` in detail (e.g. forwarding per upstream): 503 when not ready. Default: from `ready`. */
+  readiness?: () => Readiness;
   /** The budgets the collector evaluates: shown by `GET /api/budgets` and in `GET /api/sessions/:id`. */
   budgets?: BudgetConfig;
   /** Serves `GET /api/live` (Server-Sent Events) from this change feed. */
   liveStream?: Omit<LiveStreamOptions, 'metrics'>;
+}
+
+/** What `/readyz` answers: 200 with `body` when ready, else 503. */
+export interface Readiness {
+  ready: boolean;
+  body: { status: string } & Record<string, unknown>;
 }
 
 /** Composes the sub-apps on one Hono app. The receiver and the query API never import each other. */
@@ -56,9 +64,12 @@ export function createSkeinApp(options: SkeinAppOptions): { app: Hono; metrics: 
   }
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
-  app.get('/readyz', (c) =>
-    options.ready?.() === false ? c.json({ status: 'shutting down' }, 503) : c.json({ status: 'ready' }),
-  );
+  app.get('/readyz', (c) => {
+    const { ready, body } =
+      options.readiness?.() ??
+      (options.ready?.() === false ? { ready: false, body: { status: 'shutting down' } } : { ready: true, body: { status: 'ready' } });
+    return c.json(body, ready ? 200 : 503);
+  });
   app.get('/metrics', (c) => c.text(metrics.render(), 200, { 'Content-Type': 'text/plain; version=0.0.4' }));
 
   if (options.store) app.route('/api', createQueryApi({ store: options.store, budgets: options.budgets }));

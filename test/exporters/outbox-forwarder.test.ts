@@ -6,7 +6,7 @@ import {
   isRetryableStatus,
   parseRetryAfterMillis,
 } from '../../exporters/outbox-forwarder.js';
-import type { DeliveryAttempt } from '../../exporters/outbox-forwarder.js';
+import type { DeliveryAttempt, ForwarderOutbox, OutboxForwarderOptions } from '../../exporters/outbox-forwarder.js';
 import { encodeStatus, encodeTraceRequest } from '../../src/otlp/index.js';
 import { SqliteOutbox } from '../../src/store/sqlite/sqlite-outbox.js';
 import { SqliteTraceStore } from '../../src/store/sqlite/sqlite-trace-store.js';
@@ -33,7 +33,7 @@ function payload(count: number) {
 
 async function forwarderTo(
   reply: (index: number) => UpstreamReply,
-  options: { initialBackoffMillis?: number; maxBackoffMillis?: number; random?: () => number } = {},
+  options: Partial<Pick<OutboxForwarderOptions, 'initialBackoffMillis' | 'maxBackoffMillis' | 'random'>> = {},
 ) {
   const upstream = await startUpstream(reply);
   const { store, outbox } = openOutbox();
@@ -191,6 +191,100 @@ describe('OutboxForwarder', () => {
     second.start();
     await upstream.waitFor(() => upstream.requests.length === 1);
     expect(upstream.requests).toHaveLength(1);
+  });
+});
+
+describe('OutboxForwarder options and failures', () => {
+  it('keeps its defaults when options are passed as undefined (the collector does), and retries', async () => {
+    // 503 twice, then 200: with a NaN backoff the first retry failed to persist and forwarding stopped for good.
+    const { upstream, outbox, forwarder, attempts } = await forwarderTo((i) => (i < 2 ? { status: 503 } : { status: 200 }), {
+      initialBackoffMillis: undefined,
+      maxBackoffMillis: undefined,
+    });
+    const p = payload(2);
+    outbox.enqueue([upstream.url], p.bytes, 2);
+    forwarder.start();
+    await upstream.waitFor(() => upstream.acceptedSpanIds().length === 2);
+    await expect.poll(() => attempts.map((a) => a.outcome)).toEqual(['retry', 'retry', 'delivered']);
+    expect(outbox.depth()).toEqual([]);
+  });
+
+  it('refuses a bad number with an error naming the option', () => {
+    const { outbox } = openOutbox();
+    const make = (options: Partial<OutboxForwarderOptions>) => () => new OutboxForwarder({ outbox, url: 'http://x', ...options });
+    expect(make({ initialBackoffMillis: Number.NaN })).toThrow('OutboxForwarder: initialBackoffMillis must be a finite number');
+    expect(make({ timeoutMillis: 0 })).toThrow('OutboxForwarder: timeoutMillis');
+    expect(make({ initialBackoffMillis: 1000, maxBackoffMillis: 10 })).toThrow(
+      'OutboxForwarder: maxBackoffMillis must be a finite number from 1000 to 86400000, got 10',
+    );
+  });
+
+  it('never ends on a failure of its own: the outbox failing is counted as an error and retried', async () => {
+    const upstream = await startUpstream();
+    const { outbox } = openOutbox();
+    let failures = 3;
+    const flaky: ForwarderOutbox = {
+      dueEntries: (...args) => {
+        if (failures-- > 0) throw new Error('SQLITE_BUSY: database is locked');
+        return outbox.dueEntries(...args);
+      },
+      nextAttemptAt: (u) => outbox.nextAttemptAt(u),
+      delivered: (id) => outbox.delivered(id),
+      retryLater: (...args) => outbox.retryLater(...args),
+      deadLetter: (...args) => outbox.deadLetter(...args),
+    };
+    const attempts: DeliveryAttempt[] = [];
+    const forwarder = new OutboxForwarder({
+      outbox: flaky,
+      url: upstream.url,
+      initialBackoffMillis: 5,
+      maxBackoffMillis: 20,
+      onAttempt: (a) => {
+        attempts.push(a);
+        throw new Error('a metrics callback that throws must not stop delivery either');
+      },
+    });
+    stops.push(() => forwarder.stop());
+    const p = payload(3);
+    outbox.enqueue([upstream.url], p.bytes, 3);
+    forwarder.start();
+    await upstream.waitFor(() => upstream.acceptedSpanIds().length === 3);
+    await expect.poll(() => attempts.map((a) => a.outcome)).toEqual(['error', 'error', 'error', 'delivered']);
+    expect(attempts[0].error).toContain('SQLITE_BUSY');
+    expect(forwarder.health()).toMatchObject({ state: 'delivering', consecutiveFailures: 0, lastError: expect.stringContaining('SQLITE_BUSY') });
+  });
+
+  it('reports its health: failing with the cause and the pause, then delivering', async () => {
+    const { upstream, outbox, forwarder } = await forwarderTo((i) => (i < 2 ? { status: 502 } : { status: 200 }), {
+      initialBackoffMillis: 200,
+      maxBackoffMillis: 200,
+      random: () => 1,
+    });
+    expect(forwarder.health()).toMatchObject({ state: 'delivering', consecutiveFailures: 0, lastError: null, pausedUntilMillis: null });
+    outbox.enqueue([upstream.url], payload(1).bytes, 1);
+    forwarder.start();
+    await upstream.waitFor(() => upstream.requests.length === 1);
+    await expect.poll(() => forwarder.health().consecutiveFailures).toBe(1);
+    const failing = forwarder.health();
+    expect(failing).toMatchObject({ state: 'failing', lastError: expect.stringContaining('HTTP 502') });
+    expect(failing.pausedUntilMillis).toBeGreaterThan(Date.now());
+    await upstream.waitFor(() => upstream.acceptedSpanIds().length === 1);
+    await expect.poll(() => forwarder.health().state).toBe('delivering');
+    await forwarder.stop();
+    expect(forwarder.health().state).toBe('stopped');
+  });
+
+  it('names the cause of a network error, not only "fetch failed"', async () => {
+    const probe = await startUpstream();
+    await probe.close();
+    const { outbox } = openOutbox();
+    const attempts: DeliveryAttempt[] = [];
+    const forwarder = new OutboxForwarder({ outbox, url: probe.url, onAttempt: (a) => attempts.push(a) });
+    stops.push(() => forwarder.stop());
+    outbox.enqueue([probe.url], payload(1).bytes, 1);
+    forwarder.start();
+    await expect.poll(() => attempts.length).toBe(1);
+    expect(attempts[0]).toMatchObject({ outcome: 'retry', error: expect.stringContaining('ECONNREFUSED') });
   });
 });
 

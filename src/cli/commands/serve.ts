@@ -3,6 +3,7 @@ import { CliUsageError } from '../cli-error.js';
 import { describeBudgetCrossing } from '../../model/budgets.js';
 import { startCollector } from '../collector.js';
 import { loadConfigFlag } from '../config-file.js';
+import { describeLeftovers } from '../forwarding-health.js';
 import type { CliCommand } from '../command.js';
 import { defaultDbPath, isLoopback, parseHeaderFlags, parsePort, parseStoreMode, parsePositiveInt } from '../options.js';
 import { listenForStopSignals } from '../stop-signals.js';
@@ -101,6 +102,8 @@ export const serveCommand: CliCommand = {
         '',
       ].join('\n'),
     );
+    const leftovers = describeLeftovers(collector.unconfiguredQueues);
+    if (leftovers !== null) io.stderr.write(leftovers + '\n');
 
     // Shutdown is bounded by the collector's grace period, not by a second signal.
     let warned = false;

@@ -89,7 +89,14 @@ describe('collector HTTP surface', () => {
     const healthy = await startUpstream();
     const collector = await start({ forward: [{ url: upstream.url }, { url: healthy.url }] });
     expect(await (await fetch(`${collector.url}/healthz`)).json()).toEqual({ status: 'ok' });
-    expect(await (await fetch(`${collector.url}/readyz`)).json()).toEqual({ status: 'ready' });
+    expect(await (await fetch(`${collector.url}/readyz`)).json()).toMatchObject({
+      status: 'ready',
+      forwarding: [
+        { upstream: upstream.url, queuedEntries: 0, full: false },
+        { upstream: healthy.url, state: 'delivering', consecutiveFailures: 0, queuedEntries: 0 },
+      ],
+      unconfiguredQueues: [],
+    });
 
     for (const n of [3, 4]) expect((await post(collector.url, Array.from({ length: n }, () => makeRawSpan()))).status).toBe(200);
     await healthy.waitFor(() => healthy.acceptedSpanIds().length === 7);
@@ -106,6 +113,10 @@ describe('collector HTTP surface', () => {
     expect(metrics.get(`skein_outbox_spans{upstream="${healthy.url}"}`)).toBe(0);
     expect(metrics.get(`skein_forward_spans_delivered_total{upstream="${healthy.url}"}`)).toBe(7);
     expect(metrics.get(`skein_outbox_bytes{upstream="${upstream.url}"}`)).toBeGreaterThan(0);
+    expect(metrics.get(`skein_forward_attempts_total{upstream="${upstream.url}",outcome="retry"}`)).toBeGreaterThan(0);
+    expect(metrics.get(`skein_forward_consecutive_failures{upstream="${upstream.url}"}`)).toBeGreaterThan(0);
+    expect(metrics.get(`skein_forward_consecutive_failures{upstream="${healthy.url}"}`)).toBe(0);
+    expect(metrics.has(`skein_forward_last_error_age_seconds{upstream="${healthy.url}"}`)).toBe(false);
   });
 
   it('--store genai keeps only GenAI spans locally and forwards every span', async () => {
@@ -142,6 +153,10 @@ describe('collector HTTP surface', () => {
     expect(Number(res2.headers.get('retry-after'))).toBeGreaterThan(0);
     const status = readRpcStatus(new Uint8Array(await res2.arrayBuffer()), res2.headers.get('content-type'));
     expect(status.message).toContain('outbox');
+    // A load balancer sees it too: not ready while the outbox is full.
+    const notReady = await fetch(`${collector.url}/readyz`);
+    expect(notReady.status).toBe(503);
+    expect(await notReady.json()).toMatchObject({ status: 'outbox full', forwarding: [{ upstream: upstream.url, full: true }] });
 
     // The upstream recovers, the outbox drains, and the collector takes requests again.
     up = true;
