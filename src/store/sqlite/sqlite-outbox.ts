@@ -28,6 +28,50 @@ export interface DeadLetter {
   response: string;
 }
 
+/** One upstream's queue and dead letters, read from the tables (`skein outbox`). */
+export interface OutboxQueue {
+  upstream: string;
+  entries: number;
+  spans: number;
+  bytes: number;
+  oldestEnqueuedAtMillis: number | null;
+  deadLetters: number;
+  deadSpans: number;
+}
+
+/** A dead letter in full: what `deadLetters()` lists plus when it was queued and its payload. */
+export interface DeadLetterRecord extends DeadLetter {
+  enqueuedAtMillis: number;
+  bytes: number;
+  /** The OTLP protobuf request as it was sent. */
+  payload: Uint8Array;
+}
+
+/** A dead letter moved back into the queue: `deadId` is gone, `id` is the queued entry. */
+export interface ReplayedDeadLetter {
+  deadId: number;
+  id: number;
+  upstream: string;
+  spanCount: number;
+  bytes: number;
+}
+
+export interface DroppedQueue {
+  upstream: string;
+  entries: number;
+  spans: number;
+  bytes: number;
+  deadLetters: number;
+}
+
+/** `replayDead` was given ids that are not dead letters (any more): nothing was moved. */
+export class DeadLetterNotFoundError extends Error {
+  override name = 'DeadLetterNotFoundError';
+  constructor(readonly ids: readonly number[]) {
+    super(`no dead letter with id ${ids.join(', ')}`);
+  }
+}
+
 interface Totals {
   entries: number;
   spans: number;
@@ -55,6 +99,14 @@ export class SqliteOutbox {
   private readonly oldestStmt;
   private readonly deadStmt;
   private readonly deadCountStmt;
+  private readonly queuesStmt;
+  private readonly deadFilteredStmt;
+  private readonly deadByIdStmt;
+  private readonly deadIdsStmt;
+  private readonly requeue;
+  private readonly dropQueued;
+  private readonly dropDead;
+  private readonly dropDeadById;
   private totals = new Map<string, Totals>();
 
   constructor(private readonly db: Database.Database) {
@@ -99,6 +151,40 @@ export class SqliteOutbox {
          FROM outbox_dead ORDER BY id DESC LIMIT ?`,
     );
     this.deadCountStmt = db.prepare(`SELECT upstream, COUNT(*) AS n FROM outbox_dead GROUP BY upstream`);
+    this.queuesStmt = db.prepare(
+      `SELECT upstream, SUM(entries) AS entries, SUM(spans) AS spans, SUM(bytes) AS bytes,
+              MIN(oldest) AS oldestEnqueuedAtMillis, SUM(dead) AS deadLetters, SUM(dead_spans) AS deadSpans
+         FROM (SELECT upstream, COUNT(*) AS entries, SUM(span_count) AS spans, SUM(LENGTH(payload)) AS bytes,
+                      MIN(enqueued_at) AS oldest, 0 AS dead, 0 AS dead_spans
+                 FROM outbox GROUP BY upstream
+               UNION ALL
+               SELECT upstream, 0, 0, 0, NULL, COUNT(*), SUM(span_count) FROM outbox_dead GROUP BY upstream)
+        GROUP BY upstream ORDER BY upstream`,
+    );
+    this.deadFilteredStmt = db.prepare(
+      `SELECT id, upstream, span_count AS spanCount, attempts, failed_at AS failedAtMillis, status, response
+         FROM outbox_dead WHERE @upstream IS NULL OR upstream = @upstream ORDER BY id DESC LIMIT @limit`,
+    );
+    this.deadByIdStmt = db.prepare(
+      `SELECT id, upstream, span_count AS spanCount, attempts, failed_at AS failedAtMillis, status, response,
+              enqueued_at AS enqueuedAtMillis, LENGTH(payload) AS bytes, payload
+         FROM outbox_dead WHERE id = ?`,
+    );
+    this.deadIdsStmt = db.prepare(
+      `SELECT id FROM outbox_dead WHERE @upstream IS NULL OR upstream = @upstream ORDER BY id`,
+    );
+    // Queued as if it had just arrived: due now, no attempts, enqueued now
+    // (so ids keep growing with enqueue time, which the oldest-age read relies on).
+    this.requeue = db.prepare(
+      `INSERT INTO outbox (upstream, payload, span_count, enqueued_at, attempts, next_attempt_at)
+       SELECT upstream, payload, span_count, @now, 0, @now FROM outbox_dead WHERE id = @id
+       RETURNING id, upstream, span_count AS spanCount, LENGTH(payload) AS bytes`,
+    );
+    this.dropQueued = db.prepare(
+      `DELETE FROM outbox WHERE upstream = ? RETURNING span_count AS spans, LENGTH(payload) AS bytes`,
+    );
+    this.dropDead = db.prepare(`DELETE FROM outbox_dead WHERE upstream = ?`);
+    this.dropDeadById = db.prepare(`DELETE FROM outbox_dead WHERE id = ?`);
     this.recount();
   }
 
@@ -174,6 +260,78 @@ export class SqliteOutbox {
   deadLetterCounts(): Map<string, number> {
     const rows = this.deadCountStmt.all() as Array<{ upstream: string; n: number }>;
     return new Map(rows.map((r) => [r.upstream, r.n]));
+  }
+
+  /**
+   * Every upstream with anything queued or dead, counted from the tables (not
+   * the in-memory totals, which only this connection's changes keep current).
+   */
+  queues(): OutboxQueue[] {
+    return this.queuesStmt.all() as OutboxQueue[];
+  }
+
+  /** Newest first, optionally for one upstream. */
+  listDeadLetters(options: { upstream?: string; limit?: number } = {}): DeadLetter[] {
+    return this.deadFilteredStmt.all({ upstream: options.upstream ?? null, limit: options.limit ?? 100 }) as DeadLetter[];
+  }
+
+  /** One dead letter with its payload, or null when there is none with that id. */
+  findDeadLetter(id: number): DeadLetterRecord | null {
+    const row = this.deadByIdStmt.get(id) as (Omit<DeadLetterRecord, 'payload'> & { payload: Buffer }) | undefined;
+    if (!row) return null;
+    return { ...row, payload: new Uint8Array(row.payload.buffer, row.payload.byteOffset, row.payload.byteLength) };
+  }
+
+  /**
+   * Moves dead letters back into their upstream's queue, due now with their
+   * attempts reset, in the order they failed: the given ids, or every dead
+   * letter (of one upstream). One transaction: an id that is not a dead
+   * letter throws `DeadLetterNotFoundError` and nothing moves.
+   */
+  replayDead(target: readonly number[] | { upstream?: string }, nowMillis = Date.now()): ReplayedDeadLetter[] {
+    const replay = this.db.transaction((): ReplayedDeadLetter[] => {
+      let ids: number[];
+      if (Array.isArray(target)) {
+        ids = [...new Set(target as readonly number[])].sort((a, b) => a - b);
+      } else {
+        const { upstream } = target as { upstream?: string };
+        ids = (this.deadIdsStmt.all({ upstream: upstream ?? null }) as Array<{ id: number }>).map((r) => r.id);
+      }
+      const moved: ReplayedDeadLetter[] = [];
+      const missing: number[] = [];
+      for (const deadId of ids) {
+        const row = this.requeue.get({ id: deadId, now: nowMillis }) as Omit<ReplayedDeadLetter, 'deadId'> | undefined;
+        if (!row) {
+          missing.push(deadId);
+          continue;
+        }
+        this.dropDeadById.run(deadId);
+        moved.push({ deadId, ...row });
+      }
+      if (missing.length > 0) throw new DeadLetterNotFoundError(missing);
+      return moved;
+    });
+    const moved = replay.immediate();
+    for (const m of moved) this.adjust(m.upstream, 1, m.spanCount, m.bytes);
+    return moved;
+  }
+
+  /** Deletes an upstream's queue and, with `dead`, its dead letters; returns what was deleted. */
+  dropQueue(upstream: string, options: { dead?: boolean } = {}): DroppedQueue {
+    const drop = this.db.transaction((): DroppedQueue => {
+      const rows = this.dropQueued.all(upstream) as Array<{ spans: number; bytes: number }>;
+      const deadLetters = options.dead === true ? this.dropDead.run(upstream).changes : 0;
+      return {
+        upstream,
+        entries: rows.length,
+        spans: rows.reduce((n, r) => n + r.spans, 0),
+        bytes: rows.reduce((n, r) => n + r.bytes, 0),
+        deadLetters,
+      };
+    });
+    const dropped = drop.immediate();
+    this.totals.delete(upstream);
+    return dropped;
   }
 
   private oldestEnqueuedAt(upstream: string): number | null {
