@@ -1,6 +1,7 @@
-import { CliUsageError } from './cli-error.js';
+import { CliFailure, CliUsageError } from './cli-error.js';
 import { exportCommand } from './commands/export.js';
 import { importCommand } from './commands/import.js';
+import { outboxCommand } from './commands/outbox.js';
 import { pruneCommand } from './commands/prune.js';
 import { searchCommand } from './commands/search.js';
 import { serveCommand } from './commands/serve.js';
@@ -22,6 +23,7 @@ const COMMANDS: CliCommand[] = [
   exportCommand,
   importCommand,
   pruneCommand,
+  outboxCommand,
 ];
 
 function usage(): string {
@@ -50,6 +52,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   try {
     return await command.run(rest, io);
   } catch (error) {
+    if (error instanceof CliFailure) {
+      io.stderr.write(`skein ${command.name}: ${error.message}\n`);
+      return 1;
+    }
     if (error instanceof CliUsageError || (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ||
       (error as { code?: string }).code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
       io.stderr.write(`skein ${command.name}: ${(error as Error).message}\n${command.help}\n`);

@@ -1,0 +1,323 @@
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { formatCount, formatDurationNanos, formatTimestamp } from '../../model/human-units.js';
+import { decodeTraceRequest } from '../../otlp/index.js';
+import { DeadLetterNotFoundError, SqliteOutbox } from '../../store/sqlite/sqlite-outbox.js';
+import type { DeadLetterRecord, DroppedQueue } from '../../store/sqlite/sqlite-outbox.js';
+import { CliUsageError } from '../cli-error.js';
+import type { CliCommand, CliIo } from '../command.js';
+import { withStore } from '../open-store.js';
+import { colourEnabled, createStyle, renderTable, writeJson } from '../output.js';
+import { COMMON_FLAGS, COMMON_HELP, limitFlag, positionals } from '../query-flags.js';
+
+const HELP = `Usage: skein outbox [list | dead | show <id> | replay <id…> | drop <upstream>] [options]
+
+What forwarding (skein serve --forward) has queued and what upstreams refused
+for good (dead letters), read from the database file.
+
+  list                 every upstream with anything queued or dead (the default)
+  dead                 the dead letters, newest first
+  show <id>            one dead letter in full, with the spans in its payload
+  replay <id…>         move dead letters back into their queue (attempts reset, due
+                       now): the next skein serve --forward <upstream> delivers them
+  drop <upstream>      delete an upstream's queue (with --dead, its dead letters too)
+
+Options:
+  --upstream <url>     dead, replay --all: only this upstream
+  --limit <n>          dead: at most this many (default 100)
+  --payload <file>     show: write the OTLP protobuf payload to this file
+  --all                replay: every dead letter (of --upstream)
+  --dead               drop: the dead letters too
+  --yes                drop: really delete (without it, says what would go)
+${COMMON_HELP}
+
+Replay and drop are for a stopped collector; a running one delivers replayed
+entries when it next reads its queue, but its depth gauges stay off until it
+restarts (see README, "What forwarding guarantees").
+
+Examples:
+  skein outbox
+  skein outbox dead --upstream http://otel-collector:4318
+  skein outbox show 12 --payload dead-12.pb
+  skein outbox replay 12 13
+  skein outbox replay --all --upstream http://otel-collector:4318
+  skein outbox drop http://old-collector:4318 --dead --yes`;
+
+const SUBCOMMANDS = ['list', 'dead', 'show', 'replay', 'drop'] as const;
+type Subcommand = (typeof SUBCOMMANDS)[number];
+
+/** Flags beyond --db and --json, and the subcommands that take them. */
+const FLAG_USERS: Record<string, readonly Subcommand[]> = {
+  upstream: ['dead', 'replay'],
+  limit: ['dead'],
+  payload: ['show'],
+  all: ['replay'],
+  dead: ['drop'],
+  yes: ['drop'],
+};
+
+const ANSWER_WIDTH = 60;
+const SPANS_SHOWN = 20;
+
+export const outboxCommand: CliCommand = {
+  name: 'outbox',
+  summary: 'list, replay or drop what forwarding queued and what upstreams refused',
+  help: HELP,
+  async run(argv, io) {
+    const { values, positionals: rest } = parseArgs({ args: argv, strict: true, allowPositionals: true, options: {
+      ...COMMON_FLAGS,
+      upstream: { type: 'string' },
+      limit: { type: 'string' },
+      payload: { type: 'string' },
+      all: { type: 'boolean' },
+      dead: { type: 'boolean' },
+      yes: { type: 'boolean' },
+    } });
+    const [name = 'list', ...args] = rest;
+    if (!(SUBCOMMANDS as readonly string[]).includes(name)) {
+      throw new CliUsageError(`unknown subcommand '${name}' (expected ${SUBCOMMANDS.join(', ')})`);
+    }
+    const sub = name as Subcommand;
+    for (const [flag, users] of Object.entries(FLAG_USERS)) {
+      const value = (values as Record<string, unknown>)[flag];
+      if (value !== undefined && value !== false && !users.includes(sub)) {
+        throw new CliUsageError(`--${flag} is for outbox ${users.join(' / ')}, not outbox ${sub}`);
+      }
+    }
+    const mode = sub === 'replay' || sub === 'drop' ? 'write' : 'read';
+    return withStore(io, { db: values.db, mode }, async (store) => {
+      const outbox = new SqliteOutbox(store.database);
+      switch (sub) {
+        case 'list':
+          positionals(args, []);
+          return list(io, outbox, values.json);
+        case 'dead':
+          positionals(args, []);
+          return dead(io, outbox, values.json, values.upstream, limitFlag(values.limit) ?? 100);
+        case 'show':
+          return show(io, outbox, values.json, deadLetterId(positionals(args, ['id'])[0]), values.payload);
+        case 'replay':
+          return replay(io, outbox, values.json, args, values.all === true, values.upstream);
+        case 'drop':
+          return drop(io, outbox, values.json, positionals(args, ['upstream'])[0], values.dead === true, values.yes === true);
+      }
+    });
+  },
+};
+
+function list(io: CliIo, outbox: SqliteOutbox, json: boolean): number {
+  const queues = outbox.queues();
+  const now = Date.now();
+  if (json) {
+    writeJson(io, { upstreams: queues });
+    return 0;
+  }
+  if (queues.length === 0) {
+    io.stdout.write('nothing queued and no dead letters\n');
+    return 0;
+  }
+  const style = createStyle(colourEnabled(io));
+  const table = renderTable(
+    queues,
+    [
+      { header: 'UPSTREAM', value: (q) => q.upstream },
+      { header: 'QUEUED', align: 'right', value: (q) => formatCount(q.entries) },
+      { header: 'SPANS', align: 'right', value: (q) => formatCount(q.spans) },
+      { header: 'BYTES', align: 'right', value: (q) => formatBytes(q.bytes) },
+      { header: 'OLDEST', align: 'right', value: (q) => age(q.oldestEnqueuedAtMillis, now) },
+      { header: 'DEAD', align: 'right', value: (q) => (q.deadLetters > 0 ? style.red(formatCount(q.deadLetters)) : '0') },
+    ],
+    style,
+  );
+  io.stdout.write(`${table}\n`);
+  return 0;
+}
+
+function dead(io: CliIo, outbox: SqliteOutbox, json: boolean, upstream: string | undefined, limit: number): number {
+  const letters = outbox.listDeadLetters({ upstream, limit });
+  const counts = outbox.deadLetterCounts();
+  const total = upstream === undefined ? [...counts.values()].reduce((a, b) => a + b, 0) : counts.get(upstream) ?? 0;
+  if (json) {
+    writeJson(io, { total, deadLetters: letters });
+    return 0;
+  }
+  if (letters.length === 0) {
+    io.stdout.write(upstream === undefined ? 'no dead letters\n' : `no dead letters for ${upstream}\n`);
+    return 0;
+  }
+  const style = createStyle(colourEnabled(io));
+  const table = renderTable(
+    letters,
+    [
+      { header: 'ID', align: 'right', value: (d) => String(d.id) },
+      { header: 'UPSTREAM', value: (d) => d.upstream },
+      { header: 'SPANS', align: 'right', value: (d) => formatCount(d.spanCount) },
+      { header: 'ATTEMPTS', align: 'right', value: (d) => String(d.attempts) },
+      { header: 'FAILED', value: (d) => formatMillis(d.failedAtMillis) },
+      { header: 'STATUS', align: 'right', value: (d) => (d.status === null ? '—' : style.red(String(d.status))) },
+      { header: 'ANSWER', value: (d) => shorten(d.response, ANSWER_WIDTH) },
+    ],
+    style,
+  );
+  io.stdout.write(`${table}\n`);
+  if (total > letters.length) io.stdout.write(`${total - letters.length} more not shown (--limit)\n`);
+  return 0;
+}
+
+function show(io: CliIo, outbox: SqliteOutbox, json: boolean, id: number, payloadFile: string | undefined): number {
+  const letter = outbox.findDeadLetter(id);
+  if (!letter) throw new CliUsageError(`no dead letter with id ${id}`);
+  if (payloadFile !== undefined) {
+    try {
+      writeFileSync(payloadFile, letter.payload);
+    } catch (error) {
+      throw new CliUsageError(`cannot write ${payloadFile}: ${(error as Error).message}`);
+    }
+  }
+  const { payload: _payload, ...fields } = letter;
+  const spans = payloadSpans(letter);
+  if (json) {
+    writeJson(io, { ...fields, spans: spans.ok ? spans.spans : null, payloadError: spans.ok ? null : spans.error });
+    return 0;
+  }
+  const lines = [
+    `dead letter ${letter.id}`,
+    `upstream   ${letter.upstream}`,
+    `spans      ${formatCount(letter.spanCount)} (${formatBytes(letter.bytes)} of OTLP protobuf)`,
+    `queued     ${formatMillis(letter.enqueuedAtMillis)}`,
+    `failed     ${formatMillis(letter.failedAtMillis)} after ${letter.attempts} attempt${letter.attempts === 1 ? '' : 's'}`,
+    `status     ${letter.status ?? '— (no HTTP answer)'}`,
+    'answer',
+    ...letter.response.split('\n').map((line) => `  ${line}`),
+  ];
+  if (spans.ok) {
+    lines.push('payload');
+    for (const s of spans.spans.slice(0, SPANS_SHOWN)) lines.push(`  ${s.traceId} ${s.spanId}  ${s.name}`);
+    if (spans.spans.length > SPANS_SHOWN) lines.push(`  … ${spans.spans.length - SPANS_SHOWN} more`);
+  } else {
+    lines.push(`payload    does not decode as OTLP protobuf: ${spans.error}`);
+  }
+  if (payloadFile !== undefined) lines.push(`wrote the payload to ${payloadFile}`);
+  io.stdout.write(`${lines.join('\n')}\n`);
+  return 0;
+}
+
+function replay(
+  io: CliIo,
+  outbox: SqliteOutbox,
+  json: boolean,
+  args: string[],
+  all: boolean,
+  upstream: string | undefined,
+): number {
+  if (all && args.length > 0) throw new CliUsageError('give dead-letter ids or --all, not both');
+  if (!all && args.length === 0) throw new CliUsageError('missing <id…> (or --all)');
+  if (!all && upstream !== undefined) throw new CliUsageError('--upstream goes with --all');
+  let moved;
+  try {
+    moved = outbox.replayDead(all ? { upstream } : args.map(deadLetterId));
+  } catch (error) {
+    if (error instanceof DeadLetterNotFoundError) {
+      throw new CliUsageError(`${error.message}; nothing was replayed`);
+    }
+    throw error;
+  }
+  if (json) {
+    writeJson(io, { replayed: moved });
+    return 0;
+  }
+  if (moved.length === 0) {
+    io.stdout.write(upstream === undefined ? 'no dead letters to replay\n' : `no dead letters for ${upstream}\n`);
+    return 0;
+  }
+  const byUpstream = new Map<string, typeof moved>();
+  for (const m of moved) byUpstream.set(m.upstream, [...(byUpstream.get(m.upstream) ?? []), m]);
+  for (const [url, entries] of byUpstream) {
+    const spans = entries.reduce((n, e) => n + e.spanCount, 0);
+    io.stdout.write(
+      `replayed ${plural(entries.length, 'dead letter')} (${plural(spans, 'span')}) into the queue for ${url}: ` +
+        `${entries.map((e) => e.deadId).join(', ')}\n`,
+    );
+  }
+  io.stdout.write('the next skein serve forwarding to that upstream delivers them\n');
+  return 0;
+}
+
+function drop(io: CliIo, outbox: SqliteOutbox, json: boolean, upstream: string, withDead: boolean, yes: boolean): number {
+  const queue = outbox.queues().find((q) => q.upstream === upstream);
+  if (!queue) throw new CliUsageError(`nothing queued or dead for '${upstream}' (skein outbox lists the upstreams)`);
+  const planned: DroppedQueue = { ...queue, deadLetters: withDead ? queue.deadLetters : 0 };
+  if (planned.entries === 0 && planned.deadLetters === 0) {
+    io.stdout.write(`nothing queued for ${upstream}; its ${plural(queue.deadLetters, 'dead letter')} stay (--dead drops them)\n`);
+    return 0;
+  }
+  if (!yes) throw new CliUsageError(`would drop ${describeDrop(planned)}; add --yes to drop`);
+  const dropped = outbox.dropQueue(upstream, { dead: withDead });
+  if (json) {
+    writeJson(io, { dropped });
+    return 0;
+  }
+  io.stdout.write(`dropped ${describeDrop(dropped)}\n`);
+  return 0;
+}
+
+function describeDrop(d: DroppedQueue): string {
+  const parts = [];
+  if (d.entries > 0 || d.deadLetters === 0) {
+    parts.push(`${plural(d.entries, 'queued request')} (${plural(d.spans, 'span')}, ${formatBytes(d.bytes)})`);
+  }
+  if (d.deadLetters > 0) parts.push(plural(d.deadLetters, 'dead letter'));
+  return `${parts.join(' and ')} for ${d.upstream}`;
+}
+
+type PayloadSpans =
+  | { ok: true; spans: Array<{ traceId: string; spanId: string; name: string }> }
+  | { ok: false; error: string };
+
+function payloadSpans(letter: DeadLetterRecord): PayloadSpans {
+  try {
+    const { spans } = decodeTraceRequest(letter.payload, 'protobuf');
+    return { ok: true, spans: spans.map((s) => ({ traceId: s.traceId, spanId: s.spanId, name: s.name })) };
+  } catch (error) {
+    return { ok: false, error: (error as Error).message };
+  }
+}
+
+function deadLetterId(value: string): number {
+  const id = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(id) || id < 1) {
+    throw new CliUsageError(`a dead-letter id is a positive integer (skein outbox dead lists them), got '${value}'`);
+  }
+  return id;
+}
+
+function plural(n: number, noun: string): string {
+  return `${formatCount(n)} ${noun}${n === 1 ? '' : 's'}`;
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value < 10 ? value.toFixed(1) : Math.round(value)} ${units[unit]}`;
+}
+
+function formatMillis(millis: number): string {
+  return formatTimestamp(BigInt(millis) * 1_000_000n);
+}
+
+function age(sinceMillis: number | null, nowMillis: number): string {
+  if (sinceMillis === null) return '—';
+  return formatDurationNanos(BigInt(Math.max(0, nowMillis - sinceMillis)) * 1_000_000n);
+}
+
+/** One line, at most `width` characters. */
+function shorten(text: string, width: number): string {
+  const line = text.replace(/\s+/g, ' ').trim();
+  return line.length <= width ? line : `${line.slice(0, width - 1)}…`;
+}
