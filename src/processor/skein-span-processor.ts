@@ -1,4 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { mkdirSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { context, diag } from '@opentelemetry/api';
 import type { Context } from '@opentelemetry/api';
 import { ExportResultCode, globalErrorHandler, suppressTracing } from '@opentelemetry/core';
@@ -6,6 +8,7 @@ import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { ReadableSpan, Span, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { BudgetConfig, BudgetCrossing, BudgetEventRecord } from '../model/budgets.js';
 import { createNormalizer } from '../model/normalize.js';
+import { numberOption, optionalNumberOption } from '../model/option-values.js';
 import type { PriceTable } from '../model/pricing.js';
 import { createRedactor } from '../model/redaction/redactor.js';
 import type { RedactionOptions } from '../model/redaction/redactor.js';
@@ -134,26 +137,36 @@ export class SkeinSpanProcessor implements SpanProcessor {
   private lastWriteError: unknown = undefined;
   private hasKeptError = false;
   private droppedReported = 0;
+  /** Records lost before reaching a writer: a span that could not be converted, or every ended span when dbPath could not be opened. */
   private conversionFailures = 0;
+  /** dbPath could not be opened: no writer; ended spans are counted as failed. */
+  private readonly unopened: boolean;
   private shutdownPromise: Promise<void> | undefined;
   private readonly budgetMonitor: BudgetMonitor;
   private readonly enforce: boolean;
 
+  /**
+   * Throws only for options that are wrong in the code (a bad number, both or
+   * neither of store and dbPath, an invalid config file, budget or redaction
+   * pattern). A `dbPath` that cannot be opened is not one: it is reported to
+   * the OTel error handler, naming the path, and raised by the next
+   * `forceFlush()`; spans are then counted in `failedSpans`.
+   */
   constructor(options: SkeinSpanProcessorOptions) {
-    const {
-      store,
-      dbPath,
-      maxBatchSize = 512,
-      flushIntervalMillis = 200,
-      maxQueueSize = 10_000,
-      maxTextLength,
-      forward,
-    } = options;
+    const { store, dbPath, forward } = options;
     if (store !== undefined && dbPath !== undefined) throw new TypeError('SkeinSpanProcessor: pass either store or dbPath, not both');
     if (store === undefined && dbPath === undefined) throw new TypeError('SkeinSpanProcessor: a store or a dbPath is required');
-    if (!(maxBatchSize >= 1) || !(maxQueueSize >= 1) || !(flushIntervalMillis >= 0)) {
-      throw new RangeError('SkeinSpanProcessor: maxBatchSize and maxQueueSize must be >= 1, flushIntervalMillis >= 0');
-    }
+    const maxBatchSize = numberOption(OWNER, 'maxBatchSize', options.maxBatchSize, 512, { min: 1, integer: true });
+    const maxQueueSize = numberOption(OWNER, 'maxQueueSize', options.maxQueueSize, 10_000, { min: 1, integer: true });
+    const flushIntervalMillis = numberOption(OWNER, 'flushIntervalMillis', options.flushIntervalMillis, 200, {
+      min: 0,
+      max: MAX_TIMER_MILLIS,
+    });
+    const maxTextLength = optionalNumberOption(OWNER, 'maxTextLength', options.maxTextLength, {
+      min: 1,
+      max: Number.MAX_SAFE_INTEGER,
+      integer: true,
+    });
     // Before a store is opened: a bad config file, budget or redaction pattern fails here.
     const { redaction, prices, budgets, pricesFile } = resolveProcessorSettings(options);
     this.budgetMonitor = new BudgetMonitor({ onBudget: options.onBudget, onError: (error) => reportOnly(error) });
@@ -168,32 +181,37 @@ export class SkeinSpanProcessor implements SpanProcessor {
     this.ownsStore = store === undefined;
     // A config file's prices reach the writer thread as the file's path; a table given in code cannot.
     if (dbPath !== undefined && options.prices === undefined) {
-      this.threadWriter = new WorkerWriter({
-        dbPath,
-        maxTextLength,
-        redaction,
-        maxBatchSize,
-        maxQueueSize,
-        normalize,
-        onError: (error) => this.report(error),
-        budgets,
-        configFile: pricesFile,
-        onBudget,
-      });
+      this.threadWriter = this.opening(dbPath, () =>
+        new WorkerWriter({
+          dbPath,
+          maxTextLength,
+          redaction,
+          maxBatchSize,
+          maxQueueSize,
+          normalize,
+          onError: (error) => this.report(error),
+          budgets,
+          configFile: pricesFile,
+          onBudget,
+        }),
+      );
     } else {
-      this.store = store ?? new SqliteTraceStore({ path: dbPath as string });
-      this.writer = new BatchWriter({
-        store: this.store,
-        normalize,
-        maxBatchSize,
-        maxQueueSize,
-        onError: (error) => this.report(error),
-        runInternal: (fn) => this.runInternal(fn),
-        budgets,
-        onBudget,
-      });
+      this.store = store ?? this.opening(dbPath as string, () => new SqliteTraceStore({ path: dbPath as string }));
+      if (this.store !== undefined) {
+        this.writer = new BatchWriter({
+          store: this.store,
+          normalize,
+          maxBatchSize,
+          maxQueueSize,
+          onError: (error) => this.report(error),
+          runInternal: (fn) => this.runInternal(fn),
+          budgets,
+          onBudget,
+        });
+      }
     }
     this.ownAsyncWork = this.writer === undefined || this.writer.canWriteSync ? undefined : new AsyncLocalStorage<true>();
+    this.unopened = this.writer === undefined && this.threadWriter === undefined;
     this.forwarder = forward === undefined ? undefined : new BatchSpanProcessor(this.reportingFailures(redactingExporter(forward, redactor)));
     addExitHook(this.exitHook);
     if (this.forwarder !== undefined) addBeforeExitHook(this.beforeExitHook);
@@ -229,13 +247,14 @@ export class SkeinSpanProcessor implements SpanProcessor {
   }
 
   onStart(span: Span, _parentContext: Context): void {
-    if (this.ignoring()) return;
+    if (this.ignoring() || this.unopened) return;
     this.record(span, true);
   }
 
   onEnd(span: ReadableSpan): void {
     if (this.ignoring()) return;
-    this.record(span, false);
+    if (this.unopened) this.conversionFailures++;
+    else this.record(span, false);
     if (this.forwarder !== undefined) {
       const forwarder = this.forwarder;
       this.forwardedSinceExitFlush++;
@@ -412,7 +431,9 @@ export class SkeinSpanProcessor implements SpanProcessor {
 
   private flushNow(): Promise<void> {
     this.clearTimer();
-    const flushed = (this.writer ?? (this.threadWriter as WorkerWriter)).flush();
+    const writer = this.writer ?? this.threadWriter;
+    if (writer === undefined) return Promise.resolve();
+    const flushed = writer.flush();
     this.warnDropped(false);
     return flushed;
   }
@@ -423,7 +444,8 @@ export class SkeinSpanProcessor implements SpanProcessor {
       this.threadWriter.flushSync();
       return;
     }
-    const writer = this.writer as BatchWriter;
+    const writer = this.writer;
+    if (writer === undefined) return;
     if (!writer.canWriteSync) {
       if (writer.size > 0) diag.warn(`SkeinSpanProcessor: ${writer.size} spans not written at exit (the store has no writeSync)`);
       return;
@@ -431,6 +453,22 @@ export class SkeinSpanProcessor implements SpanProcessor {
     writer.flushSync();
     // A store it opened is released here: nothing else will close it, and its open steps will never end.
     if (this.ownsStore) this.runInternal(() => this.store?.closeSync?.());
+  }
+
+  /**
+   * Creates dbPath's directory (as `skein serve` does) and opens it. A
+   * failure is reported and kept, with the path and the reason, instead of
+   * thrown: the app runs on, its spans counted as failed.
+   */
+  private opening<T>(dbPath: string, open: () => T): T | undefined {
+    try {
+      ensureDirectoryOf(dbPath);
+      return open();
+    } catch (cause) {
+      const shown = isAbsolute(dbPath) ? dbPath : `${dbPath} (${resolve(dbPath)})`;
+      this.report(new Error(`SkeinSpanProcessor: cannot open the database ${shown}: ${errorMessage(cause)}; spans will not be stored`, { cause }));
+      return undefined;
+    }
   }
 
   private ignoring(): boolean {
@@ -483,6 +521,22 @@ export class SkeinSpanProcessor implements SpanProcessor {
       this.droppedReported = dropped;
       diag.warn(`SkeinSpanProcessor: dropped ${dropped} spans because the queue was full (maxQueueSize ${this.maxQueueSize}); further drops are counted in droppedSpans`);
     }
+  }
+}
+
+/** setTimeout runs a longer delay after 1 ms. */
+const MAX_TIMER_MILLIS = 2 ** 31 - 1;
+const OWNER = 'SkeinSpanProcessor';
+
+function ensureDirectoryOf(dbPath: string): void {
+  if (dbPath === '' || dbPath === ':memory:') return;
+  const dir = dirname(resolve(dbPath));
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (error) {
+    // mkdir's EEXIST names the file in the way without saying what is wrong with it.
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new Error(`${dir} exists and is not a directory`, { cause: error });
+    throw error;
   }
 }
 

@@ -21,7 +21,16 @@ const { dbPath, maxTextLength, redaction, budgets, configFile } = workerData as 
 // The app thread read the same file a moment ago and checked it.
 const prices = configFile === undefined ? undefined : loadSkeinConfigFile(configFile).prices;
 const normalize = createNormalizer({ maxTextLength, prices, redactor: createRedactor(redaction) });
-const store = new SqliteTraceStore({ path: dbPath });
+const store = openStore();
+
+// The app thread opened the same file a moment ago; if this fails all the same, the app thread takes over the writes.
+function openStore(): SqliteTraceStore {
+  try {
+    return new SqliteTraceStore({ path: dbPath });
+  } catch (cause) {
+    throw new Error(`SkeinSpanProcessor writer thread: cannot open the database ${dbPath}: ${(cause as Error).message}`, { cause });
+  }
+}
 
 port.on('message', (message: ToWorker) => {
   switch (message.type) {

@@ -89,11 +89,16 @@ export class WorkerWriter {
     };
     // execArgv is empty: inheriting the app's (an --import of its own
     // instrumentation) would start a tracer, and a processor, inside the worker.
-    this.worker = new Worker(workerScript(import.meta.url, 'span-writer-worker'), {
-      workerData: data,
-      execArgv: [],
-      eval: fromSources(import.meta.url),
-    });
+    try {
+      this.worker = new Worker(workerScript(import.meta.url, 'span-writer-worker'), {
+        workerData: data,
+        execArgv: [],
+        eval: fromSources(import.meta.url),
+      });
+    } catch (error) {
+      this.closeHere();
+      throw error;
+    }
     this.worker.on('message', (message: FromWorker) => this.onMessage(message));
     this.worker.on('error', (error) => this.workerGone(error));
     this.worker.on('exit', (code) => {
