@@ -206,10 +206,16 @@ describe('skein outbox', () => {
 
     const queueOnly = await cli(['outbox', 'drop', GONE, '--yes', ...fx.db]);
     expect(queueOnly.code).toBe(0);
-    expect(queueOnly.stdout).toMatch(new RegExp(`^dropped 1 queued request \\(1 span, [\\d.]+ (B|KiB)\\) for ${GONE}\\n$`));
+    expect(queueOnly.stdout).toMatch(
+      new RegExp(`^dropped 1 queued request \\(1 span, [\\d.]+ (B|KiB)\\) for ${GONE}; 1 dead letter kept \\(--dead drops them\\)\\n$`),
+    );
     let tables = readTables(fx.dbPath);
     expect(tables.queued.map((q) => q.upstream)).toEqual([LIVE, LIVE]);
     expect(tables.deadIds).toEqual([fx.liveDead.id, fx.goneDead.id]);
+
+    const again = await cli(['outbox', 'drop', GONE, '--yes', ...fx.db]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toBe(`nothing queued for ${GONE}; 1 dead letter kept (--dead drops them)\n`);
 
     const dead = await cli(['outbox', 'drop', GONE, '--dead', '--yes', ...fx.db]);
     expect(dead.stdout).toBe(`dropped 1 dead letter for ${GONE}\n`);

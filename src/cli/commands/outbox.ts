@@ -248,16 +248,17 @@ function drop(io: CliIo, outbox: SqliteOutbox, json: boolean, upstream: string, 
   if (!queue) throw new CliUsageError(`nothing queued or dead for '${upstream}' (skein outbox lists the upstreams)`);
   const planned: DroppedQueue = { ...queue, deadLetters: withDead ? queue.deadLetters : 0 };
   if (planned.entries === 0 && planned.deadLetters === 0) {
-    io.stdout.write(`nothing queued for ${upstream}; its ${plural(queue.deadLetters, 'dead letter')} stay (--dead drops them)\n`);
+    io.stdout.write(`nothing queued for ${upstream}; ${plural(queue.deadLetters, 'dead letter')} kept (--dead drops them)\n`);
     return 0;
   }
-  if (!yes) throw new CliUsageError(`would drop ${describeDrop(planned)}; add --yes to drop`);
+  const kept = !withDead && queue.deadLetters > 0 ? `; ${plural(queue.deadLetters, 'dead letter')} kept (--dead drops them)` : '';
+  if (!yes) throw new CliUsageError(`would drop ${describeDrop(planned)}${kept}; add --yes to drop`);
   const dropped = outbox.dropQueue(upstream, { dead: withDead });
   if (json) {
     writeJson(io, { dropped });
     return 0;
   }
-  io.stdout.write(`dropped ${describeDrop(dropped)}\n`);
+  io.stdout.write(`dropped ${describeDrop(dropped)}${kept}\n`);
   return 0;
 }
 
