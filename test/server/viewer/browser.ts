@@ -1,7 +1,8 @@
 /**
- * Headless Chromium (Debian's /usr/bin/chromium, installed by .ci/run) driven
- * by playwright-core, with a fresh profile per launch, and screenshots saved
- * under test-results/viewer/ as artifacts.
+ * Headless Chromium driven by playwright-core, with a fresh profile per
+ * launch, and screenshots saved under test-results/viewer/ as artifacts. Which
+ * Chromium: see find-chromium.ts (SKEIN_CHROMIUM_PATH or CHROME_PATH, else a
+ * system one, else the one packed in the @sparticuz/chromium devDependency).
  */
 
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -10,8 +11,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import type { BrowserContext, Page } from 'playwright-core';
-
-export const CHROMIUM_PATH = '/usr/bin/chromium';
+import { findChromium } from './find-chromium.js';
+import type { ChromiumChoice } from './find-chromium.js';
 export const SCREENSHOT_DIR = fileURLToPath(new URL('../../../test-results/viewer/', import.meta.url));
 
 const ARGS = [
@@ -29,6 +30,8 @@ export const DESKTOP = { width: 1280, height: 900 };
 export const PHONE = { width: 390, height: 844 };
 
 export interface TestBrowser {
+  /** The executable in use and where it was found. */
+  chromium: ChromiumChoice;
   context: BrowserContext;
   /** A new page of this size; uncaught page errors are collected in `errors`. */
   newPage(viewport?: { width: number; height: number }): Promise<Page>;
@@ -40,13 +43,25 @@ export interface TestBrowser {
   close(): Promise<void>;
 }
 
+/** Looked up once per test process; a failed look-up fails every launch with its message. */
+let found: Promise<ChromiumChoice> | undefined;
+
 export async function launchBrowser(): Promise<TestBrowser> {
-  const profile = mkdtempSync(join(tmpdir(), 'skein-chromium-'));
+  found ??= findChromium();
+  const executable = await found;
+  const profile = mkdtempSync(join(tmpdir(), 'skein-chromium-profile-'));
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
-  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM_PATH, args: ARGS, viewport: DESKTOP });
+  let context: BrowserContext;
+  try {
+    context = await chromium.launchPersistentContext(profile, { executablePath: executable.path, args: ARGS, viewport: DESKTOP });
+  } catch (error) {
+    rmSync(profile, { recursive: true, force: true });
+    throw new Error(`launching Chromium ${executable.path} (from ${executable.source}) failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
   const errors: string[] = [];
   const pages = new Set<Page>();
   return {
+    chromium: executable,
     context,
     errors,
     async newPage(viewport = DESKTOP) {
