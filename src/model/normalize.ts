@@ -27,13 +27,20 @@ import {
   VERCEL_OPERATION_STEPS,
   stepFrom,
 } from './step-type.js';
-import { cutText, isAttributes, truncateRawRest, truncateValue } from './truncate.js';
+import { cutLogged, isAttributes } from './truncate.js';
 import type { TruncationLog } from './truncate.js';
 import type { Attributes, NormalizeCounts, RawSpan, SpanCost, SpanRecord, StepType } from './types.js';
 import { resolveSuppliedCost, resolveUsage } from './usage.js';
 
 export interface NormalizeOptions {
-  /** Max UTF-16 length of one text value (content and attribute strings). Default 4096. */
+  /**
+   * Max UTF-16 length of the text the record derives for display and search:
+   * input, output and reasoning text, the span name and status message
+   * columns, and ids read from attributes (session, model, agent, user,
+   * tool). Longer ones are cut there, their original length kept. The span
+   * as it arrived (`raw`: attributes, events, links, resource, scope, name,
+   * status message) is never cut. Default 4096.
+   */
   maxTextLength?: number;
   /** Price table to compute cost from; default the shipped table. */
   prices?: PriceTable;
@@ -64,7 +71,8 @@ const STEP_SOURCES = [
 ] as const;
 
 export function createNormalizer(options: NormalizeOptions = {}): (raw: RawSpan) => SpanRecord {
-  const { maxTextLength = DEFAULT_MAX_TEXT_LENGTH, prices = defaultPriceTable(), redactor } = options;
+  const { prices = defaultPriceTable(), redactor } = options;
+  const maxTextLength = options.maxTextLength ?? DEFAULT_MAX_TEXT_LENGTH;
   if (!Number.isSafeInteger(maxTextLength) || maxTextLength < 1) {
     throw new RangeError(`maxTextLength must be a positive integer, got ${String(maxTextLength)}`);
   }
@@ -134,20 +142,14 @@ function normalizeWith(raw: RawSpan, maxLength: number, prices: PriceTable): Spa
   let completions: IndexedMessage[] | undefined;
 
   const attributes: Attributes = isAttributes(raw.attributes) ? raw.attributes : {};
-  let cutAttributes: Attributes | undefined;
   for (const key of Object.keys(attributes)) {
     const value = attributes[key];
-    let kept = value;
-    if (typeof value === 'object' ? value !== null : typeof value === 'string' && value.length > maxLength) {
-      kept = truncateValue(value, `attributes.${key}`, log);
-      if (kept !== value) (cutAttributes ??= { ...attributes })[key] = kept;
-    }
     const slot = SLOT_BY_KEY.get(key);
     if (slot !== undefined) {
       switch (SLOT_KINDS[slot]) {
         case 'name':
-          // Names come from the cut value: a 1 MB session id is not a key worth keeping whole.
-          values[slot] = toName(kept, counts);
+          // A 1 MB session id is not a key worth indexing whole: the column gets it cut, the attribute keeps it.
+          values[slot] = toName(typeof value === 'string' ? cutLogged(value, `attributes.${key}`, log) : value, counts);
           break;
         case 'tokens':
           values[slot] = toTokenCount(value, counts);
@@ -233,13 +235,13 @@ function normalizeWith(raw: RawSpan, maxLength: number, prices: PriceTable): Spa
       names[S.sessionVercel] ??
       names[S.sessionTraceloop] ??
       null,
-    name: typeof raw.name === 'string' ? cutName(raw.name, maxLength) : '',
+    name: typeof raw.name === 'string' ? cutLogged(raw.name, 'name', log) : '',
     stepType,
     operationName,
     startTimeUnixNano: toNanos(raw.startTimeUnixNano, counts) ?? 0n,
     endTimeUnixNano: raw.endTimeUnixNano === null || raw.endTimeUnixNano === undefined ? null : (toNanos(raw.endTimeUnixNano, counts) ?? null),
     statusCode,
-    statusMessage: typeof raw.statusMessage === 'string' ? cutName(raw.statusMessage, maxLength) : '',
+    statusMessage: typeof raw.statusMessage === 'string' ? cutLogged(raw.statusMessage, 'statusMessage', log) : '',
     isError,
     provider,
     requestModel,
@@ -262,7 +264,8 @@ function normalizeWith(raw: RawSpan, maxLength: number, prices: PriceTable): Spa
     output: content.output,
     reasoning: content.reasoning,
     counts,
-    raw: truncateRawRest(raw, cutAttributes ?? raw.attributes, log),
+    // Whole: what export gives back is what arrived (after redaction).
+    raw,
   };
   if (log.lengths) record.truncatedLengths = log.lengths;
   return record;
@@ -291,7 +294,3 @@ function firstReported(names: (string | undefined)[]): string | null {
   return null;
 }
 
-/** Name and status message are cut in `raw` (and logged) by `truncateRawRest`; the record's copy matches it. */
-function cutName(text: string, maxLength: number): string {
-  return cutText(text, maxLength);
-}

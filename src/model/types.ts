@@ -166,13 +166,14 @@ export interface SpanRecord {
   reasoning: ContentText | null;
   counts: NormalizeCounts;
   /**
-   * Original UTF-16 lengths of the values cut in `raw`, by path: `name`,
-   * `statusMessage`, `attributes.<key>`, `resource.<key>`, `scope.<key>`,
-   * `events[<i>].<key>`, `links[<i>].<key>`, with `[<i>]` / `.<key>` appended
-   * for values nested in arrays and maps. Absent when nothing was cut.
+   * Original UTF-16 lengths of the values this record's columns hold cut
+   * (`raw` keeps them whole), by path: `name`, `statusMessage`, and
+   * `attributes.<key>` for an id read from an attribute (session, model,
+   * agent, user, tool). Content keeps its own in `originalLength`. Absent
+   * when nothing was cut.
    */
   truncatedLengths?: Record<string, number>;
-  /** The span as it arrived (attributes truncated/redacted where needed). */
+  /** The span as it arrived, whole (redacted where needed): what export reads. */
   raw: RawSpan;
 }
 

@@ -71,38 +71,28 @@ describe('truncation', () => {
     expect(record.output).toEqual({ text: 'short', originalLength: 5, truncated: false });
   });
 
-  it('cuts long strings in raw attributes, events, resource and name, recording each original length', () => {
+  it('cuts the derived name and status message, keeping the span as it arrived whole', () => {
     const long = 'y'.repeat(100);
     const raw = rawSpan(
       { 'input.value': long, 'custom.list': ['ok', long], 'custom.map': { inner: long }, short: 'ok', count: 3 },
       {
         name: long,
+        statusMessage: `${long}!`,
         events: [{ name: 'exception', timeUnixNano: 1n, attributes: { 'exception.stacktrace': long }, droppedAttributesCount: 0 }],
+        links: [{ traceId: 'ab'.repeat(16), spanId: 'cd'.repeat(8), traceState: '', attributes: { note: long }, droppedAttributesCount: 0, flags: 0 }],
         resource: { attributes: { 'service.name': long }, droppedAttributesCount: 0, schemaUrl: '' },
       },
     );
     const before = structuredClone(raw);
     const record = createNormalizer({ maxTextLength: 10 })(raw);
-    expect(record.truncatedLengths).toEqual({
-      'attributes.input.value': 100,
-      'attributes.custom.list[1]': 100,
-      'attributes.custom.map.inner': 100,
-      name: 100,
-      'resource.service.name': 100,
-      'events[0].exception.stacktrace': 100,
-    });
-    // Six raw values plus the input content.
-    expect(record.counts.truncated).toBe(7);
-    expect(record.raw.attributes['input.value']).toBe('y'.repeat(10));
-    expect(record.raw.attributes['custom.list']).toEqual(['ok', 'y'.repeat(10)]);
-    expect(record.raw.attributes['custom.map']).toEqual({ inner: 'y'.repeat(10) });
-    expect(record.raw.attributes.short).toBe('ok');
-    expect(record.raw.events[0].attributes['exception.stacktrace']).toBe('y'.repeat(10));
-    expect(record.raw.resource.attributes['service.name']).toBe('y'.repeat(10));
+    expect(record.truncatedLengths).toEqual({ name: 100, statusMessage: 101 });
+    // Name, status message and the input content.
+    expect(record.counts.truncated).toBe(3);
     expect(record.name).toBe('y'.repeat(10));
-    expect(record.raw.name).toBe('y'.repeat(10));
+    expect(record.statusMessage).toBe('y'.repeat(10));
     expect(record.input).toEqual({ text: 'y'.repeat(10), originalLength: 100, truncated: true });
-    // The caller's span is untouched.
+    // What export reads is the span as it arrived, not a copy of it.
+    expect(record.raw).toBe(raw);
     expect(raw).toEqual(before);
   });
 
@@ -116,6 +106,7 @@ describe('truncation', () => {
     const record = createNormalizer({ maxTextLength: 8 })(rawSpan({ 'session.id': 's'.repeat(50) }));
     expect(record.sessionId).toBe('s'.repeat(8));
     expect(record.truncatedLengths).toEqual({ 'attributes.session.id': 50 });
+    expect(record.raw.attributes['session.id']).toBe('s'.repeat(50));
   });
 
   it('rejects a limit that is not a positive integer', () => {
@@ -181,7 +172,7 @@ describe('garbage in', () => {
     expect(record.counts.coerced).toBeGreaterThanOrEqual(2);
     expect(record.counts.truncated).toBeGreaterThanOrEqual(3);
     expect(record.truncatedLengths?.['attributes.gen_ai.conversation.id']).toBe(200_000);
-    expect(record.raw.attributes['gen_ai.conversation.id']).toHaveLength(4096);
+    expect(record.raw.attributes['gen_ai.conversation.id']).toHaveLength(200_000);
   });
 
   it('survives values no decoder produces: throwing getters and non-objects', () => {

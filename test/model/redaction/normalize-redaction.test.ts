@@ -75,8 +75,10 @@ describe('normalization with a redactor', () => {
 
   it('redacts before truncating: a secret straddling the limit is still found', () => {
     const cut = createNormalizer({ maxTextLength: 30, redactor: createRedactor() });
-    const record = cut(rawSpan({ 'app.note': `${'x'.repeat(20)} ${SECRETS.github}` }));
-    expect(record.raw.attributes['app.note']).toBe(`${'x'.repeat(20)} [REDACTED`);
+    const record = cut(rawSpan({ 'input.value': `${'x'.repeat(20)} ${SECRETS.github}` }));
+    expect(record.input?.text).toBe(`${'x'.repeat(20)} [REDACTED`);
+    // The kept attribute is whole, and redacted.
+    expect(record.raw.attributes['input.value']).toBe(`${'x'.repeat(20)} [REDACTED:github-token]`);
     expect(record.counts).toMatchObject({ redacted: 1, truncated: 1 });
   });
 
