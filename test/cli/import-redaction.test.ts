@@ -133,6 +133,26 @@ describe('skein import redacts', () => {
     expect(existsSync(db)).toBe(false);
   });
 
+  it("computes cost from the config's prices", async () => {
+    const config = join(work.dir, 'prices.config.json');
+    writeFileSync(config, JSON.stringify({ prices: { models: { 'house-model': { inputPerMTok: 1_000_000, outputPerMTok: 2_000_000 } } } }));
+    const span = makeRawSpan({
+      attributes: {
+        'gen_ai.operation.name': 'chat',
+        'gen_ai.request.model': 'house-model',
+        'gen_ai.conversation.id': 'conv-import-prices',
+        'gen_ai.usage.input_tokens': 2,
+        'gen_ai.usage.output_tokens': 3,
+      },
+    });
+    const file = join(work.dir, 'prices.otlp.json');
+    writeFileSync(file, encodeTraceRequest([span], 'json'));
+    const db = join(work.dir, 'prices.db');
+    await importOk([file, '--db', db, '--config', config]);
+    const [stored] = await storedSpans(db);
+    expect(stored.cost).toEqual({ usd: 8, source: 'computed' });
+  });
+
   it('stores everything as it arrived with redaction turned off in the config', async () => {
     const config = join(work.dir, 'off.config.json');
     writeFileSync(config, JSON.stringify({ redaction: { enabled: false } }));
