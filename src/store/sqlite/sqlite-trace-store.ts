@@ -31,7 +31,7 @@ import { SessionRollup } from './session-rollup.js';
 import { SpanQueries } from './span-queries.js';
 import { SpanWriter } from './span-writer.js';
 import { SpanStats } from './stats.js';
-import { WriterRegistry } from './writers.js';
+import { DeadWriterProbe, WriterRegistry } from './writers.js';
 
 export interface SqliteTraceStoreOptions {
   /** Database file, or ':memory:'. Created (with its directory's existing permissions) when missing. */
@@ -73,6 +73,10 @@ export class SqliteTraceStore implements TraceStore, ChangeFeedReader, BudgetRea
   /** This connection's commits, which SQLite's data_version does not count. */
   private localCommits = 0;
   private closed = false;
+  /** Read-only: finds dead local writers, which a short read-write open then marks. */
+  private readonly deadWriterProbe: DeadWriterProbe | null;
+  /** Read-only: that read-write open failed once (no write permission); not tried again. */
+  private deadWriterRecoveryFailed = false;
 
   /** Steps marked interrupted at open because the process that started them is gone. */
   readonly recoveredInterruptedCount: number;
@@ -96,7 +100,9 @@ export class SqliteTraceStore implements TraceStore, ChangeFeedReader, BudgetRea
         this.writers = null;
         this.writer = null;
         this.recoveredInterruptedCount = 0;
+        this.deadWriterProbe = new DeadWriterProbe(this.db);
       } else {
+        this.deadWriterProbe = null;
         const writers = new WriterRegistry(this.db, rollup, this.changes);
         this.writers = writers;
         this.writer = new SpanWriter(this.db, rollup, writers.writerId, () => writers.register(), this.changes, this.budgets);
@@ -172,6 +178,7 @@ export class SqliteTraceStore implements TraceStore, ChangeFeedReader, BudgetRea
 
   async getSession(sessionId: string): Promise<SessionSummary> {
     this.checkOpen();
+    this.settleDeadWriters();
     return this.sessions.getSession(sessionId);
   }
 
@@ -183,21 +190,25 @@ export class SqliteTraceStore implements TraceStore, ChangeFeedReader, BudgetRea
 
   async listSessions(query?: SessionQuery): Promise<Page<SessionSummary>> {
     this.checkOpen();
+    this.settleDeadWriters();
     return this.sessions.listSessions(query);
   }
 
   async getTimeline(sessionId: string): Promise<TimelineStep[]> {
     this.checkOpen();
+    this.settleDeadWriters();
     return this.spans.getTimeline(sessionId);
   }
 
   async getTree(sessionId: string): Promise<TreeNode[]> {
     this.checkOpen();
+    this.settleDeadWriters();
     return this.spans.getTree(sessionId);
   }
 
   async getSpans(query: SpanQuery): Promise<Page<StoredSpan>> {
     this.checkOpen();
+    this.settleDeadWriters();
     return this.spans.getSpans(query);
   }
 
@@ -226,13 +237,16 @@ export class SqliteTraceStore implements TraceStore, ChangeFeedReader, BudgetRea
    * not written for `silentForMillis`, and appends a `session.interrupted`
    * (and a `session.updated`) to the change feed for each session touched.
    * With `spareLiveLocalWriters`, writers on this host whose process is alive
-   * are never judged by silence. Returns the number of steps marked.
+   * are never judged by silence. Writers on this host whose process is gone
+   * are marked at once, silent or not: they will never write again. Returns
+   * the number of steps marked.
    */
   markInterrupted(options: { silentForMillis: number; spareLiveLocalWriters?: boolean }): number {
     this.checkWritable();
     if (!this.writers) return 0;
     this.localCommits++;
-    return this.writers.markSilent(options.silentForMillis, options.spareLiveLocalWriters ?? false);
+    const dead = this.writers.recoverDeadWriters();
+    return dead + this.writers.markSilent(options.silentForMillis, options.spareLiveLocalWriters ?? false);
   }
 
   /** Change-feed events with `seq > afterSeq`, oldest first (see `ChangeFeedReader`). */
@@ -272,6 +286,29 @@ export class SqliteTraceStore implements TraceStore, ChangeFeedReader, BudgetRea
 
   async close(): Promise<void> {
     this.closeSync();
+  }
+
+  /**
+   * Before a read of sessions or steps: a writer on this host whose process
+   * is gone (SIGKILL, a crash: nothing closed its store) will never end its
+   * open steps, so they are marked interrupted now rather than read as
+   * running until the next writer opens the file. A read-only store cannot
+   * write: it opens the file read-write for that moment, as any writer's open
+   * would. Costs one read of the writers table when nobody died; never fails
+   * the read (without write permission the steps keep reading as running).
+   */
+  private settleDeadWriters(): void {
+    try {
+      if (this.writers !== null) {
+        if (this.writers.recoverDeadWriters() > 0) this.localCommits++;
+        return;
+      }
+      if (this.deadWriterProbe === null || this.deadWriterRecoveryFailed || !this.deadWriterProbe.any()) return;
+      // Its open marks the dead writers' steps (recoverDeadWriters), its close forgets itself.
+      new SqliteTraceStore({ path: this.path }).closeSync();
+    } catch {
+      if (this.readonly) this.deadWriterRecoveryFailed = true;
+    }
   }
 
   private checkOpen(): void {

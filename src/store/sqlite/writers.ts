@@ -3,10 +3,12 @@
  * steps of a live one sharing the file.
  *
  * Each store instance registers a row (writer id, pid, hostname); open span
- * rows carry the writer id. On open, writers on this host whose pid is gone
- * have their open steps marked interrupted (the end stays null) and their
- * sessions' rollups rewritten. Writers on other hosts cannot be probed; they
- * are only caught by `markSilent`, when they have not written for a while.
+ * rows carry the writer id. On open, and before the session reads, writers
+ * on this host whose pid is gone have their open steps marked interrupted
+ * (the end stays null) and their sessions' rollups rewritten
+ * (`DeadWriterProbe` finds them with one read, so the common case writes
+ * nothing). Writers on other hosts cannot be probed; they are only caught by
+ * `markSilent`, when they have not written for a while.
  */
 
 import { randomUUID } from 'node:crypto';
@@ -25,6 +27,26 @@ export function isProcessAlive(pid: number): boolean {
   }
 }
 
+/**
+ * Finds writers on this host whose process is gone: one read of the
+ * small writers table and a signal-0 probe per row. Works on a read-only
+ * connection.
+ */
+export class DeadWriterProbe {
+  private readonly localPids: Database.Statement;
+  /** Asked once: os.hostname() is a system call, and this runs before every session read. */
+  private readonly hostname = hostname();
+
+  constructor(db: Database.Database) {
+    this.localPids = db.prepare('SELECT DISTINCT pid FROM writers WHERE hostname = @hostname').pluck();
+  }
+
+  /** True when some writer on this host is registered under a pid that no longer runs. */
+  any(): boolean {
+    return (this.localPids.all({ hostname: this.hostname }) as number[]).some((pid) => !isProcessAlive(pid));
+  }
+}
+
 interface WriterRow {
   writer_id: string;
   pid: bigint;
@@ -39,6 +61,7 @@ export class WriterRegistry {
   private readonly selectWriters: Database.Statement;
   private readonly openSteps: Database.Statement;
   private readonly markOpen: Database.Statement;
+  private readonly probe: DeadWriterProbe;
 
   constructor(
     private readonly db: Database.Database,
@@ -56,6 +79,7 @@ export class WriterRegistry {
       FROM spans WHERE writer_id = @writerId AND end_ns IS NULL AND interrupted = 0`);
     this.markOpen = db.prepare(`UPDATE spans SET interrupted = 1, writer_id = NULL
       WHERE writer_id = @writerId AND end_ns IS NULL`);
+    this.probe = new DeadWriterProbe(db);
   }
 
   /** Inside a write transaction. */
@@ -63,8 +87,13 @@ export class WriterRegistry {
     this.insertWriter.run({ writerId: this.writerId, pid: process.pid, hostname: hostname(), nowMillis: Date.now() });
   }
 
-  /** Marks the open steps of writers on this host whose process is gone. Returns the steps marked. */
+  /**
+   * Marks the open steps of writers on this host whose process is gone, and
+   * forgets those writers. Returns the steps marked. Takes the write lock
+   * only when the probe found one.
+   */
   recoverDeadWriters(): number {
+    if (!this.probe.any()) return 0;
     const host = hostname();
     return this.markWriters((w) => w.hostname === host && !isProcessAlive(Number(w.pid)));
   }
