@@ -1,6 +1,5 @@
-import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { serve } from '@hono/node-server';
 import type { ServerType } from '@hono/node-server';
 import { OutboxForwarder } from '../../exporters/outbox-forwarder.js';
@@ -15,7 +14,8 @@ import { createSkeinApp } from '../server/app.js';
 import { MetricsRegistry } from '../server/metrics.js';
 import { GroupCommitIngest } from '../server/group-commit-ingest.js';
 import { SqliteOutbox } from '../store/sqlite/sqlite-outbox.js';
-import { SqliteTraceStore } from '../store/sqlite/sqlite-trace-store.js';
+import type { SqliteTraceStore } from '../store/sqlite/sqlite-trace-store.js';
+import { openWritableStore } from '../store/sqlite/database-file.js';
 import { createCollectorCommit } from './collector-commit.js';
 import type { CommitOutcome } from './collector-commit.js';
 import { CollectorWriter } from './collector-writer.js';
@@ -90,8 +90,7 @@ export interface RunningCollector {
 /** The composition root of `skein serve`: store, ingest, forwarding and HTTP on one port. */
 export async function startCollector(options: CollectorOptions): Promise<RunningCollector> {
   const dbPath = options.dbPath === ':memory:' ? ':memory:' : resolve(options.dbPath);
-  if (dbPath !== ':memory:') mkdirSync(dirname(dbPath), { recursive: true });
-  const store = new SqliteTraceStore({ path: dbPath });
+  const store = openWritableStore({ path: dbPath });
   try {
     return await startOn(store, dbPath, options);
   } catch (error) {

@@ -3,11 +3,12 @@
  * in WAL mode lets a command read while `skein serve` writes the same file.
  */
 
-import { existsSync, mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { InvalidQueryError, SchemaVersionError, SessionNotFoundError, TraceNotFoundError } from '../store/errors.js';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { DatabaseOpenError, InvalidQueryError, SchemaVersionError, SessionNotFoundError, TraceNotFoundError } from '../store/errors.js';
 import { SqliteTraceStore } from '../store/sqlite/index.js';
-import { CliUsageError } from './cli-error.js';
+import { openWritableStore } from '../store/sqlite/database-file.js';
+import { CliFailure, CliUsageError } from './cli-error.js';
 import type { CliIo } from './command.js';
 import { defaultDbPath } from './options.js';
 
@@ -30,12 +31,12 @@ export function openStore(io: CliIo, options: OpenStoreOptions): SqliteTraceStor
     }
     return new SqliteTraceStore({ path, readonly: true });
   }
-  mkdirSync(dirname(path), { recursive: true });
-  return new SqliteTraceStore({ path });
+  return openWritableStore({ path });
 }
 
 /** Store errors that are the user's to fix (an unknown id, a bad filter, a foreign file): one line, no stack. */
 export function asUserError(error: unknown): unknown {
+  if (error instanceof DatabaseOpenError) return new CliFailure(error.message);
   if (
     error instanceof SessionNotFoundError ||
     error instanceof TraceNotFoundError ||

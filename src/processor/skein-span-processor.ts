@@ -1,6 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { mkdirSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import { context, diag } from '@opentelemetry/api';
 import type { Context } from '@opentelemetry/api';
 import { ExportResultCode, globalErrorHandler, suppressTracing } from '@opentelemetry/core';
@@ -12,6 +11,8 @@ import { numberOption, optionalNumberOption } from '../model/option-values.js';
 import type { PriceTable } from '../model/pricing.js';
 import { createRedactor } from '../model/redaction/redactor.js';
 import type { RedactionOptions } from '../model/redaction/redactor.js';
+import { DatabaseOpenError } from '../store/errors.js';
+import { createDatabaseDirectory } from '../store/sqlite/database-file.js';
 import { SqliteTraceStore } from '../store/sqlite/index.js';
 import { BatchWriter } from './batch-writer.js';
 import { BudgetMonitor } from './budget-monitor.js';
@@ -462,11 +463,12 @@ export class SkeinSpanProcessor implements SpanProcessor {
    */
   private opening<T>(dbPath: string, open: () => T): T | undefined {
     try {
-      ensureDirectoryOf(dbPath);
+      if (dbPath !== ':memory:') createDatabaseDirectory(dbPath);
       return open();
     } catch (cause) {
+      const reason = cause instanceof DatabaseOpenError ? cause.reason : errorMessage(cause);
       const shown = isAbsolute(dbPath) ? dbPath : `${dbPath} (${resolve(dbPath)})`;
-      this.report(new Error(`SkeinSpanProcessor: cannot open the database ${shown}: ${errorMessage(cause)}; spans will not be stored`, { cause }));
+      this.report(new Error(`SkeinSpanProcessor: cannot open the database ${shown}: ${reason}; spans will not be stored`, { cause }));
       return undefined;
     }
   }
@@ -527,18 +529,6 @@ export class SkeinSpanProcessor implements SpanProcessor {
 /** setTimeout runs a longer delay after 1 ms. */
 const MAX_TIMER_MILLIS = 2 ** 31 - 1;
 const OWNER = 'SkeinSpanProcessor';
-
-function ensureDirectoryOf(dbPath: string): void {
-  if (dbPath === '' || dbPath === ':memory:') return;
-  const dir = dirname(resolve(dbPath));
-  try {
-    mkdirSync(dir, { recursive: true });
-  } catch (error) {
-    // mkdir's EEXIST names the file in the way without saying what is wrong with it.
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new Error(`${dir} exists and is not a directory`, { cause: error });
-    throw error;
-  }
-}
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

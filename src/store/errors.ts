@@ -41,3 +41,14 @@ export class SchemaVersionError extends StoreError {
     super(message);
   }
 }
+
+/** The database file cannot be created or opened: the message names the path and the reason. */
+export class DatabaseOpenError extends StoreError {
+  override name = 'DatabaseOpenError';
+  constructor(
+    readonly file: string,
+    readonly reason: string,
+  ) {
+    super(`cannot open the database ${file}: ${reason}`);
+  }
+}

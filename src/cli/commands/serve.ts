@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { CliUsageError } from '../cli-error.js';
+import { CliFailure, CliUsageError } from '../cli-error.js';
+import { asUserError } from '../open-store.js';
 import { describeBudgetCrossing } from '../../model/budgets.js';
 import { startCollector } from '../collector.js';
 import { loadConfigFlag } from '../config-file.js';
@@ -90,7 +91,7 @@ export const serveCommand: CliCommand = {
         io.stdout.write(`skein: budget: ${describeBudgetCrossing(crossing)}\n`);
       },
     }).catch((error: unknown) => {
-      throw bindError(error, host, port) ?? error;
+      throw asUserError(bindError(error, host, port) ?? error);
     });
     io.stdout.write(
       [
@@ -127,13 +128,15 @@ export const serveCommand: CliCommand = {
 };
 
 /** A failure to listen, as one line saying what to do; null for anything else. */
-function bindError(error: unknown, host: string, port: number): CliUsageError | null {
-  const code = (error as { code?: unknown }).code;
+function bindError(error: unknown, host: string, port: number): CliFailure | null {
+  const { code, syscall } = error as { code?: unknown; syscall?: unknown };
+  // Only the listening socket's errors: an EACCES from the database's directory is the database's.
+  if (syscall !== 'listen' && syscall !== 'bind') return null;
   if (code === 'EADDRINUSE') {
-    return new CliUsageError(`${host}:${port} is already in use (another skein serve?): pick another with --port (0 picks a free one)`);
+    return new CliFailure(`${host}:${port} is already in use (another skein serve?): pick another with --port (0 picks a free one)`);
   }
-  if (code === 'EACCES') return new CliUsageError(`not allowed to listen on ${host}:${port}: pick a port above 1023 with --port`);
-  if (code === 'EADDRNOTAVAIL') return new CliUsageError(`${host} is not an address of this machine: check --host`);
+  if (code === 'EACCES') return new CliFailure(`not allowed to listen on ${host}:${port}: pick a port above 1023 with --port`);
+  if (code === 'EADDRNOTAVAIL') return new CliFailure(`${host} is not an address of this machine: check --host`);
   return null;
 }
 
