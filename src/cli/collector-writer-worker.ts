@@ -4,9 +4,8 @@
  * connection, and answers with the outcome once it is durable.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { createNormalizer } from '../model/normalize.js';
+import { createRedactingNormalizer } from '../model/normalize.js';
 import { createPriceTable } from '../model/pricing.js';
-import { createRedactor } from '../model/redaction/redactor.js';
 import { toWire } from '../processor/worker-protocol.js';
 import { SqliteOutbox } from '../store/sqlite/sqlite-outbox.js';
 import { SqliteTraceStore } from '../store/sqlite/sqlite-trace-store.js';
@@ -17,16 +16,16 @@ const port = parentPort;
 if (port === null) throw new Error('collector-writer-worker.js runs only as a worker thread');
 const data = workerData as CollectorWriterData;
 const store = new SqliteTraceStore({ path: data.dbPath });
-const redactor = createRedactor(data.redaction);
+const { redactor, normalize } = createRedactingNormalizer({
+  redaction: data.redaction,
+  maxTextLength: data.maxTextLength,
+  prices: data.prices === undefined ? undefined : createPriceTable(data.prices, { includeDefaults: false }),
+});
 const commit = createCollectorCommit({
   store,
   outbox: new SqliteOutbox(store.database),
   redactor,
-  normalize: createNormalizer({
-    maxTextLength: data.maxTextLength,
-    prices: data.prices === undefined ? undefined : createPriceTable(data.prices, { includeDefaults: false }),
-    redactor,
-  }),
+  normalize,
   upstreams: data.upstreams,
   storeMode: data.storeMode,
   budgets: data.budgets,

@@ -5,9 +5,8 @@ import type { ServerType } from '@hono/node-server';
 import { OutboxForwarder } from '../../exporters/outbox-forwarder.js';
 import { hasBudgets } from '../model/budgets.js';
 import type { BudgetConfig, BudgetEventRecord } from '../model/budgets.js';
-import { createNormalizer } from '../model/normalize.js';
+import { createRedactingNormalizer } from '../model/normalize.js';
 import { priceTableEntries } from '../model/pricing.js';
-import { createRedactor } from '../model/redaction/redactor.js';
 import type { RedactionOptions } from '../model/redaction/redactor.js';
 import type { NormalizeOptions } from '../model/normalize.js';
 import { createSkeinApp } from '../server/app.js';
@@ -105,7 +104,11 @@ async function startOn(store: SqliteTraceStore, dbPath: string, options: Collect
   const targets = options.forward ?? [];
   const upstreams = targets.map((t) => t.url);
   const maxOutboxBytes = options.maxOutboxBytes ?? 1024 ** 3;
-  const redactor = createRedactor(options.redaction);
+  const { redactor, normalize } = createRedactingNormalizer({
+    redaction: options.redaction,
+    maxTextLength: options.normalize?.maxTextLength,
+    prices: options.normalize?.prices,
+  });
   const budgets = hasBudgets(options.budgets) ? options.budgets : undefined;
   let accepting = true;
   const live = new AbortController();
@@ -162,7 +165,6 @@ async function startOn(store: SqliteTraceStore, dbPath: string, options: Collect
     ingest: { ingest: (spans) => ingest.ingest(spans) },
   });
 
-  const normalize = createNormalizer({ prices: options.normalize?.prices, maxTextLength: options.normalize?.maxTextLength, redactor });
   const commitHere = createCollectorCommit({
     store,
     outbox,

@@ -6,10 +6,9 @@ import { ExportResultCode, globalErrorHandler, suppressTracing } from '@opentele
 import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { ReadableSpan, Span, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { BudgetConfig, BudgetCrossing, BudgetEventRecord } from '../model/budgets.js';
-import { createNormalizer } from '../model/normalize.js';
+import { createRedactingNormalizer } from '../model/normalize.js';
 import { numberOption, optionalNumberOption } from '../model/option-values.js';
 import type { PriceTable } from '../model/pricing.js';
-import { createRedactor } from '../model/redaction/redactor.js';
 import type { RedactionOptions } from '../model/redaction/redactor.js';
 import { DatabaseOpenError } from '../store/errors.js';
 import { createDatabaseDirectory } from '../store/sqlite/database-file.js';
@@ -174,8 +173,7 @@ export class SkeinSpanProcessor implements SpanProcessor {
     this.enforce = options.enforce ?? false;
     const onBudget = (crossings: BudgetEventRecord[]): void => this.budgetMonitor.record(crossings);
     // Validates maxTextLength and the redaction patterns: before a store is opened that would then leak.
-    const redactor = createRedactor(redaction);
-    const normalize = createNormalizer({ maxTextLength, prices, redactor });
+    const { redactor, normalize } = createRedactingNormalizer({ redaction, maxTextLength, prices });
     this.maxBatchSize = maxBatchSize;
     this.flushIntervalMillis = flushIntervalMillis;
     this.maxQueueSize = maxQueueSize;

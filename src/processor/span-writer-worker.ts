@@ -6,8 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { BudgetEventRecord } from '../model/budgets.js';
-import { createNormalizer } from '../model/normalize.js';
-import { createRedactor } from '../model/redaction/redactor.js';
+import { createRedactingNormalizer } from '../model/normalize.js';
 import { loadSkeinConfigFile } from '../model/skein-config.js';
 import type { RawSpan, SpanRecord } from '../model/types.js';
 import { SqliteTraceStore } from '../store/sqlite/sqlite-trace-store.js';
@@ -20,7 +19,7 @@ if (port === null) throw new Error('span-writer-worker.js runs only as a worker 
 const { dbPath, maxTextLength, redaction, budgets, configFile } = workerData as WriterThreadData;
 // The app thread read the same file a moment ago and checked it.
 const prices = configFile === undefined ? undefined : loadSkeinConfigFile(configFile).prices;
-const normalize = createNormalizer({ maxTextLength, prices, redactor: createRedactor(redaction) });
+const { normalize } = createRedactingNormalizer({ redaction, maxTextLength, prices });
 const store = openStore();
 
 // The app thread opened the same file a moment ago; if this fails all the same, the app thread takes over the writes.

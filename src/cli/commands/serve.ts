@@ -27,8 +27,10 @@ Options:
   --max-body-bytes <n>      request body limit after decompression (default 67108864)
   --interrupt-after <s>     mark open steps interrupted when their writer has been silent this many
                             seconds and is not a live process on this host (default 60; 0 = never)
-  --config <file>           budgets, redaction, prices and interruptAfterSeconds from this JSON file
-                            (default: ./skein.config.json when it exists)
+  --max-text-length <n>     characters kept of each derived text (input, output, reasoning, name, ids)
+                            for display and search (default 4096); spans are stored and exported whole
+  --config <file>           budgets, redaction, prices, maxTextLength and interruptAfterSeconds from
+                            this JSON file (default: ./skein.config.json when it exists)
 
 Examples:
   skein serve
@@ -57,6 +59,7 @@ export const serveCommand: CliCommand = {
         store: { type: 'string', default: 'all' },
         'max-body-bytes': { type: 'string' },
         'interrupt-after': { type: 'string' },
+        'max-text-length': { type: 'string' },
         config: { type: 'string' },
       },
     });
@@ -85,7 +88,12 @@ export const serveCommand: CliCommand = {
             ? undefined
             : config.interruptAfterSeconds * 1000,
       redaction: config?.redaction,
-      normalize: config?.prices === undefined ? undefined : { prices: config.prices },
+      normalize: {
+        prices: config?.prices,
+        maxTextLength: values['max-text-length'] !== undefined
+          ? parsePositiveInt(values['max-text-length'], '--max-text-length')
+          : config?.maxTextLength,
+      },
       budgets: config?.budgets,
       onBudget(crossing) {
         io.stdout.write(`skein: budget: ${describeBudgetCrossing(crossing)}\n`);
