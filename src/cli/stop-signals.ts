@@ -1,3 +1,5 @@
+import { watchNpmLauncher } from './launcher-watch.js';
+
 /**
  * Resolves `stopped` on the first SIGINT or SIGTERM (or at once with
  * `io.stopSignal`, which tests use). The handlers stay installed until
@@ -40,6 +42,10 @@ export function listenForStopSignals(
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  const launcher = watchNpmLauncher(process.env, () => {
+    process.stderr.write('skein: npm, which started this process, has exited; stopping\n');
+    onSignal('SIGTERM');
+  });
   return {
     stopped,
     async dispose() {
@@ -47,6 +53,7 @@ export function listenForStopSignals(
         const wait = firstAt + SIGNAL_SETTLE_MILLIS - performance.now();
         if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       }
+      launcher.stop();
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
     },
