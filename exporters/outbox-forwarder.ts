@@ -10,7 +10,8 @@ export interface ForwarderOutbox {
   dueEntries(upstream: string, limit: number, nowMillis?: number): ForwarderEntry[];
   nextAttemptAt(upstream: string): number | null;
   delivered(id: number): void;
-  retryLater(id: number, nextAttemptAtMillis: number, error: string): void;
+  /** False when the entry is no longer queued (dropped meanwhile): it is then not retried. */
+  retryLater(id: number, nextAttemptAtMillis: number, error: string): boolean;
   deadLetter(id: number, status: number | null, response: string, nowMillis?: number): void;
 }
 
@@ -78,6 +79,8 @@ export interface ForwarderHealth {
 }
 
 const OWNER = 'OutboxForwarder';
+/** How long an idle forwarder sleeps before it looks at its queue again without being notified. */
+const IDLE_RECHECK_MILLIS = 60_000;
 
 /**
  * Delivers one upstream's outbox in order, one request at a time. A failed
@@ -181,7 +184,8 @@ export class OutboxForwarder {
     }
     const entry = this.retrying ?? this.outbox.dueEntries(this.upstream, 1)[0];
     if (!entry) {
-      await this.sleepUntil(this.outbox.nextAttemptAt(this.upstream));
+      // Idle, but not forever: entries another process queued (`skein outbox replay`) are found within a minute.
+      await this.sleepUntil(this.outbox.nextAttemptAt(this.upstream) ?? Date.now() + IDLE_RECHECK_MILLIS);
       return;
     }
     await this.attempt(entry);
@@ -231,7 +235,7 @@ export class OutboxForwarder {
     this.retrying = { ...entry, attempts: entry.attempts + 1 };
     this.pause(entry.attempts, retryAfter, errorText);
     // Persisted too, so that after a restart this entry still waits its turn.
-    this.outbox.retryLater(entry.id, this.pausedUntilMillis, errorText);
+    if (!this.outbox.retryLater(entry.id, this.pausedUntilMillis, errorText)) this.retrying = null;
     this.report({ upstream: this.upstream, outcome: 'retry', status, spanCount: entry.spanCount, error: errorText });
   }
 

@@ -304,7 +304,7 @@ describe('skein outbox replay, end to end', () => {
     expect(readTables(dbPath)).toEqual({ queued: [], deadIds: [] });
   });
 
-  it('a running collector delivers replayed entries when it next reads its queue (here: when a request arrives)', async () => {
+  it('a running collector delivers replayed entries when it next reads its queue, and its depth stays true', async () => {
     let refuse = true;
     const upstream = await startUpstream(() => (refuse ? { status: 400 } : { status: 200 }));
     const dbPath = join(tempDir(), 'skein.db');
@@ -317,11 +317,27 @@ describe('skein outbox replay, end to end', () => {
     expect((await cli(['outbox', 'replay', '--all', '--db', dbPath])).code).toBe(0);
     const later = await send(collector.url, 1);
     await upstream.waitFor(() => upstream.acceptedSpanIds().length >= refused.length + later.length);
+    // The replayed entry was queued by another process: delivering it must not leave the depth below zero.
+    await expect.poll(() => collector.outbox.queuedBytes(upstream.url)).toBe(0);
+    expect(collector.outbox.depth()).toEqual([]);
     await collector.close();
 
     const counts = countIds(upstream.acceptedSpanIds());
     expect([...counts.keys()].sort()).toEqual([...refused, ...later].sort());
     expect([...counts.values()].every((n) => n === 1)).toBe(true);
     expect(readTables(dbPath)).toEqual({ queued: [], deadIds: [] });
+  });
+
+  it('a running collector finds a queue dropped by skein outbox empty, and its depth follows', async () => {
+    const probe = await startUpstream();
+    await probe.close();
+    const dbPath = join(tempDir(), 'skein.db');
+    const collector = await startCollector({ dbPath, port: 0, forward: [{ url: probe.url }] });
+    collectors.push(collector);
+    await send(collector.url, 2);
+    expect(collector.outbox.queuedBytes(probe.url)).toBeGreaterThan(0);
+    expect((await cli(['outbox', 'drop', probe.url, '--yes', '--db', dbPath])).code).toBe(0);
+    // The forwarder looks again after its backoff and finds nothing due.
+    await expect.poll(() => collector.outbox.queuedBytes(probe.url), { timeout: 10_000 }).toBe(0);
   });
 });

@@ -221,7 +221,10 @@ export class SqliteOutbox {
 
   /** Milliseconds epoch of the next entry due for this upstream, or null when its queue is empty. */
   nextAttemptAt(upstream: string): number | null {
-    return (this.nextDue.get(upstream) as { at: number | null }).at;
+    const at = (this.nextDue.get(upstream) as { at: number | null }).at;
+    // Empty in the table but not in memory: another process (`skein outbox drop`) removed rows.
+    if (at === null && (this.totals.get(upstream)?.entries ?? 0) !== 0) this.recount();
+    return at;
   }
 
   /** The upstream acknowledged it: it is never sent again. */
@@ -229,9 +232,11 @@ export class SqliteOutbox {
     this.removeRow(id);
   }
 
-  retryLater(id: number, nextAttemptAtMillis: number, error: string): void {
-    this.reschedule.run({ id, nextAttemptAt: Math.ceil(nextAttemptAtMillis), error: error.slice(0, 2000) });
+  /** Reschedules the entry; false when it is no longer queued (dropped by `skein outbox drop`). */
+  retryLater(id: number, nextAttemptAtMillis: number, error: string): boolean {
+    return this.reschedule.run({ id, nextAttemptAt: Math.ceil(nextAttemptAtMillis), error: error.slice(0, 2000) }).changes > 0;
   }
+
 
   /** A final refusal from the upstream: kept with its answer, no longer retried. */
   deadLetter(id: number, status: number | null, response: string, nowMillis = Date.now()): void {
@@ -340,7 +345,10 @@ export class SqliteOutbox {
 
   private removeRow(id: number): void {
     const row = this.remove.get(id) as { upstream: string; spans: number; bytes: number } | undefined;
-    if (row) this.adjust(row.upstream, -1, -row.spans, -row.bytes);
+    if (!row) return;
+    this.adjust(row.upstream, -1, -row.spans, -row.bytes);
+    // Below zero: the row was queued by another process (`skein outbox replay`) and never counted here.
+    if ((this.totals.get(row.upstream)?.entries ?? 0) < 0) this.recount();
   }
 
   private adjust(upstream: string, entries: number, spans: number, bytes: number): void {
