@@ -8,7 +8,7 @@ import { decodeSpanBatch } from './span-batch-decoder.js';
 import { SpanBatchEncoder, withPlainValues } from './span-batch-encoder.js';
 import type { EncodedBatch } from './span-batch-encoder.js';
 import { fromWire } from './worker-protocol.js';
-import { fromSources, workerScript } from './worker-script.js';
+import { fromSources, workerScript } from '../model/worker-script.js';
 import type { FromWorker, ToWorker, WriterThreadData } from './worker-protocol.js';
 
 export interface WorkerWriterOptions {
