@@ -29,6 +29,8 @@ interface Waiter {
  * one transaction, and each is answered when that transaction is durable.
  * SQLite pays per commit, not per row (PERFORMANCE.md: ~3× between 1 and 100
  * rows per transaction), so concurrent clients make ingest cheaper, not slower.
+ * Sharing never costs a client its answer: when a shared commit fails, each
+ * request is committed alone, and only those whose own spans fail are refused.
  */
 export class GroupCommitIngest implements TraceIngest {
   private readonly commit: CommitBatch;
@@ -106,9 +108,80 @@ export class GroupCommitIngest implements TraceIngest {
       await this.commit(received);
       for (const waiter of batch) waiter.resolve();
     } catch (error) {
-      for (const waiter of batch) waiter.reject(error);
+      if (batch.length === 1 || isStoreFailure(error)) {
+        for (const waiter of batch) waiter.reject(error);
+      } else {
+        await this.isolate(batch);
+      }
     } finally {
       this.pendingSpans -= count;
     }
   }
+
+  /**
+   * The shared commit failed: commit each request alone, so that one
+   * client's spans cannot fail everyone's. If any request commits, the store
+   * works and the ones that still fail are refused for their own spans
+   * (`SpansRefusedError`); if none does, the store is at fault and each gets
+   * its error as before. A store failure on the way fails the rest at once.
+   */
+  private async isolate(batch: readonly Waiter[]): Promise<void> {
+    const failures: Array<{ waiter: Waiter; error: unknown }> = [];
+    let committed = 0;
+    for (let i = 0; i < batch.length; i++) {
+      const waiter = batch[i];
+      try {
+        await this.commit(waiter.received.slice());
+        committed++;
+        waiter.resolve();
+      } catch (error) {
+        if (isStoreFailure(error)) {
+          for (const earlier of failures) earlier.waiter.reject(earlier.error);
+          for (let j = i; j < batch.length; j++) batch[j].reject(error);
+          return;
+        }
+        failures.push({ waiter, error });
+      }
+    }
+    for (const { waiter, error } of failures) {
+      waiter.reject(committed > 0 ? new SpansRefusedError(error) : error);
+    }
+  }
+}
+
+/**
+ * The request's own spans made the commit fail, while other requests
+ * committed: retrying the same spans would fail the same way. Its `cause`
+ * is what the store threw.
+ */
+export class SpansRefusedError extends Error {
+  override readonly name = 'SpansRefusedError';
+  constructor(cause: unknown) {
+    super(`the store refused these spans: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
+
+/**
+ * SQLite result codes that are about the database, never about the rows
+ * being written: retrying request by request would only repeat them (and
+ * wait out the busy timeout once per request).
+ */
+const STORE_FAILURE_CODES = [
+  'SQLITE_BUSY',
+  'SQLITE_LOCKED',
+  'SQLITE_FULL',
+  'SQLITE_IOERR',
+  'SQLITE_READONLY',
+  'SQLITE_CORRUPT',
+  'SQLITE_NOTADB',
+  'SQLITE_CANTOPEN',
+  'SQLITE_NOMEM',
+  'SQLITE_PERM',
+  'SQLITE_PROTOCOL',
+];
+
+function isStoreFailure(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return false;
+  return STORE_FAILURE_CODES.some((prefix) => code === prefix || code.startsWith(`${prefix}_`));
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RawSpan } from '../../src/model/types.js';
-import { GroupCommitIngest } from '../../src/server/group-commit-ingest.js';
+import { GroupCommitIngest, SpansRefusedError } from '../../src/server/group-commit-ingest.js';
 import { IngestOverloadedError } from '../../src/server/trace-ingest.js';
 import { makeRawSpan } from '../helpers/raw-spans.js';
 
@@ -60,6 +60,92 @@ describe('GroupCommitIngest', () => {
     expect(ingest.pending).toBe(0);
     fail = false;
     await expect(ingest.ingest([makeRawSpan()])).resolves.toBeUndefined();
+  });
+
+  it('a batch whose commit fails because of one request fails that request only; the others are committed', async () => {
+    const poison = makeRawSpan({ name: 'poison' });
+    const committed: string[][] = [];
+    let attempts = 0;
+    const ingest = new GroupCommitIngest({
+      commit: (received) => {
+        attempts++;
+        if (received.includes(poison)) throw new RangeError('The bound string, buffer, or bigint is too big');
+        committed.push(received.map((s) => s.name));
+      },
+    });
+    const a = [makeRawSpan({ name: 'a1' }), makeRawSpan({ name: 'a2' })];
+    const c = [makeRawSpan({ name: 'c' })];
+    const results = await Promise.allSettled([
+      ingest.ingest(a),
+      ingest.ingest([makeRawSpan({ name: 'b' }), poison]),
+      ingest.ingest(c),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    const refused = (results[1] as PromiseRejectedResult).reason as Error;
+    expect(refused).toBeInstanceOf(SpansRefusedError);
+    expect(refused.message).toContain('The bound string, buffer, or bigint is too big');
+    expect(refused.cause).toBeInstanceOf(RangeError);
+    // Together first, then each request alone.
+    expect(attempts).toBe(4);
+    expect(committed).toEqual([['a1', 'a2'], ['c']]);
+    expect(ingest.pending).toBe(0);
+    await expect(ingest.ingest([makeRawSpan()])).resolves.toBeUndefined();
+  });
+
+  it('a failure that is not about one request (every request fails alone too) fails them all with the store error', async () => {
+    const full = new Error('database or disk is full');
+    let attempts = 0;
+    const ingest = new GroupCommitIngest({
+      commit: () => {
+        attempts++;
+        throw full;
+      },
+    });
+    const results = await Promise.allSettled([ingest.ingest([makeRawSpan()]), ingest.ingest([makeRawSpan()])]);
+    expect(results.map((r) => (r as PromiseRejectedResult).reason)).toEqual([full, full]);
+    expect(attempts).toBe(3);
+    expect(ingest.pending).toBe(0);
+  });
+
+  it("an error SQLite reports as the store's (full, busy, I/O) fails the batch at once, without retrying each request", async () => {
+    const busy = Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' });
+    let attempts = 0;
+    const ingest = new GroupCommitIngest({
+      commit: () => {
+        attempts++;
+        throw busy;
+      },
+    });
+    const results = await Promise.allSettled([ingest.ingest([makeRawSpan()]), ingest.ingest([makeRawSpan()]), ingest.ingest([makeRawSpan()])]);
+    expect(results.map((r) => (r as PromiseRejectedResult).reason)).toEqual([busy, busy, busy]);
+    expect(attempts).toBe(1);
+    expect(ingest.pending).toBe(0);
+  });
+
+  it('requests arriving during the isolation wait for it and join the next commit; pending counts them all', async () => {
+    const poison = makeRawSpan({ name: 'poison' });
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const batches: string[][] = [];
+    const ingest = new GroupCommitIngest({
+      commit: async (received) => {
+        batches.push(received.map((s) => s.name));
+        if (received.includes(poison)) {
+          await gate;
+          throw new Error('refused');
+        }
+      },
+    });
+    const first = Promise.allSettled([ingest.ingest([poison]), ingest.ingest([makeRawSpan({ name: 'ok' })])]);
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    const late = ingest.ingest([makeRawSpan({ name: 'late' })]);
+    expect(ingest.pending).toBe(3);
+    release();
+    expect((await first).map((r) => r.status)).toEqual(['rejected', 'fulfilled']);
+    await late;
+    expect(batches).toEqual([['poison', 'ok'], ['poison'], ['ok'], ['late']]);
+    expect(ingest.pending).toBe(0);
   });
 
   it('drain resolves only after everything accepted is committed', async () => {
