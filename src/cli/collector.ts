@@ -21,6 +21,7 @@ import { CollectorWriter } from './collector-writer.js';
 import { ForwardingHealth } from './forwarding-health.js';
 import type { LeftoverQueue } from './forwarding-health.js';
 import type { StoreMode } from './options.js';
+import { numberOption, OptionValueError } from '../model/option-values.js';
 
 export interface ForwardTarget {
   url: string;
@@ -69,9 +70,42 @@ export interface CollectorOptions {
   /** Live stream (`GET /api/live`) tuning; tests shorten them. */
   livePollIntervalMillis?: number;
   liveHeartbeatMillis?: number;
+  /**
+   * Without a token, requests must name the collector by a loopback name, an IP address or one of
+   * these (`name`, `*.domain`, `*` for any), else 403: the DNS-rebinding guard (src/server/host-check.ts).
+   */
+  allowHosts?: readonly string[];
+  /** A client must send all its request headers within this. Default 10 s (`DEFAULT_HTTP_LIMITS`). */
+  headersTimeoutMillis?: number;
+  /**
+   * A client must send its whole request, body included, within this; it does not bound the
+   * answer (a live stream stays open). At least `headersTimeoutMillis`. Default 60 s.
+   */
+  requestTimeoutMillis?: number;
+  /** An idle keep-alive connection is closed after this. Default 65 s. */
+  keepAliveTimeoutMillis?: number;
+  /** Connections beyond this many open ones are closed at once (live streams count). Default 512. */
+  maxConnections?: number;
 }
 
 export const DEFAULT_INTERRUPT_AFTER_MILLIS = 60_000;
+
+/**
+ * Slow-client limits (Node's own are 60 s for headers, 300 s for a request, none on connections).
+ * Headers come in one write from any real client; 60 s carries a 64 MiB body at about 1 MB/s;
+ * 65 s of keep-alive outlasts the usual 60 s export intervals and client pools, so a reused
+ * connection is rarely closed under a request; 512 connections leave half of the common 1,024
+ * file descriptor limit to the database, the writer thread and forwarding.
+ */
+export const DEFAULT_HTTP_LIMITS = {
+  headersTimeoutMillis: 10_000,
+  requestTimeoutMillis: 60_000,
+  keepAliveTimeoutMillis: 65_000,
+  maxConnections: 512,
+} as const;
+
+/** setTimeout's largest delay. */
+const MAX_TIMER_MILLIS = 2 ** 31 - 1;
 
 export interface RunningCollector {
   url: string;
@@ -82,6 +116,8 @@ export interface RunningCollector {
   unconfiguredQueues: LeftoverQueue[];
   store: SqliteTraceStore;
   outbox: SqliteOutbox;
+  /** The listening HTTP server, for inspection (its limits); stop it with `close()`. */
+  server: ServerType;
   /** Stop accepting, finish in-flight requests, commit, stop forwarding, close the database. Idempotent. */
   close(): Promise<void>;
 }
@@ -89,7 +125,8 @@ export interface RunningCollector {
 /** The composition root of `skein serve`: store, ingest, forwarding and HTTP on one port. */
 export async function startCollector(options: CollectorOptions): Promise<RunningCollector> {
   const dbPath = options.dbPath === ':memory:' ? ':memory:' : resolve(options.dbPath);
-  const store = openWritableStore({ path: dbPath });
+  // Stats scans run on their own thread: a busy day's scan must not stall the receiver.
+  const store = openWritableStore({ path: dbPath, statsOnThread: true });
   try {
     return await startOn(store, dbPath, options);
   } catch (error) {
@@ -100,6 +137,7 @@ export async function startCollector(options: CollectorOptions): Promise<Running
 }
 
 async function startOn(store: SqliteTraceStore, dbPath: string, options: CollectorOptions): Promise<RunningCollector> {
+  const limits = httpLimits(options);
   const outbox = new SqliteOutbox(store.database);
   const targets = options.forward ?? [];
   const upstreams = targets.map((t) => t.url);
@@ -151,6 +189,7 @@ async function startOn(store: SqliteTraceStore, dbPath: string, options: Collect
       heartbeatMillis: options.liveHeartbeatMillis,
     },
     token: options.token,
+    allowHosts: options.allowHosts,
     maxBodyBytes: options.maxBodyBytes,
     ready: () => accepting,
     readiness() {
@@ -204,10 +243,30 @@ async function startOn(store: SqliteTraceStore, dbPath: string, options: Collect
   let server: ServerType;
   try {
     server = await new Promise((resolveServer, reject) => {
-      const s = serve({ fetch: app.fetch, hostname: options.host ?? '127.0.0.1', port: options.port ?? 4318 }, () =>
-        resolveServer(s),
+      const s = serve(
+        {
+          fetch: app.fetch,
+          hostname: options.host ?? '127.0.0.1',
+          port: options.port ?? 4318,
+          serverOptions: {
+            headersTimeout: limits.headersTimeoutMillis,
+            requestTimeout: limits.requestTimeoutMillis,
+            keepAliveTimeout: limits.keepAliveTimeoutMillis,
+            // Node checks the two timeouts every 30 s by default: a 10 s limit would hold up to 40 s.
+            connectionsCheckingInterval: Math.max(
+              10,
+              Math.min(1_000, Math.floor(Math.min(limits.headersTimeoutMillis, limits.requestTimeoutMillis) / 4)),
+            ),
+          },
+        },
+        () => resolveServer(s),
       );
       s.once('error', reject);
+      // A client that sends its request and then shuts its write side (FIN) still waits for the
+      // answer. Node's default ends the socket at once, dropping the answer to a stored export
+      // (and the client sends it again); this way the socket ends after the last answer.
+      (s as ServerType & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
+      limitConnections(s, limits.maxConnections);
     });
   } catch (error) {
     // A port in use: the writer thread would otherwise keep its connection, and the process, alive.
@@ -243,6 +302,7 @@ async function startOn(store: SqliteTraceStore, dbPath: string, options: Collect
     unconfiguredQueues: forwarding.leftovers(),
     store,
     outbox,
+    server,
     close() {
       closing ??= (async () => {
         accepting = false;
@@ -267,6 +327,71 @@ async function startOn(store: SqliteTraceStore, dbPath: string, options: Collect
       return closing;
     },
   };
+}
+
+type HttpLimits = { [K in keyof typeof DEFAULT_HTTP_LIMITS]: number };
+
+/** The slow-client limits, defaulted and checked one by one (errors name the option). */
+function httpLimits(options: CollectorOptions): HttpLimits {
+  const timer = { min: 1, max: MAX_TIMER_MILLIS, integer: true };
+  const headersTimeoutMillis = numberOption(
+    'startCollector',
+    'headersTimeoutMillis',
+    options.headersTimeoutMillis,
+    // Like Node: a shorter request timeout shortens the default headers timeout with it.
+    Math.min(DEFAULT_HTTP_LIMITS.headersTimeoutMillis, options.requestTimeoutMillis ?? Infinity),
+    timer,
+  );
+  const requestTimeoutMillis = numberOption(
+    'startCollector',
+    'requestTimeoutMillis',
+    options.requestTimeoutMillis,
+    Math.max(DEFAULT_HTTP_LIMITS.requestTimeoutMillis, headersTimeoutMillis),
+    timer,
+  );
+  if (headersTimeoutMillis > requestTimeoutMillis) {
+    throw new OptionValueError(
+      `startCollector: headersTimeoutMillis (${headersTimeoutMillis}) must not exceed requestTimeoutMillis (${requestTimeoutMillis})`,
+    );
+  }
+  return {
+    headersTimeoutMillis,
+    requestTimeoutMillis,
+    keepAliveTimeoutMillis: numberOption(
+      'startCollector',
+      'keepAliveTimeoutMillis',
+      options.keepAliveTimeoutMillis,
+      DEFAULT_HTTP_LIMITS.keepAliveTimeoutMillis,
+      timer,
+    ),
+    maxConnections: numberOption('startCollector', 'maxConnections', options.maxConnections, DEFAULT_HTTP_LIMITS.maxConnections, {
+      min: 1,
+      integer: true,
+    }),
+  };
+}
+
+/** How often a refused connection is reported at most. */
+const DROP_REPORT_INTERVAL_MILLIS = 60_000;
+
+/**
+ * Caps open connections: Node closes each one beyond `max` as soon as it is accepted. The
+ * first refusal (and then at most one a minute) is reported, with how many were refused.
+ */
+function limitConnections(server: ServerType, max: number): void {
+  server.maxConnections = max;
+  let refused = 0;
+  let lastReport = -Infinity;
+  server.on('drop', () => {
+    refused += 1;
+    const now = performance.now();
+    if (now - lastReport < DROP_REPORT_INTERVAL_MILLIS) return;
+    lastReport = now;
+    console.error(
+      `skein: ${max} connections are open (the limit, --max-connections); refused ${refused} new one${refused === 1 ? '' : 's'}`,
+    );
+    refused = 0;
+  });
 }
 
 /**

@@ -30,6 +30,7 @@ import type { SessionModelUsage } from './session-queries.js';
 import { SessionRollup } from './session-rollup.js';
 import { SpanQueries } from './span-queries.js';
 import { SpanWriter } from './span-writer.js';
+import { StatsThread } from './stats-thread.js';
 import { SpanStats } from './stats.js';
 import { DeadWriterProbe, WriterRegistry } from './writers.js';
 
@@ -42,6 +43,12 @@ export interface SqliteTraceStoreOptions {
   readonly?: boolean;
   /** How much of the change feed this instance keeps when it writes (default 100,000 events and 24 hours). */
   changeFeed?: ChangeFeedRetention;
+  /**
+   * Run `stats` on a thread with its own read-only connection, so a scan of a
+   * busy day does not stall the caller's thread (the collector's receiver).
+   * Default false; ignored for ':memory:'.
+   */
+  statsOnThread?: boolean;
 }
 
 export const DEFAULT_BUSY_TIMEOUT_MILLIS = 5000;
@@ -67,6 +74,7 @@ export class SqliteTraceStore implements TraceStore, ChangeFeedReader, BudgetRea
   private readonly spans: SpanQueries;
   private readonly searcher: SpanSearch;
   private readonly statistics: SpanStats;
+  private readonly statsThread: StatsThread | undefined;
   private readonly deleter: SessionDeleter;
   private readonly changes: ChangeLog;
   private readonly budgets: BudgetLedger;
@@ -109,6 +117,8 @@ export class SqliteTraceStore implements TraceStore, ChangeFeedReader, BudgetRea
         this.db.transaction(() => writers.register()).immediate();
         this.recoveredInterruptedCount = writers.recoverDeadWriters();
       }
+      // Last: nothing after it can fail and leave the thread behind.
+      this.statsThread = options.statsOnThread && this.path !== ':memory:' ? new StatsThread(this.path) : undefined;
     } catch (error) {
       this.db.close();
       throw wrapNotADatabase(error, this.path);
@@ -219,6 +229,13 @@ export class SqliteTraceStore implements TraceStore, ChangeFeedReader, BudgetRea
 
   async stats(query: StatsQuery): Promise<StatsRow[]> {
     this.checkOpen();
+    if (this.statsThread?.running) {
+      try {
+        return await this.statsThread.stats(query);
+      } catch {
+        // The query's own error (an invalid filter) is thrown again below with its type; a dead thread is replaced by this one.
+      }
+    }
     return this.statistics.stats(query);
   }
 
@@ -277,6 +294,7 @@ export class SqliteTraceStore implements TraceStore, ChangeFeedReader, BudgetRea
   closeSync(): void {
     if (this.closed) return;
     this.closed = true;
+    void this.statsThread?.close();
     try {
       this.writers?.unregister();
     } finally {
@@ -285,7 +303,9 @@ export class SqliteTraceStore implements TraceStore, ChangeFeedReader, BudgetRea
   }
 
   async close(): Promise<void> {
+    const thread = this.statsThread;
     this.closeSync();
+    await thread?.close();
   }
 
   /**
