@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { serve } from '@hono/node-server';
@@ -117,7 +118,7 @@ export interface RunningCollector {
   store: SqliteTraceStore;
   outbox: SqliteOutbox;
   /** The listening HTTP server, for inspection (its limits); stop it with `close()`. */
-  server: ServerType;
+  server: Server;
   /** Stop accepting, finish in-flight requests, commit, stop forwarding, close the database. Idempotent. */
   close(): Promise<void>;
 }
@@ -302,7 +303,8 @@ async function startOn(store: SqliteTraceStore, dbPath: string, options: Collect
     unconfiguredQueues: forwarding.leftovers(),
     store,
     outbox,
-    server,
+    // serve() makes an HTTP/1 server unless told otherwise.
+    server: server as Server,
     close() {
       closing ??= (async () => {
         accepting = false;

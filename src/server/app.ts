@@ -3,6 +3,7 @@ import { HTTPException } from 'hono/http-exception';
 import { createLiveStream } from './live-stream/index.js';
 import type { LiveStreamOptions } from './live-stream/index.js';
 import { MetricsRegistry } from './metrics.js';
+import { hostCheck } from './host-check.js';
 import { createOtlpReceiver } from './otlp-receiver.js';
 import { createQueryApi } from './query-api/index.js';
 import { tokenAuth } from './token-auth.js';
@@ -18,6 +19,11 @@ export interface SkeinAppOptions {
   /** When set, every route but the viewer's data-free page and assets requires `Authorization: Bearer <token>`. */
   token?: string;
   maxBodyBytes?: number;
+  /**
+   * Without a token, only requests whose Host is a loopback name, an IP address or one of these are
+   * answered (403 otherwise): the DNS-rebinding guard, see host-check.ts. With a token, the token protects.
+   */
+  allowHosts?: readonly string[];
   metrics?: MetricsRegistry;
   /** Whether the app can take traffic (false while shutting down). */
   ready?: () => boolean;
@@ -45,6 +51,8 @@ export function createSkeinApp(options: SkeinAppOptions): { app: Hono; metrics: 
   const latency = metrics.histogram('skein_http_request_duration_seconds', 'OTLP/HTTP export request latency.');
 
   const app = new Hono();
+  // First: a rebound name must not reach any route, not even to be counted or drained.
+  if (!options.token) app.use('*', hostCheck({ allowHosts: options.allowHosts }));
   if (options.ready) {
     const ready = options.ready;
     // While shutting down, a keep-alive connection is closed after the answer
