@@ -22,24 +22,35 @@ function numberFromString(value: string): number | undefined {
 }
 
 /**
- * A token count: a non-negative safe integer. Numbers that are integers pass
- * as they are; integer strings and safe bigints are coerced; everything else
- * (fractions, negatives, NaN, junk) is dropped. `null`/`undefined` are
- * "not reported" and not counted.
+ * Most tokens one span may report (2^32-1, hundreds of times any context
+ * window): sessions sum them in signed 64-bit columns, and 2^31 spans at this
+ * bound still fit, where a few hundred at 2^53 overflowed and failed every
+ * later commit of the session.
+ */
+export const MAX_TOKEN_COUNT = 0xffffffff;
+
+/** Most USD one span may report: sessions sum them, and a near-largest double would make the sum Infinity. */
+export const MAX_USD = 1e9;
+
+/**
+ * A token count: a non-negative integer up to `MAX_TOKEN_COUNT`. Numbers that
+ * are integers pass as they are; integer strings and bigints are coerced;
+ * everything else (fractions, negatives, too large, NaN, junk) is dropped.
+ * `null`/`undefined` are "not reported" and not counted.
  */
 export function toTokenCount(value: unknown, counts: NormalizeCounts): number | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value === 'number') {
-    if (Number.isSafeInteger(value) && value >= 0) return value;
+    if (Number.isSafeInteger(value) && value >= 0 && value <= MAX_TOKEN_COUNT) return value;
     counts.dropped++;
     return undefined;
   }
   let parsed: number | undefined;
   if (typeof value === 'string') parsed = numberFromString(value);
   else if (typeof value === 'bigint') {
-    parsed = value >= 0n && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : undefined;
+    parsed = value >= 0n && value <= BigInt(MAX_TOKEN_COUNT) ? Number(value) : undefined;
   }
-  if (parsed !== undefined && Number.isSafeInteger(parsed) && parsed >= 0) {
+  if (parsed !== undefined && Number.isSafeInteger(parsed) && parsed >= 0 && parsed <= MAX_TOKEN_COUNT) {
     counts.coerced++;
     return parsed;
   }
@@ -47,16 +58,16 @@ export function toTokenCount(value: unknown, counts: NormalizeCounts): number | 
   return undefined;
 }
 
-/** A USD amount: a finite non-negative number; decimal strings are coerced. */
+/** A USD amount: a finite number from 0 to `MAX_USD`; decimal strings are coerced. */
 export function toUsd(value: unknown, counts: NormalizeCounts): number | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value === 'number') {
-    if (Number.isFinite(value) && value >= 0) return value;
+    if (Number.isFinite(value) && value >= 0 && value <= MAX_USD) return value;
     counts.dropped++;
     return undefined;
   }
   const parsed = typeof value === 'string' ? numberFromString(value) : undefined;
-  if (parsed !== undefined && parsed >= 0) {
+  if (parsed !== undefined && parsed >= 0 && parsed <= MAX_USD) {
     counts.coerced++;
     return parsed;
   }

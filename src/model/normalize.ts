@@ -36,8 +36,9 @@ export interface NormalizeOptions {
   /**
    * Max UTF-16 length of the text the record derives for display and search:
    * input, output and reasoning text, the span name and status message
-   * columns, and ids read from attributes (session, model, agent, user,
-   * tool). Longer ones are cut there, their original length kept. The span
+   * columns, and ids read from attributes (model, agent, user, tool; never
+   * the session id, which is a key: the receiver refuses session ids over
+   * 4,096 characters instead). Longer ones are cut there, their original length kept. The span
    * as it arrived (`raw`: attributes, events, links, resource, scope, name,
    * status message) is never cut. Default 4096.
    */
@@ -58,6 +59,13 @@ const { byKey: SLOT_BY_KEY, kinds: SLOT_KINDS, count: SLOT_COUNT } = SLOTS;
 /** Copied per span: a packed array of undefined reads faster than a fresh holey one. */
 const EMPTY_SLOTS: readonly unknown[] = new Array<unknown>(SLOT_COUNT).fill(undefined);
 const G = 'g'.charCodeAt(0);
+const SESSION_SLOTS: ReadonlySet<number> = new Set([
+  S.sessionGenAi,
+  S.sessionOpenInference,
+  S.sessionLangfuse,
+  S.sessionVercel,
+  S.sessionTraceloop,
+]);
 
 /** Operation attributes in the order they decide the step type; `skein.step.type` overrides all. */
 const STEP_SOURCES = [
@@ -148,8 +156,12 @@ function normalizeWith(raw: RawSpan, maxLength: number, prices: PriceTable): Spa
     if (slot !== undefined) {
       switch (SLOT_KINDS[slot]) {
         case 'name':
-          // A 1 MB session id is not a key worth indexing whole: the column gets it cut, the attribute keeps it.
-          values[slot] = toName(typeof value === 'string' ? cutLogged(value, `attributes.${key}`, log) : value, counts);
+          // A 1 MB model name is not worth indexing whole: the column gets it cut, the attribute keeps it.
+          // A session id is a key, never cut (two long ids would merge, and the original id would find nothing).
+          values[slot] =
+            typeof value === 'string' && !SESSION_SLOTS.has(slot)
+              ? toName(cutLogged(value, `attributes.${key}`, log), counts)
+              : toName(value, counts);
           break;
         case 'tokens':
           values[slot] = toTokenCount(value, counts);
@@ -224,6 +236,16 @@ function normalizeWith(raw: RawSpan, maxLength: number, prices: PriceTable): Spa
     names[S.systemOpenInference] ??
     null;
 
+  const startTimeUnixNano = toNanos(raw.startTimeUnixNano, counts) ?? 0n;
+  let endTimeUnixNano =
+    raw.endTimeUnixNano === null || raw.endTimeUnixNano === undefined ? null : (toNanos(raw.endTimeUnixNano, counts) ?? null);
+  if (endTimeUnixNano !== null && endTimeUnixNano < startTimeUnixNano) {
+    // A clock that stepped back mid-span: kept (its tokens and cost count) with duration 0, counted as
+    // coerced; `raw` keeps the end as sent.
+    counts.coerced++;
+    endTimeUnixNano = startTimeUnixNano;
+  }
+
   const record: SpanRecord = {
     traceId: typeof raw.traceId === 'string' ? raw.traceId : '',
     spanId: typeof raw.spanId === 'string' ? raw.spanId : '',
@@ -238,8 +260,8 @@ function normalizeWith(raw: RawSpan, maxLength: number, prices: PriceTable): Spa
     name: typeof raw.name === 'string' ? cutLogged(raw.name, 'name', log) : '',
     stepType,
     operationName,
-    startTimeUnixNano: toNanos(raw.startTimeUnixNano, counts) ?? 0n,
-    endTimeUnixNano: raw.endTimeUnixNano === null || raw.endTimeUnixNano === undefined ? null : (toNanos(raw.endTimeUnixNano, counts) ?? null),
+    startTimeUnixNano,
+    endTimeUnixNano,
     statusCode,
     statusMessage: typeof raw.statusMessage === 'string' ? cutLogged(raw.statusMessage, 'statusMessage', log) : '',
     isError,

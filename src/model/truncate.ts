@@ -3,7 +3,8 @@
  *
  * Only what normalization derives from a span is cut: the input, output and
  * reasoning text, the span name and status message columns, and ids read
- * from attributes (session, model, agent, user, tool). The span itself —
+ * from attributes (model, agent, user, tool). Never the session id: it is a
+ * key, and a cut one would find nothing and merge with others. The span itself —
  * attributes, events, links, resource, scope, name and status message as
  * they arrived — is kept whole, so an export gives back what was received.
  */

@@ -36,10 +36,20 @@ import {
   readObject,
   readString,
   readUint32,
+  readUint32Wide,
   readUint64,
 } from './json-values.js';
 import { OtlpDecodeError, type DecodedTraces } from './otlp-decode-error.js';
-import { MAX_ANY_VALUE_DEPTH, SpanRejections, isSpanKind, isStatusCode, spanPath } from './span-rejections.js';
+import {
+  MAX_ANY_VALUE_DEPTH,
+  SpanRejections,
+  sessionIdProblem,
+  spanKindProblem,
+  spanPath,
+  statusCodeProblem,
+  timeProblem,
+  uint32Problem,
+} from './span-rejections.js';
 
 const SPAN_KIND_NAMES: Readonly<Record<string, number>> = {
   SPAN_KIND_UNSPECIFIED: 0,
@@ -127,8 +137,21 @@ function readSpan(s: JsonObject, path: string, resource: SpanResource, scope: In
   const status = readObject(s.status, `${path}.status`);
   const statusCode = status === null ? 0 : readEnum(status.code, `${path}.status.code`, STATUS_CODE_NAMES);
   const statusMessage = status === null ? '' : readString(status.message, `${path}.status.message`);
+  const startTimeUnixNano = readUint64(s.startTimeUnixNano, `${path}.startTimeUnixNano`);
   const endTimeUnixNano = readUint64(s.endTimeUnixNano, `${path}.endTimeUnixNano`);
-  const events = readArray(s.events, `${path}.events`).map((e, i) => readEvent(e, `${path}.events[${i}]`));
+  const flags = readUint32Wide(s.flags, `${path}.flags`);
+  const droppedAttributesCount = readUint32Wide(s.droppedAttributesCount, `${path}.droppedAttributesCount`);
+  const droppedEventsCount = readUint32Wide(s.droppedEventsCount, `${path}.droppedEventsCount`);
+  const droppedLinksCount = readUint32Wide(s.droppedLinksCount, `${path}.droppedLinksCount`);
+  const attributes = readAttributes(s.attributes, `${path}.attributes`);
+  const events: SpanEvent[] = [];
+  let badEvent: string | null = null;
+  const rawEvents = readArray(s.events, `${path}.events`);
+  for (let i = 0; i < rawEvents.length; i++) {
+    const event = readEvent(rawEvents[i], `${path}.events[${i}]`, i);
+    if (typeof event === 'string') badEvent ??= event;
+    else events.push(event);
+  }
   const links: SpanLink[] = [];
   let badLink: string | null = null;
   const rawLinks = readArray(s.links, `${path}.links`);
@@ -143,18 +166,18 @@ function readSpan(s: JsonObject, path: string, resource: SpanResource, scope: In
     // An all-zero parent is how some converters spell "no parent".
     parentSpanId: parentSpanId === '' || isAllZero(parentSpanId) ? null : parentSpanId,
     traceState: readString(s.traceState, `${path}.traceState`),
-    flags: readUint32(s.flags, `${path}.flags`),
+    flags: flags as number,
     name: readString(s.name, `${path}.name`),
     kind: kind as RawSpan['kind'],
-    startTimeUnixNano: readUint64(s.startTimeUnixNano, `${path}.startTimeUnixNano`),
+    startTimeUnixNano,
     // OTLP has no "still open": a zero end time means none was recorded.
     endTimeUnixNano: endTimeUnixNano === 0n ? null : endTimeUnixNano,
-    attributes: readAttributes(s.attributes, `${path}.attributes`),
-    droppedAttributesCount: readUint32(s.droppedAttributesCount, `${path}.droppedAttributesCount`),
+    attributes,
+    droppedAttributesCount: droppedAttributesCount as number,
     events,
-    droppedEventsCount: readUint32(s.droppedEventsCount, `${path}.droppedEventsCount`),
+    droppedEventsCount: droppedEventsCount as number,
     links,
-    droppedLinksCount: readUint32(s.droppedLinksCount, `${path}.droppedLinksCount`),
+    droppedLinksCount: droppedLinksCount as number,
     statusCode: statusCode as RawSpan['statusCode'],
     statusMessage,
     resource,
@@ -167,35 +190,57 @@ function readSpan(s: JsonObject, path: string, resource: SpanResource, scope: In
       ? `parentSpanId must be empty or 8 bytes, got ${parentSpanId.length / 2}`
       : null) ??
     badLink ??
-    (isSpanKind(kind) ? null : `kind ${kind} is not a SpanKind (0-5)`) ??
-    (isStatusCode(statusCode) ? null : `status code ${statusCode} is not a StatusCode (0-2)`) ??
+    spanKindProblem(kind) ??
+    statusCodeProblem(statusCode) ??
+    timeProblem('startTimeUnixNano', startTimeUnixNano) ??
+    timeProblem('endTimeUnixNano', endTimeUnixNano) ??
+    badEvent ??
+    uint32Problem('droppedAttributesCount', droppedAttributesCount) ??
+    uint32Problem('droppedEventsCount', droppedEventsCount) ??
+    uint32Problem('droppedLinksCount', droppedLinksCount) ??
+    uint32Problem('flags', flags) ??
+    sessionIdProblem(attributes) ??
     row
   );
 }
 
-function readEvent(value: unknown, path: string): SpanEvent {
+/** An event, or why it makes its span unkeepable. */
+function readEvent(value: unknown, path: string, index: number): SpanEvent | string {
   const e = readObject(value, path) ?? {};
-  return {
+  const timeUnixNano = readUint64(e.timeUnixNano, `${path}.timeUnixNano`);
+  const droppedAttributesCount = readUint32Wide(e.droppedAttributesCount, `${path}.droppedAttributesCount`);
+  const event: SpanEvent = {
     name: readString(e.name, `${path}.name`),
-    timeUnixNano: readUint64(e.timeUnixNano, `${path}.timeUnixNano`),
+    timeUnixNano,
     attributes: readAttributes(e.attributes, `${path}.attributes`),
-    droppedAttributesCount: readUint32(e.droppedAttributesCount, `${path}.droppedAttributesCount`),
+    droppedAttributesCount: droppedAttributesCount as number,
   };
+  return (
+    timeProblem(`events[${index}].timeUnixNano`, timeUnixNano) ??
+    uint32Problem(`events[${index}].droppedAttributesCount`, droppedAttributesCount) ??
+    event
+  );
 }
 
 function readLink(value: unknown, path: string, index: number): SpanLink | string {
   const l = readObject(value, path) ?? {};
   const traceId = readHexId(l.traceId, `${path}.traceId`);
   const spanId = readHexId(l.spanId, `${path}.spanId`);
+  const droppedAttributesCount = readUint32Wide(l.droppedAttributesCount, `${path}.droppedAttributesCount`);
+  const flags = readUint32Wide(l.flags, `${path}.flags`);
   const link: SpanLink = {
     traceId,
     spanId,
     traceState: readString(l.traceState, `${path}.traceState`),
     attributes: readAttributes(l.attributes, `${path}.attributes`),
-    droppedAttributesCount: readUint32(l.droppedAttributesCount, `${path}.droppedAttributesCount`),
-    flags: readUint32(l.flags, `${path}.flags`),
+    droppedAttributesCount: droppedAttributesCount as number,
+    flags: flags as number,
   };
-  const problem = idProblem('traceId', traceId, 16) ?? idProblem('spanId', spanId, 8);
+  const problem =
+    idProblem('traceId', traceId, 16) ??
+    idProblem('spanId', spanId, 8) ??
+    uint32Problem('droppedAttributesCount', droppedAttributesCount) ??
+    uint32Problem('flags', flags);
   return problem === null ? link : `links[${index}].${problem}`;
 }
 

@@ -24,7 +24,17 @@ import type {
 import type { DecodedTraces } from './otlp-decode-error.js';
 import { WireReader } from './protobuf-wire-reader.js';
 import { setAttribute } from './attributes.js';
-import { MAX_ANY_VALUE_DEPTH, SpanRejections, isSpanKind, isStatusCode, spanPath } from './span-rejections.js';
+import { OtlpDecodeError } from './otlp-decode-error.js';
+import {
+  MAX_ANY_VALUE_DEPTH,
+  SpanRejections,
+  sessionIdProblem,
+  spanKindProblem,
+  spanPath,
+  statusCodeProblem,
+  timeProblem,
+  uint32Problem,
+} from './span-rejections.js';
 
 // Tags are (field number << 3) | wire type; 2 = length-delimited, 0 = varint, 1 = 64-bit, 5 = 32-bit.
 const LEN = 2;
@@ -93,7 +103,7 @@ class ProtobufTraceDecoder extends WireReader {
         while (r.pos < r.len) {
           const rt = this.nextTag();
           if (rt === tag(1, LEN)) this.keyValue(attributes);
-          else if (rt === tag(2, 0)) droppedAttributesCount = r.uint32();
+          else if (rt === tag(2, 0)) droppedAttributesCount = this.uint32Field('resource.droppedAttributesCount');
           else this.skip(rt); // entity_refs (development status) has no place in RawSpan yet
         }
         r.len = saved;
@@ -130,7 +140,7 @@ class ProtobufTraceDecoder extends WireReader {
           if (st === tag(1, LEN)) name = this.string();
           else if (st === tag(2, LEN)) version = this.string();
           else if (st === tag(3, LEN)) this.keyValue(attributes);
-          else if (st === tag(4, 0)) droppedAttributesCount = r.uint32();
+          else if (st === tag(4, 0)) droppedAttributesCount = this.uint32Field('scope.droppedAttributesCount');
           else this.skip(st);
         }
         r.len = saved;
@@ -153,18 +163,19 @@ class ProtobufTraceDecoder extends WireReader {
     let traceState = '';
     let flags = 0;
     let name = '';
-    let kind = 0;
+    let kind: number | bigint = 0;
     let startTimeUnixNano = 0n;
     let endTimeUnixNano = 0n;
     const attributes: Attributes = {};
-    let droppedAttributesCount = 0;
+    let droppedAttributesCount: number | bigint = 0;
     const events: SpanEvent[] = [];
-    let droppedEventsCount = 0;
+    let droppedEventsCount: number | bigint = 0;
     const links: SpanLink[] = [];
-    let droppedLinksCount = 0;
-    let statusCode = 0;
+    let droppedLinksCount: number | bigint = 0;
+    let statusCode: number | bigint = 0;
     let statusMessage = '';
     let badLink: string | null = null;
+    let badEvent: string | null = null;
     while (r.pos < r.len) {
       const t = this.nextTag();
       switch (t) {
@@ -196,7 +207,8 @@ class ProtobufTraceDecoder extends WireReader {
           name = this.string();
           break;
         case tag(6, 0):
-          kind = r.int32();
+          // Read whole, not cut to 32 bits: 2^63 must not pass as kind 0.
+          kind = this.int64();
           break;
         case tag(7, 1):
           startTimeUnixNano = this.fixed64();
@@ -208,13 +220,16 @@ class ProtobufTraceDecoder extends WireReader {
           this.keyValue(attributes);
           break;
         case tag(10, 0):
-          droppedAttributesCount = r.uint32();
+          droppedAttributesCount = this.uint64();
           break;
-        case tag(11, LEN):
-          events.push(this.event());
+        case tag(11, LEN): {
+          const event = this.event(events.length);
+          if (typeof event === 'string') badEvent ??= event;
+          else events.push(event);
           break;
+        }
         case tag(12, 0):
-          droppedEventsCount = r.uint32();
+          droppedEventsCount = this.uint64();
           break;
         case tag(13, LEN): {
           const link = this.link(links.length);
@@ -223,14 +238,14 @@ class ProtobufTraceDecoder extends WireReader {
           break;
         }
         case tag(14, 0):
-          droppedLinksCount = r.uint32();
+          droppedLinksCount = this.uint64();
           break;
         case tag(15, LEN): {
           const saved = this.enter();
           while (r.pos < r.len) {
             const st = this.nextTag();
             if (st === tag(2, LEN)) statusMessage = this.string();
-            else if (st === tag(3, 0)) statusCode = r.int32();
+            else if (st === tag(3, 0)) statusCode = this.int64();
             else this.skip(st);
           }
           r.len = saved;
@@ -249,8 +264,15 @@ class ProtobufTraceDecoder extends WireReader {
       this.idProblem('spanId', spanStart, spanLength, 8) ??
       (parentLength !== 0 && parentLength !== 8 ? `parentSpanId must be empty or 8 bytes, got ${parentLength}` : null) ??
       badLink ??
-      (isSpanKind(kind) ? null : `kind ${kind} is not a SpanKind (0-5)`) ??
-      (isStatusCode(statusCode) ? null : `status code ${statusCode} is not a StatusCode (0-2)`);
+      spanKindProblem(kind) ??
+      statusCodeProblem(statusCode) ??
+      timeProblem('startTimeUnixNano', startTimeUnixNano) ??
+      timeProblem('endTimeUnixNano', endTimeUnixNano) ??
+      badEvent ??
+      uint32Problem('droppedAttributesCount', droppedAttributesCount) ??
+      uint32Problem('droppedEventsCount', droppedEventsCount) ??
+      uint32Problem('droppedLinksCount', droppedLinksCount) ??
+      sessionIdProblem(attributes);
     if (reason !== null) {
       this.rejections.reject(path(), reason);
       return;
@@ -269,11 +291,11 @@ class ProtobufTraceDecoder extends WireReader {
       // OTLP has no "still open": a zero end time means none was recorded.
       endTimeUnixNano: endTimeUnixNano === 0n ? null : endTimeUnixNano,
       attributes,
-      droppedAttributesCount,
+      droppedAttributesCount: droppedAttributesCount as number,
       events,
-      droppedEventsCount,
+      droppedEventsCount: droppedEventsCount as number,
       links,
-      droppedLinksCount,
+      droppedLinksCount: droppedLinksCount as number,
       statusCode: statusCode as RawSpan['statusCode'],
       statusMessage,
       resource: PLACEHOLDER_RESOURCE,
@@ -281,23 +303,28 @@ class ProtobufTraceDecoder extends WireReader {
     });
   }
 
-  private event(): SpanEvent {
+  /** An event, or why it makes its span unkeepable. */
+  private event(index: number): SpanEvent | string {
     const r = this.r;
     const saved = this.enter();
     let timeUnixNano = 0n;
     let name = '';
     const attributes: Attributes = {};
-    let droppedAttributesCount = 0;
+    let droppedAttributesCount: number | bigint = 0;
     while (r.pos < r.len) {
       const t = this.nextTag();
       if (t === tag(1, 1)) timeUnixNano = this.fixed64();
       else if (t === tag(2, LEN)) name = this.string();
       else if (t === tag(3, LEN)) this.keyValue(attributes);
-      else if (t === tag(4, 0)) droppedAttributesCount = r.uint32();
+      else if (t === tag(4, 0)) droppedAttributesCount = this.uint64();
       else this.skip(t);
     }
     r.len = saved;
-    return { name, timeUnixNano, attributes, droppedAttributesCount };
+    const problem =
+      timeProblem(`events[${index}].timeUnixNano`, timeUnixNano) ??
+      uint32Problem(`events[${index}].droppedAttributesCount`, droppedAttributesCount);
+    if (problem !== null) return problem;
+    return { name, timeUnixNano, attributes, droppedAttributesCount: droppedAttributesCount as number };
   }
 
   /** A link, or why it makes its span unkeepable. */
@@ -310,7 +337,7 @@ class ProtobufTraceDecoder extends WireReader {
     let spanLength = 0;
     let traceState = '';
     const attributes: Attributes = {};
-    let droppedAttributesCount = 0;
+    let droppedAttributesCount: number | bigint = 0;
     let flags = 0;
     while (r.pos < r.len) {
       const t = this.nextTag();
@@ -326,22 +353,33 @@ class ProtobufTraceDecoder extends WireReader {
         r.pos = end;
       } else if (t === tag(3, LEN)) traceState = this.string();
       else if (t === tag(4, LEN)) this.keyValue(attributes);
-      else if (t === tag(5, 0)) droppedAttributesCount = r.uint32();
+      else if (t === tag(5, 0)) droppedAttributesCount = this.uint64();
       else if (t === tag(6, 5)) flags = this.fixed32();
       else this.skip(t);
     }
     r.len = saved;
     const problem =
-      this.idProblem('traceId', traceStart, traceLength, 16) ?? this.idProblem('spanId', spanStart, spanLength, 8);
+      this.idProblem('traceId', traceStart, traceLength, 16) ??
+      this.idProblem('spanId', spanStart, spanLength, 8) ??
+      uint32Problem('droppedAttributesCount', droppedAttributesCount);
     if (problem !== null) return `links[${index}].${problem}`;
     return {
       traceId: this.hex(traceStart, traceLength),
       spanId: this.hex(spanStart, spanLength),
       traceState,
       attributes,
-      droppedAttributesCount,
+      droppedAttributesCount: droppedAttributesCount as number,
       flags,
     };
+  }
+
+  /** A uint32 outside any span (resource, scope): too wide a value is a malformed request, as in OTLP/JSON. */
+  private uint32Field(field: string): number {
+    const at = this.r.pos;
+    const value = this.uint64();
+    const problem = uint32Problem(field, value);
+    if (problem !== null) throw new OtlpDecodeError(`malformed protobuf${this.where()} at byte offset ${at}: ${problem}`);
+    return value as number;
   }
 
   /** One KeyValue message into `target`. */

@@ -19,6 +19,8 @@ const MIN_INT64 = -(1n << 63n);
 const MAX_INT64 = (1n << 63n) - 1n;
 const UNSIGNED_DIGITS = /^\d+$/;
 const SIGNED_DIGITS = /^-?\d+$/;
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const HEX_DIGITS = /^[0-9a-fA-F]*$/;
 const BASE64 = /^(?:[A-Za-z0-9+/]*|[A-Za-z0-9_-]*)={0,2}$/;
 const ENUM_NAME = /^[A-Z][A-Z0-9_]*$/;
@@ -73,6 +75,25 @@ export function readUint32(value: unknown, path: string): number {
   return n;
 }
 
+/**
+ * A span's uint32 (a dropped count, flags) as any integer that arrived, a
+ * bigint when unsafe: a value out of range rejects that span alone
+ * (span-rejections.ts), as protobuf's varint does. Not an integer: 400.
+ */
+export function readUint32Wide(value: unknown, path: string): number | bigint {
+  if (value === undefined || value === null) return 0;
+  return readInteger(value, path, 'an unsigned 32-bit integer');
+}
+
+function readInteger(value: unknown, path: string, expected: string): number | bigint {
+  if (typeof value === 'number' && Number.isInteger(value)) return value;
+  if (typeof value === 'string' && SIGNED_DIGITS.test(value)) {
+    const n = BigInt(value);
+    return n >= MIN_SAFE && n <= MAX_SAFE ? Number(n) : n;
+  }
+  throw wrongType(path, expected, value);
+}
+
 /** fixed64 nanosecond timestamps, exactly. */
 export function readUint64(value: unknown, path: string): bigint {
   if (value === undefined || value === null) return 0n;
@@ -107,10 +128,15 @@ export function readDouble(value: unknown, path: string): number {
   throw wrongType(path, 'a number', value);
 }
 
-/** An enum field: integers only. `names` maps enum names to their numbers for the error message. */
-export function readEnum(value: unknown, path: string, names: Readonly<Record<string, number>>): number {
+/**
+ * An enum field: integers only, as a number or (a long literal quoted by
+ * json-big-integers.ts) its decimal string; a bigint when unsafe. The range
+ * is checked per span. `names` maps enum names to their numbers for the error message.
+ */
+export function readEnum(value: unknown, path: string, names: Readonly<Record<string, number>>): number | bigint {
   if (value === undefined || value === null) return 0;
   if (typeof value === 'number' && Number.isInteger(value)) return value;
+  if (typeof value === 'string' && SIGNED_DIGITS.test(value)) return readInteger(value, path, 'an integer enum value');
   if (typeof value === 'string' && ENUM_NAME.test(value)) {
     const number = names[value];
     const hint = number === undefined ? '' : ` (${value} = ${number})`;

@@ -80,6 +80,18 @@ export class WireReader {
 
   /** int64 varint: a number when it is a safe integer, else a bigint. */
   protected int64(): number | bigint {
+    return this.varint64(true);
+  }
+
+  /**
+   * A varint read whole as uint64 (a number when safe, else a bigint), for
+   * 32-bit fields whose wider values must be seen rather than cut to 32 bits.
+   */
+  protected uint64(): number | bigint {
+    return this.varint64(false);
+  }
+
+  private varint64(signed: boolean): number | bigint {
     const r = this.r;
     const buf = this.buf;
     let pos = r.pos;
@@ -105,7 +117,7 @@ export class WireReader {
       big |= BigInt(b & 0x7f) << shift;
       if (b < 0x80) {
         r.pos = pos;
-        const value = BigInt.asIntN(64, big);
+        const value = signed ? BigInt.asIntN(64, big) : BigInt.asUintN(64, big);
         return value >= MIN_SAFE && value <= MAX_SAFE ? Number(value) : value;
       }
       shift += 7n;

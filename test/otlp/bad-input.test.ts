@@ -182,8 +182,8 @@ describe('what the JSON spec says to accept or ignore', () => {
 
   it('hex ids in either case; 64-bit integers as numbers or strings, exactly', () => {
     const body = jsonWithSpan(
-      `"traceId":"${TRACE_ID.toUpperCase()}","spanId":"EeE19b7eC3c1B174","startTimeUnixNano":18446744073709551615,` +
-        `"endTimeUnixNano":"18446744073709551614","flags":"257","attributes":[` +
+      `"traceId":"${TRACE_ID.toUpperCase()}","spanId":"EeE19b7eC3c1B174","startTimeUnixNano":9223372036854775806,` +
+        `"endTimeUnixNano":"9223372036854775807","flags":"257","attributes":[` +
         `{"key":"n","value":{"intValue":9223372036854775807}},{"key":"s","value":{"intValue":"-9223372036854775808"}},` +
         `{"key":"small","value":{"intValue":42}},{"key":"d","value":{"doubleValue":"Infinity"}},` +
         `{"key":"text","value":{"stringValue":"ids: 12345678901234567890"}}]`,
@@ -191,8 +191,8 @@ describe('what the JSON spec says to accept or ignore', () => {
     const [span] = decodeTraceRequest(body, 'json').spans;
     expect(span.traceId).toBe(TRACE_ID);
     expect(span.spanId).toBe(SPAN_ID);
-    expect(span.startTimeUnixNano).toBe(18446744073709551615n);
-    expect(span.endTimeUnixNano).toBe(18446744073709551614n);
+    expect(span.startTimeUnixNano).toBe(9223372036854775806n);
+    expect(span.endTimeUnixNano).toBe(9223372036854775807n);
     expect(span.flags).toBe(257);
     expect(span.attributes).toEqual({
       n: 9223372036854775807n,
@@ -243,6 +243,68 @@ describe('spans rejected one by one (partial success)', () => {
         'resourceSpans[0].scopeSpans[0].spans[2]: links[0].traceId is all zeroes; ' +
         'resourceSpans[0].scopeSpans[0].spans[3]: parentSpanId must be empty or 8 bytes, got 2; ' +
         'resourceSpans[0].scopeSpans[0].spans[4]: kind 9 is not a SpanKind (0-5); and 1 more',
+    );
+  });
+
+  it.each<OtlpFormat>(['protobuf', 'json'])(
+    'times past 2^63-1 (start, end, an event) and session ids over 4,096 characters, %s',
+    (format) => {
+      const event = (timeUnixNano: bigint) => ({ name: 'e', timeUnixNano, attributes: {}, droppedAttributesCount: 0 });
+      const spans: RawSpan[] = [
+        { ...good(1), endTimeUnixNano: 2n ** 64n - 1n },
+        { ...good(2), startTimeUnixNano: 2n ** 63n, endTimeUnixNano: null },
+        { ...good(3), events: [event(1n), event(2n ** 64n - 1n)] },
+        { ...good(4), attributes: { 'gen_ai.conversation.id': 'c'.repeat(4097) } },
+        { ...good(5), endTimeUnixNano: 2n ** 63n - 1n, attributes: { 'session.id': 'c'.repeat(4096) } },
+      ];
+      const decoded = decodeTraceRequest(encodeTraceRequest(spans, format), format);
+      expect(decoded.spans.map((s) => s.name)).toEqual(['good 5']);
+      expect(decoded.rejectionMessage).toBe(
+        '4 spans rejected: resourceSpans[0].scopeSpans[0].spans[0]: endTimeUnixNano 18446744073709551615 is past the largest time Skein stores (2^63-1 ns); ' +
+          'resourceSpans[0].scopeSpans[0].spans[1]: startTimeUnixNano 9223372036854775808 is past the largest time Skein stores (2^63-1 ns); ' +
+          'resourceSpans[0].scopeSpans[0].spans[2]: events[1].timeUnixNano 18446744073709551615 is past the largest time Skein stores (2^63-1 ns); ' +
+          'resourceSpans[0].scopeSpans[0].spans[3]: attributes["gen_ai.conversation.id"] is 4097 characters long; a session id may have at most 4096',
+      );
+    },
+  );
+
+  it('OTLP/JSON: counts and flags beyond 32 bits, and enums as long literals, reject their span alone', () => {
+    const span = (n: number, extra: string) =>
+      `{"traceId":"${TRACE_ID}","spanId":"000000000000000${n}","name":"s${n}"${extra}}`;
+    const body = Buffer.from(
+      `{"resourceSpans":[{"scopeSpans":[{"spans":[` +
+        [
+          span(1, ',"droppedEventsCount":4294967296'),
+          span(2, ',"flags":"-1"'),
+          span(3, `,"links":[{"traceId":"${TRACE_ID}","spanId":"${SPAN_ID}","flags":18446744073709551616}]`),
+          span(4, ',"kind":9223372036854775808'),
+          span(5, ',"status":{"code":"2"},"kind":"3","flags":4294967295'),
+        ].join(',') +
+        `]}]}]}`,
+    );
+    const decoded = decodeTraceRequest(body, 'json');
+    expect(decoded.spans.map((s) => [s.name, s.kind, s.statusCode, s.flags])).toEqual([['s5', 3, 2, 4294967295]]);
+    expect(decoded.rejectionMessage).toBe(
+      '4 spans rejected: resourceSpans[0].scopeSpans[0].spans[0]: droppedEventsCount 4294967296 is not an unsigned 32-bit integer; ' +
+        'resourceSpans[0].scopeSpans[0].spans[1]: flags -1 is not an unsigned 32-bit integer; ' +
+        'resourceSpans[0].scopeSpans[0].spans[2]: links[0].flags 18446744073709551616 is not an unsigned 32-bit integer; ' +
+        'resourceSpans[0].scopeSpans[0].spans[3]: kind 9223372036854775808 is not a SpanKind (0-5)',
+    );
+    // Not an integer at all is still a malformed request.
+    expect(decodeError(jsonWithSpan('"droppedEventsCount":1.5'), 'json').message).toBe(
+      'resourceSpans[0].scopeSpans[0].spans[0].droppedEventsCount: expected an unsigned 32-bit integer, got number 1.5',
+    );
+  });
+
+  it('protobuf: a resource dropped count beyond 32 bits is a malformed request, as in OTLP/JSON', () => {
+    // ResourceSpans { resource { dropped_attributes_count = 2^40 } }
+    const body = new Uint8Array([0x0a, 0x09, 0x0a, 0x07, 0x10, 0x80, 0x80, 0x80, 0x80, 0x80, 0x20]);
+    expect(decodeError(body, 'protobuf').message).toBe(
+      'malformed protobuf in resourceSpans[0] at byte offset 5: resource.droppedAttributesCount 1099511627776 is not an unsigned 32-bit integer',
+    );
+    const json = Buffer.from('{"resourceSpans":[{"resource":{"droppedAttributesCount":1099511627776}}]}');
+    expect(decodeError(json, 'json').message).toBe(
+      'resourceSpans[0].resource.droppedAttributesCount: expected an unsigned 32-bit integer, got number 1099511627776',
     );
   });
 

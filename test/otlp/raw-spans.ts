@@ -40,7 +40,7 @@ export function everyFieldSpans(): RawSpan[] {
       name: 'invoke_agent support',
       kind: 2,
       startTimeUnixNano: 1_760_000_000_123_456_789n,
-      endTimeUnixNano: 18_446_744_073_709_551_615n, // max fixed64
+      endTimeUnixNano: 9_223_372_036_854_775_807n, // the largest time kept (2^63-1; fixed64 goes on to 2^64-1)
       attributes: {
         string: 'text with ünïcödé and "quotes"',
         emptyString: '',
