@@ -5,6 +5,21 @@
  * Patterns are written against real token formats, so a word that merely
  * starts like a key (`sk-learn`, "the bearer of bad news", a 16-digit id that
  * fails the Luhn check) is kept.
+ *
+ * Every detector runs in time linear in the text's length, whatever the text
+ * (a hostile client controls it, and the writer thread it holds is shared):
+ * - A pattern never fails after an unbounded run it could then retry from a
+ *   later start inside that run. Where a token must not be followed by some
+ *   character, the run is matched whole and the character checked in
+ *   `accept`: a rejected match is consumed, not rescanned from each of its
+ *   positions (`xoxb-xoxb-…_` would otherwise cost a scan per `xoxb-`).
+ * - A run with a minimum length is written `X{n}X*`, not `X{n,}`: V8 keeps
+ *   a backtracking entry per character for the latter and throws "Maximum
+ *   call stack size exceeded" on runs of a few megabytes.
+ * - The private key and e-mail detectors are scanners (`find`): candidates
+ *   found with `indexOf`, each region of the text read a bounded number of
+ *   times.
+ * test/model/redaction/linear-time.test.ts holds each detector's worst case.
  */
 
 export const DETECTOR_KINDS = [
@@ -26,14 +41,8 @@ export type DetectorKind = (typeof DETECTOR_KINDS)[number];
 /** Off unless asked for: addresses are often the point of a trace (a support agent's customer), not a leak. */
 export const DETECTORS_OFF_BY_DEFAULT: readonly DetectorKind[] = ['email'];
 
-export interface Detector {
+interface DetectorBase {
   kind: DetectorKind;
-  /**
-   * Global; run only when `quick` says the text may hold a match. Capture group
-   * 1, where the pattern has one and it matched, is context kept in front of
-   * the redaction marker (`Bearer `, `aws_secret_access_key=`).
-   */
-  pattern: RegExp;
   /**
    * True for every text the pattern can match in (false positives allowed).
    * Mostly `includes` of a literal with an uncommon first character: V8
@@ -41,11 +50,31 @@ export interface Detector {
    * string, so a text without secrets costs a few vectorised scans.
    */
   quick: (text: string) => boolean;
-  /** Rejects matches that look right but are not secrets (a card number failing Luhn). */
-  accept?: (match: string, offset: number, text: string) => boolean;
   /** Shortest text the pattern can match: shorter strings are not scanned for it. */
   minLength: number;
 }
+
+export interface PatternDetector extends DetectorBase {
+  /**
+   * Global; run only when `quick` says the text may hold a match. Capture group
+   * 1, where the pattern has one and it matched, is context kept in front of
+   * the redaction marker (`Bearer `, `aws_secret_access_key=`).
+   */
+  pattern: RegExp;
+  /**
+   * Rejects matches that look right but are not secrets (a card number failing
+   * Luhn, a token followed by a character tokens do not end before). A
+   * rejected match is kept and the search goes on after it.
+   */
+  accept?: (match: string, offset: number, text: string) => boolean;
+}
+
+export interface ScanningDetector extends DetectorBase {
+  /** Start and end offsets of every match, in order, not overlapping. */
+  find: (text: string) => number[];
+}
+
+export type Detector = PatternDetector | ScanningDetector;
 
 const BEARER = /bearer\s/i;
 const DIGITS = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
@@ -70,22 +99,28 @@ function mayHoldCardNumber(text: string): boolean {
 }
 
 // The same characters stop every token pattern, so `"sk-…"` inside JSON ends at the quote.
+// Only after a run of exactly these characters: the lookahead then cannot fail.
 const TOKEN_END = '(?![A-Za-z0-9_-])';
+const UNDERSCORE = 95;
+/** For a token whose run excludes `_` (but ends before it, as TOKEN_END says): not when `_` follows. */
+const notBeforeUnderscore = (match: string, offset: number, text: string): boolean =>
+  text.charCodeAt(offset + match.length) !== UNDERSCORE;
 
 const DETECTORS: readonly Detector[] = [
   {
     // Before openai-key: an Anthropic key also starts with `sk-`.
     kind: 'anthropic-key',
     minLength: 32,
-    pattern: new RegExp(`\\bsk-ant-(?:api|admin|sid|oat)\\d{2}-[A-Za-z0-9_-]{20,}${TOKEN_END}`, 'g'),
+    pattern: new RegExp(`\\bsk-ant-(?:api|admin|sid|oat)\\d{2}-[A-Za-z0-9_-]{20}[A-Za-z0-9_-]*${TOKEN_END}`, 'g'),
     quick: (text) => text.includes('k-ant-'),
   },
   {
     kind: 'openai-key',
     minLength: 28,
-    // Project, service-account and admin keys carry hyphens; legacy keys are one alphanumeric run.
+    // Project, service-account and admin keys carry hyphens; legacy keys are one alphanumeric run
+    // (which may not end before `_` or `-`: it cannot hold another `sk-`, so no later start is lost).
     pattern: new RegExp(
-      `\\bsk-(?:(?:proj|svcacct|admin|None)-[A-Za-z0-9_-]{20,}${TOKEN_END}|[A-Za-z0-9]{32,}${TOKEN_END})`,
+      `\\bsk-(?:(?:proj|svcacct|admin|None)-[A-Za-z0-9_-]{20}[A-Za-z0-9_-]*${TOKEN_END}|[A-Za-z0-9]{32}[A-Za-z0-9]*${TOKEN_END})`,
       'g',
     ),
     quick: (text) => text.includes('k-'),
@@ -104,62 +139,69 @@ const DETECTORS: readonly Detector[] = [
   {
     kind: 'github-token',
     minLength: 40,
-    pattern: new RegExp(`\\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{60,})${TOKEN_END}`, 'g'),
+    // A run that may not end before `_` or `-` holds no other start: a start needs `_` or a word boundary.
+    pattern: new RegExp(`\\b(?:gh[pousr]_[A-Za-z0-9]{36}[A-Za-z0-9]*|github_pat_[A-Za-z0-9_]{60}[A-Za-z0-9_]*)${TOKEN_END}`, 'g'),
     quick: (text) => text.includes('_'),
   },
   {
     kind: 'google-api-key',
     minLength: 35,
-    pattern: new RegExp(`\\b(?:AIza[A-Za-z0-9_-]{35}|ya29\\.[A-Za-z0-9_-]{30,})${TOKEN_END}`, 'g'),
+    pattern: new RegExp(`\\b(?:AIza[A-Za-z0-9_-]{35}|ya29\\.[A-Za-z0-9_-]{30}[A-Za-z0-9_-]*)${TOKEN_END}`, 'g'),
     quick: (text) => text.includes('AIza') || text.includes('ya29.'),
   },
   {
     kind: 'slack-token',
     minLength: 15,
+    // The run holds `-`, so every `-xoxb-` inside it is another start: a lookahead failing at its
+    // end (on `_`) would rescan the run from each of them. `accept` checks that character instead.
     pattern: new RegExp(
-      `\\bxox[abposre]-[A-Za-z0-9-]{10,}${TOKEN_END}|\\bxapp-\\d-[A-Za-z0-9-]{10,}${TOKEN_END}` +
-        '|https://hooks\\.slack\\.com/(?:services|workflows)/[A-Za-z0-9/_-]{20,}',
+      '\\bxox[abposre]-[A-Za-z0-9-]{10}[A-Za-z0-9-]*|\\bxapp-\\d-[A-Za-z0-9-]{10}[A-Za-z0-9-]*' +
+        '|https://hooks\\.slack\\.com/(?:services|workflows)/[A-Za-z0-9/_-]{20}[A-Za-z0-9/_-]*',
       'g',
     ),
     quick: (text) => text.includes('xox') || text.includes('xapp-') || text.includes('.slack.com'),
+    accept: (match, offset, text) => match.startsWith('https:') || notBeforeUnderscore(match, offset, text),
   },
   {
     // Only the credential goes: `Authorization: Bearer [REDACTED:bearer-token]` still reads as what it was.
     kind: 'bearer-token',
     minLength: 23,
-    pattern: /\b(bearer\s+)[A-Za-z0-9._~+/-]{16,}=*/gi,
+    pattern: /\b(bearer\s+)[A-Za-z0-9._~+/-]{16}[A-Za-z0-9._~+/-]*=*/gi,
     // A regex beats indexOf here: it skips ahead on the whole word, case-insensitively.
     quick: (text) => BEARER.test(text),
   },
   {
     kind: 'jwt',
     minLength: 24,
-    pattern: /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g,
+    // Header, then payload and signature as an optional part: a header not followed by them is
+    // matched and rejected whole, never rescanned from each `-eyJ` inside it.
+    pattern: /\beyJ[A-Za-z0-9_-]{8}[A-Za-z0-9_-]*(?:\.eyJ[A-Za-z0-9_-]{8}[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)?/g,
     // The payload, not the header: `eyJ` alone is common enough in base64 to be worth skipping on.
     quick: (text) => text.includes('.eyJ'),
+    accept: (match) => match.includes('.'),
   },
   {
     // A key cut short (by an upstream limit) is removed to where its base64 body ends;
     // `\\n` covers a key written inside a JSON string.
     kind: 'private-key',
     minLength: 26,
-    pattern:
-      /-----BEGIN[A-Z0-9 ]*PRIVATE KEY-----(?:[\s\S]*?-----END[A-Z0-9 ]*PRIVATE KEY-----|(?:[A-Za-z0-9+/=:, \t\r\n-]|\\[nrt])*)/g,
+    find: findPrivateKeys,
     quick: (text) => text.includes('-----BEGIN'),
   },
   {
     kind: 'card-number',
     minLength: 13,
-    // Every layout (4-4-4-4, 4-6-5, unbroken) opens with four digits then two; no lookbehind in
-    // the pattern (it would run at every position): what precedes a match is checked in `accept`.
-    pattern: /\d\d\d\d[ -]?\d\d(?:[ -]?\d){7,13}(?!\d)/g,
+    // Every layout (4-4-4-4, 4-6-5, unbroken) opens with four digits then two. Not after a digit,
+    // `.` or `-` (the tail of a longer number: a version, an id, a decimal); the lookbehind also
+    // keeps a long run of digits from being tried ~20 steps deep at each of its positions.
+    pattern: /(?<![\d.-])\d\d\d\d[ -]?\d\d(?:[ -]?\d){7,13}(?!\d)/g,
     quick: mayHoldCardNumber,
-    accept: (match, offset, text) => !continuesNumber(text, offset) && isCardNumber(match),
+    accept: (match) => isCardNumber(match),
   },
   {
     kind: 'email',
     minLength: 6,
-    pattern: /\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b/g,
+    find: findEmails,
     quick: (text) => text.includes('@'),
   },
 ];
@@ -168,11 +210,142 @@ export function builtinDetectors(): readonly Detector[] {
   return DETECTORS;
 }
 
-/** A match right after a digit, `.` or `-` is the tail of a longer number (a version, an id, a decimal). */
-function continuesNumber(text: string, offset: number): boolean {
-  if (offset === 0) return false;
-  const code = text.charCodeAt(offset - 1);
-  return (code >= 48 && code <= 57) || code === 46 || code === 45;
+const BEGIN = '-----BEGIN';
+const END = '-----END';
+const DASHES = '-----';
+const PRIVATE_KEY = 'PRIVATE KEY';
+
+const isUpperOrDigit = (code: number): boolean => (code >= 65 && code <= 90) || (code >= 48 && code <= 57);
+
+/**
+ * Where the header opened by `-----BEGIN`/`-----END` at `at` ends: its run of
+ * `[A-Z0-9 ]` must close with `PRIVATE KEY` and be followed by `-----`
+ * (`-----BEGIN RSA PRIVATE KEY-----`). -1 when it is another header.
+ */
+function pemHeaderEnd(text: string, at: number, word: string): number {
+  const from = at + word.length;
+  let i = from;
+  while (i < text.length) {
+    const code = text.charCodeAt(i);
+    if (!isUpperOrDigit(code) && code !== 32) break;
+    i++;
+  }
+  if (i - from < PRIVATE_KEY.length || !text.startsWith(PRIVATE_KEY, i - PRIVATE_KEY.length) || !text.startsWith(DASHES, i)) return -1;
+  return i + DASHES.length;
+}
+
+/** A character of a PEM body: base64, header fields (`Proc-Type: 4,ENCRYPTED`), line breaks. */
+function isPemBodyChar(code: number): boolean {
+  return (
+    (code >= 65 && code <= 90) ||
+    (code >= 97 && code <= 122) ||
+    (code >= 48 && code <= 57) ||
+    code === 43 || // +
+    code === 47 || // /
+    code === 61 || // =
+    code === 58 || // :
+    code === 44 || // ,
+    code === 32 ||
+    code === 9 ||
+    code === 13 ||
+    code === 10 ||
+    code === 45 // -
+  );
+}
+
+/**
+ * PEM private keys: from `-----BEGIN … PRIVATE KEY-----` to the first
+ * `-----END … PRIVATE KEY-----` after it, or, when there is none (a key cut
+ * short by an upstream limit), to where its body ends (`\n` written out
+ * counts: a key inside a JSON string). The END search is done once per
+ * region: after a BEGIN with no END after it, no later BEGIN has one either.
+ */
+function findPrivateKeys(text: string): number[] {
+  const found: number[] = [];
+  // The next complete END header: its start (-2 not looked for yet, -1 none left) and end.
+  let endStart = -2;
+  let endStop = 0;
+  let from = 0;
+  for (;;) {
+    const begin = text.indexOf(BEGIN, from);
+    if (begin < 0) break;
+    const bodyStart = pemHeaderEnd(text, begin, BEGIN);
+    if (bodyStart < 0) {
+      from = begin + 1;
+      continue;
+    }
+    if (endStart !== -1 && endStart < bodyStart) {
+      endStart = -1;
+      for (let at = text.indexOf(END, bodyStart); at >= 0; at = text.indexOf(END, at + 1)) {
+        const stop = pemHeaderEnd(text, at, END);
+        if (stop >= 0) {
+          endStart = at;
+          endStop = stop;
+          break;
+        }
+      }
+    }
+    let stop = endStop;
+    if (endStart < 0) {
+      stop = bodyStart;
+      while (stop < text.length) {
+        const code = text.charCodeAt(stop);
+        if (isPemBodyChar(code)) stop++;
+        else if (code === 92 && isEscapedBreak(text.charCodeAt(stop + 1))) stop += 2;
+        else break;
+      }
+    }
+    found.push(begin, stop);
+    from = stop;
+  }
+  return found;
+}
+
+/** `n`, `r` or `t` after a backslash: a line break written inside a JSON string. */
+const isEscapedBreak = (code: number): boolean => code === 110 || code === 114 || code === 116;
+
+const isWordChar = (code: number): boolean =>
+  (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || (code >= 48 && code <= 57) || code === UNDERSCORE;
+
+/** `[A-Za-z0-9._%+-]`: what the part of an address before `@` is made of. */
+const isLocalPartChar = (code: number): boolean =>
+  isWordChar(code) || code === 46 || code === 37 || code === 43 || code === 45;
+
+/**
+ * After the `@`: labels, then a dot and a top-level domain of letters ending
+ * at a word boundary. Labels and their count are bounded as DNS bounds them
+ * (63 characters, 127 labels), so a hostile domain is read a bounded number of
+ * steps from each `@`, and V8 never needs a backtracking entry per label.
+ */
+const EMAIL_DOMAIN = /@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,126}\.[A-Za-z]{2,63}\b/y;
+
+/**
+ * E-mail addresses, found from each `@`: the part before it is the run of
+ * address characters back to the previous `@` or match (from its first word
+ * boundary, as `\b` would have it), the part after it is `EMAIL_DOMAIN`.
+ * Both parts of consecutive `@`s are disjoint, so the text is read about twice.
+ */
+function findEmails(text: string): number[] {
+  const found: number[] = [];
+  let floor = 0;
+  for (let at = text.indexOf('@'); at >= 0; at = text.indexOf('@', at + 1)) {
+    let runStart = at;
+    while (runStart > floor && isLocalPartChar(text.charCodeAt(runStart - 1))) runStart--;
+    // The first position of the run at a word boundary.
+    let start = runStart;
+    while (start < at && isWordChar(text.charCodeAt(start - 1)) === isWordChar(text.charCodeAt(start))) start++;
+    if (start < at) {
+      EMAIL_DOMAIN.lastIndex = at;
+      if (EMAIL_DOMAIN.test(text)) {
+        found.push(start, EMAIL_DOMAIN.lastIndex);
+        floor = EMAIL_DOMAIN.lastIndex;
+        at = floor - 1;
+        continue;
+      }
+    }
+    floor = at + 1;
+  }
+  return found;
 }
 
 /**

@@ -62,8 +62,8 @@ const MAX_DEPTH = 16;
 interface ActiveDetector {
   quick: (text: string) => boolean;
   minLength: number;
-  pattern: RegExp;
-  replace: (match: string, ...rest: unknown[]) => string;
+  /** The text with this detector's matches replaced (the same string when there were none). */
+  apply: (text: string) => string;
 }
 
 export function createRedactor(options: RedactionOptions = {}): Redactor {
@@ -74,25 +74,37 @@ export function createRedactor(options: RedactionOptions = {}): Redactor {
   // Count of replacements in the span being redacted; a redactor runs one span at a time.
   let count = 0;
   const marker = (kind: string): string => `[REDACTED:${kind}]`;
-  const replacer = (detector: Detector) => {
+  const applier = (detector: Detector): ((text: string) => string) => {
     const mark = marker(detector.kind);
-    const accept = detector.accept;
-    // A string capture group 1 is context kept in front of the marker; the last two arguments are offset and text.
-    return (match: string, ...rest: unknown[]): string => {
-      if (accept !== undefined && !accept(match, rest[rest.length - 2] as number, rest[rest.length - 1] as string)) return match;
-      count++;
-      const context = rest[0];
-      return typeof context === 'string' ? context + mark : mark;
+    if ('find' in detector) {
+      const find = detector.find;
+      return (value) => {
+        const found = find(value);
+        count += found.length / 2;
+        return assemble(value, found, mark);
+      };
+    }
+    const { pattern, accept } = detector;
+    // `exec` rather than `replace` with a callback: a value with many matches (tens of thousands
+    // in a hostile one) costs a call with a fresh substring for each, and builds no output twice.
+    return (value) => {
+      let found: number[] | undefined;
+      pattern.lastIndex = 0;
+      for (let m = pattern.exec(value); m !== null; m = pattern.exec(value)) {
+        const match = m[0];
+        if (accept !== undefined && !accept(match, m.index, value)) continue;
+        // Capture group 1, where it matched, opens the match and is kept (`Bearer `).
+        const context = m[1];
+        (found ??= []).push(context === undefined ? m.index : m.index + context.length, m.index + match.length);
+      }
+      if (found === undefined) return value;
+      count += found.length / 2;
+      return assemble(value, found, mark);
     };
   };
 
   const builtins = builtinDetectors().filter((d) => toggles[d.kind] ?? !DETECTORS_OFF_BY_DEFAULT.includes(d.kind));
-  const active: ActiveDetector[] = builtins.map((d) => ({
-    quick: d.quick,
-    minLength: d.minLength,
-    pattern: d.pattern,
-    replace: replacer(d),
-  }));
+  const active: ActiveDetector[] = builtins.map((d) => ({ quick: d.quick, minLength: d.minLength, apply: applier(d) }));
   const minLength = builtins.reduce((min, d) => Math.min(min, d.minLength), Number.MAX_SAFE_INTEGER);
   const custom = patterns.map((p, i) => {
     const mark = marker(p.name);
@@ -112,7 +124,7 @@ export function createRedactor(options: RedactionOptions = {}): Redactor {
     let out = value;
     if (out.length >= minLength) {
       for (const detector of active) {
-        if (out.length >= detector.minLength && detector.quick(out)) out = out.replace(detector.pattern, detector.replace);
+        if (out.length >= detector.minLength && detector.quick(out)) out = detector.apply(out);
       }
     }
     for (const pattern of custom) out = out.replace(pattern.pattern, pattern.replace);
@@ -258,6 +270,46 @@ export function createRedactor(options: RedactionOptions = {}): Redactor {
       return { text: redacted, count };
     },
   };
+}
+
+/** Above this many matches in one value, its redacted copy is assembled in one buffer. */
+const MANY_MATCHES = 256;
+
+/** `text` with each range of `found` (start, end pairs, in order) replaced by `mark`. */
+function assemble(text: string, found: readonly number[], mark: string): string {
+  if (found.length === 0) return text;
+  if (found.length > 2 * MANY_MATCHES) return assembleInBuffer(text, found, mark);
+  const kept: string[] = [];
+  let last = 0;
+  for (let i = 0; i < found.length; i += 2) {
+    kept.push(text.slice(last, found[i]));
+    last = found[i + 1];
+  }
+  kept.push(text.slice(last));
+  return kept.join(mark);
+}
+
+/**
+ * The same, as UTF-16 copied between two buffers: a hostile value with tens
+ * of thousands of matches would otherwise be that many small strings alive at
+ * once, which V8's young generation copies at every scavenge (measured:
+ * 4× the text, 12× the time, for code that is linear).
+ */
+function assembleInBuffer(text: string, found: readonly number[], mark: string): string {
+  const source = Buffer.from(text, 'utf16le');
+  const marker = Buffer.from(mark, 'utf16le');
+  let length = source.length;
+  for (let i = 0; i < found.length; i += 2) length += marker.length - 2 * (found[i + 1] - found[i]);
+  const out = Buffer.allocUnsafe(length);
+  let at = 0;
+  let last = 0;
+  for (let i = 0; i < found.length; i += 2) {
+    at += source.copy(out, at, 2 * last, 2 * found[i]);
+    at += marker.copy(out, at);
+    last = found[i + 1];
+  }
+  source.copy(out, at, 2 * last);
+  return out.toString('utf16le');
 }
 
 /** A span reduced to what identifies it, every read guarded. */
