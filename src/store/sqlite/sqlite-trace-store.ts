@@ -303,9 +303,9 @@ export class SqliteTraceStore implements TraceStore, ChangeFeedReader, BudgetRea
   }
 
   async close(): Promise<void> {
-    const thread = this.statsThread;
+    // The thread's connection first: the last connection to close checkpoints and removes the WAL.
+    if (!this.closed) await this.statsThread?.close();
     this.closeSync();
-    await thread?.close();
   }
 
   /**

@@ -7,6 +7,11 @@ if (port === null) throw new Error('stats-thread-worker.js runs only as a worker
 const store = new SqliteTraceStore({ path: (workerData as { dbPath: string }).dbPath, readonly: true });
 
 port.on('message', (request: StatsThreadRequest) => {
+  if (request.type === 'close') {
+    store.closeSync();
+    port.close();
+    return;
+  }
   void store.stats(request.query).then(
     (rows) => port.postMessage({ id: request.id, rows } satisfies StatsThreadReply),
     (error: Error) =>

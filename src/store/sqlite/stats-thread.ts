@@ -2,10 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type { StatsQuery, StatsRow } from '../../model/query.js';
 import { fromSources, workerScript } from '../../model/worker-script.js';
 
-export interface StatsThreadRequest {
-  id: number;
-  query: StatsQuery;
-}
+export type StatsThreadRequest = { type: 'stats'; id: number; query: StatsQuery } | { type: 'close' };
 
 export type StatsThreadReply = { id: number; rows: StatsRow[] } | { id: number; error: { name: string; message: string } };
 
@@ -20,6 +17,7 @@ export class StatsThread {
   private readonly pending = new Map<number, { resolve: (rows: StatsRow[]) => void; reject: (error: Error) => void }>();
   private nextId = 1;
   private alive = true;
+  private readonly exited: Promise<void>;
 
   constructor(dbPath: string) {
     this.worker = new Worker(workerScript(import.meta.url, 'stats-thread-worker'), {
@@ -41,7 +39,12 @@ export class StatsThread {
       this.pending.clear();
     };
     this.worker.on('error', gone);
-    this.worker.on('exit', (code) => gone(new Error(`the stats thread exited (code ${code})`)));
+    this.exited = new Promise((resolve) =>
+      this.worker.once('exit', (code) => {
+        gone(new Error(`the stats thread exited (code ${code})`));
+        resolve();
+      }),
+    );
   }
 
   get running(): boolean {
@@ -53,12 +56,22 @@ export class StatsThread {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ id, query } satisfies StatsThreadRequest);
+      this.worker.postMessage({ type: 'stats', id, query } satisfies StatsThreadRequest);
     });
   }
 
+  /**
+   * Closes the thread's connection before it ends: a connection left open
+   * would keep the caller's close from checkpointing and removing the WAL.
+   */
   async close(): Promise<void> {
-    this.alive = false;
-    await this.worker.terminate();
+    if (this.alive) {
+      this.alive = false;
+      this.worker.postMessage({ type: 'close' } satisfies StatsThreadRequest);
+      const timer = setTimeout(() => void this.worker.terminate(), 5_000);
+      await this.exited;
+      clearTimeout(timer);
+    }
+    await this.exited;
   }
 }
