@@ -2,6 +2,10 @@ import { Hono } from 'hono';
 import type { Context } from 'hono';
 import { OtlpDecodeError, decodeTraceRequest, encodeExportResponse, encodeStatus } from '../otlp/index.js';
 import type { OtlpFormat } from '../otlp/index.js';
+import { numberOption } from '../model/option-values.js';
+import { DecodePool, DecodeThreadError } from './decode-pool.js';
+import { InflightBytes, InflightBytesBusyError, InflightBytesTooLargeError } from './inflight-bytes.js';
+import type { BodyCharge } from './inflight-bytes.js';
 import {
   BadEncodingError,
   BodyTooLargeError,
@@ -9,6 +13,7 @@ import {
   parseContentEncoding,
   readBodyLimited,
 } from './request-body.js';
+import type { ContentEncoding } from './request-body.js';
 import { IngestOverloadedError } from './trace-ingest.js';
 import type { TraceIngest } from './trace-ingest.js';
 
@@ -16,6 +21,22 @@ export interface OtlpReceiverOptions {
   ingest: TraceIngest;
   /** Limit on the body, before and after decompression. Default 64 MiB. */
   maxBodyBytes?: number;
+  /**
+   * Bytes of request bodies held at once over all requests, compressed and
+   * inflated (see InflightBytes). Past it a request waits up to a second for
+   * room, then gets 503 + Retry-After. Default 256 MiB. Ignored when `inflight` is given.
+   */
+  maxInflightBytes?: number;
+  /** The budget itself, to share it or to read its counters (tests, metrics). */
+  inflight?: InflightBytes;
+  /**
+   * Where bodies of `offThreadDecodeBytes` or more are decoded. Default: a
+   * pool of the receiver's own, whose idle threads never keep the process
+   * alive; pass one to end its threads with the server (`close()`).
+   */
+  decodePool?: DecodePool;
+  /** Bodies (after decompression) from this size on are decoded on the pool. Default 256 KiB. */
+  offThreadDecodeBytes?: number;
   /** Called once per request with its outcome, for metrics. */
   onOutcome?: (outcome: ReceiveOutcome) => void;
 }
@@ -33,6 +54,16 @@ const CONTENT_TYPES: Record<OtlpFormat, string> = {
 };
 
 const STORE_FAILURE_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * Bodies from this size on (after decompression) decode on a thread of the
+ * pool. Below it the hop costs more than decoding does (see the pool's bench
+ * in the README); above it decoding would hold the API up for milliseconds.
+ */
+const DEFAULT_OFF_THREAD_DECODE_BYTES = 256 * 1024;
+
+/** What a request without Content-Length waits for room for before its first byte is read. */
+const UNKNOWN_LENGTH_ADMISSION_BYTES = 64 * 1024;
 
 /** google.rpc.Code values used in Status bodies (the OTLP spec lets servers omit it; we set it). */
 const RPC_CODE = { invalidArgument: 3, resourceExhausted: 8, unavailable: 14, internal: 13, unimplemented: 12 } as const;
@@ -52,6 +83,11 @@ export function parseOtlpContentType(header: string | undefined): OtlpFormat | n
  */
 export function createOtlpReceiver(options: OtlpReceiverOptions): Hono {
   const { ingest, maxBodyBytes = 64 * 1024 * 1024, onOutcome } = options;
+  const inflight = options.inflight ?? new InflightBytes({ maxBytes: options.maxInflightBytes });
+  const offThreadDecodeBytes = numberOption('createOtlpReceiver', 'offThreadDecodeBytes', options.offThreadDecodeBytes,
+    DEFAULT_OFF_THREAD_DECODE_BYTES, { min: 0 });
+  let ownPool: DecodePool | undefined;
+  const pool = (): DecodePool => options.decodePool ?? (ownPool ??= new DecodePool());
   const app = new Hono();
 
   app.post('/v1/traces', async function receiveTraces(c) {
@@ -84,54 +120,71 @@ export function createOtlpReceiver(options: OtlpReceiverOptions): Hono {
       );
     }
 
-    let body: Uint8Array;
+    // Held from the first byte read until the answer: the body as read and inflated, then,
+    // at the inflated body's size, the spans decoded from it until they are committed.
+    const charge = inflight.open();
     try {
-      const declared = Number(c.req.header('content-length'));
-      if (Number.isFinite(declared) && declared > maxBodyBytes) throw new BodyTooLargeError(maxBodyBytes, 'body');
-      body = await readBodyLimited(c.req.raw.body, maxBodyBytes);
-      body = await decompressLimited(body, encoding, maxBodyBytes);
-    } catch (error) {
-      if (error instanceof BodyTooLargeError) {
-        return finish(statusResponse(c, format, 413, RPC_CODE.resourceExhausted, error.message));
+      let body: Uint8Array;
+      try {
+        body = await readBody(c, encoding, maxBodyBytes, charge);
+      } catch (error) {
+        if (error instanceof BodyTooLargeError || error instanceof InflightBytesTooLargeError) {
+          return finish(statusResponse(c, format, 413, RPC_CODE.resourceExhausted, error.message));
+        }
+        if (error instanceof InflightBytesBusyError) {
+          c.header('Retry-After', String(error.retryAfterSeconds));
+          return finish(statusResponse(c, format, 503, RPC_CODE.unavailable, error.message));
+        }
+        if (error instanceof BadEncodingError) {
+          return finish(statusResponse(c, format, 400, RPC_CODE.invalidArgument, error.message));
+        }
+        throw error;
       }
-      if (error instanceof BadEncodingError) {
-        return finish(statusResponse(c, format, 400, RPC_CODE.invalidArgument, error.message));
-      }
-      throw error;
-    }
 
-    let decoded;
-    try {
-      decoded = decodeTraceRequest(body, format);
-    } catch (error) {
-      if (error instanceof OtlpDecodeError) {
-        return finish(statusResponse(c, format, 400, RPC_CODE.invalidArgument, error.message));
+      let decoded;
+      try {
+        decoded = body.byteLength >= offThreadDecodeBytes ? await pool().decode(body, format) : decodeTraceRequest(body, format);
+      } catch (error) {
+        if (error instanceof OtlpDecodeError) {
+          return finish(statusResponse(c, format, 400, RPC_CODE.invalidArgument, error.message));
+        }
+        if (error instanceof DecodeThreadError) {
+          if (error.closing) {
+            c.header('Retry-After', String(STORE_FAILURE_RETRY_AFTER_SECONDS));
+            return finish(statusResponse(c, format, 503, RPC_CODE.unavailable, error.message));
+          }
+          // Most likely the body itself (it ran the thread out of memory): sending it again would not help.
+          console.error('skein:', error.message);
+          return finish(statusResponse(c, format, 500, RPC_CODE.internal, error.message));
+        }
+        throw error;
       }
-      throw error;
-    }
-    rejected = decoded.rejectedSpans;
+      rejected = decoded.rejectedSpans;
 
-    try {
-      if (decoded.spans.length > 0) await ingest.ingest(decoded.spans);
-    } catch (error) {
-      if (error instanceof IngestOverloadedError) {
-        c.header('Retry-After', String(error.retryAfterSeconds));
-        return finish(statusResponse(c, format, 503, RPC_CODE.unavailable, error.message));
+      try {
+        if (decoded.spans.length > 0) await ingest.ingest(decoded.spans);
+      } catch (error) {
+        if (error instanceof IngestOverloadedError) {
+          c.header('Retry-After', String(error.retryAfterSeconds));
+          return finish(statusResponse(c, format, 503, RPC_CODE.unavailable, error.message));
+        }
+        // Nothing was committed (disk full, a lock held too long): the client
+        // keeps the spans and retries, which 503 tells every OTLP exporter to do.
+        console.error('skein: could not store spans:', error);
+        const reason = error instanceof Error ? error.message : String(error);
+        c.header('Retry-After', String(STORE_FAILURE_RETRY_AFTER_SECONDS));
+        return finish(statusResponse(c, format, 503, RPC_CODE.unavailable, `could not store the spans: ${reason}`));
       }
-      // Nothing was committed (disk full, a lock held too long): the client
-      // keeps the spans and retries, which 503 tells every OTLP exporter to do.
-      console.error('skein: could not store spans:', error);
-      const reason = error instanceof Error ? error.message : String(error);
-      c.header('Retry-After', String(STORE_FAILURE_RETRY_AFTER_SECONDS));
-      return finish(statusResponse(c, format, 503, RPC_CODE.unavailable, `could not store the spans: ${reason}`));
-    }
-    accepted = decoded.spans.length;
+      accepted = decoded.spans.length;
 
-    const partial =
-      decoded.rejectedSpans > 0
-        ? { rejectedSpans: decoded.rejectedSpans, errorMessage: decoded.rejectionMessage ?? 'spans rejected' }
-        : undefined;
-    return finish(binary(c, format, 200, encodeExportResponse(format, partial)));
+      const partial =
+        decoded.rejectedSpans > 0
+          ? { rejectedSpans: decoded.rejectedSpans, errorMessage: decoded.rejectionMessage ?? 'spans rejected' }
+          : undefined;
+      return finish(binary(c, format, 200, encodeExportResponse(format, partial)));
+    } finally {
+      charge.release();
+    }
   });
 
   app.all('/v1/traces', function methodNotAllowed(c) {
@@ -140,6 +193,22 @@ export function createOtlpReceiver(options: OtlpReceiverOptions): Hono {
   });
 
   return app;
+}
+
+/**
+ * The body, read and inflated within `maxBodyBytes`, every buffer charged to
+ * `charge`. A request first waits for room for its declared length (or a
+ * first 64 KiB when it declares none), so that a burst queues before its
+ * bytes are read; past that, growing is refused at once rather than waited for.
+ */
+async function readBody(c: Context, encoding: ContentEncoding, maxBodyBytes: number, charge: BodyCharge): Promise<Uint8Array> {
+  const header = c.req.header('content-length');
+  const declared = header === undefined ? NaN : Number(header);
+  if (Number.isFinite(declared) && declared > maxBodyBytes) throw new BodyTooLargeError(maxBodyBytes, 'body');
+  const known = Number.isSafeInteger(declared) && declared >= 0;
+  await charge.admit(known ? declared : Math.min(UNKNOWN_LENGTH_ADMISSION_BYTES, maxBodyBytes));
+  const body = await readBodyLimited(c.req.raw.body, maxBodyBytes, charge, known ? declared : undefined);
+  return decompressLimited(body, encoding, maxBodyBytes, charge);
 }
 
 function statusResponse(c: Context, format: OtlpFormat, status: number, code: number, message: string): Response {

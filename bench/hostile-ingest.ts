@@ -1,0 +1,205 @@
+/**
+ * The hostile-input workloads of the "Hostile input" issue, against the real
+ * collector (`startCollector`, in a child process so its RSS is its own):
+ *
+ *   npx tsx bench/hostile-ingest.ts memory [--requests 32] [--mib 60]
+ *   npx tsx bench/hostile-ingest.ts stall  [--mib 60] [--spans 200000]
+ *
+ * - memory: `requests` concurrent gzip OTLP/JSON requests of ~61 KB each,
+ *   every one inflating to a `mib` MiB string attribute. Prints the answers'
+ *   statuses, the server's peak RSS (sampled from /proc every 10 ms, and its
+ *   maxRSS) and its RSS 2 s after the last answer.
+ * - stall: `GET /healthz` every 5 ms while one big request is being decoded
+ *   (a `mib` MiB OTLP/JSON body of big integers; then a `spans`-span
+ *   protobuf request). Prints the big request's duration and the slowest
+ *   /healthz answer during it.
+ */
+import { fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { encodeTraceRequest } from '../src/otlp/index.js';
+import type { RawSpan } from '../src/model/types.js';
+
+function option(name: string, fallback: number): number {
+  const at = process.argv.indexOf(`--${name}`);
+  return at >= 0 ? Number(process.argv[at + 1]) : fallback;
+}
+const mode = process.argv[2];
+const MIB = option('mib', 60);
+
+function startCollectorProcess(dbPath: string): Promise<{ child: ChildProcess; port: number }> {
+  const script = fileURLToPath(new URL('./ingest-server.ts', import.meta.url));
+  const child = fork(script, ['full', dbPath], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+      out += chunk;
+      const match = /READY (\d+)/.exec(out);
+      if (match) resolve({ child, port: Number(match[1]) });
+    });
+    child.once('exit', (code) => reject(new Error(`server exited with ${code} before READY`)));
+  });
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.send('stop');
+  });
+}
+
+function maxRssKb(child: ChildProcess): Promise<number> {
+  return new Promise((resolve) => {
+    child.once('message', (message) => resolve((message as { maxRssKb: number }).maxRssKb));
+    child.send('stats');
+  });
+}
+
+function rssMib(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) / 1024 : NaN;
+}
+
+function send(
+  agent: Agent,
+  port: number,
+  method: string,
+  path: string,
+  body?: Buffer,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; millis: number }> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { agent, host: '127.0.0.1', port, path, method, headers: body ? { ...headers, 'content-length': String(body.byteLength) } : headers },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, millis: performance.now() - started }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const hex = (n: number, width: number) => n.toString(16).padStart(width, '0');
+
+/** One span with one attribute whose value is `bytes` of 'a': tiny once gzipped. */
+function bigStringJson(i: number, bytes: number): Buffer {
+  const head = `{"resourceSpans":[{"resource":{"attributes":[]},"scopeSpans":[{"scope":{"name":"bench"},"spans":[{"traceId":"${hex(i + 1, 32)}","spanId":"${hex(i + 1, 16)}","name":"big","kind":1,"startTimeUnixNano":"1700000000000000000","endTimeUnixNano":"1700000001000000000","attributes":[{"key":"big","value":{"stringValue":"`;
+  const tail = '"}}]}]}]}]}';
+  return Buffer.concat([Buffer.from(head), Buffer.alloc(bytes, 'a'), Buffer.from(tail)]);
+}
+
+/** One span whose attribute is an array of unquoted integers past 2^53, `bytes` long. */
+function bigIntegersJson(bytes: number): Buffer {
+  const head =
+    '{"resourceSpans":[{"resource":{"attributes":[]},"scopeSpans":[{"scope":{"name":"bench"},"spans":[{"traceId":"0000000000000000000000000000abcd","spanId":"000000000000abcd","name":"ints","kind":1,"startTimeUnixNano":"1700000000000000000","endTimeUnixNano":"1700000001000000000","attributes":[{"key":"ints","value":{"arrayValue":{"values":[';
+  const item = '{"intValue":9007199254740993},';
+  const count = Math.floor(bytes / item.length);
+  return Buffer.from(head + item.repeat(count - 1) + item.slice(0, -1) + ']}}}]}]}]}]}');
+}
+
+function manySpansProtobuf(count: number): Buffer {
+  const spans: RawSpan[] = [];
+  const resource = { attributes: { 'service.name': 'bench' }, droppedAttributesCount: 0, schemaUrl: '' };
+  const scope = { name: 'bench', version: '', attributes: {}, droppedAttributesCount: 0, schemaUrl: '' };
+  for (let i = 0; i < count; i++) {
+    spans.push({
+      traceId: hex(Math.floor(i / 100) + 1, 32),
+      spanId: hex(i + 1, 16),
+      parentSpanId: null,
+      traceState: '',
+      flags: 1,
+      name: 'tool call',
+      kind: 1,
+      startTimeUnixNano: 1_700_000_000_000_000_000n + BigInt(i),
+      endTimeUnixNano: 1_700_000_000_000_000_000n + BigInt(i) + 1000n,
+      attributes: { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'search' },
+      droppedAttributesCount: 0,
+      events: [],
+      droppedEventsCount: 0,
+      links: [],
+      droppedLinksCount: 0,
+      statusCode: 0,
+      statusMessage: '',
+      resource,
+      scope,
+    });
+  }
+  return Buffer.from(encodeTraceRequest(spans, 'protobuf'));
+}
+
+async function memory(dir: string): Promise<void> {
+  const requests = option('requests', 32);
+  const bodies = Array.from({ length: requests }, (_, i) => gzipSync(bigStringJson(i, MIB * 1024 * 1024)));
+  console.log(`${requests} gzip bodies of ${(bodies[0].byteLength / 1024).toFixed(0)} KB, each inflating to ${MIB} MiB`);
+  const { child, port } = await startCollectorProcess(join(dir, 'memory.db'));
+  const pid = child.pid ?? 0;
+  const idle = rssMib(pid);
+  let peak = idle;
+  const sampler = setInterval(() => (peak = Math.max(peak, rssMib(pid))), 10);
+  const agent = new Agent({ keepAlive: true, maxSockets: requests });
+  const started = performance.now();
+  const answers = await Promise.all(
+    bodies.map((body) =>
+      send(agent, port, 'POST', '/v1/traces', body, { 'content-type': 'application/json', 'content-encoding': 'gzip' }),
+    ),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  const counts = new Map<number, number>();
+  for (const { status } of answers) counts.set(status, (counts.get(status) ?? 0) + 1);
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  clearInterval(sampler);
+  const after = rssMib(pid);
+  const maxRss = (await maxRssKb(child)) / 1024;
+  agent.destroy();
+  await stop(child);
+  console.log(
+    `answers ${JSON.stringify(Object.fromEntries(counts))} in ${seconds.toFixed(1)} s; RSS idle ${idle.toFixed(0)} MiB, ` +
+      `peak ${peak.toFixed(0)} MiB (maxRSS ${maxRss.toFixed(0)} MiB), 2 s after ${after.toFixed(0)} MiB`,
+  );
+}
+
+async function stallDuring(port: number, label: string, body: Buffer, contentType: string): Promise<void> {
+  const bigAgent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const probeAgent = new Agent({ keepAlive: true, maxSockets: 1 });
+  await send(probeAgent, port, 'GET', '/healthz');
+  let done = false;
+  const big = send(bigAgent, port, 'POST', '/v1/traces', body, { 'content-type': contentType }).finally(() => (done = true));
+  const probes: number[] = [];
+  while (!done) {
+    probes.push((await send(probeAgent, port, 'GET', '/healthz')).millis);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  const { status, millis } = await big;
+  probes.sort((a, b) => a - b);
+  console.log(
+    `${label}: ${(body.byteLength / 1024 / 1024).toFixed(1)} MiB answered ${status} in ${millis.toFixed(0)} ms; ` +
+      `/healthz during it: ${probes.length} probes, max ${probes.at(-1)?.toFixed(0)} ms, ` +
+      `p50 ${probes[Math.floor(probes.length / 2)]?.toFixed(1)} ms`,
+  );
+  bigAgent.destroy();
+  probeAgent.destroy();
+}
+
+async function stall(dir: string): Promise<void> {
+  const { child, port } = await startCollectorProcess(join(dir, 'stall.db'));
+  await stallDuring(port, 'JSON big integers', bigIntegersJson(MIB * 1024 * 1024), 'application/json');
+  await stallDuring(port, 'protobuf many spans', manySpansProtobuf(option('spans', 200_000)), 'application/x-protobuf');
+  await stop(child);
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'skein-hostile-'));
+try {
+  if (mode === 'memory') await memory(dir);
+  else if (mode === 'stall') await stall(dir);
+  else throw new Error('usage: tsx bench/hostile-ingest.ts memory|stall');
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
