@@ -8,6 +8,8 @@ import { describeLeftovers } from '../forwarding-health.js';
 import type { CliCommand } from '../command.js';
 import { defaultDbPath, isLoopback, parseHeaderFlags, parsePort, parseStoreMode, parsePositiveInt } from '../options.js';
 import { listenForStopSignals } from '../stop-signals.js';
+import { numberProblem } from '../../model/option-values.js';
+import type { NumberRange } from '../../model/option-values.js';
 
 const HELP = `Usage: skein serve [options]
 
@@ -21,6 +23,15 @@ Options:
   --port <n>                port (env SKEIN_PORT; default 4318; 0 picks a free one)
   --token <secret>          require "Authorization: Bearer <secret>" (env SKEIN_TOKEN)
   --insecure                allow a non-loopback --host without a token
+  --allow-host <name>       without a token, also answer requests for this Host name (repeatable;
+                            *.example.com for subdomains; env SKEIN_ALLOW_HOSTS, comma-separated).
+                            Names other than localhost, *.localhost and IP addresses get 403 (DNS
+                            rebinding guard; off with a token, which protects every route)
+  --headers-timeout <s>     a client must send its request headers within this (default 10)
+  --request-timeout <s>     a client must send its whole request within this (default 60; the
+                            answer, e.g. a live stream, is not limited)
+  --keep-alive-timeout <s>  close an idle keep-alive connection after this (default 65)
+  --max-connections <n>     close connections beyond this many open ones at once (default 512)
   --forward <url>           re-export everything received to this OTLP/HTTP endpoint (repeatable)
   --forward-header <k=v>    header sent with forwarded requests (repeatable)
   --store all|genai         keep every span, or only agent/GenAI spans (forwarding still gets all)
@@ -54,6 +65,11 @@ export const serveCommand: CliCommand = {
         port: { type: 'string' },
         token: { type: 'string' },
         insecure: { type: 'boolean', default: false },
+        'allow-host': { type: 'string', multiple: true, default: [] },
+        'headers-timeout': { type: 'string' },
+        'request-timeout': { type: 'string' },
+        'keep-alive-timeout': { type: 'string' },
+        'max-connections': { type: 'string' },
         forward: { type: 'string', multiple: true, default: [] },
         'forward-header': { type: 'string', multiple: true, default: [] },
         store: { type: 'string', default: 'all' },
@@ -73,11 +89,17 @@ export const serveCommand: CliCommand = {
       if (!/^https?:\/\//.test(url)) throw new CliUsageError(`--forward expects an http(s) URL, got '${url}'`);
     }
     const port = parsePort(values.port ?? io.env.SKEIN_PORT ?? '4318');
+    const http = parseHttpLimits(values);
     const collector = await startCollector({
       dbPath: values.db ?? io.env.SKEIN_DB ?? defaultDbPath(io.env),
       host,
       port,
       token,
+      allowHosts: values['allow-host'].length > 0 ? values['allow-host'] : splitList(io.env.SKEIN_ALLOW_HOSTS),
+      headersTimeoutMillis: http.headersTimeoutMillis,
+      requestTimeoutMillis: http.requestTimeoutMillis,
+      keepAliveTimeoutMillis: http.keepAliveTimeoutMillis,
+      maxConnections: http.maxConnections,
       forward: values.forward.map((url) => ({ url, headers: parseHeaderFlags(values['forward-header']) })),
       storeMode: parseStoreMode(values.store),
       maxBodyBytes: values['max-body-bytes'] ? parsePositiveInt(values['max-body-bytes'], '--max-body-bytes') : undefined,
@@ -146,6 +168,41 @@ function bindError(error: unknown, host: string, port: number): CliFailure | nul
   if (code === 'EACCES') return new CliFailure(`not allowed to listen on ${host}:${port}: pick a port above 1023 with --port`);
   if (code === 'EADDRNOTAVAIL') return new CliFailure(`${host} is not an address of this machine: check --host`);
   return null;
+}
+
+/** The slow-client flags, in milliseconds (undefined: the collector's default). */
+function parseHttpLimits(values: Record<string, string | boolean | string[] | undefined>) {
+  const seconds = (flag: string): number | undefined => {
+    const raw = values[flag.slice(2)];
+    if (typeof raw !== 'string') return undefined;
+    return Math.round(checkedNumber(raw, flag, { min: 0.001, max: 2_147_483 }) * 1000);
+  };
+  const headersTimeoutMillis = seconds('--headers-timeout');
+  const requestTimeoutMillis = seconds('--request-timeout');
+  if (headersTimeoutMillis !== undefined && requestTimeoutMillis !== undefined && headersTimeoutMillis > requestTimeoutMillis) {
+    throw new CliUsageError('--headers-timeout must not exceed --request-timeout (the request includes its headers)');
+  }
+  const connections = values['max-connections'];
+  return {
+    headersTimeoutMillis,
+    requestTimeoutMillis,
+    keepAliveTimeoutMillis: seconds('--keep-alive-timeout'),
+    maxConnections:
+      typeof connections === 'string' ? checkedNumber(connections, '--max-connections', { min: 1, integer: true }) : undefined,
+  };
+}
+
+function checkedNumber(value: string, flag: string, range: NumberRange): number {
+  const n = value.trim() === '' ? Number.NaN : Number(value);
+  const problem = numberProblem(n, range);
+  if (problem !== null) throw new CliUsageError(`${flag} ${problem}, got '${value}'`);
+  return n;
+}
+
+/** `a, b c` → ['a', 'b', 'c']; undefined or blank → undefined. */
+function splitList(value: string | undefined): string[] | undefined {
+  const items = (value ?? '').split(/[\s,]+/).filter((item) => item !== '');
+  return items.length > 0 ? items : undefined;
 }
 
 function parseSeconds(value: string, flag: string): number {
