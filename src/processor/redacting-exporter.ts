@@ -6,7 +6,8 @@ import type { Redactor } from '../model/redaction/redactor.js';
 
 /**
  * A `SpanExporter` that hands `exporter` the spans with their secrets removed
- * (attributes, event and link attributes, status message, resource), the way
+ * (name, attributes and their keys, event names and attributes, link
+ * attributes, status message, resource, scope name and version), the way
  * they are stored. Redaction runs when a batch is exported, off the app's
  * span calls; the SDK's spans themselves are never changed.
  */
@@ -43,12 +44,19 @@ export function redactReadableSpan(
   redactResource: (resource: Resource) => Resource = (resource) => redactOnce(resource, redactor),
 ): ReadableSpan {
   const attributes = redactor.redactAttributes(span.attributes).attributes;
+  const name = redactor.redactText(span.name).text;
+  const scope = span.instrumentationScope;
+  const scopeName = redactor.redactText(scope.name).text;
+  const scopeVersion = scope.version === undefined ? undefined : redactor.redactText(scope.version).text;
+  const instrumentationScope = scopeName === scope.name && scopeVersion === scope.version ? scope : { ...scope, name: scopeName, version: scopeVersion };
   const message = span.status.message;
   const statusMessage = message === undefined ? undefined : redactor.redactText(message).text;
   const events = eachRedacted(span.events, redactor);
   const links = eachRedacted(span.links, redactor);
   const resource = redactResource(span.resource);
   if (
+    name === span.name &&
+    instrumentationScope === scope &&
     attributes === span.attributes &&
     statusMessage === message &&
     events === span.events &&
@@ -58,7 +66,7 @@ export function redactReadableSpan(
     return span;
   }
   return {
-    name: span.name,
+    name,
     kind: span.kind,
     spanContext: () => span.spanContext(),
     parentSpanContext: span.parentSpanContext,
@@ -71,7 +79,7 @@ export function redactReadableSpan(
     duration: span.duration,
     ended: span.ended,
     resource,
-    instrumentationScope: span.instrumentationScope,
+    instrumentationScope,
     droppedAttributesCount: span.droppedAttributesCount,
     droppedEventsCount: span.droppedEventsCount,
     droppedLinksCount: span.droppedLinksCount,
@@ -82,9 +90,11 @@ function eachRedacted<T extends TimedEvent | Link>(items: T[], redactor: Redacto
   let copy: T[] | undefined;
   for (let i = 0; i < items.length; i++) {
     const item = items[i];
-    if (item.attributes === undefined) continue;
-    const { attributes } = redactor.redactAttributes(item.attributes);
-    if (attributes !== item.attributes) (copy ??= items.slice())[i] = { ...item, attributes };
+    const attributes = item.attributes === undefined ? undefined : redactor.redactAttributes(item.attributes).attributes;
+    const name = 'name' in item ? redactor.redactText(item.name).text : undefined;
+    if (attributes !== item.attributes || ('name' in item && name !== item.name)) {
+      (copy ??= items.slice())[i] = 'name' in item ? { ...item, attributes, name } : { ...item, attributes };
+    }
   }
   return copy ?? items;
 }

@@ -10,7 +10,7 @@
  * secrets costs the scan and no allocation.
  */
 
-import type { Attributes, InstrumentationScope, RawSpan, SpanResource } from '../types.js';
+import type { Attributes, InstrumentationScope, RawSpan, SpanEvent, SpanLink, SpanResource } from '../types.js';
 import { DEFAULT_DENY_KEYS, compileDenyKeys } from './deny-keys.js';
 import { DETECTORS_OFF_BY_DEFAULT, builtinDetectors } from './detectors.js';
 import type { Detector, DetectorKind } from './detectors.js';
@@ -56,6 +56,8 @@ export interface Redactor {
 export const DENIED_KEY_MARKER = '[REDACTED:denied-key]';
 /** Marker for structures nested deeper than redaction walks: they are not kept unread. */
 export const TOO_DEEP_MARKER = '[REDACTED:too-deep]';
+/** Distinct attribute keys whose redacted form is remembered (keys with ids in them are unbounded). */
+const MAX_CACHED_KEYS = 4096;
 /** Nesting walked into attribute values; OTLP values from real SDKs are a few levels deep. */
 const MAX_DEPTH = 16;
 
@@ -139,7 +141,8 @@ export function createRedactor(options: RedactionOptions = {}): Redactor {
 
   function anyValue(value: unknown, path: string, depth: number): unknown {
     if (typeof value === 'string') return text(value);
-    if (value === null || typeof value !== 'object' || value instanceof Uint8Array) return value;
+    if (value instanceof Uint8Array) return bytes(value);
+    if (value === null || typeof value !== 'object') return value;
     if (depth >= MAX_DEPTH) {
       count++;
       return TOO_DEEP_MARKER;
@@ -156,16 +159,66 @@ export function createRedactor(options: RedactionOptions = {}): Redactor {
     return map(value as Record<string, unknown>, `${path}.`, depth + 1);
   }
 
-  /** `prefix` is the dotted path of the map for nested keys, '' at the top. */
+  /**
+   * Bytes read as Latin-1 (one character per byte, so the copy is exact): a
+   * secret written as ASCII or UTF-8 is found; one encoded otherwise (UTF-16,
+   * base64, compressed) is not. Matches are replaced in place; bytes stay bytes.
+   */
+  function bytes(value: Uint8Array): Uint8Array {
+    if (value.length < minLength && custom.length === 0) return value;
+    const before = Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('latin1');
+    const after = text(before);
+    return after === before ? value : new Uint8Array(Buffer.from(after, 'latin1'));
+  }
+
+  // Keys repeat on every span: each distinct key is scanned once (bounded, as deny-key decisions are).
+  const keys = new Map<string, { name: string; count: number }>();
+  function key(name: string): string {
+    let known = keys.get(name);
+    if (known === undefined) {
+      const before = count;
+      known = { name: text(name), count: count - before };
+      if (keys.size >= MAX_CACHED_KEYS) keys.clear();
+      keys.set(name, known);
+    } else {
+      count += known.count;
+    }
+    return known.name;
+  }
+
+  /**
+   * `prefix` is the dotted path of the map for nested keys, '' at the top.
+   * Deny globs match the key as it arrived; a key holding a secret is
+   * redacted like any text, in place (order kept), numbered when two keys
+   * come out the same (`x.[REDACTED:openai-key]`, `x.[REDACTED:openai-key]#2`).
+   */
   function map(attributes: Record<string, unknown>, prefix: string, depth: number): Record<string, unknown> {
     let copy: Record<string, unknown> | undefined;
-    for (const key of Object.keys(attributes)) {
-      const value = attributes[key];
-      const path = prefix === '' ? key : prefix + key;
+    let renamed: string[] | undefined;
+    const names = Object.keys(attributes);
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i];
+      const value = attributes[name];
+      const path = prefix === '' ? name : prefix + name;
       const kept = isDenied(path) ? deniedValue(value) : anyValue(value, path, depth);
-      if (kept !== value) (copy ??= { ...attributes })[key] = kept;
+      if (kept !== value) (copy ??= { ...attributes })[name] = kept;
+      const redactedName = key(name);
+      if (redactedName !== name) (renamed ??= names.slice())[i] = redactedName;
     }
-    return copy ?? attributes;
+    if (renamed === undefined) return copy ?? attributes;
+    const values = copy ?? attributes;
+    const used = new Set<string>();
+    const entries: Array<[string, unknown]> = [];
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i];
+      const base = renamed[i];
+      let unique = base;
+      for (let n = 2; used.has(unique) || (unique !== name && Object.hasOwn(attributes, unique)); n++) unique = `${base}#${n}`;
+      used.add(unique);
+      entries.push([unique, values[name]]);
+    }
+    // fromEntries defines properties: a `__proto__` key stays a key.
+    return Object.fromEntries(entries);
   }
 
   function attributesOf(value: unknown): Attributes | undefined {
@@ -174,46 +227,79 @@ export function createRedactor(options: RedactionOptions = {}): Redactor {
       : undefined;
   }
 
+  /** A string field redacted as text; anything else (a value no decoder produces) as it is. */
+  function field<T>(value: T): T {
+    return (typeof value === 'string' && value.length > 0 ? text(value) : value) as T;
+  }
+
   // Resource and scope objects are shared by the spans of one provider or request: redacted once each.
   const shared = new WeakMap<object, { value: SpanResource | InstrumentationScope; count: number }>();
   function sharedPart<T extends SpanResource | InstrumentationScope>(part: T): T {
-    const attributes = attributesOf(part?.attributes);
-    if (attributes === undefined) return part;
+    if (typeof part !== 'object' || part === null) return part;
     const cached = shared.get(part);
     if (cached !== undefined) {
       count += cached.count;
       return cached.value as T;
     }
     const before = count;
-    const redacted = map(attributes, '', 0);
-    const value = redacted === attributes ? part : { ...part, attributes: redacted as Attributes };
+    let value = part;
+    const attributes = attributesOf(part.attributes);
+    if (attributes !== undefined) {
+      const redacted = map(attributes, '', 0);
+      if (redacted !== attributes) value = { ...value, attributes: redacted as Attributes };
+    }
+    const schemaUrl = field(part.schemaUrl);
+    if (schemaUrl !== part.schemaUrl) value = { ...value, schemaUrl };
+    if ('name' in part) {
+      // The instrumentation scope: its name and version are text a client chose.
+      const scope = part as InstrumentationScope;
+      const name = field(scope.name);
+      const version = field(scope.version);
+      if (name !== scope.name || version !== scope.version) value = { ...value, name, version };
+    }
     shared.set(part, { value, count: count - before });
     return value;
   }
 
-  function each<T extends { attributes: Attributes }>(items: T[]): T[] {
+  /** Events (name and attributes) or links (trace state and attributes), copied only where something was replaced. */
+  function each<T extends SpanEvent | SpanLink>(items: T[]): T[] {
     let copy: T[] | undefined;
     for (let i = 0; i < items.length; i++) {
       const item = items[i];
-      const attributes = attributesOf(item?.attributes);
-      if (attributes === undefined) continue;
-      const redacted = map(attributes, '', 0);
-      if (redacted !== attributes) (copy ??= items.slice())[i] = { ...item, attributes: redacted as Attributes };
+      if (typeof item !== 'object' || item === null) continue;
+      let out = item;
+      const attributes = attributesOf(item.attributes);
+      if (attributes !== undefined) {
+        const redacted = map(attributes, '', 0);
+        if (redacted !== attributes) out = { ...out, attributes: redacted as Attributes };
+      }
+      if ('name' in item) {
+        const name = field(item.name);
+        if (name !== item.name) out = { ...out, name };
+      }
+      if ('traceState' in item) {
+        const traceState = field(item.traceState);
+        if (traceState !== item.traceState) out = { ...out, traceState };
+      }
+      if (out !== item) (copy ??= items.slice())[i] = out;
     }
     return copy ?? items;
   }
 
   function span(raw: RawSpan): RawSpan {
     let out: RawSpan | undefined;
+    // The name stays the step's name, with what it held replaced: `call [REDACTED:openai-key]`.
+    const name = field(raw.name);
+    if (name !== raw.name) (out ??= { ...raw }).name = name;
+    const traceState = field(raw.traceState);
+    if (traceState !== raw.traceState) (out ??= { ...raw }).traceState = traceState;
     const attributes = attributesOf(raw.attributes);
     if (attributes !== undefined) {
       const redacted = map(attributes, '', 0);
       if (redacted !== attributes) (out ??= { ...raw }).attributes = redacted as Attributes;
     }
-    if (typeof raw.statusMessage === 'string' && raw.statusMessage.length > 0) {
-      const message = text(raw.statusMessage);
-      if (message !== raw.statusMessage) (out ??= { ...raw }).statusMessage = message;
-    }
+    const statusMessage = field(raw.statusMessage);
+    if (statusMessage !== raw.statusMessage) (out ??= { ...raw }).statusMessage = statusMessage;
     if (Array.isArray(raw.events)) {
       const events = each(raw.events);
       if (events !== raw.events) (out ??= { ...raw }).events = events;
@@ -241,7 +327,7 @@ export function createRedactor(options: RedactionOptions = {}): Redactor {
       return { span: redacted, count };
     } catch {
       // Only values no decoder produces get here (throwing getters): what could not be read is not kept.
-      return { span: withoutContent(raw), count: count + 1 };
+      return { span: withoutContent(raw, text), count: count + 1 };
     }
   }
 
@@ -312,8 +398,8 @@ function assembleInBuffer(text: string, found: readonly number[], mark: string):
   return out.toString('utf16le');
 }
 
-/** A span reduced to what identifies it, every read guarded. */
-function withoutContent(raw: RawSpan): RawSpan {
+/** A span reduced to what identifies it, every read guarded; its name and trace state go through `redact`. */
+function withoutContent(raw: RawSpan, redact: (text: string) => string): RawSpan {
   const read = <T>(get: () => unknown, ok: (v: unknown) => boolean, fallback: T): T => {
     try {
       const value = get();
@@ -328,9 +414,9 @@ function withoutContent(raw: RawSpan): RawSpan {
     traceId: read(() => raw.traceId, isString, ''),
     spanId: read(() => raw.spanId, isString, ''),
     parentSpanId: read(() => raw.parentSpanId, isString, null),
-    traceState: read(() => raw.traceState, isString, ''),
+    traceState: read(() => redact(raw.traceState), isString, ''),
     flags: read(() => raw.flags, isNumber, 0),
-    name: read(() => raw.name, isString, ''),
+    name: read(() => redact(raw.name), isString, ''),
     kind: read(() => raw.kind, isNumber, 0),
     startTimeUnixNano: read(() => raw.startTimeUnixNano, (v) => typeof v === 'bigint', 0n),
     endTimeUnixNano: read(() => raw.endTimeUnixNano, (v) => typeof v === 'bigint', null),

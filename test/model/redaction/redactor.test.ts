@@ -210,3 +210,73 @@ describe('redactSpans (the collector: redact once, then normalize and forward)',
     expect(createRedactor().redactRaw(redacted)).toEqual({ span: redacted, count: 0 });
   });
 });
+
+describe('names, keys, bytes and trace state', () => {
+  const redactor = createRedactor();
+
+  it('redacts span and event names, scope name and version, keys, bytes, trace states and schema URLs, counting each', () => {
+    const raw = deepFreeze(
+      rawSpan(
+        {
+          [`x.${SECRETS.openaiProject}`]: 'value',
+          'app.bytes': new Uint8Array(Buffer.from(`token=${SECRETS.github};`)),
+          'app.map': { [SECRETS.github]: 1 },
+        },
+        {
+          name: `call ${SECRETS.openaiProject}`,
+          traceState: `vendor=${SECRETS.github}`,
+          events: [{ name: `event ${SECRETS.google}`, timeUnixNano: 1n, attributes: {}, droppedAttributesCount: 0 }],
+          links: [
+            { traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), traceState: `k=${SECRETS.slack}`, attributes: {}, droppedAttributesCount: 0, flags: 1 },
+          ],
+          resource: { attributes: {}, droppedAttributesCount: 0, schemaUrl: `https://x.test/?key=${SECRETS.google}` },
+          scope: { name: `lib ${SECRETS.github}`, version: SECRETS.openaiProject, attributes: {}, droppedAttributesCount: 0, schemaUrl: '' },
+        },
+      ),
+    );
+    const { span, count } = redactor.redactRaw(raw);
+    expect(count).toBe(10);
+    expect(span.name).toBe('call [REDACTED:openai-key]');
+    expect(span.traceState).toBe('vendor=[REDACTED:github-token]');
+    expect(Object.keys(span.attributes)).toEqual(['x.[REDACTED:openai-key]', 'app.bytes', 'app.map']);
+    expect(span.attributes['app.bytes']).toEqual(new Uint8Array(Buffer.from('token=[REDACTED:github-token];')));
+    expect(span.attributes['app.map']).toEqual({ '[REDACTED:github-token]': 1 });
+    expect(span.events[0].name).toBe('event [REDACTED:google-api-key]');
+    expect(span.links[0].traceState).toBe('k=[REDACTED:slack-token]');
+    expect(span.resource.schemaUrl).toBe('https://x.test/?key=[REDACTED:google-api-key]');
+    expect(span.scope).toMatchObject({ name: 'lib [REDACTED:github-token]', version: '[REDACTED:openai-key]' });
+    expect(leakedIn(stringify(span) + Buffer.from(span.attributes['app.bytes'] as Uint8Array).toString('latin1'))).toEqual([]);
+    // The same scope object on the next span: its redaction is reused and counted again.
+    expect(redactor.redactRaw({ ...raw, name: 'plain' }).count).toBe(9);
+  });
+
+  it('keeps every key when two come out the same, and a __proto__ key as a key', () => {
+    const other = SECRETS.openaiProject.replace('sk-proj-', 'sk-proj-Z');
+    // JSON.parse makes `__proto__` an own key, as the OTLP JSON decoder would.
+    const attributes = JSON.parse(
+      `{"k.${SECRETS.openaiProject}": 1, "k.[REDACTED:openai-key]": 2, "k.${other}": 3, "__proto__": 4}`,
+    ) as Attributes;
+    const { attributes: redacted, count } = redactor.redactAttributes(attributes);
+    expect(count).toBe(2);
+    expect(Object.entries(redacted)).toEqual([
+      ['k.[REDACTED:openai-key]#2', 1],
+      ['k.[REDACTED:openai-key]', 2],
+      ['k.[REDACTED:openai-key]#3', 3],
+      ['__proto__', 4],
+    ]);
+    expect(Object.getPrototypeOf(redacted)).toBe(Object.prototype);
+  });
+
+  it('returns clean names, keys and bytes untouched, the same objects', () => {
+    const raw = rawSpan({ 'gen_ai.usage.input_tokens': 3, 'app.bytes': new Uint8Array([0, 255, 128, 7]) }, { name: 'chat gpt-4o', traceState: 'a=b' });
+    const result = redactor.redactRaw(raw);
+    expect(result).toEqual({ span: raw, count: 0 });
+    expect(result.span).toBe(raw);
+  });
+
+  it('bytes that are not text are kept exactly around a match', () => {
+    const value = new Uint8Array([0, 255, ...Buffer.from(` ${SECRETS.github} `), 128, 7]);
+    const { attributes } = redactor.redactAttributes({ b: value });
+    expect(attributes.b).toEqual(new Uint8Array([0, 255, ...Buffer.from(' [REDACTED:github-token] '), 128, 7]));
+  });
+});
