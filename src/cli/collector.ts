@@ -13,6 +13,7 @@ import type { NormalizeOptions } from '../model/normalize.js';
 import { createSkeinApp } from '../server/app.js';
 import { MetricsRegistry } from '../server/metrics.js';
 import { GroupCommitIngest } from '../server/group-commit-ingest.js';
+import { DecodePool } from '../server/decode-pool.js';
 import { SqliteOutbox } from '../store/sqlite/sqlite-outbox.js';
 import type { SqliteTraceStore } from '../store/sqlite/sqlite-trace-store.js';
 import { openWritableStore } from '../store/sqlite/database-file.js';
@@ -38,12 +39,26 @@ export interface CollectorOptions {
   forward?: ForwardTarget[];
   storeMode?: StoreMode;
   maxBodyBytes?: number;
+  /**
+   * Bytes of OTLP request bodies held at once, as read and as inflated, over
+   * all requests; past it requests wait briefly, then get 503 + Retry-After. Default 256 MiB.
+   */
+  maxInflightBytes?: number;
   normalize?: NormalizeOptions;
   /**
    * Bytes queued for one upstream beyond which new requests are refused with
    * 503 + Retry-After (nothing acknowledged is ever dropped). Default 1 GiB.
    */
   maxOutboxBytes?: number;
+  /** Spans accepted and waiting for their commit beyond which requests get 503. Default 100,000. */
+  maxPendingSpans?: number;
+  /**
+   * The longest a new request may expect to wait for its commit, at the
+   * measured commit rate, before requests get 503 + Retry-After. Default
+   * 5,000 ms: below the OTel SDKs' 10 s export timeout, after which they
+   * send again and the spans arrive twice.
+   */
+  maxWaitMillis?: number;
   /** Secrets removed before spans are stored or forwarded. On by default. */
   redaction?: RedactionOptions;
   /** Forwarder tuning (tests shorten the backoff). */
@@ -142,7 +157,8 @@ async function startOn(store: SqliteTraceStore, dbPath: string, options: Collect
   const outbox = new SqliteOutbox(store.database);
   const targets = options.forward ?? [];
   const upstreams = targets.map((t) => t.url);
-  const maxOutboxBytes = options.maxOutboxBytes ?? 1024 ** 3;
+  const maxOutboxBytes = numberOption('startCollector', 'maxOutboxBytes', options.maxOutboxBytes, 1024 ** 3, { min: 1, integer: true });
+  const shutdownGraceMillis = numberOption('startCollector', 'shutdownGraceMillis', options.shutdownGraceMillis, 10_000, { min: 0 });
   const { redactor, normalize } = createRedactingNormalizer({
     redaction: options.redaction,
     maxTextLength: options.normalize?.maxTextLength,
@@ -181,6 +197,8 @@ async function startOn(store: SqliteTraceStore, dbPath: string, options: Collect
     { value: ingest.pending },
   ]);
 
+  // Big bodies decode on these threads (started on first use); closed last, after the server.
+  const decodePool = new DecodePool();
   const { app } = createSkeinApp({
     metrics,
     liveStream: {
@@ -192,6 +210,8 @@ async function startOn(store: SqliteTraceStore, dbPath: string, options: Collect
     token: options.token,
     allowHosts: options.allowHosts,
     maxBodyBytes: options.maxBodyBytes,
+    maxInflightBytes: options.maxInflightBytes,
+    decodePool,
     ready: () => accepting,
     readiness() {
       const status = !accepting ? 'shutting down' : forwarding.fullUpstream() !== undefined ? 'outbox full' : 'ready';
@@ -216,6 +236,8 @@ async function startOn(store: SqliteTraceStore, dbPath: string, options: Collect
   });
   const writer = startWriterThread(dbPath, options, upstreams, budgets);
   const ingest = new GroupCommitIngest({
+    maxPendingSpans: options.maxPendingSpans,
+    maxWaitMillis: options.maxWaitMillis,
     refuse() {
       const full = forwarding.fullUpstream();
       if (full === undefined) return null;
@@ -275,7 +297,13 @@ async function startOn(store: SqliteTraceStore, dbPath: string, options: Collect
     throw error;
   }
   for (const forwarder of forwarders) forwarder.start();
-  const interruptAfterMillis = options.interruptAfterMillis ?? DEFAULT_INTERRUPT_AFTER_MILLIS;
+  const interruptAfterMillis = numberOption(
+    'startCollector',
+    'interruptAfterMillis',
+    options.interruptAfterMillis,
+    DEFAULT_INTERRUPT_AFTER_MILLIS,
+    { min: 0 },
+  );
   const interruptTimer =
     interruptAfterMillis > 0
       ? setInterval(
@@ -313,7 +341,7 @@ async function startOn(store: SqliteTraceStore, dbPath: string, options: Collect
         live.abort();
         const http = server as ServerType & { closeIdleConnections?: () => void; closeAllConnections?: () => void };
         await new Promise<void>((resolveClose) => {
-          const grace = setTimeout(() => http.closeAllConnections?.(), options.shutdownGraceMillis ?? 10_000);
+          const grace = setTimeout(() => http.closeAllConnections?.(), shutdownGraceMillis);
           grace.unref();
           server.close(() => {
             clearTimeout(grace);
@@ -323,6 +351,7 @@ async function startOn(store: SqliteTraceStore, dbPath: string, options: Collect
         });
         await ingest.drain();
         await writer?.close().catch((error: unknown) => console.error('skein: closing the writer thread failed:', error));
+        await decodePool.close();
         await Promise.all(forwarders.map((f) => f.stop()));
         await store.close();
       })();

@@ -11,6 +11,7 @@ import { createViewer, isViewerShellPath } from './viewer/index.js';
 import type { BudgetConfig } from '../model/budgets.js';
 import type { TraceStore } from '../store/trace-store.js';
 import type { TraceIngest } from './trace-ingest.js';
+import type { DecodePool } from './decode-pool.js';
 
 export interface SkeinAppOptions {
   ingest: TraceIngest;
@@ -19,6 +20,10 @@ export interface SkeinAppOptions {
   /** When set, every route but the viewer's data-free page and assets requires `Authorization: Bearer <token>`. */
   token?: string;
   maxBodyBytes?: number;
+  /** Bytes of request bodies held at once over all requests (the receiver's budget). Default 256 MiB. */
+  maxInflightBytes?: number;
+  /** Where the receiver decodes big bodies; the caller closes it. Default: a pool of the receiver's own. */
+  decodePool?: DecodePool;
   /**
    * Without a token, only requests whose Host is a loopback name, an IP address or one of these are
    * answered (403 otherwise): the DNS-rebinding guard, see host-check.ts. With a token, the token protects.
@@ -86,6 +91,8 @@ export function createSkeinApp(options: SkeinAppOptions): { app: Hono; metrics: 
     createOtlpReceiver({
       ingest: options.ingest,
       maxBodyBytes: options.maxBodyBytes,
+      maxInflightBytes: options.maxInflightBytes,
+      decodePool: options.decodePool,
       onOutcome(outcome) {
         const status = String(outcome.status);
         requests.inc({ status });

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { numberOption } from '../model/option-values.js';
+import { numberOption, optionalNumberOption } from '../model/option-values.js';
 import type { RawSpan } from '../model/types.js';
 import { OtlpDecodeError, decodeTraceRequest } from '../otlp/index.js';
 import type { DecodedTraces, OtlpFormat } from '../otlp/index.js';
@@ -24,6 +24,13 @@ export interface DecodePoolOptions {
   threads?: number;
   /** Spans per slice handed back (each slice is one structured clone on the receiver's thread). Default 2,000. */
   sliceSpans?: number;
+  /**
+   * Heap limit of each decode thread (V8 old generation, MiB). A body whose
+   * decoding grows past it ends that thread (its request gets 500), not the
+   * collector. One single allocation far past the limit is still fatal to
+   * the process, as it would be on the main thread. Default: Node's own limit.
+   */
+  maxHeapMib?: number;
 }
 
 interface Task {
@@ -64,6 +71,7 @@ const OWNER = 'DecodePool';
 export class DecodePool {
   readonly threads: number;
   private readonly sliceSpans: number;
+  private readonly maxHeapMib: number | undefined;
   private readonly running: Thread[] = [];
   private readonly queue: Task[] = [];
   private nextId = 1;
@@ -78,6 +86,7 @@ export class DecodePool {
       integer: true,
     });
     this.sliceSpans = numberOption(OWNER, 'sliceSpans', options.sliceSpans, 2_000, { min: 1, integer: true });
+    this.maxHeapMib = optionalNumberOption(OWNER, 'maxHeapMib', options.maxHeapMib, { min: 1 });
   }
 
   /** Requests waiting for a thread. */
@@ -126,6 +135,7 @@ export class DecodePool {
     const worker = new Worker(workerScript(import.meta.url, 'decode-worker'), {
       execArgv: [],
       eval: fromSources(import.meta.url),
+      resourceLimits: this.maxHeapMib === undefined ? undefined : { maxOldGenerationSizeMb: this.maxHeapMib },
     });
     const thread: Thread = { worker, online: false, task: undefined };
     this.running.push(thread);

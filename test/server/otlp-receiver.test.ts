@@ -1,8 +1,9 @@
 import { gzipSync, deflateSync } from 'node:zlib';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { RawSpan } from '../../src/model/types.js';
 import { encodeTraceRequest } from '../../src/otlp/index.js';
 import type { OtlpFormat } from '../../src/otlp/index.js';
+import { DecodePool } from '../../src/server/decode-pool.js';
 import { createOtlpReceiver } from '../../src/server/otlp-receiver.js';
 import type { ReceiveOutcome } from '../../src/server/otlp-receiver.js';
 import { IngestOverloadedError } from '../../src/server/trace-ingest.js';
@@ -178,5 +179,61 @@ describe('OTLP/HTTP receiver', () => {
     });
     expect(outcomes).toHaveLength(1);
     expect(outcomes[0]).toMatchObject({ status: 200, acceptedSpans: 1, rejectedSpans: 1 });
+  });
+});
+
+describe('OTLP/HTTP receiver, decoding off the main thread', () => {
+  const pool = new DecodePool({ threads: 1, maxHeapMib: 48 });
+  afterAll(() => pool.close());
+
+  function receiver(offThread: boolean) {
+    const received: RawSpan[][] = [];
+    const app = createOtlpReceiver({
+      ingest: { ingest: async (spans) => void received.push([...spans]) },
+      decodePool: pool,
+      offThreadDecodeBytes: offThread ? 0 : Number.MAX_SAFE_INTEGER,
+    });
+    const post = async (body: Uint8Array | string, headers: Record<string, string>) => {
+      const res = await app.request('/v1/traces', { method: 'POST', body, headers });
+      return { status: res.status, type: res.headers.get('content-type'), body: await bodyOf(res) };
+    };
+    return { post, received };
+  }
+
+  for (const format of ['protobuf', 'json'] as const) {
+    it(`answers ${format} exactly as inline decoding does: success, partial success, bad bodies`, async () => {
+      const good = makeRawSpan();
+      const bodies: Array<Uint8Array | string> = [
+        encodeTraceRequest([good], format),
+        encodeTraceRequest([good, makeRawSpan({ spanId: '0000000000000000' })], format),
+        format === 'json' ? '{"resourceSpans": [' : new Uint8Array([0x0a, 0xff, 0xff, 0xff, 0x0f, 1]),
+        format === 'json' ? '{"resourceSpans": [{"scopeSpans": [{"spans": [{"kind": "SPAN_KIND_SERVER"}]}]}]}' : new Uint8Array([0x0a, 0x02, 0x12]),
+      ];
+      const inline = receiver(false);
+      const offThread = receiver(true);
+      for (const body of bodies) {
+        const headers = { 'content-type': TYPES[format] };
+        const copy = typeof body === 'string' ? body : new Uint8Array(body);
+        expect(await offThread.post(copy, headers)).toEqual(await inline.post(body, headers));
+      }
+      expect(offThread.received).toEqual(inline.received);
+      expect(offThread.received.map((spans) => spans.map((s) => s.spanId))).toEqual([[good.spanId], [good.spanId]]);
+    });
+  }
+
+  it('answers 500 when the decode thread dies with the request, and decodes the next one', async () => {
+    const { post, received } = receiver(true);
+    // Its parse tree outgrows the thread's 48 MiB heap.
+    const hungry = `{"padding":[${'{"a":[1,2,3]},'.repeat(1_200_000)}{}],"resourceSpans":[]}`;
+    const died = await post(hungry, { 'content-type': 'application/json' });
+    expect(died.status).toBe(500);
+    const status = readRpcStatus(died.body, died.type);
+    expect(status.code).toBe(13);
+    expect(status.message).toMatch(/decode thread failed/);
+
+    const span = makeRawSpan();
+    const next = await post(encodeTraceRequest([span], 'protobuf'), { 'content-type': TYPES.protobuf });
+    expect(next.status).toBe(200);
+    expect(received.flat().map((s) => s.spanId)).toEqual([span.spanId]);
   });
 });
