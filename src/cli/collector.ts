@@ -50,6 +50,15 @@ export interface CollectorOptions {
    * 503 + Retry-After (nothing acknowledged is ever dropped). Default 1 GiB.
    */
   maxOutboxBytes?: number;
+  /** Spans accepted and waiting for their commit beyond which requests get 503. Default 100,000. */
+  maxPendingSpans?: number;
+  /**
+   * The longest a new request may expect to wait for its commit, at the
+   * measured commit rate, before requests get 503 + Retry-After. Default
+   * 5,000 ms: below the OTel SDKs' 10 s export timeout, after which they
+   * send again and the spans arrive twice.
+   */
+  maxWaitMillis?: number;
   /** Secrets removed before spans are stored or forwarded. On by default. */
   redaction?: RedactionOptions;
   /** Forwarder tuning (tests shorten the backoff). */
@@ -148,7 +157,8 @@ async function startOn(store: SqliteTraceStore, dbPath: string, options: Collect
   const outbox = new SqliteOutbox(store.database);
   const targets = options.forward ?? [];
   const upstreams = targets.map((t) => t.url);
-  const maxOutboxBytes = options.maxOutboxBytes ?? 1024 ** 3;
+  const maxOutboxBytes = numberOption('startCollector', 'maxOutboxBytes', options.maxOutboxBytes, 1024 ** 3, { min: 1, integer: true });
+  const shutdownGraceMillis = numberOption('startCollector', 'shutdownGraceMillis', options.shutdownGraceMillis, 10_000, { min: 0 });
   const { redactor, normalize } = createRedactingNormalizer({
     redaction: options.redaction,
     maxTextLength: options.normalize?.maxTextLength,
@@ -226,6 +236,8 @@ async function startOn(store: SqliteTraceStore, dbPath: string, options: Collect
   });
   const writer = startWriterThread(dbPath, options, upstreams, budgets);
   const ingest = new GroupCommitIngest({
+    maxPendingSpans: options.maxPendingSpans,
+    maxWaitMillis: options.maxWaitMillis,
     refuse() {
       const full = forwarding.fullUpstream();
       if (full === undefined) return null;
@@ -285,7 +297,13 @@ async function startOn(store: SqliteTraceStore, dbPath: string, options: Collect
     throw error;
   }
   for (const forwarder of forwarders) forwarder.start();
-  const interruptAfterMillis = options.interruptAfterMillis ?? DEFAULT_INTERRUPT_AFTER_MILLIS;
+  const interruptAfterMillis = numberOption(
+    'startCollector',
+    'interruptAfterMillis',
+    options.interruptAfterMillis,
+    DEFAULT_INTERRUPT_AFTER_MILLIS,
+    { min: 0 },
+  );
   const interruptTimer =
     interruptAfterMillis > 0
       ? setInterval(
@@ -323,7 +341,7 @@ async function startOn(store: SqliteTraceStore, dbPath: string, options: Collect
         live.abort();
         const http = server as ServerType & { closeIdleConnections?: () => void; closeAllConnections?: () => void };
         await new Promise<void>((resolveClose) => {
-          const grace = setTimeout(() => http.closeAllConnections?.(), options.shutdownGraceMillis ?? 10_000);
+          const grace = setTimeout(() => http.closeAllConnections?.(), shutdownGraceMillis);
           grace.unref();
           server.close(() => {
             clearTimeout(grace);

@@ -21,6 +21,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseBudgetConfig } from './budgets.js';
 import { numberProblem } from './option-values.js';
+import type { NumberRange } from './option-values.js';
 import type { BudgetConfig } from './budgets.js';
 import { createPriceTable, loadPriceTableFile } from './pricing.js';
 import type { ModelPrice, PriceTable } from './pricing.js';
@@ -43,6 +44,12 @@ export interface SkeinConfig {
    * The span's attributes and events are stored whole whatever it is.
    */
   maxTextLength?: number;
+  /** The collector's `--max-pending`: spans accepted and waiting for a commit. */
+  maxPendingSpans?: number;
+  /** The collector's `--max-wait`: the longest a new request may expect to wait for its commit. */
+  maxWaitSeconds?: number;
+  /** The collector's `--max-outbox-bytes`: payload queued per upstream. */
+  maxOutboxBytes?: number;
 }
 
 export const DEFAULT_CONFIG_FILE = 'skein.config.json';
@@ -50,7 +57,16 @@ export const DEFAULT_CONFIG_FILE = 'skein.config.json';
 /** Above any string V8 can hold (2^29 − 24 UTF-16 units): a larger limit means "no limit" and is a typo. */
 const MAX_TEXT_LENGTH_LIMIT = 2 ** 30;
 
-const FIELDS = ['budgets', 'redaction', 'prices', 'interruptAfterSeconds', 'maxTextLength'];
+const FIELDS = [
+  'budgets',
+  'redaction',
+  'prices',
+  'interruptAfterSeconds',
+  'maxTextLength',
+  'maxPendingSpans',
+  'maxWaitSeconds',
+  'maxOutboxBytes',
+];
 
 export class SkeinConfigError extends Error {
   override name = 'SkeinConfigError';
@@ -89,17 +105,29 @@ export function parseSkeinConfig(json: unknown, source: string, baseDir: string)
     }
     config.interruptAfterSeconds = interrupt;
   }
-  const maxTextLength = json.maxTextLength;
-  if (maxTextLength !== undefined) {
-    const problem = numberProblem(maxTextLength, { min: 1, max: MAX_TEXT_LENGTH_LIMIT, integer: true });
-    if (problem !== null) {
-      throw new SkeinConfigError(
-        `${source}: maxTextLength: ${problem} (characters), got ${JSON.stringify(maxTextLength) ?? String(maxTextLength)}`,
-      );
-    }
-    config.maxTextLength = maxTextLength as number;
-  }
+  config.maxTextLength = numberField(json, 'maxTextLength', source, { min: 1, max: MAX_TEXT_LENGTH_LIMIT, integer: true }, 'characters');
+  config.maxPendingSpans = numberField(json, 'maxPendingSpans', source, { min: 1, integer: true }, 'spans');
+  config.maxWaitSeconds = numberField(json, 'maxWaitSeconds', source, { min: 0.001, max: 3600 }, 'seconds');
+  config.maxOutboxBytes = numberField(json, 'maxOutboxBytes', source, { min: 1, integer: true }, 'bytes');
+  for (const key of Object.keys(config) as Array<keyof SkeinConfig>) if (config[key] === undefined) delete config[key];
   return config;
+}
+
+/** A numeric field, checked; undefined when absent. The error names the file, the field and the unit. */
+function numberField(
+  json: Record<string, unknown>,
+  field: string,
+  source: string,
+  range: NumberRange,
+  unit: string,
+): number | undefined {
+  const value = json[field];
+  if (value === undefined) return undefined;
+  const problem = numberProblem(value, range);
+  if (problem !== null) {
+    throw new SkeinConfigError(`${source}: ${field}: ${problem} (${unit}), got ${JSON.stringify(value) ?? String(value)}`);
+  }
+  return value as number;
 }
 
 function parsePrices(value: unknown, source: string, baseDir: string): PriceTable {

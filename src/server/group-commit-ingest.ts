@@ -10,7 +10,14 @@ export interface GroupCommitIngestOptions {
   commit: CommitBatch;
   /** Spans waiting for a commit beyond which requests are refused with 503. Default 100,000. */
   maxPendingSpans?: number;
-  /** What a refused client is told to wait. Default 1 s. */
+  /**
+   * The longest a newly accepted request is expected to wait for its commit,
+   * from the commit rate measured so far; past it, requests are refused with
+   * 503. Below the OTel SDKs' 10 s export timeout, after which they send
+   * again (and the spans arrive twice). Default 5,000 ms.
+   */
+  maxWaitMillis?: number;
+  /** What a refused client is told to wait, at least. Default 1 s. */
   retryAfterSeconds?: number;
   /** Checked before accepting: a reason to refuse (e.g. the outbox is full), or null. */
   refuse?: () => string | null;
@@ -36,6 +43,9 @@ export class GroupCommitIngest implements TraceIngest {
   private readonly commit: CommitBatch;
   private readonly maxPendingSpans: number;
   private readonly retryAfterSeconds: number;
+  private readonly maxWaitMillis: number;
+  /** Commit time per span, smoothed over the recent commits; undefined before the first. */
+  private millisPerSpan: number | undefined;
   private readonly refuse: (() => string | null) | undefined;
   private waiting: Waiter[] = [];
   private pendingSpans = 0;
@@ -50,7 +60,13 @@ export class GroupCommitIngest implements TraceIngest {
       max: 86_400,
       integer: true,
     });
+    this.maxWaitMillis = numberOption(OWNER, 'maxWaitMillis', options.maxWaitMillis, 5_000, { min: 1, max: 3_600_000 });
     this.refuse = options.refuse;
+  }
+
+  /** How long a request of `spans` spans accepted now is expected to wait for its commit (0 before any commit). */
+  expectedWaitMillis(spans = 0): number {
+    return this.millisPerSpan === undefined ? 0 : (this.pendingSpans + spans) * this.millisPerSpan;
   }
 
   /** Spans accepted but not yet committed. */
@@ -67,6 +83,15 @@ export class GroupCommitIngest implements TraceIngest {
         new IngestOverloadedError(
           `the store is ${this.pendingSpans} spans behind (limit ${maxPendingSpans}); retry later`,
           retryAfterSeconds,
+        ),
+      );
+    }
+    const wait = this.expectedWaitMillis(spans.length);
+    if (this.pendingSpans > 0 && wait > this.maxWaitMillis) {
+      return Promise.reject(
+        new IngestOverloadedError(
+          `the store is ${Math.round(wait)} ms behind (limit ${this.maxWaitMillis} ms); retry later`,
+          Math.max(retryAfterSeconds, Math.min(60, Math.ceil((wait - this.maxWaitMillis) / 1000))),
         ),
       );
     }
@@ -105,7 +130,9 @@ export class GroupCommitIngest implements TraceIngest {
     for (const waiter of batch) for (const s of waiter.received) received.push(s);
     const count = received.length;
     try {
+      const startedAt = performance.now();
       await this.commit(received);
+      this.measured(count, performance.now() - startedAt);
       for (const waiter of batch) waiter.resolve();
     } catch (error) {
       if (batch.length === 1 || isStoreFailure(error)) {
@@ -116,6 +143,13 @@ export class GroupCommitIngest implements TraceIngest {
     } finally {
       this.pendingSpans -= count;
     }
+  }
+
+  private measured(spans: number, millis: number): void {
+    if (spans === 0) return;
+    const sample = millis / spans;
+    // Smoothed, so one slow commit (a checkpoint) does not refuse everyone, and a lasting slowdown shows within a few commits.
+    this.millisPerSpan = this.millisPerSpan === undefined ? sample : 0.7 * this.millisPerSpan + 0.3 * sample;
   }
 
   /**

@@ -161,4 +161,29 @@ describe('GroupCommitIngest', () => {
     expect(committed).toEqual([3]);
     await accepted;
   });
+
+  it('refuses by the expected wait, from the measured commit rate, before the span bound is reached', async () => {
+    let gate: Promise<void> | undefined;
+    let open!: () => void;
+    const ingest = new GroupCommitIngest({
+      maxWaitMillis: 50,
+      commit: async (received) => {
+        await new Promise((resolve) => setTimeout(resolve, received.length)); // at least 1 ms a span
+        await gate;
+      },
+    });
+    expect(ingest.expectedWaitMillis(1_000)).toBe(0); // nothing measured yet: never refuse on a guess
+    await ingest.ingest(Array.from({ length: 20 }, () => makeRawSpan()));
+    gate = new Promise<void>((resolve) => (open = resolve));
+    const waiting = ingest.ingest(Array.from({ length: 30 }, () => makeRawSpan()));
+    expect(ingest.expectedWaitMillis(30)).toBeGreaterThanOrEqual(60);
+    // 30 waiting + 30 more at ≥ 1 ms a span is past 50 ms; the span bound (100,000) is far away.
+    const refused = ingest.ingest(Array.from({ length: 30 }, () => makeRawSpan()));
+    await expect(refused).rejects.toBeInstanceOf(IngestOverloadedError);
+    await expect(refused).rejects.toThrow(/ms behind \(limit 50 ms\)/);
+    await expect(refused).rejects.toMatchObject({ retryAfterSeconds: 1 });
+    open();
+    await waiting;
+    expect(() => new GroupCommitIngest({ maxWaitMillis: 0, commit: () => undefined })).toThrow('maxWaitMillis');
+  });
 });

@@ -36,6 +36,11 @@ Options:
   --forward-header <k=v>    header sent with forwarded requests (repeatable)
   --store all|genai         keep every span, or only agent/GenAI spans (forwarding still gets all)
   --max-body-bytes <n>      request body limit after decompression (default 67108864)
+  --max-pending <spans>     spans accepted and waiting for a commit before new exports get 503 (default 100000)
+  --max-wait <s>            refuse new exports (503 + Retry-After) once they would wait longer than this
+                            for their commit, at the measured commit rate (default 5)
+  --max-outbox-bytes <n>    payload queued per forwarding upstream before new exports get 503
+                            (default 1073741824)
   --interrupt-after <s>     mark open steps interrupted when their writer has been silent this many
                             seconds and is not a live process on this host (default 60; 0 = never)
   --max-text-length <n>     characters kept of each derived text (input, output, reasoning, name, ids)
@@ -76,6 +81,9 @@ export const serveCommand: CliCommand = {
         'max-body-bytes': { type: 'string' },
         'interrupt-after': { type: 'string' },
         'max-text-length': { type: 'string' },
+        'max-pending': { type: 'string' },
+        'max-wait': { type: 'string' },
+        'max-outbox-bytes': { type: 'string' },
         config: { type: 'string' },
       },
     });
@@ -103,12 +111,20 @@ export const serveCommand: CliCommand = {
       forward: values.forward.map((url) => ({ url, headers: parseHeaderFlags(values['forward-header']) })),
       storeMode: parseStoreMode(values.store),
       maxBodyBytes: values['max-body-bytes'] ? parsePositiveInt(values['max-body-bytes'], '--max-body-bytes') : undefined,
-      interruptAfterMillis:
+      maxPendingSpans:
+        values['max-pending'] !== undefined ? parsePositiveInt(values['max-pending'], '--max-pending') : config?.maxPendingSpans,
+      maxWaitMillis: secondsToMillis(
+        values['max-wait'] !== undefined ? parseSeconds(values['max-wait'], '--max-wait', 0.001) : config?.maxWaitSeconds,
+      ),
+      maxOutboxBytes:
+        values['max-outbox-bytes'] !== undefined
+          ? parsePositiveInt(values['max-outbox-bytes'], '--max-outbox-bytes')
+          : config?.maxOutboxBytes,
+      interruptAfterMillis: secondsToMillis(
         values['interrupt-after'] !== undefined
-          ? parseSeconds(values['interrupt-after'], '--interrupt-after') * 1000
-          : config?.interruptAfterSeconds === undefined
-            ? undefined
-            : config.interruptAfterSeconds * 1000,
+          ? parseSeconds(values['interrupt-after'], '--interrupt-after')
+          : config?.interruptAfterSeconds,
+      ),
       redaction: config?.redaction,
       normalize: {
         prices: config?.prices,
@@ -205,10 +221,14 @@ function splitList(value: string | undefined): string[] | undefined {
   return items.length > 0 ? items : undefined;
 }
 
-function parseSeconds(value: string, flag: string): number {
+function parseSeconds(value: string, flag: string, min = 0): number {
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < 0) {
-    throw new CliUsageError(`${flag} must be a number of seconds (0 or more), got '${value}'`);
+  if (value.trim() === '' || !Number.isFinite(n) || n < min) {
+    throw new CliUsageError(`${flag} must be a number of seconds (${min === 0 ? '0' : min} or more), got '${value}'`);
   }
   return n;
+}
+
+function secondsToMillis(seconds: number | undefined): number | undefined {
+  return seconds === undefined ? undefined : seconds * 1000;
 }
