@@ -50,6 +50,8 @@ export interface SkeinConfig {
   maxWaitSeconds?: number;
   /** The collector's `--max-outbox-bytes`: payload queued per upstream. */
   maxOutboxBytes?: number;
+  /** The collector's `--max-inflight-bytes`: body bytes of all requests in flight. */
+  maxInflightBytes?: number;
 }
 
 export const DEFAULT_CONFIG_FILE = 'skein.config.json';
@@ -66,6 +68,7 @@ const FIELDS = [
   'maxPendingSpans',
   'maxWaitSeconds',
   'maxOutboxBytes',
+  'maxInflightBytes',
 ];
 
 export class SkeinConfigError extends Error {
@@ -109,6 +112,7 @@ export function parseSkeinConfig(json: unknown, source: string, baseDir: string)
   config.maxPendingSpans = numberField(json, 'maxPendingSpans', source, { min: 1, integer: true }, 'spans');
   config.maxWaitSeconds = numberField(json, 'maxWaitSeconds', source, { min: 0.001, max: 3600 }, 'seconds');
   config.maxOutboxBytes = numberField(json, 'maxOutboxBytes', source, { min: 1, integer: true }, 'bytes');
+  config.maxInflightBytes = numberField(json, 'maxInflightBytes', source, { min: 1, integer: true }, 'bytes');
   for (const key of Object.keys(config) as Array<keyof SkeinConfig>) if (config[key] === undefined) delete config[key];
   return config;
 }

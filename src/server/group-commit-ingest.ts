@@ -1,6 +1,6 @@
 import { numberOption } from '../model/option-values.js';
 import type { RawSpan } from '../model/types.js';
-import { IngestOverloadedError } from './trace-ingest.js';
+import { IngestOverloadedError, SpansRefusedError } from './trace-ingest.js';
 import type { TraceIngest } from './trace-ingest.js';
 
 /** Commits one batch durably, every span as received (what is kept, and how, is the commit's business). Resolves once committed. */
@@ -180,18 +180,6 @@ export class GroupCommitIngest implements TraceIngest {
     for (const { waiter, error } of failures) {
       waiter.reject(committed > 0 ? new SpansRefusedError(error) : error);
     }
-  }
-}
-
-/**
- * The request's own spans made the commit fail, while other requests
- * committed: retrying the same spans would fail the same way. Its `cause`
- * is what the store threw.
- */
-export class SpansRefusedError extends Error {
-  override readonly name = 'SpansRefusedError';
-  constructor(cause: unknown) {
-    super(`the store refused these spans: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
   }
 }
 

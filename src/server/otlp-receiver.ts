@@ -14,7 +14,7 @@ import {
   readBodyLimited,
 } from './request-body.js';
 import type { ContentEncoding } from './request-body.js';
-import { IngestOverloadedError } from './trace-ingest.js';
+import { IngestOverloadedError, SpansRefusedError } from './trace-ingest.js';
 import type { TraceIngest } from './trace-ingest.js';
 
 export interface OtlpReceiverOptions {
@@ -167,6 +167,11 @@ export function createOtlpReceiver(options: OtlpReceiverOptions): Hono {
         if (error instanceof IngestOverloadedError) {
           c.header('Retry-After', String(error.retryAfterSeconds));
           return finish(statusResponse(c, format, 503, RPC_CODE.unavailable, error.message));
+        }
+        if (error instanceof SpansRefusedError) {
+          // Permanent (OTLP/HTTP "Failures"): these spans fail the same way every time, so no retry.
+          rejected += decoded.spans.length;
+          return finish(statusResponse(c, format, 400, RPC_CODE.invalidArgument, error.message));
         }
         // Nothing was committed (disk full, a lock held too long): the client
         // keeps the spans and retries, which 503 tells every OTLP exporter to do.

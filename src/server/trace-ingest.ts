@@ -5,7 +5,8 @@ import type { RawSpan } from '../model/types.js';
  * relies on to acknowledge a request: `ingest` resolves only once the spans
  * are durable (stored and, when forwarding, queued in the outbox in the same
  * commit); it rejects with `IngestOverloadedError` when it cannot take more
- * right now, and the client is told to retry.
+ * right now, and the client is told to retry; with `SpansRefusedError` when
+ * the store refuses these spans for good, and the client is told not to.
  */
 export interface TraceIngest {
   ingest(spans: readonly RawSpan[]): Promise<void>;
@@ -19,5 +20,17 @@ export class IngestOverloadedError extends Error {
     readonly retryAfterSeconds: number,
   ) {
     super(message);
+  }
+}
+
+/**
+ * The request's own spans made the commit fail, while other requests
+ * committed: retrying the same spans would fail the same way. Its `cause`
+ * is what the store threw.
+ */
+export class SpansRefusedError extends Error {
+  override readonly name = 'SpansRefusedError';
+  constructor(cause: unknown) {
+    super(`the store refused these spans: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
   }
 }

@@ -39,6 +39,8 @@ Options:
   --max-pending <spans>     spans accepted and waiting for a commit before new exports get 503 (default 100000)
   --max-wait <s>            refuse new exports (503 + Retry-After) once they would wait longer than this
                             for their commit, at the measured commit rate (default 5)
+  --max-inflight-bytes <n>  body bytes all requests being read, inflated and decoded may hold at once
+                            (default 268435456); past it, 503 + Retry-After
   --max-outbox-bytes <n>    payload queued per forwarding upstream before new exports get 503
                             (default 1073741824)
   --interrupt-after <s>     mark open steps interrupted when their writer has been silent this many
@@ -84,6 +86,7 @@ export const serveCommand: CliCommand = {
         'max-pending': { type: 'string' },
         'max-wait': { type: 'string' },
         'max-outbox-bytes': { type: 'string' },
+        'max-inflight-bytes': { type: 'string' },
         config: { type: 'string' },
       },
     });
@@ -116,6 +119,10 @@ export const serveCommand: CliCommand = {
       maxWaitMillis: secondsToMillis(
         values['max-wait'] !== undefined ? parseSeconds(values['max-wait'], '--max-wait', 0.001) : config?.maxWaitSeconds,
       ),
+      maxInflightBytes:
+        values['max-inflight-bytes'] !== undefined
+          ? parsePositiveInt(values['max-inflight-bytes'], '--max-inflight-bytes')
+          : config?.maxInflightBytes,
       maxOutboxBytes:
         values['max-outbox-bytes'] !== undefined
           ? parsePositiveInt(values['max-outbox-bytes'], '--max-outbox-bytes')

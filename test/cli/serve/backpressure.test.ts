@@ -63,9 +63,25 @@ describe('backpressure bounds', () => {
     });
   }
 
+  it('--max-inflight-bytes bounds the body bytes in flight: a body past it alone is refused', async () => {
+    const serve = await runServeInProcess(['--db', join(tempDir(), 'skein.db'), '--port', '0', '--max-inflight-bytes', '2000']);
+    try {
+      expect((await post(serve.url, 1)).status).toBe(200);
+      const big = await post(serve.url, 40);
+      expect(big.status).toBe(413);
+    } finally {
+      expect(await serve.stop()).toBe(0);
+    }
+  });
+
   it('refuses bad values with one line naming the flag or the config field', async () => {
     const dir = tempDir();
-    for (const [flag, value] of [['--max-pending', '0'], ['--max-wait', '-1'], ['--max-outbox-bytes', 'lots']]) {
+    for (const [flag, value] of [
+      ['--max-pending', '0'],
+      ['--max-wait', '-1'],
+      ['--max-outbox-bytes', 'lots'],
+      ['--max-inflight-bytes', '1.5'],
+    ]) {
       const result = await cli(['serve', '--port', '0', '--db', join(dir, 'x.db'), flag, value]);
       expect(result.code).toBe(1);
       expect(result.stderr.split('\n')[0]).toContain(flag);

@@ -352,7 +352,9 @@ describe('a commit that fails only because of one request', () => {
       const innocentAnswer = await innocent;
       expect(innocentAnswer.status, innocentAnswer.text).toBe(200);
       const poisonAnswer = await poison;
-      expect(poisonAnswer.status).not.toBe(200);
+      expect(poisonAnswer.text).not.toMatch(/retry/i);
+      // Permanent: 400, no Retry-After, so the client does not send it again.
+      expect(poisonAnswer.status).toBe(400);
       expect(poisonAnswer.text).toContain('the store refuses this span');
     } finally {
       if (locked) lock.exec('ROLLBACK');
