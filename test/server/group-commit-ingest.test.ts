@@ -163,7 +163,7 @@ describe('GroupCommitIngest', () => {
   });
 
   it('refuses by the expected wait, from the measured commit rate, before the span bound is reached', async () => {
-    let gate: Promise<void> | undefined;
+    let gate: Promise<void> | undefined = undefined;
     let open!: () => void;
     const ingest = new GroupCommitIngest({
       maxWaitMillis: 50,
