@@ -4,6 +4,7 @@
  *
  *   npx tsx bench/hostile-ingest.ts memory [--requests 32] [--mib 60]
  *   npx tsx bench/hostile-ingest.ts stall  [--mib 60] [--spans 200000]
+ *   npx tsx bench/hostile-ingest.ts backpressure [--clients 32] [--spans 5000] [--seconds 30]
  *
  * - memory: `requests` concurrent gzip OTLP/JSON requests of ~61 KB each,
  *   every one inflating to a `mib` MiB string attribute. Prints the answers'
@@ -13,6 +14,10 @@
  *   (a `mib` MiB OTLP/JSON body of big integers; then a `spans`-span
  *   protobuf request). Prints the big request's duration and the slowest
  *   /healthz answer during it.
+ * - backpressure: `clients` clients each sending `spans`-span protobuf
+ *   requests back to back for `seconds`. Prints how many were acknowledged,
+ *   how many of those took over 10 s (the OTel SDKs' export timeout, after
+ *   which they send again: duplicates), and how many were refused with 503.
  */
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -105,14 +110,14 @@ function bigIntegersJson(bytes: number): Buffer {
   return Buffer.from(head + item.repeat(count - 1) + item.slice(0, -1) + ']}}}]}]}]}]}');
 }
 
-function manySpansProtobuf(count: number): Buffer {
+function manySpansProtobuf(count: number, firstId = 0): Buffer {
   const spans: RawSpan[] = [];
   const resource = { attributes: { 'service.name': 'bench' }, droppedAttributesCount: 0, schemaUrl: '' };
   const scope = { name: 'bench', version: '', attributes: {}, droppedAttributesCount: 0, schemaUrl: '' };
   for (let i = 0; i < count; i++) {
     spans.push({
-      traceId: hex(Math.floor(i / 100) + 1, 32),
-      spanId: hex(i + 1, 16),
+      traceId: hex(Math.floor((firstId + i) / 100) + 1, 32),
+      spanId: hex(firstId + i + 1, 16),
       parentSpanId: null,
       traceState: '',
       flags: 1,
@@ -195,11 +200,45 @@ async function stall(dir: string): Promise<void> {
   await stop(child);
 }
 
+async function backpressure(dir: string): Promise<void> {
+  const clients = option('clients', 32);
+  const perRequest = option('spans', 5_000);
+  const seconds = option('seconds', 30);
+  const { child, port } = await startCollectorProcess(join(dir, 'backpressure.db'));
+  const agent = new Agent({ keepAlive: true, maxSockets: clients });
+  const deadline = performance.now() + seconds * 1000;
+  let nextId = 0;
+  const acknowledged: number[] = [];
+  const statuses = new Map<number, number>();
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (performance.now() < deadline) {
+        const body = manySpansProtobuf(perRequest, nextId);
+        nextId += perRequest;
+        const { status, millis } = await send(agent, port, 'POST', '/v1/traces', body, { 'content-type': 'application/x-protobuf' });
+        statuses.set(status, (statuses.get(status) ?? 0) + 1);
+        if (status === 200) acknowledged.push(millis);
+        else await new Promise((resolve) => setTimeout(resolve, 1000)); // as an SDK honouring Retry-After: 1
+      }
+    }),
+  );
+  agent.destroy();
+  await stop(child);
+  acknowledged.sort((a, b) => a - b);
+  const over10 = acknowledged.filter((ms) => ms > 10_000).length;
+  console.log(
+    `${clients} clients x ${perRequest} spans for ${seconds} s: answers ${JSON.stringify(Object.fromEntries(statuses))}; ` +
+      `acknowledged ${acknowledged.length}, ${over10} of them after more than 10 s; ` +
+      `p50 ${acknowledged[Math.floor(acknowledged.length / 2)]?.toFixed(0)} ms, max ${acknowledged.at(-1)?.toFixed(0)} ms`,
+  );
+}
+
 const dir = mkdtempSync(join(tmpdir(), 'skein-hostile-'));
 try {
   if (mode === 'memory') await memory(dir);
   else if (mode === 'stall') await stall(dir);
-  else throw new Error('usage: tsx bench/hostile-ingest.ts memory|stall');
+  else if (mode === 'backpressure') await backpressure(dir);
+  else throw new Error('usage: tsx bench/hostile-ingest.ts memory|stall|backpressure');
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
