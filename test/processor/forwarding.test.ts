@@ -8,14 +8,14 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DiagLogLevel, diag } from '@opentelemetry/api';
-import type { DiagLogger } from '@opentelemetry/api';
+import { diag } from '@opentelemetry/api';
 import { loggingErrorHandler, setGlobalErrorHandler } from '@opentelemetry/core';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { createOtlpForwardExporter } from '../../exporters/index.js';
 import { AgentTracer } from '../../src/processor/agent-tracer.js';
 import { SkeinSpanProcessor } from '../../src/processor/skein-span-processor.js';
 import { openStore, removeTempDirs, runFixture, tempDbPath } from './helpers.js';
+import { captureErrors, captureWarnings } from './helpers.js';
 
 const servers: Server[] = [];
 afterEach(async () => {
@@ -52,20 +52,6 @@ async function closedPort(): Promise<string> {
   const { port } = server.address() as AddressInfo;
   await new Promise((resolve) => server.close(resolve));
   return `http://127.0.0.1:${port}`;
-}
-
-function captureErrors(): unknown[] {
-  const errors: unknown[] = [];
-  setGlobalErrorHandler((error) => errors.push(error));
-  return errors;
-}
-
-function captureWarnings(): string[] {
-  const warnings: string[] = [];
-  const record = (message: string) => warnings.push(message);
-  const logger: DiagLogger = { error: record, warn: record, info: () => {}, debug: () => {}, verbose: () => {} };
-  diag.setLogger(logger, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
-  return warnings;
 }
 
 function messageOf(error: unknown): string {

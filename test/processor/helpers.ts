@@ -3,6 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DiagLogLevel, diag } from '@opentelemetry/api';
+import type { DiagLogger } from '@opentelemetry/api';
+import { setGlobalErrorHandler } from '@opentelemetry/core';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import type { Tracer } from '@opentelemetry/api';
 import { AgentTracer } from '../../src/processor/agent-tracer.js';
@@ -74,4 +77,20 @@ export function runFixture(
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
+}
+
+/** Routes the OTel global error handler into the returned array (restore it with `setGlobalErrorHandler(loggingErrorHandler())`). */
+export function captureErrors(): unknown[] {
+  const errors: unknown[] = [];
+  setGlobalErrorHandler((error) => errors.push(error));
+  return errors;
+}
+
+/** Routes diag warnings and errors into the returned array. */
+export function captureWarnings(): string[] {
+  const warnings: string[] = [];
+  const record = (message: string) => warnings.push(message);
+  const logger: DiagLogger = { error: record, warn: record, info: () => {}, debug: () => {}, verbose: () => {} };
+  diag.setLogger(logger, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
+  return warnings;
 }

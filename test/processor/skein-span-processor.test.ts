@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { DiagLogLevel, ROOT_CONTEXT, diag } from '@opentelemetry/api';
-import type { DiagLogger, Tracer } from '@opentelemetry/api';
+import { ROOT_CONTEXT, diag } from '@opentelemetry/api';
+import type { Tracer } from '@opentelemetry/api';
 import { loggingErrorHandler, setGlobalErrorHandler } from '@opentelemetry/core';
 import type { ReadableSpan, Span } from '@opentelemetry/sdk-trace-base';
 import { createPriceTable } from '../../src/model/pricing.js';
@@ -8,6 +8,7 @@ import type { SpanRecord } from '../../src/model/types.js';
 import { SkeinSpanProcessor } from '../../src/processor/skein-span-processor.js';
 import type { WritableStore } from '../../src/processor/batch-writer.js';
 import { openStore, pipeline, removeTempDirs, tempDbPath } from './helpers.js';
+import { captureErrors, captureWarnings } from './helpers.js';
 
 const closers: (() => Promise<void>)[] = [];
 
@@ -38,20 +39,6 @@ function recordingStore(inner: WritableStore & { writeSync(spans: readonly SpanR
     },
   };
   return { store, batches };
-}
-
-function captureErrors(): unknown[] {
-  const errors: unknown[] = [];
-  setGlobalErrorHandler((error) => errors.push(error));
-  return errors;
-}
-
-function captureWarnings(): string[] {
-  const warnings: string[] = [];
-  const record = (message: string) => warnings.push(message);
-  const logger: DiagLogger = { error: record, warn: record, info: () => {}, debug: () => {}, verbose: () => {} };
-  diag.setLogger(logger, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
-  return warnings;
 }
 
 describe('SkeinSpanProcessor', () => {
