@@ -19,16 +19,14 @@
  *   how many of those took over 10 s (the OTel SDKs' export timeout, after
  *   which they send again: duplicates), and how many were refused with 503.
  */
-import { fork } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { encodeTraceRequest } from '../src/otlp/index.js';
 import type { RawSpan } from '../src/model/types.js';
+import { serverMaxRssKb, startIngestServer, stopIngestServer } from './lib/ingest-server-process.js';
 
 function option(name: string, fallback: number): number {
   const at = process.argv.indexOf(`--${name}`);
@@ -36,34 +34,6 @@ function option(name: string, fallback: number): number {
 }
 const mode = process.argv[2];
 const MIB = option('mib', 60);
-
-function startCollectorProcess(dbPath: string): Promise<{ child: ChildProcess; port: number }> {
-  const script = fileURLToPath(new URL('./ingest-server.ts', import.meta.url));
-  const child = fork(script, ['full', dbPath], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-      out += chunk;
-      const match = /READY (\d+)/.exec(out);
-      if (match) resolve({ child, port: Number(match[1]) });
-    });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code} before READY`)));
-  });
-}
-
-function stop(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.send('stop');
-  });
-}
-
-function maxRssKb(child: ChildProcess): Promise<number> {
-  return new Promise((resolve) => {
-    child.once('message', (message) => resolve((message as { maxRssKb: number }).maxRssKb));
-    child.send('stats');
-  });
-}
 
 function rssMib(pid: number): number {
   const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -144,7 +114,7 @@ async function memory(dir: string): Promise<void> {
   const requests = option('requests', 32);
   const bodies = Array.from({ length: requests }, (_, i) => gzipSync(bigStringJson(i, MIB * 1024 * 1024)));
   console.log(`${requests} gzip bodies of ${(bodies[0].byteLength / 1024).toFixed(0)} KB, each inflating to ${MIB} MiB`);
-  const { child, port } = await startCollectorProcess(join(dir, 'memory.db'));
+  const { child, port } = await startIngestServer('full', join(dir, 'memory.db'));
   const pid = child.pid ?? 0;
   const idle = rssMib(pid);
   let peak = idle;
@@ -162,9 +132,9 @@ async function memory(dir: string): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, 2000));
   clearInterval(sampler);
   const after = rssMib(pid);
-  const maxRss = (await maxRssKb(child)) / 1024;
+  const maxRss = (await serverMaxRssKb(child)) / 1024;
   agent.destroy();
-  await stop(child);
+  await stopIngestServer(child);
   console.log(
     `answers ${JSON.stringify(Object.fromEntries(counts))} in ${seconds.toFixed(1)} s; RSS idle ${idle.toFixed(0)} MiB, ` +
       `peak ${peak.toFixed(0)} MiB (maxRSS ${maxRss.toFixed(0)} MiB), 2 s after ${after.toFixed(0)} MiB`,
@@ -194,17 +164,17 @@ async function stallDuring(port: number, label: string, body: Buffer, contentTyp
 }
 
 async function stall(dir: string): Promise<void> {
-  const { child, port } = await startCollectorProcess(join(dir, 'stall.db'));
+  const { child, port } = await startIngestServer('full', join(dir, 'stall.db'));
   await stallDuring(port, 'JSON big integers', bigIntegersJson(MIB * 1024 * 1024), 'application/json');
   await stallDuring(port, 'protobuf many spans', manySpansProtobuf(option('spans', 200_000)), 'application/x-protobuf');
-  await stop(child);
+  await stopIngestServer(child);
 }
 
 async function backpressure(dir: string): Promise<void> {
   const clients = option('clients', 32);
   const perRequest = option('spans', 5_000);
   const seconds = option('seconds', 30);
-  const { child, port } = await startCollectorProcess(join(dir, 'backpressure.db'));
+  const { child, port } = await startIngestServer('full', join(dir, 'backpressure.db'));
   const agent = new Agent({ keepAlive: true, maxSockets: clients });
   const deadline = performance.now() + seconds * 1000;
   let nextId = 0;
@@ -223,7 +193,7 @@ async function backpressure(dir: string): Promise<void> {
     }),
   );
   agent.destroy();
-  await stop(child);
+  await stopIngestServer(child);
   acknowledged.sort((a, b) => a - b);
   const over10 = acknowledged.filter((ms) => ms > 10_000).length;
   console.log(

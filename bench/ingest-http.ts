@@ -14,16 +14,15 @@
  * committed, so answered spans/s is stored spans/s; the stored count is
  * checked afterwards.
  */
-import { fork } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { encodeTraceRequest } from '../src/otlp/index.js';
 import { SqliteTraceStore } from '../src/store/sqlite/sqlite-trace-store.js';
 import { workload } from './lib/agent-workload.js';
+import { serverMaxRssKb, startIngestServer, stopIngestServer } from './lib/ingest-server-process.js';
+import type { ServerVariant } from './lib/ingest-server-process.js';
 
 function option(name: string, fallback: number): number {
   const at = process.argv.indexOf(`--${name}`);
@@ -35,7 +34,7 @@ const SPANS_PER_REQUEST = 100;
 const MAX_SECONDS = 60;
 
 type Format = 'protobuf' | 'json';
-type Variant = 'none' | 'decode' | 'full';
+type Variant = ServerVariant;
 
 interface RunResult {
   format: Format;
@@ -100,34 +99,6 @@ function bodies(format: Format): Buffer[] {
   return out;
 }
 
-function startServer(variant: Variant, dbPath: string): Promise<{ child: ChildProcess; port: number }> {
-  const script = fileURLToPath(new URL('./ingest-server.ts', import.meta.url));
-  const child = fork(script, [variant, dbPath], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-      out += chunk;
-      const match = /READY (\d+)/.exec(out);
-      if (match) resolve({ child, port: Number(match[1]) });
-    });
-    child.once('exit', (code) => reject(new Error(`${variant} server exited with ${code} before READY`)));
-  });
-}
-
-function stats(child: ChildProcess): Promise<{ maxRssKb: number }> {
-  return new Promise((resolve) => {
-    child.once('message', (message) => resolve(message as { maxRssKb: number }));
-    child.send('stats');
-  });
-}
-
-function stop(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.send('stop');
-  });
-}
-
 function post(agent: Agent, port: number, body: Buffer, format: Format): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = request(
@@ -179,7 +150,7 @@ async function load(port: number, payloads: Buffer[], format: Format) {
 
 async function run(format: Format, variant: Variant, payloads: Buffer[], dir: string): Promise<RunResult> {
   const dbPath = join(dir, `${format}-${variant}.db`);
-  const { child, port } = await startServer(variant, dbPath);
+  const { child, port } = await startIngestServer(variant, dbPath);
   try {
     // Warm-up on a few requests the measured run does not resend (JIT, connections, the database).
     await load(port, payloads.slice(0, CLIENTS * 2), format);
@@ -187,7 +158,7 @@ async function run(format: Format, variant: Variant, payloads: Buffer[], dir: st
     const loading = load(port, payloads.slice(CLIENTS * 2), format);
     const loaded = variant === 'full' ? probeQueries(port, loading) : undefined;
     const measured = await loading;
-    const { maxRssKb } = await stats(child);
+    const maxRssKb = await serverMaxRssKb(child);
     const result: RunResult = {
       format,
       variant,
@@ -199,7 +170,7 @@ async function run(format: Format, variant: Variant, payloads: Buffer[], dir: st
       maxRssMb: maxRssKb / 1024,
       ...(idle && loaded ? { query: { idle, loaded: await loaded } } : {}),
     };
-    await stop(child);
+    await stopIngestServer(child);
     if (variant === 'full') {
       const store = new SqliteTraceStore({ path: dbPath, readonly: true });
       try {
