@@ -153,7 +153,8 @@ async function run(format: Format, variant: Variant, payloads: Buffer[], dir: st
   const { child, port } = await startIngestServer(variant, dbPath);
   try {
     // Warm-up on a few requests the measured run does not resend (JIT, connections, the database).
-    await load(port, payloads.slice(0, CLIENTS * 2), format);
+    const warm = await load(port, payloads.slice(0, CLIENTS * 2), format);
+    if (warm.failed > 0) console.error(`${format} ${variant}: ${warm.failed} of ${warm.requests} warm-up requests refused`);
     const idle = variant === 'full' ? await probeQueries(port, Promise.resolve(), 50) : undefined;
     const loading = load(port, payloads.slice(CLIENTS * 2), format);
     const loaded = variant === 'full' ? probeQueries(port, loading) : undefined;

@@ -24,6 +24,8 @@ export interface GroupCommitIngestOptions {
 }
 
 const OWNER = 'GroupCommitIngest';
+/** Commits not measured for the wait bound: they pay for start-up. */
+const WARM_UP_COMMITS = 3;
 
 interface Waiter {
   received: readonly RawSpan[];
@@ -46,6 +48,8 @@ export class GroupCommitIngest implements TraceIngest {
   private readonly maxWaitMillis: number;
   /** Commit time per span, smoothed over the recent commits; undefined before the first. */
   private millisPerSpan: number | undefined;
+  /** Commits seen so far, up to the warm-up count. */
+  private commitsSeen = 0;
   private readonly refuse: (() => string | null) | undefined;
   private waiting: Waiter[] = [];
   private pendingSpans = 0;
@@ -66,7 +70,8 @@ export class GroupCommitIngest implements TraceIngest {
 
   /** How long a request of `spans` spans accepted now is expected to wait for its commit (0 before any commit). */
   expectedWaitMillis(spans = 0): number {
-    return this.millisPerSpan === undefined ? 0 : (this.pendingSpans + spans) * this.millisPerSpan;
+    if (this.millisPerSpan === undefined || this.commitsSeen < WARM_UP_COMMITS) return 0;
+    return (this.pendingSpans + spans) * this.millisPerSpan;
   }
 
   /** Spans accepted but not yet committed. */
@@ -147,6 +152,10 @@ export class GroupCommitIngest implements TraceIngest {
 
   private measured(spans: number, millis: number): void {
     if (spans === 0) return;
+    // The first commits pay for start-up (the writer thread loading, JIT, a cold page cache):
+    // judged on them, a fresh collector would refuse its first clients.
+    if (this.commitsSeen < WARM_UP_COMMITS) this.commitsSeen++;
+    if (this.commitsSeen < WARM_UP_COMMITS) return;
     const sample = millis / spans;
     // Smoothed, so one slow commit (a checkpoint) does not refuse everyone, and a lasting slowdown shows within a few commits.
     this.millisPerSpan = this.millisPerSpan === undefined ? sample : 0.7 * this.millisPerSpan + 0.3 * sample;
