@@ -27,24 +27,28 @@ export function openStore(io: CliIo, options: OpenStoreOptions): SqliteTraceStor
   const path = resolveDbPath(options.db, io);
   if (options.mode === 'read') {
     if (!existsSync(path)) {
-      throw new CliUsageError(`no database at ${path}: pass --db <file> (or set SKEIN_DB), or record something first`);
+      throw new CliFailure(`no database at ${path}: pass --db <file> (or set SKEIN_DB), or record something first`);
     }
     return new SqliteTraceStore({ path, readonly: true });
   }
   return openWritableStore({ path });
 }
 
-/** Store errors that are the user's to fix (an unknown id, a bad filter, a foreign file): one line, no stack. */
+/**
+ * Store errors that are the user's to fix, with no stack. An unknown id or a
+ * foreign file is a failure (one line); only a bad filter is a usage mistake
+ * (the line and the usage).
+ */
 export function asUserError(error: unknown): unknown {
-  if (error instanceof DatabaseOpenError) return new CliFailure(error.message);
   if (
+    error instanceof DatabaseOpenError ||
     error instanceof SessionNotFoundError ||
     error instanceof TraceNotFoundError ||
-    error instanceof InvalidQueryError ||
     error instanceof SchemaVersionError
   ) {
-    return new CliUsageError(error.message);
+    return new CliFailure(error.message);
   }
+  if (error instanceof InvalidQueryError) return new CliUsageError(error.message);
   return error;
 }
 

@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { CliFailure, CliUsageError } from './cli-error.js';
 import { exportCommand } from './commands/export.js';
 import { importCommand } from './commands/import.js';
@@ -33,12 +35,50 @@ function usage(): string {
   return lines.join('\n');
 }
 
+/** The version in the package.json above this file (src/cli in a checkout, dist/src/cli when installed). */
+function packageVersion(): string {
+  for (let dir = import.meta.dirname; ; dir = dirname(dir)) {
+    const file = join(dir, 'package.json');
+    if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { version?: string }).version ?? 'unknown';
+    if (dirname(dir) === dir) return 'unknown';
+  }
+}
+
+/**
+ * Node's parseArgs errors in our words: `unknown option --x`, `--db needs a
+ * value`. Undefined for any other error.
+ */
+function parseArgsMessage(error: unknown): string | undefined {
+  const { code, message } = error as { code?: string; message?: string };
+  if (typeof message !== 'string') return undefined;
+  const option = /'(-[^' ]+)/.exec(message)?.[1];
+  switch (code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+      return `unknown option ${option ?? message}`;
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+      if (option === undefined) return message.split('\n')[0];
+      if (message.includes('argument is ambiguous')) {
+        return `${option} needs a value (to pass one starting with '-', write ${option}=<value>)`;
+      }
+      if (message.includes('does not take an argument')) return `${option} takes no value`;
+      return `${option} needs a value`;
+    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
+      return `unexpected argument '${/'([^']*)'/.exec(message)?.[1] ?? ''}'`;
+    default:
+      return undefined;
+  }
+}
+
 /** Runs one command in-process and returns its exit code; never calls process.exit. */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.stdout.write(usage() + '\n');
     return name === undefined ? 1 : 0;
+  }
+  if (name === '--version' || name === '-v') {
+    io.stdout.write(`skein ${packageVersion()}\n`);
+    return 0;
   }
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) {
@@ -56,9 +96,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       io.stderr.write(`skein ${command.name}: ${error.message}\n`);
       return 1;
     }
-    if (error instanceof CliUsageError || (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ||
-      (error as { code?: string }).code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
-      io.stderr.write(`skein ${command.name}: ${(error as Error).message}\n${command.help}\n`);
+    const usageMessage = error instanceof CliUsageError ? error.message : parseArgsMessage(error);
+    if (usageMessage !== undefined) {
+      io.stderr.write(`skein ${command.name}: ${usageMessage}\n${command.help}\n`);
       return 1;
     }
     io.stderr.write(`skein ${command.name}: unexpected error\n${(error as Error).stack ?? String(error)}\n`);

@@ -125,10 +125,9 @@ describe('bad input: one line, the usage, exit 1', () => {
     [['sessions', '--status', 'asleep'], /--status expects one of running, completed, failed, interrupted, got 'asleep'/],
     [['sessions', '--limit', '0'], /--limit expects an integer from 1 to 1000/],
     [['sessions', '--since', 'yesterday'], /--since expects an RFC 3339 time/],
-    [['sessions', '--colour'], /Unknown option '--colour'/],
+    [['sessions', '--colour'], /unknown option --colour$/],
     [['sessions', 'extra'], /unexpected argument 'extra'/],
     [['show'], /missing <session>/],
-    [['show', 'no-such-session'], /session not found: no-such-session/],
     [['spans', '--type', 'thinking'], /--type expects one of/],
     [['spans', '--trace', 'xyz'], /--trace expects 32 lowercase hex digits/],
     [['spans', '--attr', 'novalue'], /--attr expects key=value/],
@@ -139,9 +138,8 @@ describe('bad input: one line, the usage, exit 1', () => {
     [['stats', '--by', 'week'], /--by expects one of model, provider, agent, day/],
     [['export', ALPHA.sessionId], /--format is required/],
     [['export', ALPHA.sessionId, '--format', 'pdf'], /--format expects one of otlp, jsonl, md/],
-    [['export', 'no-such-session', '--format', 'md'], /session not found/],
     [['prune', '--older-than', 'ages'], /--older-than expects a duration/],
-    [['prune', '--max-sessions', '-3'], /--max-sessions|Unknown option/],
+    [['prune', '--max-sessions', '-3'], /--max-sessions|unknown option/],
     [['import'], /missing <files…>/],
   ];
   for (const [argv, message] of cases) {

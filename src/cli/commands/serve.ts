@@ -62,10 +62,10 @@ export const serveCommand: CliCommand = {
   summary: 'run the collector (OTLP/HTTP receiver, store, forwarding)',
   help: HELP,
   async run(argv, io) {
-    const { values } = parseArgs({
+    const { values, positionals } = parseArgs({
       args: argv,
       strict: true,
-      allowPositionals: false,
+      allowPositionals: true,
       options: {
         db: { type: 'string' },
         host: { type: 'string' },
@@ -90,6 +90,13 @@ export const serveCommand: CliCommand = {
         config: { type: 'string' },
       },
     });
+    if (positionals.length > 0) {
+      const hint = /^\d+$/.test(positionals[0]) ? ` (did you mean --port ${positionals[0]}?)` : '';
+      throw new CliFailure(`serve takes no positional argument, got '${positionals[0]}'${hint}`);
+    }
+    if (values['forward-header'].length > 0 && values.forward.length === 0) {
+      throw new CliUsageError('--forward-header needs --forward <url>');
+    }
     const config = loadConfigFlag(values.config);
     const host = values.host ?? io.env.SKEIN_HOST ?? '127.0.0.1';
     const token = values.token ?? io.env.SKEIN_TOKEN;
