@@ -13,6 +13,10 @@ for (const stream of [process.stdout, process.stderr]) {
 
 // Only the entry file touches process state; runCli is what tests call.
 process.exitCode = await runCli(process.argv.slice(2), {
+  // A getter: process.stdin is created only by a command that reads it.
+  get stdin() {
+    return process.stdin;
+  },
   stdout: process.stdout,
   stderr: process.stderr,
   env: process.env,

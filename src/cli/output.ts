@@ -84,6 +84,11 @@ export function durationBar(
   return ' '.repeat(start) + (durationNanos === null ? '░' : '█').repeat(filled) + ' '.repeat(width - start - filled);
 }
 
+/** `1 session`, `2 sessions`: the count with the noun in the right number. */
+export function plural(count: number, singular: string, pluralForm = `${singular}s`): string {
+  return `${count.toLocaleString('en-US')} ${count === 1 ? singular : pluralForm}`;
+}
+
 /** Prints JSON for scripts: bigints as decimal strings, one trailing newline. */
 export function writeJson(io: CliIo, value: unknown): void {
   io.stdout.write(`${JSON.stringify(jsonSafe(value), null, 2)}\n`);

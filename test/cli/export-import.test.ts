@@ -155,7 +155,7 @@ describe('skein prune', () => {
     const left = JSON.parse(await ok(['sessions', '--db', db, '--json'])) as { items: SessionJson[] };
     expect(left.items).toHaveLength(1);
     expect(result.spansDeleted).toBe(6 + 2 + 2 - left.items[0].spanCount);
-    expect(await ok(['prune', '--older-than', '0s', '--db', db])).toBe('deleted 1 sessions (' + left.items[0].spanCount + ' spans)\n');
+    expect(await ok(['prune', '--older-than', '0s', '--db', db])).toBe('deleted 1 session (' + left.items[0].spanCount + ' spans)\n');
   });
 });
 

@@ -1,26 +1,62 @@
 import { parseArgs } from 'node:util';
 import type { RetentionPolicy } from '../../model/query.js';
-import { CliUsageError } from '../cli-error.js';
-import type { CliCommand } from '../command.js';
+import type { RetentionPreview } from '../../store/sqlite/retention.js';
+import { CliFailure, CliUsageError } from '../cli-error.js';
+import type { CliCommand, CliIo } from '../command.js';
 import { withStore } from '../open-store.js';
-import { writeJson } from '../output.js';
+import { plural, writeJson } from '../output.js';
 import { COMMON_FLAGS, COMMON_HELP, durationFlag, positionals } from '../query-flags.js';
 
 const HELP = `Usage: skein prune [options]
 
 Deletes old sessions and their spans. A session's age is its last activity.
+At a terminal it says what would go and asks first; scripts (stdin not a
+terminal) and --yes delete without asking.
 
 Options:
   --older-than <age>   delete sessions idle for longer than this (default 30d; 12h, 90d, …)
   --max-sessions <n>   then keep at most this many sessions, newest first
+  --dry-run            only say what would go: sessions, spans and about how many bytes
+  --yes                do not ask at a terminal
 ${COMMON_HELP}
 
 Examples:
-  skein prune
+  skein prune --dry-run
   skein prune --older-than 7d
-  skein prune --max-sessions 1000 --json`;
+  skein prune --max-sessions 1000 --yes --json`;
 
 const NANOS_PER_MILLI = 1_000_000n;
+
+function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+}
+
+function describePreview(preview: RetentionPreview): string {
+  return `${plural(preview.sessions, 'session')} (${plural(preview.spans, 'span')}, about ${formatBytes(preview.approxBytes)})`;
+}
+
+/** One answer typed at the terminal: true for y/yes. End of input is a no. */
+function confirm(io: CliIo, stdin: NodeJS.ReadableStream, question: string): Promise<boolean> {
+  io.stderr.write(`${question} [y/N] `);
+  return new Promise((resolve) => {
+    let text = '';
+    const finish = () => {
+      stdin.off('data', onData);
+      stdin.off('end', finish);
+      stdin.pause();
+      resolve(/^\s*y(es)?\s*$/i.test(text.split('\n')[0]));
+    };
+    const onData = (chunk: Buffer | string) => {
+      text += chunk.toString();
+      if (text.includes('\n')) finish();
+    };
+    stdin.on('data', onData);
+    stdin.on('end', finish);
+    stdin.resume();
+  });
+}
 
 export const pruneCommand: CliCommand = {
   name: 'prune',
@@ -31,6 +67,8 @@ export const pruneCommand: CliCommand = {
       ...COMMON_FLAGS,
       'older-than': { type: 'string' },
       'max-sessions': { type: 'string' },
+      'dry-run': { type: 'boolean', default: false },
+      yes: { type: 'boolean', default: false },
     } });
     positionals(rest, []);
     const policy: RetentionPolicy = {};
@@ -42,6 +80,19 @@ export const pruneCommand: CliCommand = {
         throw new CliUsageError(`--max-sessions expects an integer >= 0, got '${values['max-sessions']}'`);
       }
       policy.maxSessions = n;
+    }
+    if (values['dry-run']) {
+      const preview = await withStore(io, { db: values.db, mode: 'read' }, (store) => store.previewRetention(policy));
+      if (values.json) writeJson(io, { dryRun: true, ...preview });
+      else io.stdout.write(`would delete ${describePreview(preview)}\n`);
+      return 0;
+    }
+    const stdin = io.stdin;
+    if (!values.yes && stdin?.isTTY === true) {
+      const preview = await withStore(io, { db: values.db, mode: 'read' }, (store) => store.previewRetention(policy));
+      if (preview.sessions > 0 && !(await confirm(io, stdin, `delete ${describePreview(preview)}?`))) {
+        throw new CliFailure('nothing deleted');
+      }
     }
     const stderr = io.stderr as NodeJS.WritableStream & { isTTY?: boolean };
     // The store deletes in batches but reports only the total: on a terminal, say that work is under way.
@@ -55,7 +106,7 @@ export const pruneCommand: CliCommand = {
       writeJson(io, result);
       return 0;
     }
-    io.stdout.write(`deleted ${result.sessionsDeleted} sessions (${result.spansDeleted} spans)\n`);
+    io.stdout.write(`deleted ${plural(result.sessionsDeleted, 'session')} (${plural(result.spansDeleted, 'span')})\n`);
     return 0;
   },
 };

@@ -8,6 +8,14 @@ export const DEFAULT_MAX_AGE_MILLIS = 30 * 24 * 60 * 60 * 1000;
 /** Sessions deleted per transaction, so a large purge does not hold the write lock for long. */
 const DELETE_BATCH_SESSIONS = 200;
 
+/** What `applyRetention` would delete now (`skein prune --dry-run`). */
+export interface RetentionPreview {
+  sessions: number;
+  spans: number;
+  /** The stored text of those spans (raw span, attributes, content): a guide to the space freed, not a page count. */
+  approxBytes: number;
+}
+
 export class SessionDeleter {
   private readonly deleteSpans: Database.Statement;
   private readonly deleteTraces: Database.Statement;
@@ -16,6 +24,7 @@ export class SessionDeleter {
   private readonly deleteBudgetEvents: Database.Statement;
   private readonly olderThan: Database.Statement;
   private readonly beyondNewest: Database.Statement;
+  private readonly spanSizes: Database.Statement;
   private readonly deleteMany: Database.Transaction<(ids: readonly string[]) => RetentionResult>;
 
   constructor(db: Database.Database) {
@@ -30,6 +39,11 @@ export class SessionDeleter {
       .prepare(`SELECT session_id FROM sessions ORDER BY last_activity_ns DESC, session_id DESC
         LIMIT -1 OFFSET @keep`)
       .pluck();
+    this.spanSizes = db.prepare(`SELECT COUNT(*) AS spans,
+        COALESCE(SUM(LENGTH(CAST(raw AS BLOB)) + LENGTH(CAST(attributes AS BLOB))
+          + COALESCE(LENGTH(CAST(input_text AS BLOB)), 0) + COALESCE(LENGTH(CAST(output_text AS BLOB)), 0)
+          + COALESCE(LENGTH(CAST(reasoning_text AS BLOB)), 0)), 0) AS bytes
+      FROM spans WHERE resolved_session_id = @sessionId`);
     this.deleteMany = db.transaction((ids: readonly string[]) => {
       let sessionsDeleted = 0;
       let spansDeleted = 0;
@@ -50,7 +64,30 @@ export class SessionDeleter {
     if (result.sessionsDeleted === 0) throw new SessionNotFoundError(sessionId);
   }
 
+  previewRetention(policy: RetentionPolicy = {}): RetentionPreview {
+    const preview: RetentionPreview = { sessions: 0, spans: 0, approxBytes: 0 };
+    for (const sessionId of this.selectForRetention(policy)) {
+      const size = this.spanSizes.get({ sessionId }) as { spans: number; bytes: number };
+      preview.sessions += 1;
+      preview.spans += size.spans;
+      preview.approxBytes += size.bytes;
+    }
+    return preview;
+  }
+
   applyRetention(policy: RetentionPolicy = {}): RetentionResult {
+    const all = this.selectForRetention(policy);
+    const total: RetentionResult = { sessionsDeleted: 0, spansDeleted: 0 };
+    for (let i = 0; i < all.length; i += DELETE_BATCH_SESSIONS) {
+      const result = this.deleteMany.immediate(all.slice(i, i + DELETE_BATCH_SESSIONS));
+      total.sessionsDeleted += result.sessionsDeleted;
+      total.spansDeleted += result.spansDeleted;
+    }
+    return total;
+  }
+
+  /** The sessions a policy selects: idle past the age, then beyond the newest `maxSessions`. */
+  private selectForRetention(policy: RetentionPolicy): string[] {
     const maxAgeMillis = policy.maxAgeMillis ?? DEFAULT_MAX_AGE_MILLIS;
     if (typeof maxAgeMillis !== 'number' || !Number.isFinite(maxAgeMillis) || maxAgeMillis < 0) {
       throw new InvalidQueryError('maxAgeMillis must be a finite number >= 0', 'maxAgeMillis');
@@ -64,13 +101,6 @@ export class SessionDeleter {
     if (maxSessions !== undefined) {
       for (const id of this.beyondNewest.all({ keep: maxSessions }) as string[]) ids.add(id);
     }
-    const all = [...ids];
-    const total: RetentionResult = { sessionsDeleted: 0, spansDeleted: 0 };
-    for (let i = 0; i < all.length; i += DELETE_BATCH_SESSIONS) {
-      const result = this.deleteMany.immediate(all.slice(i, i + DELETE_BATCH_SESSIONS));
-      total.sessionsDeleted += result.sessionsDeleted;
-      total.spansDeleted += result.spansDeleted;
-    }
-    return total;
+    return [...ids];
   }
 }

@@ -24,6 +24,7 @@ import { ChangeLog } from './change-log.js';
 import type { ChangeFeedRetention } from './change-log.js';
 import { SCHEMA_VERSION, checkSchema, migrate } from './migrations/index.js';
 import { SessionDeleter } from './retention.js';
+import type { RetentionPreview } from './retention.js';
 import { SpanSearch } from './search.js';
 import { SessionQueries } from './session-queries.js';
 import type { SessionModelUsage } from './session-queries.js';
@@ -247,6 +248,11 @@ export class SqliteTraceStore implements TraceStore, ChangeFeedReader, BudgetRea
   async applyRetention(policy?: RetentionPolicy): Promise<RetentionResult> {
     this.checkWritable();
     return this.deleter.applyRetention(policy);
+  }
+
+  /** What `applyRetention(policy)` would delete now; reads only. */
+  async previewRetention(policy?: RetentionPolicy): Promise<RetentionPreview> {
+    return this.deleter.previewRetention(policy);
   }
 
   /**
