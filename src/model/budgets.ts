@@ -256,7 +256,16 @@ export function formatBudgetAmount(metric: BudgetMetric, amount: number): string
 export function describeBudgetCrossing(crossing: BudgetCrossing): string {
   const whose =
     crossing.scope === 'session' ? 'its' : crossing.scope === 'agent' ? `agent ${crossing.key}'s` : `user ${crossing.key}'s`;
-  const verb = crossing.level === 'exceeded' ? 'exceeded' : 'is near';
+  // A warning can be seen only once the session is already at or past the limit
+  // (one big call, or a limit lowered later): then it is not "near".
+  const verb =
+    crossing.level === 'exceeded'
+      ? 'exceeded'
+      : crossing.used > crossing.limit
+        ? 'is over'
+        : crossing.used === crossing.limit
+          ? 'has reached'
+          : 'is near';
   const used = crossing.metric === 'costUsd' ? formatUsd(crossing.used) : formatCount(crossing.used);
   return (
     `session ${crossing.sessionId} ${verb} ${whose} ${METRIC_NAMES[crossing.metric]} budget: ` +

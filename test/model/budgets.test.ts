@@ -159,6 +159,16 @@ describe('describing a crossing', () => {
     ).toBe("session 4f2a is near user u's reasoning-token budget: used 8 of 10 reasoning tokens");
   });
 
+  it('a warning seen when the session is already at or over the limit does not say "near"', () => {
+    const base = { sessionId: '4f2a', key: '4f2a', level: 'warning' as const, scope: 'session' as const, metric: 'costUsd' as const };
+    expect(describeBudgetCrossing({ ...base, limit: 0.01, used: 0.0104 })).toBe(
+      'session 4f2a is over its cost budget: used $0.0104 of $0.0100',
+    );
+    expect(describeBudgetCrossing({ ...base, limit: 0.01, used: 0.01 })).toBe(
+      'session 4f2a has reached its cost budget: used $0.0100 of $0.0100',
+    );
+  });
+
   it('makes the span event with skein.budget.* attributes', () => {
     const event = budgetSpanEvent(
       { sessionId: 's', key: 's', scope: 'session', metric: 'costUsd', level: 'warning', limit: 2, used: 1.7 },
