@@ -48,6 +48,12 @@ function pad(text: string, width: number, align: 'left' | 'right'): string {
   return align === 'right' ? fill + text : text + fill;
 }
 
+/** At most `width` characters: a longer value keeps its start and ends with `…` (ids in tables; --json has them whole). */
+export function truncateCell(text: string, width: number): string {
+  const chars = [...text];
+  return chars.length <= width ? text : `${chars.slice(0, width - 1).join('')}…`;
+}
+
 export interface Column<T> {
   header: string;
   value(row: T): string;

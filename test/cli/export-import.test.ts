@@ -95,7 +95,7 @@ describe('skein import', () => {
     const lines = lineSpans.map((s) => new TextDecoder().decode(encodeTraceRequest([s], 'json'))).join('\n');
     writeFileSync(gz, gzipSync(lines));
     const out = await ok(['import', pb, gz, '--db', db]);
-    expect(out).toContain(`${pb}: 1 spans (otlp-protobuf)`);
+    expect(out).toContain(`${pb}: 1 span (otlp-protobuf)`);
     expect(out).toContain(`${gz}: 2 spans (otlp-jsonl)`);
     expect(out).toContain('imported 3 spans from 2 files');
     await ok(['import', pb, gz, '--db', db]);

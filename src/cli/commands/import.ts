@@ -4,7 +4,7 @@ import type { CliCommand } from '../command.js';
 import { loadConfigFlag } from '../config-file.js';
 import { parsePositiveInt } from '../options.js';
 import { withStore } from '../open-store.js';
-import { createProgress, writeJson } from '../output.js';
+import { createProgress, plural, writeJson } from '../output.js';
 import { COMMON_FLAGS, COMMON_HELP, positionals } from '../query-flags.js';
 import { readTraceFile } from '../trace-files.js';
 import type { TraceFile, TraceFileFormat } from '../trace-files.js';
@@ -97,9 +97,9 @@ export const importCommand: CliCommand = {
       return 0;
     }
     for (const r of results) {
-      io.stdout.write(`${r.path}: ${r.spans} spans (${r.format})${r.rejectedSpans > 0 ? `, ${r.rejectedSpans} rejected` : ''}\n`);
+      io.stdout.write(`${r.path}: ${plural(r.spans, 'span')} (${r.format})${r.rejectedSpans > 0 ? `, ${r.rejectedSpans} rejected` : ''}\n`);
     }
-    io.stdout.write(`imported ${total} spans from ${results.length} file${results.length === 1 ? '' : 's'}\n`);
+    io.stdout.write(`imported ${plural(total, 'span')} from ${plural(results.length, 'file')}\n`);
     return 0;
   },
 };

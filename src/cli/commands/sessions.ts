@@ -7,10 +7,12 @@ import { listSessionsMatching, plainTextQuery } from '../../server/query-api/sto
 import { CliUsageError } from '../cli-error.js';
 import type { CliCommand } from '../command.js';
 import { withStore } from '../open-store.js';
-import { colourEnabled, createStyle, renderTable, writeJson } from '../output.js';
+import { colourEnabled, createStyle, renderTable, truncateCell, writeJson } from '../output.js';
 import type { Style } from '../output.js';
 import { COMMON_FLAGS, COMMON_HELP, limitFlag, numberFlag, oneOfFlag, positionals, timeFlag } from '../query-flags.js';
 
+/** Wider session ids are cut in the table (whole with --json), so one odd id does not widen every row. */
+const MAX_ID_WIDTH = 40;
 const STATUSES: readonly SessionStatus[] = ['running', 'completed', 'failed', 'interrupted'];
 const SORTS: readonly SessionSort[] = ['recent', 'oldest', 'cost', 'tokens', 'duration'];
 
@@ -56,7 +58,7 @@ export function sessionsTable(items: readonly SessionSummary[], style: Style): s
   return renderTable(
     items,
     [
-      { header: 'SESSION', value: (s) => s.sessionId },
+      { header: 'SESSION', value: (s) => truncateCell(s.sessionId, MAX_ID_WIDTH) },
       { header: 'STATUS', value: (s) => statusText(s.status, style) },
       { header: 'STARTED', value: (s) => formatTimestamp(s.firstStartUnixNano).slice(0, 19) },
       {

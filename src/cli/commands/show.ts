@@ -11,7 +11,7 @@ import type { SessionModelUsage } from '../../server/query-api/store-reads.js';
 import type { CliCommand } from '../command.js';
 import { loadConfigFlag } from '../config-file.js';
 import { withStore } from '../open-store.js';
-import { colourEnabled, createStyle, durationBar, renderTable, writeJson } from '../output.js';
+import { colourEnabled, createStyle, durationBar, plural, renderTable, writeJson } from '../output.js';
 import type { Style } from '../output.js';
 import { COMMON_FLAGS, COMMON_HELP, positionals } from '../query-flags.js';
 
@@ -44,13 +44,13 @@ function header(s: SessionSummary, models: readonly SessionModelUsage[], budget:
   const lines = [
     `${style.bold(`session ${s.sessionId}`)}  ${s.status}`,
     `started ${formatTimestamp(s.firstStartUnixNano)} · ${duration} · agent ${s.agentName ?? '—'} · user ${s.userId ?? '—'}`,
-    `${s.spanCount} steps · ${s.llmCallCount} model calls · ${s.toolCallCount} tool calls · ` +
-      `${s.errorCount > 0 ? style.red(`${s.errorCount} errors`) : '0 errors'}` +
+    `${plural(s.spanCount, 'step')} · ${plural(s.llmCallCount, 'model call')} · ${plural(s.toolCallCount, 'tool call')} · ` +
+      `${s.errorCount > 0 ? style.red(plural(s.errorCount, 'error')) : '0 errors'}` +
       (s.interruptedCount > 0 ? ` · ${style.yellow(`${s.interruptedCount} interrupted`)}` : ''),
     `tokens: ${formatCount(s.tokens.input)} in · ${formatCount(s.tokens.output)} out · ${formatCount(s.tokens.reasoning)} reasoning · ` +
       `${formatCount(s.tokens.cacheRead)} cache read · ${formatCount(s.tokens.cacheWrite)} cache write`,
     `cost: ${formatUsd(s.costUsd)} (computed ${formatUsd(s.computedCostUsd)}, supplied ${formatUsd(s.suppliedCostUsd)})` +
-      (s.unpricedCallCount > 0 ? style.yellow(` · ${s.unpricedCallCount} calls with no price`) : ''),
+      (s.unpricedCallCount > 0 ? style.yellow(` · ${plural(s.unpricedCallCount, 'call')} with no price`) : ''),
     ...budgetLines(budget, style),
   ];
   if (models.length > 0) {
