@@ -75,6 +75,8 @@ export function parseOtlpContentType(header: string | undefined): OtlpFormat | n
   return null;
 }
 
+const TRACES_PATHS = ['/v1/traces', '/v1/traces/'];
+
 /**
  * `POST /v1/traces` to the OTLP/HTTP specification: protobuf and JSON on one
  * route, gzip/deflate, bodies capped before and after decompression, a
@@ -90,7 +92,8 @@ export function createOtlpReceiver(options: OtlpReceiverOptions): Hono {
   const pool = (): DecodePool => options.decodePool ?? (ownPool ??= new DecodePool());
   const app = new Hono();
 
-  app.post('/v1/traces', async function receiveTraces(c) {
+  // The OTel Collector also accepts `/v1/traces/`; some exporters are configured with the slash.
+  app.on('POST', TRACES_PATHS, async function receiveTraces(c) {
     const startedAt = performance.now();
     let accepted = 0;
     let rejected = 0;
@@ -192,10 +195,11 @@ export function createOtlpReceiver(options: OtlpReceiverOptions): Hono {
     }
   });
 
-  app.all('/v1/traces', function methodNotAllowed(c) {
+  const methodNotAllowed = (c: Context) => {
     c.header('Allow', 'POST');
     return statusResponse(c, 'json', 405, RPC_CODE.unimplemented, `method ${c.req.method} not allowed on /v1/traces: use POST`);
-  });
+  };
+  for (const path of TRACES_PATHS) app.all(path, methodNotAllowed);
 
   return app;
 }
