@@ -138,7 +138,7 @@ export function describeLeftovers(leftovers: readonly LeftoverQueue[]): string |
   if (leftovers.length === 0) return null;
   const parts = leftovers.map((q) => {
     const what = [
-      q.entries > 0 ? `${q.entries} queued request${q.entries === 1 ? '' : 's'} (${q.spans} spans)` : null,
+      q.entries > 0 ? `${q.entries} queued request${q.entries === 1 ? '' : 's'} (${q.spans} span${q.spans === 1 ? '' : 's'})` : null,
       q.deadLetters > 0 ? `${q.deadLetters} dead letter${q.deadLetters === 1 ? '' : 's'}` : null,
     ].filter((p) => p !== null);
     return `${q.upstream}: ${what.join(', ')}`;

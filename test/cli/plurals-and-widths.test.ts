@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeLeftovers } from '../../src/cli/forwarding-health.js';
 import { encodeTraceRequest } from '../../src/otlp/index.js';
 import { makeRawSpan } from '../helpers/raw-spans.js';
 import { ALPHA, BETA, seedStore, tempDir } from '../server/query-api/seed.js';
@@ -57,5 +58,12 @@ describe('a very long session id', () => {
     expect(table).not.toContain(LONG_ID);
     const json = JSON.parse((await cli(['sessions', '--json', '--db', db])).stdout) as { items: { sessionId: string }[] };
     expect(json.items.map((s) => s.sessionId)).toContain(LONG_ID);
+  });
+});
+
+describe('skein serve start-up lines', () => {
+  it('leftover forwarding queues: 1 span, 1 queued request', () => {
+    const line = describeLeftovers([{ upstream: 'http://old:4318', entries: 1, spans: 1, deadLetters: 1 }]);
+    expect(line).toContain('http://old:4318: 1 queued request (1 span), 1 dead letter');
   });
 });
