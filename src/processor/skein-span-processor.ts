@@ -11,8 +11,7 @@ import { numberOption, optionalNumberOption } from '../model/option-values.js';
 import type { PriceTable } from '../model/pricing.js';
 import type { RedactionOptions } from '../model/redaction/redactor.js';
 import { DatabaseOpenError } from '../store/errors.js';
-import { createDatabaseDirectory } from '../store/sqlite/database-file.js';
-import { SqliteTraceStore } from '../store/sqlite/index.js';
+import { openWritableStore, prepareDatabasePath } from '../store/sqlite/database-file.js';
 import { BatchWriter } from './batch-writer.js';
 import { BudgetMonitor } from './budget-monitor.js';
 import type { WritableStore } from './batch-writer.js';
@@ -195,7 +194,7 @@ export class SkeinSpanProcessor implements SpanProcessor {
         }),
       );
     } else {
-      this.store = store ?? this.opening(dbPath as string, () => new SqliteTraceStore({ path: dbPath as string }));
+      this.store = store ?? this.opening(dbPath as string, () => openWritableStore({ path: dbPath as string }));
       if (this.store !== undefined) {
         this.writer = new BatchWriter({
           store: this.store,
@@ -461,7 +460,7 @@ export class SkeinSpanProcessor implements SpanProcessor {
    */
   private opening<T>(dbPath: string, open: () => T): T | undefined {
     try {
-      if (dbPath !== ':memory:') createDatabaseDirectory(dbPath);
+      if (dbPath !== ':memory:') prepareDatabasePath(dbPath);
       return open();
     } catch (cause) {
       const reason = cause instanceof DatabaseOpenError ? cause.reason : errorMessage(cause);

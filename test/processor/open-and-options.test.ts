@@ -16,6 +16,7 @@ import { AgentTracer } from '../../src/processor/agent-tracer.js';
 import { SkeinSpanProcessor } from '../../src/processor/skein-span-processor.js';
 import type { SkeinSpanProcessorOptions } from '../../src/processor/skein-span-processor.js';
 import { openStore } from './helpers.js';
+import { captureErrors } from './helpers.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -27,12 +28,6 @@ function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'skein-open-'));
   dirs.push(dir);
   return dir;
-}
-
-function captureErrors(): unknown[] {
-  const errors: unknown[] = [];
-  setGlobalErrorHandler((error) => errors.push(error));
-  return errors;
 }
 
 /** The worker-thread path (dbPath alone) and the same-thread path (a price table object cannot cross threads). */
@@ -56,6 +51,20 @@ describe.each(paths)('SkeinSpanProcessor dbPath %s', (_name, extra) => {
     } finally {
       await store.close();
     }
+  });
+
+  it('a dbPath that is a directory: no throw into the app, one error saying so', async () => {
+    const errors = captureErrors();
+    const dbPath = tempDir();
+    let processor: SkeinSpanProcessor | undefined;
+    expect(() => {
+      processor = new SkeinSpanProcessor({ dbPath, ...extra });
+    }).not.toThrow();
+    expect(errors).toHaveLength(1);
+    expect((errors[0] as Error).message).toBe(
+      `SkeinSpanProcessor: cannot open the database ${dbPath}: it is a directory; give a file path; spans will not be stored`,
+    );
+    await expect(processor!.shutdown()).resolves.toBeUndefined();
   });
 
   it('under a regular file: no throw into the app, an error naming the path, spans counted as failed', async () => {

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loggingErrorHandler, setGlobalErrorHandler } from '@opentelemetry/core';
 import type { SkeinSpanProcessor } from '../../src/processor/skein-span-processor.js';
 import { openStore, pipeline, removeTempDirs, runFixture, tempDbPath } from './helpers.js';
+import { captureErrors } from './helpers.js';
 
 const processors: SkeinSpanProcessor[] = [];
 
@@ -17,12 +18,6 @@ function threaded(options: { dbPath: string; maxQueueSize?: number; maxBatchSize
   const built = pipeline(options);
   processors.push(built.processor);
   return built;
-}
-
-function captureErrors(): unknown[] {
-  const errors: unknown[] = [];
-  setGlobalErrorHandler((error) => errors.push(error));
-  return errors;
 }
 
 async function storedNames(dbPath: string, sessionId: string): Promise<string[]> {

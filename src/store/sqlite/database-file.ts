@@ -30,8 +30,7 @@ const REASONS: Record<string, string> = {
 export function openWritableStore(options: SqliteTraceStoreOptions): SqliteTraceStore {
   const { path } = options;
   if (path === ':memory:') return new SqliteTraceStore(options);
-  createDatabaseDirectory(path);
-  if (isDirectory(path)) throw new DatabaseOpenError(path, 'it is a directory; give a file path');
+  prepareDatabasePath(path);
   try {
     return new SqliteTraceStore(options);
   } catch (error) {
@@ -41,12 +40,13 @@ export function openWritableStore(options: SqliteTraceStoreOptions): SqliteTrace
 }
 
 /**
- * Creates the directory a database file goes in, with its parents; a failure
- * is a `DatabaseOpenError` naming the file and the directory. Not
+ * Makes `path` ready to be opened as a database file: creates its directory
+ * with its parents, and refuses a path that is a directory. A failure is a
+ * `DatabaseOpenError` naming the file and the reason. Not
  * `mkdirSync(dir, { recursive: true })`: on Node 20 it never returns for a
  * path under /proc (ENOENT from a directory that exists sends it round again).
  */
-export function createDatabaseDirectory(path: string): void {
+export function prepareDatabasePath(path: string): void {
   const dir = dirname(resolve(path));
   const missing: string[] = [];
   for (let d = dir; !exists(d); d = dirname(d)) {
@@ -62,6 +62,7 @@ export function createDatabaseDirectory(path: string): void {
     }
   }
   if (!isDirectory(dir)) throw new DatabaseOpenError(path, `${nearestFile(dir)} is a file, not a directory`);
+  if (isDirectory(path)) throw new DatabaseOpenError(path, 'it is a directory; give a file path');
 }
 
 /** `error` as a DatabaseOpenError naming `path`, with the reason its code stands for. */
