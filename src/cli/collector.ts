@@ -159,6 +159,14 @@ async function startOn(store: SqliteTraceStore, dbPath: string, options: Collect
   const upstreams = targets.map((t) => t.url);
   const maxOutboxBytes = numberOption('startCollector', 'maxOutboxBytes', options.maxOutboxBytes, 1024 ** 3, { min: 1, integer: true });
   const shutdownGraceMillis = numberOption('startCollector', 'shutdownGraceMillis', options.shutdownGraceMillis, 10_000, { min: 0 });
+  // Checked before anything starts: a bad value must not leave a server listening.
+  const interruptAfterMillis = numberOption(
+    'startCollector',
+    'interruptAfterMillis',
+    options.interruptAfterMillis,
+    DEFAULT_INTERRUPT_AFTER_MILLIS,
+    { min: 0 },
+  );
   const { redactor, normalize } = createRedactingNormalizer({
     redaction: options.redaction,
     maxTextLength: options.normalize?.maxTextLength,
@@ -234,7 +242,6 @@ async function startOn(store: SqliteTraceStore, dbPath: string, options: Collect
     storeMode: options.storeMode,
     budgets,
   });
-  const writer = startWriterThread(dbPath, options, upstreams, budgets);
   const ingest = new GroupCommitIngest({
     maxPendingSpans: options.maxPendingSpans,
     maxWaitMillis: options.maxWaitMillis,
@@ -262,6 +269,11 @@ async function startOn(store: SqliteTraceStore, dbPath: string, options: Collect
       }
     },
   });
+
+  // After every option is checked (GroupCommitIngest checks its own): a thread started before a
+  // refused option would hold its connection, and the process, open. `commit` runs only once
+  // requests arrive, by when it is set.
+  const writer = startWriterThread(dbPath, options, upstreams, budgets);
 
   let server: ServerType;
   try {
@@ -297,13 +309,6 @@ async function startOn(store: SqliteTraceStore, dbPath: string, options: Collect
     throw error;
   }
   for (const forwarder of forwarders) forwarder.start();
-  const interruptAfterMillis = numberOption(
-    'startCollector',
-    'interruptAfterMillis',
-    options.interruptAfterMillis,
-    DEFAULT_INTERRUPT_AFTER_MILLIS,
-    { min: 0 },
-  );
   const interruptTimer =
     interruptAfterMillis > 0
       ? setInterval(

@@ -207,6 +207,19 @@ describe('collector HTTP surface', () => {
     await collector.close(); // twice is fine
   });
 
+  it('a bad numeric option fails startup naming it, before anything listens, and leaves the database closed', async () => {
+    const dbPath = join(tempDir(), 'bad-option.db');
+    for (const [option, value] of [
+      ['interruptAfterMillis', Number.NaN],
+      ['maxOutboxBytes', 0],
+      ['shutdownGraceMillis', -1],
+      ['maxWaitMillis', Infinity],
+    ] as const) {
+      await expect(startCollector({ dbPath, port: 0, [option]: value })).rejects.toThrow(`${option} must be`);
+    }
+    expect(existsSync(`${dbPath}-wal`)).toBe(false);
+  });
+
   it('a port in use fails startup and leaves the database closed', async () => {
     const first = await start();
     const dbPath = join(tempDir(), 'second.db');
