@@ -33,7 +33,7 @@ import { SpanQueries } from './span-queries.js';
 import { SpanWriter } from './span-writer.js';
 import { StatsThread } from './stats-thread.js';
 import { SpanStats } from './stats.js';
-import { DeadWriterProbe, WriterRegistry } from './writers.js';
+import { DeadWriterProbe, WriterRegistry } from './writer-registry.js';
 
 export interface SqliteTraceStoreOptions {
   /** Database file, or ':memory:'. Created (with its directory's existing permissions) when missing. */
@@ -197,6 +197,12 @@ export class SqliteTraceStore implements TraceStore, ChangeFeedReader, BudgetRea
   async getSessionModels(sessionId: string): Promise<SessionModelUsage[]> {
     this.checkOpen();
     return this.sessions.getSessionModels(sessionId);
+  }
+
+  /** Values redaction replaced in the session's spans, summed. */
+  async getSessionRedactedCount(sessionId: string): Promise<number> {
+    this.checkOpen();
+    return this.sessions.getRedactedCount(sessionId);
   }
 
   async listSessions(query?: SessionQuery): Promise<Page<SessionSummary>> {
