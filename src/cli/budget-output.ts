@@ -3,7 +3,7 @@
 import { formatBudgetAmount } from '../model/budgets.js';
 import type { BudgetMetric } from '../model/budgets.js';
 import { formatCount, formatUsd } from '../model/human-units.js';
-import type { BudgetLimitView, SessionBudgetView } from '../server/query-api/session-budget.js';
+import type { BudgetLimitView, SessionBudgetView } from '../query/session-budget.js';
 import type { Style } from './output.js';
 
 const BAR_WIDTH = 20;

@@ -1,6 +1,6 @@
 /** Terminal output shared by the commands: colour only on a TTY, tables, duration bars, a progress bar, JSON. */
 
-import { jsonSafe } from '../server/query-api/serialize.js';
+import { jsonSafe } from '../query/json-views.js';
 import type { CliIo } from './command.js';
 
 export interface Style {

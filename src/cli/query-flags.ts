@@ -2,7 +2,7 @@
 
 import type { ParseArgsConfig } from 'node:util';
 import { MAX_LIMIT } from '../server/query-api/api-spec.js';
-import { parseDurationNanos, parseTimeUnixNano } from '../server/query-api/time-values.js';
+import { parseDurationNanos, parseTimeUnixNano } from '../query/time-values.js';
 import { CliUsageError } from './cli-error.js';
 
 /** `--db` and `--json`, which every data command takes. */

@@ -12,7 +12,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeTraceRequest } from '../../src/otlp/index.js';
-import type { SessionBudgetView } from '../../src/server/query-api/session-budget.js';
+import type { SessionBudgetView } from '../../src/query/session-budget.js';
 import { SseClient } from '../server/live-stream/sse-client.js';
 import { cli } from './run.js';
 import { cleanup, runServeInProcess, startUpstream, tempDir } from './serve/helpers.js';

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCollector } from '../../src/cli/collector.js';
 import type { RawSpan } from '../../src/model/types.js';
 import { decodeTraceRequest, encodeTraceRequest } from '../../src/otlp/index.js';
-import type { SessionJson } from '../../src/server/query-api/serialize.js';
+import type { SessionJson } from '../../src/query/json-views.js';
 import { SqliteTraceStore } from '../../src/store/sqlite/index.js';
 import { makeRawSpan } from '../helpers/raw-spans.js';
 import { ALPHA, BETA, OPEN, seedStore, tempDir } from '../server/query-api/seed.js';

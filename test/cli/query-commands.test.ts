@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SessionJson, StepJson, TreeNodeJson } from '../../src/server/query-api/serialize.js';
+import type { SessionJson, StepJson, TreeNodeJson } from '../../src/query/json-views.js';
 import { ALPHA, BETA, OPEN, seedStore } from '../server/query-api/seed.js';
 import type { Seeded } from '../server/query-api/seed.js';
 import { cli } from './run.js';

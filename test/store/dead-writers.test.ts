@@ -15,7 +15,7 @@ import Database from 'better-sqlite3';
 import { Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createQueryApi } from '../../src/server/query-api/index.js';
-import type { SessionJson, StepJson } from '../../src/server/query-api/serialize.js';
+import type { SessionJson, StepJson } from '../../src/query/json-views.js';
 import { SqliteTraceStore } from '../../src/store/sqlite/index.js';
 import { cli } from '../cli/run.js';
 import { makeRecord, opened } from '../helpers/records.js';

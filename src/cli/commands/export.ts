@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { mkdirSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { EXPORT_EXTENSIONS, EXPORT_FORMATS, exportSession } from '../../server/query-api/session-export.js';
+import { EXPORT_EXTENSIONS, EXPORT_FORMATS, exportSession } from '../../query/session-export.js';
 import { CliUsageError } from '../cli-error.js';
 import type { CliCommand } from '../command.js';
 import { withStore } from '../open-store.js';

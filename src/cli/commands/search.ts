@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
 import { formatTimestamp } from '../../model/human-units.js';
 import { SNIPPET_MARKERS } from '../../server/query-api/index.js';
-import { searchHitJson } from '../../server/query-api/serialize.js';
-import { plainTextQuery } from '../../server/query-api/store-reads.js';
+import { searchHitJson } from '../../query/json-views.js';
+import { plainTextQuery } from '../../query/store-reads.js';
 import { CliUsageError } from '../cli-error.js';
 import type { CliCommand } from '../command.js';
 import { withStore } from '../open-store.js';

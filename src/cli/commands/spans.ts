@@ -3,7 +3,7 @@ import { formatDurationNanos, formatTimestamp, formatUsd } from '../../model/hum
 import type { SpanQuery } from '../../model/query.js';
 import { STEP_TYPES } from '../../model/types.js';
 import { parseAttributeValue } from '../../server/query-api/params.js';
-import { preview, spanJson } from '../../server/query-api/serialize.js';
+import { preview, spanJson } from '../../query/json-views.js';
 import { CliUsageError } from '../cli-error.js';
 import type { CliCommand } from '../command.js';
 import { withStore } from '../open-store.js';

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { formatCount, formatDurationNanos, formatUsd } from '../../model/human-units.js';
 import type { StatsGroupBy } from '../../model/query.js';
-import { statsRowJson } from '../../server/query-api/serialize.js';
+import { statsRowJson } from '../../query/json-views.js';
 import type { CliCommand } from '../command.js';
 import { withStore } from '../open-store.js';
 import { colourEnabled, createStyle, renderTable, writeJson } from '../output.js';

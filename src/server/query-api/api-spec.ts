@@ -9,7 +9,7 @@ import type { SessionStatus } from '../../model/types.js';
 import { STEP_TYPES } from '../../model/types.js';
 import { decimal, duration, flag, hexId, integer, oneOf, required, text, time } from './params.js';
 import type { Param, ParamSpec, QueryShape } from './params.js';
-import { EXPORT_CONTENT_TYPES, EXPORT_FORMATS } from './session-export.js';
+import { EXPORT_CONTENT_TYPES, EXPORT_FORMATS } from '../../query/session-export.js';
 
 export const MAX_LIMIT = 1000;
 export const DEFAULT_LIMIT = 50;

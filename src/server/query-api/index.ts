@@ -33,10 +33,10 @@ import {
   statsRowJson,
   stepJson,
   treeJson,
-} from './serialize.js';
-import { budgetsJson, sessionBudget } from './session-budget.js';
-import { exportSession } from './session-export.js';
-import { listSessionsMatching, plainTextQuery, sessionModels, sessionSpans, traceSpans } from './store-reads.js';
+} from '../../query/json-views.js';
+import { budgetsJson, sessionBudget } from '../../query/session-budget.js';
+import { exportSession } from '../../query/session-export.js';
+import { listSessionsMatching, plainTextQuery, sessionModels, sessionSpans, traceSpans } from '../../query/store-reads.js';
 
 /** Markers around matched terms in search snippets (the SQLite store's; any store may choose its own). */
 export const SNIPPET_MARKERS = { start: '[[', end: ']]' } as const;

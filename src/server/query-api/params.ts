@@ -4,7 +4,7 @@
  * its OpenAPI schema, so validation and the published document cannot drift.
  */
 
-import { parseDurationNanos, parseTimeUnixNano } from './time-values.js';
+import { parseDurationNanos, parseTimeUnixNano } from '../../query/time-values.js';
 
 /** The subset of JSON Schema / OpenAPI 3.1 the API's documents use. */
 export interface JsonSchema {

@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import { createNormalizer } from '../../../src/model/normalize.js';
 import { decodeTraceRequest } from '../../../src/otlp/index.js';
 import { createQueryApi } from '../../../src/server/query-api/index.js';
-import type { SessionJson, StepJson, TreeNodeJson, spanJson } from '../../../src/server/query-api/serialize.js';
+import type { SessionJson, StepJson, TreeNodeJson, spanJson } from '../../../src/query/json-views.js';
 import { SqliteTraceStore } from '../../../src/store/sqlite/index.js';
 import { makeRawSpan } from '../../helpers/raw-spans.js';
 import { ALPHA, BETA, OPEN, seedStore } from './seed.js';

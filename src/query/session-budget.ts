@@ -13,7 +13,7 @@ import {
   effectiveBudgetLimits,
   hasBudgets,
   usedOf,
-} from '../../model/budgets.js';
+} from '../model/budgets.js';
 import type {
   BudgetConfig,
   BudgetEventRecord,
@@ -21,9 +21,9 @@ import type {
   BudgetMetric,
   BudgetScope,
   BudgetUsage,
-} from '../../model/budgets.js';
-import { isBudgetReader } from '../../store/budget-reader.js';
-import type { TraceStore } from '../../store/trace-store.js';
+} from '../model/budgets.js';
+import { isBudgetReader } from '../store/budget-reader.js';
+import type { TraceStore } from '../store/trace-store.js';
 
 export type BudgetState = 'ok' | 'warning' | 'exceeded';
 

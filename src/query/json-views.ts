@@ -4,11 +4,11 @@
  * strings (exact); the OpenAPI document says so.
  */
 
-import type { SearchHit, StatsRow, TimelineStep, TreeNode } from '../../model/query.js';
-import type { ContentText, SessionSummary, StoredSpan } from '../../model/types.js';
+import type { SearchHit, StatsRow, TimelineStep, TreeNode } from '../model/query.js';
+import type { ContentText, SessionSummary, StoredSpan } from '../model/types.js';
 import type { SessionBudgetView } from './session-budget.js';
 import type { SessionModelUsage } from './store-reads.js';
-import { liveSessionOf } from '../../model/live-event.js';
+import { liveSessionOf } from '../model/live-event.js';
 
 export const PREVIEW_LENGTH = 160;
 

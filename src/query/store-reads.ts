@@ -3,10 +3,10 @@
  * in pieces; built on the interface so any backend gets them.
  */
 
-import type { Page, SessionQuery } from '../../model/query.js';
-import type { SessionSummary, StoredSpan, TokenTotals } from '../../model/types.js';
-import { TraceNotFoundError } from '../../store/errors.js';
-import type { TraceStore } from '../../store/trace-store.js';
+import type { Page, SessionQuery } from '../model/query.js';
+import type { SessionSummary, StoredSpan, TokenTotals } from '../model/types.js';
+import { TraceNotFoundError } from '../store/errors.js';
+import type { TraceStore } from '../store/trace-store.js';
 
 /** The page size used to read everything of one session or trace; the store's maximum. */
 const READ_ALL_PAGE = 1000;

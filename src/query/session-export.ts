@@ -1,10 +1,10 @@
 /** A session in one of the export formats; used by `GET /api/sessions/:id/export` and `skein export`. */
 
-import { stepsToJsonl } from '../../model/export-formats.js';
-import { sessionTranscript } from '../../model/transcript.js';
-import { encodeTraceRequest } from '../../otlp/index.js';
-import type { TraceStore } from '../../store/trace-store.js';
-import { spanKey } from './serialize.js';
+import { stepsToJsonl } from '../model/export-formats.js';
+import { sessionTranscript } from '../model/transcript.js';
+import { encodeTraceRequest } from '../otlp/index.js';
+import type { TraceStore } from '../store/trace-store.js';
+import { spanKey } from './json-views.js';
 import { sessionSpans } from './store-reads.js';
 
 export const EXPORT_FORMATS = ['otlp', 'jsonl', 'md'] as const;
