@@ -1,6 +1,6 @@
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
-import { otlpTracesUrl } from './traces-url.js';
+import { otlpTracesUrl } from '../src/index.js';
 
 export interface OtlpForwardExporterOptions {
   /** A collector's base endpoint (`http://host:4318`, gets `/v1/traces`) or the full traces URL. */

@@ -1,6 +1,6 @@
 import type { OutboxEntry } from '../src/index.js';
 import { numberOption } from '../src/model/option-values.js';
-import { otlpTracesUrl } from './traces-url.js';
+import { otlpTracesUrl } from '../src/otlp/traces-url.js';
 
 type ForwarderEntry = Pick<OutboxEntry, 'id' | 'payload' | 'spanCount' | 'attempts'>;
 

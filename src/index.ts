@@ -79,6 +79,7 @@ export {
 } from './model/pricing.js';
 export type { ModelPrice, PriceTable } from './model/pricing.js';
 export { isGenAiRecord } from './model/genai-filter.js';
+export { otlpTracesUrl } from './otlp/traces-url.js';
 export { SqliteTraceStore } from './store/sqlite/sqlite-trace-store.js';
 export type { SqliteTraceStoreOptions } from './store/sqlite/sqlite-trace-store.js';
 export type { SessionModelUsage } from './store/sqlite/session-queries.js';

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { RetentionPolicy } from '../../model/query.js';
-import type { RetentionPreview } from '../../store/sqlite/retention.js';
+import type { RetentionPreview } from '../../store/sqlite/session-deleter.js';
 import { CliFailure, CliUsageError } from '../cli-error.js';
 import type { CliCommand, CliIo } from '../command.js';
 import { withStore } from '../open-store.js';

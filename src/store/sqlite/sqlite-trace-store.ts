@@ -23,16 +23,16 @@ import { BudgetLedger } from './budget-ledger.js';
 import { ChangeLog } from './change-log.js';
 import type { ChangeFeedRetention } from './change-log.js';
 import { SCHEMA_VERSION, checkSchema, migrate } from './migrations/index.js';
-import { SessionDeleter } from './retention.js';
-import type { RetentionPreview } from './retention.js';
-import { SpanSearch } from './search.js';
+import { SessionDeleter } from './session-deleter.js';
+import type { RetentionPreview } from './session-deleter.js';
+import { SpanSearch } from './span-search.js';
 import { SessionQueries } from './session-queries.js';
 import type { SessionModelUsage } from './session-queries.js';
 import { SessionRollup } from './session-rollup.js';
 import { SpanQueries } from './span-queries.js';
 import { SpanWriter } from './span-writer.js';
 import { StatsThread } from './stats-thread.js';
-import { SpanStats } from './stats.js';
+import { SpanStats } from './span-stats.js';
 import { DeadWriterProbe, WriterRegistry } from './writer-registry.js';
 
 export interface SqliteTraceStoreOptions {
