@@ -10,6 +10,7 @@
  */
 
 import type { BudgetEventRecord, BudgetLevel, BudgetMetric, BudgetScope } from './budgets.js';
+import { roundUsd } from './pricing.js';
 import { spanModel } from './rollup.js';
 import type { SessionStatus, SessionSummary, SpanRecord, StepType, TokenTotals } from './types.js';
 
@@ -62,6 +63,10 @@ export interface LiveSession {
   agentName: string | null;
   userId: string | null;
   usageMismatch: boolean;
+  /** What to call the session: its agent name, else the Vercel function id, root span name or service name. */
+  title: string | null;
+  /** The newest start or end of any of its spans: what the `recent` order sorts by. */
+  lastActivityUnixNano: string;
 }
 
 interface ChangeEventBase {
@@ -159,7 +164,7 @@ export function liveStepOf(record: SpanRecord, sessionId: string, view: 'started
     toolName: record.toolName,
     agentName: record.agentName,
     tokens: ended ? tokensOf(record) : {},
-    costUsd: ended ? (record.cost?.usd ?? null) : null,
+    costUsd: ended && record.cost ? roundUsd(record.cost.usd) : null,
   };
 }
 
@@ -193,14 +198,16 @@ export function liveSessionOf(s: SessionSummary): LiveSession {
     openCount: s.openCount,
     interruptedCount: s.interruptedCount,
     tokens: { ...s.tokens },
-    costUsd: s.costUsd,
-    computedCostUsd: s.computedCostUsd,
-    suppliedCostUsd: s.suppliedCostUsd,
+    costUsd: roundUsd(s.costUsd),
+    computedCostUsd: roundUsd(s.computedCostUsd),
+    suppliedCostUsd: roundUsd(s.suppliedCostUsd),
     unpricedCallCount: s.unpricedCallCount,
     models: [...s.models],
     agentName: s.agentName,
     userId: s.userId,
     usageMismatch: s.usageMismatch,
+    title: s.title ?? s.agentName,
+    lastActivityUnixNano: (s.lastActivityUnixNano ?? s.lastEndUnixNano ?? s.firstStartUnixNano).toString(),
   };
 }
 

@@ -226,3 +226,12 @@ function copyPrice(price: ModelPrice): ModelPrice {
 function isObject(value: unknown): value is object {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
+
+/**
+ * A USD amount as JSON shows it: rounded to 1e-10 (a ten-thousandth of a
+ * micro-dollar, far below any price) so that sums of floats read as they were
+ * meant (`0.35`, not `0.35000000000000187`).
+ */
+export function roundUsd(usd: number): number {
+  return Math.round(usd * 1e10) / 1e10;
+}

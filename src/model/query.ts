@@ -8,7 +8,7 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
-export type SessionSort = 'recent' | 'oldest' | 'cost' | 'tokens' | 'duration';
+export type SessionSort = 'recent' | 'oldest' | 'newest' | 'cost' | 'tokens' | 'duration';
 
 export interface SessionQuery {
   /** Sessions with any activity at or after this time. */

@@ -215,6 +215,14 @@ export interface SessionSummary {
   usageMismatch: boolean;
   /** Traces that belong to this session. */
   traceIds: string[];
+  /**
+   * What to call the session: its agent name, else the `ai.telemetry.functionId`
+   * (Vercel AI SDK), else the name of its first root span, else its service name.
+   * Undefined when the store does not derive one.
+   */
+  title?: string | null;
+  /** The newest start or end of any of its spans (what `sort: 'recent'` orders by). */
+  lastActivityUnixNano?: bigint;
 }
 
 /** A span read back from a store: the record plus what only the store knows. */

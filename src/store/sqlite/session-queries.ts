@@ -119,6 +119,7 @@ interface SortSpec {
 const SORTS: Record<SessionSort, SortSpec> = {
   recent: { column: 'last_activity_ns', descending: true, bigint: true },
   oldest: { column: 'first_start_ns', descending: false, bigint: true },
+  newest: { column: 'first_start_ns', descending: true, bigint: true },
   cost: { column: 'cost_usd', descending: true, bigint: false },
   tokens: { column: 'total_tokens', descending: true, bigint: true },
   duration: { column: 'duration_ns', descending: true, bigint: true },
@@ -135,6 +136,10 @@ const n = Number;
 export class SessionQueries {
   private readonly selectSession: Database.Statement;
   private readonly selectModels: Database.Statement;
+  private readonly selectRoot: Database.Statement;
+  private readonly selectFirst: Database.Statement;
+  private readonly selectFunctionId: Database.Statement;
+  private readonly selectRedacted: Database.Statement;
   private readonly statements: StatementCache;
 
   constructor(private readonly db: Database.Database) {
@@ -143,6 +148,44 @@ export class SessionQueries {
       .prepare('SELECT * FROM session_models WHERE session_id = @sessionId ORDER BY calls DESC, model')
       .safeIntegers(true);
     this.statements = new StatementCache(db);
+    // The title's sources, each read by walking spans_session_start in start order until the first match.
+    const firstSpan = (where: string) =>
+      db.prepare(`SELECT s.name, json_extract(r.body, '$.attributes."service.name"') AS service
+        FROM spans s JOIN resources r ON r.id = s.resource_id
+        WHERE s.resolved_session_id = ? ${where} ORDER BY s.start_ns LIMIT 1`);
+    this.selectRoot = firstSpan('AND s.parent_span_id IS NULL');
+    this.selectFirst = firstSpan('');
+    this.selectFunctionId = db
+      .prepare(`SELECT json_extract(attributes, '$."ai.telemetry.functionId"') FROM spans
+        WHERE resolved_session_id = ? AND name GLOB 'ai.*' ORDER BY start_ns LIMIT 1`)
+      .pluck();
+    // counts is NULL unless normalization counted something, so only those spans are parsed.
+    this.selectRedacted = db
+      .prepare(`SELECT COALESCE(SUM(json_extract(counts, '$.redacted')), 0) FROM spans
+        WHERE resolved_session_id = ? AND counts IS NOT NULL`)
+      .pluck();
+  }
+
+  /** Values redaction replaced in the session's spans (`counts.redacted`, summed). Throws `SessionNotFoundError`. */
+  getRedactedCount(sessionId: string): number {
+    if (!this.selectSession.get({ sessionId })) throw new SessionNotFoundError(sessionId);
+    return Number(this.selectRedacted.get(sessionId));
+  }
+
+  /**
+   * What to call a session without an agent name: Vercel's `ai.telemetry.functionId`,
+   * else its first root span's name (its first span's, when no root is stored), else
+   * the service name. Null when the session has no spans (never, once it exists).
+   */
+  private titleOf(sessionId: string): string | null {
+    const functionId = this.selectFunctionId.get(sessionId) as unknown;
+    if (typeof functionId === 'string' && functionId !== '') return functionId;
+    const first = (this.selectRoot.get(sessionId) ?? this.selectFirst.get(sessionId)) as
+      | { name: string; service: unknown }
+      | undefined;
+    if (first === undefined) return null;
+    if (first.name !== '') return first.name;
+    return typeof first.service === 'string' && first.service !== '' ? first.service : null;
   }
 
   private readonly rawStatements = new Map<string, Database.Statement>();
@@ -275,6 +318,8 @@ export class SessionQueries {
       userId: row.user_id,
       usageMismatch: n(row.usage_mismatch) === 1,
       traceIds: JSON.parse(row.trace_ids) as string[],
+      title: row.agent_name ?? this.titleOf(row.session_id),
+      lastActivityUnixNano: row.last_activity_ns,
     };
   }
 }
