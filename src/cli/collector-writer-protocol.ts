@@ -3,7 +3,7 @@ import type { ModelPrice } from '../model/pricing.js';
 import type { RedactionOptions } from '../model/redaction/redactor.js';
 import type { RawSpan } from '../model/types.js';
 import type { WireError } from '../processor/worker-protocol.js';
-import type { CommitOutcome } from './collector-commit.js';
+import type { CommitOutcome } from '../ingest/ingest-commit.js';
 import type { StoreMode } from './options.js';
 
 /** What the collector's writer thread is started with (structured-cloneable). */

@@ -9,7 +9,7 @@ import { createPriceTable } from '../model/pricing.js';
 import { toWire } from '../processor/worker-protocol.js';
 import { SqliteOutbox } from '../store/sqlite/sqlite-outbox.js';
 import { SqliteTraceStore } from '../store/sqlite/sqlite-trace-store.js';
-import { createCollectorCommit } from './collector-commit.js';
+import { createCollectorCommit } from '../ingest/ingest-commit.js';
 import type { CollectorWriterData, FromCollectorWriter, ToCollectorWriter } from './collector-writer-protocol.js';
 
 const port = parentPort;

@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type { RawSpan } from '../model/types.js';
 import { fromWire } from '../processor/worker-protocol.js';
 import { fromSources, workerScript } from '../model/worker-script.js';
-import type { CommitOutcome } from './collector-commit.js';
+import type { CommitOutcome } from '../ingest/ingest-commit.js';
 import type { CollectorWriterData, FromCollectorWriter, ToCollectorWriter } from './collector-writer-protocol.js';
 
 interface Pending {

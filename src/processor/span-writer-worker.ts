@@ -10,7 +10,7 @@ import { createRedactingNormalizer } from '../model/normalize.js';
 import { loadSkeinConfigFile } from '../model/skein-config.js';
 import type { RawSpan, SpanRecord } from '../model/types.js';
 import { SqliteTraceStore } from '../store/sqlite/sqlite-trace-store.js';
-import { decodeSpanBatch } from './span-batch-decoder.js';
+import { decodeSpanBatch } from '../ingest/span-batch-decoder.js';
 import { toWire } from './worker-protocol.js';
 import type { FromWorker, ToWorker, WriterThreadData } from './worker-protocol.js';
 

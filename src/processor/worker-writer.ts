@@ -4,7 +4,7 @@ import type { BudgetConfig, BudgetEventRecord } from '../model/budgets.js';
 import type { RedactionOptions } from '../model/redaction/redactor.js';
 import type { RawSpan, SpanRecord } from '../model/types.js';
 import { SqliteTraceStore } from '../store/sqlite/sqlite-trace-store.js';
-import { decodeSpanBatch } from './span-batch-decoder.js';
+import { decodeSpanBatch } from '../ingest/span-batch-decoder.js';
 import { SpanBatchEncoder, withPlainValues } from './span-batch-encoder.js';
 import type { EncodedBatch } from './span-batch-encoder.js';
 import { fromWire } from './worker-protocol.js';

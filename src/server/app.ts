@@ -10,7 +10,7 @@ import { tokenAuth } from './token-auth.js';
 import { createViewer, isViewerShellPath } from './viewer/index.js';
 import type { BudgetConfig } from '../model/budgets.js';
 import type { TraceStore } from '../store/trace-store.js';
-import type { TraceIngest } from './trace-ingest.js';
+import type { TraceIngest } from '../ingest/trace-ingest.js';
 import type { DecodePool } from './decode-pool.js';
 
 export interface SkeinAppOptions {

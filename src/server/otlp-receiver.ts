@@ -14,8 +14,8 @@ import {
   readBodyLimited,
 } from './request-body.js';
 import type { ContentEncoding } from './request-body.js';
-import { IngestOverloadedError, SpansRefusedError } from './trace-ingest.js';
-import type { TraceIngest } from './trace-ingest.js';
+import { IngestOverloadedError, SpansRefusedError } from '../ingest/trace-ingest.js';
+import type { TraceIngest } from '../ingest/trace-ingest.js';
 
 export interface OtlpReceiverOptions {
   ingest: TraceIngest;

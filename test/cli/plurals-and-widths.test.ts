@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeLeftovers } from '../../src/cli/forwarding-health.js';
+import { describeLeftovers } from '../../src/forward/forwarding-health.js';
 import { encodeTraceRequest } from '../../src/otlp/index.js';
 import { makeRawSpan } from '../helpers/raw-spans.js';
 import { ALPHA, BETA, seedStore, tempDir } from '../server/query-api/seed.js';

@@ -3,7 +3,7 @@ import { captureSpans, remoteParent } from './span-capture.js';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Attributes } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { decodeSpanBatch } from '../../src/processor/span-batch-decoder.js';
+import { decodeSpanBatch } from '../../src/ingest/span-batch-decoder.js';
 import { SpanBatchEncoder, withPlainValues } from '../../src/processor/span-batch-encoder.js';
 import type { EncodedBatch } from '../../src/processor/span-batch-encoder.js';
 import { readableSpanToRaw } from '../../src/processor/readable-span-to-raw.js';

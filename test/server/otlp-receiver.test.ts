@@ -6,8 +6,8 @@ import type { OtlpFormat } from '../../src/otlp/index.js';
 import { DecodePool } from '../../src/server/decode-pool.js';
 import { createOtlpReceiver } from '../../src/server/otlp-receiver.js';
 import type { ReceiveOutcome } from '../../src/server/otlp-receiver.js';
-import { IngestOverloadedError } from '../../src/server/trace-ingest.js';
-import type { TraceIngest } from '../../src/server/trace-ingest.js';
+import { IngestOverloadedError } from '../../src/ingest/trace-ingest.js';
+import type { TraceIngest } from '../../src/ingest/trace-ingest.js';
 import { makeRawSpan } from '../helpers/raw-spans.js';
 import { readRpcStatus } from '../helpers/rpc-status.js';
 

@@ -4,7 +4,7 @@ import { asUserError } from '../open-store.js';
 import { describeBudgetCrossing } from '../../model/budgets.js';
 import { startCollector } from '../collector.js';
 import { loadConfigFlag } from '../config-file.js';
-import { describeLeftovers } from '../forwarding-health.js';
+import { describeLeftovers } from '../../forward/forwarding-health.js';
 import type { CliCommand } from '../command.js';
 import { defaultDbPath, isLoopback, parseHeaderFlags, parsePort, parseStoreMode, parsePositiveInt } from '../options.js';
 import { listenForStopSignals } from '../stop-signals.js';

@@ -9,7 +9,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createSkeinApp } from '../../../src/server/app.js';
-import type { TraceIngest } from '../../../src/server/trace-ingest.js';
+import type { TraceIngest } from '../../../src/ingest/trace-ingest.js';
 import { IMMUTABLE_CACHE_CONTROL, REVALIDATE_CACHE_CONTROL, createViewer, isViewerShellPath } from '../../../src/server/viewer/index.js';
 import { defaultAssetsDir, loadViewerAssets } from '../../../src/server/viewer/viewer-assets.js';
 import { SqliteTraceStore } from '../../../src/store/sqlite/sqlite-trace-store.js';

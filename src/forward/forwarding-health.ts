@@ -1,4 +1,4 @@
-import type { ForwarderHealth, OutboxForwarder } from '../../exporters/outbox-forwarder.js';
+import type { ForwarderHealth, OutboxForwarder } from './outbox-forwarder.js';
 import type { MetricsRegistry } from '../server/metrics.js';
 import type { OutboxDepth, SqliteOutbox } from '../store/sqlite/sqlite-outbox.js';
 

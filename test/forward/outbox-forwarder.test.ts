@@ -5,8 +5,8 @@ import {
   describeBody,
   isRetryableStatus,
   parseRetryAfterMillis,
-} from '../../exporters/outbox-forwarder.js';
-import type { DeliveryAttempt, ForwarderOutbox, OutboxForwarderOptions } from '../../exporters/outbox-forwarder.js';
+} from '../../src/forward/outbox-forwarder.js';
+import type { DeliveryAttempt, ForwarderOutbox, OutboxForwarderOptions } from '../../src/forward/outbox-forwarder.js';
 import { encodeStatus, encodeTraceRequest } from '../../src/otlp/index.js';
 import { SqliteOutbox } from '../../src/store/sqlite/sqlite-outbox.js';
 import { SqliteTraceStore } from '../../src/store/sqlite/sqlite-trace-store.js';

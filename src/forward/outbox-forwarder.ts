@@ -1,6 +1,6 @@
-import type { OutboxEntry } from '../src/index.js';
-import { numberOption } from '../src/model/option-values.js';
-import { otlpTracesUrl } from '../src/otlp/traces-url.js';
+import { numberOption } from '../model/option-values.js';
+import { otlpTracesUrl } from '../otlp/traces-url.js';
+import type { OutboxEntry } from '../store/sqlite/sqlite-outbox.js';
 
 type ForwarderEntry = Pick<OutboxEntry, 'id' | 'payload' | 'spanCount' | 'attempts'>;
 
