@@ -5,8 +5,8 @@ import type { RawSpan, SpanRecord } from '../model/types.js';
 import { encodeTraceRequest } from '../otlp/index.js';
 import type { SqliteOutbox } from '../store/sqlite/sqlite-outbox.js';
 import type { SqliteTraceStore } from '../store/sqlite/sqlite-trace-store.js';
-import { withBudgetEvents } from './budget-forwarding.js';
-import type { StoreMode } from './options.js';
+import { withBudgetEvents } from './with-budget-events.js';
+import type { IngestStoreMode as StoreMode } from './ingest-settings.js';
 
 export interface CommitOutcome {
   /** The budget crossings this commit recorded. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RawSpan } from '../../src/model/types.js';
-import { GroupCommitIngest } from '../../src/server/group-commit-ingest.js';
-import { IngestOverloadedError, SpansRefusedError } from '../../src/server/trace-ingest.js';
+import { GroupCommitIngest } from '../../src/ingest/group-commit-ingest.js';
+import { IngestOverloadedError, SpansRefusedError } from '../../src/ingest/trace-ingest.js';
 import { makeRawSpan } from '../helpers/raw-spans.js';
 
 describe('GroupCommitIngest', () => {

@@ -1,5 +1,5 @@
 import type { AttributeValue, Attributes, RawSpan, SpanEvent, SpanKindNumber, SpanLink, StatusCodeNumber } from '../model/types.js';
-import type { EncodedBatch } from './span-batch-encoder.js';
+import type { EncodedBatch } from './encoded-batch.js';
 import {
   INTS_PER_SPAN,
   INT_DROPPED_ATTRIBUTES,
@@ -20,7 +20,7 @@ import {
   TAG_STRING,
   TAG_TRUE,
   TAG_VALUE,
-} from './span-batch-encoder.js';
+} from './encoded-batch.js';
 
 const NANOS_PER_SECOND = 1_000_000_000n;
 
