@@ -1,8 +1,5 @@
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
-import { serve } from '@hono/node-server';
-import type { ServerType } from '@hono/node-server';
 import { OutboxForwarder } from '../forward/outbox-forwarder.js';
 import { hasBudgets } from '../model/budgets.js';
 import type { BudgetConfig, BudgetEventRecord } from '../model/budgets.js';
@@ -23,7 +20,9 @@ import { CollectorWriter } from './collector-writer.js';
 import { ForwardingHealth } from '../forward/forwarding-health.js';
 import type { LeftoverQueue } from '../forward/forwarding-health.js';
 import type { StoreMode } from './options.js';
-import { numberOption, OptionValueError } from '../model/option-values.js';
+import { numberOption } from '../model/option-values.js';
+import { closeServer, httpLimits, listen, serverUrl } from '../collector/http-listener.js';
+import { DEFAULT_INTERRUPT_AFTER_MILLIS, startInterruptSweeper } from '../collector/interrupt-sweeper.js';
 
 export interface ForwardTarget {
   url: string;
@@ -103,25 +102,6 @@ export interface CollectorOptions {
   /** Connections beyond this many open ones are closed at once (live streams count). Default 512. */
   maxConnections?: number;
 }
-
-export const DEFAULT_INTERRUPT_AFTER_MILLIS = 60_000;
-
-/**
- * Slow-client limits (Node's own are 60 s for headers, 300 s for a request, none on connections).
- * Headers come in one write from any real client; 60 s carries a 64 MiB body at about 1 MB/s;
- * 65 s of keep-alive outlasts the usual 60 s export intervals and client pools, so a reused
- * connection is rarely closed under a request; 512 connections leave half of the common 1,024
- * file descriptor limit to the database, the writer thread and forwarding.
- */
-export const DEFAULT_HTTP_LIMITS = {
-  headersTimeoutMillis: 10_000,
-  requestTimeoutMillis: 60_000,
-  keepAliveTimeoutMillis: 65_000,
-  maxConnections: 512,
-} as const;
-
-/** setTimeout's largest delay. */
-const MAX_TIMER_MILLIS = 2 ** 31 - 1;
 
 export interface RunningCollector {
   url: string;
@@ -275,85 +255,35 @@ async function startOn(store: SqliteTraceStore, dbPath: string, options: Collect
   // requests arrive, by when it is set.
   const writer = startWriterThread(dbPath, options, upstreams, budgets);
 
-  let server: ServerType;
+  let server: Server;
   try {
-    server = await new Promise((resolveServer, reject) => {
-      const s = serve(
-        {
-          fetch: app.fetch,
-          hostname: options.host ?? '127.0.0.1',
-          port: options.port ?? 4318,
-          serverOptions: {
-            headersTimeout: limits.headersTimeoutMillis,
-            requestTimeout: limits.requestTimeoutMillis,
-            keepAliveTimeout: limits.keepAliveTimeoutMillis,
-            // Node checks the two timeouts every 30 s by default: a 10 s limit would hold up to 40 s.
-            connectionsCheckingInterval: Math.max(
-              10,
-              Math.min(1_000, Math.floor(Math.min(limits.headersTimeoutMillis, limits.requestTimeoutMillis) / 4)),
-            ),
-          },
-        },
-        () => resolveServer(s),
-      );
-      s.once('error', reject);
-      // A client that sends its request and then shuts its write side (FIN) still waits for the
-      // answer. Node's default ends the socket at once, dropping the answer to a stored export
-      // (and the client sends it again); this way the socket ends after the last answer.
-      (s as ServerType & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
-      limitConnections(s, limits.maxConnections);
-    });
+    server = await listen(app.fetch, { host: options.host ?? '127.0.0.1', port: options.port ?? 4318 }, limits);
   } catch (error) {
     // A port in use: the writer thread would otherwise keep its connection, and the process, alive.
     await writer?.close().catch(() => undefined);
     throw error;
   }
   for (const forwarder of forwarders) forwarder.start();
-  const interruptTimer =
-    interruptAfterMillis > 0
-      ? setInterval(
-          () => {
-            try {
-              store.markInterrupted({ silentForMillis: interruptAfterMillis, spareLiveLocalWriters: true });
-            } catch (error) {
-              console.error('skein: marking silent writers interrupted failed:', error);
-            }
-          },
-          Math.max(50, Math.min(5_000, interruptAfterMillis / 4)),
-        )
-      : null;
-  interruptTimer?.unref();
-
-  const address = server.address() as AddressInfo;
-  const hostForUrl = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const stopSweeper = startInterruptSweeper(store, interruptAfterMillis);
+  const { url, port } = serverUrl(server);
   let closing: Promise<void> | null = null;
 
   return {
-    url: `http://${hostForUrl}:${address.port}`,
-    port: address.port,
+    url,
+    port,
     dbPath,
     forwardTargets: upstreams,
     unconfiguredQueues: forwarding.leftovers(),
     store,
     outbox,
-    // serve() makes an HTTP/1 server unless told otherwise.
-    server: server as Server,
+    server,
     close() {
       closing ??= (async () => {
         accepting = false;
-        if (interruptTimer) clearInterval(interruptTimer);
+        stopSweeper();
         // Live streams never end by themselves: end them so the server can close.
         live.abort();
-        const http = server as ServerType & { closeIdleConnections?: () => void; closeAllConnections?: () => void };
-        await new Promise<void>((resolveClose) => {
-          const grace = setTimeout(() => http.closeAllConnections?.(), shutdownGraceMillis);
-          grace.unref();
-          server.close(() => {
-            clearTimeout(grace);
-            resolveClose();
-          });
-          http.closeIdleConnections?.();
-        });
+        await closeServer(server, shutdownGraceMillis);
         await ingest.drain();
         await writer?.close().catch((error: unknown) => console.error('skein: closing the writer thread failed:', error));
         await decodePool.close();
@@ -363,71 +293,6 @@ async function startOn(store: SqliteTraceStore, dbPath: string, options: Collect
       return closing;
     },
   };
-}
-
-type HttpLimits = { [K in keyof typeof DEFAULT_HTTP_LIMITS]: number };
-
-/** The slow-client limits, defaulted and checked one by one (errors name the option). */
-function httpLimits(options: CollectorOptions): HttpLimits {
-  const timer = { min: 1, max: MAX_TIMER_MILLIS, integer: true };
-  const headersTimeoutMillis = numberOption(
-    'startCollector',
-    'headersTimeoutMillis',
-    options.headersTimeoutMillis,
-    // Like Node: a shorter request timeout shortens the default headers timeout with it.
-    Math.min(DEFAULT_HTTP_LIMITS.headersTimeoutMillis, options.requestTimeoutMillis ?? Infinity),
-    timer,
-  );
-  const requestTimeoutMillis = numberOption(
-    'startCollector',
-    'requestTimeoutMillis',
-    options.requestTimeoutMillis,
-    Math.max(DEFAULT_HTTP_LIMITS.requestTimeoutMillis, headersTimeoutMillis),
-    timer,
-  );
-  if (headersTimeoutMillis > requestTimeoutMillis) {
-    throw new OptionValueError(
-      `startCollector: headersTimeoutMillis (${headersTimeoutMillis}) must not exceed requestTimeoutMillis (${requestTimeoutMillis})`,
-    );
-  }
-  return {
-    headersTimeoutMillis,
-    requestTimeoutMillis,
-    keepAliveTimeoutMillis: numberOption(
-      'startCollector',
-      'keepAliveTimeoutMillis',
-      options.keepAliveTimeoutMillis,
-      DEFAULT_HTTP_LIMITS.keepAliveTimeoutMillis,
-      timer,
-    ),
-    maxConnections: numberOption('startCollector', 'maxConnections', options.maxConnections, DEFAULT_HTTP_LIMITS.maxConnections, {
-      min: 1,
-      integer: true,
-    }),
-  };
-}
-
-/** How often a refused connection is reported at most. */
-const DROP_REPORT_INTERVAL_MILLIS = 60_000;
-
-/**
- * Caps open connections: Node closes each one beyond `max` as soon as it is accepted. The
- * first refusal (and then at most one a minute) is reported, with how many were refused.
- */
-function limitConnections(server: ServerType, max: number): void {
-  server.maxConnections = max;
-  let refused = 0;
-  let lastReport = -Infinity;
-  server.on('drop', () => {
-    refused += 1;
-    const now = performance.now();
-    if (now - lastReport < DROP_REPORT_INTERVAL_MILLIS) return;
-    lastReport = now;
-    console.error(
-      `skein: ${max} connections are open (the limit, --max-connections); refused ${refused} new one${refused === 1 ? '' : 's'}`,
-    );
-    refused = 0;
-  });
 }
 
 /**
