@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   // bench/.data/ is the benchmarks' local cache (git-ignored, like test-results/).
-  { ignores: ['dist/**', 'node_modules/**', 'test-results/**', 'bench/.data/**', 'src/otlp/generated/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'test-results/**', 'bench/.data/**', 'test/oracle/otlp/generated/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

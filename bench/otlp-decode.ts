@@ -7,7 +7,7 @@
  *   npx tsx bench/otlp-decode.ts
  *
  * Candidates:
- * - protobufjs static code generated from src/otlp/proto (npm run gen:proto):
+ * - protobufjs static code generated from test/oracle/otlp/proto (npm run gen:proto):
  *   decode only, and decode + flatten to RawSpan[] (hex ids, bigint times,
  *   attributes to plain values) — what a receiver needs.
  * - the hand-written decoder (src/otlp/decode-protobuf.ts): protobufjs' Reader,
@@ -17,7 +17,7 @@
 import { gzipSync, gunzipSync } from 'node:zlib';
 import type { AttributeValue, Attributes, RawSpan } from '../src/model/types.js';
 import { decodeTraceRequest, encodeTraceRequest } from '../src/otlp/index.js';
-import { opentelemetry } from '../src/otlp/generated/otlp.js';
+import { opentelemetry } from '../test/oracle/otlp/generated/otlp.js';
 
 const pb = opentelemetry.proto;
 const SPAN_COUNT = 1000;

@@ -5,7 +5,7 @@
  * (bench/otlp-decode.ts): building the message objects first and flattening
  * them afterwards costs more than reading each field into its final place, so
  * this decoder walks the wire format with protobufjs' `Reader` and writes rows
- * directly. Field numbers are those of opentelemetry-proto (src/otlp/proto/);
+ * directly. Field numbers are those of opentelemetry-proto (test/oracle/otlp/proto/);
  * the generated code is the test oracle that keeps them honest.
  *
  * Unknown fields, and known fields sent with another wire type, are skipped as

@@ -1,7 +1,7 @@
 /**
  * RawSpan[] → binary `ExportTraceServiceRequest`, and the two response
  * messages, written with protobufjs' `Writer` (field numbers from
- * src/otlp/proto/). Proto3 defaults are omitted, except inside AnyValue, whose
+ * test/oracle/otlp/proto/). Proto3 defaults are omitted, except inside AnyValue, whose
  * oneof has presence: `stringValue: ""` and `intValue: 0` are written.
  */
 import protobuf from 'protobufjs/minimal.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { encodeExportResponse, encodeStatus } from '../../src/otlp/index.js';
-import { google, opentelemetry } from '../../src/otlp/generated/otlp.js';
+import { google, opentelemetry } from '../oracle/otlp/generated/otlp.js';
 
 const ExportTraceServiceResponse = opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse;
 const text = (bytes: Uint8Array): string => Buffer.from(bytes).toString('utf8');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeTraceRequest, encodeTraceRequest, type OtlpFormat } from '../../src/otlp/index.js';
-import { opentelemetry } from '../../src/otlp/generated/otlp.js';
+import { opentelemetry } from '../oracle/otlp/generated/otlp.js';
 import { everyFieldSpans } from './raw-spans.js';
 
 const ExportTraceServiceRequest = opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;

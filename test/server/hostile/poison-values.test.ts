@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startCollector } from '../../../src/cli/collector.js';
 import type { RunningCollector } from '../../../src/cli/collector.js';
 import type { RawSpan } from '../../../src/model/types.js';
-import { opentelemetry } from '../../../src/otlp/generated/otlp.js';
+import { opentelemetry } from '../../oracle/otlp/generated/otlp.js';
 import { encodeTraceRequest } from '../../../src/otlp/index.js';
 import type { OtlpFormat } from '../../../src/otlp/index.js';
 import { SqliteTraceStore } from '../../../src/store/sqlite/sqlite-trace-store.js';
