@@ -1,7 +1,7 @@
 /** Flag values of the query commands, parsed the same way the API parses its parameters. */
 
 import type { ParseArgsConfig } from 'node:util';
-import { MAX_LIMIT } from '../server/query-api/api-spec.js';
+import { MAX_LIMIT } from '../query/query-options.js';
 import { parseDurationNanos, parseTimeUnixNano } from '../query/time-values.js';
 import { CliUsageError } from './cli-error.js';
 

@@ -133,6 +133,9 @@ export function spanJson(span: StoredSpan) {
   };
 }
 
+/** Markers around matched terms in search snippets (the SQLite store's; any store may choose its own). */
+export const SNIPPET_MARKERS = { start: '[[', end: ']]' } as const;
+
 export function searchHitJson(hit: SearchHit) {
   return { ...hit, startTimeUnixNano: ns(hit.startTimeUnixNano) };
 }

@@ -1,7 +1,6 @@
 import { parseArgs } from 'node:util';
 import { formatTimestamp } from '../../model/human-units.js';
-import { SNIPPET_MARKERS } from '../../server/query-api/index.js';
-import { searchHitJson } from '../../query/json-views.js';
+import { SNIPPET_MARKERS, searchHitJson } from '../../query/json-views.js';
 import { plainTextQuery } from '../../query/store-reads.js';
 import { CliUsageError } from '../cli-error.js';
 import type { CliCommand } from '../command.js';

@@ -1,8 +1,9 @@
 import { parseArgs } from 'node:util';
 import { formatCount, formatDurationNanos, formatTimestamp, formatUsd } from '../../model/human-units.js';
-import type { SessionQuery, SessionSort } from '../../model/query.js';
+import type { SessionQuery } from '../../model/query.js';
 import type { SessionStatus, SessionSummary } from '../../model/types.js';
 import { sessionJson } from '../../query/json-views.js';
+import { SESSION_SORTS, SESSION_STATUSES } from '../../query/query-options.js';
 import { listSessionsMatching, plainTextQuery } from '../../query/store-reads.js';
 import { CliUsageError } from '../cli-error.js';
 import type { CliCommand } from '../command.js';
@@ -13,8 +14,6 @@ import { COMMON_FLAGS, COMMON_HELP, limitFlag, numberFlag, oneOfFlag, positional
 
 /** Wider session ids are cut in the table (whole with --json), so one odd id does not widen every row. */
 const MAX_ID_WIDTH = 40;
-const STATUSES: readonly SessionStatus[] = ['running', 'completed', 'failed', 'interrupted'];
-const SORTS: readonly SessionSort[] = ['recent', 'oldest', 'cost', 'tokens', 'duration'];
 
 const HELP = `Usage: skein sessions [options]
 
@@ -113,13 +112,13 @@ export const sessionsCommand: CliCommand = {
     const query: SessionQuery = {
       fromUnixNano: timeFlag(values.since, '--since'),
       toUnixNano: timeFlag(values.until, '--until'),
-      status: oneOfFlag(values.status, STATUSES, '--status'),
+      status: oneOfFlag(values.status, SESSION_STATUSES, '--status'),
       agentName: values.agent,
       model: values.model,
       userId: values.user,
       minTokens,
       minCostUsd: numberFlag(values['min-cost'], '--min-cost'),
-      sort: oneOfFlag(values.sort, SORTS, '--sort'),
+      sort: oneOfFlag(values.sort, SESSION_SORTS, '--sort'),
       limit: limitFlag(values.limit),
       cursor: values.cursor,
     };

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { formatDurationNanos, formatTimestamp, formatUsd } from '../../model/human-units.js';
 import type { SpanQuery } from '../../model/query.js';
 import { STEP_TYPES } from '../../model/types.js';
-import { parseAttributeValue } from '../../server/query-api/params.js';
+import { parseAttributeValue } from '../../query/attribute-value.js';
 import { preview, spanJson } from '../../query/json-views.js';
 import { CliUsageError } from '../cli-error.js';
 import type { CliCommand } from '../command.js';

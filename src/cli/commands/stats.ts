@@ -1,13 +1,11 @@
 import { parseArgs } from 'node:util';
 import { formatCount, formatDurationNanos, formatUsd } from '../../model/human-units.js';
-import type { StatsGroupBy } from '../../model/query.js';
 import { statsRowJson } from '../../query/json-views.js';
+import { STATS_GROUPS } from '../../query/query-options.js';
 import type { CliCommand } from '../command.js';
 import { withStore } from '../open-store.js';
 import { colourEnabled, createStyle, renderTable, writeJson } from '../output.js';
 import { COMMON_FLAGS, COMMON_HELP, oneOfFlag, positionals, timeFlag } from '../query-flags.js';
-
-const GROUPS: readonly StatsGroupBy[] = ['model', 'provider', 'agent', 'day'];
 
 const HELP = `Usage: skein stats [options]
 
@@ -37,7 +35,7 @@ export const statsCommand: CliCommand = {
       until: { type: 'string' },
     } });
     positionals(rest, []);
-    const groupBy = oneOfFlag(values.by, GROUPS, '--by') ?? 'model';
+    const groupBy = oneOfFlag(values.by, STATS_GROUPS, '--by') ?? 'model';
     const fromUnixNano = timeFlag(values.since, '--since');
     const toUnixNano = timeFlag(values.until, '--until');
     const rows = await withStore(io, { db: values.db, mode: 'read' }, (store) =>

@@ -3,7 +3,7 @@
 import { BUDGET_LEVELS, BUDGET_METRICS, BUDGET_SCOPES } from '../../model/budgets.js';
 import { STEP_TYPES } from '../../model/types.js';
 import type { JsonSchema } from './params.js';
-import { SESSION_STATUSES, STATS_GROUPS } from './api-spec.js';
+import { SESSION_STATUSES, STATS_GROUPS } from '../../query/query-options.js';
 
 const nanos = (description: string, nullable = false): JsonSchema => ({
   type: nullable ? ['string', 'null'] : 'string',

@@ -4,19 +4,11 @@
  * handlers parse with the same `query` shapes, so the two cannot disagree.
  */
 
-import type { SessionSort, StatsGroupBy } from '../../model/query.js';
-import type { SessionStatus } from '../../model/types.js';
 import { STEP_TYPES } from '../../model/types.js';
+import { DEFAULT_LIMIT, MAX_LIMIT, SESSION_SORTS, SESSION_STATUSES, STATS_GROUPS } from '../../query/query-options.js';
 import { decimal, duration, flag, hexId, integer, oneOf, required, text, time } from './params.js';
 import type { Param, ParamSpec, QueryShape } from './params.js';
 import { EXPORT_CONTENT_TYPES, EXPORT_FORMATS } from '../../query/session-export.js';
-
-export const MAX_LIMIT = 1000;
-export const DEFAULT_LIMIT = 50;
-
-export const SESSION_STATUSES: readonly SessionStatus[] = ['running', 'completed', 'failed', 'interrupted'];
-const SESSION_SORTS: readonly SessionSort[] = ['recent', 'oldest', 'cost', 'tokens', 'duration'];
-export const STATS_GROUPS: readonly StatsGroupBy[] = ['model', 'provider', 'agent', 'day'];
 
 const limit = integer('Page size.', { min: 1, max: MAX_LIMIT }, { default: DEFAULT_LIMIT });
 const cursor = text('`nextCursor` of the previous page (opaque). Pages stay stable while new spans arrive.');

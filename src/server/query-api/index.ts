@@ -21,10 +21,11 @@ import {
   traceIdParam,
 } from './api-spec.js';
 import { createOpenApiDocument } from './openapi.js';
-import { BadParameterError, parseAttributeValue, parseQuery } from './params.js';
+import { BadParameterError, parseQuery } from './params.js';
 import type { ParamSpec, QueryShape } from './params.js';
 import {
   jsonSafe,
+  SNIPPET_MARKERS,
   searchHitJson,
   sessionDetailJson,
   sessionJson,
@@ -34,12 +35,10 @@ import {
   stepJson,
   treeJson,
 } from '../../query/json-views.js';
+import { parseAttributeValue } from '../../query/attribute-value.js';
 import { budgetsJson, sessionBudget } from '../../query/session-budget.js';
 import { exportSession } from '../../query/session-export.js';
 import { listSessionsMatching, plainTextQuery, sessionModels, sessionSpans, traceSpans } from '../../query/store-reads.js';
-
-/** Markers around matched terms in search snippets (the SQLite store's; any store may choose its own). */
-export const SNIPPET_MARKERS = { start: '[[', end: ']]' } as const;
 
 export interface QueryApiOptions {
   store: TraceStore;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BadParameterError, duration, integer, oneOf, parseAttributeValue, parseQuery, required, text, time } from '../../../src/server/query-api/params.js';
+import { BadParameterError, duration, integer, oneOf, parseQuery, required, text, time } from '../../../src/server/query-api/params.js';
 
 describe('parseQuery', () => {
   const shape = {
@@ -42,12 +42,4 @@ describe('parseQuery', () => {
       expect((caught as BadParameterError).message).toMatch(message);
     });
   }
-
-  it('reads attribute values by type unless quoted', () => {
-    expect(parseAttributeValue('42')).toBe(42);
-    expect(parseAttributeValue('-1.5')).toBe(-1.5);
-    expect(parseAttributeValue('true')).toBe(true);
-    expect(parseAttributeValue('"42"')).toBe('42');
-    expect(parseAttributeValue('search')).toBe('search');
-  });
 });
