@@ -1,6 +1,7 @@
 import { numberOption } from '../model/option-values.js';
 import { otlpTracesUrl } from '../otlp/traces-url.js';
 import type { OutboxEntry } from '../store/sqlite/sqlite-outbox.js';
+import { isRetryableStatus, parseRetryAfterMillis, retryDelayMillis } from './retry-policy.js';
 
 type ForwarderEntry = Pick<OutboxEntry, 'id' | 'payload' | 'spanCount' | 'attempts'>;
 
@@ -41,28 +42,6 @@ export interface DeliveryAttempt {
   spanCount: number;
   error?: string;
 }
-
-/**
- * OTLP's retryable answers (spec, "OTLP/HTTP Throttling" and "Failures"):
- * 429, 502, 503, 504. Other 5xx are retried too: the outbox never drops data
- * for a fault on the upstream's side. Any other 4xx is final.
- */
-export function isRetryableStatus(status: number): boolean {
-  return status === 429 || status >= 500;
-}
-
-/** Retry-After as seconds or an HTTP date, in milliseconds from now; null when absent or unreadable. */
-export function parseRetryAfterMillis(value: string | null, nowMillis = Date.now()): number | null {
-  if (!value) return null;
-  const text = value.trim();
-  // RFC 9110: delay-seconds is 1*DIGIT; anything else must be an HTTP-date
-  // (Date.parse alone would read "-3" or "1.5" as years).
-  if (/^\d+$/.test(text)) return Number(text) * 1000;
-  if (!/[a-z]/i.test(text)) return null;
-  const date = Date.parse(text);
-  return Number.isNaN(date) ? null : Math.max(0, date - nowMillis);
-}
-
 
 /** What an operator needs to see of one upstream's delivery (`/readyz`, metrics). */
 export interface ForwarderHealth {
@@ -253,11 +232,14 @@ export class OutboxForwarder {
     this.report({ upstream: this.upstream, outcome: 'error', status: null, spanCount: 0, error: text });
   }
 
-  /** Backs off: exponential in the failures so far, with jitter, never sooner than Retry-After. */
+  /** Backs off (retry-policy.ts): exponential in the failures so far, with jitter, never sooner than Retry-After. */
   private pause(failuresBefore: number, retryAfterMillis: number | null, errorText: string): void {
-    const backoff = Math.min(this.maxBackoffMillis, this.initialBackoffMillis * 2 ** Math.min(failuresBefore, 30));
-    // Full jitter over the upper half keeps retries from many collectors apart.
-    const delay = Math.max(retryAfterMillis ?? 0, backoff * (0.5 + this.random() / 2));
+    const delay = retryDelayMillis(
+      failuresBefore,
+      retryAfterMillis,
+      { initialBackoffMillis: this.initialBackoffMillis, maxBackoffMillis: this.maxBackoffMillis },
+      this.random,
+    );
     const now = Date.now();
     this.pausedUntilMillis = now + delay;
     this.consecutiveFailures++;

@@ -1,11 +1,6 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  OutboxForwarder,
-  describeBody,
-  isRetryableStatus,
-  parseRetryAfterMillis,
-} from '../../src/forward/outbox-forwarder.js';
+import { OutboxForwarder, describeBody } from '../../src/forward/outbox-forwarder.js';
 import type { DeliveryAttempt, ForwarderOutbox, OutboxForwarderOptions } from '../../src/forward/outbox-forwarder.js';
 import { encodeStatus, encodeTraceRequest } from '../../src/otlp/index.js';
 import { SqliteOutbox } from '../../src/store/sqlite/sqlite-outbox.js';
@@ -50,25 +45,8 @@ async function forwarderTo(
   return { upstream, store, outbox, forwarder, attempts };
 }
 
-describe('retry rules', () => {
-  it('retries 429 and 5xx, never other 4xx', () => {
-    for (const status of [429, 500, 502, 503, 504]) expect([status, isRetryableStatus(status)]).toEqual([status, true]);
-    for (const status of [400, 401, 403, 404, 413, 415]) expect([status, isRetryableStatus(status)]).toEqual([status, false]);
-  });
-
-  it('reads Retry-After as seconds or an HTTP date', () => {
-    const now = Date.parse('2025-01-01T00:00:00Z');
-    expect(parseRetryAfterMillis('7', now)).toBe(7000);
-    expect(parseRetryAfterMillis('0', now)).toBe(0);
-    expect(parseRetryAfterMillis('Wed, 01 Jan 2025 00:00:30 GMT', now)).toBe(30_000);
-    expect(parseRetryAfterMillis('Tue, 31 Dec 2024 00:00:00 GMT', now)).toBe(0);
-    expect(parseRetryAfterMillis(null, now)).toBeNull();
-    expect(parseRetryAfterMillis('soon', now)).toBeNull();
-    expect(parseRetryAfterMillis('-3', now)).toBeNull();
-    expect(parseRetryAfterMillis('1.5', now)).toBeNull();
-    expect(parseRetryAfterMillis(' 12 ', now)).toBe(12_000);
-  });
-
+// The retry rules themselves (statuses, Retry-After, backoff) are tested in retry-policy.test.ts.
+describe('describeBody', () => {
   it('describes an upstream answer: protobuf Status decoded, JSON and text as sent', () => {
     expect(describeBody(encodeStatus('protobuf', 3, 'bad span'), 'application/x-protobuf')).toBe(
       'google.rpc.Status code 3: bad span',
@@ -155,6 +133,39 @@ describe('OutboxForwarder', () => {
     await forwarder.stop();
     const at = (store.database.prepare('SELECT MAX(next_attempt_at) AS at FROM outbox').get() as { at: number }).at;
     expect(at).toBeGreaterThanOrEqual(before + 120_000);
+    expect(upstream.requests).toHaveLength(1);
+  });
+
+  it('bounds a bogus Retry-After: the entry is due again within the hour, not in 3,000 years', async () => {
+    const { upstream, store, outbox, forwarder } = await forwarderTo(() => ({
+      status: 503,
+      headers: { 'retry-after': '99999999999' },
+    }));
+    outbox.enqueue([upstream.url], payload(1).bytes, 1);
+    const before = Date.now();
+    forwarder.start();
+    await upstream.waitFor(() => upstream.requests.length === 1);
+    await expect
+      .poll(() => (store.database.prepare('SELECT MAX(attempts) AS n FROM outbox').get() as { n: number }).n)
+      .toBe(1);
+    const after = Date.now();
+    await forwarder.stop();
+    const at = (store.database.prepare('SELECT MAX(next_attempt_at) AS at FROM outbox').get() as { at: number }).at;
+    expect(at).toBeGreaterThanOrEqual(before + 3_600_000);
+    expect(at).toBeLessThanOrEqual(after + 3_600_000);
+  });
+
+  it('dead-letters a 500: OTLP retries only 429, 502, 503 and 504, and the payload is kept for replay', async () => {
+    const { upstream, outbox, forwarder, attempts } = await forwarderTo(() => ({
+      status: 500,
+      headers: { 'content-type': 'text/plain' },
+      body: new TextEncoder().encode('exporter misconfigured'),
+    }));
+    outbox.enqueue([upstream.url], payload(2).bytes, 2);
+    forwarder.start();
+    await expect.poll(() => outbox.deadLetters().length).toBe(1);
+    expect(outbox.deadLetters()[0]).toMatchObject({ status: 500, spanCount: 2, response: 'HTTP 500: exporter misconfigured' });
+    expect(attempts.map((a) => a.outcome)).toEqual(['dead']);
     expect(upstream.requests).toHaveLength(1);
   });
 
