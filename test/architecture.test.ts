@@ -1,0 +1,221 @@
+/**
+ * The direction of imports, checked against the layer table in the design
+ * notes (ARCHITECTURE.md, "Layers and the direction of dependencies"): every
+ * `import … from`, `export … from` and dynamic `import('…')` in src/ and
+ * exporters/ is parsed with TypeScript's own pre-processor and resolved to
+ * the folder (layer) it lands in.
+ */
+
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, posix } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** ARCHITECTURE.md's table: which folder of src/ may import which ("a folder may import itself" is implied). */
+const MAY_IMPORT: Record<string, readonly string[]> = {
+  semconv: [],
+  model: ['semconv'],
+  otlp: ['model'],
+  store: ['model'],
+  ingest: ['model', 'otlp', 'store'],
+  forward: ['model', 'otlp', 'store'],
+  processor: ['model', 'ingest'],
+  query: ['model', 'store'],
+  server: ['model', 'otlp', 'ingest', 'query'],
+  collector: ['semconv', 'model', 'otlp', 'store', 'ingest', 'forward', 'processor', 'query', 'server'],
+  cli: ['semconv', 'model', 'otlp', 'store', 'ingest', 'forward', 'processor', 'query', 'server', 'collector'],
+};
+
+/** The package's public entry: `src/index.ts` names every public export; exporters/ may import only it. */
+const PUBLIC_ENTRY = 'src/index.ts';
+
+/**
+ * PENDING MOVES — imports against the table that other parts of the issue-14
+ * refactor are removing right now (file → import specifier, as written).
+ * The list may only shrink: a test below fails when an entry no longer
+ * exists, so remove it as soon as its move lands. It must end up empty.
+ */
+const PENDING_MOVES: readonly string[] = [
+  // forward/ → server/: forwarding health reports through the server's metrics (FORWARD helper).
+  'src/forward/forwarding-health.ts -> ../server/metrics.js',
+  // processor/ → store/: the processor's own writer stack, replaced by ingest/'s (PROCESSOR and INGEST helpers).
+  'src/processor/batch-writer.ts -> ../store/trace-store.js',
+  'src/processor/open-span-sink.ts -> ../store/errors.js',
+  'src/processor/open-span-sink.ts -> ../store/sqlite/database-file.js',
+  'src/processor/span-writer-worker.ts -> ../store/sqlite/sqlite-trace-store.js',
+  'src/processor/worker-writer.ts -> ../store/sqlite/sqlite-trace-store.js',
+  // Table questions for the lead (no move removes these): the code or the table's "may import" column must change.
+  // processor/ names GenAI attributes on the spans AgentTracer makes.
+  'src/processor/agent-tracer.ts -> ../semconv/index.js',
+  // query/ encodes OTLP JSON for `export --format otlp`.
+  'src/query/session-export.ts -> ../otlp/index.js',
+  // server/ takes the TraceStore / ChangeFeedReader interfaces and maps StoreError subclasses to HTTP statuses.
+  'src/server/app.ts -> ../store/trace-store.js',
+  'src/server/live-stream/change-hub.ts -> ../../store/change-feed.js',
+  'src/server/live-stream/index.ts -> ../../store/change-feed.js',
+  'src/server/query-api/api-errors.ts -> ../../store/errors.js',
+  'src/server/query-api/index.ts -> ../../store/trace-store.js',
+];
+
+/** Files that start a worker thread to read, not to write: the OTLP decode pool and the stats thread (by file name). */
+const READER_THREAD_FILES = ['decode-pool.ts', 'stats-thread.ts'];
+
+/**
+ * PENDING — writer threads outside src/ingest/ that the one ingest writer
+ * thread replaces. Must end up empty, then exactly one ingest/ file may
+ * start a writer thread.
+ */
+const PENDING_WRITER_THREADS: readonly string[] = ['src/cli/collector-writer.ts', 'src/processor/worker-writer.ts'];
+
+function sourceFiles(folder: string): string[] {
+  return readdirSync(join(ROOT, folder), { recursive: true, encoding: 'utf8' })
+    .filter((name) => name.endsWith('.ts'))
+    .map((name) => posix.join(folder, name.split('\\').join('/')))
+    .sort();
+}
+
+const FILES = [...sourceFiles('src'), ...sourceFiles('exporters')];
+
+/** Every module specifier a file imports or re-exports, static or dynamic. */
+function specifiersOf(file: string): string[] {
+  const text = readFileSync(join(ROOT, file), 'utf8');
+  return ts.preProcessFile(text, true, true).importedFiles.map((ref) => ref.fileName);
+}
+
+/** A relative specifier as a repository path (`./x.js` → `src/…/x.ts`), or null for packages and node: modules. */
+function resolveRelative(from: string, specifier: string): string | null {
+  if (!specifier.startsWith('.')) return null;
+  const target = posix.normalize(posix.join(posix.dirname(from), specifier));
+  if (target.endsWith('.js')) return `${target.slice(0, -3)}.ts`;
+  if (target.endsWith('.json') || target.endsWith('.ts')) return target;
+  return `${target}/index.ts`;
+}
+
+/** The layer a repository path belongs to: `src/<folder>/…` → folder; the entry, exporters/ and anything else by name. */
+function layerOf(path: string): string {
+  if (path === PUBLIC_ENTRY) return 'entry';
+  const [top, folder] = path.split('/');
+  if (top === 'exporters') return 'exporters';
+  if (top === 'src' && path.split('/').length > 2) return folder;
+  return `outside:${path}`;
+}
+
+const isReceiver = (path: string): boolean => /^src\/server\/(otlp-receiver[^/]*\.ts|receiver\/|grpc\/)/.test(path);
+const isQueryApi = (path: string): boolean => path.startsWith('src/server/query-api/');
+
+/** Why `file` may not import `specifier`, or null when it may. */
+function violation(file: string, specifier: string): string | null {
+  const fromLayer = layerOf(file);
+  if (specifier === 'better-sqlite3' || specifier.startsWith('better-sqlite3/')) {
+    return file.startsWith('src/store/sqlite/') ? null : 'only src/store/sqlite/ imports better-sqlite3';
+  }
+  const target = resolveRelative(file, specifier);
+  if (target === null) return null;
+  const toLayer = layerOf(target);
+  if (fromLayer === 'exporters') {
+    return toLayer === 'exporters' || target === PUBLIC_ENTRY ? null : 'exporters/ imports only the public entry src/index.ts';
+  }
+  if (fromLayer === 'entry') return null;
+  if (toLayer === fromLayer) {
+    if ((isReceiver(file) && isQueryApi(target)) || (isQueryApi(file) && isReceiver(target))) {
+      return 'the OTLP receivers and the query API never import each other';
+    }
+    return null;
+  }
+  const allowed = MAY_IMPORT[fromLayer];
+  if (allowed === undefined) return `${file} is in no layer of the table`;
+  return allowed.includes(toLayer) ? null : `${fromLayer}/ may not import ${toLayer}`;
+}
+
+function findViolations(): Map<string, string> {
+  const found = new Map<string, string>();
+  for (const file of FILES) {
+    for (const specifier of specifiersOf(file)) {
+      const why = violation(file, specifier);
+      if (why !== null) found.set(`${file} -> ${specifier}`, why);
+    }
+  }
+  return found;
+}
+
+describe('import direction (ARCHITECTURE.md layer table)', () => {
+  const violations = findViolations();
+
+  it('reads real imports: the parser sees static, type-only, re-exports and dynamic imports', () => {
+    const seen = ts.preProcessFile(
+      "import a from './a.js';\nimport type { B } from '../b.js';\nexport { c } from './c.js';\nconst d = await import('./d.js');",
+      true,
+      true,
+    );
+    expect(seen.importedFiles.map((ref) => ref.fileName)).toEqual(['./a.js', '../b.js', './c.js', './d.js']);
+    expect(FILES.length).toBeGreaterThan(50);
+    expect(FILES).toContain(PUBLIC_ENTRY);
+  });
+
+  it('knows the rules it enforces', () => {
+    expect(violation('src/model/x.ts', '../store/index.js')).toBe('model/ may not import store');
+    expect(violation('src/model/x.ts', '../semconv/index.js')).toBeNull();
+    expect(violation('src/cli/commands/x.ts', '../../server/app.js')).toBeNull();
+    expect(violation('src/query/x.ts', 'better-sqlite3')).toBe('only src/store/sqlite/ imports better-sqlite3');
+    expect(violation('src/store/sqlite/x.ts', 'better-sqlite3')).toBeNull();
+    expect(violation('exporters/x.ts', '../src/otlp/index.js')).toBe('exporters/ imports only the public entry src/index.ts');
+    expect(violation('exporters/x.ts', '../src/index.js')).toBeNull();
+    expect(violation('src/server/query-api/x.ts', '../otlp-receiver.js')).toBe(
+      'the OTLP receivers and the query API never import each other',
+    );
+    expect(violation('src/server/receiver/x.ts', '../query-api/index.js')).toBe(
+      'the OTLP receivers and the query API never import each other',
+    );
+  });
+
+  it('every file of src/ is in a folder of the table', () => {
+    const unknown = FILES.map(layerOf).filter((layer) => layer !== 'entry' && layer !== 'exporters' && !(layer in MAY_IMPORT));
+    expect(unknown).toEqual([]);
+  });
+
+  it('nothing imports against the table, except the listed PENDING_MOVES', () => {
+    const unexpected = [...violations].filter(([edge]) => !PENDING_MOVES.includes(edge)).map(([edge, why]) => `${edge}: ${why}`);
+    expect(unexpected).toEqual([]);
+  });
+
+  it('every PENDING_MOVES entry still exists (the list only shrinks: remove an entry once its move lands)', () => {
+    const gone = PENDING_MOVES.filter((edge) => !violations.has(edge));
+    expect(gone).toEqual([]);
+  });
+});
+
+/** The source has a `new Worker(…)` expression in code (not in a comment or a string). */
+function startsWorker(text: string): boolean {
+  const source = ts.createSourceFile('file.ts', text, ts.ScriptTarget.Latest, false);
+  const visit = (node: ts.Node): boolean =>
+    (ts.isNewExpression(node) && ts.isIdentifier(node.expression) && node.expression.text === 'Worker') ||
+    (ts.forEachChild(node, visit) ?? false);
+  return visit(source);
+}
+
+describe('worker threads', () => {
+  it('finds new Worker( in code only', () => {
+    expect(startsWorker("import { Worker } from 'node:worker_threads';\nconst w = new Worker(new URL('./w.js', import.meta.url));")).toBe(true);
+    expect(startsWorker('/** Pass it to `new Worker(script)`. */\nconst text = "new Worker(";')).toBe(false);
+  });
+
+
+  const starters = FILES.filter((file) => startsWorker(readFileSync(join(ROOT, file), 'utf8')));
+  const isReader = (file: string): boolean => READER_THREAD_FILES.includes(posix.basename(file));
+  const writers = starters.filter((file) => !isReader(file));
+
+  it('each listed reader thread still starts one (decode pool, stats thread)', () => {
+    expect(READER_THREAD_FILES.filter((name) => !starters.some((file) => posix.basename(file) === name))).toEqual([]);
+  });
+
+  it('new Worker( for writing appears in one src/ file, in ingest/ (besides the listed PENDING_WRITER_THREADS)', () => {
+    const outsideIngest = writers.filter((file) => !file.includes('/ingest/'));
+    expect(outsideIngest).toEqual([...PENDING_WRITER_THREADS].sort());
+    const inIngest = writers.filter((file) => file.includes('/ingest/'));
+    if (PENDING_WRITER_THREADS.length === 0) expect(inIngest).toHaveLength(1);
+    else expect(inIngest.length).toBeLessThanOrEqual(1);
+  });
+});
