@@ -83,7 +83,7 @@ export interface SearchHit {
   snippet: string;
 }
 
-export type StatsGroupBy = 'model' | 'provider' | 'agent' | 'day';
+export type StatsGroupBy = 'model' | 'provider' | 'agent' | 'user' | 'day';
 
 export interface StatsQuery {
   groupBy: StatsGroupBy;

@@ -9,6 +9,7 @@ import type { ContentText, SessionSummary, StoredSpan } from '../model/types.js'
 import type { SessionBudgetView } from './session-budget.js';
 import type { SessionModelUsage } from './store-reads.js';
 import { liveSessionOf } from '../model/live-event.js';
+import { roundUsd } from '../model/pricing.js';
 
 export const PREVIEW_LENGTH = 160;
 
@@ -32,9 +33,21 @@ export function sessionJson(s: SessionSummary) {
 
 export type SessionJson = ReturnType<typeof sessionJson>;
 
-/** `budget` only when there is one to show (budgets configured, or crossings recorded). */
-export function sessionDetailJson(s: SessionSummary, models: readonly SessionModelUsage[], budget?: SessionBudgetView | null) {
-  const detail = { ...sessionJson(s), modelBreakdown: models.map((m) => ({ ...m, tokens: { ...m.tokens } })) };
+/**
+ * `budget` only when there is one to show (budgets configured, or crossings recorded).
+ * `redactedCount`: values redaction replaced in the session's spans (see `sessionRedactedCount`).
+ */
+export function sessionDetailJson(
+  s: SessionSummary,
+  models: readonly SessionModelUsage[],
+  budget?: SessionBudgetView | null,
+  redactedCount = 0,
+) {
+  const detail = {
+    ...sessionJson(s),
+    redactedCount,
+    modelBreakdown: models.map((m) => ({ ...m, tokens: { ...m.tokens }, costUsd: roundUsd(m.costUsd) })),
+  };
   return budget ? { ...detail, budget } : detail;
 }
 
@@ -59,7 +72,7 @@ export function stepJson(step: TimelineStep, span: StoredSpan | undefined) {
     model: step.model,
     toolName: step.toolName,
     tokens: { ...step.tokens },
-    costUsd: step.costUsd,
+    costUsd: step.costUsd === null ? null : roundUsd(step.costUsd),
     costSource: span?.cost?.source ?? null,
     inputPreview: preview(span?.input ?? null),
     outputPreview: preview(span?.output ?? null),
@@ -116,7 +129,7 @@ export function spanJson(span: StoredSpan) {
     toolName: span.toolName,
     toolCallId: span.toolCallId,
     usage: { ...span.usage },
-    cost: span.cost === null ? null : { ...span.cost },
+    cost: span.cost === null ? null : { ...span.cost, usd: roundUsd(span.cost.usd) },
     unpriced: span.unpriced,
     input: content(span.input),
     output: content(span.output),
@@ -146,7 +159,7 @@ export function statsRowJson(row: StatsRow) {
     calls: row.calls,
     errors: row.errors,
     tokens: { ...row.tokens },
-    costUsd: row.costUsd,
+    costUsd: roundUsd(row.costUsd),
     p50DurationNanos: ns(row.p50DurationNanos),
     p95DurationNanos: ns(row.p95DurationNanos),
   };

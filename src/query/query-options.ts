@@ -11,5 +11,5 @@ export const MAX_LIMIT = 1000;
 export const DEFAULT_LIMIT = 50;
 
 export const SESSION_STATUSES: readonly SessionStatus[] = ['running', 'completed', 'failed', 'interrupted'];
-export const SESSION_SORTS: readonly SessionSort[] = ['recent', 'oldest', 'cost', 'tokens', 'duration'];
-export const STATS_GROUPS: readonly StatsGroupBy[] = ['model', 'provider', 'agent', 'day'];
+export const SESSION_SORTS: readonly SessionSort[] = ['recent', 'oldest', 'newest', 'cost', 'tokens', 'duration'];
+export const STATS_GROUPS: readonly StatsGroupBy[] = ['model', 'provider', 'agent', 'user', 'day'];

@@ -78,6 +78,18 @@ export async function sessionModels(store: TraceStore, sessionId: string): Promi
   return [...byModel.values()].sort((a, b) => b.calls - a.calls || a.model.localeCompare(b.model));
 }
 
+/** A store that sums `counts.redacted` itself (the SQLite store, in SQL). */
+interface RedactedCountReader {
+  getSessionRedactedCount(sessionId: string): Promise<number>;
+}
+
+/** Values redaction replaced in a session's spans, summed. Throws `SessionNotFoundError`. */
+export async function sessionRedactedCount(store: TraceStore, sessionId: string): Promise<number> {
+  const reader = store as TraceStore & Partial<RedactedCountReader>;
+  if (typeof reader.getSessionRedactedCount === 'function') return reader.getSessionRedactedCount(sessionId);
+  return (await sessionSpans(store, sessionId)).reduce((n, span) => n + span.counts.redacted, 0);
+}
+
 /**
  * Plain words → an FTS5 query that matches them all, each quoted so that
  * punctuation in what a person types is never read as query syntax.

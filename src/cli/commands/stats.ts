@@ -9,11 +9,11 @@ import { COMMON_FLAGS, COMMON_HELP, oneOfFlag, positionals, timeFlag } from '../
 
 const HELP = `Usage: skein stats [options]
 
-Model calls grouped by model, provider, agent or UTC day: calls, errors,
+Model calls grouped by model, provider, agent, user id or UTC day: calls, errors,
 tokens by kind, cost, and median / 95th percentile latency.
 
 Options:
-  --by <group>         model | provider | agent | day (default model)
+  --by <group>         model | provider | agent | user | day (default model)
   --since <time>       calls that started at or after (RFC 3339, Unix ns, or an age: 7d)
   --until <time>       calls that started before
 ${COMMON_HELP}
@@ -25,7 +25,7 @@ Examples:
 
 export const statsCommand: CliCommand = {
   name: 'stats',
-  summary: 'usage, cost and latency of model calls by model, provider, agent or day',
+  summary: 'usage, cost and latency of model calls by model, provider, agent, user or day',
   help: HELP,
   async run(argv, io) {
     const { values, positionals: rest } = parseArgs({ args: argv, strict: true, allowPositionals: true, options: {

@@ -68,6 +68,8 @@ const sessionProperties: Record<string, JsonSchema> = {
   agentName: str(true),
   userId: str(true),
   usageMismatch: { type: 'boolean', description: 'Usage on agent spans disagrees with the sum of their model calls.' },
+  title: { type: ['string', 'null'], description: 'What to call it: the agent name, else ai.telemetry.functionId, else the first root span name, else service.name.' },
+  lastActivityUnixNano: nanos('Newest start or end of any step: what sort=recent orders by.'),
   traceIds: { type: 'array', items: str() },
 };
 
@@ -153,6 +155,7 @@ export const SCHEMAS: Record<string, JsonSchema> = {
   SessionDetail: obj(
     {
       ...sessionProperties,
+      redactedCount: { type: 'integer', description: 'Values redaction replaced in its spans (counts.redacted, summed).' },
       modelBreakdown: {
         type: 'array',
         items: obj({ model: str(), calls: int, tokens: ref('Tokens'), costUsd: num() }),

@@ -24,7 +24,7 @@ export const sessionsQuery = {
     minTokens: integer('Minimum total tokens.', { min: 0 }),
     minCost: decimal('Minimum cost in USD.'),
     q: text('Sessions with at least one step whose name, content or reasoning contains all these words.'),
-    sort: oneOf(SESSION_SORTS, 'Order: most recent activity, oldest start, highest cost, most tokens, longest.', {
+    sort: oneOf(SESSION_SORTS, 'Order: most recent activity, oldest start, newest start, highest cost, most tokens, longest.', {
       default: 'recent',
     }),
     limit,
@@ -68,7 +68,7 @@ export const searchQuery = {
 
 export const statsQuery = {
   params: {
-    by: oneOf(STATS_GROUPS, 'Group model calls by model, provider, agent or UTC day.', { default: 'model' }),
+    by: oneOf(STATS_GROUPS, 'Group model calls by model, provider, agent, user id or UTC day.', { default: 'model' }),
     from: time('Model calls that started at or after this time.'),
     to: time('Model calls that started before this time.'),
   },

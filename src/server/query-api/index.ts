@@ -38,7 +38,7 @@ import {
 import { parseAttributeValue } from '../../query/attribute-value.js';
 import { budgetsJson, sessionBudget } from '../../query/session-budget.js';
 import { exportSession } from '../../query/session-export.js';
-import { listSessionsMatching, plainTextQuery, sessionModels, sessionSpans, traceSpans } from '../../query/store-reads.js';
+import { listSessionsMatching, plainTextQuery, sessionModels, sessionRedactedCount, sessionSpans, traceSpans } from '../../query/store-reads.js';
 
 export interface QueryApiOptions {
   store: TraceStore;
@@ -104,7 +104,9 @@ export function createQueryApi(options: QueryApiOptions): Hono {
     query(c, noQuery);
     const id = pathParam(c, 'id', sessionIdParam);
     const session = await store.getSession(id);
-    return json(c, sessionDetailJson(session, await sessionModels(store, id), await sessionBudget(store, id, budgets)));
+    const models = await sessionModels(store, id);
+    const budget = await sessionBudget(store, id, budgets);
+    return json(c, sessionDetailJson(session, models, budget, await sessionRedactedCount(store, id)));
   });
 
   app.get('/budgets', function getBudgets(c) {

@@ -22,13 +22,14 @@ interface SumRow {
   cost_usd: number;
 }
 
-const GROUPS: readonly StatsGroupBy[] = ['model', 'provider', 'agent', 'day'];
+const GROUPS: readonly StatsGroupBy[] = ['model', 'provider', 'agent', 'user', 'day'];
 
-/** The group key as SQL (`ss` is the span's session, joined for `agent` only). Days are UTC dates, as toISOString gives. */
+/** The group key as SQL (`ss` is the span's session, joined for `agent` and `user` only). Days are UTC dates, as toISOString gives. */
 const KEY_SQL: Record<StatsGroupBy, string> = {
   model: `coalesce(s.model, '${UNKNOWN_GROUP_KEY}')`,
   provider: `coalesce(s.provider, '${UNKNOWN_GROUP_KEY}')`,
   agent: `coalesce(s.agent_name, ss.agent_name, '${UNKNOWN_GROUP_KEY}')`,
+  user: `coalesce(s.user_id, ss.user_id, '${UNKNOWN_GROUP_KEY}')`,
   day: `strftime('%Y-%m-%d', s.start_ns / 1000000000, 'unixepoch')`,
 };
 
@@ -131,7 +132,7 @@ export class SpanStats {
     // GROUP BY (a second scan handing key and duration to JavaScript cost
     // more than the sums; bench/queries.ts, a day of ~16k calls: ~50 → ~30 ms).
     const key = KEY_SQL[query.groupBy];
-    const from = `FROM spans s ${query.groupBy === 'agent' ? 'LEFT JOIN sessions ss ON ss.session_id = s.resolved_session_id' : ''}`;
+    const from = `FROM spans s ${query.groupBy === 'agent' || query.groupBy === 'user' ? 'LEFT JOIN sessions ss ON ss.session_id = s.resolved_session_id' : ''}`;
     const sums = `SELECT ${key} AS key, count(*) AS calls, sum(s.is_error) AS errors, sum(s.c_input) AS input,
         sum(s.c_output) AS output, sum(s.c_reasoning) AS reasoning, sum(s.c_cache_read) AS cache_read,
         sum(s.c_cache_write) AS cache_write, total(s.c_supplied_usd + s.c_computed_usd) AS cost_usd,
