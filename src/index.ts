@@ -43,7 +43,7 @@ export {
   TraceNotFoundError,
 } from './store/errors.js';
 export { SkeinSpanProcessor } from './processor/skein-span-processor.js';
-export type { SkeinSpanProcessorOptions } from './processor/skein-span-processor.js';
+export type { SkeinSpanProcessorOptions } from './processor/skein-span-processor-options.js';
 export type { WritableStore } from './processor/batch-writer.js';
 export { readableSpanToRaw, hrTimeToUnixNano } from './processor/readable-span-to-raw.js';
 export {

@@ -11,7 +11,7 @@ import { createPriceTable } from '../../src/model/pricing.js';
 import { AgentTracer } from '../../src/processor/agent-tracer.js';
 import { BudgetExceededError } from '../../src/processor/budget-exceeded-error.js';
 import { SkeinSpanProcessor } from '../../src/processor/skein-span-processor.js';
-import type { SkeinSpanProcessorOptions } from '../../src/processor/skein-span-processor.js';
+import type { SkeinSpanProcessorOptions } from '../../src/processor/skein-span-processor-options.js';
 import { SqliteTraceStore } from '../../src/store/sqlite/index.js';
 import { removeTempDirs, tempDbPath } from './helpers.js';
 

@@ -10,7 +10,7 @@ import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import type { Tracer } from '@opentelemetry/api';
 import { AgentTracer } from '../../src/processor/agent-tracer.js';
 import { SkeinSpanProcessor } from '../../src/processor/skein-span-processor.js';
-import type { SkeinSpanProcessorOptions } from '../../src/processor/skein-span-processor.js';
+import type { SkeinSpanProcessorOptions } from '../../src/processor/skein-span-processor-options.js';
 import { SqliteTraceStore } from '../../src/store/sqlite/index.js';
 
 const dirs: string[] = [];

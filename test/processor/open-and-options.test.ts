@@ -14,7 +14,7 @@ import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { createPriceTable } from '../../src/model/pricing.js';
 import { AgentTracer } from '../../src/processor/agent-tracer.js';
 import { SkeinSpanProcessor } from '../../src/processor/skein-span-processor.js';
-import type { SkeinSpanProcessorOptions } from '../../src/processor/skein-span-processor.js';
+import type { SkeinSpanProcessorOptions } from '../../src/processor/skein-span-processor-options.js';
 import { openStore } from './helpers.js';
 import { captureErrors } from './helpers.js';
 

@@ -18,7 +18,7 @@ import { createOtlpForwardExporter } from '../../exporters/index.js';
 import { createRedactor } from '../../src/model/redaction/redactor.js';
 import { redactReadableSpan } from '../../src/processor/redacting-exporter.js';
 import { SkeinSpanProcessor } from '../../src/processor/skein-span-processor.js';
-import type { SkeinSpanProcessorOptions } from '../../src/processor/skein-span-processor.js';
+import type { SkeinSpanProcessorOptions } from '../../src/processor/skein-span-processor-options.js';
 import type { StoredSpan } from '../../src/model/types.js';
 import { SECRETS, leakedIn } from '../fixtures/redaction/secrets.js';
 import type { SecretName } from '../fixtures/redaction/secrets.js';

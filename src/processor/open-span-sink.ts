@@ -1,0 +1,72 @@
+import { isAbsolute, resolve } from 'node:path';
+import type { BudgetConfig, BudgetEventRecord } from '../model/budgets.js';
+import type { RedactionOptions } from '../model/redaction/redactor.js';
+import type { RawSpan, SpanRecord } from '../model/types.js';
+import { DatabaseOpenError } from '../store/errors.js';
+import { openWritableStore, prepareDatabasePath } from '../store/sqlite/database-file.js';
+import { InThreadSpanSink } from './in-thread-span-sink.js';
+import type { ClosableStore } from './in-thread-span-sink.js';
+import type { InternalWork } from './internal-work.js';
+import { errorMessage } from './report-only.js';
+import type { SpanSink } from './span-sink.js';
+import { UnopenedSpanSink } from './unopened-span-sink.js';
+import { WorkerSpanSink } from './worker-span-sink.js';
+import { WorkerWriter } from './worker-writer.js';
+
+export interface OpenSpanSinkOptions {
+  /** Exactly one of store and dbPath. */
+  store?: ClosableStore;
+  dbPath?: string;
+  /** A price table given in code: it cannot cross to a writer thread, so spans are written on this thread. */
+  pricesInCode: boolean;
+  /** The config file whose prices the writer thread reads, if any. */
+  pricesFile?: string;
+  maxBatchSize: number;
+  maxQueueSize: number;
+  maxTextLength?: number;
+  redaction?: RedactionOptions;
+  normalize: (raw: RawSpan) => SpanRecord;
+  budgets?: BudgetConfig;
+  onBudget: (crossings: BudgetEventRecord[]) => void;
+  onError: (error: unknown) => void;
+  internal: InternalWork;
+}
+
+/**
+ * The processor's one sink, chosen once: a writer thread for a `dbPath`
+ * (unless a price table object keeps writes on this thread), this thread for
+ * a store given in code. A `dbPath` that cannot be opened is reported to
+ * `onError` (naming the path and the reason) instead of thrown: the app runs
+ * on, with an `UnopenedSpanSink` counting its spans as failed.
+ */
+export function openSpanSink(options: OpenSpanSinkOptions): SpanSink {
+  const { store, dbPath, maxBatchSize, maxQueueSize, normalize, budgets, onBudget, onError, internal } = options;
+  const runInternal = <T>(fn: () => T): T => internal.run(fn);
+  const inThread = (opened: ClosableStore, ownsStore: boolean): SpanSink =>
+    new InThreadSpanSink({ store: opened, ownsStore, normalize, maxBatchSize, maxQueueSize, onError, runInternal, budgets, onBudget });
+  if (store !== undefined) return inThread(store, false);
+  const path = dbPath as string;
+  try {
+    if (path !== ':memory:') prepareDatabasePath(path);
+    // A config file's prices reach the writer thread as the file's path; a table given in code cannot.
+    if (options.pricesInCode) return inThread(openWritableStore({ path }), true);
+    const writer = new WorkerWriter({
+      dbPath: path,
+      maxTextLength: options.maxTextLength,
+      redaction: options.redaction,
+      maxBatchSize,
+      maxQueueSize,
+      normalize,
+      onError,
+      budgets,
+      configFile: options.pricesFile,
+      onBudget,
+    });
+    return new WorkerSpanSink(writer);
+  } catch (cause) {
+    const reason = cause instanceof DatabaseOpenError ? cause.reason : errorMessage(cause);
+    const shown = isAbsolute(path) ? path : `${path} (${resolve(path)})`;
+    onError(new Error(`SkeinSpanProcessor: cannot open the database ${shown}: ${reason}; spans will not be stored`, { cause }));
+    return new UnopenedSpanSink();
+  }
+}
