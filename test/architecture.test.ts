@@ -68,7 +68,7 @@ const READER_THREAD_FILES = ['decode-pool.ts', 'stats-thread.ts'];
  * thread replaces. Must end up empty, then exactly one ingest/ file may
  * start a writer thread.
  */
-const PENDING_WRITER_THREADS: readonly string[] = ['src/cli/collector-writer.ts', 'src/processor/worker-writer.ts'];
+const PENDING_WRITER_THREADS: readonly string[] = ['src/processor/worker-writer.ts'];
 
 function sourceFiles(folder: string): string[] {
   return readdirSync(join(ROOT, folder), { recursive: true, encoding: 'utf8' })

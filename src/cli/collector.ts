@@ -1,10 +1,10 @@
 import type { Server } from 'node:http';
 import { resolve } from 'node:path';
 import { OutboxForwarder } from '../forward/outbox-forwarder.js';
-import { hasBudgets } from '../model/budgets.js';
 import type { BudgetConfig, BudgetEventRecord } from '../model/budgets.js';
-import { createRedactingNormalizer } from '../model/normalize.js';
-import { priceTableEntries } from '../model/pricing.js';
+import { createIngest, crossesThreads, resolveIngestSettings } from '../ingest/ingest-settings.js';
+import type { IngestSettings } from '../ingest/ingest-settings.js';
+import { IngestWriterThread } from '../ingest/ingest-writer-thread.js';
 import type { RedactionOptions } from '../model/redaction/redactor.js';
 import type { NormalizeOptions } from '../model/normalize.js';
 import { createSkeinApp } from '../server/app.js';
@@ -14,9 +14,8 @@ import { DecodePool } from '../server/decode-pool.js';
 import { SqliteOutbox } from '../store/sqlite/sqlite-outbox.js';
 import type { SqliteTraceStore } from '../store/sqlite/sqlite-trace-store.js';
 import { openWritableStore } from '../store/sqlite/database-file.js';
-import { createCollectorCommit } from '../ingest/ingest-commit.js';
+import { createIngestCommit } from '../ingest/ingest-commit.js';
 import type { CommitOutcome } from '../ingest/ingest-commit.js';
-import { CollectorWriter } from './collector-writer.js';
 import { ForwardingHealth } from '../forward/forwarding-health.js';
 import type { LeftoverQueue } from '../forward/forwarding-health.js';
 import type { StoreMode } from './options.js';
@@ -147,12 +146,16 @@ async function startOn(store: SqliteTraceStore, dbPath: string, options: Collect
     DEFAULT_INTERRUPT_AFTER_MILLIS,
     { min: 0 },
   );
-  const { redactor, normalize } = createRedactingNormalizer({
+  const settings = resolveIngestSettings({
     redaction: options.redaction,
     maxTextLength: options.normalize?.maxTextLength,
     prices: options.normalize?.prices,
+    budgets: options.budgets,
+    storeMode: options.storeMode,
+    upstreams,
   });
-  const budgets = hasBudgets(options.budgets) ? options.budgets : undefined;
+  // Builds the redactor and normalizer here: a bad pattern or maxTextLength fails before anything starts.
+  const commitHere = createIngestCommit({ store, outbox, ingest: createIngest(settings) });
   let accepting = true;
   const live = new AbortController();
 
@@ -210,18 +213,11 @@ async function startOn(store: SqliteTraceStore, dbPath: string, options: Collect
     },
     store,
     budgets: options.budgets,
+    // The outbox whose depth the receiver checks, so a drop or replay from the viewer keeps it exact.
+    forwarding: { outbox, health: () => forwarding.upstreams(), onReplay: () => forwarders.forEach((f) => f.notify()) },
     ingest: { ingest: (spans) => ingest.ingest(spans) },
   });
 
-  const commitHere = createCollectorCommit({
-    store,
-    outbox,
-    redactor,
-    normalize,
-    upstreams,
-    storeMode: options.storeMode,
-    budgets,
-  });
   const ingest = new GroupCommitIngest({
     maxPendingSpans: options.maxPendingSpans,
     maxWaitMillis: options.maxWaitMillis,
@@ -253,7 +249,7 @@ async function startOn(store: SqliteTraceStore, dbPath: string, options: Collect
   // After every option is checked (GroupCommitIngest checks its own): a thread started before a
   // refused option would hold its connection, and the process, open. `commit` runs only once
   // requests arrive, by when it is set.
-  const writer = startWriterThread(dbPath, options, upstreams, budgets);
+  const writer = startWriterThread(dbPath, settings);
 
   let server: Server;
   try {
@@ -301,26 +297,11 @@ async function startOn(store: SqliteTraceStore, dbPath: string, options: Collect
  * price table of the app's own making (its lookup cannot cross threads); the
  * collector then commits on its own thread.
  */
-function startWriterThread(
-  dbPath: string,
-  options: CollectorOptions,
-  upstreams: string[],
-  budgets: BudgetConfig | undefined,
-): CollectorWriter | undefined {
-  if (dbPath === ':memory:') return undefined;
-  const table = options.normalize?.prices;
-  const prices = table === undefined ? undefined : priceTableEntries(table);
-  if (table !== undefined && prices === undefined) return undefined;
-  return new CollectorWriter(
-    {
-      dbPath,
-      upstreams,
-      storeMode: options.storeMode,
-      budgets,
-      redaction: options.redaction,
-      maxTextLength: options.normalize?.maxTextLength,
-      prices,
-    },
-    (error) => console.error('skein: the writer thread failed; committing on the main thread from now on:', error),
-  );
+function startWriterThread(dbPath: string, settings: IngestSettings): IngestWriterThread | undefined {
+  if (dbPath === ':memory:' || !crossesThreads(settings)) return undefined;
+  return new IngestWriterThread({
+    dbPath,
+    settings,
+    onError: (error) => console.error('skein: the writer thread failed; committing on the main thread from now on:', error),
+  });
 }

@@ -1,12 +1,10 @@
-import type { BudgetConfig, BudgetEventRecord } from '../model/budgets.js';
-import { isGenAiRecord } from '../model/genai-filter.js';
-import type { Redactor } from '../model/redaction/redactor.js';
-import type { RawSpan, SpanRecord } from '../model/types.js';
+import type { BudgetEventRecord } from '../model/budgets.js';
+import type { RawSpan } from '../model/types.js';
 import { encodeTraceRequest } from '../otlp/index.js';
-import type { SqliteOutbox } from '../store/sqlite/sqlite-outbox.js';
+import { SqliteOutbox } from '../store/sqlite/sqlite-outbox.js';
 import type { SqliteTraceStore } from '../store/sqlite/sqlite-trace-store.js';
+import type { Ingest } from './ingest-settings.js';
 import { withBudgetEvents } from './with-budget-events.js';
-import type { IngestStoreMode as StoreMode } from './ingest-settings.js';
 
 export interface CommitOutcome {
   /** The budget crossings this commit recorded. */
@@ -15,33 +13,35 @@ export interface CommitOutcome {
   enqueued: { spans: number; bytes: number } | null;
 }
 
-export interface CollectorCommitOptions {
+export interface IngestCommitOptions {
   store: SqliteTraceStore;
-  outbox: SqliteOutbox;
-  /** Applied first: what is stored and what is forwarded are both redacted. */
-  redactor: Redactor;
-  /** Normalizes with the same redactor (which remembers the spans it redacted, so nothing is scanned twice). */
-  normalize: (raw: RawSpan) => SpanRecord;
-  upstreams: readonly string[];
-  storeMode?: StoreMode;
-  budgets?: BudgetConfig;
+  /** From `createIngest`: redactor, normalizer, keep-filter, budgets and upstreams. */
+  ingest: Ingest;
+  /** Where spans for the upstreams are queued. Default: an outbox on the store's own connection (made only with upstreams). */
+  outbox?: SqliteOutbox;
 }
 
+/** One commit of received spans: resolves with what it recorded once durable, throws (writing nothing) when it fails. */
+export type IngestCommit = (received: RawSpan[]) => CommitOutcome;
+
 /**
- * The collector's commit of one group of requests, wherever it runs (the
- * writer thread, or the collector's own thread when there is none): secrets
- * are redacted, the spans to keep are normalized and stored, and every span
- * received is queued for each upstream, in one transaction.
+ * The commit every way in writes through, on whichever thread it runs (the
+ * writer thread, or the caller's own when there is none): secrets are
+ * redacted, the spans to keep are normalized and stored, budgets are
+ * evaluated, and every span received is queued for each upstream, all in
+ * one transaction.
  */
-export function createCollectorCommit(options: CollectorCommitOptions): (received: RawSpan[]) => CommitOutcome {
-  const { store, outbox, redactor, normalize, upstreams, budgets } = options;
-  const keep = options.storeMode === 'genai' ? isGenAiRecord : undefined;
+export function createIngestCommit(options: IngestCommitOptions): IngestCommit {
+  const { store } = options;
+  const { redactor, normalize, keep, settings } = options.ingest;
+  const { upstreams, budgets } = settings;
+  const outbox = upstreams.length === 0 ? undefined : (options.outbox ?? new SqliteOutbox(store.database));
   return (spans) => {
     const received = redactor.redactSpans(spans);
     let records = received.map(normalize);
     if (keep) records = records.filter(keep);
     // Encoded before the write lock is taken; again inside it only in the rare batch that crossed a budget.
-    let payload = upstreams.length > 0 ? encodeTraceRequest(received, 'protobuf') : null;
+    let payload = outbox ? encodeTraceRequest(received, 'protobuf') : null;
     let crossings: BudgetEventRecord[] = [];
     try {
       store.transaction(() => {
@@ -49,10 +49,10 @@ export function createCollectorCommit(options: CollectorCommitOptions): (receive
         if (payload && crossings.some((c) => c.spanId !== null)) {
           payload = encodeTraceRequest(withBudgetEvents(received, crossings), 'protobuf');
         }
-        if (payload) outbox.enqueue(upstreams, payload, received.length);
+        if (payload) outbox?.enqueue(upstreams, payload, received.length);
       });
     } catch (error) {
-      if (payload) outbox.recount();
+      if (payload) outbox?.recount();
       throw error;
     }
     return { crossings, enqueued: payload ? { spans: received.length, bytes: payload.byteLength } : null };

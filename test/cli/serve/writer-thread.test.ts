@@ -2,7 +2,6 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startCollector } from '../../../src/cli/collector.js';
 import type { RunningCollector } from '../../../src/cli/collector.js';
-import { CollectorWriter } from '../../../src/cli/collector-writer.js';
 import { createPriceTable } from '../../../src/model/pricing.js';
 import type { PriceTable } from '../../../src/model/pricing.js';
 import { encodeTraceRequest } from '../../../src/otlp/index.js';
@@ -61,17 +60,5 @@ describe("the collector's writer thread", () => {
     await collector.close();
     const [stored] = await readAllSpans(dbPath);
     expect(stored.cost).toMatchObject({ usd: 3, source: 'computed' });
-  });
-
-  it('that cannot start reports it once, refuses commits (the collector then commits itself), and closes', async () => {
-    const errors: unknown[] = [];
-    const writer = new CollectorWriter(
-      { dbPath: join(tempDir(), 'missing-dir', 'nested', 'skein.db'), upstreams: [] },
-      (error) => errors.push(error),
-    );
-    await expect.poll(() => writer.alive, { timeout: 10_000 }).toBe(false);
-    expect(errors).toHaveLength(1);
-    await expect(writer.commit([makeRawSpan()])).rejects.toThrow(/not running/);
-    await expect(writer.close()).resolves.toBeUndefined();
   });
 });

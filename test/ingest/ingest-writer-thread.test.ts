@@ -1,0 +1,136 @@
+/** The one writer thread: real worker, real SQLite files in a temp directory. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Worker } from 'node:worker_threads';
+import { afterEach, describe, expect, it } from 'vitest';
+import { IngestWriterThread } from '../../src/ingest/ingest-writer-thread.js';
+import { resolveIngestSettings } from '../../src/ingest/ingest-settings.js';
+import { createPriceTable } from '../../src/model/pricing.js';
+import { SqliteTraceStore } from '../../src/store/sqlite/sqlite-trace-store.js';
+import { makeRawSpan } from '../helpers/raw-spans.js';
+
+const dirs: string[] = [];
+const threads: IngestWriterThread[] = [];
+afterEach(async () => {
+  await Promise.all(threads.splice(0).map((t) => t.close().catch(() => undefined)));
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function dbPath(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'skein-ingest-thread-'));
+  dirs.push(dir);
+  return join(dir, 'skein.db');
+}
+
+function start(path: string, settings = resolveIngestSettings({})) {
+  const errors: unknown[] = [];
+  // Opened here first, as every caller does: the schema exists before the thread opens the file.
+  new SqliteTraceStore({ path }).closeSync();
+  const thread = new IngestWriterThread({ dbPath: path, settings, onError: (error) => errors.push(error) });
+  threads.push(thread);
+  return { thread, errors };
+}
+
+async function storedNames(path: string): Promise<Map<string, string>> {
+  const store = new SqliteTraceStore({ path });
+  try {
+    const spans = (await store.getSpans({ limit: 1000 })).items;
+    return new Map(spans.map((s) => [s.spanId, s.name]));
+  } finally {
+    await store.close();
+  }
+}
+
+/** The thread's worker (no public handle: tests only), to kill it. */
+const workerOf = (thread: IngestWriterThread) => (thread as unknown as { worker: Worker }).worker;
+
+describe('IngestWriterThread', () => {
+  it('commits posted work in order, answering each once durable', async () => {
+    const path = dbPath();
+    const { thread, errors } = start(path);
+    const span = makeRawSpan();
+    const answered: number[] = [];
+    // The same span five times under five names: the order of the commits decides which name stays.
+    const commits = [1, 2, 3, 4, 5].map((n) =>
+      thread.commit([{ ...span, name: `version ${n}` }]).then((outcome) => {
+        answered.push(n);
+        return outcome;
+      }),
+    );
+    const outcomes = await Promise.all(commits);
+    expect(answered).toEqual([1, 2, 3, 4, 5]);
+    expect(outcomes[0]).toEqual({ crossings: [], enqueued: null });
+    await thread.flush();
+    expect((await storedNames(path)).get(span.spanId)).toBe('version 5');
+    expect(errors).toEqual([]);
+  });
+
+  it('computes cost with the prices it was given as data', async () => {
+    const path = dbPath();
+    const prices = createPriceTable({ 'house-model': { inputPerMTok: 1_000_000, outputPerMTok: 0 } });
+    const { thread } = start(path, resolveIngestSettings({ prices }));
+    const span = makeRawSpan({
+      attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': 'house-model', 'gen_ai.usage.input_tokens': 3 },
+    });
+    await thread.commit([span]);
+    await thread.close();
+    const store = new SqliteTraceStore({ path });
+    try {
+      const [stored] = (await store.getSpans({ limit: 10 })).items;
+      expect(stored.cost).toMatchObject({ usd: 3, source: 'computed' });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('refuses a price table of the app\'s own making, which cannot cross threads', () => {
+    const own = { lookup: () => undefined };
+    expect(() => new IngestWriterThread({ dbPath: dbPath(), settings: resolveIngestSettings({ prices: own }), onError: () => {} })).toThrow(
+      /cannot cross threads/,
+    );
+  });
+
+  it('that dies fails the work it had not answered, reports once, and turns alive false', async () => {
+    const { thread, errors } = start(dbPath());
+    await thread.commit([makeRawSpan()]);
+    const pending = thread.commit([makeRawSpan()]);
+    const flushed = thread.flush();
+    await workerOf(thread).terminate();
+    await expect(pending).rejects.toThrow(/writer thread exited/);
+    await expect(flushed).resolves.toBeUndefined();
+    expect(thread.alive).toBe(false);
+    expect(errors).toHaveLength(1);
+    await expect(thread.commit([makeRawSpan()])).rejects.toThrow(/not running/);
+    await expect(thread.close()).resolves.toBeUndefined();
+  });
+
+  it('that cannot start reports it once, refuses commits (the caller then commits itself), and closes', async () => {
+    const errors: unknown[] = [];
+    const thread = new IngestWriterThread({
+      dbPath: join(dbPath(), 'missing-dir', 'nested', 'skein.db'),
+      settings: resolveIngestSettings({}),
+      onError: (error) => errors.push(error),
+    });
+    threads.push(thread);
+    await expect.poll(() => thread.alive, { timeout: 10_000 }).toBe(false);
+    expect(errors).toHaveLength(1);
+    expect(String(errors[0])).toMatch(/cannot open the database/);
+    await expect(thread.commit([makeRawSpan()])).rejects.toThrow(/not running/);
+    await expect(thread.close()).resolves.toBeUndefined();
+  });
+
+  it('closes after answering everything posted, and commits nothing more', async () => {
+    const path = dbPath();
+    const { thread, errors } = start(path);
+    const spans = [makeRawSpan(), makeRawSpan(), makeRawSpan()];
+    const commits = spans.map((span) => thread.commit([span]));
+    const closed = thread.close();
+    await Promise.all(commits);
+    await closed;
+    expect(thread.alive).toBe(false);
+    expect(errors).toEqual([]);
+    await expect(thread.commit([makeRawSpan()])).rejects.toThrow(/not running/);
+    expect([...(await storedNames(path)).keys()].sort()).toEqual(spans.map((s) => s.spanId).sort());
+  });
+});
