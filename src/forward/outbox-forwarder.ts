@@ -1,4 +1,5 @@
 import { numberOption } from '../model/option-values.js';
+import { decodeStatus } from '../otlp/rpc-status.js';
 import { otlpTracesUrl } from '../otlp/traces-url.js';
 import type { OutboxEntry } from '../store/sqlite/sqlite-outbox.js';
 import { isRetryableStatus, parseRetryAfterMillis, retryDelayMillis } from './retry-policy.js';
@@ -296,49 +297,12 @@ export function describeBody(body: Uint8Array, contentType: string | null): stri
     return new TextDecoder().decode(body.subarray(0, 2000));
   }
   if (contentType?.includes('protobuf')) {
-    const status = readRpcStatus(body);
-    if (status) return `google.rpc.Status code ${status.code}: ${status.message}`;
+    try {
+      const status = decodeStatus(body, 'protobuf');
+      return `google.rpc.Status code ${status.code}: ${status.message}`;
+    } catch {
+      // Not a Status: described by its size below.
+    }
   }
   return `${body.byteLength} bytes of ${contentType ?? 'unknown type'}`;
-}
-
-/**
- * Reads `code` (field 1, varint) and `message` (field 2, string) of a
- * protobuf `google.rpc.Status`, skipping `details`. Null when it is not one.
- */
-function readRpcStatus(bytes: Uint8Array): { code: number; message: string } | null {
-  let pos = 0;
-  const varint = (): number => {
-    let value = 0;
-    for (let shift = 0; shift < 35; shift += 7) {
-      if (pos >= bytes.length) throw new RangeError('truncated varint');
-      const b = bytes[pos++];
-      value += (b & 0x7f) * 2 ** shift;
-      if (b < 0x80) return value;
-    }
-    throw new RangeError('varint too long');
-  };
-  let code = 0;
-  let message = '';
-  try {
-    while (pos < bytes.length) {
-      const key = varint();
-      const field = Math.floor(key / 8);
-      const wireType = key & 7;
-      if (wireType === 0) {
-        const v = varint();
-        if (field === 1) code = v;
-      } else if (wireType === 2) {
-        const length = varint();
-        if (pos + length > bytes.length) return null;
-        if (field === 2) message = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(pos, pos + length));
-        pos += length;
-      } else {
-        return null;
-      }
-    }
-  } catch {
-    return null;
-  }
-  return { code, message };
 }

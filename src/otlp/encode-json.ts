@@ -1,6 +1,6 @@
 /**
- * RawSpan[] → OTLP/JSON `ExportTraceServiceRequest`, and the two response
- * messages. As the spec's "JSON Protobuf Encoding" asks: lowerCamelCase keys,
+ * RawSpan[] → OTLP/JSON `ExportTraceServiceRequest`, and the export
+ * response. As the spec's "JSON Protobuf Encoding" asks: lowerCamelCase keys,
  * hex ids, enums as integers, 64-bit integers as decimal strings, bytes in
  * AnyValue as base64; default values are omitted except inside AnyValue.
  */
@@ -37,13 +37,6 @@ export function encodeJsonExportResponse(rejectedSpans: number, errorMessage: st
   if (rejectedSpans !== 0) partialSuccess.rejectedSpans = String(rejectedSpans);
   if (errorMessage !== '') partialSuccess.errorMessage = errorMessage;
   return utf8.encode(JSON.stringify({ partialSuccess }));
-}
-
-export function encodeJsonStatus(code: number, message: string): Uint8Array {
-  const status: Json = {};
-  if (code !== 0) status.code = code;
-  if (message !== '') status.message = message;
-  return utf8.encode(JSON.stringify(status));
 }
 
 function resourceJson(resource: SpanResource): Json | null {

@@ -1,6 +1,6 @@
 /**
- * RawSpan[] → binary `ExportTraceServiceRequest`, and the two response
- * messages, written with protobufjs' `Writer` (field numbers from
+ * RawSpan[] → binary `ExportTraceServiceRequest`, and the export response,
+ * written with protobufjs' `Writer` (field numbers from
  * test/oracle/otlp/proto/). Proto3 defaults are omitted, except inside AnyValue, whose
  * oneof has presence: `stringValue: ""` and `intValue: 0` are written.
  */
@@ -44,14 +44,6 @@ export function encodeProtobufExportResponse(rejectedSpans: number, errorMessage
   if (rejectedSpans !== 0) w.uint32(tag(1, 0)).int64(rejectedSpans);
   if (errorMessage !== '') w.uint32(tag(2, LEN)).string(errorMessage);
   w.ldelim();
-  return w.finish();
-}
-
-/** `google.rpc.Status` without details. */
-export function encodeProtobufStatus(code: number, message: string): Uint8Array {
-  const w = protobuf.Writer.create();
-  if (code !== 0) w.uint32(tag(1, 0)).int32(code);
-  if (message !== '') w.uint32(tag(2, LEN)).string(message);
   return w.finish();
 }
 

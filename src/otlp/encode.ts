@@ -1,6 +1,6 @@
 /**
- * OTLP/HTTP bodies Skein writes: the export response, the error status, and
- * requests for forwarding and exports.
+ * OTLP/HTTP bodies Skein writes: the export response, and requests for
+ * forwarding and exports (the error status: rpc-status.ts).
  *
  * Known limitation of the JS representation: a number attribute with an
  * integral value (3.0 sent as doubleValue) is indistinguishable from 3 once
@@ -8,8 +8,8 @@
  * round-trip exactly; so does everything else in a RawSpan.
  */
 import type { RawSpan } from '../model/types.js';
-import { encodeJsonExportResponse, encodeJsonStatus, encodeJsonTraceRequest } from './encode-json.js';
-import { encodeProtobufExportResponse, encodeProtobufStatus, encodeProtobufTraceRequest } from './encode-protobuf.js';
+import { encodeJsonExportResponse, encodeJsonTraceRequest } from './encode-json.js';
+import { encodeProtobufExportResponse, encodeProtobufTraceRequest } from './encode-protobuf.js';
 import type { OtlpFormat } from './otlp-decode-error.js';
 
 export interface PartialSuccess {
@@ -29,11 +29,6 @@ export function encodeExportResponse(format: OtlpFormat, partial?: PartialSucces
   return format === 'protobuf'
     ? encodeProtobufExportResponse(partial.rejectedSpans, partial.errorMessage)
     : encodeJsonExportResponse(partial.rejectedSpans, partial.errorMessage);
-}
-
-/** `google.rpc.Status`, the body of every OTLP/HTTP 4xx and 5xx response. */
-export function encodeStatus(format: OtlpFormat, code: number, message: string): Uint8Array {
-  return format === 'protobuf' ? encodeProtobufStatus(code, message) : encodeJsonStatus(code, message);
 }
 
 /**

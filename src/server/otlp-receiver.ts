@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import type { Context } from 'hono';
-import { OtlpDecodeError, decodeTraceRequest, encodeExportResponse, encodeStatus } from '../otlp/index.js';
+import { OtlpDecodeError, RPC_CODE, decodeTraceRequest, encodeExportResponse, encodeStatus } from '../otlp/index.js';
 import type { OtlpFormat } from '../otlp/index.js';
 import { numberOption } from '../model/option-values.js';
 import { DecodePool, DecodeThreadError } from './decode-pool.js';
@@ -64,9 +64,6 @@ const DEFAULT_OFF_THREAD_DECODE_BYTES = 256 * 1024;
 
 /** What a request without Content-Length waits for room for before its first byte is read. */
 const UNKNOWN_LENGTH_ADMISSION_BYTES = 64 * 1024;
-
-/** google.rpc.Code values used in Status bodies (the OTLP spec lets servers omit it; we set it). */
-const RPC_CODE = { invalidArgument: 3, resourceExhausted: 8, unavailable: 14, internal: 13, unimplemented: 12 } as const;
 
 export function parseOtlpContentType(header: string | undefined): OtlpFormat | null {
   const mediaType = (header ?? '').split(';', 1)[0].trim().toLowerCase();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { encodeExportResponse, encodeStatus } from '../../src/otlp/index.js';
-import { google, opentelemetry } from '../oracle/otlp/generated/otlp.js';
+import { encodeExportResponse } from '../../src/otlp/index.js';
+import { opentelemetry } from '../oracle/otlp/generated/otlp.js';
 
 const ExportTraceServiceResponse = opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse;
 const text = (bytes: Uint8Array): string => Buffer.from(bytes).toString('utf8');
@@ -30,19 +30,5 @@ describe('encodeExportResponse', () => {
     expect(text(encodeExportResponse('json', { rejectedSpans: 0, errorMessage: 'slow down' }))).toBe(
       '{"partialSuccess":{"errorMessage":"slow down"}}',
     );
-  });
-});
-
-describe('encodeStatus (google.rpc.Status)', () => {
-  it('protobuf, read back with the code generated from google/rpc/status.proto', () => {
-    const status = google.rpc.Status.decode(encodeStatus('protobuf', 3, 'invalid JSON: Unexpected end of JSON input'));
-    expect(status.code).toBe(3);
-    expect(status.message).toBe('invalid JSON: Unexpected end of JSON input');
-    expect(status.details ?? []).toEqual([]);
-  });
-
-  it('JSON', () => {
-    expect(JSON.parse(text(encodeStatus('json', 3, 'bad "data"')))).toEqual({ code: 3, message: 'bad "data"' });
-    expect(text(encodeStatus('json', 0, ''))).toBe('{}');
   });
 });

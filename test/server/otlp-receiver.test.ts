@@ -1,7 +1,7 @@
 import { gzipSync, deflateSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RawSpan } from '../../src/model/types.js';
-import { encodeTraceRequest } from '../../src/otlp/index.js';
+import { encodeTraceRequest, readRpcStatus } from '../../src/otlp/index.js';
 import type { OtlpFormat } from '../../src/otlp/index.js';
 import { DecodePool } from '../../src/server/decode-pool.js';
 import { createOtlpReceiver } from '../../src/server/otlp-receiver.js';
@@ -9,7 +9,6 @@ import type { ReceiveOutcome } from '../../src/server/otlp-receiver.js';
 import { IngestOverloadedError } from '../../src/ingest/trace-ingest.js';
 import type { TraceIngest } from '../../src/ingest/trace-ingest.js';
 import { makeRawSpan } from '../helpers/raw-spans.js';
-import { readRpcStatus } from '../helpers/rpc-status.js';
 
 const TYPES: Record<OtlpFormat, string> = { protobuf: 'application/x-protobuf', json: 'application/json' };
 

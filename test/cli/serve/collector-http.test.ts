@@ -7,9 +7,8 @@ import { startCollector } from '../../../src/cli/collector.js';
 import type { RunningCollector } from '../../../src/cli/collector.js';
 import { runCli } from '../../../src/cli/run-cli.js';
 import type { RawSpan } from '../../../src/model/types.js';
-import { encodeTraceRequest } from '../../../src/otlp/index.js';
+import { encodeTraceRequest, readRpcStatus } from '../../../src/otlp/index.js';
 import { makeRawSpan } from '../../helpers/raw-spans.js';
-import { readRpcStatus } from '../../helpers/rpc-status.js';
 import { cleanup, countIds, parseMetrics, readAllSpans, runServeInProcess, startUpstream, tempDir } from './helpers.js';
 
 const collectors: RunningCollector[] = [];

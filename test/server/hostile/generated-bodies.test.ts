@@ -12,9 +12,8 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startCollector } from '../../../src/cli/collector.js';
 import type { RunningCollector } from '../../../src/cli/collector.js';
-import { encodeTraceRequest } from '../../../src/otlp/index.js';
+import { encodeTraceRequest, readRpcStatus } from '../../../src/otlp/index.js';
 import { makeRawSpan } from '../../helpers/raw-spans.js';
-import { readRpcStatus } from '../../helpers/rpc-status.js';
 import { cleanup, tempDir } from '../../cli/serve/helpers.js';
 
 const collectors: RunningCollector[] = [];

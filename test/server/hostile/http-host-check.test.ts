@@ -1,9 +1,8 @@
 import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { encodeTraceRequest } from '../../../src/otlp/index.js';
+import { encodeTraceRequest, readRpcStatus } from '../../../src/otlp/index.js';
 import type { RunningCollector } from '../../../src/cli/collector.js';
 import { makeRawSpan } from '../../helpers/raw-spans.js';
-import { readRpcStatus } from '../../helpers/rpc-status.js';
 import { closeAll, openRaw, parseRawResponse, startTestCollector } from './http-helpers.js';
 
 afterEach(closeAll);

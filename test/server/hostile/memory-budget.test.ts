@@ -5,12 +5,11 @@ import { serve } from '@hono/node-server';
 import type { ServerType } from '@hono/node-server';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RawSpan } from '../../../src/model/types.js';
-import { encodeTraceRequest } from '../../../src/otlp/index.js';
+import { encodeTraceRequest, readRpcStatus } from '../../../src/otlp/index.js';
 import { InflightBytes } from '../../../src/server/inflight-bytes.js';
 import { createOtlpReceiver } from '../../../src/server/otlp-receiver.js';
 import type { OtlpReceiverOptions } from '../../../src/server/otlp-receiver.js';
 import { makeRawSpan } from '../../helpers/raw-spans.js';
-import { readRpcStatus } from '../../helpers/rpc-status.js';
 
 const MIB = 1024 * 1024;
 const servers: ServerType[] = [];
