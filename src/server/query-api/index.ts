@@ -30,15 +30,13 @@ import {
   sessionDetailJson,
   sessionJson,
   spanJson,
-  spanKey,
   statsRowJson,
-  stepJson,
-  treeJson,
 } from '../../query/json-views.js';
 import { parseAttributeValue } from '../../query/attribute-value.js';
 import { budgetsJson, sessionBudget } from '../../query/session-budget.js';
 import { exportSession } from '../../query/session-export.js';
-import { listSessionsMatching, plainTextQuery, sessionModels, sessionRedactedCount, sessionSpans, traceSpans } from '../../query/store-reads.js';
+import { sessionTimelineJson, sessionTreeJson } from '../../query/session-timeline.js';
+import { listSessionsMatching, plainTextQuery, sessionModels, sessionRedactedCount, traceSpans } from '../../query/store-reads.js';
 
 export interface QueryApiOptions {
   store: TraceStore;
@@ -122,18 +120,12 @@ export function createQueryApi(options: QueryApiOptions): Hono {
 
   app.get('/sessions/:id/timeline', async function getTimeline(c) {
     query(c, noQuery);
-    const id = pathParam(c, 'id', sessionIdParam);
-    const steps = await store.getTimeline(id);
-    const spans = new Map((await sessionSpans(store, id)).map((s) => [spanKey(s.traceId, s.spanId), s]));
-    return json(c, { sessionId: id, steps: steps.map((step) => stepJson(step, spans.get(spanKey(step.traceId, step.spanId)))) });
+    return json(c, await sessionTimelineJson(store, pathParam(c, 'id', sessionIdParam)));
   });
 
   app.get('/sessions/:id/tree', async function getTree(c) {
     query(c, noQuery);
-    const id = pathParam(c, 'id', sessionIdParam);
-    const roots = await store.getTree(id);
-    const spans = new Map((await sessionSpans(store, id)).map((s) => [spanKey(s.traceId, s.spanId), s]));
-    return json(c, { sessionId: id, roots: treeJson(roots, spans) });
+    return json(c, await sessionTreeJson(store, pathParam(c, 'id', sessionIdParam)));
   });
 
   app.get('/sessions/:id/export', async function exportOne(c) {
