@@ -1,7 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
-import type { BudgetConfig, BudgetEventRecord } from '../model/budgets.js';
-import type { RedactionOptions } from '../model/redaction/redactor.js';
-import type { RawSpan, SpanRecord } from '../model/types.js';
+import type { Ingest } from '../ingest/ingest-settings.js';
+import type { BudgetEventRecord } from '../model/budgets.js';
 import { DatabaseOpenError } from '../store/errors.js';
 import { openWritableStore, prepareDatabasePath } from '../store/sqlite/database-file.js';
 import { InThreadSpanSink } from './in-thread-span-sink.js';
@@ -23,10 +22,8 @@ export interface OpenSpanSinkOptions {
   pricesFile?: string;
   maxBatchSize: number;
   maxQueueSize: number;
-  maxTextLength?: number;
-  redaction?: RedactionOptions;
-  normalize: (raw: RawSpan) => SpanRecord;
-  budgets?: BudgetConfig;
+  /** The redactor, normalizer and budgets every batch is written with, on whichever thread writes. */
+  ingest: Ingest;
   onBudget: (crossings: BudgetEventRecord[]) => void;
   onError: (error: unknown) => void;
   internal: InternalWork;
@@ -40,7 +37,9 @@ export interface OpenSpanSinkOptions {
  * on, with an `UnopenedSpanSink` counting its spans as failed.
  */
 export function openSpanSink(options: OpenSpanSinkOptions): SpanSink {
-  const { store, dbPath, maxBatchSize, maxQueueSize, normalize, budgets, onBudget, onError, internal } = options;
+  const { store, dbPath, maxBatchSize, maxQueueSize, ingest, onBudget, onError, internal } = options;
+  const { normalize } = ingest;
+  const { budgets } = ingest.settings;
   const runInternal = <T>(fn: () => T): T => internal.run(fn);
   const inThread = (opened: ClosableStore, ownsStore: boolean): SpanSink =>
     new InThreadSpanSink({ store: opened, ownsStore, normalize, maxBatchSize, maxQueueSize, onError, runInternal, budgets, onBudget });
@@ -52,8 +51,8 @@ export function openSpanSink(options: OpenSpanSinkOptions): SpanSink {
     if (options.pricesInCode) return inThread(openWritableStore({ path }), true);
     const writer = new WorkerWriter({
       dbPath: path,
-      maxTextLength: options.maxTextLength,
-      redaction: options.redaction,
+      maxTextLength: ingest.settings.maxTextLength,
+      redaction: ingest.settings.redaction,
       maxBatchSize,
       maxQueueSize,
       normalize,

@@ -1,4 +1,6 @@
-import { hasBudgets, parseBudgetConfig } from '../model/budgets.js';
+import { resolveIngestSettings } from '../ingest/ingest-settings.js';
+import type { IngestSettings } from '../ingest/ingest-settings.js';
+import { parseBudgetConfig } from '../model/budgets.js';
 import type { BudgetConfig } from '../model/budgets.js';
 import type { PriceTable } from '../model/pricing.js';
 import type { RedactionOptions } from '../model/redaction/redactor.js';
@@ -9,30 +11,32 @@ export interface ProcessorSettingsInput {
   redaction?: RedactionOptions;
   prices?: PriceTable;
   budgets?: BudgetConfig;
+  /** Already checked by the processor. */
+  maxTextLength?: number;
 }
 
 export interface ProcessorSettings {
-  redaction?: RedactionOptions;
-  prices?: PriceTable;
-  /** Only when at least one limit is set. */
-  budgets?: BudgetConfig;
+  settings: IngestSettings;
   /** The config file's path when its prices are used: the writer thread reads them from it. */
   pricesFile?: string;
 }
 
 /**
- * The processor's options over its config file (`skein.config.json`): an
- * option given in code wins over the file's section. Throws, naming the file
- * or `SkeinSpanProcessor budgets` and the field, on anything invalid.
+ * The processor's ingest settings: its options over its config file
+ * (`skein.config.json`), an option given in code winning over the file's
+ * section. Of the file, only `budgets`, `redaction` and `prices` apply (its
+ * `maxTextLength` is the collector's). Throws, naming the file or
+ * `SkeinSpanProcessor budgets` and the field, on anything invalid.
  */
 export function resolveProcessorSettings(input: ProcessorSettingsInput): ProcessorSettings {
   const file = input.configFile === undefined ? undefined : loadSkeinConfigFile(input.configFile);
-  const budgets = input.budgets !== undefined ? parseBudgetConfig(input.budgets, 'SkeinSpanProcessor budgets') : file?.budgets;
-  const settings: ProcessorSettings = {
-    redaction: input.redaction ?? file?.redaction,
-    prices: input.prices ?? file?.prices,
-  };
-  if (hasBudgets(budgets)) settings.budgets = budgets;
-  if (input.prices === undefined && file?.prices !== undefined) settings.pricesFile = file.source;
-  return settings;
+  const settings = resolveIngestSettings({
+    config: file === undefined ? undefined : { budgets: file.budgets, redaction: file.redaction, prices: file.prices },
+    redaction: input.redaction,
+    prices: input.prices,
+    budgets: input.budgets === undefined ? undefined : parseBudgetConfig(input.budgets, 'SkeinSpanProcessor budgets'),
+    maxTextLength: input.maxTextLength,
+  });
+  const pricesFile = input.prices === undefined && file?.prices !== undefined ? file.source : undefined;
+  return pricesFile === undefined ? { settings } : { settings, pricesFile };
 }

@@ -1,8 +1,8 @@
 import { diag } from '@opentelemetry/api';
 import type { Context } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { createIngest } from '../ingest/ingest-settings.js';
 import type { BudgetCrossing, BudgetEventRecord } from '../model/budgets.js';
-import { createRedactingNormalizer } from '../model/normalize.js';
 import { numberOption, optionalNumberOption } from '../model/option-values.js';
 import { BudgetMonitor } from './budget-monitor.js';
 import { addExitHook, removeExitHook } from './exit-hooks.js';
@@ -74,11 +74,12 @@ export class SkeinSpanProcessor implements SpanProcessor {
       integer: true,
     });
     // Before a store is opened: a bad config file, budget or redaction pattern fails here.
-    const { redaction, prices, budgets, pricesFile } = resolveProcessorSettings(options);
+    const { configFile, redaction, prices, budgets } = options;
+    const { settings, pricesFile } = resolveProcessorSettings({ configFile, redaction, prices, budgets, maxTextLength });
     this.budgetMonitor = new BudgetMonitor({ onBudget: options.onBudget, onError: (error) => reportOnly(error) });
     this.enforce = options.enforce ?? false;
-    // Validates maxTextLength and the redaction patterns: before a store is opened that would then leak.
-    const { redactor, normalize } = createRedactingNormalizer({ redaction, maxTextLength, prices });
+    // Compiles the redaction patterns: before a store is opened that would then leak.
+    const ingest = createIngest(settings);
     this.maxBatchSize = maxBatchSize;
     this.flushIntervalMillis = flushIntervalMillis;
     this.maxQueueSize = maxQueueSize;
@@ -91,15 +92,12 @@ export class SkeinSpanProcessor implements SpanProcessor {
       pricesFile,
       maxBatchSize,
       maxQueueSize,
-      maxTextLength,
-      redaction,
-      normalize,
-      budgets,
+      ingest,
       onBudget: (crossings: BudgetEventRecord[]) => this.budgetMonitor.record(crossings),
       onError: (error) => this.report(error),
       internal: this.internal,
     });
-    this.forwarder = forward === undefined ? undefined : new SpanForwarder(forward, redactor, this.internal);
+    this.forwarder = forward === undefined ? undefined : new SpanForwarder(forward, ingest.redactor, this.internal);
     addExitHook(this.exitHook);
   }
 
