@@ -4,6 +4,7 @@
 import { getToken, setToken, takeTokenFromLocation } from './api.js';
 import { h, replace } from './dom.js';
 import { matchRoute, startRouter } from './router.js';
+import { createCompareView } from './compare-view.js';
 import { createSearchView } from './search-view.js';
 import { createSessionView } from './session-view.js';
 import { createSessionsView } from './sessions-view.js';
@@ -62,6 +63,9 @@ function show(route) {
     case 'stats':
       current = createStatsView(main, route);
       break;
+    case 'compare':
+      current = createCompareView(main, route);
+      break;
     default:
       replace(main, h('h1', { tabindex: '-1' }, 'Not found'), h('p', {}, 'Nothing lives at this address. ', h('a', { href: '/sessions' }, 'Go to the sessions.')));
   }
@@ -78,6 +82,8 @@ function titleOf(route) {
       return 'Search';
     case 'stats':
       return 'Stats';
+    case 'compare':
+      return `Compare ${route.params[0]} and ${route.params[1]}`;
     default:
       return 'Sessions';
   }

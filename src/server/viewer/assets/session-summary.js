@@ -1,6 +1,8 @@
-// A session's totals: tokens by kind, cost (computed and supplied), duration,
-// step counts, the budget when the session carries one (budget-bars.js), and
-// the per-model breakdown.
+// A session's totals: one compact line (tokens, cost, duration, steps, errors,
+// budget state) that opens into the cards: tokens by kind, cost (computed and
+// supplied), duration, step counts, the budget when the session carries one
+// (budget-bars.js), and the per-model breakdown. Closed by default, so the
+// steps come first.
 
 import { renderBudget } from './budget-bars.js';
 import { h } from './dom.js';
@@ -10,13 +12,48 @@ import { card, facts } from './widgets.js';
 /**
  * @param {Record<string, any>} session the session detail (GET /api/sessions/:id)
  * @param {Map<string, Record<string, any>>} steps
+ * @param {{ open: boolean, onToggle: (open: boolean) => void }} panel
  */
-export function renderSessionSummary(session, steps) {
+export function renderSessionSummary(session, steps, panel) {
+  const details = /** @type {HTMLDetailsElement} */ (
+    h('details', { class: 'totals', open: panel.open }, h('summary', {}, compactLine(session, steps)), totalsCards(session, steps))
+  );
+  details.addEventListener('toggle', () => panel.onToggle(details.open));
+  return details;
+}
+
+/** @param {Record<string, any>} session */
+function durationOf(session) {
+  return session.durationNanos !== null && session.durationNanos !== undefined
+    ? Number(BigInt(session.durationNanos)) / 1e6
+    : millisBetween(session.firstStartUnixNano, String(BigInt(Date.now()) * 1_000_000n));
+}
+
+/** @param {Record<string, any>} session @param {Map<string, Record<string, any>>} steps */
+function compactLine(session, steps) {
   const open = [...steps.values()].filter((s) => s.open && !s.interrupted).length;
-  const durationMillis =
-    session.durationNanos !== null && session.durationNanos !== undefined
-      ? Number(BigInt(session.durationNanos)) / 1e6
-      : millisBetween(session.firstStartUnixNano, String(BigInt(Date.now()) * 1_000_000n));
+  const budget = session.budget && Array.isArray(session.budget.limits) ? String(session.budget.status) : null;
+  const budgetState = budget === null ? null : budget === 'ok' ? 'within' : budget;
+  const item = (/** @type {string} */ label, /** @type {string | Node} */ value, cls = '') => h('span', { class: `total ${cls}`.trim() }, h('strong', {}, value), ` ${label}`);
+  return h(
+    'span',
+    { class: 'totals-line' },
+    item('tokens', formatInt(totalTokens(session.tokens ?? {}))),
+    item('cost', formatUsd(session.costUsd)),
+    item(session.durationNanos === null ? 'so far' : 'duration', formatDuration(durationOf(session))),
+    item(session.traceIds?.length > 1 ? `steps in ${session.traceIds.length} turns` : 'steps', formatInt(session.spanCount)),
+    item(session.errorCount === 1 ? 'error' : 'errors', formatInt(session.errorCount), session.errorCount > 0 ? 'has-errors' : ''),
+    open > 0 ? item('running', formatInt(open)) : null,
+    session.interruptedCount > 0 ? item('interrupted', formatInt(session.interruptedCount)) : null,
+    typeof budgetState === 'string' ? item('budget', budgetState, `totals-budget-${budget}`) : null,
+    h('span', { class: 'totals-more muted' }, 'details'),
+  );
+}
+
+/** @param {Record<string, any>} session @param {Map<string, Record<string, any>>} steps */
+function totalsCards(session, steps) {
+  const open = [...steps.values()].filter((s) => s.open && !s.interrupted).length;
+  const durationMillis = durationOf(session);
   const tokens = session.tokens ?? {};
 
   const cards = h(
@@ -62,7 +99,7 @@ export function renderSessionSummary(session, steps) {
       ]),
     ),
   );
-  return [cards, renderBudget(session), modelTable(session)];
+  return h('div', { class: 'totals-body' }, cards, renderBudget(session), modelTable(session));
 }
 
 /** @param {Record<string, any>} session */

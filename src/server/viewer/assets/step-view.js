@@ -96,6 +96,11 @@ function truncatedNote(c) {
 function content(span) {
   const sections = [];
   const convo = conversationOf(span.attributes);
+  // The reasoning has its own block: leave it out of the output, where the same text came from.
+  if (span.reasoning && convo.output) {
+    const rest = withoutReasoning(convo.output);
+    convo.output = rest.length > 0 ? rest : null;
+  }
   if (span.reasoning) sections.push(h('section', { class: 'content' }, reasoningBlock(span.reasoning.text), truncatedNote(span.reasoning)));
   if (span.stepType === 'tool') {
     if (span.input) sections.push(block('Arguments', h('pre', { class: 'code' }, pretty(span.input.text)), truncatedNote(span.input)));
@@ -108,6 +113,11 @@ function content(span) {
     else if (span.output) sections.push(block('Output', h('pre', { class: 'code wrap' }, pretty(span.output.text)), truncatedNote(span.output)));
   }
   return sections.length > 0 ? h('div', { class: 'contents' }, sections) : h('p', { class: 'muted' }, 'No content recorded.');
+}
+
+/** @param {import('./messages.js').Message[]} messages */
+function withoutReasoning(messages) {
+  return messages.map((m) => ({ ...m, parts: m.parts.filter((p) => p.kind !== 'reasoning') })).filter((m) => m.parts.length > 0);
 }
 
 /** @param {string} title @param {...(Node | null)} children */

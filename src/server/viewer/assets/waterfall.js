@@ -1,8 +1,11 @@
 // The waterfall: one row per step, in tree order (children under their
-// parent, siblings by start), a bar on a shared time axis per step.
+// parent, siblings by start), a bar per step. A session of several traces (one
+// per turn) gets one group per trace, each on its own time axis, with the idle
+// time between turns said in words instead of drawn as empty axis.
 
 import { h, replace } from './dom.js';
-import { formatDuration } from './format.js';
+import { formatDuration, formatWhen, shortId } from './format.js';
+import { HINT_TEXT, groupByTrace, stepFilter, visibleRows } from './waterfall-tree.js';
 import { stepTypeLabel } from './widgets.js';
 
 /**
@@ -14,47 +17,7 @@ import { stepTypeLabel } from './widgets.js';
  * }} Step
  */
 
-/**
- * Orders steps as a tree: roots (steps whose parent is not in the session) by
- * start time, each followed by its descendants. Returns `[step, depth]` pairs.
- * @param {Iterable<Step>} steps
- * @returns {[Step, number][]}
- */
-export function treeOrder(steps) {
-  const all = [...steps].sort(byStart);
-  const ids = new Set(all.map((s) => s.spanId));
-  /** @type {Map<string, Step[]>} */
-  const children = new Map();
-  const roots = [];
-  for (const step of all) {
-    const parent = step.parentSpanId;
-    if (parent !== null && parent !== step.spanId && ids.has(parent)) {
-      const list = children.get(parent) ?? [];
-      list.push(step);
-      children.set(parent, list);
-    } else roots.push(step);
-  }
-  /** @type {[Step, number][]} */
-  const out = [];
-  const seen = new Set();
-  /** @param {Step} step @param {number} depth */
-  const visit = (step, depth) => {
-    if (seen.has(step.spanId)) return;
-    seen.add(step.spanId);
-    out.push([step, depth]);
-    for (const child of children.get(step.spanId) ?? []) visit(child, depth + 1);
-  };
-  for (const root of roots) visit(root, 0);
-  // A parent cycle (malformed data) leaves steps unvisited: show them as roots rather than lose them.
-  for (const step of all) visit(step, 0);
-  return out;
-}
-
-/** @param {Step} a @param {Step} b */
-function byStart(a, b) {
-  const d = BigInt(a.startTimeUnixNano) - BigInt(b.startTimeUnixNano);
-  return d < 0n ? -1 : d > 0n ? 1 : 0;
-}
+export { treeOrder } from './waterfall-tree.js';
 
 /** Round tick spacing for a span of `totalMillis`. @param {number} totalMillis */
 function tickStep(totalMillis) {
@@ -68,87 +31,158 @@ function tickStep(totalMillis) {
  * @param {HTMLElement} container
  * @param {{
  *   steps: Iterable<Step>,
- *   startNs: string,
  *   nowNs: string,
  *   selectedSpanId: string | null,
  *   hrefFor: (step: Step) => string,
+ *   collapsed: Set<string>,
+ *   filterText: string,
+ *   onToggle: (spanId: string) => void,
+ *   onDownloadTrace: (traceId: string) => void,
  * }} options
+ * @returns {{ total: number, matches: number | null, traces: string[] }}
  */
-export function renderWaterfall(container, { steps, startNs, nowNs, selectedSpanId, hrefFor }) {
-  const ordered = treeOrder(steps);
-  const t0 = BigInt(startNs);
-  let t1 = BigInt(nowNs);
-  for (const [step] of ordered) {
-    const end = step.endTimeUnixNano === null ? null : BigInt(step.endTimeUnixNano);
-    if (end !== null && end > t1) t1 = end;
-    if (BigInt(step.startTimeUnixNano) > t1) t1 = BigInt(step.startTimeUnixNano);
-  }
-  const totalMillis = Math.max(Number(t1 - t0) / 1e6, 0.001);
-  const pct = (/** @type {bigint} */ ns) => Math.min(100, Math.max(0, (Number(ns - t0) / 1e6 / totalMillis) * 100));
-
-  const step = tickStep(totalMillis);
-  const ticks = [];
-  for (let t = 0; t <= totalMillis + 1e-9 && ticks.length < 12; t += step) {
-    ticks.push(h('span', { class: 'tick', style: { left: `${(t / totalMillis) * 100}%` } }, t === 0 ? '0' : formatDuration(t)));
-  }
-
-  const rows = ordered.map(([s, depth]) => {
-    const start = BigInt(s.startTimeUnixNano);
-    const end = s.endTimeUnixNano === null ? t1 : BigInt(s.endTimeUnixNano);
-    const left = pct(start);
-    const width = Math.max(pct(end) - left, 0);
-    const durationMillis = Number(end - start) / 1e6;
-    const state = s.interrupted ? 'interrupted' : s.open ? 'running' : s.isError ? 'error' : null;
-    const detail = s.model ?? s.toolName;
-    const preview = s.reasoningPreview ?? s.outputPreview ?? s.inputPreview ?? null;
-    const selected = s.spanId === selectedSpanId;
-    const classes = ['wf-row', `type-${s.stepType}`, s.isError ? 'is-error' : '', s.open && !s.interrupted ? 'is-open' : '', s.interrupted ? 'is-interrupted' : '', selected ? 'is-selected' : ''];
-    return h(
-      'li',
-      { class: classes.filter(Boolean).join(' '), dataset: { spanId: s.spanId, stepType: s.stepType } },
+export function renderWaterfall(container, { steps, nowNs, selectedSpanId, hrefFor, collapsed, filterText, onToggle, onDownloadTrace }) {
+  const groups = groupByTrace(steps, BigInt(nowNs));
+  const filter = stepFilter(filterText);
+  const several = groups.length > 1;
+  let total = 0;
+  let matches = 0;
+  const parts = [];
+  groups.forEach((group, index) => {
+    total += group.rows.length;
+    const shown = visibleRows(group.rows, collapsed, filter);
+    matches += shown.filter((r) => r.match).length;
+    if (filter && shown.length === 0) return;
+    if (several && group.gapMillis !== null && parts.length > 0) {
+      parts.push(h('p', { class: 'wf-gap' }, group.gapMillis > 0 ? `+${formatDuration(group.gapMillis)} idle` : 'overlaps the previous turn'));
+    }
+    const totalMillis = Math.max(Number(group.endNs - group.startNs) / 1e6, 0.001);
+    const pct = (/** @type {bigint} */ ns) => Math.min(100, Math.max(0, (Number(ns - group.startNs) / 1e6 / totalMillis) * 100));
+    const step = tickStep(totalMillis);
+    const ticks = [];
+    for (let t = 0; t <= totalMillis + 1e-9 && ticks.length < 12; t += step) {
+      ticks.push(h('span', { class: 'tick', style: { left: `${(t / totalMillis) * 100}%` } }, t === 0 ? '0' : formatDuration(t)));
+    }
+    const rows = shown.map(({ row, match }) => renderRow(row, { pct, endNs: group.endNs, selectedSpanId, hrefFor, collapsed, filtering: filter !== null, match, onToggle }));
+    const titleId = `turn-${group.traceId}`;
+    parts.push(
       h(
-        'a',
-        {
-          class: 'wf-link',
-          href: hrefFor(s),
-          'aria-current': selected ? 'true' : false,
-          title: preview ?? s.name,
-        },
-        h(
-          'span',
-          { class: 'wf-name', style: { '--depth': String(Math.min(depth, 12)) } },
-          h('span', { class: 'wf-icon', 'aria-hidden': 'true' }),
-          h('span', { class: 'sr-only' }, `${stepTypeLabel(s.stepType)}: `),
-          h('span', { class: 'wf-label' }, s.name, detail && !s.name.includes(detail) ? h('span', { class: 'muted' }, ` · ${detail}`) : null),
-          state ? h('span', { class: `wf-state state-${state}` }, state === 'error' ? '! error' : state === 'running' ? 'running' : '⚠ interrupted') : null,
-          h('span', { class: 'wf-dur' }, s.open && !s.interrupted ? `${formatDuration(durationMillis)}…` : formatDuration(durationMillis)),
-          s.stepType === 'reasoning' && s.reasoningPreview ? h('span', { class: 'wf-preview' }, s.reasoningPreview) : null,
-        ),
-        h(
-          'span',
-          { class: 'wf-track', 'aria-hidden': 'true' },
-          h('span', { class: 'wf-bar', style: { left: `${left}%`, width: `${width}%` } }),
-        ),
+        'section',
+        { class: 'wf-group', dataset: { traceId: group.traceId }, 'aria-labelledby': several ? titleId : false },
+        several
+          ? h(
+              'div',
+              { class: 'wf-turn-head' },
+              h('h3', { id: titleId }, `Turn ${index + 1}`),
+              h('span', { class: 'muted' }, `${formatWhen(String(group.startNs))} · ${formatDuration(Number(group.endNs - group.startNs) / 1e6)} · ${group.rows.length} steps`),
+              h('code', { class: 'muted wf-trace-id', title: group.traceId }, shortId(group.traceId, 13)),
+              h('button', { type: 'button', class: 'btn btn-small', onclick: () => onDownloadTrace(group.traceId), 'aria-label': `Download turn ${index + 1} as OTLP JSON` }, 'OTLP JSON'),
+            )
+          : null,
+        h('div', { class: 'wf-axis', 'aria-hidden': 'true' }, h('span', { class: 'wf-axis-name' }), h('span', { class: 'wf-axis-track' }, ticks)),
+        h('ol', { class: 'waterfall', 'aria-label': `${rows.length} steps` }, rows),
       ),
     );
   });
+  if (filter && matches === 0) parts.push(h('p', { class: 'muted wf-empty' }, `No step matches “${filterText.trim()}”.`));
+  replace(container, ...parts);
+  return { total, matches: filter ? matches : null, traces: groups.map((g) => g.traceId) };
+}
 
-  replace(
-    container,
-    h('div', { class: 'wf-axis', 'aria-hidden': 'true' }, h('span', { class: 'wf-axis-name' }), h('span', { class: 'wf-axis-track' }, ticks)),
-    h('ol', { class: 'waterfall', 'aria-label': `${rows.length} steps` }, rows),
+/**
+ * @param {import('./waterfall-tree.js').Row} row
+ * @param {{ pct: (ns: bigint) => number, endNs: bigint, selectedSpanId: string | null, hrefFor: (step: Step) => string,
+ *   collapsed: Set<string>, filtering: boolean, match: boolean, onToggle: (spanId: string) => void }} o
+ */
+function renderRow({ step: s, depth, childCount, hints }, o) {
+  const start = BigInt(s.startTimeUnixNano);
+  const end = s.endTimeUnixNano === null ? o.endNs : BigInt(s.endTimeUnixNano);
+  const left = o.pct(start);
+  const width = Math.max(o.pct(end) - left, 0);
+  const durationMillis = Number(end - start) / 1e6;
+  const state = s.interrupted ? 'interrupted' : s.open ? 'running' : s.isError ? 'error' : null;
+  const detail = s.model ?? s.toolName;
+  const preview = s.reasoningPreview ?? s.outputPreview ?? s.inputPreview ?? null;
+  const selected = s.spanId === o.selectedSpanId;
+  const isCollapsed = !o.filtering && childCount > 0 && o.collapsed.has(s.spanId);
+  const classes = [
+    'wf-row',
+    `type-${s.stepType}`,
+    s.isError ? 'is-error' : '',
+    s.open && !s.interrupted ? 'is-open' : '',
+    s.interrupted ? 'is-interrupted' : '',
+    selected ? 'is-selected' : '',
+    o.filtering ? (o.match ? 'is-match' : 'is-context') : '',
+    isCollapsed ? 'is-collapsed' : '',
+  ];
+  const depthVar = { '--depth': String(Math.min(depth, 12)) };
+  return h(
+    'li',
+    { class: classes.filter(Boolean).join(' '), dataset: { spanId: s.spanId, stepType: s.stepType } },
+    childCount > 0 && !o.filtering
+      ? h(
+          'button',
+          {
+            type: 'button',
+            class: 'wf-toggle',
+            style: depthVar,
+            'aria-expanded': isCollapsed ? 'false' : 'true',
+            'aria-label': `${isCollapsed ? 'Expand' : 'Collapse'} ${s.name} (${childCount} child steps)`,
+            onclick: () => o.onToggle(s.spanId),
+          },
+          isCollapsed ? '▸' : '▾',
+        )
+      : null,
+    h(
+      'a',
+      { class: 'wf-link', href: o.hrefFor(s), 'aria-current': selected ? 'true' : false, title: preview ?? s.name },
+      h(
+        'span',
+        { class: 'wf-name', style: depthVar },
+        h('span', { class: 'wf-icon', 'aria-hidden': 'true' }),
+        h('span', { class: 'sr-only' }, `${stepTypeLabel(s.stepType)}: `),
+        h('span', { class: 'wf-label' }, s.name, detail && !s.name.includes(detail) ? h('span', { class: 'muted' }, ` · ${detail}`) : null),
+        isCollapsed ? h('span', { class: 'wf-hidden-count' }, `+${childCount}`) : null,
+        state ? h('span', { class: `wf-state state-${state}` }, state === 'error' ? '! error' : state === 'running' ? 'running' : '⚠ interrupted') : null,
+        hints.map((hint) => h('span', { class: `wf-hint hint-${hint}`, title: HINT_TEXT[hint] }, hint === 'missing-parent' ? 'missing parent' : 'clock skew')),
+        h('span', { class: 'wf-dur' }, s.open && !s.interrupted ? `${formatDuration(durationMillis)}…` : formatDuration(durationMillis)),
+        s.stepType === 'reasoning' && s.reasoningPreview ? h('span', { class: 'wf-preview' }, s.reasoningPreview) : null,
+      ),
+      h('span', { class: 'wf-track', 'aria-hidden': 'true' }, h('span', { class: 'wf-bar', style: { left: `${left}%`, width: `${width}%` } })),
+    ),
   );
 }
 
-/** Arrow keys move between rows. @param {HTMLElement} container */
-export function enableWaterfallKeys(container) {
-  container.addEventListener('keydown', (event) => {
-    if (!['ArrowDown', 'ArrowUp', 'Home', 'End'].includes(event.key)) return;
+/**
+ * Keys, as in Jaeger: with a step open, ↑/↓ move the selection (and so the
+ * detail); without one, they move the focus between rows. Home/End go to the
+ * first/last row. Returns a function that removes the listener.
+ * @param {HTMLElement} container
+ * @param {{ selected: () => string | null, select: (spanId: string) => void }} options
+ */
+export function enableWaterfallKeys(container, { selected, select }) {
+  /** @param {Event} e */
+  const onKey = (e) => {
+    const event = /** @type {any} */ (e);
+    if (!['ArrowDown', 'ArrowUp', 'Home', 'End'].includes(event.key) || event.altKey || event.ctrlKey || event.metaKey) return;
+    const target = /** @type {Element | null} */ (event.target);
+    if (target && target.closest('input, textarea, select, [contenteditable], dialog')) return;
+    if (!container.isConnected || container.closest('[hidden]')) return;
     const links = /** @type {HTMLAnchorElement[]} */ ([...container.querySelectorAll('.wf-link')]);
-    const index = links.indexOf(/** @type {HTMLAnchorElement} */ (document.activeElement));
-    if (index < 0 || links.length === 0) return;
+    if (links.length === 0) return;
+    const current = selected();
+    const focusIndex = links.indexOf(/** @type {HTMLAnchorElement} */ (document.activeElement));
+    const selectedIndex = current === null ? -1 : links.findIndex((l) => l.closest('.wf-row')?.getAttribute('data-span-id') === current);
+    const index = selectedIndex >= 0 ? selectedIndex : focusIndex;
+    if (index < 0) return;
     event.preventDefault();
-    const next = event.key === 'Home' ? 0 : event.key === 'End' ? links.length - 1 : index + (event.key === 'ArrowDown' ? 1 : -1);
-    links[Math.max(0, Math.min(links.length - 1, next))].focus();
-  });
+    const next = Math.max(0, Math.min(links.length - 1, event.key === 'Home' ? 0 : event.key === 'End' ? links.length - 1 : index + (event.key === 'ArrowDown' ? 1 : -1)));
+    const link = links[next];
+    link.focus({ preventScroll: false });
+    link.scrollIntoView({ block: 'nearest' });
+    const spanId = link.closest('.wf-row')?.getAttribute('data-span-id');
+    if (current !== null && spanId) select(spanId);
+  };
+  document.addEventListener('keydown', onKey);
+  return () => document.removeEventListener('keydown', onKey);
 }
