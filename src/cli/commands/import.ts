@@ -1,5 +1,7 @@
 import { parseArgs } from 'node:util';
-import { DEFAULT_MAX_TEXT_LENGTH, createRedactingNormalizer } from '../../model/normalize.js';
+import { createIngestCommit } from '../../ingest/ingest-commit.js';
+import { createIngest, resolveIngestSettings } from '../../ingest/ingest-settings.js';
+import { DEFAULT_MAX_TEXT_LENGTH } from '../../model/normalize.js';
 import type { CliCommand } from '../command.js';
 import { loadConfigFlag } from '../config-file.js';
 import { parsePositiveInt } from '../options.js';
@@ -63,11 +65,14 @@ export const importCommand: CliCommand = {
     // Settings first: a bad config or flag fails the command before any file is read.
     const config = loadConfigFlag(values.config);
     const flag = values['max-text-length'];
-    const { normalize } = createRedactingNormalizer({
-      redaction: config?.redaction,
-      prices: config?.prices,
-      maxTextLength: flag === undefined ? config?.maxTextLength : parsePositiveInt(flag, '--max-text-length'),
-    });
+    // The config's budgets are not evaluated: importing old sessions must not record crossings as if they happened now.
+    const ingest = createIngest(
+      resolveIngestSettings({
+        redaction: config?.redaction,
+        prices: config?.prices,
+        maxTextLength: flag === undefined ? config?.maxTextLength : parsePositiveInt(flag, '--max-text-length'),
+      }),
+    );
     // Read and decode everything first: a bad file fails the command before anything is written.
     const decoded: TraceFile[] = [];
     for (const path of files) decoded.push(await readTraceFile(path));
@@ -77,12 +82,15 @@ export const importCommand: CliCommand = {
     }
     const results: FileResult[] = [];
     await withStore(io, { db: values.db, mode: 'write' }, async (store) => {
+      const commit = createIngestCommit({ store, ingest });
       const progress = createProgress(io, 'importing', total);
       try {
         for (const file of decoded) {
           for (let i = 0; i < file.spans.length; i += WRITE_BATCH) {
             const batch = file.spans.slice(i, i + WRITE_BATCH);
-            await store.write(batch.map(normalize));
+            commit(batch);
+            // Between transactions: the progress line and signals get their turn.
+            await new Promise<void>((resolveTurn) => setImmediate(resolveTurn));
             progress.tick(batch.length);
           }
           results.push({ path: file.path, format: file.format, spans: file.spans.length, rejectedSpans: file.rejectedSpans });
