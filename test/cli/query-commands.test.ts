@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SessionJson, StepJson, TreeNodeJson } from '../../src/query/json-views.js';
+import { SESSION_SORTS, STATS_GROUPS } from '../../src/query/query-options.js';
 import { ALPHA, BETA, OPEN, seedStore } from '../server/query-api/seed.js';
 import type { Seeded } from '../server/query-api/seed.js';
 import { cli } from './run.js';
@@ -118,6 +119,21 @@ describe('skein spans, search, stats', () => {
     expect(table.stdout.split('\n')[0]).toMatch(/^AGENT\s+CALLS\s+ERR/);
     expect(table.stdout).toContain(ALPHA.agentName);
   });
+
+  it('takes every sort and group the query API takes (one list in src/query/)', async () => {
+    for (const sort of SESSION_SORTS) {
+      const page = await cli(['sessions', '--sort', sort, '--json', ...db]);
+      expect(page.code, sort).toBe(0);
+      expect(json<{ items: SessionJson[] }>(page.stdout).items, sort).toHaveLength(3);
+    }
+    for (const by of STATS_GROUPS) {
+      const stats = await cli(['stats', '--by', by, '--json', ...db]);
+      expect(stats.code, by).toBe(0);
+      expect(json<{ by: string }>(stats.stdout).by).toBe(by);
+    }
+    const byUser = json<{ rows: { key: string }[] }>((await cli(['stats', '--by', 'user', '--json', ...db])).stdout);
+    expect(byUser.rows.map((r) => r.key)).toEqual(expect.arrayContaining([ALPHA.userId, BETA.userId]));
+  });
 });
 
 describe('bad input: one line, the usage, exit 1', () => {
@@ -135,7 +151,7 @@ describe('bad input: one line, the usage, exit 1', () => {
     [['spans', '--min-duration', 'long'], /--min-duration expects a duration/],
     [['search'], /missing <text>/],
     [['search', '--fts', '"unbalanced'], /malformed search query/],
-    [['stats', '--by', 'week'], /--by expects one of model, provider, agent, day/],
+    [['stats', '--by', 'week'], /--by expects one of model, provider, agent, user, day/],
     [['export', ALPHA.sessionId], /--format is required/],
     [['export', ALPHA.sessionId, '--format', 'pdf'], /--format expects one of otlp, jsonl, md/],
     [['prune', '--older-than', 'ages'], /--older-than expects a duration/],

@@ -29,7 +29,7 @@ Options:
   --min-tokens <n>     at least this many tokens
   --min-cost <usd>     at least this cost
   --text <words>       a step's name, content or reasoning contains every word
-  --sort <order>       recent | oldest | cost | tokens | duration (default recent)
+  --sort <order>       recent | oldest | newest | cost | tokens | duration (default recent)
   --limit <n>          page size, 1–1000 (default 50)
   --cursor <c>         continue after the page that printed it
 ${COMMON_HELP}
