@@ -128,7 +128,7 @@ describe('skein tail', () => {
     }
     await tail.waitFor((out) => out.includes('interrupted'), 'the interrupted line');
     expect(await tail.stop()).toBe(0);
-    expect(tail.stdout.text).toMatch(/stuck {2}⚠ interrupted: 1 open step\(s\) will never end\n$/);
+    expect(tail.stdout.text).toMatch(/stuck {2}⚠ interrupted: 1 open step will never end\n$/);
   });
 
   it('refuses a missing database and extra arguments with a usage error', async () => {

@@ -7,7 +7,7 @@ import type { DeadLetterRecord, DroppedQueue } from '../../store/sqlite/sqlite-o
 import { CliUsageError } from '../cli-error.js';
 import type { CliCommand, CliIo } from '../command.js';
 import { withStore } from '../open-store.js';
-import { colourEnabled, createStyle, renderTable, writeJson } from '../output.js';
+import { colourEnabled, createStyle, renderTable, truncateCell, writeJson } from '../output.js';
 import { COMMON_FLAGS, COMMON_HELP, limitFlag, positionals } from '../query-flags.js';
 
 const HELP = `Usage: skein outbox [list | dead | show <id> | replay <id…> | drop <upstream>] [options]
@@ -57,6 +57,8 @@ const FLAG_USERS: Record<string, readonly Subcommand[]> = {
 };
 
 const ANSWER_WIDTH = 60;
+/** Upstream URLs in tables are cut here (show, --json and drop take them whole). */
+const UPSTREAM_WIDTH = 60;
 const SPANS_SHOWN = 20;
 
 export const outboxCommand: CliCommand = {
@@ -120,7 +122,7 @@ function list(io: CliIo, outbox: SqliteOutbox, json: boolean): number {
   const table = renderTable(
     queues,
     [
-      { header: 'UPSTREAM', value: (q) => q.upstream },
+      { header: 'UPSTREAM', value: (q) => truncateCell(q.upstream, UPSTREAM_WIDTH) },
       { header: 'QUEUED', align: 'right', value: (q) => formatCount(q.entries) },
       { header: 'SPANS', align: 'right', value: (q) => formatCount(q.spans) },
       { header: 'BYTES', align: 'right', value: (q) => formatBytes(q.bytes) },
@@ -150,7 +152,7 @@ function dead(io: CliIo, outbox: SqliteOutbox, json: boolean, upstream: string |
     letters,
     [
       { header: 'ID', align: 'right', value: (d) => String(d.id) },
-      { header: 'UPSTREAM', value: (d) => d.upstream },
+      { header: 'UPSTREAM', value: (d) => truncateCell(d.upstream, UPSTREAM_WIDTH) },
       { header: 'SPANS', align: 'right', value: (d) => formatCount(d.spanCount) },
       { header: 'ATTEMPTS', align: 'right', value: (d) => String(d.attempts) },
       { header: 'FAILED', value: (d) => formatMillis(d.failedAtMillis) },

@@ -7,7 +7,7 @@ import { preview, spanJson } from '../../query/json-views.js';
 import { CliUsageError } from '../cli-error.js';
 import type { CliCommand } from '../command.js';
 import { withStore } from '../open-store.js';
-import { colourEnabled, createStyle, renderTable, writeJson } from '../output.js';
+import { colourEnabled, createStyle, renderTable, truncateCell, writeJson } from '../output.js';
 import {
   COMMON_FLAGS,
   COMMON_HELP,
@@ -17,6 +17,9 @@ import {
   positionals,
   timeFlag,
 } from '../query-flags.js';
+
+const MAX_ID_WIDTH = 40;
+const MAX_NAME_WIDTH = 60;
 
 const HELP = `Usage: skein spans [options]
 
@@ -105,9 +108,10 @@ export const spansCommand: CliCommand = {
         page.items,
         [
           { header: 'STARTED', value: (s) => formatTimestamp(s.startTimeUnixNano) },
-          { header: 'SESSION', value: (s) => s.resolvedSessionId },
+          // Ids and names are cut so one long value does not widen every row; --json has them whole.
+          { header: 'SESSION', value: (s) => truncateCell(s.resolvedSessionId, MAX_ID_WIDTH) },
           { header: 'TYPE', value: (s) => s.stepType },
-          { header: 'NAME', value: (s) => (s.isError ? style.red(s.name) : s.name) },
+          { header: 'NAME', value: (s) => (s.isError ? style.red(truncateCell(s.name, MAX_NAME_WIDTH)) : truncateCell(s.name, MAX_NAME_WIDTH)) },
           {
             header: 'DURATION',
             align: 'right',

@@ -4,7 +4,7 @@ import { statsRowJson } from '../../query/json-views.js';
 import { STATS_GROUPS } from '../../query/query-options.js';
 import type { CliCommand } from '../command.js';
 import { withStore } from '../open-store.js';
-import { colourEnabled, createStyle, renderTable, writeJson } from '../output.js';
+import { colourEnabled, createStyle, renderTable, truncateCell, writeJson } from '../output.js';
 import { COMMON_FLAGS, COMMON_HELP, oneOfFlag, positionals, timeFlag } from '../query-flags.js';
 
 const HELP = `Usage: skein stats [options]
@@ -53,7 +53,8 @@ export const statsCommand: CliCommand = {
     const table = renderTable(
       rows,
       [
-        { header: groupBy.toUpperCase(), value: (r) => r.key },
+        // A long model, agent or user name is cut so it does not widen every row; --json has it whole.
+        { header: groupBy.toUpperCase(), value: (r) => truncateCell(r.key, 48) },
         { header: 'CALLS', align: 'right', value: (r) => formatCount(r.calls) },
         { header: 'ERR', align: 'right', value: (r) => (r.errors > 0 ? style.red(formatCount(r.errors)) : '0') },
         { header: 'IN', align: 'right', value: (r) => formatCount(r.tokens.input) },

@@ -6,7 +6,7 @@ import type { SqliteTraceStore } from '../../store/sqlite/index.js';
 import { CliUsageError } from '../cli-error.js';
 import type { CliCommand, CliIo } from '../command.js';
 import { asUserError, openStore } from '../open-store.js';
-import { colourEnabled, createStyle } from '../output.js';
+import { colourEnabled, createStyle, plural, truncateCell } from '../output.js';
 import type { Style } from '../output.js';
 import { COMMON_FLAGS, COMMON_HELP } from '../query-flags.js';
 import { listenForStopSignals } from '../stop-signals.js';
@@ -109,7 +109,8 @@ class TailPrinter {
 
   private line(event: ChangeEvent): string | null {
     const s = this.style;
-    const session = s.dim(event.sessionId);
+    // A 300-character session id would push every line off the screen; --json has it whole.
+    const session = s.dim(truncateCell(event.sessionId, 40));
     switch (event.kind) {
       case 'span.started':
         return `${clock(event.step.startTimeUnixNano)}  ${session}  ${s.cyan('▶')} ${describe(event.step, s)}`;
@@ -124,7 +125,7 @@ class TailPrinter {
         return `${clock(step.endTimeUnixNano ?? step.startTimeUnixNano)}  ${session}  ${mark} ${parts.join('  ')}`;
       }
       case 'session.interrupted':
-        return `${clockMillis(event.atUnixMillis)}  ${session}  ${s.yellow('⚠')} interrupted: ${event.steps.length} open step(s) will never end`;
+        return `${clockMillis(event.atUnixMillis)}  ${session}  ${s.yellow('⚠')} interrupted: ${plural(event.steps.length, 'open step')} will never end`;
       case 'session.updated':
         // Rollup totals after every batch: for --json; the step lines already tell the story.
         return null;
@@ -138,7 +139,7 @@ class TailPrinter {
 
 function describe(step: LiveStep, s: Style): string {
   const detail = step.model ?? step.toolName;
-  return `${s.bold(step.stepType.padEnd(9))} ${step.name}${detail && detail !== step.name ? s.dim(` (${detail})`) : ''}`;
+  return `${s.bold(step.stepType.padEnd(9))} ${truncateCell(step.name, 60)}${detail && detail !== step.name ? s.dim(` (${truncateCell(detail, 40)})`) : ''}`;
 }
 
 function tokenText(step: LiveStep): string | null {
