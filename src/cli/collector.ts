@@ -183,7 +183,7 @@ async function startOn(store: SqliteTraceStore, dbPath: string, options: Collect
       }),
   );
   const forwarding = new ForwardingHealth(outbox, forwarders, maxOutboxBytes);
-  forwarding.register(metrics);
+  for (const gauge of forwarding.gauges()) metrics.gauge(gauge.name, gauge.help, gauge.read);
   metrics.gauge('skein_ingest_pending_spans', 'Spans accepted and waiting for their commit.', () => [
     { value: ingest.pending },
   ]);

@@ -1,5 +1,4 @@
 import type { ForwarderHealth, OutboxForwarder } from './outbox-forwarder.js';
-import type { MetricsRegistry } from '../server/metrics.js';
 import type { OutboxDepth, SqliteOutbox } from '../store/sqlite/sqlite-outbox.js';
 
 /** One upstream as `/readyz` shows it: the forwarder's health and its queue. */
@@ -19,6 +18,16 @@ export interface LeftoverQueue {
   entries: number;
   spans: number;
   deadLetters: number;
+}
+
+/**
+ * A gauge as plain data, read at scrape time. The collector hands these to
+ * its metrics registry: forward/ renders nothing itself.
+ */
+export interface ForwardingGauge {
+  name: string;
+  help: string;
+  read: () => Array<{ labels: { upstream: string }; value: number }>;
 }
 
 /**
@@ -72,18 +81,21 @@ export class ForwardingHealth {
     return this.forwarders.find((f) => this.outbox.queuedBytes(f.upstream) >= this.maxOutboxBytes)?.upstream;
   }
 
-  register(metrics: MetricsRegistry): void {
+  /** The per-upstream gauges of forwarding (queue depth, dead letters, failures, pause) and of leftover queues. */
+  gauges(): ForwardingGauge[] {
+    const gauges: ForwardingGauge[] = [];
+    const gauge = (name: string, help: string, read: ForwardingGauge['read']) => gauges.push({ name, help, read });
     const perUpstream = (read: (d: OutboxDepth) => number) => () =>
       this.forwarders.map(({ upstream }) => ({ labels: { upstream }, value: read(this.depthOf(upstream)) }));
-    metrics.gauge('skein_outbox_entries', 'Requests queued for an upstream.', perUpstream((d) => d.entries));
-    metrics.gauge('skein_outbox_spans', 'Spans queued for an upstream.', perUpstream((d) => d.spans));
-    metrics.gauge('skein_outbox_bytes', 'Payload bytes queued for an upstream.', perUpstream((d) => d.bytes));
-    metrics.gauge(
+    gauge('skein_outbox_entries', 'Requests queued for an upstream.', perUpstream((d) => d.entries));
+    gauge('skein_outbox_spans', 'Spans queued for an upstream.', perUpstream((d) => d.spans));
+    gauge('skein_outbox_bytes', 'Payload bytes queued for an upstream.', perUpstream((d) => d.bytes));
+    gauge(
       'skein_outbox_oldest_age_seconds',
       'Age of the oldest queued request per upstream.',
       perUpstream((d) => (d.oldestEnqueuedAtMillis === null ? 0 : (Date.now() - d.oldestEnqueuedAtMillis) / 1000)),
     );
-    metrics.gauge('skein_outbox_dead_letters', 'Requests an upstream refused for good.', () => {
+    gauge('skein_outbox_dead_letters', 'Requests an upstream refused for good.', () => {
       const counts = this.outbox.deadLetterCounts();
       return this.forwarders.map(({ upstream }) => ({ labels: { upstream }, value: counts.get(upstream) ?? 0 }));
     });
@@ -96,26 +108,27 @@ export class ForwardingHealth {
       }
       return out;
     };
-    metrics.gauge(
+    gauge(
       'skein_forward_consecutive_failures',
       'Failed delivery attempts to an upstream since its last success.',
       perForwarder((h) => h.consecutiveFailures),
     );
-    metrics.gauge(
+    gauge(
       'skein_forward_last_error_age_seconds',
       'Seconds since the last failed delivery attempt (no series before the first failure).',
       perForwarder((h, now) => (h.lastErrorAtMillis === null ? null : (now - h.lastErrorAtMillis) / 1000)),
     );
-    metrics.gauge(
+    gauge(
       'skein_forward_paused_until_timestamp_seconds',
       'Unix time before which nothing is sent to a failing upstream (0 when not paused).',
       perForwarder((h) => (h.pausedUntilMillis === null ? 0 : h.pausedUntilMillis / 1000)),
     );
-    metrics.gauge(
+    gauge(
       'skein_outbox_unconfigured_entries',
       'Requests queued in the database for an upstream that is not forwarded to now (see skein outbox).',
       () => this.leftovers().map((q) => ({ labels: { upstream: q.upstream }, value: q.entries })),
     );
+    return gauges;
   }
 
   private depthOf(upstream: string): OutboxDepth {
