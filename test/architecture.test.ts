@@ -39,14 +39,10 @@ const PUBLIC_ENTRY = 'src/index.ts';
  * exists, so remove it as soon as its move lands. It must end up empty.
  */
 const PENDING_MOVES: readonly string[] = [
-  // forward/ → server/: forwarding health reports through the server's metrics (FORWARD helper).
-  'src/forward/forwarding-health.ts -> ../server/metrics.js',
   // processor/ → store/: the processor's own writer stack, replaced by ingest/'s (PROCESSOR and INGEST helpers).
   'src/processor/batch-writer.ts -> ../store/trace-store.js',
   'src/processor/open-span-sink.ts -> ../store/errors.js',
   'src/processor/open-span-sink.ts -> ../store/sqlite/database-file.js',
-  'src/processor/span-writer-worker.ts -> ../store/sqlite/sqlite-trace-store.js',
-  'src/processor/worker-writer.ts -> ../store/sqlite/sqlite-trace-store.js',
   // Table questions for the lead (no move removes these): the code or the table's "may import" column must change.
   // processor/ names GenAI attributes on the spans AgentTracer makes.
   'src/processor/agent-tracer.ts -> ../semconv/index.js',
@@ -68,7 +64,7 @@ const READER_THREAD_FILES = ['decode-pool.ts', 'stats-thread.ts'];
  * thread replaces. Must end up empty, then exactly one ingest/ file may
  * start a writer thread.
  */
-const PENDING_WRITER_THREADS: readonly string[] = ['src/processor/worker-writer.ts'];
+const PENDING_WRITER_THREADS: readonly string[] = [];
 
 function sourceFiles(folder: string): string[] {
   return readdirSync(join(ROOT, folder), { recursive: true, encoding: 'utf8' })
