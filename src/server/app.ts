@@ -6,6 +6,7 @@ import { MetricsRegistry } from './metrics.js';
 import { hostCheck } from './host-check.js';
 import { createOtlpReceiver } from './otlp-receiver.js';
 import { createQueryApi } from './query-api/index.js';
+import type { ForwardingOperations } from './query-api/operations.js';
 import { tokenAuth } from './token-auth.js';
 import { createViewer, isViewerShellPath } from './viewer/index.js';
 import type { BudgetConfig } from '../model/budgets.js';
@@ -36,6 +37,8 @@ export interface SkeinAppOptions {
   readiness?: () => Readiness;
   /** The budgets the collector evaluates: shown by `GET /api/budgets` and in `GET /api/sessions/:id`. */
   budgets?: BudgetConfig;
+  /** The outbox and forwarders behind `/api/operations/forwarding…`; default an outbox on the store's database. */
+  forwarding?: ForwardingOperations;
   /** Serves `GET /api/live` (Server-Sent Events) from this change feed. */
   liveStream?: Omit<LiveStreamOptions, 'metrics'>;
 }
@@ -85,7 +88,7 @@ export function createSkeinApp(options: SkeinAppOptions): { app: Hono; metrics: 
   });
   app.get('/metrics', (c) => c.text(metrics.render(), 200, { 'Content-Type': 'text/plain; version=0.0.4' }));
 
-  if (options.store) app.route('/api', createQueryApi({ store: options.store, budgets: options.budgets }));
+  if (options.store) app.route('/api', createQueryApi({ store: options.store, budgets: options.budgets, forwarding: options.forwarding }));
   app.route(
     '/',
     createOtlpReceiver({

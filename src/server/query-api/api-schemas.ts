@@ -2,6 +2,7 @@
 
 import { BUDGET_LEVELS, BUDGET_METRICS, BUDGET_SCOPES } from '../../model/budgets.js';
 import { STEP_TYPES } from '../../model/types.js';
+import { OPERATIONS_SCHEMAS } from './operations.js';
 import type { JsonSchema } from './params.js';
 import { SESSION_STATUSES, STATS_GROUPS } from '../../query/query-options.js';
 
@@ -241,4 +242,5 @@ export const SCHEMAS: Record<string, JsonSchema> = {
     to: nanos('Range end as given.', true),
     rows: { type: 'array', items: ref('StatsRow') },
   }),
+  ...OPERATIONS_SCHEMAS,
 };

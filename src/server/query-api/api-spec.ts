@@ -6,6 +6,7 @@
 
 import { STEP_TYPES } from '../../model/types.js';
 import { DEFAULT_LIMIT, MAX_LIMIT, SESSION_SORTS, SESSION_STATUSES, STATS_GROUPS } from '../../query/query-options.js';
+import { OPERATIONS_ROUTES } from './operations.js';
 import { decimal, duration, flag, hexId, integer, oneOf, required, text, time } from './params.js';
 import type { Param, ParamSpec, QueryShape } from './params.js';
 import { EXPORT_CONTENT_TYPES, EXPORT_FORMATS } from '../../query/session-export.js';
@@ -86,7 +87,7 @@ export const sessionIdParam = required(text('Session id.'));
 export const traceIdParam = required(hexId('Trace id: 32 lowercase hex digits.', 16));
 
 export interface RouteSpec {
-  method: 'get' | 'delete';
+  method: 'get' | 'delete' | 'post';
   /** OpenAPI template, relative to the mount point: `/sessions/{id}`. */
   path: string;
   operationId: string;
@@ -162,4 +163,5 @@ export const ROUTES: RouteSpec[] = [
     query: statsQuery,
     responses: { 200: { description: 'One row per group.', schema: 'Stats' }, ...badRequest },
   },
+  ...OPERATIONS_ROUTES,
 ];

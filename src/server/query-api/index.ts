@@ -1,6 +1,6 @@
 /**
  * The query API: a Hono sub-app meant to be mounted under `/api`. Read-only
- * except `DELETE /sessions/:id`. Parameters are parsed by the shapes in
+ * except `DELETE /sessions/:id` and the POST routes of `operations.ts`. Parameters are parsed by the shapes in
  * `api-spec.ts`, which also generate `/openapi.json`.
  */
 
@@ -21,6 +21,8 @@ import {
   traceIdParam,
 } from './api-spec.js';
 import { createOpenApiDocument } from './openapi.js';
+import { registerOperations } from './operations.js';
+import type { ForwardingOperations } from './operations.js';
 import { BadParameterError, parseQuery } from './params.js';
 import type { ParamSpec, QueryShape } from './params.js';
 import {
@@ -44,6 +46,8 @@ export interface QueryApiOptions {
   basePath?: string;
   /** The budgets in force: `GET /budgets`, and each session's limits in `GET /sessions/:id`. */
   budgets?: BudgetConfig;
+  /** Forwarding for `/operations/forwarding…`. Default: an outbox on the store's SQLite database, if it has one. */
+  forwarding?: ForwardingOperations;
   /** Called with errors that are not the client's fault (500). Default `console.error`. */
   onUnexpectedError?: (error: unknown) => void;
 }
@@ -181,6 +185,8 @@ export function createQueryApi(options: QueryApiOptions): Hono {
     const rows = await store.stats({ groupBy: by, fromUnixNano: q.from, toUnixNano: q.to });
     return json(c, { by, from: q.from ?? null, to: q.to ?? null, rows: rows.map(statsRowJson) });
   });
+
+  registerOperations(app, { store, forwarding: options.forwarding });
 
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` } }, 404));
   app.onError(function queryApiError(error, c) {
