@@ -3,9 +3,9 @@ import type { Context } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { createIngest } from '../ingest/ingest-settings.js';
 import type { BudgetCrossing, BudgetEventRecord } from '../model/budgets.js';
-import { numberOption, optionalNumberOption } from '../model/option-values.js';
 import { BudgetMonitor } from './budget-monitor.js';
 import { addExitHook, removeExitHook } from './exit-hooks.js';
+import { FlushSchedule } from './flush-schedule.js';
 import { InternalWork } from './internal-work.js';
 import { openSpanSink } from './open-span-sink.js';
 import { resolveProcessorSettings } from './processor-settings.js';
@@ -34,12 +34,10 @@ export class SkeinSpanProcessor implements SpanProcessor {
   private readonly sink: SpanSink;
   private readonly forwarder: SpanForwarder | undefined;
   private readonly internal: InternalWork;
+  private readonly schedule: FlushSchedule;
   private readonly maxBatchSize: number;
-  private readonly flushIntervalMillis: number;
   private readonly maxQueueSize: number;
   private readonly exitHook = (): void => this.flushOnExit();
-  private timer: NodeJS.Timeout | undefined;
-  private sizeFlushScheduled = false;
   private keptError: unknown = undefined;
   /** The last write failure, kept for the warning at shutdown after forceFlush() took keptError. */
   private lastWriteError: unknown = undefined;
@@ -62,27 +60,15 @@ export class SkeinSpanProcessor implements SpanProcessor {
     const { store, dbPath, forward } = options;
     if (store !== undefined && dbPath !== undefined) throw new TypeError('SkeinSpanProcessor: pass either store or dbPath, not both');
     if (store === undefined && dbPath === undefined) throw new TypeError('SkeinSpanProcessor: a store or a dbPath is required');
-    const maxBatchSize = numberOption(OWNER, 'maxBatchSize', options.maxBatchSize, 512, { min: 1, integer: true });
-    const maxQueueSize = numberOption(OWNER, 'maxQueueSize', options.maxQueueSize, 10_000, { min: 1, integer: true });
-    const flushIntervalMillis = numberOption(OWNER, 'flushIntervalMillis', options.flushIntervalMillis, 200, {
-      min: 0,
-      max: MAX_TIMER_MILLIS,
-    });
-    const maxTextLength = optionalNumberOption(OWNER, 'maxTextLength', options.maxTextLength, {
-      min: 1,
-      max: Number.MAX_SAFE_INTEGER,
-      integer: true,
-    });
-    // Before a store is opened: a bad config file, budget or redaction pattern fails here.
-    const { configFile, redaction, prices, budgets } = options;
-    const { settings, pricesFile } = resolveProcessorSettings({ configFile, redaction, prices, budgets, maxTextLength });
+    // Before a store is opened: a bad number, config file or budget fails here.
+    const { maxBatchSize, maxQueueSize, flushIntervalMillis, ingest: settings, pricesFile } = resolveProcessorSettings(options);
     this.budgetMonitor = new BudgetMonitor({ onBudget: options.onBudget, onError: (error) => reportOnly(error) });
     this.enforce = options.enforce ?? false;
     // Compiles the redaction patterns: before a store is opened that would then leak.
     const ingest = createIngest(settings);
     this.maxBatchSize = maxBatchSize;
-    this.flushIntervalMillis = flushIntervalMillis;
     this.maxQueueSize = maxQueueSize;
+    this.schedule = new FlushSchedule(flushIntervalMillis, () => this.flushInBackground());
     // Only a store given in code can write asynchronously; one opened from dbPath has writeSync.
     this.internal = new InternalWork(store !== undefined && typeof store.writeSync !== 'function');
     this.sink = openSpanSink({
@@ -187,44 +173,18 @@ export class SkeinSpanProcessor implements SpanProcessor {
       this.report(error);
       return;
     }
-    if (this.sink.size >= this.maxBatchSize) this.scheduleSizeFlush();
-    else if (this.timer === undefined) this.scheduleTimerFlush();
-  }
-
-  // The write never happens inside onStart/onEnd: the app's span call returns first.
-  private scheduleSizeFlush(): void {
-    if (this.sizeFlushScheduled) return;
-    this.sizeFlushScheduled = true;
-    setImmediate(() => {
-      this.sizeFlushScheduled = false;
-      this.flushInBackground();
-    }).unref();
-  }
-
-  private scheduleTimerFlush(): void {
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.flushInBackground();
-    }, this.flushIntervalMillis);
-    this.timer.unref();
+    this.schedule.queued(this.sink.size >= this.maxBatchSize);
   }
 
   // Nobody waits for the write here: only forceFlush and shutdown do.
   private flushInBackground(): void {
-    this.clearTimer();
+    this.schedule.cancelTimer();
     this.sink.flushInBackground();
     this.warnDropped(false);
   }
 
-  private clearTimer(): void {
-    if (this.timer !== undefined) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-    }
-  }
-
   private flushNow(): Promise<void> {
-    this.clearTimer();
+    this.schedule.cancelTimer();
     const flushed = this.sink.flush();
     this.warnDropped(false);
     return flushed;
@@ -276,7 +236,3 @@ export class SkeinSpanProcessor implements SpanProcessor {
     }
   }
 }
-
-/** setTimeout runs a longer delay after 1 ms. */
-const MAX_TIMER_MILLIS = 2 ** 31 - 1;
-const OWNER = 'SkeinSpanProcessor';
