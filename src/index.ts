@@ -83,8 +83,6 @@ export { otlpTracesUrl } from './otlp/traces-url.js';
 export { SqliteTraceStore } from './store/sqlite/sqlite-trace-store.js';
 export type { SqliteTraceStoreOptions } from './store/sqlite/sqlite-trace-store.js';
 export type { SessionModelUsage } from './store/sqlite/session-queries.js';
-export { SqliteOutbox } from './store/sqlite/sqlite-outbox.js';
-export type { DeadLetter, OutboxDepth, OutboxEntry } from './store/sqlite/sqlite-outbox.js';
 export { createRedactor } from './model/redaction/redactor.js';
 export type { RedactedSpan, RedactionOptions, Redactor } from './model/redaction/redactor.js';
 export { parseRedactionConfig } from './model/redaction/redaction-config.js';
