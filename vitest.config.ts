@@ -1,11 +1,41 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
+
+/**
+ * The `e2e` project: test files that start a child process (`skein serve`, an agent, an example), a
+ * browser, or sit through real timeouts. Whole folders, plus single files of other folders matched by
+ * name under test/ (so a file keeps its project when it moves to another folder).
+ * Every other test file is `unit`: `npm run test:unit` is the fast loop, `npm test` runs both.
+ * test/vitest-projects.test.ts checks that each test file is in exactly one project and that every
+ * pattern here still matches a file.
+ */
+export const E2E_TESTS = [
+  'test/cli/**/*.test.ts',
+  'test/server/hostile/**/*.test.ts',
+  'test/server/viewer/**/*.test.ts',
+  'test/examples.test.ts',
+  // Each starts child processes (measured): processes sharing one database file, an app that exits or
+  // is killed, a writer thread's process that dies, a live stream fed from another process.
+  'test/**/dead-writers.test.ts',
+  'test/**/sqlite-processes.test.ts',
+  'test/**/budget-events.test.ts',
+  'test/**/process-lifecycle.test.ts',
+  'test/**/cross-process.test.ts',
+  'test/**/worker-writer.test.ts',
+  'test/processor/forwarding.test.ts',
+];
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     // Real SQLite files, real sockets and child processes: give them room on a 2-core machine.
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    projects: [
+      {
+        extends: true,
+        test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, ...E2E_TESTS] },
+      },
+      { extends: true, test: { name: 'e2e', include: E2E_TESTS } },
+    ],
   },
 });
