@@ -2,7 +2,7 @@ import type { BudgetEventRecord } from '../model/budgets.js';
 import type { RawSpan } from '../model/types.js';
 import { encodeTraceRequest } from '../otlp/index.js';
 import { SqliteOutbox } from '../store/sqlite/sqlite-outbox.js';
-import type { SqliteTraceStore } from '../store/sqlite/sqlite-trace-store.js';
+import { SqliteTraceStore } from '../store/sqlite/sqlite-trace-store.js';
 import type { Ingest } from './ingest-settings.js';
 import { withBudgetEvents } from './with-budget-events.js';
 
@@ -57,4 +57,21 @@ export function createIngestCommit(options: IngestCommitOptions): IngestCommit {
     }
     return { crossings, enqueued: payload ? { spans: received.length, bytes: payload.byteLength } : null };
   };
+}
+
+/** A commit on a connection of its own. */
+export interface OpenedCommit {
+  commit: IngestCommit;
+  /** Closes the connection. */
+  close(): void;
+}
+
+/**
+ * Opens a connection to the file at `dbPath` (creating and migrating it if
+ * needed; throws when it cannot) and commits through it: for a caller that
+ * commits on its own thread when its writer thread cannot.
+ */
+export function openIngestCommit(dbPath: string, ingest: Ingest): OpenedCommit {
+  const store = new SqliteTraceStore({ path: dbPath });
+  return { commit: createIngestCommit({ store, ingest }), close: () => store.closeSync() };
 }

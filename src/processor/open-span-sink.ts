@@ -49,18 +49,7 @@ export function openSpanSink(options: OpenSpanSinkOptions): SpanSink {
     if (path !== ':memory:') prepareDatabasePath(path);
     // A config file's prices reach the writer thread as the file's path; a table given in code cannot.
     if (options.pricesInCode) return inThread(openWritableStore({ path }), true);
-    const writer = new WorkerWriter({
-      dbPath: path,
-      maxTextLength: ingest.settings.maxTextLength,
-      redaction: ingest.settings.redaction,
-      maxBatchSize,
-      maxQueueSize,
-      normalize,
-      onError,
-      budgets,
-      configFile: options.pricesFile,
-      onBudget,
-    });
+    const writer = new WorkerWriter({ dbPath: path, ingest, maxBatchSize, maxQueueSize, onError, onBudget });
     return new WorkerSpanSink(writer);
   } catch (cause) {
     const reason = cause instanceof DatabaseOpenError ? cause.reason : errorMessage(cause);

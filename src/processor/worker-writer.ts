@@ -1,47 +1,42 @@
-import { Worker } from 'node:worker_threads';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import type { BudgetConfig, BudgetEventRecord } from '../model/budgets.js';
-import type { RedactionOptions } from '../model/redaction/redactor.js';
-import type { RawSpan, SpanRecord } from '../model/types.js';
-import { SqliteTraceStore } from '../store/sqlite/sqlite-trace-store.js';
+import type { BudgetEventRecord } from '../model/budgets.js';
+import type { EncodedBatch } from '../ingest/encoded-batch.js';
+import { openIngestCommit } from '../ingest/ingest-commit.js';
+import type { CommitOutcome, OpenedCommit } from '../ingest/ingest-commit.js';
+import type { Ingest } from '../ingest/ingest-settings.js';
+import { IngestWriterThread } from '../ingest/ingest-writer-thread.js';
 import { decodeSpanBatch } from '../ingest/span-batch-decoder.js';
 import { SpanBatchEncoder, withPlainValues } from './span-batch-encoder.js';
-import type { EncodedBatch } from './span-batch-encoder.js';
-import { fromWire } from './worker-protocol.js';
-import { fromSources, workerScript } from '../model/worker-script.js';
-import type { FromWorker, ToWorker, WriterThreadData } from './worker-protocol.js';
 
 export interface WorkerWriterOptions {
   dbPath: string;
-  maxTextLength?: number;
-  redaction?: RedactionOptions;
+  /**
+   * From `createIngest`: its settings cross to the writer thread, which
+   * builds the same commit from them; batches written on this thread (exit,
+   * a dead thread) go through it here. Its prices must cross threads (`crossesThreads`).
+   */
+  ingest: Ingest;
   maxBatchSize: number;
   /** Spans queued here plus spans posted and not yet committed by the writer thread. */
   maxQueueSize: number;
-  /** The same normalization as the writer thread's, for batches written on this thread (exit, a dead worker). */
-  normalize: (raw: RawSpan) => SpanRecord;
   onError: (error: unknown) => void;
-  /** Evaluated by the writer thread in each write transaction (and here, for batches written here). */
-  budgets?: BudgetConfig;
-  /** Passed to the writer thread, which reads its prices from it. */
-  configFile?: string;
   /** The crossings a committed batch recorded. */
   onBudget?: (crossings: BudgetEventRecord[]) => void;
 }
 
 /**
- * Writes spans from a worker thread: the app thread encodes each ended span
- * flat as it ends (SpanBatchEncoder: numbers and references, no copy), keeps
- * a reference to each open one, and once per batch posts (postMessage's
- * structured clone is the copy); the worker decodes, normalizes, redacts and
- * commits.
+ * Writes spans from the ingest writer thread: the app thread encodes each
+ * ended span flat as it ends (SpanBatchEncoder: numbers and references, no
+ * copy), keeps a reference to each open one, and once per batch posts
+ * (postMessage's structured clone is the copy); the thread decodes, redacts,
+ * normalizes and commits.
  *
- * Batches the worker has not acknowledged stay here, so that at process exit,
- * when nothing asynchronous runs again and the worker is about to be torn
+ * Batches the thread has not acknowledged stay here, so that at process exit,
+ * when nothing asynchronous runs again and the thread is about to be torn
  * down, they are written on this thread through a second connection to the
- * same file. Writes are idempotent per span, so a batch the worker had
- * committed after all is merely written twice. The same path takes over if
- * the worker dies.
+ * same file and the same commit. Writes are idempotent per span, so a batch
+ * the thread had committed after all is merely written twice. The same path
+ * takes over if the thread dies.
  */
 export class WorkerWriter {
   private readonly options: WorkerWriterOptions;
@@ -66,11 +61,11 @@ export class WorkerWriter {
   private readonly encoder = new SpanBatchEncoder();
   private inFlightSpans = 0;
   private nextId = 1;
-  private readonly worker: Worker;
-  private workerAlive = true;
-  private readonly waiters = new Map<number, () => void>();
-  private closeWaiter: ((error: unknown) => void) | undefined;
-  private here: SqliteTraceStore | undefined;
+  private readonly thread: IngestWriterThread;
+  /** Flushes waiting for the thread: while there are any, it keeps the process alive. */
+  private waiting = 0;
+  private closing = false;
+  private here: OpenedCommit | undefined;
   private dropped = 0;
   private failed = 0;
 
@@ -78,34 +73,21 @@ export class WorkerWriter {
     this.options = options;
     this.openLimit = Math.max(1, Math.floor(options.maxQueueSize / 2));
     // Opened here first: a bad path fails the constructor, the schema is
-    // migrated before the worker opens it, and exit never has to open it.
-    this.here = new SqliteTraceStore({ path: options.dbPath });
-    const data: WriterThreadData = {
-      dbPath: options.dbPath,
-      maxTextLength: options.maxTextLength,
-      redaction: options.redaction,
-      budgets: options.budgets,
-      configFile: options.configFile,
-    };
-    // execArgv is empty: inheriting the app's (an --import of its own
-    // instrumentation) would start a tracer, and a processor, inside the worker.
+    // migrated before the thread opens it, and exit never has to open it.
+    this.here = openIngestCommit(options.dbPath, options.ingest);
     try {
-      this.worker = new Worker(workerScript(import.meta.url, 'span-writer-worker'), {
-        workerData: data,
-        execArgv: [],
-        eval: fromSources(import.meta.url),
+      this.thread = new IngestWriterThread({
+        dbPath: options.dbPath,
+        settings: options.ingest.settings,
+        owner: 'SkeinSpanProcessor',
+        onError: (error) => this.threadGone(error),
       });
     } catch (error) {
       this.closeHere();
       throw error;
     }
-    this.worker.on('message', (message: FromWorker) => this.onMessage(message));
-    this.worker.on('error', (error) => this.workerGone(error));
-    this.worker.on('exit', (code) => {
-      if (this.workerAlive) this.workerGone(new Error(`SkeinSpanProcessor: the writer thread exited (code ${code})`));
-    });
-    // After the listeners: attaching a 'message' listener refs the worker again.
-    this.worker.unref();
+    // Unacknowledged batches never hold the app open: the exit hook writes them (flushSync).
+    this.thread.unref();
   }
 
   /** Spans waiting for the next post. */
@@ -139,27 +121,26 @@ export class WorkerWriter {
     return true;
   }
 
-  /** Posts everything queued; resolves once the worker has committed it (and all posted before). Never rejects. */
-  flush(): Promise<void> {
+  /** Posts everything queued; resolves once the thread has committed it (and all posted before). Never rejects. */
+  async flush(): Promise<void> {
     this.postQueued();
-    if (!this.workerAlive) return Promise.resolve();
-    const id = this.nextId++;
-    return new Promise<void>((resolve) => {
-      this.waiters.set(id, resolve);
-      // While someone waits, the worker keeps the process alive (an unsettled top-level await would exit).
-      this.worker.ref();
-      this.post({ type: 'flush', id });
-    });
+    if (!this.thread.alive) return;
+    // While someone waits, the thread keeps the process alive (an unsettled top-level await would exit).
+    this.waiting++;
+    this.thread.ref();
+    try {
+      await this.thread.flush();
+    } finally {
+      this.waiting--;
+      if (this.waiting === 0 && !this.closing) this.thread.unref();
+    }
   }
 
   /** Posts what is queued without waiting (size- and timer-driven flushes). */
   postQueued(): void {
     for (const batch of this.takeBatches()) {
-      if (!this.workerAlive) {
-        this.writeHere([batch]);
-        continue;
-      }
-      this.postBatch(this.nextId++, batch);
+      if (this.thread.alive) this.postBatch(batch);
+      else this.writeHere([batch]);
     }
   }
 
@@ -173,20 +154,14 @@ export class WorkerWriter {
     this.closeHere();
   }
 
-  /** Commits everything, stops the worker and closes both connections. */
+  /** Commits everything, stops the thread and closes both connections. */
   async close(): Promise<void> {
     await this.flush();
-    if (this.workerAlive) {
-      const closed = new Promise<unknown>((resolve) => {
-        this.closeWaiter = resolve;
-      });
-      const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
-      this.worker.ref();
-      this.post({ type: 'close' });
-      const error = await closed;
-      this.workerAlive = false;
-      await exited;
-      if (error !== undefined) this.options.onError(error);
+    this.closing = true;
+    try {
+      await this.thread.close();
+    } catch (error) {
+      this.options.onError(error);
     }
     this.closeHere();
   }
@@ -214,100 +189,75 @@ export class WorkerWriter {
     return this.full.splice(0);
   }
 
-  private postBatch(id: number, batch: EncodedBatch): void {
-    // Copied by postMessage's structured clone: the original stays here until the worker acknowledges it.
+  private postBatch(batch: EncodedBatch): void {
+    // Copied by postMessage's structured clone: the original stays here until the thread acknowledges it.
+    let answer: Promise<CommitOutcome>;
     try {
-      this.post({ type: 'write', id, batch });
+      answer = this.thread.commit(batch);
     } catch {
       // An attribute value structured clone refuses (a function forced past the API's types): retry with plain values.
       try {
-        this.post({ type: 'write', id, batch: withPlainValues(batch) });
+        answer = this.thread.commit(withPlainValues(batch));
       } catch (error) {
         this.failed += batch.spans;
         this.options.onError(error);
         return;
       }
     }
+    const id = this.nextId++;
     this.inFlight.set(id, batch);
     this.inFlightSpans += batch.spans;
+    answer.then(
+      (outcome) => this.settle(id, outcome),
+      (error: unknown) => this.settleFailed(id, error),
+    );
   }
 
-  private post(message: ToWorker): void {
-    this.worker.postMessage(message);
+  private settle(id: number, outcome: CommitOutcome): void {
+    this.acknowledge(id);
+    // Before the flush answer that follows it: a forceFlush() resolves with the crossings already known.
+    if (outcome.crossings.length > 0) this.options.onBudget?.(outcome.crossings);
   }
 
-  private onMessage(message: FromWorker): void {
-    switch (message.type) {
-      case 'written':
-        this.settle(message.id, message.failed ?? 0, message.error === undefined ? undefined : fromWire(message.error));
-        // Before the flush answer that follows it: a forceFlush() resolves with the crossings already known.
-        if (message.budgets !== undefined) this.options.onBudget?.(message.budgets);
-        break;
-      case 'flushed':
-        this.waiters.get(message.id)?.();
-        this.waiters.delete(message.id);
-        if (this.waiters.size === 0 && this.closeWaiter === undefined) this.worker.unref();
-        break;
-      case 'closed':
-        this.closeWaiter?.(message.error === undefined ? undefined : fromWire(message.error));
-        break;
-    }
-  }
-
-  private settle(id: number, failed: number, error: unknown): void {
-    const batch = this.inFlight.get(id);
+  /** The thread's commit of the batch failed: its spans are lost (unless the thread died: then threadGone wrote them here). */
+  private settleFailed(id: number, error: unknown): void {
+    const batch = this.acknowledge(id);
     if (batch === undefined) return;
+    this.failed += batch.spans;
+    this.options.onError(error);
+  }
+
+  private acknowledge(id: number): EncodedBatch | undefined {
+    const batch = this.inFlight.get(id);
+    if (batch === undefined) return undefined;
     this.inFlight.delete(id);
     this.inFlightSpans -= batch.spans;
-    if (failed > 0) {
-      this.failed += failed;
-      this.options.onError(error);
-    }
+    return batch;
   }
 
-  /** The worker failed: what it had not committed, and everything from now on, is written on this thread. */
-  private workerGone(error: unknown): void {
-    if (!this.workerAlive) return;
-    this.workerAlive = false;
+  /** The thread failed: what it had not committed, and everything from now on, is written on this thread. */
+  private threadGone(error: unknown): void {
     this.options.onError(error);
     const batches = [...this.inFlight.values()];
     this.inFlight.clear();
     this.inFlightSpans = 0;
     this.writeHere(batches);
-    for (const resolve of this.waiters.values()) resolve();
-    this.waiters.clear();
-    this.closeWaiter?.(undefined);
   }
 
   private writeHere(batches: EncodedBatch[]): void {
     for (const batch of batches) {
-      let raws: RawSpan[];
+      let outcome: CommitOutcome;
       try {
-        // Values as the worker would have had them: plain copies, not the app's objects.
-        raws = decodeSpanBatch(batch.values.length === 0 ? batch : withPlainValues(batch));
+        // Values as the thread would have had them: plain copies, not the app's objects.
+        const raws = decodeSpanBatch(batch.values.length === 0 ? batch : withPlainValues(batch));
+        this.here ??= openIngestCommit(this.options.dbPath, this.options.ingest);
+        outcome = this.here.commit(raws);
       } catch (error) {
         this.failed += batch.spans;
         this.options.onError(error);
         continue;
       }
-      const records: SpanRecord[] = [];
-      for (const raw of raws) {
-        try {
-          records.push(this.options.normalize(raw));
-        } catch (error) {
-          this.failed++;
-          this.options.onError(error);
-        }
-      }
-      let crossings: BudgetEventRecord[] = [];
-      try {
-        this.here ??= new SqliteTraceStore({ path: this.options.dbPath });
-        if (records.length > 0) crossings = this.here.writeSync(records, { budgets: this.options.budgets });
-      } catch (error) {
-        this.failed += records.length;
-        this.options.onError(error);
-      }
-      if (crossings.length > 0) this.options.onBudget?.(crossings);
+      if (outcome.crossings.length > 0) this.options.onBudget?.(outcome.crossings);
     }
   }
 
@@ -315,7 +265,7 @@ export class WorkerWriter {
     const here = this.here;
     this.here = undefined;
     try {
-      here?.closeSync();
+      here?.close();
     } catch (error) {
       this.options.onError(error);
     }

@@ -31,7 +31,7 @@ async function storedNames(dbPath: string, sessionId: string): Promise<string[]>
 
 /** The writer thread behind a processor opened with dbPath (no public handle: tests only). */
 function writerThread(processor: SkeinSpanProcessor): Worker {
-  return (processor as unknown as { sink: { writer: { worker: Worker } } }).sink.writer.worker;
+  return (processor as unknown as { sink: { writer: { thread: { worker: Worker } } } }).sink.writer.thread.worker;
 }
 
 describe('SkeinSpanProcessor with dbPath (writes on a worker thread)', () => {
