@@ -179,8 +179,11 @@ describe('the session page', () => {
     await lookup.fill(order[2]);
     await lookup.press('Enter');
     await page.waitForURL(/\/steps\/[0-9a-f]{16}$/);
+    // The turn's top row is selected (its root, not the child whose clock runs early).
     const selected = page.locator('.wf-row.is-selected');
     expect(await selected.evaluate((r) => r.closest('.wf-group')!.getAttribute('data-trace-id'))).toBe(order[2]);
+    expect(await selected.getAttribute('data-step-type')).toBe('agent');
+    expect(await selected.evaluate((r) => r.closest('.wf-group')!.querySelector('.wf-row') === r)).toBe(true);
 
     await lookup.fill('0123456789abcdef0123456789abcdef');
     await lookup.press('Enter');
@@ -278,10 +281,11 @@ describe('the session page', () => {
     const tokens = page.locator('.compare-totals tr[data-metric="Tokens"] td');
     await eventually(() => tokens.allTextContents()).toEqual(['1,080', '1,920', '+840 (+78%)']);
     expect(await page.locator('.compare-totals tr[data-metric="Errors"] td').allTextContents()).toEqual(['1', '0', '−1 (−100%)']);
-    // Turns 1 and 2 match step for step; turn 3 (with its skewed and orphan steps) is only in A; the extra tool only in B.
-    expect(await page.locator('.compare-row.both').count()).toBe(8);
-    expect(await page.locator('.compare-row.only-a').count()).toBe(6);
-    expect(await page.locator('.compare-row.only-b').count()).toBe(1);
+    // Turn n against turn n: turn 1 matches but for B's extra tool call, turn 2 step for step, turn 3 (with its
+    // skewed and orphan steps) is only in A.
+    const sides = await page.locator('.compare-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-side')));
+    expect(sides).toEqual([...['both', 'both', 'both', 'only-b', 'both'], ...Array(4).fill('both'), ...Array(6).fill('only-a')]);
+    expect(await page.locator('.compare-turn').allTextContents()).toEqual(['Turn 1', 'Turn 2', 'Turn 3']);
     expect(await page.locator('.compare-row.only-b th').textContent()).toContain(OTHER.extraTool);
     await browser.screenshot(page, 'compare-1280');
     // A shared link opens the same comparison.
@@ -313,25 +317,25 @@ describe('the session page', () => {
   it('fits a phone: steps first, a step in the waterfall’s place, chat and compare without sideways scrolling', async () => {
     const page = await openSession(TURNS.sessionId, PHONE);
     expect((await box(page, '.wf-row')).y).toBeLessThan(PHONE.height);
-    expect(await overflow(page)).toBeLessThanOrEqual(0);
+    expect(await overflow(page), 'session page').toBeLessThanOrEqual(0);
     await browser.screenshot(page, 'session-page-390');
 
     await page.locator('.wf-group').nth(1).locator('.wf-row.type-llm .wf-link').first().click();
     await eventually(() => page.locator('.step-panel .conversation').count()).toBeGreaterThan(0);
     const title = await box(page, '#step-title');
-    expect(title.y).toBeGreaterThanOrEqual(0);
-    expect(title.y + title.height).toBeLessThanOrEqual(PHONE.height);
-    expect(await overflow(page)).toBeLessThanOrEqual(0);
+    expect(title.y, 'step title top').toBeGreaterThanOrEqual(0);
+    expect(title.y + title.height, 'step title bottom').toBeLessThanOrEqual(PHONE.height);
+    expect(await overflow(page), 'step open').toBeLessThanOrEqual(0);
     await browser.screenshot(page, 'session-page-step-390');
 
     await page.goto(`${collector.url}/sessions/${TURNS.sessionId}?view=chat`);
     await eventually(() => page.locator('.chat-turn .chat-msg.role-assistant').first().textContent()).toContain(TURNS.answer[0]);
-    expect(await overflow(page)).toBeLessThanOrEqual(0);
+    expect(await overflow(page), 'chat').toBeLessThanOrEqual(0);
     await browser.screenshot(page, 'session-page-chat-390');
 
     await page.goto(`${collector.url}/compare/${TURNS.sessionId}/${OTHER.sessionId}`);
     await eventually(() => page.locator('.compare-row').count()).toBe(15);
-    expect(await overflow(page)).toBeLessThanOrEqual(0);
+    expect(await overflow(page), 'compare').toBeLessThanOrEqual(0);
     await browser.screenshot(page, 'compare-390');
     expect(browser.errors).toEqual([]);
   });

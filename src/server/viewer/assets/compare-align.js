@@ -1,7 +1,8 @@
-// Aligns the steps of two sessions for the compare view: each session's steps
-// in turn and tree order, matched by step type and name in order (the longest
-// common subsequence), so an added or dropped step shows as a gap on one side
-// instead of shifting every row after it.
+// Aligns the steps of two sessions for the compare view: turn n of one with
+// turn n of the other (a turn is a trace), and within a turn the steps in tree
+// order matched by step type and name in order (the longest common
+// subsequence), so an added or dropped step shows as a gap on one side instead
+// of shifting every row after it.
 
 import { groupByTrace } from './waterfall-tree.js';
 
@@ -10,17 +11,18 @@ const MAX_CELLS = 4_000_000;
 
 /**
  * @typedef {Record<string, any>} Step
- * @typedef {{ a: Step | null, b: Step | null, depth: number }} AlignedRow
+ * @typedef {{ a: Step | null, b: Step | null, depth: number, turn: number }} AlignedRow
+ * @typedef {{ step: Step, depth: number }} Placed
  */
 
-/** Steps in turn order, each turn in tree order. @param {Iterable<Step>} steps @returns {{ step: Step, depth: number }[]} */
-export function sequence(steps) {
+/** Turns in order, each a list of its steps in tree order. @param {Iterable<Step>} steps @returns {Placed[][]} */
+export function turnsOf(steps) {
   const list = [...steps];
   const end = list.reduce((max, s) => {
     const t = BigInt(s.endTimeUnixNano ?? s.startTimeUnixNano);
     return t > max ? t : max;
   }, 0n);
-  return groupByTrace(/** @type {any} */ (list), end).flatMap((g) => g.rows.map((r) => ({ step: /** @type {Step} */ (r.step), depth: r.depth })));
+  return groupByTrace(/** @type {any} */ (list), end).map((g) => g.rows.map((r) => ({ step: /** @type {Step} */ (r.step), depth: r.depth })));
 }
 
 /** @param {Step} s */
@@ -31,8 +33,18 @@ const keyOf = (s) => `${s.stepType}\u0000${s.name}`;
  * @returns {AlignedRow[]}
  */
 export function alignSteps(stepsA, stepsB) {
-  const a = sequence(stepsA);
-  const b = sequence(stepsB);
+  const turnsA = turnsOf(stepsA);
+  const turnsB = turnsOf(stepsB);
+  /** @type {AlignedRow[]} */
+  const rows = [];
+  for (let turn = 0; turn < Math.max(turnsA.length, turnsB.length); turn++) {
+    for (const row of alignTurn(turnsA[turn] ?? [], turnsB[turn] ?? [])) rows.push({ ...row, turn });
+  }
+  return rows;
+}
+
+/** @param {Placed[]} a @param {Placed[]} b @returns {Omit<AlignedRow, 'turn'>[]} */
+function alignTurn(a, b) {
   const n = a.length;
   const m = b.length;
   if ((n + 1) * (m + 1) > MAX_CELLS) return alignByOccurrence(a, b);
@@ -46,7 +58,7 @@ export function alignSteps(stepsA, stepsB) {
       lcs[i * width + j] = ka[i] === kb[j] ? lcs[(i + 1) * width + j + 1] + 1 : Math.max(lcs[(i + 1) * width + j], lcs[i * width + j + 1]);
     }
   }
-  /** @type {AlignedRow[]} */
+  /** @type {Omit<AlignedRow, 'turn'>[]} */
   const rows = [];
   let i = 0;
   let j = 0;
@@ -66,12 +78,16 @@ export function alignSteps(stepsA, stepsB) {
   return rows;
 }
 
-/** @param {{ step: Step, depth: number }[]} a @param {{ step: Step, depth: number }[]} b @returns {AlignedRow[]} */
+/** @param {Placed[]} a @param {Placed[]} b @returns {Omit<AlignedRow, 'turn'>[]} */
 function alignByOccurrence(a, b) {
-  /** @type {Map<string, { step: Step, depth: number }[]>} */
+  /** @type {Map<string, Placed[]>} */
   const pool = new Map();
-  for (const x of b) pool.set(keyOf(x.step), [...(pool.get(keyOf(x.step)) ?? []), x]);
-  /** @type {AlignedRow[]} */
+  for (const x of b) {
+    const list = pool.get(keyOf(x.step)) ?? [];
+    list.push(x);
+    pool.set(keyOf(x.step), list);
+  }
+  /** @type {Omit<AlignedRow, 'turn'>[]} */
   const rows = a.map((x) => ({ a: x.step, b: pool.get(keyOf(x.step))?.shift()?.step ?? null, depth: x.depth }));
   for (const rest of pool.values()) for (const x of rest) rows.push({ a: null, b: x.step, depth: x.depth });
   return rows;

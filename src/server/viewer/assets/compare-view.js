@@ -77,7 +77,16 @@ function render(a, stepsA, b, stepsB) {
             {},
             h('tr', {}, ['Step', 'A time', 'B time', 'Δ time', 'A tokens', 'B tokens', 'Δ tokens', 'Δ cost', 'Errors'].map((label, i) => h('th', { scope: 'col', class: i === 0 ? '' : i === 8 ? '' : 'num' }, label))),
           ),
-          h('tbody', {}, rows.map((row) => stepRow(row, a.sessionId, b.sessionId))),
+          h(
+            'tbody',
+            {},
+            rows.flatMap((row, i) => {
+              const line = stepRow(row, a.sessionId, b.sessionId);
+              const turns = Math.max(a.traceIds?.length ?? 1, b.traceIds?.length ?? 1);
+              if (turns < 2 || (i > 0 && rows[i - 1].turn === row.turn)) return [line];
+              return [h('tr', { class: 'compare-turn' }, h('th', { scope: 'rowgroup', colspan: '9' }, `Turn ${row.turn + 1}`)), line];
+            }),
+          ),
         ),
       ),
     ),
@@ -105,8 +114,8 @@ function delta(a, b, format) {
   if (a === null || b === null) return h('span', { class: 'muted' }, '–');
   const d = b - a;
   if (Math.abs(d) < 1e-12) return h('span', { class: 'delta delta-same' }, '±0');
-  const percent = a !== 0 ? ` (${d > 0 ? '+' : '−'}${Math.abs((d / a) * 100).toFixed(0)}%)` : '';
-  return h('span', { class: `delta ${d > 0 ? 'delta-up' : 'delta-down'}` }, `${d > 0 ? '+' : '−'}${format(Math.abs(d))}${percent}`);
+  const percent = a !== 0 ? h('span', { class: 'delta-pct' }, ` (${d > 0 ? '+' : '−'}${Math.abs((d / a) * 100).toFixed(0)}%)`) : null;
+  return h('span', { class: `delta ${d > 0 ? 'delta-up' : 'delta-down'}` }, `${d > 0 ? '+' : '−'}${format(Math.abs(d))}`, percent);
 }
 
 /** @param {Record<string, any>} s */

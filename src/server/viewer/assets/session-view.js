@@ -134,7 +134,11 @@ export function createSessionView(root, route, app) {
 
   /** @param {string} traceId */
   async function lookUpTrace(traceId) {
-    const step = [...data.steps.values()].filter((s) => s.traceId === traceId).sort((a, b) => (BigInt(a.startTimeUnixNano) < BigInt(b.startTimeUnixNano) ? -1 : 1))[0];
+    // The turn's first root (a step whose parent is not in the session): the top row of its group.
+    const isRoot = (/** @type {Record<string, any>} */ s) => s.parentSpanId === null || !data.steps.has(s.parentSpanId);
+    const step = [...data.steps.values()]
+      .filter((s) => s.traceId === traceId)
+      .sort((a, b) => Number(isRoot(b)) - Number(isRoot(a)) || (BigInt(a.startTimeUnixNano) < BigInt(b.startTimeUnixNano) ? -1 : 1))[0];
     if (!step) return otherTrace(traceId);
     if (view !== 'steps') setView('steps');
     if (filterText) {
