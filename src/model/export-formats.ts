@@ -47,6 +47,8 @@ export function stepLine(span: StoredSpan, step?: TimelineStep): string {
     usage: span.usage,
     cost: span.cost,
     unpriced: span.unpriced,
+    /** Values redaction replaced in this span (`counts.redacted`). */
+    redacted: span.counts.redacted,
     input: content(span.input),
     output: content(span.output),
     reasoning: content(span.reasoning),

@@ -43,7 +43,7 @@ function contentBlock(label: string, c: ContentText | null): string[] {
   return [`**${label}**${note}`, '', fenced(c.text), ''];
 }
 
-function summaryLines(s: SessionSummary): string[] {
+function summaryLines(s: SessionSummary, redacted = 0): string[] {
   const duration = s.lastEndUnixNano === null ? 'still running' : formatDurationNanos(s.lastEndUnixNano - s.firstStartUnixNano);
   const lines = [
     `# Session ${inline(s.sessionId)}`,
@@ -64,6 +64,7 @@ function summaryLines(s: SessionSummary): string[] {
       `${s.unpricedCallCount > 0 ? ` · ${s.unpricedCallCount} unpriced calls` : ''}`,
   );
   if (s.models.length > 0) lines.push(`- Models: ${s.models.map(inline).join(', ')}`);
+  if (redacted > 0) lines.push(`- Redacted: ${formatCount(redacted)} value${redacted === 1 ? '' : 's'}`);
   lines.push('');
   return lines;
 }
@@ -87,7 +88,7 @@ function stepLines(step: TimelineStep, index: number, span: StoredSpan | undefin
 }
 
 export function sessionTranscript(input: TranscriptInput): string {
-  const lines = summaryLines(input.session);
+  const lines = summaryLines(input.session, [...input.spans.values()].reduce((n, span) => n + span.counts.redacted, 0));
   lines.push('## Steps', '');
   input.steps.forEach((step, i) => lines.push(...stepLines(step, i, input.spans.get(`${step.traceId}/${step.spanId}`))));
   return `${lines.join('\n').trimEnd()}\n`;

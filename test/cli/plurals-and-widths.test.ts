@@ -47,6 +47,24 @@ describe('counts of one are singular', () => {
   });
 });
 
+describe('redacted values', () => {
+  it('skein show counts them in its summary and in --json', async () => {
+    const db = join(work.dir, 'redacted.db');
+    const store = new SqliteTraceStore({ path: db });
+    try {
+      const record = makeLlmRecord({ sessionId: 'secretive' });
+      record.counts.redacted = 1;
+      store.writeSync([record, makeLlmRecord({ sessionId: 'plain' })]);
+    } finally {
+      store.closeSync();
+    }
+    expect((await cli(['show', 'secretive', '--db', db])).stdout).toMatch(/· 1 value redacted$/m);
+    expect((await cli(['show', 'plain', '--db', db])).stdout).not.toContain('redacted');
+    const json = JSON.parse((await cli(['show', 'secretive', '--json', '--db', db])).stdout) as { session: { redactedCount: number } };
+    expect(json.session.redactedCount).toBe(1);
+  });
+});
+
 describe('a very long session id', () => {
   it('is cut with an ellipsis in the table, whole in --json', async () => {
     const db = join(work.dir, 'long.db');

@@ -39,14 +39,15 @@ function tokensOf(step: TimelineStep): string {
   return `${formatCount(t.input ?? 0)}→${formatCount(t.output ?? 0)}`;
 }
 
-function header(s: SessionSummary, models: readonly SessionModelUsage[], budget: SessionBudgetView | null, style: Style): string {
+function header(s: SessionSummary, models: readonly SessionModelUsage[], budget: SessionBudgetView | null, style: Style, redacted = 0): string {
   const duration = s.lastEndUnixNano === null ? 'running' : formatDurationNanos(s.lastEndUnixNano - s.firstStartUnixNano);
   const lines = [
     `${style.bold(`session ${s.sessionId}`)}  ${s.status}`,
     `started ${formatTimestamp(s.firstStartUnixNano)} · ${duration} · agent ${s.agentName ?? '—'} · user ${s.userId ?? '—'}`,
     `${plural(s.spanCount, 'step')} · ${plural(s.llmCallCount, 'model call')} · ${plural(s.toolCallCount, 'tool call')} · ` +
       `${s.errorCount > 0 ? style.red(plural(s.errorCount, 'error')) : '0 errors'}` +
-      (s.interruptedCount > 0 ? ` · ${style.yellow(`${s.interruptedCount} interrupted`)}` : ''),
+      (s.interruptedCount > 0 ? ` · ${style.yellow(`${s.interruptedCount} interrupted`)}` : '') +
+      (redacted > 0 ? ` · ${plural(redacted, 'value')} redacted` : ''),
     `tokens: ${formatCount(s.tokens.input)} in · ${formatCount(s.tokens.output)} out · ${formatCount(s.tokens.reasoning)} reasoning · ` +
       `${formatCount(s.tokens.cacheRead)} cache read · ${formatCount(s.tokens.cacheWrite)} cache write`,
     `cost: ${formatUsd(s.costUsd)} (computed ${formatUsd(s.computedCostUsd)}, supplied ${formatUsd(s.suppliedCostUsd)})` +
@@ -151,8 +152,9 @@ export const showCommand: CliCommand = {
       return { session, models, spans, steps, roots, budget };
     });
     const { session, models, spans, steps, roots, budget } = data;
+    const redacted = [...spans.values()].reduce((n, span) => n + span.counts.redacted, 0);
     if (values.json) {
-      const detail = sessionDetailJson(session, models, budget);
+      const detail = sessionDetailJson(session, models, budget, redacted);
       writeJson(
         io,
         values.tree
@@ -163,7 +165,7 @@ export const showCommand: CliCommand = {
     }
     const style = createStyle(colourEnabled(io));
     const rows = values.tree ? treeRows(roots) : steps.map((step) => ({ step, prefix: '  '.repeat(step.depth) }));
-    io.stdout.write(`${header(session, models, budget, style)}\n\n${stepTable(rows, session, spans, style)}\n`);
+    io.stdout.write(`${header(session, models, budget, style, redacted)}\n\n${stepTable(rows, session, spans, style)}\n`);
     return 0;
   },
 };

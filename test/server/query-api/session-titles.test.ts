@@ -154,4 +154,12 @@ describe('redactedCount', () => {
     expect((await get<SessionJson>('/api/sessions/s-root')).redactedCount).toBe(3);
     expect((await get<SessionJson>('/api/sessions/s-agent')).redactedCount).toBe(0);
   });
+
+  it('is in the Markdown and JSONL exports', async () => {
+    const md = await (await app.request('/api/sessions/s-root/export?format=md')).text();
+    expect(md).toContain('- Redacted: 3 values');
+    expect(await (await app.request('/api/sessions/s-agent/export?format=md')).text()).not.toContain('Redacted');
+    const jsonl = await (await app.request('/api/sessions/s-root/export?format=jsonl')).text();
+    expect(jsonl.trim().split('\n').map((line) => (JSON.parse(line) as { redacted: number }).redacted)).toEqual([3]);
+  });
 });
