@@ -44,7 +44,7 @@ function show(route) {
   app.setLiveStatus('closed');
   for (const link of document.querySelectorAll('[data-nav]')) {
     const nav = /** @type {HTMLElement} */ (link).dataset.nav;
-    const active = nav === route.name || (nav === 'sessions' && (route.name === 'session' || route.name === 'step'));
+    const active = nav === route.name || (nav === 'sessions' && ['session', 'step', 'compare'].includes(route.name));
     if (active) link.setAttribute('aria-current', 'page');
     else link.removeAttribute('aria-current');
   }
