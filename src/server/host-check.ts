@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import type { Context, MiddlewareHandler } from 'hono';
-import { encodeStatus } from '../otlp/index.js';
+import { RPC_CODE, encodeStatus } from '../otlp/index.js';
 import { parseOtlpContentType } from './otlp-receiver.js';
 
 /**
@@ -28,8 +28,6 @@ export interface HostCheckOptions {
   allowHosts?: readonly string[];
 }
 
-/** google.rpc.Code PERMISSION_DENIED. */
-const PERMISSION_DENIED = 7;
 /** A Host header longer than this is cut in the error message (it is the attacker's text). */
 const MAX_HOST_IN_MESSAGE = 200;
 
@@ -90,7 +88,7 @@ function refuse(c: Context, host: string): Response {
     // OTLP clients expect a google.rpc.Status, in the request's encoding.
     const format = parseOtlpContentType(c.req.header('content-type')) ?? 'json';
     c.header('Content-Type', format === 'protobuf' ? 'application/x-protobuf' : 'application/json');
-    return c.body(encodeStatus(format, PERMISSION_DENIED, message) as Uint8Array<ArrayBuffer>, 403);
+    return c.body(encodeStatus(format, RPC_CODE.permissionDenied, message) as Uint8Array<ArrayBuffer>, 403);
   }
   return c.json({ error: { code: 'host_not_allowed', message } }, 403);
 }
