@@ -1,4 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
+import { crossesThreads } from '../ingest/ingest-settings.js';
 import type { Ingest } from '../ingest/ingest-settings.js';
 import type { BudgetEventRecord } from '../model/budgets.js';
 import { DatabaseOpenError } from '../store/errors.js';
@@ -16,13 +17,9 @@ export interface OpenSpanSinkOptions {
   /** Exactly one of store and dbPath. */
   store?: ClosableStore;
   dbPath?: string;
-  /** A price table given in code: it cannot cross to a writer thread, so spans are written on this thread. */
-  pricesInCode: boolean;
-  /** The config file whose prices the writer thread reads, if any. */
-  pricesFile?: string;
   maxBatchSize: number;
   maxQueueSize: number;
-  /** The redactor, normalizer and budgets every batch is written with, on whichever thread writes. */
+  /** The redactor, normalizer, prices and budgets every batch is written with, on whichever thread writes. */
   ingest: Ingest;
   onBudget: (crossings: BudgetEventRecord[]) => void;
   onError: (error: unknown) => void;
@@ -30,9 +27,10 @@ export interface OpenSpanSinkOptions {
 }
 
 /**
- * The processor's one sink, chosen once: a writer thread for a `dbPath`
- * (unless a price table object keeps writes on this thread), this thread for
- * a store given in code. A `dbPath` that cannot be opened is reported to
+ * The processor's one sink, chosen once: the ingest writer thread for a
+ * `dbPath` (unless a price table with a lookup of the app's own making, which
+ * cannot cross threads, keeps writes on this thread), this thread for a store
+ * given in code. A `dbPath` that cannot be opened is reported to
  * `onError` (naming the path and the reason) instead of thrown: the app runs
  * on, with an `UnopenedSpanSink` counting its spans as failed.
  */
@@ -47,8 +45,7 @@ export function openSpanSink(options: OpenSpanSinkOptions): SpanSink {
   const path = dbPath as string;
   try {
     if (path !== ':memory:') prepareDatabasePath(path);
-    // A config file's prices reach the writer thread as the file's path; a table given in code cannot.
-    if (options.pricesInCode) return inThread(openWritableStore({ path }), true);
+    if (!crossesThreads(ingest.settings)) return inThread(openWritableStore({ path }), true);
     const writer = new WorkerWriter({ dbPath: path, ingest, maxBatchSize, maxQueueSize, onError, onBudget });
     return new WorkerSpanSink(writer);
   } catch (cause) {

@@ -11,8 +11,6 @@ export interface ProcessorSettings {
   flushIntervalMillis: number;
   /** The redaction, text limit, prices and budgets every batch is written with. */
   ingest: IngestSettings;
-  /** The config file's path when its prices are used: the writer thread reads them from it. */
-  pricesFile?: string;
 }
 
 /** setTimeout runs a longer delay after 1 ms. */
@@ -39,7 +37,5 @@ export function resolveProcessorSettings(options: SkeinSpanProcessorOptions): Pr
     budgets: options.budgets === undefined ? undefined : parseBudgetConfig(options.budgets, 'SkeinSpanProcessor budgets'),
     maxTextLength,
   });
-  const settings: ProcessorSettings = { maxBatchSize, maxQueueSize, flushIntervalMillis, ingest };
-  if (options.prices === undefined && file?.prices !== undefined) settings.pricesFile = file.source;
-  return settings;
+  return { maxBatchSize, maxQueueSize, flushIntervalMillis, ingest };
 }

@@ -10,9 +10,10 @@ export interface SkeinSpanProcessorOptions {
   /**
    * Opens a SQLite store at this path; the processor owns it and closes it on
    * shutdown. Spans are normalized and written on a worker thread, so the
-   * app's thread only pays for a snapshot per span — unless `prices` is
-   * given: a price table object cannot cross threads, so then everything
-   * runs on the app's thread as with `store`.
+   * app's thread only pays for a snapshot per span — unless `prices` is a
+   * table with a `lookup` of the app's own making: that cannot cross
+   * threads, so then everything runs on the app's thread as with `store`.
+   * (A table from `createPriceTable` or `loadPriceTableFile` crosses.)
    */
   dbPath?: string;
   /** Spans per write (one transaction each). Default 512. */

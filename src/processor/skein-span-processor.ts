@@ -61,7 +61,7 @@ export class SkeinSpanProcessor implements SpanProcessor {
     if (store !== undefined && dbPath !== undefined) throw new TypeError('SkeinSpanProcessor: pass either store or dbPath, not both');
     if (store === undefined && dbPath === undefined) throw new TypeError('SkeinSpanProcessor: a store or a dbPath is required');
     // Before a store is opened: a bad number, config file or budget fails here.
-    const { maxBatchSize, maxQueueSize, flushIntervalMillis, ingest: settings, pricesFile } = resolveProcessorSettings(options);
+    const { maxBatchSize, maxQueueSize, flushIntervalMillis, ingest: settings } = resolveProcessorSettings(options);
     this.budgetMonitor = new BudgetMonitor({ onBudget: options.onBudget, onError: (error) => reportOnly(error) });
     this.enforce = options.enforce ?? false;
     // Compiles the redaction patterns: before a store is opened that would then leak.
@@ -74,8 +74,6 @@ export class SkeinSpanProcessor implements SpanProcessor {
     this.sink = openSpanSink({
       store,
       dbPath,
-      pricesInCode: options.prices !== undefined,
-      pricesFile,
       maxBatchSize,
       maxQueueSize,
       ingest,

@@ -10,8 +10,10 @@ import { BudgetConfigError } from '../../src/model/budgets.js';
 import { createPriceTable } from '../../src/model/pricing.js';
 import { AgentTracer } from '../../src/processor/agent-tracer.js';
 import { BudgetExceededError } from '../../src/processor/budget-exceeded-error.js';
+import { InThreadSpanSink } from '../../src/processor/in-thread-span-sink.js';
 import { SkeinSpanProcessor } from '../../src/processor/skein-span-processor.js';
 import type { SkeinSpanProcessorOptions } from '../../src/processor/skein-span-processor-options.js';
+import { WorkerSpanSink } from '../../src/processor/worker-span-sink.js';
 import { SqliteTraceStore } from '../../src/store/sqlite/index.js';
 import { removeTempDirs, tempDbPath } from './helpers.js';
 
@@ -130,13 +132,15 @@ describe('budgets in SkeinSpanProcessor and AgentTracer', () => {
     expect(processor.isOverBudget(fresh)).toBe(false);
   });
 
-  it('applies agent limits, on the main-thread writer too (a price table keeps writes on this thread)', async () => {
+  it('applies agent limits, on the main-thread writer too (a price table of the app\'s own making keeps writes on this thread)', async () => {
+    const table = createPriceTable({ 'house-model': { inputPerMTok: 1000, outputPerMTok: 1000 } });
     const { processor, agent, crossings } = setup({
       dbPath: tempDbPath(),
-      prices: createPriceTable({ 'house-model': { inputPerMTok: 1000, outputPerMTok: 1000 } }),
+      prices: { lookup: (model) => table.lookup(model) },
       budgets: { agents: { planner: { maxCostUsd: 0.2 } } },
       enforce: true,
     });
+    expect((processor as unknown as { sink: unknown }).sink).toBeInstanceOf(InThreadSpanSink);
     await agent.session({ agentName: 'planner' }, async (session) => {
       // 120 tokens at $1000/MTok = $0.12 each, computed from the price table.
       for (let i = 0; i < 2; i++) {
@@ -148,6 +152,23 @@ describe('budgets in SkeinSpanProcessor and AgentTracer', () => {
       );
     });
     expect(crossings.map((c) => `${c.scope}:${c.key}/${c.level}`)).toEqual(['agent:planner/warning', 'agent:planner/exceeded']);
+  });
+
+  it('prices cost on the writer thread with a price table made in code (createPriceTable crosses as data)', async () => {
+    const { processor, agent, crossings } = setup({
+      dbPath: tempDbPath(),
+      prices: createPriceTable({ 'house-model': { inputPerMTok: 1000, outputPerMTok: 1000 } }),
+      budgets: { session: { maxCostUsd: 0.1 } },
+      enforce: true,
+    });
+    // Not the app thread: only a table with a lookup of the app's own making keeps writes there.
+    expect((processor as unknown as { sink: unknown }).sink).toBeInstanceOf(WorkerSpanSink);
+    await agent.session({}, async (session) => {
+      agent.modelCall({ provider: 'house', model: 'house-model' }, (call) => call.recordUsage({ inputTokens: 100, outputTokens: 20 }));
+      await processor.forceFlush();
+      expect(() => paidCall(agent, 0)).toThrow(`session ${session.sessionId} exceeded its cost budget: used $0.1200 of $0.1000`);
+    });
+    expect(crossings.map((c) => `${c.metric}/${c.level}`)).toEqual(['costUsd/warning', 'costUsd/exceeded']);
   });
 
   it('reads budgets from a config file', async () => {

@@ -30,10 +30,11 @@ function tempDir(): string {
   return dir;
 }
 
-/** The worker-thread path (dbPath alone) and the same-thread path (a price table object cannot cross threads). */
+/** The worker-thread path (dbPath alone) and the same-thread path (a price table with a lookup of the app's own making cannot cross threads). */
+const ownTable = createPriceTable({ 'house-model': { inputPerMTok: 1, outputPerMTok: 1 } });
 const paths: [string, Partial<SkeinSpanProcessorOptions>][] = [
   ['on the writer thread', {}],
-  ['on the app thread', { prices: createPriceTable({ 'house-model': { inputPerMTok: 1, outputPerMTok: 1 } }) }],
+  ['on the app thread', { prices: { lookup: (model) => ownTable.lookup(model) } }],
 ];
 
 describe.each(paths)('SkeinSpanProcessor dbPath %s', (_name, extra) => {
