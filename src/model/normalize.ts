@@ -15,8 +15,7 @@ import { collectIndexed, extractContent } from './extract-content.js';
 import type { IndexedMessage } from './extract-content.js';
 import { computeCost, defaultPriceTable } from './pricing.js';
 import type { PriceTable } from './pricing.js';
-import { createRedactor } from './redaction/redactor.js';
-import type { RedactionOptions, Redactor } from './redaction/redactor.js';
+import type { Redactor } from './redaction/redactor.js';
 import {
   GEN_AI_OPERATION_STEPS,
   LANGFUSE_OBSERVATION_STEPS,
@@ -98,34 +97,6 @@ export function createNormalizer(options: NormalizeOptions = {}): (raw: RawSpan)
     record.counts.redacted = redacted;
     return record;
   };
-}
-
-export interface RedactingNormalizerOptions {
-  /** Default: redaction on with the built-in detectors and deny keys. */
-  redaction?: RedactionOptions;
-  /** See `NormalizeOptions.maxTextLength`. */
-  maxTextLength?: number;
-  prices?: PriceTable;
-}
-
-export interface RedactingNormalizer {
-  /** For what is forwarded as well as stored (`redactSpans` first, then `normalize` reuses its work). */
-  redactor: Redactor;
-  /** Redacts, then normalizes. */
-  normalize: (raw: RawSpan) => SpanRecord;
-}
-
-/**
- * The redactor and the normalizer that applies it, from the settings of a
- * `skein.config.json` (its `redaction`, `prices` and `maxTextLength`): what
- * every store path of the CLI writes through, `skein serve` and `skein
- * import` alike. Throws `RedactionConfigError` for a pattern that does not
- * compile and `RangeError` for a `maxTextLength` that is not a positive integer.
- */
-export function createRedactingNormalizer(options: RedactingNormalizerOptions = {}): RedactingNormalizer {
-  const redactor = createRedactor(options.redaction);
-  const normalize = createNormalizer({ maxTextLength: options.maxTextLength, prices: options.prices, redactor });
-  return { redactor, normalize };
 }
 
 let defaultNormalizer: ((raw: RawSpan) => SpanRecord) | undefined;

@@ -1,11 +1,12 @@
 /** The one writer thread: real worker, real SQLite files in a temp directory. */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
+import { openIngestCommit } from '../../src/ingest/ingest-commit.js';
 import { IngestWriterThread } from '../../src/ingest/ingest-writer-thread.js';
-import { resolveIngestSettings } from '../../src/ingest/ingest-settings.js';
+import { createIngest, resolveIngestSettings } from '../../src/ingest/ingest-settings.js';
 import { createPriceTable } from '../../src/model/pricing.js';
 import { SqliteTraceStore } from '../../src/store/sqlite/sqlite-trace-store.js';
 import { makeRawSpan } from '../helpers/raw-spans.js';
@@ -132,5 +133,33 @@ describe('IngestWriterThread', () => {
     expect(errors).toEqual([]);
     await expect(thread.commit([makeRawSpan()])).rejects.toThrow(/not running/);
     expect([...(await storedNames(path)).keys()].sort()).toEqual(spans.map((s) => s.spanId).sort());
+  });
+});
+
+describe('a seeded secret, on either side of the writer thread', () => {
+  const KEY = `sk-proj-${'A1b2C3d4E5f6G7h8'.repeat(3)}`;
+  const secretSpan = () => makeRawSpan({ attributes: { 'app.note': `calling with ${KEY}`, 'gen_ai.operation.name': 'chat' } });
+  const fileBytes = (path: string) =>
+    Buffer.concat([path, `${path}-wal`].filter((p) => existsSync(p)).map((p) => readFileSync(p))).toString('latin1');
+
+  it('never reaches the file through the thread, nor through openIngestCommit (the caller\'s own thread)', async () => {
+    const path = dbPath();
+    const { thread } = start(path);
+    await thread.commit([secretSpan()]);
+    const here = openIngestCommit(path, createIngest(resolveIngestSettings({})));
+    here.commit([secretSpan()]);
+    expect(fileBytes(path)).not.toContain(KEY);
+    here.close();
+    await thread.close();
+    expect(fileBytes(path)).not.toContain(KEY);
+    expect(fileBytes(path)).toContain('[REDACTED:openai-key]');
+  });
+
+  it('with redaction off reaches it: the check above can fail', async () => {
+    const path = dbPath();
+    const { thread } = start(path, resolveIngestSettings({ redaction: { enabled: false } }));
+    await thread.commit([secretSpan()]);
+    await thread.close();
+    expect(fileBytes(path)).toContain(KEY);
   });
 });
