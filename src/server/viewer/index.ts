@@ -22,7 +22,7 @@ export const IMMUTABLE_CACHE_CONTROL = 'public, max-age=31536000, immutable';
 export const REVALIDATE_CACHE_CONTROL = 'no-cache';
 
 /** Client-side routes: a reload or a shared link on any of these gets the page, which then shows the view. */
-const PAGE_ROUTES = ['/', '/sessions', '/sessions/*', '/search', '/stats', '/compare/*'] as const;
+const PAGE_ROUTES = ['/', '/sessions', '/sessions/*', '/search', '/stats', '/operations', '/compare/*'] as const;
 
 /**
  * Whether `path` is part of the viewer's shell (the page or an asset): data
@@ -35,6 +35,7 @@ export function isViewerShellPath(path: string): boolean {
     path.startsWith('/sessions/') ||
     path === '/search' ||
     path === '/stats' ||
+    path === '/operations' ||
     path.startsWith('/compare/') ||
     path.startsWith('/assets/')
   );

@@ -9,6 +9,7 @@ import { createSearchView } from './search-view.js';
 import { createSessionView } from './session-view.js';
 import { createSessionsView } from './sessions-view.js';
 import { createStatsView } from './stats-view.js';
+import { createOperationsView } from './operations-view.js';
 
 /**
  * @typedef {{ update(route: import('./router.js').Route): boolean, destroy(): void }} View
@@ -63,6 +64,9 @@ function show(route) {
     case 'stats':
       current = createStatsView(main, route);
       break;
+    case 'operations':
+      current = createOperationsView(main);
+      break;
     case 'compare':
       current = createCompareView(main, route);
       break;
@@ -82,6 +86,8 @@ function titleOf(route) {
       return 'Search';
     case 'stats':
       return 'Stats';
+    case 'operations':
+      return 'Operations';
     case 'compare':
       return `Compare ${route.params[0]} and ${route.params[1]}`;
     default:

@@ -17,7 +17,7 @@ const SERIES_CLASSES = ['s0', 's1', 's2', 's3', 's4'];
 export function horizontalBars({ series, rows, format, title, width = 640 }) {
   const barHeight = 22;
   const gap = 10;
-  const labelWidth = Math.min(150, Math.round(width * 0.3));
+  const labelWidth = Math.min(190, Math.round(width * 0.36));
   const valueWidth = 80;
   const plot = width - labelWidth - valueWidth;
   const max = Math.max(...rows.map((r) => sum(r.values)), 0);
@@ -38,7 +38,12 @@ export function horizontalBars({ series, rows, format, title, width = 640 }) {
       return svg(
         'g',
         {},
-        svg('text', { x: labelWidth - 8, y: y + barHeight / 2, class: 'chart-label', 'text-anchor': 'end', 'dominant-baseline': 'middle' }, truncate(row.label, Math.floor((labelWidth - 8) / 7.5))),
+        svg(
+          'g',
+          {},
+          svg('title', {}, row.label),
+          svg('text', { x: labelWidth - 8, y: y + barHeight / 2, class: 'chart-label', 'text-anchor': 'end', 'dominant-baseline': 'middle' }, truncateMiddle(row.label, Math.floor((labelWidth - 8) / 7))),
+        ),
         segments,
         svg('text', { x: x + 6, y: y + barHeight / 2, class: 'chart-value', 'dominant-baseline': 'middle' }, format(sum(row.values))),
       );
@@ -57,7 +62,8 @@ export function verticalBars({ series, rows, format, title, width = 640 }) {
   const max = Math.max(...rows.map((r) => sum(r.values)), 0);
   const slot = rows.length > 0 ? plotW / rows.length : plotW;
   const barW = Math.max(Math.min(slot * 0.7, 48), 2);
-  const labelEvery = Math.max(1, Math.ceil(rows.length / Math.max(2, Math.floor(width / 70))));
+  // Labels keep the year (YYYY-MM-DD, about 70 px): days of two years must not read as one.
+  const labelEvery = Math.max(1, Math.ceil(rows.length / Math.max(2, Math.floor((width - left) / 80))));
   const gridLines = [0, 0.5, 1].map((f) => {
     const y = top + plotH - f * plotH;
     return svg('g', {}, svg('line', { x1: left, x2: width - 8, y1: y, y2: y, class: 'grid' }), svg('text', { x: left - 6, y, class: 'chart-axis', 'text-anchor': 'end', 'dominant-baseline': 'middle' }, format(max * f)));
@@ -79,7 +85,7 @@ export function verticalBars({ series, rows, format, title, width = 640 }) {
         'g',
         {},
         segments,
-        i % labelEvery === 0 ? svg('text', { x: x + barW / 2, y: height - 8, class: 'chart-axis', 'text-anchor': 'middle' }, row.label.slice(5)) : null,
+        i % labelEvery === 0 ? svg('text', { x: x + barW / 2, y: height - 8, class: 'chart-axis', 'text-anchor': 'middle' }, row.label) : null,
       );
     }),
   );
@@ -90,7 +96,14 @@ function sum(values) {
   return values.reduce((a, b) => a + b, 0);
 }
 
-/** @param {string} text @param {number} length */
-function truncate(text, length) {
-  return text.length > length ? `${text.slice(0, length - 1)}…` : text;
+/**
+ * Cut from the middle, so names that share a prefix (claude-sonnet-4-5-20250929 and
+ * claude-sonnet-4-20250514) stay distinguishable by their ends.
+ * @param {string} text @param {number} length
+ */
+export function truncateMiddle(text, length) {
+  if (text.length <= length) return text;
+  const keep = Math.max(length - 1, 2);
+  const head = Math.ceil(keep / 2);
+  return `${text.slice(0, head)}…${text.slice(text.length - (keep - head))}`;
 }

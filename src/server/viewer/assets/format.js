@@ -23,6 +23,19 @@ export function formatUsd(usd) {
   return `$${usd.toFixed(digits)}`;
 }
 
+const usdSignificant = new Intl.NumberFormat('en-US', { minimumSignificantDigits: 3, maximumSignificantDigits: 3 });
+const usdWhole = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+
+/**
+ * USD with three significant digits ($0.0104, $0.350, $12.3; whole dollars from $1,000), so a column of costs
+ * reads alike whatever their size. @param {number | null | undefined} usd
+ */
+export function formatUsdSignificant(usd) {
+  if (usd === null || usd === undefined) return '–';
+  if (usd === 0) return '$0';
+  return `${usd < 0 ? '-' : ''}$${Math.abs(usd) >= 1000 ? usdWhole.format(Math.abs(usd)) : usdSignificant.format(Math.abs(usd))}`;
+}
+
 /** Nanoseconds (string, bigint or number) → milliseconds as a number. @param {string | bigint | number | null | undefined} ns */
 export function nanosToMillis(ns) {
   if (ns === null || ns === undefined) return null;

@@ -12,6 +12,7 @@ const ROUTES = [
   { name: 'step', pattern: /^\/sessions\/([^/]+)\/steps\/([^/]+)\/?$/ },
   { name: 'search', pattern: /^\/search\/?$/ },
   { name: 'stats', pattern: /^\/stats\/?$/ },
+  { name: 'operations', pattern: /^\/operations\/?$/ },
   { name: 'compare', pattern: /^\/compare\/([^/]+)\/([^/]+)\/?$/ },
 ];
 

@@ -45,6 +45,7 @@ function compactLine(session, steps) {
     item(session.errorCount === 1 ? 'error' : 'errors', formatInt(session.errorCount), session.errorCount > 0 ? 'has-errors' : ''),
     open > 0 ? item('running', formatInt(open)) : null,
     session.interruptedCount > 0 ? item('interrupted', formatInt(session.interruptedCount)) : null,
+    session.redactedCount > 0 ? item(session.redactedCount === 1 ? 'value redacted' : 'values redacted', formatInt(session.redactedCount), 'totals-redacted') : null,
     typeof budgetState === 'string' ? item('budget', budgetState, `totals-budget-${budget}`) : null,
     h('span', { class: 'totals-more muted' }, 'details'),
   );

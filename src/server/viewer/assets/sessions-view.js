@@ -3,7 +3,7 @@
 
 import { apiGet, sessionPath } from './api.js';
 import { announce, h, replace } from './dom.js';
-import { formatAgo, formatCompact, formatDuration, formatUsd, formatWhen, nanosToMillis, shortId, totalTokens } from './format.js';
+import { formatAgo, formatCompact, formatDuration, formatTime, formatUsdSignificant, formatWhen, nanosToMillis, totalTokens } from './format.js';
 import { openLiveStream } from './live.js';
 import { navigate, replaceQuery } from './router.js';
 import { statusBadge } from './widgets.js';
@@ -14,9 +14,10 @@ const POLL_MILLIS = 5000;
 const STATUSES = ['running', 'completed', 'failed', 'interrupted'];
 const FILTERS = ['status', 'agent', 'model', 'q'];
 
-/** Sortable columns: the API sorts descending, except `oldest`. */
+/** Sortable columns: the API sorts descending, except `oldest`. A column's first sort is the one its first click picks. */
 const SORTS = /** @type {const} */ ([
-  ['started', 'Started', ['recent', 'oldest']],
+  ['started', 'Started', ['newest', 'oldest']],
+  ['activity', 'Last activity', ['recent']],
   ['duration', 'Duration', ['duration']],
   ['tokens', 'Tokens', ['tokens']],
   ['cost', 'Cost', ['cost']],
@@ -133,13 +134,14 @@ export function createSessionsView(root, route, app) {
         ),
       );
     };
-    const [started, duration, tokens, cost] = SORTS;
+    const [started, activity, duration, tokens, cost] = SORTS;
     replace(
       headRow,
       h('th', { scope: 'col' }, 'Status'),
       h('th', { scope: 'col' }, 'Session'),
       h('th', { scope: 'col', class: 'opt' }, 'Models'),
       sortable(started, ''),
+      sortable(activity, ''),
       sortable(duration, 'num opt'),
       h('th', { scope: 'col', class: 'num opt' }, 'Steps'),
       sortable(tokens, 'num'),
@@ -218,6 +220,9 @@ export function createSessionsView(root, route, app) {
   function row(s, isNew) {
     const href = sessionPath(s.sessionId);
     const tokens = totalTokens(s.tokens);
+    // Stores older than the title and last-activity fields send neither.
+    const title = s.title ?? s.agentName ?? 'session';
+    const lastActivity = s.lastActivityUnixNano ?? s.lastEndUnixNano ?? s.firstStartUnixNano;
     const tr = h(
       'tr',
       { class: isNew ? 'is-new' : '', dataset: { sessionId: s.sessionId, status: s.status } },
@@ -225,20 +230,27 @@ export function createSessionsView(root, route, app) {
       h(
         'td',
         { class: 'c-session' },
-        h('a', { href, class: 'session-link' }, s.agentName ?? 'session'),
-        h('span', { class: 'mono muted', title: s.sessionId }, shortId(s.sessionId, 18)),
+        h('a', { href, class: 'session-link', title }, title),
+        h('span', { class: 'mono muted session-id', title: s.sessionId }, s.sessionId),
       ),
       h('td', { class: 'opt models' }, s.models.join(', ') || '–'),
       h(
         'td',
-        { class: 'c-when' },
+        { class: 'c-when', title: `Started ${formatTime(s.firstStartUnixNano)}` },
+        h('span', { class: 'when-label' }, 'started '),
         h('span', {}, formatWhen(s.firstStartUnixNano)),
-        h('span', { class: 'muted', dataset: { ago: s.lastEndUnixNano ?? s.firstStartUnixNano } }, formatAgo(s.lastEndUnixNano ?? s.firstStartUnixNano)),
+        h('span', { class: 'muted', dataset: { ago: s.firstStartUnixNano } }, formatAgo(s.firstStartUnixNano)),
+      ),
+      h(
+        'td',
+        { class: 'c-activity', title: `Last activity ${formatTime(lastActivity)}` },
+        h('span', { class: 'when-label' }, 'active '),
+        h('span', { dataset: { ago: lastActivity } }, formatAgo(lastActivity)),
       ),
       h('td', { class: 'num opt' }, s.durationNanos === null ? 'running' : formatDuration(nanosToMillis(s.durationNanos))),
       h('td', { class: 'num opt' }, String(s.spanCount)),
       h('td', { class: 'num c-tokens', title: `${tokens} tokens`, dataset: { label: 'tokens' } }, formatCompact(tokens)),
-      h('td', { class: 'num c-cost' }, formatUsd(s.costUsd), s.unpricedCallCount > 0 ? h('span', { class: 'muted', title: `${s.unpricedCallCount} unpriced calls` }, '*') : null),
+      h('td', { class: 'num c-cost', title: `$${s.costUsd}` }, formatUsdSignificant(s.costUsd), s.unpricedCallCount > 0 ? h('span', { class: 'muted', title: `${s.unpricedCallCount} unpriced calls` }, '*') : null),
       h('td', { class: `num c-errors ${s.errorCount > 0 ? 'has-errors' : 'muted'}`, dataset: { label: s.errorCount === 1 ? 'error' : 'errors' } }, String(s.errorCount)),
     );
     // The whole row is a target for the mouse; keyboard users get the link.
