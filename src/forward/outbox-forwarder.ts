@@ -1,7 +1,7 @@
 import { numberOption } from '../model/option-values.js';
-import { decodeStatus } from '../otlp/rpc-status.js';
 import { otlpTracesUrl } from '../otlp/traces-url.js';
 import type { OutboxEntry } from '../store/sqlite/sqlite-outbox.js';
+import { describeBody, describeFetchError } from './delivery-errors.js';
 import { isRetryableStatus, parseRetryAfterMillis, retryDelayMillis } from './retry-policy.js';
 
 type ForwarderEntry = Pick<OutboxEntry, 'id' | 'payload' | 'spanCount' | 'attempts'>;
@@ -208,7 +208,7 @@ export class OutboxForwarder {
       }
     } catch (error) {
       if (this.retrying !== null) throw error; // the outbox failed, not the upstream
-      errorText = error instanceof Error ? `${error.name}: ${describeCause(error)}` : String(error);
+      errorText = describeFetchError(error);
     } finally {
       this.inFlight = null;
     }
@@ -278,31 +278,4 @@ export class OutboxForwarder {
       }
     });
   }
-}
-
-/** fetch() says only "fetch failed": the cause (ECONNREFUSED, a TLS error) is what an operator needs. */
-function describeCause(error: Error): string {
-  const cause = (error as { cause?: unknown }).cause;
-  if (cause instanceof Error) {
-    const code = (cause as { code?: unknown }).code;
-    return `${error.message} (${typeof code === 'string' ? `${code}: ` : ''}${cause.message})`;
-  }
-  return error.message;
-}
-
-/** The upstream's answer as text: JSON and text as sent, an OTLP protobuf `google.rpc.Status` decoded. */
-export function describeBody(body: Uint8Array, contentType: string | null): string {
-  if (body.byteLength === 0) return '(empty body)';
-  if (contentType?.includes('json') || contentType?.startsWith('text/')) {
-    return new TextDecoder().decode(body.subarray(0, 2000));
-  }
-  if (contentType?.includes('protobuf')) {
-    try {
-      const status = decodeStatus(body, 'protobuf');
-      return `google.rpc.Status code ${status.code}: ${status.message}`;
-    } catch {
-      // Not a Status: described by its size below.
-    }
-  }
-  return `${body.byteLength} bytes of ${contentType ?? 'unknown type'}`;
 }

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { OutboxForwarder, describeBody } from '../../src/forward/outbox-forwarder.js';
+import { OutboxForwarder } from '../../src/forward/outbox-forwarder.js';
 import type { DeliveryAttempt, ForwarderOutbox, OutboxForwarderOptions } from '../../src/forward/outbox-forwarder.js';
 import { encodeStatus, encodeTraceRequest } from '../../src/otlp/index.js';
 import { SqliteOutbox } from '../../src/store/sqlite/sqlite-outbox.js';
@@ -45,20 +45,7 @@ async function forwarderTo(
   return { upstream, store, outbox, forwarder, attempts };
 }
 
-// The retry rules themselves (statuses, Retry-After, backoff) are tested in retry-policy.test.ts.
-describe('describeBody', () => {
-  it('describes an upstream answer: protobuf Status decoded, JSON and text as sent', () => {
-    expect(describeBody(encodeStatus('protobuf', 3, 'bad span'), 'application/x-protobuf')).toBe(
-      'google.rpc.Status code 3: bad span',
-    );
-    expect(describeBody(new TextEncoder().encode('{"message":"nope"}'), 'application/json')).toBe('{"message":"nope"}');
-    expect(describeBody(new Uint8Array([0xff, 0xff, 0xff]), 'application/x-protobuf')).toBe(
-      '3 bytes of application/x-protobuf',
-    );
-    expect(describeBody(new Uint8Array(0), null)).toBe('(empty body)');
-  });
-});
-
+// The retry rules (statuses, Retry-After, backoff): retry-policy.test.ts; how an answer reads: delivery-errors.test.ts.
 describe('OutboxForwarder', () => {
   it('delivers the queue in order, one request at a time, and empties it', async () => {
     const { upstream, outbox, forwarder, attempts } = await forwarderTo(() => ({ status: 200 }));
