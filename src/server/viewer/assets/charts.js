@@ -17,7 +17,7 @@ const SERIES_CLASSES = ['s0', 's1', 's2', 's3', 's4'];
 export function horizontalBars({ series, rows, format, title, width = 640 }) {
   const barHeight = 22;
   const gap = 10;
-  const labelWidth = Math.min(190, Math.round(width * 0.36));
+  const labelWidth = Math.min(220, Math.round(width * 0.4));
   const valueWidth = 80;
   const plot = width - labelWidth - valueWidth;
   const max = Math.max(...rows.map((r) => sum(r.values)), 0);
@@ -42,7 +42,7 @@ export function horizontalBars({ series, rows, format, title, width = 640 }) {
           'g',
           {},
           svg('title', {}, row.label),
-          svg('text', { x: labelWidth - 8, y: y + barHeight / 2, class: 'chart-label', 'text-anchor': 'end', 'dominant-baseline': 'middle' }, truncateMiddle(row.label, Math.floor((labelWidth - 8) / 7))),
+          svg('text', { x: labelWidth - 8, y: y + barHeight / 2, class: 'chart-label', 'text-anchor': 'end', 'dominant-baseline': 'middle' }, truncateMiddle(row.label, Math.floor((labelWidth - 8) / 8))),
         ),
         segments,
         svg('text', { x: x + 6, y: y + barHeight / 2, class: 'chart-value', 'dominant-baseline': 'middle' }, format(sum(row.values))),
