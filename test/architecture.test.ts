@@ -40,7 +40,6 @@ const PUBLIC_ENTRY = 'src/index.ts';
  */
 const PENDING_MOVES: readonly string[] = [
   // processor/ → store/: the processor's own writer stack, replaced by ingest/'s (PROCESSOR and INGEST helpers).
-  'src/processor/batch-writer.ts -> ../store/trace-store.js',
   'src/processor/open-span-sink.ts -> ../store/errors.js',
   'src/processor/open-span-sink.ts -> ../store/sqlite/database-file.js',
   // Table questions for the lead (no move removes these): the code or the table's "may import" column must change.

@@ -1,15 +1,17 @@
 import type { BudgetConfig, BudgetEventRecord } from '../model/budgets.js';
 import type { RawSpan, SpanRecord } from '../model/types.js';
-import type { TraceStore } from '../store/trace-store.js';
 
 /**
- * A store that can also commit a batch without yielding (needed to flush on
- * process exit). A `writeSync` that takes `{ budgets }` and returns the
- * crossings it recorded (`SqliteTraceStore`) also evaluates budgets.
+ * Where the processor writes when given a `store`: `TraceStore.write`
+ * (idempotent, resolves once durable), optionally a `writeSync` that commits
+ * a batch without yielding (needed to flush on process exit). A `writeSync`
+ * that takes `{ budgets }` and returns the crossings it recorded
+ * (`SqliteTraceStore`) also evaluates budgets.
  */
-export type WritableStore = Pick<TraceStore, 'write'> & {
+export interface WritableStore {
+  write(spans: readonly SpanRecord[]): Promise<void>;
   writeSync?: (spans: readonly SpanRecord[], options?: { budgets?: BudgetConfig }) => unknown;
-};
+}
 
 export interface BatchWriterOptions {
   store: WritableStore;
