@@ -132,13 +132,14 @@ const SESSION_QUERY_KEYS = [
 ];
 
 const n = Number;
+/** How many of a session's first spans its title is looked for in. */
+const TITLE_SPANS = 64;
 
 export class SessionQueries {
   private readonly selectSession: Database.Statement;
   private readonly selectModels: Database.Statement;
-  private readonly selectRoot: Database.Statement;
-  private readonly selectFirst: Database.Statement;
-  private readonly selectFunctionId: Database.Statement;
+  private readonly selectTitleSpans: Database.Statement;
+  private readonly selectService: Database.Statement;
   private readonly selectRedacted: Database.Statement;
   private readonly statements: StatementCache;
 
@@ -148,16 +149,14 @@ export class SessionQueries {
       .prepare('SELECT * FROM session_models WHERE session_id = @sessionId ORDER BY calls DESC, model')
       .safeIntegers(true);
     this.statements = new StatementCache(db);
-    // The title's sources, each read by walking spans_session_start in start order until the first match.
-    const firstSpan = (where: string) =>
-      db.prepare(`SELECT s.name, json_extract(r.body, '$.attributes."service.name"') AS service
-        FROM spans s JOIN resources r ON r.id = s.resource_id
-        WHERE s.resolved_session_id = ? ${where} ORDER BY s.start_ns LIMIT 1`);
-    this.selectRoot = firstSpan('AND s.parent_span_id IS NULL');
-    this.selectFirst = firstSpan('');
-    this.selectFunctionId = db
-      .prepare(`SELECT json_extract(attributes, '$."ai.telemetry.functionId"') FROM spans
-        WHERE resolved_session_id = ? AND name GLOB 'ai.*' ORDER BY start_ns LIMIT 1`)
+    // The title is read from the session's first spans only (spans_session_start, in start order):
+    // the change feed reads every updated session, and a session of 10,000 spans must not cost a scan.
+    // Attributes are parsed only for Vercel AI SDK spans (named ai.*).
+    this.selectTitleSpans = db.prepare(`SELECT name, parent_span_id IS NULL AS root, resource_id AS resourceId,
+        CASE WHEN name GLOB 'ai.*' THEN json_extract(attributes, '$."ai.telemetry.functionId"') END AS functionId
+      FROM spans WHERE resolved_session_id = ? ORDER BY start_ns LIMIT ${TITLE_SPANS}`);
+    this.selectService = db
+      .prepare(`SELECT json_extract(body, '$.attributes."service.name"') FROM resources WHERE id = ?`)
       .pluck();
     // counts is NULL unless normalization counted something, so only those spans are parsed.
     this.selectRedacted = db
@@ -173,19 +172,19 @@ export class SessionQueries {
   }
 
   /**
-   * What to call a session without an agent name: Vercel's `ai.telemetry.functionId`,
-   * else its first root span's name (its first span's, when no root is stored), else
-   * the service name. Null when the session has no spans (never, once it exists).
+   * What to call a session without an agent name, from its first spans: Vercel's
+   * `ai.telemetry.functionId`, else its first root span's name (its first span's, when
+   * no root is among them), else that span's service name. Null when there is none.
    */
   private titleOf(sessionId: string): string | null {
-    const functionId = this.selectFunctionId.get(sessionId) as unknown;
-    if (typeof functionId === 'string' && functionId !== '') return functionId;
-    const first = (this.selectRoot.get(sessionId) ?? this.selectFirst.get(sessionId)) as
-      | { name: string; service: unknown }
-      | undefined;
+    const spans = this.selectTitleSpans.all(sessionId) as Array<{ name: string; root: number; resourceId: number; functionId: unknown }>;
+    const vercel = spans.find((s) => typeof s.functionId === 'string' && s.functionId !== '');
+    if (vercel) return vercel.functionId as string;
+    const first = spans.find((s) => s.root === 1) ?? spans[0];
     if (first === undefined) return null;
     if (first.name !== '') return first.name;
-    return typeof first.service === 'string' && first.service !== '' ? first.service : null;
+    const service = this.selectService.get(first.resourceId) as unknown;
+    return typeof service === 'string' && service !== '' ? service : null;
   }
 
   private readonly rawStatements = new Map<string, Database.Statement>();
