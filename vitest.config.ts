@@ -2,7 +2,7 @@ import { configDefaults, defineConfig } from 'vitest/config';
 
 /**
  * The `e2e` project: test files that start a child process (`skein serve`, an agent, an example), a
- * browser, or sit through real timeouts. Whole folders, plus single files of other folders matched by
+ * browser or several worker threads, or sit through real timeouts (classified by measuring each folder). Whole folders, plus single files of other folders matched by
  * name under test/ (so a file keeps its project when it moves to another folder).
  * Every other test file is `unit`: `npm run test:unit` is the fast loop, `npm test` runs both.
  * test/vitest-projects.test.ts checks that each test file is in exactly one project and that every
@@ -22,6 +22,14 @@ export const E2E_TESTS = [
   'test/**/cross-process.test.ts',
   'test/**/worker-writer.test.ts',
   'test/processor/forwarding.test.ts',
+  // Each starts several worker threads from the TypeScript sources (every thread loads tsx: seconds of CPU
+  // apiece, most of the unit loop's time when they were in it).
+  'test/**/decode-pool.test.ts',
+  'test/**/ingest-writer-thread.test.ts',
+  'test/**/stats-thread.test.ts',
+  'test/processor/budgets.test.ts',
+  'test/processor/redaction.test.ts',
+  'test/exporters/otlp-forward-exporter.test.ts',
 ];
 
 export default defineConfig({
@@ -33,7 +41,11 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, ...E2E_TESTS] },
+        test: {
+          name: 'unit',
+          include: ['test/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, ...E2E_TESTS],
+        },
       },
       { extends: true, test: { name: 'e2e', include: E2E_TESTS } },
     ],
