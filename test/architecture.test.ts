@@ -53,6 +53,9 @@ const PENDING_MOVES: readonly string[] = [
   'src/server/live-stream/index.ts -> ../../store/change-feed.js',
   'src/server/query-api/api-errors.ts -> ../../store/errors.js',
   'src/server/query-api/index.ts -> ../../store/trace-store.js',
+  // server/ → store/sqlite/: the operations API (issue 13) reads and edits the SQLite outbox directly.
+  'src/server/query-api/operations.ts -> ../../store/trace-store.js',
+  'src/server/query-api/operations.ts -> ../../store/sqlite/sqlite-outbox.js',
 ];
 
 /** Files that start a worker thread to read, not to write: the OTLP decode pool and the stats thread (by file name). */
