@@ -108,6 +108,24 @@ describe('the session page', () => {
     expect(browser.errors).toEqual([]);
   });
 
+  it('keeps the waterfall’s rows in place while the steps’ spans load: changed rows are updated, none rebuilt', async () => {
+    // Every row or turn taken out of the page is logged: a rebuilt waterfall detaches what a click or a test holds.
+    const page = await browser.newPage(PHONE);
+    await page.addInitScript(`
+      window.__removedRows = 0;
+      new MutationObserver((records) => {
+        for (const r of records) for (const n of r.removedNodes) if (n.nodeType === 1 && (n.matches('.wf-row, .wf-group') || n.querySelector('.wf-row'))) window.__removedRows++;
+      }).observe(document, { subtree: true, childList: true });
+    `);
+    await page.goto(`${collector.url}/sessions/${TURNS.sessionId}`);
+    await page.locator('.wf-bar').first().waitFor();
+    // The reasoning of each answer comes with its trace's spans, after the first render, as the row's tooltip.
+    for (const reasoning of TURNS.reasoning) await page.locator(`.wf-link[title="${reasoning}"]`).waitFor();
+    expect(await page.evaluate<number>('window.__removedRows')).toBe(0);
+    expect((await box(page, '.wf-row')).y).toBeLessThan(PHONE.height);
+    expect(browser.errors).toEqual([]);
+  });
+
   it('groups a session of several traces by turn, each on its own axis, with the idle time in words', async () => {
     const page = await openSession(TURNS.sessionId);
     const order = await turnsInOrder(TURNS.sessionId);

@@ -92,3 +92,46 @@ export function announce(message) {
   const region = document.getElementById('announcer');
   if (region) region.textContent = message;
 }
+
+/**
+ * Makes `el`'s children look like `children`, keeping every node that can stay:
+ * a node of the same kind at the same place is kept and brought up to date
+ * (attributes, styles through the CSSOM, text, its own children), anything
+ * else is replaced. A view re-rendered this way does not detach what the
+ * reader is clicking, hovering, selecting or focusing when nothing about it
+ * changed. Event listeners of the new nodes are NOT carried over to kept ones:
+ * use it only for markup whose handlers are delegated to an ancestor.
+ * @param {Element} el @param {...(Node | string | null | undefined | false)} children
+ */
+export function morph(el, ...children) {
+  const fresh = document.createElement(el.tagName);
+  append(fresh, children);
+  morphChildren(el, fresh);
+}
+
+/** @param {Node} into @param {Node} from */
+function morphChildren(into, from) {
+  const next = [...from.childNodes];
+  next.forEach((node, i) => {
+    const old = into.childNodes[i];
+    if (!old) into.appendChild(node);
+    else if (old.isEqualNode(node)) return;
+    else if (old.nodeType === Node.TEXT_NODE && node.nodeType === Node.TEXT_NODE) old.textContent = node.textContent;
+    else if (old instanceof Element && node instanceof Element && old.tagName === node.tagName && old.namespaceURI === node.namespaceURI) {
+      syncAttributes(old, node);
+      morphChildren(old, node);
+    } else into.replaceChild(node, old);
+  });
+  while (into.childNodes.length > next.length) /** @type {ChildNode} */ (into.lastChild).remove();
+}
+
+/** @param {Element} old @param {Element} node */
+function syncAttributes(old, node) {
+  for (const { name } of [...old.attributes]) if (name !== 'style' && !node.hasAttribute(name)) old.removeAttribute(name);
+  for (const { name, value } of node.attributes) if (name !== 'style' && old.getAttribute(name) !== value) old.setAttribute(name, value);
+  // Styles through the CSSOM: the page's CSP has no 'unsafe-inline', which a style attribute would need.
+  if (old instanceof HTMLElement && node instanceof HTMLElement && old.style.cssText !== node.style.cssText) {
+    for (const prop of [...old.style]) if (!node.style.getPropertyValue(prop)) old.style.removeProperty(prop);
+    for (const prop of node.style) old.style.setProperty(prop, node.style.getPropertyValue(prop), node.style.getPropertyPriority(prop));
+  }
+}

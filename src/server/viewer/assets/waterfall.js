@@ -3,7 +3,7 @@
 // per turn) gets one group per trace, each on its own time axis, with the idle
 // time between turns said in words instead of drawn as empty axis.
 
-import { h, replace } from './dom.js';
+import { h, morph } from './dom.js';
 import { formatDuration, formatWhen, shortId } from './format.js';
 import { HINT_TEXT, groupByTrace, stepFilter, visibleRows } from './waterfall-tree.js';
 import { stepTypeLabel } from './widgets.js';
@@ -42,6 +42,7 @@ function tickStep(totalMillis) {
  * @returns {{ total: number, matches: number | null, traces: string[] }}
  */
 export function renderWaterfall(container, { steps, nowNs, selectedSpanId, hrefFor, collapsed, filterText, onToggle, onDownloadTrace }) {
+  delegateClicks(container, { onToggle, onDownloadTrace });
   const groups = groupByTrace(steps, BigInt(nowNs));
   const filter = stepFilter(filterText);
   const several = groups.length > 1;
@@ -63,7 +64,7 @@ export function renderWaterfall(container, { steps, nowNs, selectedSpanId, hrefF
     for (let t = 0; t <= totalMillis + 1e-9 && ticks.length < 12; t += step) {
       ticks.push(h('span', { class: 'tick', style: { left: `${(t / totalMillis) * 100}%` } }, t === 0 ? '0' : formatDuration(t)));
     }
-    const rows = shown.map(({ row, match }) => renderRow(row, { pct, endNs: group.endNs, selectedSpanId, hrefFor, collapsed, filtering: filter !== null, match, onToggle }));
+    const rows = shown.map(({ row, match }) => renderRow(row, { pct, endNs: group.endNs, selectedSpanId, hrefFor, collapsed, filtering: filter !== null, match }));
     const titleId = `turn-${group.traceId}`;
     parts.push(
       h(
@@ -76,7 +77,7 @@ export function renderWaterfall(container, { steps, nowNs, selectedSpanId, hrefF
               h('h3', { id: titleId }, `Turn ${index + 1}`),
               h('span', { class: 'muted' }, `${formatWhen(String(group.startNs))} · ${formatDuration(Number(group.endNs - group.startNs) / 1e6)} · ${group.rows.length} steps`),
               h('code', { class: 'muted wf-trace-id', title: group.traceId }, shortId(group.traceId, 13)),
-              h('button', { type: 'button', class: 'btn btn-small', onclick: () => onDownloadTrace(group.traceId), 'aria-label': `Download turn ${index + 1} as OTLP JSON` }, 'OTLP JSON'),
+              h('button', { type: 'button', class: 'btn btn-small', dataset: { downloadTrace: group.traceId }, 'aria-label': `Download turn ${index + 1} as OTLP JSON` }, 'OTLP JSON'),
             )
           : null,
         h('div', { class: 'wf-axis', 'aria-hidden': 'true' }, h('span', { class: 'wf-axis-name' }), h('span', { class: 'wf-axis-track' }, ticks)),
@@ -85,14 +86,36 @@ export function renderWaterfall(container, { steps, nowNs, selectedSpanId, hrefF
     );
   });
   if (filter && matches === 0) parts.push(h('p', { class: 'muted wf-empty' }, `No step matches “${filterText.trim()}”.`));
-  replace(container, ...parts);
+  // Kept rows stay under the pointer, the focus and the tests' handles while the session loads and runs.
+  morph(container, ...parts);
   return { total, matches: filter ? matches : null, traces: groups.map((g) => g.traceId) };
+}
+
+/** @type {WeakMap<HTMLElement, { onToggle: (spanId: string) => void, onDownloadTrace: (traceId: string) => void }>} */
+const clickHandlers = new WeakMap();
+
+/**
+ * The rows' buttons are handled here, on the container, with the newest
+ * render's handlers: morph() keeps the buttons of earlier renders.
+ * @param {HTMLElement} container @param {{ onToggle: (spanId: string) => void, onDownloadTrace: (traceId: string) => void }} handlers
+ */
+function delegateClicks(container, handlers) {
+  if (!clickHandlers.has(container)) {
+    container.addEventListener('click', (event) => {
+      const button = /** @type {Element} */ (event.target).closest('button[data-toggle], button[data-download-trace]');
+      const current = clickHandlers.get(container);
+      if (!(button instanceof HTMLElement) || !current) return;
+      if (button.dataset.toggle) current.onToggle(button.dataset.toggle);
+      else if (button.dataset.downloadTrace) current.onDownloadTrace(button.dataset.downloadTrace);
+    });
+  }
+  clickHandlers.set(container, handlers);
 }
 
 /**
  * @param {import('./waterfall-tree.js').Row} row
  * @param {{ pct: (ns: bigint) => number, endNs: bigint, selectedSpanId: string | null, hrefFor: (step: Step) => string,
- *   collapsed: Set<string>, filtering: boolean, match: boolean, onToggle: (spanId: string) => void }} o
+ *   collapsed: Set<string>, filtering: boolean, match: boolean }} o
  */
 function renderRow({ step: s, depth, childCount, hints }, o) {
   const start = BigInt(s.startTimeUnixNano);
@@ -128,7 +151,7 @@ function renderRow({ step: s, depth, childCount, hints }, o) {
             style: depthVar,
             'aria-expanded': isCollapsed ? 'false' : 'true',
             'aria-label': `${isCollapsed ? 'Expand' : 'Collapse'} ${s.name} (${childCount} child steps)`,
-            onclick: () => o.onToggle(s.spanId),
+            dataset: { toggle: s.spanId },
           },
           isCollapsed ? '▸' : '▾',
         )
