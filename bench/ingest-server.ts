@@ -16,7 +16,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
-import { startCollector } from '../src/cli/collector.js';
+import { startCollector } from '../src/collector/start-collector.js';
 import { createSkeinApp } from '../src/server/app.js';
 
 const [variant, dbPath] = process.argv.slice(2);

@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCollector } from '../../src/cli/collector.js';
+import { startCollector } from '../../src/collector/start-collector.js';
 import type { RawSpan } from '../../src/model/types.js';
 import { decodeTraceRequest, encodeTraceRequest } from '../../src/otlp/index.js';
 import type { SessionJson } from '../../src/query/json-views.js';

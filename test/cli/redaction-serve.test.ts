@@ -7,8 +7,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startCollector } from '../../src/cli/collector.js';
-import type { CollectorOptions, RunningCollector } from '../../src/cli/collector.js';
+import { startCollector } from '../../src/collector/start-collector.js';
+import type { CollectorOptions, RunningCollector } from '../../src/collector/start-collector.js';
 import type { RedactionOptions } from '../../src/model/redaction/redactor.js';
 import type { RawSpan } from '../../src/model/types.js';
 import { decodeTraceRequest, encodeTraceRequest } from '../../src/otlp/index.js';

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { CliFailure, CliUsageError } from '../cli-error.js';
 import { asUserError } from '../open-store.js';
 import { describeBudgetCrossing } from '../../model/budgets.js';
-import { startCollector } from '../collector.js';
+import { startCollector } from '../../collector/start-collector.js';
 import { loadConfigFlag } from '../config-file.js';
 import { describeLeftovers } from '../../forward/forwarding-health.js';
 import type { CliCommand } from '../command.js';

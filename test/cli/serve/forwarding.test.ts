@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startCollector } from '../../../src/cli/collector.js';
-import type { CollectorOptions, RunningCollector } from '../../../src/cli/collector.js';
+import { startCollector } from '../../../src/collector/start-collector.js';
+import type { CollectorOptions, RunningCollector } from '../../../src/collector/start-collector.js';
 import type { RawSpan } from '../../../src/model/types.js';
 import { decodeTraceRequest, encodeStatus, encodeTraceRequest } from '../../../src/otlp/index.js';
 import { makeRawSpan } from '../../helpers/raw-spans.js';

@@ -13,8 +13,8 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startCollector } from '../../../src/cli/collector.js';
-import type { RunningCollector } from '../../../src/cli/collector.js';
+import { startCollector } from '../../../src/collector/start-collector.js';
+import type { RunningCollector } from '../../../src/collector/start-collector.js';
 import { readableSpanToRaw } from '../../../src/processor/readable-span-to-raw.js';
 import { REPO_ROOT, cleanup, readAllSpans, tempDir } from './helpers.js';
 

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startCollector } from '../../../src/cli/collector.js';
+import { startCollector } from '../../../src/collector/start-collector.js';
 import { encodeTraceRequest } from '../../../src/otlp/index.js';
 import { makeRawSpan } from '../../helpers/raw-spans.js';
 import { cli } from '../run.js';

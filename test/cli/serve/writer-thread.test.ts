@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startCollector } from '../../../src/cli/collector.js';
-import type { RunningCollector } from '../../../src/cli/collector.js';
+import { startCollector } from '../../../src/collector/start-collector.js';
+import type { RunningCollector } from '../../../src/collector/start-collector.js';
 import { createPriceTable } from '../../../src/model/pricing.js';
 import type { PriceTable } from '../../../src/model/pricing.js';
 import { encodeTraceRequest } from '../../../src/otlp/index.js';

@@ -3,8 +3,8 @@ import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startCollector } from '../../../src/cli/collector.js';
-import type { CollectorOptions, RunningCollector } from '../../../src/cli/collector.js';
+import { startCollector } from '../../../src/collector/start-collector.js';
+import type { CollectorOptions, RunningCollector } from '../../../src/collector/start-collector.js';
 
 /** Collectors and directories to close after each test (call `closeAll()` in afterEach). */
 const running: RunningCollector[] = [];

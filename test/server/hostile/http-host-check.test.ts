@@ -1,7 +1,7 @@
 import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeTraceRequest, readRpcStatus } from '../../../src/otlp/index.js';
-import type { RunningCollector } from '../../../src/cli/collector.js';
+import type { RunningCollector } from '../../../src/collector/start-collector.js';
 import { makeRawSpan } from '../../helpers/raw-spans.js';
 import { closeAll, openRaw, parseRawResponse, startTestCollector } from './http-helpers.js';
 

@@ -7,8 +7,8 @@
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startCollector } from '../../../src/cli/collector.js';
-import type { RunningCollector } from '../../../src/cli/collector.js';
+import { startCollector } from '../../../src/collector/start-collector.js';
+import type { RunningCollector } from '../../../src/collector/start-collector.js';
 import type { RawSpan } from '../../../src/model/types.js';
 import { opentelemetry } from '../../oracle/otlp/generated/otlp.js';
 import { encodeTraceRequest } from '../../../src/otlp/index.js';

@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startCollector } from '../../../src/cli/collector.js';
-import type { RunningCollector } from '../../../src/cli/collector.js';
+import { startCollector } from '../../../src/collector/start-collector.js';
+import type { RunningCollector } from '../../../src/collector/start-collector.js';
 import { cli } from '../../cli/run.js';
 import { SseClient } from './sse-client.js';
 

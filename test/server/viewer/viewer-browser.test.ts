@@ -8,8 +8,8 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { startCollector } from '../../../src/cli/collector.js';
-import type { RunningCollector } from '../../../src/cli/collector.js';
+import { startCollector } from '../../../src/collector/start-collector.js';
+import type { RunningCollector } from '../../../src/collector/start-collector.js';
 import { ALPHA, BETA, OPEN, seedStore } from '../query-api/seed.js';
 import type { Seeded } from '../query-api/seed.js';
 import { PHONE, launchBrowser } from './browser.js';

@@ -10,8 +10,8 @@
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { startCollector } from '../../../src/cli/collector.js';
-import type { RunningCollector } from '../../../src/cli/collector.js';
+import { startCollector } from '../../../src/collector/start-collector.js';
+import type { RunningCollector } from '../../../src/collector/start-collector.js';
 import { createNormalizer } from '../../../src/model/normalize.js';
 import type { RawSpan } from '../../../src/model/types.js';
 import { SqliteTraceStore } from '../../../src/store/sqlite/index.js';

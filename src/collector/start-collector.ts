@@ -18,10 +18,10 @@ import { createIngestCommit } from '../ingest/ingest-commit.js';
 import type { CommitOutcome } from '../ingest/ingest-commit.js';
 import { ForwardingHealth } from '../forward/forwarding-health.js';
 import type { LeftoverQueue } from '../forward/forwarding-health.js';
-import type { StoreMode } from './options.js';
+import type { IngestStoreMode as StoreMode } from '../ingest/ingest-settings.js';
 import { numberOption } from '../model/option-values.js';
-import { closeServer, httpLimits, listen, serverUrl } from '../collector/http-listener.js';
-import { DEFAULT_INTERRUPT_AFTER_MILLIS, startInterruptSweeper } from '../collector/interrupt-sweeper.js';
+import { closeServer, httpLimits, listen, serverUrl } from './http-listener.js';
+import { DEFAULT_INTERRUPT_AFTER_MILLIS, startInterruptSweeper } from './interrupt-sweeper.js';
 
 export interface ForwardTarget {
   url: string;
