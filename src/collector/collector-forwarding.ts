@@ -1,0 +1,63 @@
+import { ForwardingHealth } from '../forward/forwarding-health.js';
+import { OutboxForwarder } from '../forward/outbox-forwarder.js';
+import type { MetricsRegistry } from '../server/metrics.js';
+import type { SqliteOutbox } from '../store/sqlite/sqlite-outbox.js';
+
+export interface ForwardTarget {
+  url: string;
+  headers?: Record<string, string>;
+}
+
+export interface CollectorForwarding {
+  health: ForwardingHealth;
+  /** Something was queued (or replayed): deliver it now rather than at the next poll. */
+  notify(): void;
+  start(): void;
+  /** Resolves once every delivery in progress has ended. */
+  stop(): Promise<void>;
+}
+
+/**
+ * One forwarder per upstream on the collector's outbox, its attempts counted in `metrics`
+ * (and a refusal for good logged), its health exported as gauges.
+ */
+export function createCollectorForwarding(
+  outbox: SqliteOutbox,
+  targets: readonly ForwardTarget[],
+  options: { maxOutboxBytes: number; backoffMillis?: { initial: number; max: number } },
+  metrics: MetricsRegistry,
+): CollectorForwarding {
+  const attempts = metrics.counter(
+    'skein_forward_attempts_total',
+    'Forwarding attempts by upstream and outcome (delivered, retry, dead, error).',
+  );
+  const delivered = metrics.counter('skein_forward_spans_delivered_total', 'Spans delivered upstream.');
+  const forwarders = targets.map(
+    (target) =>
+      new OutboxForwarder({
+        outbox,
+        url: target.url,
+        headers: target.headers,
+        initialBackoffMillis: options.backoffMillis?.initial,
+        maxBackoffMillis: options.backoffMillis?.max,
+        onAttempt(attempt) {
+          attempts.inc({ upstream: attempt.upstream, outcome: attempt.outcome });
+          if (attempt.outcome === 'delivered') delivered.inc({ upstream: attempt.upstream }, attempt.spanCount);
+          if (attempt.outcome === 'dead') {
+            const spans = `${attempt.spanCount} span${attempt.spanCount === 1 ? '' : 's'}`;
+            console.error(`skein: ${attempt.upstream} refused ${spans} for good: ${attempt.error}`);
+          }
+        },
+      }),
+  );
+  const health = new ForwardingHealth(outbox, forwarders, options.maxOutboxBytes);
+  for (const gauge of health.gauges()) metrics.gauge(gauge.name, gauge.help, gauge.read);
+  return {
+    health,
+    notify: () => forwarders.forEach((f) => f.notify()),
+    start: () => forwarders.forEach((f) => f.start()),
+    stop: async () => {
+      await Promise.all(forwarders.map((f) => f.stop()));
+    },
+  };
+}

@@ -1,0 +1,84 @@
+import type { RawSpan } from '../model/types.js';
+import type { SqliteOutbox } from '../store/sqlite/sqlite-outbox.js';
+import type { SqliteTraceStore } from '../store/sqlite/sqlite-trace-store.js';
+import { GroupCommitIngest } from './group-commit-ingest.js';
+import { createIngestCommit } from './ingest-commit.js';
+import type { CommitOutcome } from './ingest-commit.js';
+import { createIngest, crossesThreads } from './ingest-settings.js';
+import type { IngestSettings } from './ingest-settings.js';
+import { IngestWriterThread } from './ingest-writer-thread.js';
+import type { TraceIngest } from './trace-ingest.js';
+
+export interface IngestPipelineOptions {
+  /** The database file (`:memory:`: commits stay on this thread, a second connection would open another database). */
+  dbPath: string;
+  store: SqliteTraceStore;
+  /** The outbox whose queued bytes the caller bounds: commits on the writer thread are counted in it too. */
+  outbox: SqliteOutbox;
+  settings: IngestSettings;
+  maxPendingSpans?: number;
+  maxWaitMillis?: number;
+  /** Checked before accepting a request: a reason to refuse it (e.g. an outbox full), or null. */
+  refuse?: () => string | null;
+  /** After each commit, once durable (forwarders are woken, budget crossings reported). */
+  afterCommit?: (outcome: CommitOutcome) => void;
+}
+
+export interface IngestPipeline extends TraceIngest {
+  /** Spans accepted and waiting for their commit. */
+  readonly pending: number;
+  /** Commits everything accepted, then ends the writer thread. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * The pipeline behind the OTLP receiver: requests share group commits, which
+ * run on the writer thread (the receiver's thread meanwhile reads and decodes
+ * the next requests) or, without one, on this thread through the same commit.
+ * Every option is checked, and the redactor and normalizer built, before the
+ * thread starts: a refused option must not leave a thread holding the process open.
+ */
+export function createIngestPipeline(options: IngestPipelineOptions): IngestPipeline {
+  const { store, outbox, settings, afterCommit } = options;
+  const commitHere = createIngestCommit({ store, outbox, ingest: createIngest(settings) });
+  const group = new GroupCommitIngest({
+    maxPendingSpans: options.maxPendingSpans,
+    maxWaitMillis: options.maxWaitMillis,
+    refuse: options.refuse,
+    async commit(received) {
+      let outcome: CommitOutcome;
+      if (writer?.alive) {
+        outcome = await writer.commit(received);
+        // Queued through the thread's connection: counted here too, for the outbox bound.
+        if (outcome.enqueued) outbox.counted(settings.upstreams, outcome.enqueued.spans, outcome.enqueued.bytes);
+      } else {
+        outcome = commitHere(received);
+      }
+      afterCommit?.(outcome);
+    },
+  });
+  // Not for an in-memory database, nor for a price table of the app's own making (its lookup
+  // cannot cross threads): commits then stay on this thread.
+  const writer =
+    options.dbPath === ':memory:' || !crossesThreads(settings)
+      ? undefined
+      : new IngestWriterThread({
+          dbPath: options.dbPath,
+          settings,
+          onError: (error) => console.error('skein: the writer thread failed; committing on the main thread from now on:', error),
+        });
+  let closing: Promise<void> | undefined;
+  return {
+    ingest: (spans: readonly RawSpan[]) => group.ingest(spans),
+    get pending() {
+      return group.pending;
+    },
+    close() {
+      closing ??= (async () => {
+        await group.drain();
+        await writer?.close().catch((error: unknown) => console.error('skein: closing the writer thread failed:', error));
+      })();
+      return closing;
+    },
+  };
+}
