@@ -10,6 +10,7 @@ import { configDefaults, defineConfig } from 'vitest/config';
  */
 export const E2E_TESTS = [
   'test/cli/**/*.test.ts',
+  'test/collector/**/*.test.ts',
   'test/server/hostile/**/*.test.ts',
   'test/server/viewer/**/*.test.ts',
   'test/examples.test.ts',

@@ -1,12 +1,12 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startCollector } from '../../../src/collector/start-collector.js';
-import type { RunningCollector } from '../../../src/collector/start-collector.js';
-import { createPriceTable } from '../../../src/model/pricing.js';
-import type { PriceTable } from '../../../src/model/pricing.js';
-import { encodeTraceRequest } from '../../../src/otlp/index.js';
-import { makeRawSpan } from '../../helpers/raw-spans.js';
-import { cleanup, readAllSpans, tempDir } from './helpers.js';
+import { startCollector } from '../../src/collector/start-collector.js';
+import type { RunningCollector } from '../../src/collector/start-collector.js';
+import { createPriceTable } from '../../src/model/pricing.js';
+import type { PriceTable } from '../../src/model/pricing.js';
+import { encodeTraceRequest } from '../../src/otlp/index.js';
+import { makeRawSpan } from '../helpers/raw-spans.js';
+import { cleanup, readAllSpans, tempDir } from '../cli/serve/helpers.js';
 
 const collectors: RunningCollector[] = [];
 afterEach(async () => {

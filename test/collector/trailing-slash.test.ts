@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startCollector } from '../../../src/collector/start-collector.js';
-import { encodeTraceRequest } from '../../../src/otlp/index.js';
-import { makeRawSpan } from '../../helpers/raw-spans.js';
-import { cli } from '../run.js';
-import { cleanup, tempDir } from './helpers.js';
+import { startCollector } from '../../src/collector/start-collector.js';
+import { encodeTraceRequest } from '../../src/otlp/index.js';
+import { makeRawSpan } from '../helpers/raw-spans.js';
+import { cli } from '../cli/run.js';
+import { cleanup, tempDir } from '../cli/serve/helpers.js';
 
 afterEach(cleanup);
 

@@ -13,10 +13,10 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startCollector } from '../../../src/collector/start-collector.js';
-import type { RunningCollector } from '../../../src/collector/start-collector.js';
-import { readableSpanToRaw } from '../../../src/processor/readable-span-to-raw.js';
-import { REPO_ROOT, cleanup, readAllSpans, tempDir } from './helpers.js';
+import { startCollector } from '../../src/collector/start-collector.js';
+import type { RunningCollector } from '../../src/collector/start-collector.js';
+import { readableSpanToRaw } from '../../src/processor/readable-span-to-raw.js';
+import { REPO_ROOT, cleanup, readAllSpans, tempDir } from '../cli/serve/helpers.js';
 
 const TOKEN = 'exporter-token';
 

@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startCollector } from '../../../src/collector/start-collector.js';
-import type { CollectorOptions, RunningCollector } from '../../../src/collector/start-collector.js';
-import type { RawSpan } from '../../../src/model/types.js';
-import { decodeTraceRequest, encodeStatus, encodeTraceRequest } from '../../../src/otlp/index.js';
-import { makeRawSpan } from '../../helpers/raw-spans.js';
-import { cleanup, countIds, parseMetrics, startUpstream, tempDir } from './helpers.js';
+import { startCollector } from '../../src/collector/start-collector.js';
+import type { CollectorOptions, RunningCollector } from '../../src/collector/start-collector.js';
+import type { RawSpan } from '../../src/model/types.js';
+import { decodeTraceRequest, encodeStatus, encodeTraceRequest } from '../../src/otlp/index.js';
+import { makeRawSpan } from '../helpers/raw-spans.js';
+import { cleanup, countIds, parseMetrics, startUpstream, tempDir } from '../cli/serve/helpers.js';
 
 const collectors: RunningCollector[] = [];
 afterEach(async () => {
