@@ -2,8 +2,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { crossesThreads } from '../ingest/ingest-settings.js';
 import type { Ingest } from '../ingest/ingest-settings.js';
 import type { BudgetEventRecord } from '../model/budgets.js';
-import { DatabaseOpenError } from '../store/errors.js';
-import { openWritableStore, prepareDatabasePath } from '../store/sqlite/database-file.js';
+import { DatabaseOpenError, openIngestStore, prepareIngestDatabase } from '../ingest/ingest-database.js';
 import { InThreadSpanSink } from './in-thread-span-sink.js';
 import type { ClosableStore } from './in-thread-span-sink.js';
 import type { InternalWork } from './internal-work.js';
@@ -44,8 +43,8 @@ export function openSpanSink(options: OpenSpanSinkOptions): SpanSink {
   if (store !== undefined) return inThread(store, false);
   const path = dbPath as string;
   try {
-    if (path !== ':memory:') prepareDatabasePath(path);
-    if (!crossesThreads(ingest.settings)) return inThread(openWritableStore({ path }), true);
+    prepareIngestDatabase(path);
+    if (!crossesThreads(ingest.settings)) return inThread(openIngestStore(path), true);
     const writer = new WorkerWriter({ dbPath: path, ingest, maxBatchSize, maxQueueSize, onError, onBudget });
     return new WorkerSpanSink(writer);
   } catch (cause) {

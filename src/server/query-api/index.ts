@@ -186,7 +186,7 @@ export function createQueryApi(options: QueryApiOptions): Hono {
     return json(c, { by, from: q.from ?? null, to: q.to ?? null, rows: rows.map(statsRowJson) });
   });
 
-  registerOperations(app, { store, forwarding: options.forwarding });
+  registerOperations(app, { forwarding: options.forwarding });
 
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` } }, 404));
   app.onError(function queryApiError(error, c) {

@@ -12,9 +12,8 @@
  */
 
 import type { Context, Hono } from 'hono';
-import type { TraceStore } from '../../store/trace-store.js';
-import { DeadLetterNotFoundError, SqliteOutbox } from '../../store/sqlite/sqlite-outbox.js';
-import type { DeadLetter, DroppedQueue, OutboxQueue, ReplayedDeadLetter } from '../../store/sqlite/sqlite-outbox.js';
+import { DeadLetterNotFoundError } from '../../store/outbox.js';
+import type { DeadLetter, DroppedQueue, OutboxQueue, ReplayedDeadLetter } from '../../store/outbox.js';
 import type { RouteSpec } from './api-spec.js';
 import { flag, integer, parseQuery, required, text } from './params.js';
 import type { JsonSchema, ParamSpec, QueryShape } from './params.js';
@@ -44,23 +43,6 @@ export interface ForwardingOperations {
   health?: () => readonly UpstreamHealth[];
   /** Called after a replay, so the forwarders send the entries now rather than at their next look. */
   onReplay?: () => void;
-}
-
-/**
- * The forwarding operations of `store`: the given ones (the collector passes
- * its own outbox, whose in-memory depth the receiver checks), else an outbox
- * on the store's SQLite database, else none.
- */
-function resolveForwarding(store: TraceStore, given: ForwardingOperations | undefined): () => ForwardingOperations | null {
-  if (given) return () => given;
-  let made: ForwardingOperations | null | undefined;
-  return () => {
-    if (made === undefined) {
-      const database = (store as { database?: ConstructorParameters<typeof SqliteOutbox>[0] }).database;
-      made = database ? { outbox: new SqliteOutbox(database) } : null;
-    }
-    return made;
-  };
 }
 
 const upstreamParam = required(text('The upstream URL, as `skein serve --forward` was given it.'));
@@ -174,9 +156,13 @@ function requireJson(c: Context): Response | null {
   return c.json({ error: { code: 'bad_request', message: 'send Content-Type: application/json (the body may be {})' } }, 415);
 }
 
-/** Adds the operations routes to the query API's app (relative to its mount point). */
-export function registerOperations(app: Hono, options: { store: TraceStore; forwarding?: ForwardingOperations }): void {
-  const forwarding = resolveForwarding(options.store, options.forwarding);
+/**
+ * Adds the operations routes to the query API's app (relative to its mount point). The forwarding
+ * operations are those of the collector's own outbox (whose in-memory depth the receiver checks);
+ * without them (an API over a store alone) the routes say there is no forwarding outbox.
+ */
+export function registerOperations(app: Hono, options: { forwarding?: ForwardingOperations }): void {
+  const forwarding = (): ForwardingOperations | null => options.forwarding ?? null;
   const query = <S extends ParamSpec>(c: Context, shape: QueryShape<S>) => parseQuery(shape, new URL(c.req.url).searchParams).values;
 
   app.get('/operations/forwarding', function getForwarding(c) {

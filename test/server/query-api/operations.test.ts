@@ -90,11 +90,13 @@ describe('GET /api/operations/forwarding', () => {
     expect(b.oldestAgeSeconds).toBeGreaterThanOrEqual(600);
   });
 
-  it('falls back to an outbox on the store database when none is given', async () => {
+  it('without the collector\'s outbox, says there is none and changes nothing', async () => {
     const { app: plain } = createSkeinApp({ ingest: noIngest, store });
-    const upstreams = await forwarding(plain);
-    expect([...upstreams.keys()].sort()).toEqual([A, B]);
-    expect(upstreams.get(A)?.configured).toBe(false);
+    const res = await plain.request('/api/operations/forwarding');
+    expect(await res.json()).toEqual({ available: false, upstreams: [] });
+    const drop = await plain.request(`/api/operations/forwarding/drop?upstream=${encodeURIComponent(B)}`, { method: 'POST', headers: json, body: '{}' });
+    expect(drop.status).toBe(404);
+    expect((await forwarding(app())).has(B)).toBe(true);
   });
 
   it('lists the dead letters with their answers', async () => {
