@@ -69,6 +69,22 @@ export async function apiGet(path, params = {}, options = {}) {
   return response.json();
 }
 
+/**
+ * A POST or DELETE to the API; the mutating routes want a JSON content type.
+ * @param {'POST' | 'DELETE'} method @param {string} path @param {Record<string, string>} [params]
+ */
+export async function apiChange(method, path, params = {}) {
+  const url = new URL(`/api${path}`, location.origin);
+  for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value);
+  const response = await fetch(url, {
+    method,
+    headers: { Accept: 'application/json', 'Content-Type': 'application/json', ...authHeaders() },
+    body: method === 'POST' ? '{}' : undefined,
+  });
+  if (!response.ok) throw await errorOf(response);
+  return response.status === 204 ? null : response.json();
+}
+
 /** @param {Response} response */
 export async function errorOf(response) {
   let code = 'http_error';

@@ -2,10 +2,10 @@
 // letters) with replay and drop, and deleting a session. Every change asks
 // for confirmation first and goes through the API's POST/DELETE routes.
 
-import { apiGet, authHeaders, errorOf, sessionPath } from './api.js';
+import { apiChange, apiGet, sessionPath } from './api.js';
 import { announce, h, replace } from './dom.js';
 import { formatDuration, formatInt } from './format.js';
-import { errorBox } from './widgets.js';
+import { confirmChange, errorBox } from './widgets.js';
 
 const POLL_MILLIS = 5000;
 
@@ -27,56 +27,6 @@ function formatBytes(bytes) {
 
 /** @param {number | null} seconds */
 const age = (seconds) => (seconds === null ? '–' : formatDuration(seconds * 1000));
-
-/**
- * A POST or DELETE to the API; the mutating routes want a JSON content type.
- * @param {'POST' | 'DELETE'} method @param {string} path @param {Record<string, string>} [params]
- */
-async function apiChange(method, path, params = {}) {
-  const url = new URL(`/api${path}`, location.origin);
-  for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value);
-  const response = await fetch(url, {
-    method,
-    headers: { Accept: 'application/json', 'Content-Type': 'application/json', ...authHeaders() },
-    body: method === 'POST' ? '{}' : undefined,
-  });
-  if (!response.ok) throw await errorOf(response);
-  return response.status === 204 ? null : response.json();
-}
-
-/**
- * Asks before a change that cannot be undone. Resolves true when confirmed.
- * @param {string} title @param {string} text @param {string} action
- * @returns {Promise<boolean>}
- */
-export function confirmChange(title, text, action) {
-  return new Promise((resolve) => {
-    const dialog = /** @type {HTMLDialogElement} */ (
-      h(
-        'dialog',
-        { class: 'confirm', 'aria-labelledby': 'confirm-title' },
-        h(
-          'form',
-          { method: 'dialog', class: 'signin' },
-          h('h2', { id: 'confirm-title' }, title),
-          h('p', {}, text),
-          h(
-            'div',
-            { class: 'actions ops-actions' },
-            h('button', { type: 'submit', value: 'cancel', class: 'btn', autofocus: true }, 'Cancel'),
-            h('button', { type: 'submit', value: 'confirm', class: 'btn btn-danger' }, action),
-          ),
-        ),
-      )
-    );
-    dialog.addEventListener('close', () => {
-      dialog.remove();
-      resolve(dialog.returnValue === 'confirm');
-    });
-    document.body.append(dialog);
-    dialog.showModal();
-  });
-}
 
 /** @param {HTMLElement} root */
 export function createOperationsView(root) {

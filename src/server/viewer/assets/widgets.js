@@ -67,3 +67,37 @@ export function errorBox(error, what) {
   const message = error instanceof Error ? error.message : String(error);
   return h('div', { class: 'error-box', role: 'alert' }, h('strong', {}, what), h('p', {}, message));
 }
+
+/**
+ * Asks before a change that cannot be undone. Resolves true when confirmed.
+ * @param {string} title @param {string} text @param {string} action
+ * @returns {Promise<boolean>}
+ */
+export function confirmChange(title, text, action) {
+  return new Promise((resolve) => {
+    const dialog = /** @type {HTMLDialogElement} */ (
+      h(
+        'dialog',
+        { class: 'confirm', 'aria-labelledby': 'confirm-title' },
+        h(
+          'form',
+          { method: 'dialog', class: 'signin' },
+          h('h2', { id: 'confirm-title' }, title),
+          h('p', {}, text),
+          h(
+            'div',
+            { class: 'actions ops-actions' },
+            h('button', { type: 'submit', value: 'cancel', class: 'btn', autofocus: true }, 'Cancel'),
+            h('button', { type: 'submit', value: 'confirm', class: 'btn btn-danger' }, action),
+          ),
+        ),
+      )
+    );
+    dialog.addEventListener('close', () => {
+      dialog.remove();
+      resolve(dialog.returnValue === 'confirm');
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+  });
+}
