@@ -160,6 +160,68 @@ describe('sessions list', () => {
   }
 });
 
+describe('comparing from the list', () => {
+  for (const viewport of [DESKTOP, PHONE]) {
+    it(`ticks two sessions and opens them side by side, the earlier one as A, at ${viewport.width}px`, async () => {
+      const page = await browser.newPage(viewport);
+      await page.goto(`${collector.url}/sessions`);
+      await eventually(() => page.locator('table.sessions tbody tr').count()).toBe(4);
+      const box = (id: string) => page.locator(`tr[data-session-id="${id}"] input.compare-box`);
+      const compare = page.locator('.compare-bar').getByRole('button', { name: 'Compare', exact: true });
+      expect(await compare.isDisabled()).toBe(true);
+      expect(await page.locator('.compare-hint').textContent()).toBe('Tick two sessions to compare them side by side.');
+
+      // Ticking does not open the session; the later-started one first, to show the order is by start.
+      await box('s-vercel').check();
+      expect(page.url()).toBe(`${collector.url}/sessions`);
+      expect(await compare.isDisabled()).toBe(true);
+      await box('s-early').check();
+      expect(await compare.isEnabled()).toBe(true);
+      expect(await page.locator('.compare-chip').evaluateAll((chips) => chips.map((c) => c.getAttribute('data-session-id')))).toEqual(['s-vercel', 's-early']);
+      // A third is one too many, until a chip unticks it.
+      await box(LONG_ID).check();
+      expect(await compare.isDisabled()).toBe(true);
+      expect(await page.locator('.compare-hint').textContent()).toBe('3 ticked: compare takes two.');
+      await page.getByRole('button', { name: `Untick planner (${LONG_ID})` }).click();
+      expect(await box(LONG_ID).isChecked()).toBe(false);
+      expect(await compare.isEnabled()).toBe(true);
+      // A tick outlives a filter that hides its row.
+      await page.getByLabel('Agent').fill('planner');
+      await eventually(() => rowIds(page)).toEqual([LONG_ID]);
+      expect(await compare.isEnabled()).toBe(true);
+      await page.getByLabel('Agent').fill('');
+      await eventually(() => page.locator('table.sessions tbody tr').count()).toBe(4);
+      expect(await box('s-early').isChecked()).toBe(true);
+      expect(await noHorizontalScroll(page)).toBeLessThanOrEqual(0);
+      await browser.screenshot(page, `lists-compare-pick-${viewport.width}`);
+
+      await compare.click();
+      await page.waitForURL(`${collector.url}/compare/s-early/s-vercel`);
+      await eventually(() => page.locator('.compare-head a').allTextContents()).toEqual(['nightly-report', 'support-bot']);
+      expect(await noHorizontalScroll(page)).toBeLessThanOrEqual(0);
+      await browser.screenshot(page, `lists-compare-${viewport.width}`);
+      expect(browser.errors).toEqual([]);
+    });
+  }
+});
+
+describe('the session page title', () => {
+  for (const viewport of [DESKTOP, PHONE]) {
+    it(`names a session without an agent name by its function id or root span, at ${viewport.width}px`, async () => {
+      const page = await browser.newPage(viewport);
+      for (const [id, title] of [['s-vercel', 'support-bot'], ['s-early', 'nightly-report'], [LONG_ID, 'planner']]) {
+        await page.goto(`${collector.url}/sessions/${encodeURIComponent(id)}`);
+        await page.locator('.wf-bar').first().waitFor();
+        expect(await page.locator('.title-row h1').textContent()).toBe(title);
+        expect(await page.title()).toBe(`${title} · Skein`);
+        expect(await noHorizontalScroll(page)).toBeLessThanOrEqual(0);
+      }
+      await browser.screenshot(page, `lists-session-title-${viewport.width}`);
+      expect(browser.errors).toEqual([]);
+    });
+  }
+});
+
 describe('stats', () => {
   it('days keep the year and every day of the range, with cache writes; views by agent and user', async () => {
     const page = await browser.newPage(DESKTOP);

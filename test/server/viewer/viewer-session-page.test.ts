@@ -10,6 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
+import { ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { startCollector } from '../../../src/collector/start-collector.js';
@@ -331,6 +332,43 @@ describe('the session page', () => {
     expect(await page.locator('.waiting').count()).toBe(0);
     expect(browser.errors).toEqual([]);
   });
+
+  for (const viewport of [WIDE, PHONE]) {
+    it(`deletes a session from its own page after asking, then goes back to the list, at ${viewport.width}px`, async () => {
+      // No agent name: the page is titled by the root span's name.
+      const sessionId = `sess-doomed-${viewport.width}`;
+      const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(new OTLPTraceExporter({ url: `${collector.url}/v1/traces` }))] });
+      const tracer = provider.getTracer('cleanup-app');
+      const root = tracer.startSpan('nightly-cleanup', { attributes: { 'gen_ai.conversation.id': sessionId } });
+      tracer.startSpan('chat gpt-4o', { attributes: { 'gen_ai.conversation.id': sessionId, 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': 'gpt-4o' } }, trace.setSpan(ROOT_CONTEXT, root)).end();
+      root.end();
+      await provider.shutdown();
+
+      const page = await openSession(sessionId, viewport);
+      expect(await page.locator('.title-row h1').textContent()).toBe('nightly-cleanup');
+      const remove = page.getByRole('button', { name: 'Delete…' });
+      expect(await overflow(page)).toBeLessThanOrEqual(0);
+      await remove.click();
+      const dialog = page.locator('dialog.confirm');
+      await dialog.waitFor();
+      expect(await dialog.textContent()).toContain(`“nightly-cleanup” (session ${sessionId}) and its 2 spans will be deleted`);
+      await browser.screenshot(page, `session-page-delete-${viewport.width}`);
+      // Cancelled: nothing happens.
+      await dialog.getByRole('button', { name: 'Cancel' }).click();
+      await dialog.waitFor({ state: 'detached' });
+      expect(page.url()).toBe(`${collector.url}/sessions/${sessionId}`);
+      expect((await fetch(`${collector.url}/api/sessions/${sessionId}`)).status).toBe(200);
+
+      await remove.click();
+      await dialog.getByRole('button', { name: 'Delete session' }).click();
+      await page.waitForURL(`${collector.url}/sessions`);
+      await eventually(() => page.locator('table.sessions tbody tr').count()).toBeGreaterThan(0);
+      expect(await page.locator(`tr[data-session-id="${sessionId}"]`).count()).toBe(0);
+      expect(await page.locator('#announcer').textContent()).toBe(`Deleted session ${sessionId}.`);
+      expect((await fetch(`${collector.url}/api/sessions/${sessionId}`)).status).toBe(404);
+      expect(browser.errors).toEqual([]);
+    });
+  }
 
   it('fits a phone: steps first, a step in the waterfall’s place, chat and compare without sideways scrolling', async () => {
     const page = await openSession(TURNS.sessionId, PHONE);

@@ -99,7 +99,7 @@ function sessionHead(label, s) {
     'div',
     { class: 'compare-head' },
     h('span', { class: 'compare-tag' }, label),
-    h('a', { href: sessionPath(s.sessionId) }, s.agentName ?? 'Session'),
+    h('a', { href: sessionPath(s.sessionId) }, s.title ?? s.agentName ?? 'Session'),
     ' ',
     statusBadge(s.status),
     h('div', { class: 'mono muted small session-id' }, s.sessionId),

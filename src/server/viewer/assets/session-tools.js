@@ -1,9 +1,11 @@
 // The session page's tools: downloads (Markdown, OTLP JSON of the session or
-// of one trace), the filter box, the trace-id lookup and the compare picker.
+// of one trace), deleting the session, the filter box, the trace-id lookup and
+// the compare picker.
 
-import { apiGet, authHeaders, errorOf, sessionPath } from './api.js';
+import { apiChange, apiGet, authHeaders, errorOf, sessionPath } from './api.js';
 import { announce, h, replace } from './dom.js';
 import { navigate } from './router.js';
+import { confirmChange } from './widgets.js';
 
 /** @param {string} url @param {string} name */
 function saveUrl(url, name) {
@@ -61,16 +63,42 @@ export async function downloadTrace(sessionId, traceId) {
   }
 }
 
-/** @param {string} label @param {() => void} onclick */
+/** @param {string | Node | (string | Node)[]} label @param {() => void} onclick */
 const button = (label, onclick) => h('button', { type: 'button', class: 'btn btn-small', onclick }, label);
+/** "Export …", the first word only for screen readers on a phone, so the session's three buttons fit one line. @param {string} what */
+const exportLabel = (what) => [h('span', { class: 'wide-word' }, 'Export '), what];
 
-/** @param {string} sessionId */
-export function downloadButtons(sessionId) {
+/**
+ * The session's exports, and deleting it (after a confirmation, through the
+ * route the Operations page uses), which then goes back to the list.
+ * @param {string} sessionId @param {() => Record<string, any> | null} sessionOf the session as last loaded
+ */
+export function sessionActions(sessionId, sessionOf) {
+  const message = h('span', { class: 'delete-message has-errors', role: 'status' });
+  const remove = async () => {
+    const session = sessionOf();
+    const name = session?.title ?? session?.agentName ?? null;
+    const spans = session ? ` and its ${session.spanCount} span${session.spanCount === 1 ? '' : 's'}` : ' and all its spans';
+    const text = `${name ? `“${name}” (session ${sessionId})` : `Session ${sessionId}`}${spans} will be deleted from the database. This cannot be undone.`;
+    if (!(await confirmChange('Delete this session?', text, 'Delete session'))) return;
+    replace(message);
+    try {
+      await apiChange('DELETE', sessionPath(sessionId));
+    } catch (error) {
+      message.textContent = `Could not delete it: ${error instanceof Error ? error.message : String(error)}`;
+      return;
+    }
+    // Replaced, so Back does not return to a page of a session that is gone.
+    navigate('/sessions', { replace: true });
+    announce(`Deleted session ${sessionId}.`);
+  };
   return h(
     'span',
     { class: 'downloads' },
-    button('Export Markdown', () => void downloadSession(sessionId, 'md')),
-    button('Export OTLP JSON', () => void downloadSession(sessionId, 'otlp')),
+    button(exportLabel('Markdown'), () => void downloadSession(sessionId, 'md')),
+    button(exportLabel('OTLP JSON'), () => void downloadSession(sessionId, 'otlp')),
+    h('button', { type: 'button', class: 'btn btn-small btn-danger', dataset: { action: 'delete-session' }, onclick: () => void remove() }, 'Delete…'),
+    message,
   );
 }
 
@@ -89,7 +117,7 @@ export function comparePicker(sessionId, agentName) {
     loaded = true;
     try {
       const page = await apiGet('/sessions', { agent: agentName ?? undefined, limit: 50 });
-      for (const s of page.items ?? []) if (s.sessionId !== sessionId) list.append(h('option', { value: s.sessionId }, s.agentName ?? ''));
+      for (const s of page.items ?? []) if (s.sessionId !== sessionId) list.append(h('option', { value: s.sessionId }, s.title ?? s.agentName ?? ''));
     } catch {
       // Typing an id still works.
     }

@@ -9,7 +9,7 @@ import { renderChat } from './chat-replay.js';
 import { navigate, replaceQuery } from './router.js';
 import { createSessionData } from './session-data.js';
 import { renderSessionSummary } from './session-summary.js';
-import { comparePicker, downloadButtons, downloadTrace, otherTrace, stepTools } from './session-tools.js';
+import { comparePicker, downloadTrace, otherTrace, sessionActions, stepTools } from './session-tools.js';
 import { renderStep } from './step-view.js';
 import { enableWaterfallKeys, renderWaterfall } from './waterfall.js';
 import { STEP_TYPES, errorBox, legend, statusBadge } from './widgets.js';
@@ -164,7 +164,7 @@ export function createSessionView(root, route, app) {
     replace(
       head,
       h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: '/sessions' }, 'Sessions'), ' / '),
-      h('div', { class: 'title-row' }, title, status, downloadButtons(sessionId)),
+      h('div', { class: 'title-row' }, title, status, sessionActions(sessionId, () => data.session)),
       h('div', { class: 'head-row' }, idLine, comparePicker(sessionId, data.session.agentName ?? null)),
     );
   }
@@ -172,7 +172,9 @@ export function createSessionView(root, route, app) {
   function renderAll() {
     const session = data.session;
     if (session === null || data.loading) return;
-    title.textContent = session.agentName ?? 'Session';
+    // Stores older than the title field send only the agent name.
+    title.textContent = session.title ?? session.agentName ?? 'Session';
+    document.title = `${title.textContent} · Skein`;
     replace(status, statusBadge(session.status));
     replace(idLine, sessionId, session.userId ? h('span', {}, ` · user ${session.userId}`) : null);
     replace(summary, renderSessionSummary(session, data.steps, { open: totalsOpen, onToggle: (open) => (totalsOpen = open) }));

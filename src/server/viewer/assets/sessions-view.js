@@ -6,6 +6,7 @@ import { announce, h, replace } from './dom.js';
 import { formatAgo, formatCompact, formatDuration, formatTime, formatUsdSignificant, formatWhen, nanosToMillis, totalTokens } from './format.js';
 import { openLiveStream } from './live.js';
 import { navigate, replaceQuery } from './router.js';
+import { createComparePick } from './sessions-compare.js';
 import { statusBadge } from './widgets.js';
 
 const PAGE_SIZE = 50;
@@ -46,12 +47,14 @@ export function createSessionsView(root, route, app) {
   const more = h('button', { type: 'button', class: 'btn', hidden: true, onclick: () => void load({ append: true }) }, 'Load more');
   const headRow = h('tr');
   const form = filterForm();
+  const pick = createComparePick();
 
   replace(
     root,
     h('div', { class: 'page-head' }, h('h1', { tabindex: '-1' }, 'Sessions')),
     form,
     h('div', { class: 'table-wrap' }, h('table', { class: 'sessions' }, h('caption', { class: 'sr-only' }, 'Sessions'), h('thead', {}, headRow), tbody)),
+    pick.bar,
     status,
     more,
   );
@@ -137,6 +140,7 @@ export function createSessionsView(root, route, app) {
     const [started, activity, duration, tokens, cost] = SORTS;
     replace(
       headRow,
+      pick.headCell(),
       h('th', { scope: 'col' }, 'Status'),
       h('th', { scope: 'col' }, 'Session'),
       h('th', { scope: 'col', class: 'opt' }, 'Models'),
@@ -209,6 +213,7 @@ export function createSessionsView(root, route, app) {
 
   /** @param {Set<string>} fresh */
   function render(fresh) {
+    pick.clearRows();
     replace(tbody, items.map((s) => row(s, fresh.has(s.sessionId))));
     const filtered = FILTERS.some((name) => query.get(name));
     status.textContent =
@@ -226,6 +231,7 @@ export function createSessionsView(root, route, app) {
     const tr = h(
       'tr',
       { class: isNew ? 'is-new' : '', dataset: { sessionId: s.sessionId, status: s.status } },
+      pick.cell(s, title),
       h('td', { class: 'c-status' }, statusBadge(s.status)),
       h(
         'td',
@@ -256,7 +262,7 @@ export function createSessionsView(root, route, app) {
     // The whole row is a target for the mouse; keyboard users get the link.
     tr.addEventListener('click', (event) => {
       const target = /** @type {Element} */ (event.target);
-      if (target.closest('a, button') || window.getSelection()?.toString()) return;
+      if (target.closest('a, button, label, input') || window.getSelection()?.toString()) return;
       navigate(href);
     });
     return tr;
