@@ -80,14 +80,14 @@ describe('viewer in Chromium', () => {
     await eventually(() => rows.first().getAttribute('data-session-id')).toBe(ALPHA.sessionId);
     expect(await page.locator('th[data-sort="cost"]').getAttribute('aria-sort')).toBe('descending');
 
-    await page.getByLabel('Agent').fill(BETA.agentName);
+    await page.getByLabel('Agent', { exact: true }).fill(BETA.agentName);
     await page.waitForURL(/agent=coder/);
     await eventually(() => rows.count()).toBe(1);
     expect(await rows.first().getAttribute('data-session-id')).toBe(BETA.sessionId);
 
     await page.reload();
     await eventually(() => rows.count()).toBe(1);
-    expect(await page.getByLabel('Agent').inputValue()).toBe(BETA.agentName);
+    expect(await page.getByLabel('Agent', { exact: true }).inputValue()).toBe(BETA.agentName);
     expect(browser.errors).toEqual([]);
   });
 

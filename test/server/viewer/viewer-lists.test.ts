@@ -186,10 +186,10 @@ describe('comparing from the list', () => {
       expect(await box(LONG_ID).isChecked()).toBe(false);
       expect(await compare.isEnabled()).toBe(true);
       // A tick outlives a filter that hides its row.
-      await page.getByLabel('Agent').fill('planner');
+      await page.getByLabel('Agent', { exact: true }).fill('planner');
       await eventually(() => rowIds(page)).toEqual([LONG_ID]);
       expect(await compare.isEnabled()).toBe(true);
-      await page.getByLabel('Agent').fill('');
+      await page.getByLabel('Agent', { exact: true }).fill('');
       await eventually(() => page.locator('table.sessions tbody tr').count()).toBe(4);
       expect(await box('s-early').isChecked()).toBe(true);
       expect(await noHorizontalScroll(page)).toBeLessThanOrEqual(0);
