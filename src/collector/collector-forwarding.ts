@@ -12,6 +12,10 @@ export interface CollectorForwarding {
   health: ForwardingHealth;
   /** Something was queued (or replayed): deliver it now rather than at the next poll. */
   notify(): void;
+  /** `/readyz`: ready unless shutting down or an upstream's outbox is full; the forwarding detail either way. */
+  readiness(accepting: boolean): { ready: boolean; body: { status: string } & Record<string, unknown> };
+  /** Why a request must be refused now (an upstream's outbox is full), or null. */
+  refusal(): string | null;
   start(): void;
   /** Resolves once every delivery in progress has ended. */
   stop(): Promise<void>;
@@ -54,6 +58,14 @@ export function createCollectorForwarding(
   for (const gauge of health.gauges()) metrics.gauge(gauge.name, gauge.help, gauge.read);
   return {
     health,
+    readiness(accepting) {
+      const status = !accepting ? 'shutting down' : health.fullUpstream() !== undefined ? 'outbox full' : 'ready';
+      return { ready: status === 'ready', body: { status, forwarding: health.upstreams(), unconfiguredQueues: health.leftovers() } };
+    },
+    refusal() {
+      const full = health.fullUpstream();
+      return full === undefined ? null : `the forwarding outbox for ${full} is full (${outbox.queuedBytes(full)} bytes queued); retry later`;
+    },
     notify: () => forwarders.forEach((f) => f.notify()),
     start: () => forwarders.forEach((f) => f.start()),
     stop: async () => {

@@ -57,10 +57,7 @@ async function startOn(store: SqliteTraceStore, dbPath: string, options: Collect
     }),
     maxPendingSpans: options.maxPendingSpans,
     maxWaitMillis: options.maxWaitMillis,
-    refuse() {
-      const full = forwarding.health.fullUpstream();
-      return full === undefined ? null : `the forwarding outbox for ${full} is full (${outbox.queuedBytes(full)} bytes queued); retry later`;
-    },
+    refuse: () => forwarding.refusal(),
     afterCommit(outcome) {
       forwarding.notify();
       for (const crossing of outcome.crossings) {
@@ -87,11 +84,7 @@ async function startOn(store: SqliteTraceStore, dbPath: string, options: Collect
     maxInflightBytes: options.maxInflightBytes,
     decodePool,
     ready: () => accepting,
-    readiness() {
-      const status = !accepting ? 'shutting down' : forwarding.health.fullUpstream() !== undefined ? 'outbox full' : 'ready';
-      const body = { status, forwarding: forwarding.health.upstreams(), unconfiguredQueues: forwarding.health.leftovers() };
-      return { ready: status === 'ready', body };
-    },
+    readiness: () => forwarding.readiness(accepting),
     store,
     budgets: options.budgets,
     // The outbox whose depth the receiver checks, so a drop or replay from the viewer keeps it exact.
