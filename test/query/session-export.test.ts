@@ -1,23 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { decodeTraceRequest } from '../../src/otlp/index.js';
 import { EXPORT_FORMATS, exportSession } from '../../src/query/session-export.js';
 import { sessionSpans } from '../../src/query/store-reads.js';
 import { SessionNotFoundError } from '../../src/store/errors.js';
-import { SqliteTraceStore } from '../../src/store/sqlite/index.js';
-import { ALPHA, seedStore } from '../server/query-api/seed.js';
-import type { Seeded } from '../server/query-api/seed.js';
+import type { SqliteTraceStore } from '../../src/store/sqlite/index.js';
+import { ALPHA, useSeededStore } from '../server/query-api/seed.js';
 
 describe('exportSession', () => {
-  let seeded: Seeded;
+  const seeded = useSeededStore();
   let store: SqliteTraceStore;
-
-  beforeAll(async () => {
-    seeded = await seedStore();
-    store = new SqliteTraceStore({ path: seeded.dbPath, readonly: true });
-  });
-  afterAll(async () => {
-    await store.close();
-    seeded.cleanup();
+  beforeEach(() => {
+    store = seeded.store();
   });
 
   it('writes OTLP/JSON that decodes back to every span of the session, as it arrived', async () => {

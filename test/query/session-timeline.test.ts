@@ -1,22 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { sessionSpanMap, sessionTimelineJson, sessionTreeJson } from '../../src/query/session-timeline.js';
 import type { TreeNodeJson } from '../../src/query/json-views.js';
 import { SessionNotFoundError } from '../../src/store/errors.js';
-import { SqliteTraceStore } from '../../src/store/sqlite/index.js';
-import { ALPHA, seedStore } from '../server/query-api/seed.js';
-import type { Seeded } from '../server/query-api/seed.js';
+import type { SqliteTraceStore } from '../../src/store/sqlite/index.js';
+import { ALPHA, useSeededStore } from '../server/query-api/seed.js';
 
 describe('session timeline and tree', () => {
-  let seeded: Seeded;
+  const seeded = useSeededStore();
   let store: SqliteTraceStore;
-
-  beforeAll(async () => {
-    seeded = await seedStore();
-    store = new SqliteTraceStore({ path: seeded.dbPath, readonly: true });
-  });
-  afterAll(async () => {
-    await store.close();
-    seeded.cleanup();
+  beforeEach(() => {
+    store = seeded.store();
   });
 
   it('gives every step what only its span knows: status, provider, previews', async () => {

@@ -1,10 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { listSessionsMatching, plainTextQuery, sessionModels, sessionSpans, traceSpans } from '../../src/query/store-reads.js';
 import { SessionNotFoundError, TraceNotFoundError } from '../../src/store/errors.js';
-import { SqliteTraceStore } from '../../src/store/sqlite/index.js';
+import type { SqliteTraceStore } from '../../src/store/sqlite/index.js';
 import type { TraceStore } from '../../src/store/trace-store.js';
-import { ALPHA, BETA, seedStore } from '../server/query-api/seed.js';
-import type { Seeded } from '../server/query-api/seed.js';
+import { ALPHA, BETA, useSeededStore } from '../server/query-api/seed.js';
 
 /** The store seen through the `TraceStore` interface only: no SQLite extras such as `getSessionModels`. */
 function interfaceOnly(store: TraceStore): TraceStore {
@@ -24,16 +23,10 @@ function interfaceOnly(store: TraceStore): TraceStore {
 }
 
 describe('store reads', () => {
-  let seeded: Seeded;
+  const seeded = useSeededStore();
   let store: SqliteTraceStore;
-
-  beforeAll(async () => {
-    seeded = await seedStore();
-    store = new SqliteTraceStore({ path: seeded.dbPath, readonly: true });
-  });
-  afterAll(async () => {
-    await store.close();
-    seeded.cleanup();
+  beforeEach(() => {
+    store = seeded.store();
   });
 
   it('reads every span of a session and of a trace, oldest start first', async () => {

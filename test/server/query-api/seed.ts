@@ -14,8 +14,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
+import { afterAll, beforeAll } from 'vitest';
 import { AgentTracer } from '../../../src/processor/agent-tracer.js';
 import { SkeinSpanProcessor } from '../../../src/processor/skein-span-processor.js';
+import { SqliteTraceStore } from '../../../src/store/sqlite/index.js';
 
 export const ALPHA = {
   sessionId: 'sess-alpha',
@@ -114,4 +116,27 @@ export async function seedStore(): Promise<Seeded> {
   // Shutting down closes the processor's own store: its open steps become interrupted.
   await provider.shutdown();
   return { dir, dbPath, cleanup };
+}
+
+/**
+ * For a describe block that reads the seeded database: seeds it once before its tests, opens it
+ * read-only, and closes and removes it after. `store()` is the open store.
+ */
+export function useSeededStore(): { store(): SqliteTraceStore } {
+  let seeded: Seeded | undefined;
+  let store: SqliteTraceStore | undefined;
+  beforeAll(async () => {
+    seeded = await seedStore();
+    store = new SqliteTraceStore({ path: seeded.dbPath, readonly: true });
+  });
+  afterAll(async () => {
+    await store?.close();
+    seeded?.cleanup();
+  });
+  return {
+    store() {
+      if (store === undefined) throw new Error('the seeded store is opened in beforeAll');
+      return store;
+    },
+  };
 }
