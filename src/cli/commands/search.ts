@@ -4,6 +4,7 @@ import { SNIPPET_MARKERS, searchHitJson } from '../../query/json-views.js';
 import { plainTextQuery } from '../../query/store-reads.js';
 import { CliUsageError } from '../cli-error.js';
 import type { CliCommand } from '../command.js';
+import { DEFAULT_LIMIT, MAX_LIMIT } from '../../query/query-options.js';
 import { withStore } from '../open-store.js';
 import { colourEnabled, createStyle, writeJson } from '../output.js';
 import type { Style } from '../output.js';
@@ -17,7 +18,7 @@ first, the matched words highlighted.
 Options:
   --session <id>       only this session
   --fts                take <text> as an SQLite FTS5 query (phrases, prefix*, OR, NOT)
-  --limit <n>          at most this many hits, 1–1000 (default 50)
+  --limit <n>          at most this many hits, 1–${MAX_LIMIT} (default ${DEFAULT_LIMIT})
 ${COMMON_HELP}
 
 Examples:

@@ -3,7 +3,7 @@ import { formatCount, formatDurationNanos, formatTimestamp, formatUsd } from '..
 import type { SessionQuery } from '../../model/query.js';
 import type { SessionStatus, SessionSummary } from '../../model/types.js';
 import { sessionJson } from '../../query/json-views.js';
-import { SESSION_SORTS, SESSION_STATUSES } from '../../query/query-options.js';
+import { DEFAULT_LIMIT, MAX_LIMIT, SESSION_SORTS, SESSION_STATUSES } from '../../query/query-options.js';
 import { listSessionsMatching, plainTextQuery } from '../../query/store-reads.js';
 import { CliUsageError } from '../cli-error.js';
 import type { CliCommand } from '../command.js';
@@ -30,7 +30,7 @@ Options:
   --min-cost <usd>     at least this cost
   --text <words>       a step's name, content or reasoning contains every word
   --sort <order>       recent | oldest | newest | cost | tokens | duration (default recent)
-  --limit <n>          page size, 1–1000 (default 50)
+  --limit <n>          page size, 1–${MAX_LIMIT} (default ${DEFAULT_LIMIT})
   --cursor <c>         continue after the page that printed it
 ${COMMON_HELP}
 

@@ -6,6 +6,7 @@ import { parseAttributeValue } from '../../query/attribute-value.js';
 import { preview, spanJson } from '../../query/json-views.js';
 import { CliUsageError } from '../cli-error.js';
 import type { CliCommand } from '../command.js';
+import { DEFAULT_LIMIT, MAX_LIMIT } from '../../query/query-options.js';
 import { withStore } from '../open-store.js';
 import { colourEnabled, createStyle, renderTable, truncateCell, writeJson } from '../output.js';
 import {
@@ -38,7 +39,7 @@ Options:
   --until <time>       started before
   --attr <key=value>   attribute equals value (repeatable); numbers and true/false match
                        as typed, quote to match a string: --attr 'k="42"'
-  --limit <n>          page size, 1–1000 (default 50)
+  --limit <n>          page size, 1–${MAX_LIMIT} (default ${DEFAULT_LIMIT})
   --cursor <c>         continue after the page that printed it
 ${COMMON_HELP}
 
