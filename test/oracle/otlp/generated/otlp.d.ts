@@ -221,6 +221,430 @@ export namespace opentelemetry {
                     }
                 }
             }
+
+            /** Namespace logs. */
+            namespace logs {
+
+                /** Namespace v1. */
+                namespace v1 {
+
+                    /**
+                     * Properties of an ExportLogsServiceRequest.
+                     * @deprecated Use opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest.$Properties instead.
+                     */
+                    interface IExportLogsServiceRequest extends opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest.$Properties {
+                    }
+
+                    /** Represents an ExportLogsServiceRequest. */
+                    class ExportLogsServiceRequest {
+
+                        /**
+                         * Constructs a new ExportLogsServiceRequest.
+                         * @param [properties] Properties to set
+                         */
+                        constructor(properties?: opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest.$Properties);
+
+                        /** Unknown fields preserved while decoding when enabled */
+                        $unknowns?: Uint8Array[];
+
+                        /** ExportLogsServiceRequest resourceLogs. */
+                        resourceLogs: opentelemetry.proto.logs.v1.ResourceLogs.$Properties[];
+
+                        /**
+                         * Creates a new ExportLogsServiceRequest instance using the specified properties.
+                         * @param [properties] Properties to set
+                         * @returns ExportLogsServiceRequest instance
+                         */
+                        static create(properties: opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest.$Shape): opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest & opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest.$Shape;
+                        static create(properties?: opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest.$Properties): opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest;
+
+                        /**
+                         * Encodes the specified ExportLogsServiceRequest message. Does not implicitly {@link opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest.verify|verify} messages.
+                         * @param message ExportLogsServiceRequest message or plain object to encode
+                         * @param [writer] Writer to encode to
+                         * @returns Writer
+                         */
+                        static encode(message: opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                        /**
+                         * Decodes an ExportLogsServiceRequest message from the specified reader or buffer.
+                         * @param reader Reader or buffer to decode from
+                         * @param [length] Message length if known beforehand
+                         * @returns {opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest & opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest.$Shape} ExportLogsServiceRequest
+                         * @throws {Error} If the payload is not a reader or valid buffer
+                         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                         */
+                        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest & opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest.$Shape;
+                    }
+
+                    namespace ExportLogsServiceRequest {
+
+                        /** Properties of an ExportLogsServiceRequest. */
+                        interface $Properties {
+
+                            /** ExportLogsServiceRequest resourceLogs */
+                            resourceLogs?: (opentelemetry.proto.logs.v1.ResourceLogs.$Properties[]|null);
+
+                            /** Unknown fields preserved while decoding when enabled */
+                            $unknowns?: Uint8Array[];
+                        }
+
+                        /** Shape of an ExportLogsServiceRequest. */
+                        type $Shape = {
+                          resourceLogs?: opentelemetry.proto.logs.v1.ResourceLogs.$Shape[]|null;
+                          $unknowns?: Uint8Array[];
+                        };
+                    }
+
+                    /**
+                     * Properties of an ExportLogsServiceResponse.
+                     * @deprecated Use opentelemetry.proto.collector.logs.v1.ExportLogsServiceResponse.$Properties instead.
+                     */
+                    interface IExportLogsServiceResponse extends opentelemetry.proto.collector.logs.v1.ExportLogsServiceResponse.$Properties {
+                    }
+
+                    /** Represents an ExportLogsServiceResponse. */
+                    class ExportLogsServiceResponse {
+
+                        /**
+                         * Constructs a new ExportLogsServiceResponse.
+                         * @param [properties] Properties to set
+                         */
+                        constructor(properties?: opentelemetry.proto.collector.logs.v1.ExportLogsServiceResponse.$Properties);
+
+                        /** Unknown fields preserved while decoding when enabled */
+                        $unknowns?: Uint8Array[];
+
+                        /** ExportLogsServiceResponse partialSuccess. */
+                        partialSuccess?: (opentelemetry.proto.collector.logs.v1.ExportLogsPartialSuccess.$Properties|null);
+
+                        /**
+                         * Creates a new ExportLogsServiceResponse instance using the specified properties.
+                         * @param [properties] Properties to set
+                         * @returns ExportLogsServiceResponse instance
+                         */
+                        static create(properties: opentelemetry.proto.collector.logs.v1.ExportLogsServiceResponse.$Shape): opentelemetry.proto.collector.logs.v1.ExportLogsServiceResponse & opentelemetry.proto.collector.logs.v1.ExportLogsServiceResponse.$Shape;
+                        static create(properties?: opentelemetry.proto.collector.logs.v1.ExportLogsServiceResponse.$Properties): opentelemetry.proto.collector.logs.v1.ExportLogsServiceResponse;
+
+                        /**
+                         * Encodes the specified ExportLogsServiceResponse message. Does not implicitly {@link opentelemetry.proto.collector.logs.v1.ExportLogsServiceResponse.verify|verify} messages.
+                         * @param message ExportLogsServiceResponse message or plain object to encode
+                         * @param [writer] Writer to encode to
+                         * @returns Writer
+                         */
+                        static encode(message: opentelemetry.proto.collector.logs.v1.ExportLogsServiceResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                        /**
+                         * Decodes an ExportLogsServiceResponse message from the specified reader or buffer.
+                         * @param reader Reader or buffer to decode from
+                         * @param [length] Message length if known beforehand
+                         * @returns {opentelemetry.proto.collector.logs.v1.ExportLogsServiceResponse & opentelemetry.proto.collector.logs.v1.ExportLogsServiceResponse.$Shape} ExportLogsServiceResponse
+                         * @throws {Error} If the payload is not a reader or valid buffer
+                         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                         */
+                        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): opentelemetry.proto.collector.logs.v1.ExportLogsServiceResponse & opentelemetry.proto.collector.logs.v1.ExportLogsServiceResponse.$Shape;
+                    }
+
+                    namespace ExportLogsServiceResponse {
+
+                        /** Properties of an ExportLogsServiceResponse. */
+                        interface $Properties {
+
+                            /** ExportLogsServiceResponse partialSuccess */
+                            partialSuccess?: (opentelemetry.proto.collector.logs.v1.ExportLogsPartialSuccess.$Properties|null);
+
+                            /** Unknown fields preserved while decoding when enabled */
+                            $unknowns?: Uint8Array[];
+                        }
+
+                        /** Shape of an ExportLogsServiceResponse. */
+                        type $Shape = opentelemetry.proto.collector.logs.v1.ExportLogsServiceResponse.$Properties;
+                    }
+
+                    /**
+                     * Properties of an ExportLogsPartialSuccess.
+                     * @deprecated Use opentelemetry.proto.collector.logs.v1.ExportLogsPartialSuccess.$Properties instead.
+                     */
+                    interface IExportLogsPartialSuccess extends opentelemetry.proto.collector.logs.v1.ExportLogsPartialSuccess.$Properties {
+                    }
+
+                    /** Represents an ExportLogsPartialSuccess. */
+                    class ExportLogsPartialSuccess {
+
+                        /**
+                         * Constructs a new ExportLogsPartialSuccess.
+                         * @param [properties] Properties to set
+                         */
+                        constructor(properties?: opentelemetry.proto.collector.logs.v1.ExportLogsPartialSuccess.$Properties);
+
+                        /** Unknown fields preserved while decoding when enabled */
+                        $unknowns?: Uint8Array[];
+
+                        /** ExportLogsPartialSuccess rejectedLogRecords. */
+                        rejectedLogRecords: (number|Long);
+
+                        /** ExportLogsPartialSuccess errorMessage. */
+                        errorMessage: string;
+
+                        /**
+                         * Creates a new ExportLogsPartialSuccess instance using the specified properties.
+                         * @param [properties] Properties to set
+                         * @returns ExportLogsPartialSuccess instance
+                         */
+                        static create(properties: opentelemetry.proto.collector.logs.v1.ExportLogsPartialSuccess.$Shape): opentelemetry.proto.collector.logs.v1.ExportLogsPartialSuccess & opentelemetry.proto.collector.logs.v1.ExportLogsPartialSuccess.$Shape;
+                        static create(properties?: opentelemetry.proto.collector.logs.v1.ExportLogsPartialSuccess.$Properties): opentelemetry.proto.collector.logs.v1.ExportLogsPartialSuccess;
+
+                        /**
+                         * Encodes the specified ExportLogsPartialSuccess message. Does not implicitly {@link opentelemetry.proto.collector.logs.v1.ExportLogsPartialSuccess.verify|verify} messages.
+                         * @param message ExportLogsPartialSuccess message or plain object to encode
+                         * @param [writer] Writer to encode to
+                         * @returns Writer
+                         */
+                        static encode(message: opentelemetry.proto.collector.logs.v1.ExportLogsPartialSuccess.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                        /**
+                         * Decodes an ExportLogsPartialSuccess message from the specified reader or buffer.
+                         * @param reader Reader or buffer to decode from
+                         * @param [length] Message length if known beforehand
+                         * @returns {opentelemetry.proto.collector.logs.v1.ExportLogsPartialSuccess & opentelemetry.proto.collector.logs.v1.ExportLogsPartialSuccess.$Shape} ExportLogsPartialSuccess
+                         * @throws {Error} If the payload is not a reader or valid buffer
+                         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                         */
+                        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): opentelemetry.proto.collector.logs.v1.ExportLogsPartialSuccess & opentelemetry.proto.collector.logs.v1.ExportLogsPartialSuccess.$Shape;
+                    }
+
+                    namespace ExportLogsPartialSuccess {
+
+                        /** Properties of an ExportLogsPartialSuccess. */
+                        interface $Properties {
+
+                            /** ExportLogsPartialSuccess rejectedLogRecords */
+                            rejectedLogRecords?: (number|Long|null);
+
+                            /** ExportLogsPartialSuccess errorMessage */
+                            errorMessage?: (string|null);
+
+                            /** Unknown fields preserved while decoding when enabled */
+                            $unknowns?: Uint8Array[];
+                        }
+
+                        /** Shape of an ExportLogsPartialSuccess. */
+                        type $Shape = opentelemetry.proto.collector.logs.v1.ExportLogsPartialSuccess.$Properties;
+                    }
+                }
+            }
+
+            /** Namespace metrics. */
+            namespace metrics {
+
+                /** Namespace v1. */
+                namespace v1 {
+
+                    /**
+                     * Properties of an ExportMetricsServiceRequest.
+                     * @deprecated Use opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest.$Properties instead.
+                     */
+                    interface IExportMetricsServiceRequest extends opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest.$Properties {
+                    }
+
+                    /** Represents an ExportMetricsServiceRequest. */
+                    class ExportMetricsServiceRequest {
+
+                        /**
+                         * Constructs a new ExportMetricsServiceRequest.
+                         * @param [properties] Properties to set
+                         */
+                        constructor(properties?: opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest.$Properties);
+
+                        /** Unknown fields preserved while decoding when enabled */
+                        $unknowns?: Uint8Array[];
+
+                        /** ExportMetricsServiceRequest resourceMetrics. */
+                        resourceMetrics: opentelemetry.proto.metrics.v1.ResourceMetrics.$Properties[];
+
+                        /**
+                         * Creates a new ExportMetricsServiceRequest instance using the specified properties.
+                         * @param [properties] Properties to set
+                         * @returns ExportMetricsServiceRequest instance
+                         */
+                        static create(properties: opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest.$Shape): opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest & opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest.$Shape;
+                        static create(properties?: opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest.$Properties): opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest;
+
+                        /**
+                         * Encodes the specified ExportMetricsServiceRequest message. Does not implicitly {@link opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest.verify|verify} messages.
+                         * @param message ExportMetricsServiceRequest message or plain object to encode
+                         * @param [writer] Writer to encode to
+                         * @returns Writer
+                         */
+                        static encode(message: opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                        /**
+                         * Decodes an ExportMetricsServiceRequest message from the specified reader or buffer.
+                         * @param reader Reader or buffer to decode from
+                         * @param [length] Message length if known beforehand
+                         * @returns {opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest & opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest.$Shape} ExportMetricsServiceRequest
+                         * @throws {Error} If the payload is not a reader or valid buffer
+                         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                         */
+                        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest & opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest.$Shape;
+                    }
+
+                    namespace ExportMetricsServiceRequest {
+
+                        /** Properties of an ExportMetricsServiceRequest. */
+                        interface $Properties {
+
+                            /** ExportMetricsServiceRequest resourceMetrics */
+                            resourceMetrics?: (opentelemetry.proto.metrics.v1.ResourceMetrics.$Properties[]|null);
+
+                            /** Unknown fields preserved while decoding when enabled */
+                            $unknowns?: Uint8Array[];
+                        }
+
+                        /** Shape of an ExportMetricsServiceRequest. */
+                        type $Shape = {
+                          resourceMetrics?: opentelemetry.proto.metrics.v1.ResourceMetrics.$Shape[]|null;
+                          $unknowns?: Uint8Array[];
+                        };
+                    }
+
+                    /**
+                     * Properties of an ExportMetricsServiceResponse.
+                     * @deprecated Use opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse.$Properties instead.
+                     */
+                    interface IExportMetricsServiceResponse extends opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse.$Properties {
+                    }
+
+                    /** Represents an ExportMetricsServiceResponse. */
+                    class ExportMetricsServiceResponse {
+
+                        /**
+                         * Constructs a new ExportMetricsServiceResponse.
+                         * @param [properties] Properties to set
+                         */
+                        constructor(properties?: opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse.$Properties);
+
+                        /** Unknown fields preserved while decoding when enabled */
+                        $unknowns?: Uint8Array[];
+
+                        /** ExportMetricsServiceResponse partialSuccess. */
+                        partialSuccess?: (opentelemetry.proto.collector.metrics.v1.ExportMetricsPartialSuccess.$Properties|null);
+
+                        /**
+                         * Creates a new ExportMetricsServiceResponse instance using the specified properties.
+                         * @param [properties] Properties to set
+                         * @returns ExportMetricsServiceResponse instance
+                         */
+                        static create(properties: opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse.$Shape): opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse & opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse.$Shape;
+                        static create(properties?: opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse.$Properties): opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse;
+
+                        /**
+                         * Encodes the specified ExportMetricsServiceResponse message. Does not implicitly {@link opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse.verify|verify} messages.
+                         * @param message ExportMetricsServiceResponse message or plain object to encode
+                         * @param [writer] Writer to encode to
+                         * @returns Writer
+                         */
+                        static encode(message: opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                        /**
+                         * Decodes an ExportMetricsServiceResponse message from the specified reader or buffer.
+                         * @param reader Reader or buffer to decode from
+                         * @param [length] Message length if known beforehand
+                         * @returns {opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse & opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse.$Shape} ExportMetricsServiceResponse
+                         * @throws {Error} If the payload is not a reader or valid buffer
+                         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                         */
+                        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse & opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse.$Shape;
+                    }
+
+                    namespace ExportMetricsServiceResponse {
+
+                        /** Properties of an ExportMetricsServiceResponse. */
+                        interface $Properties {
+
+                            /** ExportMetricsServiceResponse partialSuccess */
+                            partialSuccess?: (opentelemetry.proto.collector.metrics.v1.ExportMetricsPartialSuccess.$Properties|null);
+
+                            /** Unknown fields preserved while decoding when enabled */
+                            $unknowns?: Uint8Array[];
+                        }
+
+                        /** Shape of an ExportMetricsServiceResponse. */
+                        type $Shape = opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse.$Properties;
+                    }
+
+                    /**
+                     * Properties of an ExportMetricsPartialSuccess.
+                     * @deprecated Use opentelemetry.proto.collector.metrics.v1.ExportMetricsPartialSuccess.$Properties instead.
+                     */
+                    interface IExportMetricsPartialSuccess extends opentelemetry.proto.collector.metrics.v1.ExportMetricsPartialSuccess.$Properties {
+                    }
+
+                    /** Represents an ExportMetricsPartialSuccess. */
+                    class ExportMetricsPartialSuccess {
+
+                        /**
+                         * Constructs a new ExportMetricsPartialSuccess.
+                         * @param [properties] Properties to set
+                         */
+                        constructor(properties?: opentelemetry.proto.collector.metrics.v1.ExportMetricsPartialSuccess.$Properties);
+
+                        /** Unknown fields preserved while decoding when enabled */
+                        $unknowns?: Uint8Array[];
+
+                        /** ExportMetricsPartialSuccess rejectedDataPoints. */
+                        rejectedDataPoints: (number|Long);
+
+                        /** ExportMetricsPartialSuccess errorMessage. */
+                        errorMessage: string;
+
+                        /**
+                         * Creates a new ExportMetricsPartialSuccess instance using the specified properties.
+                         * @param [properties] Properties to set
+                         * @returns ExportMetricsPartialSuccess instance
+                         */
+                        static create(properties: opentelemetry.proto.collector.metrics.v1.ExportMetricsPartialSuccess.$Shape): opentelemetry.proto.collector.metrics.v1.ExportMetricsPartialSuccess & opentelemetry.proto.collector.metrics.v1.ExportMetricsPartialSuccess.$Shape;
+                        static create(properties?: opentelemetry.proto.collector.metrics.v1.ExportMetricsPartialSuccess.$Properties): opentelemetry.proto.collector.metrics.v1.ExportMetricsPartialSuccess;
+
+                        /**
+                         * Encodes the specified ExportMetricsPartialSuccess message. Does not implicitly {@link opentelemetry.proto.collector.metrics.v1.ExportMetricsPartialSuccess.verify|verify} messages.
+                         * @param message ExportMetricsPartialSuccess message or plain object to encode
+                         * @param [writer] Writer to encode to
+                         * @returns Writer
+                         */
+                        static encode(message: opentelemetry.proto.collector.metrics.v1.ExportMetricsPartialSuccess.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                        /**
+                         * Decodes an ExportMetricsPartialSuccess message from the specified reader or buffer.
+                         * @param reader Reader or buffer to decode from
+                         * @param [length] Message length if known beforehand
+                         * @returns {opentelemetry.proto.collector.metrics.v1.ExportMetricsPartialSuccess & opentelemetry.proto.collector.metrics.v1.ExportMetricsPartialSuccess.$Shape} ExportMetricsPartialSuccess
+                         * @throws {Error} If the payload is not a reader or valid buffer
+                         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                         */
+                        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): opentelemetry.proto.collector.metrics.v1.ExportMetricsPartialSuccess & opentelemetry.proto.collector.metrics.v1.ExportMetricsPartialSuccess.$Shape;
+                    }
+
+                    namespace ExportMetricsPartialSuccess {
+
+                        /** Properties of an ExportMetricsPartialSuccess. */
+                        interface $Properties {
+
+                            /** ExportMetricsPartialSuccess rejectedDataPoints */
+                            rejectedDataPoints?: (number|Long|null);
+
+                            /** ExportMetricsPartialSuccess errorMessage */
+                            errorMessage?: (string|null);
+
+                            /** Unknown fields preserved while decoding when enabled */
+                            $unknowns?: Uint8Array[];
+                        }
+
+                        /** Shape of an ExportMetricsPartialSuccess. */
+                        type $Shape = opentelemetry.proto.collector.metrics.v1.ExportMetricsPartialSuccess.$Properties;
+                    }
+                }
+            }
         }
 
         /** Namespace trace. */
@@ -1545,6 +1969,2014 @@ export namespace opentelemetry {
                       entityRefs?: opentelemetry.proto.common.v1.EntityRef.$Shape[]|null;
                       $unknowns?: Uint8Array[];
                     };
+                }
+            }
+        }
+
+        /** Namespace logs. */
+        namespace logs {
+
+            /** Namespace v1. */
+            namespace v1 {
+
+                /**
+                 * Properties of a LogsData.
+                 * @deprecated Use opentelemetry.proto.logs.v1.LogsData.$Properties instead.
+                 */
+                interface ILogsData extends opentelemetry.proto.logs.v1.LogsData.$Properties {
+                }
+
+                /** Represents a LogsData. */
+                class LogsData {
+
+                    /**
+                     * Constructs a new LogsData.
+                     * @param [properties] Properties to set
+                     */
+                    constructor(properties?: opentelemetry.proto.logs.v1.LogsData.$Properties);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+
+                    /** LogsData resourceLogs. */
+                    resourceLogs: opentelemetry.proto.logs.v1.ResourceLogs.$Properties[];
+
+                    /**
+                     * Creates a new LogsData instance using the specified properties.
+                     * @param [properties] Properties to set
+                     * @returns LogsData instance
+                     */
+                    static create(properties: opentelemetry.proto.logs.v1.LogsData.$Shape): opentelemetry.proto.logs.v1.LogsData & opentelemetry.proto.logs.v1.LogsData.$Shape;
+                    static create(properties?: opentelemetry.proto.logs.v1.LogsData.$Properties): opentelemetry.proto.logs.v1.LogsData;
+
+                    /**
+                     * Encodes the specified LogsData message. Does not implicitly {@link opentelemetry.proto.logs.v1.LogsData.verify|verify} messages.
+                     * @param message LogsData message or plain object to encode
+                     * @param [writer] Writer to encode to
+                     * @returns Writer
+                     */
+                    static encode(message: opentelemetry.proto.logs.v1.LogsData.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                    /**
+                     * Decodes a LogsData message from the specified reader or buffer.
+                     * @param reader Reader or buffer to decode from
+                     * @param [length] Message length if known beforehand
+                     * @returns {opentelemetry.proto.logs.v1.LogsData & opentelemetry.proto.logs.v1.LogsData.$Shape} LogsData
+                     * @throws {Error} If the payload is not a reader or valid buffer
+                     * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                     */
+                    static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): opentelemetry.proto.logs.v1.LogsData & opentelemetry.proto.logs.v1.LogsData.$Shape;
+                }
+
+                namespace LogsData {
+
+                    /** Properties of a LogsData. */
+                    interface $Properties {
+
+                        /** LogsData resourceLogs */
+                        resourceLogs?: (opentelemetry.proto.logs.v1.ResourceLogs.$Properties[]|null);
+
+                        /** Unknown fields preserved while decoding when enabled */
+                        $unknowns?: Uint8Array[];
+                    }
+
+                    /** Shape of a LogsData. */
+                    type $Shape = {
+                      resourceLogs?: opentelemetry.proto.logs.v1.ResourceLogs.$Shape[]|null;
+                      $unknowns?: Uint8Array[];
+                    };
+                }
+
+                /**
+                 * Properties of a ResourceLogs.
+                 * @deprecated Use opentelemetry.proto.logs.v1.ResourceLogs.$Properties instead.
+                 */
+                interface IResourceLogs extends opentelemetry.proto.logs.v1.ResourceLogs.$Properties {
+                }
+
+                /** Represents a ResourceLogs. */
+                class ResourceLogs {
+
+                    /**
+                     * Constructs a new ResourceLogs.
+                     * @param [properties] Properties to set
+                     */
+                    constructor(properties?: opentelemetry.proto.logs.v1.ResourceLogs.$Properties);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+
+                    /** ResourceLogs resource. */
+                    resource?: (opentelemetry.proto.resource.v1.Resource.$Properties|null);
+
+                    /** ResourceLogs scopeLogs. */
+                    scopeLogs: opentelemetry.proto.logs.v1.ScopeLogs.$Properties[];
+
+                    /** ResourceLogs schemaUrl. */
+                    schemaUrl: string;
+
+                    /**
+                     * Creates a new ResourceLogs instance using the specified properties.
+                     * @param [properties] Properties to set
+                     * @returns ResourceLogs instance
+                     */
+                    static create(properties: opentelemetry.proto.logs.v1.ResourceLogs.$Shape): opentelemetry.proto.logs.v1.ResourceLogs & opentelemetry.proto.logs.v1.ResourceLogs.$Shape;
+                    static create(properties?: opentelemetry.proto.logs.v1.ResourceLogs.$Properties): opentelemetry.proto.logs.v1.ResourceLogs;
+
+                    /**
+                     * Encodes the specified ResourceLogs message. Does not implicitly {@link opentelemetry.proto.logs.v1.ResourceLogs.verify|verify} messages.
+                     * @param message ResourceLogs message or plain object to encode
+                     * @param [writer] Writer to encode to
+                     * @returns Writer
+                     */
+                    static encode(message: opentelemetry.proto.logs.v1.ResourceLogs.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                    /**
+                     * Decodes a ResourceLogs message from the specified reader or buffer.
+                     * @param reader Reader or buffer to decode from
+                     * @param [length] Message length if known beforehand
+                     * @returns {opentelemetry.proto.logs.v1.ResourceLogs & opentelemetry.proto.logs.v1.ResourceLogs.$Shape} ResourceLogs
+                     * @throws {Error} If the payload is not a reader or valid buffer
+                     * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                     */
+                    static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): opentelemetry.proto.logs.v1.ResourceLogs & opentelemetry.proto.logs.v1.ResourceLogs.$Shape;
+                }
+
+                namespace ResourceLogs {
+
+                    /** Properties of a ResourceLogs. */
+                    interface $Properties {
+
+                        /** ResourceLogs resource */
+                        resource?: (opentelemetry.proto.resource.v1.Resource.$Properties|null);
+
+                        /** ResourceLogs scopeLogs */
+                        scopeLogs?: (opentelemetry.proto.logs.v1.ScopeLogs.$Properties[]|null);
+
+                        /** ResourceLogs schemaUrl */
+                        schemaUrl?: (string|null);
+
+                        /** Unknown fields preserved while decoding when enabled */
+                        $unknowns?: Uint8Array[];
+                    }
+
+                    /** Shape of a ResourceLogs. */
+                    type $Shape = {
+                      resource?: opentelemetry.proto.resource.v1.Resource.$Shape|null;
+                      scopeLogs?: opentelemetry.proto.logs.v1.ScopeLogs.$Shape[]|null;
+                      schemaUrl?: string|null;
+                      $unknowns?: Uint8Array[];
+                    };
+                }
+
+                /**
+                 * Properties of a ScopeLogs.
+                 * @deprecated Use opentelemetry.proto.logs.v1.ScopeLogs.$Properties instead.
+                 */
+                interface IScopeLogs extends opentelemetry.proto.logs.v1.ScopeLogs.$Properties {
+                }
+
+                /** Represents a ScopeLogs. */
+                class ScopeLogs {
+
+                    /**
+                     * Constructs a new ScopeLogs.
+                     * @param [properties] Properties to set
+                     */
+                    constructor(properties?: opentelemetry.proto.logs.v1.ScopeLogs.$Properties);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+
+                    /** ScopeLogs scope. */
+                    scope?: (opentelemetry.proto.common.v1.InstrumentationScope.$Properties|null);
+
+                    /** ScopeLogs logRecords. */
+                    logRecords: opentelemetry.proto.logs.v1.LogRecord.$Properties[];
+
+                    /** ScopeLogs schemaUrl. */
+                    schemaUrl: string;
+
+                    /**
+                     * Creates a new ScopeLogs instance using the specified properties.
+                     * @param [properties] Properties to set
+                     * @returns ScopeLogs instance
+                     */
+                    static create(properties: opentelemetry.proto.logs.v1.ScopeLogs.$Shape): opentelemetry.proto.logs.v1.ScopeLogs & opentelemetry.proto.logs.v1.ScopeLogs.$Shape;
+                    static create(properties?: opentelemetry.proto.logs.v1.ScopeLogs.$Properties): opentelemetry.proto.logs.v1.ScopeLogs;
+
+                    /**
+                     * Encodes the specified ScopeLogs message. Does not implicitly {@link opentelemetry.proto.logs.v1.ScopeLogs.verify|verify} messages.
+                     * @param message ScopeLogs message or plain object to encode
+                     * @param [writer] Writer to encode to
+                     * @returns Writer
+                     */
+                    static encode(message: opentelemetry.proto.logs.v1.ScopeLogs.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                    /**
+                     * Decodes a ScopeLogs message from the specified reader or buffer.
+                     * @param reader Reader or buffer to decode from
+                     * @param [length] Message length if known beforehand
+                     * @returns {opentelemetry.proto.logs.v1.ScopeLogs & opentelemetry.proto.logs.v1.ScopeLogs.$Shape} ScopeLogs
+                     * @throws {Error} If the payload is not a reader or valid buffer
+                     * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                     */
+                    static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): opentelemetry.proto.logs.v1.ScopeLogs & opentelemetry.proto.logs.v1.ScopeLogs.$Shape;
+                }
+
+                namespace ScopeLogs {
+
+                    /** Properties of a ScopeLogs. */
+                    interface $Properties {
+
+                        /** ScopeLogs scope */
+                        scope?: (opentelemetry.proto.common.v1.InstrumentationScope.$Properties|null);
+
+                        /** ScopeLogs logRecords */
+                        logRecords?: (opentelemetry.proto.logs.v1.LogRecord.$Properties[]|null);
+
+                        /** ScopeLogs schemaUrl */
+                        schemaUrl?: (string|null);
+
+                        /** Unknown fields preserved while decoding when enabled */
+                        $unknowns?: Uint8Array[];
+                    }
+
+                    /** Shape of a ScopeLogs. */
+                    type $Shape = {
+                      scope?: opentelemetry.proto.common.v1.InstrumentationScope.$Shape|null;
+                      logRecords?: opentelemetry.proto.logs.v1.LogRecord.$Shape[]|null;
+                      schemaUrl?: string|null;
+                      $unknowns?: Uint8Array[];
+                    };
+                }
+
+                /** SeverityNumber enum. */
+                enum SeverityNumber {
+
+                    /** SEVERITY_NUMBER_UNSPECIFIED value */
+                    SEVERITY_NUMBER_UNSPECIFIED = 0,
+
+                    /** SEVERITY_NUMBER_TRACE value */
+                    SEVERITY_NUMBER_TRACE = 1,
+
+                    /** SEVERITY_NUMBER_TRACE2 value */
+                    SEVERITY_NUMBER_TRACE2 = 2,
+
+                    /** SEVERITY_NUMBER_TRACE3 value */
+                    SEVERITY_NUMBER_TRACE3 = 3,
+
+                    /** SEVERITY_NUMBER_TRACE4 value */
+                    SEVERITY_NUMBER_TRACE4 = 4,
+
+                    /** SEVERITY_NUMBER_DEBUG value */
+                    SEVERITY_NUMBER_DEBUG = 5,
+
+                    /** SEVERITY_NUMBER_DEBUG2 value */
+                    SEVERITY_NUMBER_DEBUG2 = 6,
+
+                    /** SEVERITY_NUMBER_DEBUG3 value */
+                    SEVERITY_NUMBER_DEBUG3 = 7,
+
+                    /** SEVERITY_NUMBER_DEBUG4 value */
+                    SEVERITY_NUMBER_DEBUG4 = 8,
+
+                    /** SEVERITY_NUMBER_INFO value */
+                    SEVERITY_NUMBER_INFO = 9,
+
+                    /** SEVERITY_NUMBER_INFO2 value */
+                    SEVERITY_NUMBER_INFO2 = 10,
+
+                    /** SEVERITY_NUMBER_INFO3 value */
+                    SEVERITY_NUMBER_INFO3 = 11,
+
+                    /** SEVERITY_NUMBER_INFO4 value */
+                    SEVERITY_NUMBER_INFO4 = 12,
+
+                    /** SEVERITY_NUMBER_WARN value */
+                    SEVERITY_NUMBER_WARN = 13,
+
+                    /** SEVERITY_NUMBER_WARN2 value */
+                    SEVERITY_NUMBER_WARN2 = 14,
+
+                    /** SEVERITY_NUMBER_WARN3 value */
+                    SEVERITY_NUMBER_WARN3 = 15,
+
+                    /** SEVERITY_NUMBER_WARN4 value */
+                    SEVERITY_NUMBER_WARN4 = 16,
+
+                    /** SEVERITY_NUMBER_ERROR value */
+                    SEVERITY_NUMBER_ERROR = 17,
+
+                    /** SEVERITY_NUMBER_ERROR2 value */
+                    SEVERITY_NUMBER_ERROR2 = 18,
+
+                    /** SEVERITY_NUMBER_ERROR3 value */
+                    SEVERITY_NUMBER_ERROR3 = 19,
+
+                    /** SEVERITY_NUMBER_ERROR4 value */
+                    SEVERITY_NUMBER_ERROR4 = 20,
+
+                    /** SEVERITY_NUMBER_FATAL value */
+                    SEVERITY_NUMBER_FATAL = 21,
+
+                    /** SEVERITY_NUMBER_FATAL2 value */
+                    SEVERITY_NUMBER_FATAL2 = 22,
+
+                    /** SEVERITY_NUMBER_FATAL3 value */
+                    SEVERITY_NUMBER_FATAL3 = 23,
+
+                    /** SEVERITY_NUMBER_FATAL4 value */
+                    SEVERITY_NUMBER_FATAL4 = 24
+                }
+
+                /** LogRecordFlags enum. */
+                enum LogRecordFlags {
+
+                    /** LOG_RECORD_FLAGS_DO_NOT_USE value */
+                    LOG_RECORD_FLAGS_DO_NOT_USE = 0,
+
+                    /** LOG_RECORD_FLAGS_TRACE_FLAGS_MASK value */
+                    LOG_RECORD_FLAGS_TRACE_FLAGS_MASK = 255
+                }
+
+                /**
+                 * Properties of a LogRecord.
+                 * @deprecated Use opentelemetry.proto.logs.v1.LogRecord.$Properties instead.
+                 */
+                interface ILogRecord extends opentelemetry.proto.logs.v1.LogRecord.$Properties {
+                }
+
+                /** Represents a LogRecord. */
+                class LogRecord {
+
+                    /**
+                     * Constructs a new LogRecord.
+                     * @param [properties] Properties to set
+                     */
+                    constructor(properties?: opentelemetry.proto.logs.v1.LogRecord.$Properties);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+
+                    /** LogRecord timeUnixNano. */
+                    timeUnixNano: (number|Long);
+
+                    /** LogRecord observedTimeUnixNano. */
+                    observedTimeUnixNano: (number|Long);
+
+                    /** LogRecord severityNumber. */
+                    severityNumber: opentelemetry.proto.logs.v1.SeverityNumber;
+
+                    /** LogRecord severityText. */
+                    severityText: string;
+
+                    /** LogRecord body. */
+                    body?: (opentelemetry.proto.common.v1.AnyValue.$Properties|null);
+
+                    /** LogRecord attributes. */
+                    attributes: opentelemetry.proto.common.v1.KeyValue.$Properties[];
+
+                    /** LogRecord droppedAttributesCount. */
+                    droppedAttributesCount: number;
+
+                    /** LogRecord flags. */
+                    flags: number;
+
+                    /** LogRecord traceId. */
+                    traceId: Uint8Array;
+
+                    /** LogRecord spanId. */
+                    spanId: Uint8Array;
+
+                    /** LogRecord eventName. */
+                    eventName: string;
+
+                    /**
+                     * Creates a new LogRecord instance using the specified properties.
+                     * @param [properties] Properties to set
+                     * @returns LogRecord instance
+                     */
+                    static create(properties: opentelemetry.proto.logs.v1.LogRecord.$Shape): opentelemetry.proto.logs.v1.LogRecord & opentelemetry.proto.logs.v1.LogRecord.$Shape;
+                    static create(properties?: opentelemetry.proto.logs.v1.LogRecord.$Properties): opentelemetry.proto.logs.v1.LogRecord;
+
+                    /**
+                     * Encodes the specified LogRecord message. Does not implicitly {@link opentelemetry.proto.logs.v1.LogRecord.verify|verify} messages.
+                     * @param message LogRecord message or plain object to encode
+                     * @param [writer] Writer to encode to
+                     * @returns Writer
+                     */
+                    static encode(message: opentelemetry.proto.logs.v1.LogRecord.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                    /**
+                     * Decodes a LogRecord message from the specified reader or buffer.
+                     * @param reader Reader or buffer to decode from
+                     * @param [length] Message length if known beforehand
+                     * @returns {opentelemetry.proto.logs.v1.LogRecord & opentelemetry.proto.logs.v1.LogRecord.$Shape} LogRecord
+                     * @throws {Error} If the payload is not a reader or valid buffer
+                     * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                     */
+                    static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): opentelemetry.proto.logs.v1.LogRecord & opentelemetry.proto.logs.v1.LogRecord.$Shape;
+                }
+
+                namespace LogRecord {
+
+                    /** Properties of a LogRecord. */
+                    interface $Properties {
+
+                        /** LogRecord timeUnixNano */
+                        timeUnixNano?: (number|Long|null);
+
+                        /** LogRecord observedTimeUnixNano */
+                        observedTimeUnixNano?: (number|Long|null);
+
+                        /** LogRecord severityNumber */
+                        severityNumber?: (opentelemetry.proto.logs.v1.SeverityNumber|null);
+
+                        /** LogRecord severityText */
+                        severityText?: (string|null);
+
+                        /** LogRecord body */
+                        body?: (opentelemetry.proto.common.v1.AnyValue.$Properties|null);
+
+                        /** LogRecord attributes */
+                        attributes?: (opentelemetry.proto.common.v1.KeyValue.$Properties[]|null);
+
+                        /** LogRecord droppedAttributesCount */
+                        droppedAttributesCount?: (number|null);
+
+                        /** LogRecord flags */
+                        flags?: (number|null);
+
+                        /** LogRecord traceId */
+                        traceId?: (Uint8Array|null);
+
+                        /** LogRecord spanId */
+                        spanId?: (Uint8Array|null);
+
+                        /** LogRecord eventName */
+                        eventName?: (string|null);
+
+                        /** Unknown fields preserved while decoding when enabled */
+                        $unknowns?: Uint8Array[];
+                    }
+
+                    /** Shape of a LogRecord. */
+                    type $Shape = {
+                      timeUnixNano?: number|Long|null;
+                      observedTimeUnixNano?: number|Long|null;
+                      severityNumber?: opentelemetry.proto.logs.v1.SeverityNumber|null;
+                      severityText?: string|null;
+                      body?: opentelemetry.proto.common.v1.AnyValue.$Shape|null;
+                      attributes?: opentelemetry.proto.common.v1.KeyValue.$Shape[]|null;
+                      droppedAttributesCount?: number|null;
+                      flags?: number|null;
+                      traceId?: Uint8Array|null;
+                      spanId?: Uint8Array|null;
+                      eventName?: string|null;
+                      $unknowns?: Uint8Array[];
+                    };
+                }
+            }
+        }
+
+        /** Namespace metrics. */
+        namespace metrics {
+
+            /** Namespace v1. */
+            namespace v1 {
+
+                /**
+                 * Properties of a MetricsData.
+                 * @deprecated Use opentelemetry.proto.metrics.v1.MetricsData.$Properties instead.
+                 */
+                interface IMetricsData extends opentelemetry.proto.metrics.v1.MetricsData.$Properties {
+                }
+
+                /** Represents a MetricsData. */
+                class MetricsData {
+
+                    /**
+                     * Constructs a new MetricsData.
+                     * @param [properties] Properties to set
+                     */
+                    constructor(properties?: opentelemetry.proto.metrics.v1.MetricsData.$Properties);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+
+                    /** MetricsData resourceMetrics. */
+                    resourceMetrics: opentelemetry.proto.metrics.v1.ResourceMetrics.$Properties[];
+
+                    /**
+                     * Creates a new MetricsData instance using the specified properties.
+                     * @param [properties] Properties to set
+                     * @returns MetricsData instance
+                     */
+                    static create(properties: opentelemetry.proto.metrics.v1.MetricsData.$Shape): opentelemetry.proto.metrics.v1.MetricsData & opentelemetry.proto.metrics.v1.MetricsData.$Shape;
+                    static create(properties?: opentelemetry.proto.metrics.v1.MetricsData.$Properties): opentelemetry.proto.metrics.v1.MetricsData;
+
+                    /**
+                     * Encodes the specified MetricsData message. Does not implicitly {@link opentelemetry.proto.metrics.v1.MetricsData.verify|verify} messages.
+                     * @param message MetricsData message or plain object to encode
+                     * @param [writer] Writer to encode to
+                     * @returns Writer
+                     */
+                    static encode(message: opentelemetry.proto.metrics.v1.MetricsData.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                    /**
+                     * Decodes a MetricsData message from the specified reader or buffer.
+                     * @param reader Reader or buffer to decode from
+                     * @param [length] Message length if known beforehand
+                     * @returns {opentelemetry.proto.metrics.v1.MetricsData & opentelemetry.proto.metrics.v1.MetricsData.$Shape} MetricsData
+                     * @throws {Error} If the payload is not a reader or valid buffer
+                     * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                     */
+                    static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): opentelemetry.proto.metrics.v1.MetricsData & opentelemetry.proto.metrics.v1.MetricsData.$Shape;
+                }
+
+                namespace MetricsData {
+
+                    /** Properties of a MetricsData. */
+                    interface $Properties {
+
+                        /** MetricsData resourceMetrics */
+                        resourceMetrics?: (opentelemetry.proto.metrics.v1.ResourceMetrics.$Properties[]|null);
+
+                        /** Unknown fields preserved while decoding when enabled */
+                        $unknowns?: Uint8Array[];
+                    }
+
+                    /** Shape of a MetricsData. */
+                    type $Shape = {
+                      resourceMetrics?: opentelemetry.proto.metrics.v1.ResourceMetrics.$Shape[]|null;
+                      $unknowns?: Uint8Array[];
+                    };
+                }
+
+                /**
+                 * Properties of a ResourceMetrics.
+                 * @deprecated Use opentelemetry.proto.metrics.v1.ResourceMetrics.$Properties instead.
+                 */
+                interface IResourceMetrics extends opentelemetry.proto.metrics.v1.ResourceMetrics.$Properties {
+                }
+
+                /** Represents a ResourceMetrics. */
+                class ResourceMetrics {
+
+                    /**
+                     * Constructs a new ResourceMetrics.
+                     * @param [properties] Properties to set
+                     */
+                    constructor(properties?: opentelemetry.proto.metrics.v1.ResourceMetrics.$Properties);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+
+                    /** ResourceMetrics resource. */
+                    resource?: (opentelemetry.proto.resource.v1.Resource.$Properties|null);
+
+                    /** ResourceMetrics scopeMetrics. */
+                    scopeMetrics: opentelemetry.proto.metrics.v1.ScopeMetrics.$Properties[];
+
+                    /** ResourceMetrics schemaUrl. */
+                    schemaUrl: string;
+
+                    /**
+                     * Creates a new ResourceMetrics instance using the specified properties.
+                     * @param [properties] Properties to set
+                     * @returns ResourceMetrics instance
+                     */
+                    static create(properties: opentelemetry.proto.metrics.v1.ResourceMetrics.$Shape): opentelemetry.proto.metrics.v1.ResourceMetrics & opentelemetry.proto.metrics.v1.ResourceMetrics.$Shape;
+                    static create(properties?: opentelemetry.proto.metrics.v1.ResourceMetrics.$Properties): opentelemetry.proto.metrics.v1.ResourceMetrics;
+
+                    /**
+                     * Encodes the specified ResourceMetrics message. Does not implicitly {@link opentelemetry.proto.metrics.v1.ResourceMetrics.verify|verify} messages.
+                     * @param message ResourceMetrics message or plain object to encode
+                     * @param [writer] Writer to encode to
+                     * @returns Writer
+                     */
+                    static encode(message: opentelemetry.proto.metrics.v1.ResourceMetrics.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                    /**
+                     * Decodes a ResourceMetrics message from the specified reader or buffer.
+                     * @param reader Reader or buffer to decode from
+                     * @param [length] Message length if known beforehand
+                     * @returns {opentelemetry.proto.metrics.v1.ResourceMetrics & opentelemetry.proto.metrics.v1.ResourceMetrics.$Shape} ResourceMetrics
+                     * @throws {Error} If the payload is not a reader or valid buffer
+                     * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                     */
+                    static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): opentelemetry.proto.metrics.v1.ResourceMetrics & opentelemetry.proto.metrics.v1.ResourceMetrics.$Shape;
+                }
+
+                namespace ResourceMetrics {
+
+                    /** Properties of a ResourceMetrics. */
+                    interface $Properties {
+
+                        /** ResourceMetrics resource */
+                        resource?: (opentelemetry.proto.resource.v1.Resource.$Properties|null);
+
+                        /** ResourceMetrics scopeMetrics */
+                        scopeMetrics?: (opentelemetry.proto.metrics.v1.ScopeMetrics.$Properties[]|null);
+
+                        /** ResourceMetrics schemaUrl */
+                        schemaUrl?: (string|null);
+
+                        /** Unknown fields preserved while decoding when enabled */
+                        $unknowns?: Uint8Array[];
+                    }
+
+                    /** Shape of a ResourceMetrics. */
+                    type $Shape = {
+                      resource?: opentelemetry.proto.resource.v1.Resource.$Shape|null;
+                      scopeMetrics?: opentelemetry.proto.metrics.v1.ScopeMetrics.$Shape[]|null;
+                      schemaUrl?: string|null;
+                      $unknowns?: Uint8Array[];
+                    };
+                }
+
+                /**
+                 * Properties of a ScopeMetrics.
+                 * @deprecated Use opentelemetry.proto.metrics.v1.ScopeMetrics.$Properties instead.
+                 */
+                interface IScopeMetrics extends opentelemetry.proto.metrics.v1.ScopeMetrics.$Properties {
+                }
+
+                /** Represents a ScopeMetrics. */
+                class ScopeMetrics {
+
+                    /**
+                     * Constructs a new ScopeMetrics.
+                     * @param [properties] Properties to set
+                     */
+                    constructor(properties?: opentelemetry.proto.metrics.v1.ScopeMetrics.$Properties);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+
+                    /** ScopeMetrics scope. */
+                    scope?: (opentelemetry.proto.common.v1.InstrumentationScope.$Properties|null);
+
+                    /** ScopeMetrics metrics. */
+                    metrics: opentelemetry.proto.metrics.v1.Metric.$Properties[];
+
+                    /** ScopeMetrics schemaUrl. */
+                    schemaUrl: string;
+
+                    /**
+                     * Creates a new ScopeMetrics instance using the specified properties.
+                     * @param [properties] Properties to set
+                     * @returns ScopeMetrics instance
+                     */
+                    static create(properties: opentelemetry.proto.metrics.v1.ScopeMetrics.$Shape): opentelemetry.proto.metrics.v1.ScopeMetrics & opentelemetry.proto.metrics.v1.ScopeMetrics.$Shape;
+                    static create(properties?: opentelemetry.proto.metrics.v1.ScopeMetrics.$Properties): opentelemetry.proto.metrics.v1.ScopeMetrics;
+
+                    /**
+                     * Encodes the specified ScopeMetrics message. Does not implicitly {@link opentelemetry.proto.metrics.v1.ScopeMetrics.verify|verify} messages.
+                     * @param message ScopeMetrics message or plain object to encode
+                     * @param [writer] Writer to encode to
+                     * @returns Writer
+                     */
+                    static encode(message: opentelemetry.proto.metrics.v1.ScopeMetrics.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                    /**
+                     * Decodes a ScopeMetrics message from the specified reader or buffer.
+                     * @param reader Reader or buffer to decode from
+                     * @param [length] Message length if known beforehand
+                     * @returns {opentelemetry.proto.metrics.v1.ScopeMetrics & opentelemetry.proto.metrics.v1.ScopeMetrics.$Shape} ScopeMetrics
+                     * @throws {Error} If the payload is not a reader or valid buffer
+                     * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                     */
+                    static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): opentelemetry.proto.metrics.v1.ScopeMetrics & opentelemetry.proto.metrics.v1.ScopeMetrics.$Shape;
+                }
+
+                namespace ScopeMetrics {
+
+                    /** Properties of a ScopeMetrics. */
+                    interface $Properties {
+
+                        /** ScopeMetrics scope */
+                        scope?: (opentelemetry.proto.common.v1.InstrumentationScope.$Properties|null);
+
+                        /** ScopeMetrics metrics */
+                        metrics?: (opentelemetry.proto.metrics.v1.Metric.$Properties[]|null);
+
+                        /** ScopeMetrics schemaUrl */
+                        schemaUrl?: (string|null);
+
+                        /** Unknown fields preserved while decoding when enabled */
+                        $unknowns?: Uint8Array[];
+                    }
+
+                    /** Shape of a ScopeMetrics. */
+                    type $Shape = {
+                      scope?: opentelemetry.proto.common.v1.InstrumentationScope.$Shape|null;
+                      metrics?: opentelemetry.proto.metrics.v1.Metric.$Shape[]|null;
+                      schemaUrl?: string|null;
+                      $unknowns?: Uint8Array[];
+                    };
+                }
+
+                /**
+                 * Properties of a Metric.
+                 * @deprecated Use opentelemetry.proto.metrics.v1.Metric.$Properties instead.
+                 */
+                interface IMetric extends opentelemetry.proto.metrics.v1.Metric.$Properties {
+                }
+
+                /** Represents a Metric. */
+                class Metric {
+
+                    /**
+                     * Constructs a new Metric.
+                     * @param [properties] Properties to set
+                     */
+                    constructor(properties?: opentelemetry.proto.metrics.v1.Metric.$Properties);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+
+                    /** Metric name. */
+                    name: string;
+
+                    /** Metric description. */
+                    description: string;
+
+                    /** Metric unit. */
+                    unit: string;
+
+                    /** Metric gauge. */
+                    gauge?: (opentelemetry.proto.metrics.v1.Gauge.$Properties|null);
+
+                    /** Metric sum. */
+                    sum?: (opentelemetry.proto.metrics.v1.Sum.$Properties|null);
+
+                    /** Metric histogram. */
+                    histogram?: (opentelemetry.proto.metrics.v1.Histogram.$Properties|null);
+
+                    /** Metric exponentialHistogram. */
+                    exponentialHistogram?: (opentelemetry.proto.metrics.v1.ExponentialHistogram.$Properties|null);
+
+                    /** Metric summary. */
+                    summary?: (opentelemetry.proto.metrics.v1.Summary.$Properties|null);
+
+                    /** Metric metadata. */
+                    metadata: opentelemetry.proto.common.v1.KeyValue.$Properties[];
+
+                    /** Metric data. */
+                    data?: ("gauge"|"sum"|"histogram"|"exponentialHistogram"|"summary");
+
+                    /**
+                     * Creates a new Metric instance using the specified properties.
+                     * @param [properties] Properties to set
+                     * @returns Metric instance
+                     */
+                    static create(properties: opentelemetry.proto.metrics.v1.Metric.$Shape): opentelemetry.proto.metrics.v1.Metric & opentelemetry.proto.metrics.v1.Metric.$Shape;
+                    static create(properties?: opentelemetry.proto.metrics.v1.Metric.$Properties): opentelemetry.proto.metrics.v1.Metric;
+
+                    /**
+                     * Encodes the specified Metric message. Does not implicitly {@link opentelemetry.proto.metrics.v1.Metric.verify|verify} messages.
+                     * @param message Metric message or plain object to encode
+                     * @param [writer] Writer to encode to
+                     * @returns Writer
+                     */
+                    static encode(message: opentelemetry.proto.metrics.v1.Metric.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                    /**
+                     * Decodes a Metric message from the specified reader or buffer.
+                     * @param reader Reader or buffer to decode from
+                     * @param [length] Message length if known beforehand
+                     * @returns {opentelemetry.proto.metrics.v1.Metric & opentelemetry.proto.metrics.v1.Metric.$Shape} Metric
+                     * @throws {Error} If the payload is not a reader or valid buffer
+                     * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                     */
+                    static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): opentelemetry.proto.metrics.v1.Metric & opentelemetry.proto.metrics.v1.Metric.$Shape;
+                }
+
+                namespace Metric {
+
+                    /** Properties of a Metric. */
+                    interface $Properties {
+
+                        /** Metric name */
+                        name?: (string|null);
+
+                        /** Metric description */
+                        description?: (string|null);
+
+                        /** Metric unit */
+                        unit?: (string|null);
+
+                        /** Metric gauge */
+                        gauge?: (opentelemetry.proto.metrics.v1.Gauge.$Properties|null);
+
+                        /** Metric sum */
+                        sum?: (opentelemetry.proto.metrics.v1.Sum.$Properties|null);
+
+                        /** Metric histogram */
+                        histogram?: (opentelemetry.proto.metrics.v1.Histogram.$Properties|null);
+
+                        /** Metric exponentialHistogram */
+                        exponentialHistogram?: (opentelemetry.proto.metrics.v1.ExponentialHistogram.$Properties|null);
+
+                        /** Metric summary */
+                        summary?: (opentelemetry.proto.metrics.v1.Summary.$Properties|null);
+
+                        /** Metric metadata */
+                        metadata?: (opentelemetry.proto.common.v1.KeyValue.$Properties[]|null);
+
+                        /** Metric data */
+                        data?: ("gauge"|"sum"|"histogram"|"exponentialHistogram"|"summary");
+
+                        /** Unknown fields preserved while decoding when enabled */
+                        $unknowns?: Uint8Array[];
+                    }
+
+                    /** Narrowed shape of a Metric. */
+                    type $Shape = {
+                      name?: string|null;
+                      description?: string|null;
+                      unit?: string|null;
+                      gauge?: opentelemetry.proto.metrics.v1.Gauge.$Shape|null;
+                      sum?: opentelemetry.proto.metrics.v1.Sum.$Shape|null;
+                      histogram?: opentelemetry.proto.metrics.v1.Histogram.$Shape|null;
+                      exponentialHistogram?: opentelemetry.proto.metrics.v1.ExponentialHistogram.$Shape|null;
+                      summary?: opentelemetry.proto.metrics.v1.Summary.$Shape|null;
+                      metadata?: opentelemetry.proto.common.v1.KeyValue.$Shape[]|null;
+                      $unknowns?: Uint8Array[];
+                    } & (
+                      ({ data?: undefined; gauge?: null; sum?: null; histogram?: null; exponentialHistogram?: null; summary?: null }|{ data?: "gauge"; gauge: opentelemetry.proto.metrics.v1.Gauge.$Shape; sum?: null; histogram?: null; exponentialHistogram?: null; summary?: null }|{ data?: "sum"; gauge?: null; sum: opentelemetry.proto.metrics.v1.Sum.$Shape; histogram?: null; exponentialHistogram?: null; summary?: null }|{ data?: "histogram"; gauge?: null; sum?: null; histogram: opentelemetry.proto.metrics.v1.Histogram.$Shape; exponentialHistogram?: null; summary?: null }|{ data?: "exponentialHistogram"; gauge?: null; sum?: null; histogram?: null; exponentialHistogram: opentelemetry.proto.metrics.v1.ExponentialHistogram.$Shape; summary?: null }|{ data?: "summary"; gauge?: null; sum?: null; histogram?: null; exponentialHistogram?: null; summary: opentelemetry.proto.metrics.v1.Summary.$Shape })
+                    );
+                }
+
+                /**
+                 * Properties of a Gauge.
+                 * @deprecated Use opentelemetry.proto.metrics.v1.Gauge.$Properties instead.
+                 */
+                interface IGauge extends opentelemetry.proto.metrics.v1.Gauge.$Properties {
+                }
+
+                /** Represents a Gauge. */
+                class Gauge {
+
+                    /**
+                     * Constructs a new Gauge.
+                     * @param [properties] Properties to set
+                     */
+                    constructor(properties?: opentelemetry.proto.metrics.v1.Gauge.$Properties);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+
+                    /** Gauge dataPoints. */
+                    dataPoints: opentelemetry.proto.metrics.v1.NumberDataPoint.$Properties[];
+
+                    /**
+                     * Creates a new Gauge instance using the specified properties.
+                     * @param [properties] Properties to set
+                     * @returns Gauge instance
+                     */
+                    static create(properties: opentelemetry.proto.metrics.v1.Gauge.$Shape): opentelemetry.proto.metrics.v1.Gauge & opentelemetry.proto.metrics.v1.Gauge.$Shape;
+                    static create(properties?: opentelemetry.proto.metrics.v1.Gauge.$Properties): opentelemetry.proto.metrics.v1.Gauge;
+
+                    /**
+                     * Encodes the specified Gauge message. Does not implicitly {@link opentelemetry.proto.metrics.v1.Gauge.verify|verify} messages.
+                     * @param message Gauge message or plain object to encode
+                     * @param [writer] Writer to encode to
+                     * @returns Writer
+                     */
+                    static encode(message: opentelemetry.proto.metrics.v1.Gauge.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                    /**
+                     * Decodes a Gauge message from the specified reader or buffer.
+                     * @param reader Reader or buffer to decode from
+                     * @param [length] Message length if known beforehand
+                     * @returns {opentelemetry.proto.metrics.v1.Gauge & opentelemetry.proto.metrics.v1.Gauge.$Shape} Gauge
+                     * @throws {Error} If the payload is not a reader or valid buffer
+                     * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                     */
+                    static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): opentelemetry.proto.metrics.v1.Gauge & opentelemetry.proto.metrics.v1.Gauge.$Shape;
+                }
+
+                namespace Gauge {
+
+                    /** Properties of a Gauge. */
+                    interface $Properties {
+
+                        /** Gauge dataPoints */
+                        dataPoints?: (opentelemetry.proto.metrics.v1.NumberDataPoint.$Properties[]|null);
+
+                        /** Unknown fields preserved while decoding when enabled */
+                        $unknowns?: Uint8Array[];
+                    }
+
+                    /** Shape of a Gauge. */
+                    type $Shape = {
+                      dataPoints?: opentelemetry.proto.metrics.v1.NumberDataPoint.$Shape[]|null;
+                      $unknowns?: Uint8Array[];
+                    };
+                }
+
+                /**
+                 * Properties of a Sum.
+                 * @deprecated Use opentelemetry.proto.metrics.v1.Sum.$Properties instead.
+                 */
+                interface ISum extends opentelemetry.proto.metrics.v1.Sum.$Properties {
+                }
+
+                /** Represents a Sum. */
+                class Sum {
+
+                    /**
+                     * Constructs a new Sum.
+                     * @param [properties] Properties to set
+                     */
+                    constructor(properties?: opentelemetry.proto.metrics.v1.Sum.$Properties);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+
+                    /** Sum dataPoints. */
+                    dataPoints: opentelemetry.proto.metrics.v1.NumberDataPoint.$Properties[];
+
+                    /** Sum aggregationTemporality. */
+                    aggregationTemporality: opentelemetry.proto.metrics.v1.AggregationTemporality;
+
+                    /** Sum isMonotonic. */
+                    isMonotonic: boolean;
+
+                    /**
+                     * Creates a new Sum instance using the specified properties.
+                     * @param [properties] Properties to set
+                     * @returns Sum instance
+                     */
+                    static create(properties: opentelemetry.proto.metrics.v1.Sum.$Shape): opentelemetry.proto.metrics.v1.Sum & opentelemetry.proto.metrics.v1.Sum.$Shape;
+                    static create(properties?: opentelemetry.proto.metrics.v1.Sum.$Properties): opentelemetry.proto.metrics.v1.Sum;
+
+                    /**
+                     * Encodes the specified Sum message. Does not implicitly {@link opentelemetry.proto.metrics.v1.Sum.verify|verify} messages.
+                     * @param message Sum message or plain object to encode
+                     * @param [writer] Writer to encode to
+                     * @returns Writer
+                     */
+                    static encode(message: opentelemetry.proto.metrics.v1.Sum.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                    /**
+                     * Decodes a Sum message from the specified reader or buffer.
+                     * @param reader Reader or buffer to decode from
+                     * @param [length] Message length if known beforehand
+                     * @returns {opentelemetry.proto.metrics.v1.Sum & opentelemetry.proto.metrics.v1.Sum.$Shape} Sum
+                     * @throws {Error} If the payload is not a reader or valid buffer
+                     * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                     */
+                    static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): opentelemetry.proto.metrics.v1.Sum & opentelemetry.proto.metrics.v1.Sum.$Shape;
+                }
+
+                namespace Sum {
+
+                    /** Properties of a Sum. */
+                    interface $Properties {
+
+                        /** Sum dataPoints */
+                        dataPoints?: (opentelemetry.proto.metrics.v1.NumberDataPoint.$Properties[]|null);
+
+                        /** Sum aggregationTemporality */
+                        aggregationTemporality?: (opentelemetry.proto.metrics.v1.AggregationTemporality|null);
+
+                        /** Sum isMonotonic */
+                        isMonotonic?: (boolean|null);
+
+                        /** Unknown fields preserved while decoding when enabled */
+                        $unknowns?: Uint8Array[];
+                    }
+
+                    /** Shape of a Sum. */
+                    type $Shape = {
+                      dataPoints?: opentelemetry.proto.metrics.v1.NumberDataPoint.$Shape[]|null;
+                      aggregationTemporality?: opentelemetry.proto.metrics.v1.AggregationTemporality|null;
+                      isMonotonic?: boolean|null;
+                      $unknowns?: Uint8Array[];
+                    };
+                }
+
+                /**
+                 * Properties of a Histogram.
+                 * @deprecated Use opentelemetry.proto.metrics.v1.Histogram.$Properties instead.
+                 */
+                interface IHistogram extends opentelemetry.proto.metrics.v1.Histogram.$Properties {
+                }
+
+                /** Represents a Histogram. */
+                class Histogram {
+
+                    /**
+                     * Constructs a new Histogram.
+                     * @param [properties] Properties to set
+                     */
+                    constructor(properties?: opentelemetry.proto.metrics.v1.Histogram.$Properties);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+
+                    /** Histogram dataPoints. */
+                    dataPoints: opentelemetry.proto.metrics.v1.HistogramDataPoint.$Properties[];
+
+                    /** Histogram aggregationTemporality. */
+                    aggregationTemporality: opentelemetry.proto.metrics.v1.AggregationTemporality;
+
+                    /**
+                     * Creates a new Histogram instance using the specified properties.
+                     * @param [properties] Properties to set
+                     * @returns Histogram instance
+                     */
+                    static create(properties: opentelemetry.proto.metrics.v1.Histogram.$Shape): opentelemetry.proto.metrics.v1.Histogram & opentelemetry.proto.metrics.v1.Histogram.$Shape;
+                    static create(properties?: opentelemetry.proto.metrics.v1.Histogram.$Properties): opentelemetry.proto.metrics.v1.Histogram;
+
+                    /**
+                     * Encodes the specified Histogram message. Does not implicitly {@link opentelemetry.proto.metrics.v1.Histogram.verify|verify} messages.
+                     * @param message Histogram message or plain object to encode
+                     * @param [writer] Writer to encode to
+                     * @returns Writer
+                     */
+                    static encode(message: opentelemetry.proto.metrics.v1.Histogram.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                    /**
+                     * Decodes a Histogram message from the specified reader or buffer.
+                     * @param reader Reader or buffer to decode from
+                     * @param [length] Message length if known beforehand
+                     * @returns {opentelemetry.proto.metrics.v1.Histogram & opentelemetry.proto.metrics.v1.Histogram.$Shape} Histogram
+                     * @throws {Error} If the payload is not a reader or valid buffer
+                     * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                     */
+                    static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): opentelemetry.proto.metrics.v1.Histogram & opentelemetry.proto.metrics.v1.Histogram.$Shape;
+                }
+
+                namespace Histogram {
+
+                    /** Properties of a Histogram. */
+                    interface $Properties {
+
+                        /** Histogram dataPoints */
+                        dataPoints?: (opentelemetry.proto.metrics.v1.HistogramDataPoint.$Properties[]|null);
+
+                        /** Histogram aggregationTemporality */
+                        aggregationTemporality?: (opentelemetry.proto.metrics.v1.AggregationTemporality|null);
+
+                        /** Unknown fields preserved while decoding when enabled */
+                        $unknowns?: Uint8Array[];
+                    }
+
+                    /** Shape of a Histogram. */
+                    type $Shape = {
+                      dataPoints?: opentelemetry.proto.metrics.v1.HistogramDataPoint.$Shape[]|null;
+                      aggregationTemporality?: opentelemetry.proto.metrics.v1.AggregationTemporality|null;
+                      $unknowns?: Uint8Array[];
+                    };
+                }
+
+                /**
+                 * Properties of an ExponentialHistogram.
+                 * @deprecated Use opentelemetry.proto.metrics.v1.ExponentialHistogram.$Properties instead.
+                 */
+                interface IExponentialHistogram extends opentelemetry.proto.metrics.v1.ExponentialHistogram.$Properties {
+                }
+
+                /** Represents an ExponentialHistogram. */
+                class ExponentialHistogram {
+
+                    /**
+                     * Constructs a new ExponentialHistogram.
+                     * @param [properties] Properties to set
+                     */
+                    constructor(properties?: opentelemetry.proto.metrics.v1.ExponentialHistogram.$Properties);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+
+                    /** ExponentialHistogram dataPoints. */
+                    dataPoints: opentelemetry.proto.metrics.v1.ExponentialHistogramDataPoint.$Properties[];
+
+                    /** ExponentialHistogram aggregationTemporality. */
+                    aggregationTemporality: opentelemetry.proto.metrics.v1.AggregationTemporality;
+
+                    /**
+                     * Creates a new ExponentialHistogram instance using the specified properties.
+                     * @param [properties] Properties to set
+                     * @returns ExponentialHistogram instance
+                     */
+                    static create(properties: opentelemetry.proto.metrics.v1.ExponentialHistogram.$Shape): opentelemetry.proto.metrics.v1.ExponentialHistogram & opentelemetry.proto.metrics.v1.ExponentialHistogram.$Shape;
+                    static create(properties?: opentelemetry.proto.metrics.v1.ExponentialHistogram.$Properties): opentelemetry.proto.metrics.v1.ExponentialHistogram;
+
+                    /**
+                     * Encodes the specified ExponentialHistogram message. Does not implicitly {@link opentelemetry.proto.metrics.v1.ExponentialHistogram.verify|verify} messages.
+                     * @param message ExponentialHistogram message or plain object to encode
+                     * @param [writer] Writer to encode to
+                     * @returns Writer
+                     */
+                    static encode(message: opentelemetry.proto.metrics.v1.ExponentialHistogram.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                    /**
+                     * Decodes an ExponentialHistogram message from the specified reader or buffer.
+                     * @param reader Reader or buffer to decode from
+                     * @param [length] Message length if known beforehand
+                     * @returns {opentelemetry.proto.metrics.v1.ExponentialHistogram & opentelemetry.proto.metrics.v1.ExponentialHistogram.$Shape} ExponentialHistogram
+                     * @throws {Error} If the payload is not a reader or valid buffer
+                     * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                     */
+                    static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): opentelemetry.proto.metrics.v1.ExponentialHistogram & opentelemetry.proto.metrics.v1.ExponentialHistogram.$Shape;
+                }
+
+                namespace ExponentialHistogram {
+
+                    /** Properties of an ExponentialHistogram. */
+                    interface $Properties {
+
+                        /** ExponentialHistogram dataPoints */
+                        dataPoints?: (opentelemetry.proto.metrics.v1.ExponentialHistogramDataPoint.$Properties[]|null);
+
+                        /** ExponentialHistogram aggregationTemporality */
+                        aggregationTemporality?: (opentelemetry.proto.metrics.v1.AggregationTemporality|null);
+
+                        /** Unknown fields preserved while decoding when enabled */
+                        $unknowns?: Uint8Array[];
+                    }
+
+                    /** Shape of an ExponentialHistogram. */
+                    type $Shape = {
+                      dataPoints?: opentelemetry.proto.metrics.v1.ExponentialHistogramDataPoint.$Shape[]|null;
+                      aggregationTemporality?: opentelemetry.proto.metrics.v1.AggregationTemporality|null;
+                      $unknowns?: Uint8Array[];
+                    };
+                }
+
+                /**
+                 * Properties of a Summary.
+                 * @deprecated Use opentelemetry.proto.metrics.v1.Summary.$Properties instead.
+                 */
+                interface ISummary extends opentelemetry.proto.metrics.v1.Summary.$Properties {
+                }
+
+                /** Represents a Summary. */
+                class Summary {
+
+                    /**
+                     * Constructs a new Summary.
+                     * @param [properties] Properties to set
+                     */
+                    constructor(properties?: opentelemetry.proto.metrics.v1.Summary.$Properties);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+
+                    /** Summary dataPoints. */
+                    dataPoints: opentelemetry.proto.metrics.v1.SummaryDataPoint.$Properties[];
+
+                    /**
+                     * Creates a new Summary instance using the specified properties.
+                     * @param [properties] Properties to set
+                     * @returns Summary instance
+                     */
+                    static create(properties: opentelemetry.proto.metrics.v1.Summary.$Shape): opentelemetry.proto.metrics.v1.Summary & opentelemetry.proto.metrics.v1.Summary.$Shape;
+                    static create(properties?: opentelemetry.proto.metrics.v1.Summary.$Properties): opentelemetry.proto.metrics.v1.Summary;
+
+                    /**
+                     * Encodes the specified Summary message. Does not implicitly {@link opentelemetry.proto.metrics.v1.Summary.verify|verify} messages.
+                     * @param message Summary message or plain object to encode
+                     * @param [writer] Writer to encode to
+                     * @returns Writer
+                     */
+                    static encode(message: opentelemetry.proto.metrics.v1.Summary.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                    /**
+                     * Decodes a Summary message from the specified reader or buffer.
+                     * @param reader Reader or buffer to decode from
+                     * @param [length] Message length if known beforehand
+                     * @returns {opentelemetry.proto.metrics.v1.Summary & opentelemetry.proto.metrics.v1.Summary.$Shape} Summary
+                     * @throws {Error} If the payload is not a reader or valid buffer
+                     * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                     */
+                    static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): opentelemetry.proto.metrics.v1.Summary & opentelemetry.proto.metrics.v1.Summary.$Shape;
+                }
+
+                namespace Summary {
+
+                    /** Properties of a Summary. */
+                    interface $Properties {
+
+                        /** Summary dataPoints */
+                        dataPoints?: (opentelemetry.proto.metrics.v1.SummaryDataPoint.$Properties[]|null);
+
+                        /** Unknown fields preserved while decoding when enabled */
+                        $unknowns?: Uint8Array[];
+                    }
+
+                    /** Shape of a Summary. */
+                    type $Shape = {
+                      dataPoints?: opentelemetry.proto.metrics.v1.SummaryDataPoint.$Shape[]|null;
+                      $unknowns?: Uint8Array[];
+                    };
+                }
+
+                /** AggregationTemporality enum. */
+                enum AggregationTemporality {
+
+                    /** AGGREGATION_TEMPORALITY_UNSPECIFIED value */
+                    AGGREGATION_TEMPORALITY_UNSPECIFIED = 0,
+
+                    /** AGGREGATION_TEMPORALITY_DELTA value */
+                    AGGREGATION_TEMPORALITY_DELTA = 1,
+
+                    /** AGGREGATION_TEMPORALITY_CUMULATIVE value */
+                    AGGREGATION_TEMPORALITY_CUMULATIVE = 2
+                }
+
+                /** DataPointFlags enum. */
+                enum DataPointFlags {
+
+                    /** DATA_POINT_FLAGS_DO_NOT_USE value */
+                    DATA_POINT_FLAGS_DO_NOT_USE = 0,
+
+                    /** DATA_POINT_FLAGS_NO_RECORDED_VALUE_MASK value */
+                    DATA_POINT_FLAGS_NO_RECORDED_VALUE_MASK = 1
+                }
+
+                /**
+                 * Properties of a NumberDataPoint.
+                 * @deprecated Use opentelemetry.proto.metrics.v1.NumberDataPoint.$Properties instead.
+                 */
+                interface INumberDataPoint extends opentelemetry.proto.metrics.v1.NumberDataPoint.$Properties {
+                }
+
+                /** Represents a NumberDataPoint. */
+                class NumberDataPoint {
+
+                    /**
+                     * Constructs a new NumberDataPoint.
+                     * @param [properties] Properties to set
+                     */
+                    constructor(properties?: opentelemetry.proto.metrics.v1.NumberDataPoint.$Properties);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+
+                    /** NumberDataPoint attributes. */
+                    attributes: opentelemetry.proto.common.v1.KeyValue.$Properties[];
+
+                    /** NumberDataPoint startTimeUnixNano. */
+                    startTimeUnixNano: (number|Long);
+
+                    /** NumberDataPoint timeUnixNano. */
+                    timeUnixNano: (number|Long);
+
+                    /** NumberDataPoint asDouble. */
+                    asDouble?: (number|null);
+
+                    /** NumberDataPoint asInt. */
+                    asInt?: (number|Long|null);
+
+                    /** NumberDataPoint exemplars. */
+                    exemplars: opentelemetry.proto.metrics.v1.Exemplar.$Properties[];
+
+                    /** NumberDataPoint flags. */
+                    flags: number;
+
+                    /** NumberDataPoint value. */
+                    value?: ("asDouble"|"asInt");
+
+                    /**
+                     * Creates a new NumberDataPoint instance using the specified properties.
+                     * @param [properties] Properties to set
+                     * @returns NumberDataPoint instance
+                     */
+                    static create(properties: opentelemetry.proto.metrics.v1.NumberDataPoint.$Shape): opentelemetry.proto.metrics.v1.NumberDataPoint & opentelemetry.proto.metrics.v1.NumberDataPoint.$Shape;
+                    static create(properties?: opentelemetry.proto.metrics.v1.NumberDataPoint.$Properties): opentelemetry.proto.metrics.v1.NumberDataPoint;
+
+                    /**
+                     * Encodes the specified NumberDataPoint message. Does not implicitly {@link opentelemetry.proto.metrics.v1.NumberDataPoint.verify|verify} messages.
+                     * @param message NumberDataPoint message or plain object to encode
+                     * @param [writer] Writer to encode to
+                     * @returns Writer
+                     */
+                    static encode(message: opentelemetry.proto.metrics.v1.NumberDataPoint.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                    /**
+                     * Decodes a NumberDataPoint message from the specified reader or buffer.
+                     * @param reader Reader or buffer to decode from
+                     * @param [length] Message length if known beforehand
+                     * @returns {opentelemetry.proto.metrics.v1.NumberDataPoint & opentelemetry.proto.metrics.v1.NumberDataPoint.$Shape} NumberDataPoint
+                     * @throws {Error} If the payload is not a reader or valid buffer
+                     * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                     */
+                    static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): opentelemetry.proto.metrics.v1.NumberDataPoint & opentelemetry.proto.metrics.v1.NumberDataPoint.$Shape;
+                }
+
+                namespace NumberDataPoint {
+
+                    /** Properties of a NumberDataPoint. */
+                    interface $Properties {
+
+                        /** NumberDataPoint attributes */
+                        attributes?: (opentelemetry.proto.common.v1.KeyValue.$Properties[]|null);
+
+                        /** NumberDataPoint startTimeUnixNano */
+                        startTimeUnixNano?: (number|Long|null);
+
+                        /** NumberDataPoint timeUnixNano */
+                        timeUnixNano?: (number|Long|null);
+
+                        /** NumberDataPoint asDouble */
+                        asDouble?: (number|null);
+
+                        /** NumberDataPoint asInt */
+                        asInt?: (number|Long|null);
+
+                        /** NumberDataPoint exemplars */
+                        exemplars?: (opentelemetry.proto.metrics.v1.Exemplar.$Properties[]|null);
+
+                        /** NumberDataPoint flags */
+                        flags?: (number|null);
+
+                        /** NumberDataPoint value */
+                        value?: ("asDouble"|"asInt");
+
+                        /** Unknown fields preserved while decoding when enabled */
+                        $unknowns?: Uint8Array[];
+                    }
+
+                    /** Narrowed shape of a NumberDataPoint. */
+                    type $Shape = {
+                      attributes?: opentelemetry.proto.common.v1.KeyValue.$Shape[]|null;
+                      startTimeUnixNano?: number|Long|null;
+                      timeUnixNano?: number|Long|null;
+                      asDouble?: number|null;
+                      asInt?: number|Long|null;
+                      exemplars?: opentelemetry.proto.metrics.v1.Exemplar.$Shape[]|null;
+                      flags?: number|null;
+                      $unknowns?: Uint8Array[];
+                    } & (
+                      ({ value?: undefined; asDouble?: null; asInt?: null }|{ value?: "asDouble"; asDouble: number; asInt?: null }|{ value?: "asInt"; asDouble?: null; asInt: number|Long })
+                    );
+                }
+
+                /**
+                 * Properties of a HistogramDataPoint.
+                 * @deprecated Use opentelemetry.proto.metrics.v1.HistogramDataPoint.$Properties instead.
+                 */
+                interface IHistogramDataPoint extends opentelemetry.proto.metrics.v1.HistogramDataPoint.$Properties {
+                }
+
+                /** Represents a HistogramDataPoint. */
+                class HistogramDataPoint {
+
+                    /**
+                     * Constructs a new HistogramDataPoint.
+                     * @param [properties] Properties to set
+                     */
+                    constructor(properties?: opentelemetry.proto.metrics.v1.HistogramDataPoint.$Properties);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+
+                    /** HistogramDataPoint attributes. */
+                    attributes: opentelemetry.proto.common.v1.KeyValue.$Properties[];
+
+                    /** HistogramDataPoint startTimeUnixNano. */
+                    startTimeUnixNano: (number|Long);
+
+                    /** HistogramDataPoint timeUnixNano. */
+                    timeUnixNano: (number|Long);
+
+                    /** HistogramDataPoint count. */
+                    count: (number|Long);
+
+                    /** HistogramDataPoint sum. */
+                    sum?: (number|null);
+
+                    /** HistogramDataPoint bucketCounts. */
+                    bucketCounts: (number|Long)[];
+
+                    /** HistogramDataPoint explicitBounds. */
+                    explicitBounds: number[];
+
+                    /** HistogramDataPoint exemplars. */
+                    exemplars: opentelemetry.proto.metrics.v1.Exemplar.$Properties[];
+
+                    /** HistogramDataPoint flags. */
+                    flags: number;
+
+                    /** HistogramDataPoint min. */
+                    min?: (number|null);
+
+                    /** HistogramDataPoint max. */
+                    max?: (number|null);
+
+                    /**
+                     * Creates a new HistogramDataPoint instance using the specified properties.
+                     * @param [properties] Properties to set
+                     * @returns HistogramDataPoint instance
+                     */
+                    static create(properties: opentelemetry.proto.metrics.v1.HistogramDataPoint.$Shape): opentelemetry.proto.metrics.v1.HistogramDataPoint & opentelemetry.proto.metrics.v1.HistogramDataPoint.$Shape;
+                    static create(properties?: opentelemetry.proto.metrics.v1.HistogramDataPoint.$Properties): opentelemetry.proto.metrics.v1.HistogramDataPoint;
+
+                    /**
+                     * Encodes the specified HistogramDataPoint message. Does not implicitly {@link opentelemetry.proto.metrics.v1.HistogramDataPoint.verify|verify} messages.
+                     * @param message HistogramDataPoint message or plain object to encode
+                     * @param [writer] Writer to encode to
+                     * @returns Writer
+                     */
+                    static encode(message: opentelemetry.proto.metrics.v1.HistogramDataPoint.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                    /**
+                     * Decodes a HistogramDataPoint message from the specified reader or buffer.
+                     * @param reader Reader or buffer to decode from
+                     * @param [length] Message length if known beforehand
+                     * @returns {opentelemetry.proto.metrics.v1.HistogramDataPoint & opentelemetry.proto.metrics.v1.HistogramDataPoint.$Shape} HistogramDataPoint
+                     * @throws {Error} If the payload is not a reader or valid buffer
+                     * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                     */
+                    static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): opentelemetry.proto.metrics.v1.HistogramDataPoint & opentelemetry.proto.metrics.v1.HistogramDataPoint.$Shape;
+                }
+
+                namespace HistogramDataPoint {
+
+                    /** Properties of a HistogramDataPoint. */
+                    interface $Properties {
+
+                        /** HistogramDataPoint attributes */
+                        attributes?: (opentelemetry.proto.common.v1.KeyValue.$Properties[]|null);
+
+                        /** HistogramDataPoint startTimeUnixNano */
+                        startTimeUnixNano?: (number|Long|null);
+
+                        /** HistogramDataPoint timeUnixNano */
+                        timeUnixNano?: (number|Long|null);
+
+                        /** HistogramDataPoint count */
+                        count?: (number|Long|null);
+
+                        /** HistogramDataPoint sum */
+                        sum?: (number|null);
+
+                        /** HistogramDataPoint bucketCounts */
+                        bucketCounts?: ((number|Long)[]|null);
+
+                        /** HistogramDataPoint explicitBounds */
+                        explicitBounds?: (number[]|null);
+
+                        /** HistogramDataPoint exemplars */
+                        exemplars?: (opentelemetry.proto.metrics.v1.Exemplar.$Properties[]|null);
+
+                        /** HistogramDataPoint flags */
+                        flags?: (number|null);
+
+                        /** HistogramDataPoint min */
+                        min?: (number|null);
+
+                        /** HistogramDataPoint max */
+                        max?: (number|null);
+
+                        /** Unknown fields preserved while decoding when enabled */
+                        $unknowns?: Uint8Array[];
+                    }
+
+                    /** Shape of a HistogramDataPoint. */
+                    type $Shape = {
+                      attributes?: opentelemetry.proto.common.v1.KeyValue.$Shape[]|null;
+                      startTimeUnixNano?: number|Long|null;
+                      timeUnixNano?: number|Long|null;
+                      count?: number|Long|null;
+                      sum?: number|null;
+                      bucketCounts?: (number|Long)[]|null;
+                      explicitBounds?: number[]|null;
+                      exemplars?: opentelemetry.proto.metrics.v1.Exemplar.$Shape[]|null;
+                      flags?: number|null;
+                      min?: number|null;
+                      max?: number|null;
+                      $unknowns?: Uint8Array[];
+                    };
+                }
+
+                /**
+                 * Properties of an ExponentialHistogramDataPoint.
+                 * @deprecated Use opentelemetry.proto.metrics.v1.ExponentialHistogramDataPoint.$Properties instead.
+                 */
+                interface IExponentialHistogramDataPoint extends opentelemetry.proto.metrics.v1.ExponentialHistogramDataPoint.$Properties {
+                }
+
+                /** Represents an ExponentialHistogramDataPoint. */
+                class ExponentialHistogramDataPoint {
+
+                    /**
+                     * Constructs a new ExponentialHistogramDataPoint.
+                     * @param [properties] Properties to set
+                     */
+                    constructor(properties?: opentelemetry.proto.metrics.v1.ExponentialHistogramDataPoint.$Properties);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+
+                    /** ExponentialHistogramDataPoint attributes. */
+                    attributes: opentelemetry.proto.common.v1.KeyValue.$Properties[];
+
+                    /** ExponentialHistogramDataPoint startTimeUnixNano. */
+                    startTimeUnixNano: (number|Long);
+
+                    /** ExponentialHistogramDataPoint timeUnixNano. */
+                    timeUnixNano: (number|Long);
+
+                    /** ExponentialHistogramDataPoint count. */
+                    count: (number|Long);
+
+                    /** ExponentialHistogramDataPoint sum. */
+                    sum?: (number|null);
+
+                    /** ExponentialHistogramDataPoint scale. */
+                    scale: number;
+
+                    /** ExponentialHistogramDataPoint zeroCount. */
+                    zeroCount: (number|Long);
+
+                    /** ExponentialHistogramDataPoint positive. */
+                    positive?: (opentelemetry.proto.metrics.v1.ExponentialHistogramDataPoint.Buckets.$Properties|null);
+
+                    /** ExponentialHistogramDataPoint negative. */
+                    negative?: (opentelemetry.proto.metrics.v1.ExponentialHistogramDataPoint.Buckets.$Properties|null);
+
+                    /** ExponentialHistogramDataPoint flags. */
+                    flags: number;
+
+                    /** ExponentialHistogramDataPoint exemplars. */
+                    exemplars: opentelemetry.proto.metrics.v1.Exemplar.$Properties[];
+
+                    /** ExponentialHistogramDataPoint min. */
+                    min?: (number|null);
+
+                    /** ExponentialHistogramDataPoint max. */
+                    max?: (number|null);
+
+                    /** ExponentialHistogramDataPoint zeroThreshold. */
+                    zeroThreshold: number;
+
+                    /**
+                     * Creates a new ExponentialHistogramDataPoint instance using the specified properties.
+                     * @param [properties] Properties to set
+                     * @returns ExponentialHistogramDataPoint instance
+                     */
+                    static create(properties: opentelemetry.proto.metrics.v1.ExponentialHistogramDataPoint.$Shape): opentelemetry.proto.metrics.v1.ExponentialHistogramDataPoint & opentelemetry.proto.metrics.v1.ExponentialHistogramDataPoint.$Shape;
+                    static create(properties?: opentelemetry.proto.metrics.v1.ExponentialHistogramDataPoint.$Properties): opentelemetry.proto.metrics.v1.ExponentialHistogramDataPoint;
+
+                    /**
+                     * Encodes the specified ExponentialHistogramDataPoint message. Does not implicitly {@link opentelemetry.proto.metrics.v1.ExponentialHistogramDataPoint.verify|verify} messages.
+                     * @param message ExponentialHistogramDataPoint message or plain object to encode
+                     * @param [writer] Writer to encode to
+                     * @returns Writer
+                     */
+                    static encode(message: opentelemetry.proto.metrics.v1.ExponentialHistogramDataPoint.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                    /**
+                     * Decodes an ExponentialHistogramDataPoint message from the specified reader or buffer.
+                     * @param reader Reader or buffer to decode from
+                     * @param [length] Message length if known beforehand
+                     * @returns {opentelemetry.proto.metrics.v1.ExponentialHistogramDataPoint & opentelemetry.proto.metrics.v1.ExponentialHistogramDataPoint.$Shape} ExponentialHistogramDataPoint
+                     * @throws {Error} If the payload is not a reader or valid buffer
+                     * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                     */
+                    static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): opentelemetry.proto.metrics.v1.ExponentialHistogramDataPoint & opentelemetry.proto.metrics.v1.ExponentialHistogramDataPoint.$Shape;
+                }
+
+                namespace ExponentialHistogramDataPoint {
+
+                    /** Properties of an ExponentialHistogramDataPoint. */
+                    interface $Properties {
+
+                        /** ExponentialHistogramDataPoint attributes */
+                        attributes?: (opentelemetry.proto.common.v1.KeyValue.$Properties[]|null);
+
+                        /** ExponentialHistogramDataPoint startTimeUnixNano */
+                        startTimeUnixNano?: (number|Long|null);
+
+                        /** ExponentialHistogramDataPoint timeUnixNano */
+                        timeUnixNano?: (number|Long|null);
+
+                        /** ExponentialHistogramDataPoint count */
+                        count?: (number|Long|null);
+
+                        /** ExponentialHistogramDataPoint sum */
+                        sum?: (number|null);
+
+                        /** ExponentialHistogramDataPoint scale */
+                        scale?: (number|null);
+
+                        /** ExponentialHistogramDataPoint zeroCount */
+                        zeroCount?: (number|Long|null);
+
+                        /** ExponentialHistogramDataPoint positive */
+                        positive?: (opentelemetry.proto.metrics.v1.ExponentialHistogramDataPoint.Buckets.$Properties|null);
+
+                        /** ExponentialHistogramDataPoint negative */
+                        negative?: (opentelemetry.proto.metrics.v1.ExponentialHistogramDataPoint.Buckets.$Properties|null);
+
+                        /** ExponentialHistogramDataPoint flags */
+                        flags?: (number|null);
+
+                        /** ExponentialHistogramDataPoint exemplars */
+                        exemplars?: (opentelemetry.proto.metrics.v1.Exemplar.$Properties[]|null);
+
+                        /** ExponentialHistogramDataPoint min */
+                        min?: (number|null);
+
+                        /** ExponentialHistogramDataPoint max */
+                        max?: (number|null);
+
+                        /** ExponentialHistogramDataPoint zeroThreshold */
+                        zeroThreshold?: (number|null);
+
+                        /** Unknown fields preserved while decoding when enabled */
+                        $unknowns?: Uint8Array[];
+                    }
+
+                    /** Shape of an ExponentialHistogramDataPoint. */
+                    type $Shape = {
+                      attributes?: opentelemetry.proto.common.v1.KeyValue.$Shape[]|null;
+                      startTimeUnixNano?: number|Long|null;
+                      timeUnixNano?: number|Long|null;
+                      count?: number|Long|null;
+                      sum?: number|null;
+                      scale?: number|null;
+                      zeroCount?: number|Long|null;
+                      positive?: opentelemetry.proto.metrics.v1.ExponentialHistogramDataPoint.Buckets.$Shape|null;
+                      negative?: opentelemetry.proto.metrics.v1.ExponentialHistogramDataPoint.Buckets.$Shape|null;
+                      flags?: number|null;
+                      exemplars?: opentelemetry.proto.metrics.v1.Exemplar.$Shape[]|null;
+                      min?: number|null;
+                      max?: number|null;
+                      zeroThreshold?: number|null;
+                      $unknowns?: Uint8Array[];
+                    };
+
+                    /**
+                     * Properties of a Buckets.
+                     * @deprecated Use opentelemetry.proto.metrics.v1.ExponentialHistogramDataPoint.Buckets.$Properties instead.
+                     */
+                    interface IBuckets extends opentelemetry.proto.metrics.v1.ExponentialHistogramDataPoint.Buckets.$Properties {
+                    }
+
+                    /** Represents a Buckets. */
+                    class Buckets {
+
+                        /**
+                         * Constructs a new Buckets.
+                         * @param [properties] Properties to set
+                         */
+                        constructor(properties?: opentelemetry.proto.metrics.v1.ExponentialHistogramDataPoint.Buckets.$Properties);
+
+                        /** Unknown fields preserved while decoding when enabled */
+                        $unknowns?: Uint8Array[];
+
+                        /** Buckets offset. */
+                        offset: number;
+
+                        /** Buckets bucketCounts. */
+                        bucketCounts: (number|Long)[];
+
+                        /**
+                         * Creates a new Buckets instance using the specified properties.
+                         * @param [properties] Properties to set
+                         * @returns Buckets instance
+                         */
+                        static create(properties: opentelemetry.proto.metrics.v1.ExponentialHistogramDataPoint.Buckets.$Shape): opentelemetry.proto.metrics.v1.ExponentialHistogramDataPoint.Buckets & opentelemetry.proto.metrics.v1.ExponentialHistogramDataPoint.Buckets.$Shape;
+                        static create(properties?: opentelemetry.proto.metrics.v1.ExponentialHistogramDataPoint.Buckets.$Properties): opentelemetry.proto.metrics.v1.ExponentialHistogramDataPoint.Buckets;
+
+                        /**
+                         * Encodes the specified Buckets message. Does not implicitly {@link opentelemetry.proto.metrics.v1.ExponentialHistogramDataPoint.Buckets.verify|verify} messages.
+                         * @param message Buckets message or plain object to encode
+                         * @param [writer] Writer to encode to
+                         * @returns Writer
+                         */
+                        static encode(message: opentelemetry.proto.metrics.v1.ExponentialHistogramDataPoint.Buckets.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                        /**
+                         * Decodes a Buckets message from the specified reader or buffer.
+                         * @param reader Reader or buffer to decode from
+                         * @param [length] Message length if known beforehand
+                         * @returns {opentelemetry.proto.metrics.v1.ExponentialHistogramDataPoint.Buckets & opentelemetry.proto.metrics.v1.ExponentialHistogramDataPoint.Buckets.$Shape} Buckets
+                         * @throws {Error} If the payload is not a reader or valid buffer
+                         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                         */
+                        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): opentelemetry.proto.metrics.v1.ExponentialHistogramDataPoint.Buckets & opentelemetry.proto.metrics.v1.ExponentialHistogramDataPoint.Buckets.$Shape;
+                    }
+
+                    namespace Buckets {
+
+                        /** Properties of a Buckets. */
+                        interface $Properties {
+
+                            /** Buckets offset */
+                            offset?: (number|null);
+
+                            /** Buckets bucketCounts */
+                            bucketCounts?: ((number|Long)[]|null);
+
+                            /** Unknown fields preserved while decoding when enabled */
+                            $unknowns?: Uint8Array[];
+                        }
+
+                        /** Shape of a Buckets. */
+                        type $Shape = opentelemetry.proto.metrics.v1.ExponentialHistogramDataPoint.Buckets.$Properties;
+                    }
+                }
+
+                /**
+                 * Properties of a SummaryDataPoint.
+                 * @deprecated Use opentelemetry.proto.metrics.v1.SummaryDataPoint.$Properties instead.
+                 */
+                interface ISummaryDataPoint extends opentelemetry.proto.metrics.v1.SummaryDataPoint.$Properties {
+                }
+
+                /** Represents a SummaryDataPoint. */
+                class SummaryDataPoint {
+
+                    /**
+                     * Constructs a new SummaryDataPoint.
+                     * @param [properties] Properties to set
+                     */
+                    constructor(properties?: opentelemetry.proto.metrics.v1.SummaryDataPoint.$Properties);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+
+                    /** SummaryDataPoint attributes. */
+                    attributes: opentelemetry.proto.common.v1.KeyValue.$Properties[];
+
+                    /** SummaryDataPoint startTimeUnixNano. */
+                    startTimeUnixNano: (number|Long);
+
+                    /** SummaryDataPoint timeUnixNano. */
+                    timeUnixNano: (number|Long);
+
+                    /** SummaryDataPoint count. */
+                    count: (number|Long);
+
+                    /** SummaryDataPoint sum. */
+                    sum: number;
+
+                    /** SummaryDataPoint quantileValues. */
+                    quantileValues: opentelemetry.proto.metrics.v1.SummaryDataPoint.ValueAtQuantile.$Properties[];
+
+                    /** SummaryDataPoint flags. */
+                    flags: number;
+
+                    /**
+                     * Creates a new SummaryDataPoint instance using the specified properties.
+                     * @param [properties] Properties to set
+                     * @returns SummaryDataPoint instance
+                     */
+                    static create(properties: opentelemetry.proto.metrics.v1.SummaryDataPoint.$Shape): opentelemetry.proto.metrics.v1.SummaryDataPoint & opentelemetry.proto.metrics.v1.SummaryDataPoint.$Shape;
+                    static create(properties?: opentelemetry.proto.metrics.v1.SummaryDataPoint.$Properties): opentelemetry.proto.metrics.v1.SummaryDataPoint;
+
+                    /**
+                     * Encodes the specified SummaryDataPoint message. Does not implicitly {@link opentelemetry.proto.metrics.v1.SummaryDataPoint.verify|verify} messages.
+                     * @param message SummaryDataPoint message or plain object to encode
+                     * @param [writer] Writer to encode to
+                     * @returns Writer
+                     */
+                    static encode(message: opentelemetry.proto.metrics.v1.SummaryDataPoint.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                    /**
+                     * Decodes a SummaryDataPoint message from the specified reader or buffer.
+                     * @param reader Reader or buffer to decode from
+                     * @param [length] Message length if known beforehand
+                     * @returns {opentelemetry.proto.metrics.v1.SummaryDataPoint & opentelemetry.proto.metrics.v1.SummaryDataPoint.$Shape} SummaryDataPoint
+                     * @throws {Error} If the payload is not a reader or valid buffer
+                     * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                     */
+                    static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): opentelemetry.proto.metrics.v1.SummaryDataPoint & opentelemetry.proto.metrics.v1.SummaryDataPoint.$Shape;
+                }
+
+                namespace SummaryDataPoint {
+
+                    /** Properties of a SummaryDataPoint. */
+                    interface $Properties {
+
+                        /** SummaryDataPoint attributes */
+                        attributes?: (opentelemetry.proto.common.v1.KeyValue.$Properties[]|null);
+
+                        /** SummaryDataPoint startTimeUnixNano */
+                        startTimeUnixNano?: (number|Long|null);
+
+                        /** SummaryDataPoint timeUnixNano */
+                        timeUnixNano?: (number|Long|null);
+
+                        /** SummaryDataPoint count */
+                        count?: (number|Long|null);
+
+                        /** SummaryDataPoint sum */
+                        sum?: (number|null);
+
+                        /** SummaryDataPoint quantileValues */
+                        quantileValues?: (opentelemetry.proto.metrics.v1.SummaryDataPoint.ValueAtQuantile.$Properties[]|null);
+
+                        /** SummaryDataPoint flags */
+                        flags?: (number|null);
+
+                        /** Unknown fields preserved while decoding when enabled */
+                        $unknowns?: Uint8Array[];
+                    }
+
+                    /** Shape of a SummaryDataPoint. */
+                    type $Shape = {
+                      attributes?: opentelemetry.proto.common.v1.KeyValue.$Shape[]|null;
+                      startTimeUnixNano?: number|Long|null;
+                      timeUnixNano?: number|Long|null;
+                      count?: number|Long|null;
+                      sum?: number|null;
+                      quantileValues?: opentelemetry.proto.metrics.v1.SummaryDataPoint.ValueAtQuantile.$Shape[]|null;
+                      flags?: number|null;
+                      $unknowns?: Uint8Array[];
+                    };
+
+                    /**
+                     * Properties of a ValueAtQuantile.
+                     * @deprecated Use opentelemetry.proto.metrics.v1.SummaryDataPoint.ValueAtQuantile.$Properties instead.
+                     */
+                    interface IValueAtQuantile extends opentelemetry.proto.metrics.v1.SummaryDataPoint.ValueAtQuantile.$Properties {
+                    }
+
+                    /** Represents a ValueAtQuantile. */
+                    class ValueAtQuantile {
+
+                        /**
+                         * Constructs a new ValueAtQuantile.
+                         * @param [properties] Properties to set
+                         */
+                        constructor(properties?: opentelemetry.proto.metrics.v1.SummaryDataPoint.ValueAtQuantile.$Properties);
+
+                        /** Unknown fields preserved while decoding when enabled */
+                        $unknowns?: Uint8Array[];
+
+                        /** ValueAtQuantile quantile. */
+                        quantile: number;
+
+                        /** ValueAtQuantile value. */
+                        value: number;
+
+                        /**
+                         * Creates a new ValueAtQuantile instance using the specified properties.
+                         * @param [properties] Properties to set
+                         * @returns ValueAtQuantile instance
+                         */
+                        static create(properties: opentelemetry.proto.metrics.v1.SummaryDataPoint.ValueAtQuantile.$Shape): opentelemetry.proto.metrics.v1.SummaryDataPoint.ValueAtQuantile & opentelemetry.proto.metrics.v1.SummaryDataPoint.ValueAtQuantile.$Shape;
+                        static create(properties?: opentelemetry.proto.metrics.v1.SummaryDataPoint.ValueAtQuantile.$Properties): opentelemetry.proto.metrics.v1.SummaryDataPoint.ValueAtQuantile;
+
+                        /**
+                         * Encodes the specified ValueAtQuantile message. Does not implicitly {@link opentelemetry.proto.metrics.v1.SummaryDataPoint.ValueAtQuantile.verify|verify} messages.
+                         * @param message ValueAtQuantile message or plain object to encode
+                         * @param [writer] Writer to encode to
+                         * @returns Writer
+                         */
+                        static encode(message: opentelemetry.proto.metrics.v1.SummaryDataPoint.ValueAtQuantile.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                        /**
+                         * Decodes a ValueAtQuantile message from the specified reader or buffer.
+                         * @param reader Reader or buffer to decode from
+                         * @param [length] Message length if known beforehand
+                         * @returns {opentelemetry.proto.metrics.v1.SummaryDataPoint.ValueAtQuantile & opentelemetry.proto.metrics.v1.SummaryDataPoint.ValueAtQuantile.$Shape} ValueAtQuantile
+                         * @throws {Error} If the payload is not a reader or valid buffer
+                         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                         */
+                        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): opentelemetry.proto.metrics.v1.SummaryDataPoint.ValueAtQuantile & opentelemetry.proto.metrics.v1.SummaryDataPoint.ValueAtQuantile.$Shape;
+                    }
+
+                    namespace ValueAtQuantile {
+
+                        /** Properties of a ValueAtQuantile. */
+                        interface $Properties {
+
+                            /** ValueAtQuantile quantile */
+                            quantile?: (number|null);
+
+                            /** ValueAtQuantile value */
+                            value?: (number|null);
+
+                            /** Unknown fields preserved while decoding when enabled */
+                            $unknowns?: Uint8Array[];
+                        }
+
+                        /** Shape of a ValueAtQuantile. */
+                        type $Shape = opentelemetry.proto.metrics.v1.SummaryDataPoint.ValueAtQuantile.$Properties;
+                    }
+                }
+
+                /**
+                 * Properties of an Exemplar.
+                 * @deprecated Use opentelemetry.proto.metrics.v1.Exemplar.$Properties instead.
+                 */
+                interface IExemplar extends opentelemetry.proto.metrics.v1.Exemplar.$Properties {
+                }
+
+                /** Represents an Exemplar. */
+                class Exemplar {
+
+                    /**
+                     * Constructs a new Exemplar.
+                     * @param [properties] Properties to set
+                     */
+                    constructor(properties?: opentelemetry.proto.metrics.v1.Exemplar.$Properties);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+
+                    /** Exemplar filteredAttributes. */
+                    filteredAttributes: opentelemetry.proto.common.v1.KeyValue.$Properties[];
+
+                    /** Exemplar timeUnixNano. */
+                    timeUnixNano: (number|Long);
+
+                    /** Exemplar asDouble. */
+                    asDouble?: (number|null);
+
+                    /** Exemplar asInt. */
+                    asInt?: (number|Long|null);
+
+                    /** Exemplar spanId. */
+                    spanId: Uint8Array;
+
+                    /** Exemplar traceId. */
+                    traceId: Uint8Array;
+
+                    /** Exemplar value. */
+                    value?: ("asDouble"|"asInt");
+
+                    /**
+                     * Creates a new Exemplar instance using the specified properties.
+                     * @param [properties] Properties to set
+                     * @returns Exemplar instance
+                     */
+                    static create(properties: opentelemetry.proto.metrics.v1.Exemplar.$Shape): opentelemetry.proto.metrics.v1.Exemplar & opentelemetry.proto.metrics.v1.Exemplar.$Shape;
+                    static create(properties?: opentelemetry.proto.metrics.v1.Exemplar.$Properties): opentelemetry.proto.metrics.v1.Exemplar;
+
+                    /**
+                     * Encodes the specified Exemplar message. Does not implicitly {@link opentelemetry.proto.metrics.v1.Exemplar.verify|verify} messages.
+                     * @param message Exemplar message or plain object to encode
+                     * @param [writer] Writer to encode to
+                     * @returns Writer
+                     */
+                    static encode(message: opentelemetry.proto.metrics.v1.Exemplar.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                    /**
+                     * Decodes an Exemplar message from the specified reader or buffer.
+                     * @param reader Reader or buffer to decode from
+                     * @param [length] Message length if known beforehand
+                     * @returns {opentelemetry.proto.metrics.v1.Exemplar & opentelemetry.proto.metrics.v1.Exemplar.$Shape} Exemplar
+                     * @throws {Error} If the payload is not a reader or valid buffer
+                     * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                     */
+                    static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): opentelemetry.proto.metrics.v1.Exemplar & opentelemetry.proto.metrics.v1.Exemplar.$Shape;
+                }
+
+                namespace Exemplar {
+
+                    /** Properties of an Exemplar. */
+                    interface $Properties {
+
+                        /** Exemplar filteredAttributes */
+                        filteredAttributes?: (opentelemetry.proto.common.v1.KeyValue.$Properties[]|null);
+
+                        /** Exemplar timeUnixNano */
+                        timeUnixNano?: (number|Long|null);
+
+                        /** Exemplar asDouble */
+                        asDouble?: (number|null);
+
+                        /** Exemplar asInt */
+                        asInt?: (number|Long|null);
+
+                        /** Exemplar spanId */
+                        spanId?: (Uint8Array|null);
+
+                        /** Exemplar traceId */
+                        traceId?: (Uint8Array|null);
+
+                        /** Exemplar value */
+                        value?: ("asDouble"|"asInt");
+
+                        /** Unknown fields preserved while decoding when enabled */
+                        $unknowns?: Uint8Array[];
+                    }
+
+                    /** Narrowed shape of an Exemplar. */
+                    type $Shape = {
+                      filteredAttributes?: opentelemetry.proto.common.v1.KeyValue.$Shape[]|null;
+                      timeUnixNano?: number|Long|null;
+                      asDouble?: number|null;
+                      asInt?: number|Long|null;
+                      spanId?: Uint8Array|null;
+                      traceId?: Uint8Array|null;
+                      $unknowns?: Uint8Array[];
+                    } & (
+                      ({ value?: undefined; asDouble?: null; asInt?: null }|{ value?: "asDouble"; asDouble: number; asInt?: null }|{ value?: "asInt"; asDouble?: null; asInt: number|Long })
+                    );
                 }
             }
         }
