@@ -13,7 +13,6 @@
  * U+FFFD) rather than refusing the whole request.
  */
 import type {
-  AttributeValue,
   Attributes,
   InstrumentationScope,
   RawSpan,
@@ -22,11 +21,8 @@ import type {
   SpanResource,
 } from '../model/types.js';
 import type { DecodedTraces } from './otlp-decode-error.js';
-import { WireReader } from './protobuf-wire-reader.js';
-import { setAttribute } from './attributes.js';
-import { OtlpDecodeError } from './otlp-decode-error.js';
+import { LEN, OtlpWireReader, tag } from './protobuf-otlp-reader.js';
 import {
-  MAX_ANY_VALUE_DEPTH,
   SpanRejections,
   sessionIdProblem,
   spanKindProblem,
@@ -36,9 +32,6 @@ import {
   uint32Problem,
 } from './span-rejections.js';
 
-// Tags are (field number << 3) | wire type; 2 = length-delimited, 0 = varint, 1 = 64-bit, 5 = 32-bit.
-const LEN = 2;
-const tag = (field: number, wireType: number): number => (field << 3) | wireType;
 
 const PLACEHOLDER_RESOURCE: SpanResource = Object.freeze({ attributes: {}, droppedAttributesCount: 0, schemaUrl: '' });
 const PLACEHOLDER_SCOPE: InstrumentationScope = Object.freeze({
@@ -64,7 +57,7 @@ export function decodeProtobufTraceRequest(body: Uint8Array): DecodedTraces {
   };
 }
 
-class ProtobufTraceDecoder extends WireReader {
+class ProtobufTraceDecoder extends OtlpWireReader {
   readonly spans: RawSpan[] = [];
   readonly rejections = new SpanRejections();
   request(): void {
@@ -85,8 +78,7 @@ class ProtobufTraceDecoder extends WireReader {
   private resourceSpans(): void {
     const r = this.r;
     const first = this.spans.length;
-    const attributes: Attributes = {};
-    let droppedAttributesCount = 0;
+    let fields: { attributes: Attributes; droppedAttributesCount: number } = { attributes: {}, droppedAttributesCount: 0 };
     let schemaUrl = '';
     this.scopeIndex = -1;
     while (r.pos < r.len) {
@@ -98,30 +90,19 @@ class ProtobufTraceDecoder extends WireReader {
         this.scopeSpans();
         this.depth = 1;
         r.len = saved;
-      } else if (t === tag(1, LEN)) {
-        const saved = this.enter();
-        while (r.pos < r.len) {
-          const rt = this.nextTag();
-          if (rt === tag(1, LEN)) this.keyValue(attributes);
-          else if (rt === tag(2, 0)) droppedAttributesCount = this.uint32Field('resource.droppedAttributesCount');
-          else this.skip(rt); // entity_refs (development status) has no place in RawSpan yet
-        }
-        r.len = saved;
-      } else if (t === tag(3, LEN)) schemaUrl = this.string();
+      } else if (t === tag(1, LEN)) fields = this.resource();
+      else if (t === tag(3, LEN)) schemaUrl = this.string();
       else this.skip(t);
     }
     if (this.spans.length === first) return;
-    const resource: SpanResource = { attributes, droppedAttributesCount, schemaUrl };
+    const resource: SpanResource = { ...fields, schemaUrl };
     for (let i = first; i < this.spans.length; i++) this.spans[i].resource = resource;
   }
 
   private scopeSpans(): void {
     const r = this.r;
     const first = this.spans.length;
-    let name = '';
-    let version = '';
-    const attributes: Attributes = {};
-    let droppedAttributesCount = 0;
+    let scope: InstrumentationScope | null = null;
     let schemaUrl = '';
     this.spanIndex = -1;
     while (r.pos < r.len) {
@@ -133,23 +114,13 @@ class ProtobufTraceDecoder extends WireReader {
         this.span();
         this.depth = 2;
         r.len = saved;
-      } else if (t === tag(1, LEN)) {
-        const saved = this.enter();
-        while (r.pos < r.len) {
-          const st = this.nextTag();
-          if (st === tag(1, LEN)) name = this.string();
-          else if (st === tag(2, LEN)) version = this.string();
-          else if (st === tag(3, LEN)) this.keyValue(attributes);
-          else if (st === tag(4, 0)) droppedAttributesCount = this.uint32Field('scope.droppedAttributesCount');
-          else this.skip(st);
-        }
-        r.len = saved;
-      } else if (t === tag(3, LEN)) schemaUrl = this.string();
+      } else if (t === tag(1, LEN)) scope = this.scope('');
+      else if (t === tag(3, LEN)) schemaUrl = this.string();
       else this.skip(t);
     }
     if (this.spans.length === first) return;
-    const scope: InstrumentationScope = { name, version, attributes, droppedAttributesCount, schemaUrl };
-    for (let i = first; i < this.spans.length; i++) this.spans[i].scope = scope;
+    const whole: InstrumentationScope = scope === null ? { ...PLACEHOLDER_SCOPE, attributes: {}, schemaUrl } : { ...scope, schemaUrl };
+    for (let i = first; i < this.spans.length; i++) this.spans[i].scope = whole;
   }
 
   private span(): void {
@@ -371,105 +342,6 @@ class ProtobufTraceDecoder extends WireReader {
       droppedAttributesCount: droppedAttributesCount as number,
       flags,
     };
-  }
-
-  /** A uint32 outside any span (resource, scope): too wide a value is a malformed request, as in OTLP/JSON. */
-  private uint32Field(field: string): number {
-    const at = this.r.pos;
-    const value = this.uint64();
-    const problem = uint32Problem(field, value);
-    if (problem !== null) throw new OtlpDecodeError(`malformed protobuf${this.where()} at byte offset ${at}: ${problem}`);
-    return value as number;
-  }
-
-  /** One KeyValue message into `target`. */
-  private keyValue(target: Attributes): void {
-    const r = this.r;
-    const saved = this.enter();
-    let key = '';
-    let value: AttributeValue = null;
-    while (r.pos < r.len) {
-      const t = this.nextTag();
-      if (t === tag(1, LEN)) key = this.string();
-      else if (t === tag(2, LEN)) value = this.anyValue(1);
-      else this.skip(t);
-    }
-    r.len = saved;
-    setAttribute(target, key, value);
-  }
-
-  private anyValue(depth: number): AttributeValue {
-    if (depth > MAX_ANY_VALUE_DEPTH) throw this.tooDeep();
-    const r = this.r;
-    const saved = this.enter();
-    // A oneof: the last member on the wire wins.
-    let value: AttributeValue = null;
-    while (r.pos < r.len) {
-      const t = this.nextTag();
-      switch (t) {
-        case tag(1, LEN):
-          value = this.string();
-          break;
-        case tag(2, 0):
-          value = r.bool();
-          break;
-        case tag(3, 0):
-          value = this.int64();
-          break;
-        case tag(4, 1):
-          value = this.double();
-          break;
-        case tag(5, LEN): {
-          const values: AttributeValue[] = [];
-          const inner = this.enter();
-          while (r.pos < r.len) {
-            const at = this.nextTag();
-            if (at === tag(1, LEN)) values.push(this.anyValue(depth + 1));
-            else this.skip(at);
-          }
-          r.len = inner;
-          value = values;
-          break;
-        }
-        case tag(6, LEN): {
-          const object: Attributes = {};
-          const inner = this.enter();
-          while (r.pos < r.len) {
-            const kt = this.nextTag();
-            if (kt === tag(1, LEN)) this.nestedKeyValue(object, depth + 1);
-            else this.skip(kt);
-          }
-          r.len = inner;
-          value = object;
-          break;
-        }
-        case tag(7, LEN): {
-          const end = this.delimited();
-          value = new Uint8Array(this.buf.subarray(r.pos, end)); // a copy: never pin the request body
-          r.pos = end;
-          break;
-        }
-        default:
-          this.skip(t);
-      }
-    }
-    r.len = saved;
-    return value;
-  }
-
-  private nestedKeyValue(target: Attributes, depth: number): void {
-    const r = this.r;
-    const saved = this.enter();
-    let key = '';
-    let value: AttributeValue = null;
-    while (r.pos < r.len) {
-      const t = this.nextTag();
-      if (t === tag(1, LEN)) key = this.string();
-      else if (t === tag(2, LEN)) value = this.anyValue(depth);
-      else this.skip(t);
-    }
-    r.len = saved;
-    setAttribute(target, key, value);
   }
 
 }
