@@ -101,7 +101,8 @@ export async function startOtlpGrpcServer(options: OtlpGrpcServerOptions): Promi
           callback(grpcError(GrpcCode.RESOURCE_EXHAUSTED, `request of ${call.request.byteLength} bytes is over the ${maxBodyBytes}-byte limit`));
           return;
         }
-        handler(call.request).then(
+        // A handler that throws instead of rejecting is answered the same way (not grpc-js's UNKNOWN).
+        new Promise<Uint8Array>((resolve) => resolve(handler(call.request))).then(
           (answer) => callback(null, asBuffer(answer)),
           (error: unknown) => callback(exportErrorToGrpc(error, onInternalError)),
         );

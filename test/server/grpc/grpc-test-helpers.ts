@@ -1,0 +1,144 @@
+/**
+ * Clients for the OTLP/gRPC server tests: a raw grpc-js unary call (bytes in,
+ * bytes out, status and trailers back), a hand-framed HTTP/2 call for what a
+ * grpc-js client will not send (a gzip flag we set ourselves), and a reader
+ * for the `google.rpc.RetryInfo` detail of an `UNAVAILABLE` answer.
+ */
+import { connect } from 'node:http2';
+import type { IncomingHttpHeaders } from 'node:http2';
+import { Client, Metadata, credentials } from '@grpc/grpc-js';
+import type { ServiceError } from '@grpc/grpc-js';
+import protobuf from 'protobufjs/minimal.js';
+
+export interface CallAnswer {
+  /** null when the call succeeded. */
+  error: ServiceError | null;
+  body: Buffer | undefined;
+}
+
+const identity = (bytes: Buffer): Buffer => bytes;
+
+/** One unary call through grpc-js with pass-through serializers. */
+export function rawCall(
+  client: Client,
+  path: string,
+  body: Uint8Array,
+  token?: string,
+): Promise<CallAnswer> {
+  const metadata = new Metadata();
+  if (token !== undefined) metadata.set('authorization', `Bearer ${token}`);
+  return new Promise((resolve) => {
+    client.makeUnaryRequest(path, identity, identity, Buffer.from(body), metadata, { deadline: Date.now() + 20_000 }, (error, answer) =>
+      resolve({ error: error ?? null, body: answer }),
+    );
+  });
+}
+
+export function grpcClient(port: number, compression?: 'gzip'): Client {
+  // 2 is gzip in grpc-js's compression algorithm numbering.
+  return new Client(`127.0.0.1:${port}`, credentials.createInsecure(), compression === 'gzip' ? { 'grpc.default_compression_algorithm': 2 } : {});
+}
+
+export interface Http2Answer {
+  status: string | undefined;
+  message: string | undefined;
+  /** The response message (the length prefix removed), when one came. */
+  body: Buffer | undefined;
+}
+
+/**
+ * A gRPC call framed by hand over node:http2: `compressedFlag` 1 with
+ * `grpc-encoding: gzip` sends `payload` as a compressed message (gzip it
+ * first), exactly as the wire carries it.
+ */
+export function http2Call(
+  port: number,
+  path: string,
+  payload: Uint8Array,
+  options: { gzip: boolean; token?: string },
+): Promise<Http2Answer> {
+  return new Promise((resolve, reject) => {
+    const session = connect(`http://127.0.0.1:${port}`);
+    session.on('error', reject);
+    const headers: Record<string, string> = {
+      ':method': 'POST',
+      ':path': path,
+      'content-type': 'application/grpc',
+      te: 'trailers',
+    };
+    if (options.gzip) headers['grpc-encoding'] = 'gzip';
+    if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
+    const stream = session.request(headers);
+    const frame = Buffer.alloc(5 + payload.byteLength);
+    frame[0] = options.gzip ? 1 : 0;
+    frame.writeUInt32BE(payload.byteLength, 1);
+    frame.set(payload, 5);
+    let meta: IncomingHttpHeaders = {};
+    const chunks: Buffer[] = [];
+    stream.on('response', (h) => (meta = { ...meta, ...h }));
+    stream.on('trailers', (h) => (meta = { ...meta, ...h }));
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.on('error', reject);
+    stream.on('close', () => {
+      session.close();
+      const data = Buffer.concat(chunks);
+      const header = (name: string) => (typeof meta[name] === 'string' ? (meta[name] as string) : undefined);
+      const message = header('grpc-message');
+      resolve({
+        status: header('grpc-status'),
+        message: message === undefined ? undefined : decodeURIComponent(message),
+        body: data.byteLength >= 5 ? data.subarray(5, 5 + data.readUInt32BE(1)) : undefined,
+      });
+    });
+    stream.end(frame);
+  });
+}
+
+export interface StatusDetail {
+  typeUrl: string;
+  value: Uint8Array;
+}
+
+/** The `details` (field 3, `repeated google.protobuf.Any`) of a protobuf `google.rpc.Status`. */
+export function statusDetails(status: Uint8Array): StatusDetail[] {
+  const details: StatusDetail[] = [];
+  const r = protobuf.Reader.create(status);
+  while (r.pos < r.len) {
+    const key = r.uint32();
+    if (key >>> 3 !== 3) {
+      r.skipType(key & 7);
+      continue;
+    }
+    const any = protobuf.Reader.create(r.bytes());
+    const detail: StatusDetail = { typeUrl: '', value: new Uint8Array(0) };
+    while (any.pos < any.len) {
+      const k = any.uint32();
+      if (k >>> 3 === 1) detail.typeUrl = any.string();
+      else if (k >>> 3 === 2) detail.value = any.bytes();
+      else any.skipType(k & 7);
+    }
+    details.push(detail);
+  }
+  return details;
+}
+
+/** `google.rpc.RetryInfo.retry_delay` as `{ seconds, nanos }`. */
+export function retryDelay(retryInfo: Uint8Array): { seconds: number; nanos: number } {
+  const r = protobuf.Reader.create(retryInfo);
+  const delay = { seconds: 0, nanos: 0 };
+  while (r.pos < r.len) {
+    const key = r.uint32();
+    if (key >>> 3 !== 1) {
+      r.skipType(key & 7);
+      continue;
+    }
+    const d = protobuf.Reader.create(r.bytes());
+    while (d.pos < d.len) {
+      const k = d.uint32();
+      if (k >>> 3 === 1) delay.seconds = Number(d.int64());
+      else if (k >>> 3 === 2) delay.nanos = d.int32();
+      else d.skipType(k & 7);
+    }
+  }
+  return delay;
+}
