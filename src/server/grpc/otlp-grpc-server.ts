@@ -8,8 +8,8 @@
  * Not yet started by `skein serve` (issue 16 wires it).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { Server, ServerCredentials, status as GrpcCode } from '@grpc/grpc-js';
-import type { ServerUnaryCall, sendUnaryData } from '@grpc/grpc-js';
+import { Metadata, Server, ServerCredentials, ServerInterceptingCall, status as GrpcCode } from '@grpc/grpc-js';
+import type { ServerInterceptor, ServerUnaryCall, sendUnaryData } from '@grpc/grpc-js';
 import { numberOption } from '../../model/option-values.js';
 import { exportErrorToGrpc, grpcError } from './grpc-status.js';
 import { asBuffer, exportServiceDefinition } from './otlp-services.js';
@@ -66,6 +66,28 @@ function bearerChecker(token: string): (values: readonly unknown[]) => boolean {
   };
 }
 
+const UNAUTHENTICATED_MESSAGE = 'missing or wrong bearer token (authorization metadata)';
+
+/**
+ * Answers `UNAUTHENTICATED` as soon as the call's metadata is in, so the
+ * message of a client without the token is never read or inflated (an
+ * unauthenticated client cannot make the server gunzip up to the cap).
+ * Interceptors run only for registered methods: an unknown one is
+ * `UNIMPLEMENTED` with or without the token.
+ */
+function tokenInterceptor(authorized: (values: readonly unknown[]) => boolean): ServerInterceptor {
+  return (_method, call) =>
+    new ServerInterceptingCall(call, {
+      start: (next) =>
+        next({
+          onReceiveMetadata: (metadata, pass) => {
+            if (authorized(metadata.get('authorization'))) pass(metadata);
+            else call.sendStatus({ code: GrpcCode.UNAUTHENTICATED, details: UNAUTHENTICATED_MESSAGE, metadata: new Metadata() });
+          },
+        }),
+    });
+}
+
 function bindAddress(host: string, port: number): string {
   return host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
 }
@@ -85,6 +107,7 @@ export async function startOtlpGrpcServer(options: OtlpGrpcServerOptions): Promi
 
   const server = new Server({
     'grpc.max_receive_message_length': maxBodyBytes,
+    interceptors: authorized === undefined ? [] : [tokenInterceptor(authorized)],
   });
 
   for (const signal of SIGNALS) {
@@ -92,10 +115,6 @@ export async function startOtlpGrpcServer(options: OtlpGrpcServerOptions): Promi
     if (handler === undefined) continue;
     server.addService(exportServiceDefinition(signal), {
       Export: (call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>) => {
-        if (authorized !== undefined && !authorized(call.metadata.get('authorization'))) {
-          callback(grpcError(GrpcCode.UNAUTHENTICATED, 'missing or wrong bearer token (authorization metadata)'));
-          return;
-        }
         // grpc-js enforces the cap already (after inflating); this keeps the promise if that ever changes.
         if (call.request.byteLength > maxBodyBytes) {
           callback(grpcError(GrpcCode.RESOURCE_EXHAUSTED, `request of ${call.request.byteLength} bytes is over the ${maxBodyBytes}-byte limit`));

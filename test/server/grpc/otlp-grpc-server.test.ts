@@ -239,6 +239,17 @@ describe('startOtlpGrpcServer: answers a raw client gets', () => {
     await expectHealthy(client, TOKEN);
   });
 
+  it('the token is checked on the metadata, before the message is read: an unauthenticated gzip bomb is UNAUTHENTICATED', async () => {
+    const { server, client, received } = await start({ token: TOKEN, maxBodyBytes: 65_536 });
+    const bomb = gzipSync(new Uint8Array(10 * 1024 * 1024));
+    const answer = await http2Call(server.port, TRACES, bomb, { gzip: true });
+    expect([answer.status, answer.message]).toEqual([String(GrpcCode.UNAUTHENTICATED), 'missing or wrong bearer token (authorization metadata)']);
+    const withToken = await http2Call(server.port, TRACES, bomb, { gzip: true, token: TOKEN });
+    expect(withToken.status).toBe(String(GrpcCode.RESOURCE_EXHAUSTED));
+    expect(received.requests).toEqual([]);
+    await expectHealthy(client, TOKEN);
+  });
+
   it('a gzip-compressed message (grpc-encoding: gzip, compressed flag set) is inflated before the handler sees it', async () => {
     const { server, received, client } = await start();
     const answer = await http2Call(server.port, TRACES, gzipSync(ONE_SPAN), { gzip: true });
