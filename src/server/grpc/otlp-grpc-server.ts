@@ -88,6 +88,28 @@ function tokenInterceptor(authorized: (values: readonly unknown[]) => boolean): 
     });
 }
 
+/**
+ * grpc-js answers a unary call whose request message never completed (a
+ * truncated or missing frame), or that carried two, with `UNIMPLEMENTED`
+ * and a message about "server streaming"; a client would read that as "no
+ * such method". The OTLP spec's status for malformed data is
+ * `INVALID_ARGUMENT`, with a message naming the problem.
+ */
+function framingStatusInterceptor(): ServerInterceptor {
+  return (_method, call) =>
+    new ServerInterceptingCall(call, {
+      sendStatus: (status, next) => {
+        if (status.code === GrpcCode.UNIMPLEMENTED && status.details.startsWith('Received no request message')) {
+          next({ ...status, code: GrpcCode.INVALID_ARGUMENT, details: 'no complete request message arrived (a truncated or missing frame)' });
+        } else if (status.code === GrpcCode.UNIMPLEMENTED && status.details.startsWith('Received a second request message')) {
+          next({ ...status, code: GrpcCode.INVALID_ARGUMENT, details: 'more than one request message on the unary Export call' });
+        } else {
+          next(status);
+        }
+      },
+    });
+}
+
 function bindAddress(host: string, port: number): string {
   return host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
 }
@@ -107,7 +129,7 @@ export async function startOtlpGrpcServer(options: OtlpGrpcServerOptions): Promi
 
   const server = new Server({
     'grpc.max_receive_message_length': maxBodyBytes,
-    interceptors: authorized === undefined ? [] : [tokenInterceptor(authorized)],
+    interceptors: authorized === undefined ? [framingStatusInterceptor()] : [tokenInterceptor(authorized), framingStatusInterceptor()],
   });
 
   for (const signal of SIGNALS) {

@@ -40,6 +40,8 @@ export function grpcClient(port: number, compression?: 'gzip'): Client {
 }
 
 export interface Http2Answer {
+  /** The HTTP status (200 for every gRPC answer, whatever its grpc-status). */
+  httpStatus: number | undefined;
   status: string | undefined;
   message: string | undefined;
   /** The response message (the length prefix removed), when one came. */
@@ -47,15 +49,16 @@ export interface Http2Answer {
 }
 
 /**
- * A gRPC call framed by hand over node:http2: `compressedFlag` 1 with
- * `grpc-encoding: gzip` sends `payload` as a compressed message (gzip it
- * first), exactly as the wire carries it.
+ * A gRPC call framed by hand over node:http2: with `gzip` the compressed flag
+ * is set and `grpc-encoding: gzip` sent, so `payload` (gzip it first) goes as
+ * a compressed message, exactly as the wire carries it. `frame` sends those
+ * bytes instead of a well-formed frame; `contentType` replaces application/grpc.
  */
 export function http2Call(
   port: number,
   path: string,
   payload: Uint8Array,
-  options: { gzip: boolean; token?: string },
+  options: { gzip: boolean; token?: string; contentType?: string; frame?: Uint8Array },
 ): Promise<Http2Answer> {
   return new Promise((resolve, reject) => {
     const session = connect(`http://127.0.0.1:${port}`);
@@ -63,16 +66,18 @@ export function http2Call(
     const headers: Record<string, string> = {
       ':method': 'POST',
       ':path': path,
-      'content-type': 'application/grpc',
+      'content-type': options.contentType ?? 'application/grpc',
       te: 'trailers',
     };
     if (options.gzip) headers['grpc-encoding'] = 'gzip';
     if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
     const stream = session.request(headers);
-    const frame = Buffer.alloc(5 + payload.byteLength);
-    frame[0] = options.gzip ? 1 : 0;
-    frame.writeUInt32BE(payload.byteLength, 1);
-    frame.set(payload, 5);
+    const frame = options.frame ?? Buffer.alloc(5 + payload.byteLength);
+    if (options.frame === undefined) {
+      frame[0] = options.gzip ? 1 : 0;
+      Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength).writeUInt32BE(payload.byteLength, 1);
+      frame.set(payload, 5);
+    }
     let meta: IncomingHttpHeaders = {};
     const chunks: Buffer[] = [];
     stream.on('response', (h) => (meta = { ...meta, ...h }));
@@ -84,7 +89,9 @@ export function http2Call(
       const data = Buffer.concat(chunks);
       const header = (name: string) => (typeof meta[name] === 'string' ? (meta[name] as string) : undefined);
       const message = header('grpc-message');
+      const httpStatus = meta[':status'];
       resolve({
+        httpStatus: typeof httpStatus === 'number' ? httpStatus : undefined,
         status: header('grpc-status'),
         message: message === undefined ? undefined : decodeURIComponent(message),
         body: data.byteLength >= 5 ? data.subarray(5, 5 + data.readUInt32BE(1)) : undefined,

@@ -294,6 +294,38 @@ describe('startOtlpGrpcServer: answers a raw client gets', () => {
     await expectHealthy(client);
   });
 
+  it('a truncated frame, a missing message or two messages on the unary Export are INVALID_ARGUMENT, not grpc-js\'s UNIMPLEMENTED', async () => {
+    const { server, client, received } = await start();
+    const cases: Array<[string, Buffer]> = [
+      ['a frame that promises 100 bytes and carries 3', Buffer.from([0, 0, 0, 0, 100, 1, 2, 3])],
+      ['no frame at all', Buffer.alloc(0)],
+      ['two messages', Buffer.concat([Buffer.from([0, 0, 0, 0, ONE_SPAN.byteLength]), ONE_SPAN, Buffer.from([0, 0, 0, 0, ONE_SPAN.byteLength]), ONE_SPAN])],
+    ];
+    const answers = [];
+    for (const [name, frame] of cases) {
+      const answer = await http2Call(server.port, TRACES, new Uint8Array(0), { gzip: false, frame });
+      answers.push([name, answer.status, answer.message]);
+    }
+    expect(answers).toEqual([
+      [cases[0][0], String(GrpcCode.INVALID_ARGUMENT), 'no complete request message arrived (a truncated or missing frame)'],
+      [cases[1][0], String(GrpcCode.INVALID_ARGUMENT), 'no complete request message arrived (a truncated or missing frame)'],
+      [cases[2][0], String(GrpcCode.INVALID_ARGUMENT), 'more than one request message on the unary Export call'],
+    ]);
+    expect(received.requests).toEqual([]);
+    await expectHealthy(client);
+  });
+
+  it('what grpc-js answers itself: a wrong content-type is HTTP 415; bytes that are not gzip are INTERNAL', async () => {
+    const { server, client, received } = await start();
+    const json = await http2Call(server.port, TRACES, ONE_SPAN, { gzip: false, contentType: 'application/json' });
+    expect([json.httpStatus, json.status]).toEqual([415, undefined]);
+    // grpc-js's own status for a message it cannot inflate; the OTLP spec would rather have INVALID_ARGUMENT.
+    const notGzip = await http2Call(server.port, TRACES, ONE_SPAN, { gzip: true });
+    expect([notGzip.status, notGzip.message]).toEqual([String(GrpcCode.INTERNAL), 'Failed to decompress message']);
+    expect(received.requests).toEqual([]);
+    await expectHealthy(client);
+  });
+
   it('an overloaded handler is UNAVAILABLE with a google.rpc.RetryInfo detail in grpc-status-details-bin', async () => {
     let overloaded = true;
     const received: Received = { requests: [], bodies: [] };
