@@ -105,7 +105,7 @@ export function decodeJsonTraceRequest(body: Uint8Array): DecodedTraces {
   return { spans, rejectedSpans: rejections.count, rejectionMessage: rejections.message() };
 }
 
-function readResource(rs: JsonObject, path: string): SpanResource {
+export function readResource(rs: JsonObject, path: string): SpanResource {
   const resource = readObject(rs.resource, `${path}.resource`);
   return {
     attributes: resource === null ? {} : readAttributes(resource.attributes, `${path}.resource.attributes`),
@@ -115,7 +115,7 @@ function readResource(rs: JsonObject, path: string): SpanResource {
   };
 }
 
-function readScope(ss: JsonObject, path: string): InstrumentationScope {
+export function readScope(ss: JsonObject, path: string): InstrumentationScope {
   const scope = readObject(ss.scope, `${path}.scope`);
   const schemaUrl = readString(ss.schemaUrl, `${path}.schemaUrl`);
   if (scope === null) return { name: '', version: '', attributes: {}, droppedAttributesCount: 0, schemaUrl };
@@ -244,7 +244,7 @@ function readLink(value: unknown, path: string, index: number): SpanLink | strin
   return problem === null ? link : `links[${index}].${problem}`;
 }
 
-function readAttributes(value: unknown, path: string): Attributes {
+export function readAttributes(value: unknown, path: string): Attributes {
   const list = readArray(value, path);
   const attributes: Attributes = {};
   for (let i = 0; i < list.length; i++) readKeyValue(list[i], `${path}[${i}]`, attributes, 1);
@@ -259,7 +259,7 @@ function readKeyValue(value: unknown, path: string, target: Attributes, depth: n
   setAttribute(target, readString(kv.key, `${path}.key`), readAnyValue(kv.value, valuePath, depth, top ?? valuePath));
 }
 
-function readAnyValue(value: unknown, path: string, depth: number, top: string): AttributeValue {
+export function readAnyValue(value: unknown, path: string, depth: number, top: string): AttributeValue {
   if (depth > MAX_ANY_VALUE_DEPTH) {
     throw new OtlpDecodeError(`${top}: attribute value is nested more than ${MAX_ANY_VALUE_DEPTH} levels deep`);
   }

@@ -5,3 +5,6 @@ export { RPC_CODE, decodeStatus, encodeStatus, readRpcStatus } from './rpc-statu
 export type { RpcStatus } from './rpc-status.js';
 export type { PartialSuccess } from './encode.js';
 export { MAX_ANY_VALUE_DEPTH } from './span-rejections.js';
+export { decodeProtobufLogsRequest } from './decode-logs-protobuf.js';
+export { decodeJsonLogsRequest } from './decode-logs-json.js';
+export type { DecodedLogs, DecodedMetrics } from './signal-results.js';

@@ -166,3 +166,17 @@ export function readBase64(value: unknown, path: string): Uint8Array {
   }
   return new Uint8Array(Buffer.from(value, 'base64'));
 }
+
+/**
+ * An enum of the logs and metrics signals: an integer as `readEnum` reads it,
+ * or its name. The spec forbids names, but real senders use them and the
+ * meaning is unambiguous (issue 16); an unknown name is still bad data.
+ */
+export function readEnumOrName(value: unknown, path: string, names: Readonly<Record<string, number>>): number | bigint {
+  if (typeof value === 'string' && ENUM_NAME.test(value)) {
+    const number = names[value];
+    if (number === undefined) throw new OtlpDecodeError(`${path}: ${JSON.stringify(value)} is not a known enum name`);
+    return number;
+  }
+  return readEnum(value, path, names);
+}
