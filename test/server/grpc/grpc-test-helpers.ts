@@ -1,11 +1,13 @@
 /**
  * Clients for the OTLP/gRPC server tests: a raw grpc-js unary call (bytes in,
  * bytes out, status and trailers back), a hand-framed HTTP/2 call for what a
- * grpc-js client will not send (a gzip flag we set ourselves), and a reader
+ * grpc-js client will not send (a gzip flag we set ourselves), a recording
+ * HTTP/2 proxy (what an exporter really put on the wire), and a reader
  * for the `google.rpc.RetryInfo` detail of an `UNAVAILABLE` answer.
  */
-import { connect } from 'node:http2';
-import type { IncomingHttpHeaders } from 'node:http2';
+import { connect, createServer } from 'node:http2';
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http2';
+import type { AddressInfo } from 'node:net';
 import { Client, Metadata, credentials } from '@grpc/grpc-js';
 import type { ServiceError } from '@grpc/grpc-js';
 import protobuf from 'protobufjs/minimal.js';
@@ -148,4 +150,62 @@ export function retryDelay(retryInfo: Uint8Array): { seconds: number; nanos: num
     }
   }
   return delay;
+}
+
+export interface SeenCall {
+  path: string | undefined;
+  grpcEncoding: string | undefined;
+  authorization: string | undefined;
+  /** The compressed flag of each length-prefixed message of the request. */
+  compressedFlags: number[];
+}
+
+/** Headers without the HTTP/2 pseudo-headers (`:status`, `:path`…). */
+function plain(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  for (const [name, value] of Object.entries(headers)) if (!name.startsWith(':')) out[name] = value;
+  return out;
+}
+
+/**
+ * A cleartext HTTP/2 pass-through in front of a gRPC server that records how
+ * each request was encoded (`grpc-encoding`, each message's compressed flag),
+ * so a test can tell an exporter really sent gzip. Answers are relayed as
+ * they come: headers, messages, trailers.
+ */
+export async function recordingGrpcProxy(targetPort: number): Promise<{ port: number; seen: SeenCall[]; close(): Promise<void> }> {
+  const seen: SeenCall[] = [];
+  const upstream = connect(`http://127.0.0.1:${targetPort}`);
+  const server = createServer();
+  server.on('stream', (stream, headers) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const compressedFlags: number[] = [];
+      for (let at = 0; at + 5 <= body.byteLength; at += 5 + body.readUInt32BE(at + 1)) compressedFlags.push(body[at]);
+      const header = (name: string) => (typeof headers[name] === 'string' ? (headers[name] as string) : undefined);
+      seen.push({ path: header(':path'), grpcEncoding: header('grpc-encoding'), authorization: header('authorization'), compressedFlags });
+      const forward = upstream.request({ ':method': 'POST', ':path': header(':path'), ...plain(headers) });
+      let trailers: OutgoingHttpHeaders = {};
+      forward.on('response', (h) => stream.respond({ ':status': h[':status'], ...plain(h) }, { waitForTrailers: true }));
+      forward.on('data', (d: Buffer) => stream.write(d));
+      forward.on('trailers', (t) => (trailers = plain(t)));
+      stream.on('wantTrailers', () => stream.sendTrailers(trailers));
+      forward.on('end', () => stream.end());
+      forward.on('error', () => stream.close());
+      forward.end(body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    port,
+    seen,
+    close: () =>
+      new Promise<void>((resolve) => {
+        upstream.close();
+        server.close(() => resolve());
+      }),
+  };
 }

@@ -17,15 +17,17 @@ import { RETRY_INFO_TYPE_URL, STATUS_DETAILS_KEY } from '../../../src/server/grp
 import { startOtlpGrpcServer } from '../../../src/server/grpc/otlp-grpc-server.js';
 import type { OtlpExportHandler, OtlpGrpcServerOptions, RunningOtlpGrpcServer } from '../../../src/server/grpc/otlp-grpc-server.js';
 import { OTLP_EXPORT_PATHS } from '../../../src/server/grpc/otlp-services.js';
-import { grpcClient, http2Call, rawCall, retryDelay, statusDetails } from './grpc-test-helpers.js';
+import { grpcClient, http2Call, rawCall, recordingGrpcProxy, retryDelay, statusDetails } from './grpc-test-helpers.js';
 
 const TOKEN = 'grpc-token';
 const TRACES = OTLP_EXPORT_PATHS.traces;
 
 const servers: RunningOtlpGrpcServer[] = [];
 const clients: Client[] = [];
+const closers: Array<() => Promise<void>> = [];
 afterEach(async () => {
   vi.unstubAllEnvs();
+  await Promise.all(closers.splice(0).map((close) => close()));
   for (const client of clients.splice(0)) client.close();
   await Promise.all(servers.splice(0).map((s) => s.close()));
 });
@@ -163,8 +165,19 @@ describe('startOtlpGrpcServer with the official OTLP/gRPC trace exporter', () =>
   for (const compression of ['gzip', 'none'] as const) {
     it(`delivers the spans, decoded by Skein's decoder field by field (compression ${compression}, token required)`, async () => {
       const { server, received, client } = await start({ token: TOKEN });
-      const { exporter, results } = recording(exporterFromEnv(server.port, { token: TOKEN, compression }));
+      const proxy = await recordingGrpcProxy(server.port);
+      closers.push(proxy.close);
+      const { exporter, results } = recording(exporterFromEnv(proxy.port, { token: TOKEN, compression }));
       const { sent, flushError } = await sendSpans(exporter);
+
+      // What the exporter put on the wire: the method, the token, and gzip when asked for.
+      expect(proxy.seen.length).toBeGreaterThan(0);
+      for (const call of proxy.seen) {
+        expect(call.path).toBe(TRACES);
+        expect(call.authorization).toBe(`Bearer ${TOKEN}`);
+        expect(call.compressedFlags).toEqual([compression === 'gzip' ? 1 : 0]);
+        if (compression === 'gzip') expect(call.grpcEncoding).toBe('gzip');
+      }
       expect(flushError).toBeUndefined();
 
       expect(results.map((r) => [r.code, r.error?.message])).toEqual(sent.map(() => [ExportResultCode.SUCCESS, undefined]));
