@@ -114,6 +114,12 @@ function bindAddress(host: string, port: number): string {
   return host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
+/**
+ * Binds `host:port` and serves the Export methods of the signals that have a
+ * handler. Resolves once listening, with the bound port; rejects with an
+ * error naming the address when it cannot bind, and with `OptionValueError`
+ * for an option that is not a valid number.
+ */
 export async function startOtlpGrpcServer(options: OtlpGrpcServerOptions): Promise<RunningOtlpGrpcServer> {
   const owner = 'startOtlpGrpcServer';
   const host = options.host ?? '127.0.0.1';
@@ -153,8 +159,12 @@ export async function startOtlpGrpcServer(options: OtlpGrpcServerOptions): Promi
 
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(bindAddress(host, requestedPort), ServerCredentials.createInsecure(), (error, bound) => {
-      if (error) reject(new Error(`${owner}: cannot listen on ${bindAddress(host, requestedPort)}: ${error.message}`));
-      else resolve(bound);
+      if (error) {
+        server.forceShutdown();
+        reject(new Error(`${owner}: cannot listen on ${bindAddress(host, requestedPort)}: ${error.message}`));
+      } else {
+        resolve(bound);
+      }
     });
   });
 
