@@ -8,3 +8,5 @@ export { MAX_ANY_VALUE_DEPTH } from './span-rejections.js';
 export { decodeProtobufLogsRequest } from './decode-logs-protobuf.js';
 export { decodeJsonLogsRequest } from './decode-logs-json.js';
 export type { DecodedLogs, DecodedMetrics } from './signal-results.js';
+export { decodeProtobufMetricsRequest } from './decode-metrics-protobuf.js';
+export { decodeJsonMetricsRequest } from './decode-metrics-json.js';
