@@ -10,3 +10,4 @@ export { decodeJsonLogsRequest } from './decode-logs-json.js';
 export type { DecodedLogs, DecodedMetrics } from './signal-results.js';
 export { decodeProtobufMetricsRequest } from './decode-metrics-protobuf.js';
 export { decodeJsonMetricsRequest } from './decode-metrics-json.js';
+export { decodeLogsRequest, decodeMetricsRequest } from './decode-signals.js';

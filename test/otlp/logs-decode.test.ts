@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { AttributeValue } from '../../src/model/types.js';
-import { OtlpDecodeError, decodeJsonLogsRequest, decodeProtobufLogsRequest } from '../../src/otlp/index.js';
+import {
+  MAX_ANY_VALUE_DEPTH,
+  OtlpDecodeError,
+  type OtlpFormat,
+  decodeJsonLogsRequest,
+  decodeLogsRequest,
+  decodeMetricsRequest,
+  decodeProtobufLogsRequest,
+} from '../../src/otlp/index.js';
 import { opentelemetry } from '../oracle/otlp/generated/otlp.js';
 import { long } from './oracle-longs.js';
 
@@ -229,5 +237,40 @@ describe('decodeJsonLogsRequest', () => {
     const bytes = json(body);
     expect(() => decodeJsonLogsRequest(bytes)).toThrow(OtlpDecodeError);
     expect(() => decodeJsonLogsRequest(bytes)).toThrow(message);
+  });
+});
+
+describe('decodeLogsRequest and decodeMetricsRequest', () => {
+  it.each<OtlpFormat>(['protobuf', 'json'])('read an empty %s body as an empty request, as for traces', (format) => {
+    expect(decodeLogsRequest(new Uint8Array(0), format)).toEqual({ records: [], rejectedRecords: 0, rejectionMessage: null });
+    expect(decodeMetricsRequest(new Uint8Array(0), format)).toMatchObject({ metrics: [], dataPoints: 0, rejectedDataPoints: 0 });
+  });
+
+  it('dispatch on the format', () => {
+    const body = ExportLogsServiceRequest.encode({ resourceLogs: [{ scopeLogs: [{ logRecords: [{ eventName: 'e' }] }] }] }).finish();
+    expect(decodeLogsRequest(body, 'protobuf').records.map((r) => r.eventName)).toEqual(['e']);
+    const text = Buffer.from('{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"eventName":"j"}]}]}]}');
+    expect(decodeLogsRequest(text, 'json').records.map((r) => r.eventName)).toEqual(['j']);
+  });
+
+  it('refuses a body nested deeper than MAX_ANY_VALUE_DEPTH, naming the record', () => {
+    // Written by hand: the generated encoder refuses to nest this deep itself.
+    const field = (tagByte: number, payload: Buffer): Buffer => {
+      const length: number[] = [];
+      for (let n = payload.length; ; n >>>= 7) {
+        if (n < 0x80) {
+          length.push(n);
+          break;
+        }
+        length.push((n & 0x7f) | 0x80);
+      }
+      return Buffer.concat([Buffer.from([tagByte, ...length]), payload]);
+    };
+    let value = field(0x0a, Buffer.from('leaf')); // AnyValue.string_value
+    for (let i = 0; i < MAX_ANY_VALUE_DEPTH + 1; i++) value = field(0x2a, field(0x0a, value)); // array_value.values
+    const body = field(0x0a, field(0x12, field(0x12, field(0x2a, value)))); // resourceLogs.scopeLogs.logRecords.body
+    expect(() => decodeLogsRequest(body, 'protobuf')).toThrow(
+      /attribute value in resourceLogs\[0\]\.scopeLogs\[0\]\.logRecords\[0\] is nested more than 64 levels deep/,
+    );
   });
 });
