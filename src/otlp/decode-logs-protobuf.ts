@@ -8,18 +8,11 @@
  * tells receivers to assume), not as an error.
  */
 import type { RawLogRecord } from '../model/log-types.js';
-import type { AttributeValue, Attributes, InstrumentationScope, SpanResource } from '../model/types.js';
-import { LEN, OtlpWireReader, type ResourceFields, tag } from './protobuf-otlp-reader.js';
+import type { AttributeValue, Attributes, SpanResource } from '../model/types.js';
+import { NO_SCOPE, OtlpEnvelopeReader } from './protobuf-envelope-reader.js';
+import { LEN, tag } from './protobuf-otlp-reader.js';
 import { ItemRejections, type DecodedLogs, logPath, severityProblem } from './signal-results.js';
 import { sessionIdProblem, timeProblem, uint32Problem } from './span-rejections.js';
-
-const NO_SCOPE: InstrumentationScope = Object.freeze({
-  name: '',
-  version: '',
-  attributes: {},
-  droppedAttributesCount: 0,
-  schemaUrl: '',
-});
 
 export function decodeProtobufLogsRequest(body: Uint8Array): DecodedLogs {
   const decoder = new ProtobufLogsDecoder(body);
@@ -29,82 +22,25 @@ export function decodeProtobufLogsRequest(body: Uint8Array): DecodedLogs {
     throw decoder.describe(error);
   }
   return {
-    records: decoder.records,
+    records: decoder.items,
     rejectedRecords: decoder.rejections.count,
     rejectionMessage: decoder.rejections.message(),
   };
 }
 
-class ProtobufLogsDecoder extends OtlpWireReader {
-  readonly records: RawLogRecord[] = [];
+class ProtobufLogsDecoder extends OtlpEnvelopeReader<RawLogRecord> {
+  constructor(body: Uint8Array) {
+    super(body, { resource: 'resourceLogs', scope: 'scopeLogs' });
+  }
+
   readonly rejections = new ItemRejections('log record', 'log records');
 
-  request(): void {
-    const r = this.r;
-    while (r.pos < r.len) {
-      const t = this.nextTag();
-      if (t === tag(1, LEN)) {
-        this.resourceIndex++;
-        const saved = this.enter();
-        this.depth = 1;
-        this.resourceLogs();
-        this.depth = 0;
-        r.len = saved;
-      } else this.skip(t);
-    }
+  protected item(): void {
+    this.logRecord();
   }
 
-  protected override where(): string {
-    if (this.depth === 0) return '';
-    if (this.depth === 1) return ` in resourceLogs[${this.resourceIndex}]`;
-    if (this.depth === 2) return ` in resourceLogs[${this.resourceIndex}].scopeLogs[${this.scopeIndex}]`;
-    return ` in ${logPath(this.resourceIndex, this.scopeIndex, this.spanIndex)}`;
-  }
-
-  private resourceLogs(): void {
-    const r = this.r;
-    const first = this.records.length;
-    let fields: ResourceFields = { attributes: {}, droppedAttributesCount: 0 };
-    let schemaUrl = '';
-    this.scopeIndex = -1;
-    while (r.pos < r.len) {
-      const t = this.nextTag();
-      if (t === tag(2, LEN)) {
-        this.scopeIndex++;
-        const saved = this.enter();
-        this.depth = 2;
-        this.scopeLogs();
-        this.depth = 1;
-        r.len = saved;
-      } else if (t === tag(1, LEN)) fields = this.resource();
-      else if (t === tag(3, LEN)) schemaUrl = this.string();
-      else this.skip(t);
-    }
-    const resource: SpanResource = { ...fields, schemaUrl };
-    for (let i = first; i < this.records.length; i++) this.records[i].resource = resource;
-  }
-
-  private scopeLogs(): void {
-    const r = this.r;
-    const first = this.records.length;
-    let scope: InstrumentationScope = NO_SCOPE;
-    let schemaUrl = '';
-    this.spanIndex = -1;
-    while (r.pos < r.len) {
-      const t = this.nextTag();
-      if (t === tag(2, LEN)) {
-        this.spanIndex++;
-        const saved = this.enter();
-        this.depth = 3;
-        this.logRecord();
-        this.depth = 2;
-        r.len = saved;
-      } else if (t === tag(1, LEN)) scope = this.scope('');
-      else if (t === tag(3, LEN)) schemaUrl = this.string();
-      else this.skip(t);
-    }
-    const whole: InstrumentationScope = { ...scope, schemaUrl };
-    for (let i = first; i < this.records.length; i++) this.records[i].scope = whole;
+  protected itemWhere(): string {
+    return logPath(this.resourceIndex, this.scopeIndex, this.spanIndex);
   }
 
   private logRecord(): void {
@@ -170,7 +106,7 @@ class ProtobufLogsDecoder extends OtlpWireReader {
       this.rejections.reject(logPath(this.resourceIndex, this.scopeIndex, this.spanIndex), reason);
       return;
     }
-    this.records.push({
+    this.items.push({
       timeUnixNano,
       observedTimeUnixNano,
       severityNumber: severityNumber as number,

@@ -8,10 +8,10 @@
 import type { ExponentialBuckets, MetricType, RawMetric } from '../model/metric-types.js';
 import type { Attributes, InstrumentationScope, SpanResource } from '../model/types.js';
 import { type AnyPoint, type MetricDraft, finishMetric, newDraft, pointProblem, startData } from './metric-drafts.js';
-import { LEN, OtlpWireReader, type ResourceFields, tag } from './protobuf-otlp-reader.js';
+import { NO_SCOPE, OtlpEnvelopeReader } from './protobuf-envelope-reader.js';
+import { LEN, tag } from './protobuf-otlp-reader.js';
 import { type DecodedMetrics, ItemRejections, metricPath } from './signal-results.js';
 
-const NO_SCOPE: InstrumentationScope = Object.freeze({ name: '', version: '', attributes: {}, droppedAttributesCount: 0, schemaUrl: '' });
 const DATA_FIELDS: Readonly<Record<number, MetricType>> = { 5: 'gauge', 7: 'sum', 9: 'histogram', 10: 'exponentialHistogram', 11: 'summary' };
 
 export function decodeProtobufMetricsRequest(body: Uint8Array): DecodedMetrics {
@@ -22,8 +22,8 @@ export function decodeProtobufMetricsRequest(body: Uint8Array): DecodedMetrics {
     throw decoder.describe(error);
   }
   return {
-    metrics: decoder.metrics,
-    dataPoints: decoder.metrics.reduce((n, m) => n + m.points.length, 0),
+    metrics: decoder.items,
+    dataPoints: decoder.items.reduce((n, m) => n + m.points.length, 0),
     rejectedDataPoints: decoder.rejections.count,
     droppedExemplars: decoder.droppedExemplars,
     rejectionMessage: decoder.rejections.message(),
@@ -51,79 +51,22 @@ interface PointFields {
   quantileValues: { quantile: number; value: number }[];
 }
 
-class ProtobufMetricsDecoder extends OtlpWireReader {
-  readonly metrics: RawMetric[] = [];
+class ProtobufMetricsDecoder extends OtlpEnvelopeReader<RawMetric> {
+  constructor(body: Uint8Array) {
+    super(body, { resource: 'resourceMetrics', scope: 'scopeMetrics' });
+  }
+
   readonly rejections = new ItemRejections('data point', 'data points');
   droppedExemplars = 0;
   private resourceNow: SpanResource = { attributes: {}, droppedAttributesCount: 0, schemaUrl: '' };
   private scopeNow: InstrumentationScope = NO_SCOPE;
 
-  request(): void {
-    const r = this.r;
-    while (r.pos < r.len) {
-      const t = this.nextTag();
-      if (t === tag(1, LEN)) {
-        this.resourceIndex++;
-        const saved = this.enter();
-        this.depth = 1;
-        this.resourceMetrics();
-        this.depth = 0;
-        r.len = saved;
-      } else this.skip(t);
-    }
+  protected item(): void {
+    this.metric();
   }
 
-  protected override where(): string {
-    if (this.depth === 0) return '';
-    if (this.depth === 1) return ` in resourceMetrics[${this.resourceIndex}]`;
-    if (this.depth === 2) return ` in resourceMetrics[${this.resourceIndex}].scopeMetrics[${this.scopeIndex}]`;
-    return ` in ${metricPath(this.resourceIndex, this.scopeIndex, this.spanIndex)}`;
-  }
-
-  private resourceMetrics(): void {
-    const r = this.r;
-    const first = this.metrics.length;
-    let fields: ResourceFields = { attributes: {}, droppedAttributesCount: 0 };
-    let schemaUrl = '';
-    this.scopeIndex = -1;
-    while (r.pos < r.len) {
-      const t = this.nextTag();
-      if (t === tag(2, LEN)) {
-        this.scopeIndex++;
-        const saved = this.enter();
-        this.depth = 2;
-        this.scopeMetrics();
-        this.depth = 1;
-        r.len = saved;
-      } else if (t === tag(1, LEN)) fields = this.resource();
-      else if (t === tag(3, LEN)) schemaUrl = this.string();
-      else this.skip(t);
-    }
-    const resource: SpanResource = { ...fields, schemaUrl };
-    for (let i = first; i < this.metrics.length; i++) this.metrics[i].resource = resource;
-  }
-
-  private scopeMetrics(): void {
-    const r = this.r;
-    const first = this.metrics.length;
-    let scope: InstrumentationScope = NO_SCOPE;
-    let schemaUrl = '';
-    this.spanIndex = -1;
-    while (r.pos < r.len) {
-      const t = this.nextTag();
-      if (t === tag(2, LEN)) {
-        this.spanIndex++;
-        const saved = this.enter();
-        this.depth = 3;
-        this.metric();
-        this.depth = 2;
-        r.len = saved;
-      } else if (t === tag(1, LEN)) scope = this.scope('');
-      else if (t === tag(3, LEN)) schemaUrl = this.string();
-      else this.skip(t);
-    }
-    const whole: InstrumentationScope = { ...scope, schemaUrl };
-    for (let i = first; i < this.metrics.length; i++) this.metrics[i].scope = whole;
+  protected itemWhere(): string {
+    return metricPath(this.resourceIndex, this.scopeIndex, this.spanIndex);
   }
 
   private metric(): void {
@@ -145,7 +88,7 @@ class ProtobufMetricsDecoder extends OtlpWireReader {
       else this.skip(t);
     }
     const metric = finishMetric(draft, this.resourceNow, this.scopeNow, path, this.rejections);
-    if (metric !== null) this.metrics.push(metric);
+    if (metric !== null) this.items.push(metric);
   }
 
   /** Gauge, Sum, Histogram, ExponentialHistogram or Summary: points in 1, temporality in 2, monotonic in 3. */
