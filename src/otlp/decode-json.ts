@@ -45,7 +45,6 @@ import {
   SpanRejections,
   sessionIdProblem,
   spanKindProblem,
-  spanPath,
   statusCodeProblem,
   timeProblem,
   uint32Problem,
@@ -79,30 +78,53 @@ export function decodeJsonTraceRequest(body: Uint8Array): DecodedTraces {
   }
   const spans: RawSpan[] = [];
   const rejections = new SpanRejections();
-  const resourceSpans = readArray(root.resourceSpans, 'resourceSpans');
-  for (let ri = 0; ri < resourceSpans.length; ri++) {
-    const rsPath = `resourceSpans[${ri}]`;
-    const rs = readObject(resourceSpans[ri], rsPath);
-    if (rs === null) continue;
-    const resource = readResource(rs, rsPath);
-    const scopeSpans = readArray(rs.scopeSpans, `${rsPath}.scopeSpans`);
-    for (let si = 0; si < scopeSpans.length; si++) {
-      const ssPath = `${rsPath}.scopeSpans[${si}]`;
-      const ss = readObject(scopeSpans[si], ssPath);
-      if (ss === null) continue;
-      const scope = readScope(ss, ssPath);
-      const list = readArray(ss.spans, `${ssPath}.spans`);
-      for (let pi = 0; pi < list.length; pi++) {
-        const path = spanPath(ri, si, pi);
-        const span = readObject(list[pi], path);
-        if (span === null) continue;
-        const row = readSpan(span, path, resource, scope);
-        if (typeof row === 'string') rejections.reject(path, row);
-        else spans.push(row);
+  forEachEnvelopeItem(root, SPAN_ENVELOPE, (span, path, resource, scope) => {
+    const row = readSpan(span, path, resource, scope);
+    if (typeof row === 'string') rejections.reject(path, row);
+    else spans.push(row);
+  });
+  return { spans, rejectedSpans: rejections.count, rejectionMessage: rejections.message() };
+}
+
+/** How an OTLP/JSON export request names its groups and items (`resourceSpans`, `scopeSpans`, `spans`). */
+export interface EnvelopeNames {
+  resource: string;
+  scope: string;
+  items: string;
+}
+
+const SPAN_ENVELOPE: EnvelopeNames = { resource: 'resourceSpans', scope: 'scopeSpans', items: 'spans' };
+
+/**
+ * Visits every item object of an OTLP/JSON export request with its path (`resourceSpans[0].
+ * scopeSpans[1].spans[2]`), resource and scope: the envelope every signal shares. A null group or
+ * item is skipped; anything else that is not an object or array is an OtlpDecodeError naming it.
+ */
+export function forEachEnvelopeItem(
+  root: JsonObject,
+  names: EnvelopeNames,
+  visit: (item: JsonObject, path: string, resource: SpanResource, scope: InstrumentationScope) => void,
+): void {
+  const resources = readArray(root[names.resource], names.resource);
+  for (let ri = 0; ri < resources.length; ri++) {
+    const resourcePath = `${names.resource}[${ri}]`;
+    const group = readObject(resources[ri], resourcePath);
+    if (group === null) continue;
+    const resource = readResource(group, resourcePath);
+    const scopes = readArray(group[names.scope], `${resourcePath}.${names.scope}`);
+    for (let si = 0; si < scopes.length; si++) {
+      const scopePath = `${resourcePath}.${names.scope}[${si}]`;
+      const scopeGroup = readObject(scopes[si], scopePath);
+      if (scopeGroup === null) continue;
+      const scope = readScope(scopeGroup, scopePath);
+      const list = readArray(scopeGroup[names.items], `${scopePath}.${names.items}`);
+      for (let ii = 0; ii < list.length; ii++) {
+        const path = `${scopePath}.${names.items}[${ii}]`;
+        const item = readObject(list[ii], path);
+        if (item !== null) visit(item, path, resource, scope);
       }
     }
   }
-  return { spans, rejectedSpans: rejections.count, rejectionMessage: rejections.message() };
 }
 
 export function readResource(rs: JsonObject, path: string): SpanResource {

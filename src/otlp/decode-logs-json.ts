@@ -11,23 +11,21 @@
  */
 import type { RawLogRecord } from '../model/log-types.js';
 import type { InstrumentationScope, SpanResource } from '../model/types.js';
-import { readAnyValue, readAttributes, readResource, readScope } from './decode-json.js';
+import { forEachEnvelopeItem, readAnyValue, readAttributes } from './decode-json.js';
 import { quoteUnsafeIntegers } from './json-big-integers.js';
 import {
   type JsonObject,
   describeJson,
   isJsonObject,
-  readArray,
   readEnumOrName,
   readHexId,
-  readObject,
   readString,
   readUint32,
   readUint32Wide,
   readUint64,
 } from './json-values.js';
 import { OtlpDecodeError } from './otlp-decode-error.js';
-import { ItemRejections, type DecodedLogs, SEVERITY_NAMES, logPath, severityProblem, validIdOrNull } from './signal-results.js';
+import { ItemRejections, type DecodedLogs, SEVERITY_NAMES, severityProblem, validIdOrNull } from './signal-results.js';
 import { sessionIdProblem, timeProblem, uint32Problem } from './span-rejections.js';
 
 const utf8 = new TextDecoder('utf-8');
@@ -50,29 +48,11 @@ export function decodeJsonLogsRequest(body: Uint8Array): DecodedLogs {
   const root = parseJsonRequest(body, 'ExportLogsServiceRequest');
   const records: RawLogRecord[] = [];
   const rejections = new ItemRejections('log record', 'log records');
-  const resourceLogs = readArray(root.resourceLogs, 'resourceLogs');
-  for (let ri = 0; ri < resourceLogs.length; ri++) {
-    const rlPath = `resourceLogs[${ri}]`;
-    const rl = readObject(resourceLogs[ri], rlPath);
-    if (rl === null) continue;
-    const resource = readResource(rl, rlPath);
-    const scopeLogs = readArray(rl.scopeLogs, `${rlPath}.scopeLogs`);
-    for (let si = 0; si < scopeLogs.length; si++) {
-      const slPath = `${rlPath}.scopeLogs[${si}]`;
-      const sl = readObject(scopeLogs[si], slPath);
-      if (sl === null) continue;
-      const scope = readScope(sl, slPath);
-      const list = readArray(sl.logRecords, `${slPath}.logRecords`);
-      for (let li = 0; li < list.length; li++) {
-        const path = logPath(ri, si, li);
-        const record = readObject(list[li], path);
-        if (record === null) continue;
-        const row = readLogRecord(record, path, resource, scope);
-        if (typeof row === 'string') rejections.reject(path, row);
-        else records.push(row);
-      }
-    }
-  }
+  forEachEnvelopeItem(root, { resource: 'resourceLogs', scope: 'scopeLogs', items: 'logRecords' }, (record, path, resource, scope) => {
+    const row = readLogRecord(record, path, resource, scope);
+    if (typeof row === 'string') rejections.reject(path, row);
+    else records.push(row);
+  });
   return { records, rejectedRecords: rejections.count, rejectionMessage: rejections.message() };
 }
 

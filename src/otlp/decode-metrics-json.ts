@@ -7,7 +7,7 @@
  * members (say `gauge` and `sum`) is ambiguous, so it is bad data.
  */
 import type { ExponentialBuckets, MetricType, RawMetric } from '../model/metric-types.js';
-import { readAttributes, readResource, readScope } from './decode-json.js';
+import { forEachEnvelopeItem, readAttributes } from './decode-json.js';
 import { parseJsonRequest } from './decode-logs-json.js';
 import {
   type JsonObject,
@@ -23,7 +23,7 @@ import {
 } from './json-values.js';
 import { type AnyPoint, type MetricDraft, finishMetric, newDraft, pointProblem, startData } from './metric-drafts.js';
 import { OtlpDecodeError } from './otlp-decode-error.js';
-import { type DecodedMetrics, ItemRejections, TEMPORALITY_NAMES, metricPath } from './signal-results.js';
+import { type DecodedMetrics, ItemRejections, TEMPORALITY_NAMES } from './signal-results.js';
 
 const DATA_KEYS: readonly MetricType[] = ['gauge', 'sum', 'histogram', 'exponentialHistogram', 'summary'];
 
@@ -36,28 +36,10 @@ export function decodeJsonMetricsRequest(body: Uint8Array): DecodedMetrics {
   const metrics: RawMetric[] = [];
   const rejections = new ItemRejections('data point', 'data points');
   const counter: Counter = { exemplars: 0 };
-  const resourceMetrics = readArray(root.resourceMetrics, 'resourceMetrics');
-  for (let ri = 0; ri < resourceMetrics.length; ri++) {
-    const rmPath = `resourceMetrics[${ri}]`;
-    const rm = readObject(resourceMetrics[ri], rmPath);
-    if (rm === null) continue;
-    const resource = readResource(rm, rmPath);
-    const scopeMetrics = readArray(rm.scopeMetrics, `${rmPath}.scopeMetrics`);
-    for (let si = 0; si < scopeMetrics.length; si++) {
-      const smPath = `${rmPath}.scopeMetrics[${si}]`;
-      const sm = readObject(scopeMetrics[si], smPath);
-      if (sm === null) continue;
-      const scope = readScope(sm, smPath);
-      const list = readArray(sm.metrics, `${smPath}.metrics`);
-      for (let mi = 0; mi < list.length; mi++) {
-        const path = metricPath(ri, si, mi);
-        const m = readObject(list[mi], path);
-        if (m === null) continue;
-        const metric = finishMetric(readMetric(m, path, rejections, counter), resource, scope, path, rejections);
-        if (metric !== null) metrics.push(metric);
-      }
-    }
-  }
+  forEachEnvelopeItem(root, { resource: 'resourceMetrics', scope: 'scopeMetrics', items: 'metrics' }, (m, path, resource, scope) => {
+    const metric = finishMetric(readMetric(m, path, rejections, counter), resource, scope, path, rejections);
+    if (metric !== null) metrics.push(metric);
+  });
   return {
     metrics,
     dataPoints: metrics.reduce((n, m) => n + m.points.length, 0),
