@@ -66,7 +66,8 @@ const STATUS_CODE_NAMES: Readonly<Record<string, number>> = {
 
 const utf8 = new TextDecoder('utf-8');
 
-export function decodeJsonTraceRequest(body: Uint8Array): DecodedTraces {
+/** Parses an OTLP/JSON body into an object, or throws OtlpDecodeError naming what it is instead. */
+export function parseJsonRequest(body: Uint8Array, message: string): JsonObject {
   let root: unknown;
   try {
     root = JSON.parse(quoteUnsafeIntegers(utf8.decode(body)));
@@ -74,8 +75,13 @@ export function decodeJsonTraceRequest(body: Uint8Array): DecodedTraces {
     throw new OtlpDecodeError(`invalid JSON: ${(error as Error).message}`);
   }
   if (!isJsonObject(root)) {
-    throw new OtlpDecodeError(`invalid OTLP/JSON: the body must be an ExportTraceServiceRequest object, got ${describeJson(root)}`);
+    throw new OtlpDecodeError(`invalid OTLP/JSON: the body must be an ${message} object, got ${describeJson(root)}`);
   }
+  return root;
+}
+
+export function decodeJsonTraceRequest(body: Uint8Array): DecodedTraces {
+  const root = parseJsonRequest(body, 'ExportTraceServiceRequest');
   const spans: RawSpan[] = [];
   const rejections = new SpanRejections();
   forEachEnvelopeItem(root, SPAN_ENVELOPE, (span, path, resource, scope) => {

@@ -11,12 +11,9 @@
  */
 import type { RawLogRecord } from '../model/log-types.js';
 import type { InstrumentationScope, SpanResource } from '../model/types.js';
-import { forEachEnvelopeItem, readAnyValue, readAttributes } from './decode-json.js';
-import { quoteUnsafeIntegers } from './json-big-integers.js';
+import { forEachEnvelopeItem, parseJsonRequest, readAnyValue, readAttributes } from './decode-json.js';
 import {
   type JsonObject,
-  describeJson,
-  isJsonObject,
   readEnumOrName,
   readHexId,
   readString,
@@ -24,25 +21,8 @@ import {
   readUint32Wide,
   readUint64,
 } from './json-values.js';
-import { OtlpDecodeError } from './otlp-decode-error.js';
 import { ItemRejections, type DecodedLogs, SEVERITY_NAMES, severityProblem, validIdOrNull } from './signal-results.js';
 import { sessionIdProblem, timeProblem, uint32Problem } from './span-rejections.js';
-
-const utf8 = new TextDecoder('utf-8');
-
-/** Parses an OTLP/JSON body into an object, or throws OtlpDecodeError naming what it is instead. */
-export function parseJsonRequest(body: Uint8Array, message: string): JsonObject {
-  let root: unknown;
-  try {
-    root = JSON.parse(quoteUnsafeIntegers(utf8.decode(body)));
-  } catch (error) {
-    throw new OtlpDecodeError(`invalid JSON: ${(error as Error).message}`);
-  }
-  if (!isJsonObject(root)) {
-    throw new OtlpDecodeError(`invalid OTLP/JSON: the body must be an ${message} object, got ${describeJson(root)}`);
-  }
-  return root;
-}
 
 export function decodeJsonLogsRequest(body: Uint8Array): DecodedLogs {
   const root = parseJsonRequest(body, 'ExportLogsServiceRequest');

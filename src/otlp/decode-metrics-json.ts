@@ -7,8 +7,7 @@
  * members (say `gauge` and `sum`) is ambiguous, so it is bad data.
  */
 import type { ExponentialBuckets, MetricType, RawMetric } from '../model/metric-types.js';
-import { forEachEnvelopeItem, readAttributes } from './decode-json.js';
-import { parseJsonRequest } from './decode-logs-json.js';
+import { forEachEnvelopeItem, parseJsonRequest, readAttributes } from './decode-json.js';
 import {
   type JsonObject,
   readArray,
