@@ -33,3 +33,16 @@ export function formatCount(n: number): string {
 export function formatTimestamp(unixNano: bigint): string {
   return new Date(Number(unixNano / 1_000_000n)).toISOString().replace('T', ' ');
 }
+
+/** Bytes in IEC units: `512 B`, `1.5 KiB`, `12 MiB` (one decimal below 10). */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value < 10 ? value.toFixed(1) : Math.round(value)} ${units[unit]}`;
+}

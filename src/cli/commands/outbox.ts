@@ -1,13 +1,13 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { formatCount, formatDurationNanos, formatTimestamp } from '../../model/human-units.js';
+import { formatBytes, formatCount, formatDurationNanos, formatTimestamp } from '../../model/human-units.js';
 import { decodeTraceRequest } from '../../otlp/index.js';
 import { DeadLetterNotFoundError, SqliteOutbox } from '../../store/sqlite/sqlite-outbox.js';
 import type { DeadLetterRecord, DroppedQueue } from '../../store/sqlite/sqlite-outbox.js';
 import { CliUsageError } from '../cli-error.js';
 import type { CliCommand, CliIo } from '../command.js';
 import { withStore } from '../open-store.js';
-import { colourEnabled, createStyle, renderTable, truncateCell, writeJson } from '../output.js';
+import { colourEnabled, createStyle, plural, renderTable, truncateCell, writeJson } from '../output.js';
 import { COMMON_FLAGS, COMMON_HELP, limitFlag, positionals } from '../query-flags.js';
 
 const HELP = `Usage: skein outbox [list | dead | show <id> | replay <id…> | drop <upstream>] [options]
@@ -292,22 +292,6 @@ function deadLetterId(value: string): number {
     throw new CliUsageError(`a dead-letter id is a positive integer (skein outbox dead lists them), got '${value}'`);
   }
   return id;
-}
-
-function plural(n: number, noun: string): string {
-  return `${formatCount(n)} ${noun}${n === 1 ? '' : 's'}`;
-}
-
-function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value < 10 ? value.toFixed(1) : Math.round(value)} ${units[unit]}`;
 }
 
 function formatMillis(millis: number): string {
