@@ -95,7 +95,9 @@ describe('IngestWriterThread', () => {
   it('that dies fails the work it had not answered, reports once, and turns alive false', async () => {
     const { thread, errors } = start(dbPath());
     await thread.commit([makeRawSpan()]);
-    const pending = thread.commit([makeRawSpan()]);
+    // Big enough to still be in hand when the thread is ended (normalizing and writing 20,000 spans
+    // takes about a second): one span could be committed and answered first, and pass or fail by luck.
+    const pending = thread.commit(Array.from({ length: 20_000 }, () => makeRawSpan()));
     const flushed = thread.flush();
     await workerOf(thread).terminate();
     await expect(pending).rejects.toThrow(/writer thread exited/);
