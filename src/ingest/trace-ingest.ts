@@ -1,3 +1,5 @@
+import type { RawLogRecord } from '../model/log-types.js';
+import type { RawMetric } from '../model/metric-types.js';
 import type { RawSpan } from '../model/types.js';
 
 /**
@@ -10,6 +12,16 @@ import type { RawSpan } from '../model/types.js';
  */
 export interface TraceIngest {
   ingest(spans: readonly RawSpan[]): Promise<void>;
+}
+
+/**
+ * The collector's pipeline takes every signal, with the same contract as
+ * `TraceIngest.ingest`: log records and metrics share the spans' group
+ * commits, redaction, outbox and errors (`SpansRefusedError` names "records").
+ */
+export interface SignalIngest extends TraceIngest {
+  ingestLogs(records: readonly RawLogRecord[]): Promise<void>;
+  ingestMetrics(metrics: readonly RawMetric[]): Promise<void>;
 }
 
 /** The writer cannot keep up; answer 503 with Retry-After instead of queueing without bound. */

@@ -29,3 +29,36 @@ export interface RawLogRecord {
   resource: SpanResource;
   scope: InstrumentationScope;
 }
+
+/**
+ * A log record as the store gives it back: what arrived (after redaction),
+ * plus the store's row id and the session it was resolved to.
+ */
+export interface StoredLogRecord extends RawLogRecord {
+  /** The store's id: increasing in commit order (a cursor and the live stream merge by it). */
+  id: number;
+  /**
+   * The session: the record's own key (same precedence as spans', `session.id`
+   * included, attribute or resource), else the session of its trace when the
+   * trace is known, else null (a record tied to no session).
+   */
+  sessionId: string | null;
+}
+
+/** `listLogs`: every field narrows; results are in time order (time, or observed time when time is 0), then id. */
+export interface LogQuery {
+  sessionId?: string;
+  traceId?: string;
+  spanId?: string;
+  /** Exact `event_name` (or, for records without one, nothing matches). */
+  eventName?: string;
+  /** `severityNumber >= minSeverity`. */
+  minSeverity?: number;
+  /** Inclusive, exact nanoseconds. */
+  fromUnixNano?: bigint;
+  /** Exclusive. */
+  toUnixNano?: bigint;
+  /** Default 100, at most 1000. */
+  limit?: number;
+  cursor?: string;
+}

@@ -84,3 +84,51 @@ export type RawMetric = MetricHeader &
     | { type: 'exponentialHistogram'; temporality: Temporality; points: ExponentialHistogramPoint[] }
     | { type: 'summary'; points: SummaryPoint[] }
   );
+
+/**
+ * One stored data point with its metric's header, as the store gives it
+ * back. Number points have `value`; histograms, exponential histograms and
+ * summaries have `count` and `sum` (and `min`/`max` when sent) and their
+ * buckets or quantiles in `detail`, as the raw point holds them.
+ */
+export interface StoredMetricPoint {
+  /** Increasing in commit order. */
+  id: number;
+  name: string;
+  description: string;
+  unit: string;
+  type: MetricType;
+  /** Sums and histograms; null for gauges and summaries. */
+  temporality: Temporality | null;
+  /** Sums only. */
+  monotonic: boolean | null;
+  /** The point's session key (point attributes, then resource; same precedence as spans), or null. */
+  sessionId: string | null;
+  startTimeUnixNano: bigint;
+  timeUnixNano: bigint;
+  attributes: Attributes;
+  flags: number;
+  value: bigint | number | null;
+  count: bigint | null;
+  sum: number | null;
+  min: number | null;
+  max: number | null;
+  /** Histogram: `{ bucketCounts, explicitBounds }`; exponential: `{ scale, zeroCount, zeroThreshold, positive, negative }`; summary: `{ quantileValues }`; null otherwise. */
+  detail: Record<string, unknown> | null;
+  resource: SpanResource;
+  scope: InstrumentationScope;
+}
+
+/** `listMetricPoints`: in point time order, then id. */
+export interface MetricQuery {
+  /** Exact metric name. */
+  name?: string;
+  sessionId?: string;
+  /** Inclusive. */
+  fromUnixNano?: bigint;
+  /** Exclusive. */
+  toUnixNano?: bigint;
+  /** Default 100, at most 1000. */
+  limit?: number;
+  cursor?: string;
+}

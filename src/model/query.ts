@@ -111,4 +111,7 @@ export interface RetentionPolicy {
 export interface RetentionResult {
   sessionsDeleted: number;
   spansDeleted: number;
+  /** Log records of the deleted sessions, and records and points older than `maxAgeMillis` whatever their session. */
+  logRecordsDeleted: number;
+  metricPointsDeleted: number;
 }

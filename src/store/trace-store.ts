@@ -11,6 +11,8 @@ import type {
   TimelineStep,
   TreeNode,
 } from '../model/query.js';
+import type { LogQuery, RawLogRecord, StoredLogRecord } from '../model/log-types.js';
+import type { MetricQuery, RawMetric, StoredMetricPoint } from '../model/metric-types.js';
 import type { SessionSummary, SpanRecord, StoredSpan } from '../model/types.js';
 
 /**
@@ -26,6 +28,13 @@ import type { SessionSummary, SpanRecord, StoredSpan } from '../model/types.js';
  */
 export interface TraceStore {
   write(spans: readonly SpanRecord[]): Promise<void>;
+  /**
+   * Log records and metric points as received (already redacted), each
+   * resolved to a session as `StoredLogRecord`/`StoredMetricPoint` say; not
+   * idempotent (OTLP gives them no identity). Durable when it resolves.
+   */
+  writeLogs(records: readonly RawLogRecord[]): Promise<void>;
+  writeMetrics(metrics: readonly RawMetric[]): Promise<void>;
 
   getSession(sessionId: string): Promise<SessionSummary>;
   listSessions(query?: SessionQuery): Promise<Page<SessionSummary>>;
@@ -36,6 +45,9 @@ export interface TraceStore {
   getSpans(query: SpanQuery): Promise<Page<StoredSpan>>;
   search(query: SearchQuery): Promise<SearchHit[]>;
   stats(query: StatsQuery): Promise<StatsRow[]>;
+  /** Log records in time order; `InvalidQueryError` for a bad cursor or limit. */
+  listLogs(query: LogQuery): Promise<Page<StoredLogRecord>>;
+  listMetricPoints(query: MetricQuery): Promise<Page<StoredMetricPoint>>;
 
   deleteSession(sessionId: string): Promise<void>;
   applyRetention(policy?: RetentionPolicy): Promise<RetentionResult>;

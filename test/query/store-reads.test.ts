@@ -9,6 +9,10 @@ import { ALPHA, BETA, useSeededStore } from '../server/query-api/seed.js';
 function interfaceOnly(store: TraceStore): TraceStore {
   return {
     write: (spans) => store.write(spans),
+    writeLogs: (records) => store.writeLogs(records),
+    writeMetrics: (metrics) => store.writeMetrics(metrics),
+    listLogs: (query) => store.listLogs(query),
+    listMetricPoints: (query) => store.listMetricPoints(query),
     getSession: (id) => store.getSession(id),
     listSessions: (query) => store.listSessions(query),
     getTimeline: (id) => store.getTimeline(id),

@@ -6,8 +6,9 @@
  * encoders do the protobuf work, not a second codec.
  */
 import type { ServiceDefinition } from '@grpc/grpc-js';
+import type { OtlpSignal } from '../../model/signals.js';
 
-export type OtlpSignal = 'traces' | 'logs' | 'metrics';
+export type { OtlpSignal } from '../../model/signals.js';
 
 /** The full method path of each signal's `Export` (opentelemetry-proto, collector/<signal>/v1). */
 export const OTLP_EXPORT_PATHS: Readonly<Record<OtlpSignal, string>> = {

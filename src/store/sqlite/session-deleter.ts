@@ -77,7 +77,7 @@ export class SessionDeleter {
 
   applyRetention(policy: RetentionPolicy = {}): RetentionResult {
     const all = this.selectForRetention(policy);
-    const total: RetentionResult = { sessionsDeleted: 0, spansDeleted: 0 };
+    const total: RetentionResult = { sessionsDeleted: 0, spansDeleted: 0, logRecordsDeleted: 0, metricPointsDeleted: 0 };
     for (let i = 0; i < all.length; i += DELETE_BATCH_SESSIONS) {
       const result = this.deleteMany.immediate(all.slice(i, i + DELETE_BATCH_SESSIONS));
       total.sessionsDeleted += result.sessionsDeleted;

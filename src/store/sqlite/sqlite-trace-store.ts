@@ -1,4 +1,6 @@
 import Database from 'better-sqlite3';
+import type { LogQuery, RawLogRecord, StoredLogRecord } from '../../model/log-types.js';
+import type { MetricQuery, RawMetric, StoredMetricPoint } from '../../model/metric-types.js';
 import type {
   Page,
   RetentionPolicy,
@@ -173,6 +175,31 @@ export class SqliteTraceStore implements TraceStore, ChangeFeedReader, BudgetRea
 
   async write(spans: readonly SpanRecord[]): Promise<void> {
     this.writeSync(spans);
+  }
+
+  // ISSUE16-STORE: placeholders for the logs/metrics store (replace with the real implementation).
+  writeLogsSync(_records: readonly RawLogRecord[]): number {
+    throw new StoreError('log records are not stored yet');
+  }
+
+  writeMetricsSync(_metrics: readonly RawMetric[]): number {
+    throw new StoreError('metric points are not stored yet');
+  }
+
+  async writeLogs(records: readonly RawLogRecord[]): Promise<void> {
+    this.transaction(() => this.writeLogsSync(records));
+  }
+
+  async writeMetrics(metrics: readonly RawMetric[]): Promise<void> {
+    this.transaction(() => this.writeMetricsSync(metrics));
+  }
+
+  async listLogs(_query: LogQuery): Promise<Page<StoredLogRecord>> {
+    throw new StoreError('log records are not stored yet');
+  }
+
+  async listMetricPoints(_query: MetricQuery): Promise<Page<StoredMetricPoint>> {
+    throw new StoreError('metric points are not stored yet');
   }
 
   /** The session's budget crossings, oldest first; empty when none (or no such session). */

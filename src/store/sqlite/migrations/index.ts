@@ -6,6 +6,7 @@ import { migration002 } from './002-outbox.js';
 import { migration003 } from './003-change-feed.js';
 import { migration004 } from './004-budget-events.js';
 import { migration005 } from './005-session-models.js';
+import { migration006 } from './006-outbox-signals.js';
 
 /** Every migration in order; the last one's version is the schema this code reads. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -14,6 +15,7 @@ export const MIGRATIONS: readonly Migration[] = [
   migration003,
   migration004,
   migration005,
+  migration006,
 ];
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
 
