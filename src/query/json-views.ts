@@ -8,6 +8,7 @@ import type { SearchHit, StatsRow, TimelineStep, TreeNode } from '../model/query
 import type { ContentText, SessionSummary, StoredSpan } from '../model/types.js';
 import type { SessionBudgetView } from './session-budget.js';
 import type { SessionModelUsage } from './store-reads.js';
+import { jsonSafe } from '../model/json-safe.js';
 import { liveSessionOf } from '../model/live-event.js';
 import { roundUsd } from '../model/pricing.js';
 
@@ -165,15 +166,5 @@ export function statsRowJson(row: StatsRow) {
   };
 }
 
-/** Deep copy with bigint → decimal string and bytes → base64, so `JSON.stringify` is exact and never throws. */
-export function jsonSafe(value: unknown): unknown {
-  if (typeof value === 'bigint') return value.toString();
-  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
-  if (Array.isArray(value)) return value.map(jsonSafe);
-  if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [key, inner] of Object.entries(value)) out[key] = jsonSafe(inner);
-    return out;
-  }
-  return value;
-}
+// One conversion for every view (logs and metrics too): it lives in model/.
+export { jsonSafe };
