@@ -10,12 +10,16 @@
  * secrets costs the scan and no allocation.
  */
 
-import type { Attributes, InstrumentationScope, RawSpan, SpanEvent, SpanLink, SpanResource } from '../types.js';
+import type { RawLogRecord } from '../log-types.js';
+import type { RawMetric } from '../metric-types.js';
+import type { AttributeValue, Attributes, InstrumentationScope, RawSpan, SpanEvent, SpanLink, SpanResource } from '../types.js';
 import { DEFAULT_DENY_KEYS, compileDenyKeys } from './deny-keys.js';
 import { DETECTORS_OFF_BY_DEFAULT, builtinDetectors } from './detectors.js';
 import type { Detector, DetectorKind } from './detectors.js';
 import { RedactionConfigError, compileRedactionPattern } from './redaction-pattern.js';
 import type { RedactionPattern } from './redaction-pattern.js';
+import { redactLogRecord, redactMetric } from './signal-redaction.js';
+import type { RedactionWalk } from './signal-redaction.js';
 
 export interface RedactionOptions {
   /** Default true. */
@@ -47,6 +51,14 @@ export interface Redactor {
    * collector redacts once, before both normalizing and forwarding).
    */
   redactSpans(spans: readonly RawSpan[]): RawSpan[];
+  /**
+   * Log records with the rules spans get: body (text, or a kvlist walked as
+   * attributes, deny keys included), attributes, event name, level text,
+   * resource and scope. A record with nothing replaced is returned as it is.
+   */
+  redactLogs(records: readonly RawLogRecord[]): RawLogRecord[];
+  /** Metrics the same way: name, description, unit, metadata, every point's attributes, resource and scope. */
+  redactMetrics(metrics: readonly RawMetric[]): RawMetric[];
   /** Attributes as a copy with secrets replaced (the same object when nothing was); any attribute-shaped object. */
   redactAttributes<T extends object>(attributes: T): { attributes: T; count: number };
   redactText(text: string): { text: string; count: number };
@@ -156,7 +168,7 @@ export function createRedactor(options: RedactionOptions = {}): Redactor {
       }
       return copy ?? value;
     }
-    return map(value as Record<string, unknown>, `${path}.`, depth + 1);
+    return map(value as Record<string, unknown>, path === '' ? '' : `${path}.`, depth + 1);
   }
 
   /**
@@ -315,6 +327,13 @@ export function createRedactor(options: RedactionOptions = {}): Redactor {
     return out ?? raw;
   }
 
+  const walk: RedactionWalk = {
+    attributes: (attributes) => (attributesOf(attributes) === undefined ? attributes : (map(attributes, '', 0) as Attributes)),
+    value: (value) => (attributesOf(value) === undefined ? anyValue(value, '', 0) : map(value as Attributes, '', 0)) as AttributeValue,
+    field,
+    part: sharedPart,
+  };
+
   let remembered: WeakMap<RawSpan, number> | undefined;
 
   function redactRaw(raw: RawSpan): RedactedSpan {
@@ -342,6 +361,16 @@ export function createRedactor(options: RedactionOptions = {}): Redactor {
         memo.set(result.span, result.count);
         return result.span;
       });
+    },
+    redactLogs(records) {
+      if (!on) return records.slice();
+      count = 0;
+      return records.map((record) => redactLogRecord(record, walk));
+    },
+    redactMetrics(metrics) {
+      if (!on) return metrics.slice();
+      count = 0;
+      return metrics.map((metric) => redactMetric(metric, walk));
     },
     redactAttributes<T extends object>(attributes: T) {
       if (!on) return { attributes, count: 0 };
