@@ -223,3 +223,18 @@ export const SLOTS = defineSlots({
 });
 
 export const S = SLOTS.slot;
+
+/** The session slots in precedence order (ARCHITECTURE.md): the first one set holds the session key. */
+export const SESSION_SLOT_ORDER: readonly number[] = [
+  S.sessionGenAi,
+  S.sessionOpenInference,
+  S.sessionLangfuse,
+  S.sessionVercel,
+  S.sessionTraceloop,
+];
+
+/** Their attribute keys, in the same order (what log records and metric points are read by). */
+export const SESSION_KEYS: readonly string[] = SESSION_SLOT_ORDER.map((slot) => {
+  for (const [key, at] of SLOTS.byKey) if (at === slot) return key;
+  throw new Error(`session slot ${slot} has no key`);
+});

@@ -9,7 +9,7 @@
 
 import { TRACELOOP_COMPLETION_PREFIX, TRACELOOP_PROMPT_PREFIX } from '../semconv/index.js';
 import { toName, toNanos, toStatusCode, toTokenCount, toUsd } from './coerce.js';
-import { SLOTS, S } from './dialect-slots.js';
+import { SESSION_SLOT_ORDER, SLOTS, S } from './dialect-slots.js';
 import { fallbackRecord } from './fallback-record.js';
 import { collectIndexed, extractContent } from './extract-content.js';
 import type { IndexedMessage } from './extract-content.js';
@@ -58,13 +58,7 @@ const { byKey: SLOT_BY_KEY, kinds: SLOT_KINDS, count: SLOT_COUNT } = SLOTS;
 /** Copied per span: a packed array of undefined reads faster than a fresh holey one. */
 const EMPTY_SLOTS: readonly unknown[] = new Array<unknown>(SLOT_COUNT).fill(undefined);
 const G = 'g'.charCodeAt(0);
-const SESSION_SLOTS: ReadonlySet<number> = new Set([
-  S.sessionGenAi,
-  S.sessionOpenInference,
-  S.sessionLangfuse,
-  S.sessionVercel,
-  S.sessionTraceloop,
-]);
+const SESSION_SLOTS: ReadonlySet<number> = new Set(SESSION_SLOT_ORDER);
 
 /** Operation attributes in the order they decide the step type; `skein.step.type` overrides all. */
 const STEP_SOURCES = [
@@ -221,13 +215,7 @@ function normalizeWith(raw: RawSpan, maxLength: number, prices: PriceTable): Spa
     traceId: typeof raw.traceId === 'string' ? raw.traceId : '',
     spanId: typeof raw.spanId === 'string' ? raw.spanId : '',
     parentSpanId: typeof raw.parentSpanId === 'string' && raw.parentSpanId.length > 0 ? raw.parentSpanId : null,
-    sessionId:
-      names[S.sessionGenAi] ??
-      names[S.sessionOpenInference] ??
-      names[S.sessionLangfuse] ??
-      names[S.sessionVercel] ??
-      names[S.sessionTraceloop] ??
-      null,
+    sessionId: firstSession(names),
     name: typeof raw.name === 'string' ? cutLogged(raw.name, 'name', log) : '',
     stepType,
     operationName,
@@ -287,3 +275,11 @@ function firstReported(names: (string | undefined)[]): string | null {
   return null;
 }
 
+/** The session key: the first session slot set, in precedence order. */
+function firstSession(names: readonly (string | undefined)[]): string | null {
+  for (const slot of SESSION_SLOT_ORDER) {
+    const name = names[slot];
+    if (name !== undefined) return name;
+  }
+  return null;
+}
