@@ -44,14 +44,14 @@ async function buildDatabase(): Promise<Fixture> {
   const outbox = new SqliteOutbox(store.database);
   const kill = (upstream: string, batch: RawSpan[], status: number, answer: string) => {
     const payload = encodeTraceRequest(batch, 'protobuf');
-    outbox.enqueue([upstream], payload, batch.length, Date.now() - 60_000);
+    outbox.enqueue([upstream], payload, batch.length, { nowMillis: Date.now() - 60_000 });
     const entry = outbox.dueEntries(upstream, 100).at(-1)!;
     outbox.deadLetter(entry.id, status, answer);
     return { id: outbox.listDeadLetters({ upstream, limit: 1 })[0].id, spanIds: batch.map((s) => s.spanId), payload };
   };
   const liveDead = kill(LIVE, spans(4), 400, LONG_ANSWER);
   const goneDead = kill(GONE, spans(2), 413, 'HTTP 413: request too large');
-  outbox.enqueue([LIVE], encodeTraceRequest(spans(3), 'protobuf'), 3, Date.now() - 90_000);
+  outbox.enqueue([LIVE], encodeTraceRequest(spans(3), 'protobuf'), 3, { nowMillis: Date.now() - 90_000 });
   outbox.enqueue([LIVE], encodeTraceRequest(spans(2), 'protobuf'), 2);
   outbox.enqueue([GONE], encodeTraceRequest(spans(1), 'protobuf'), 1);
   await store.close();

@@ -24,8 +24,8 @@ function setUp(maxOutboxBytes: number) {
   const forwarder = new OutboxForwarder({ outbox, url: CONFIGURED });
   stops.push(() => forwarder.stop());
   const enqueuedAt = Date.now() - 10_000;
-  outbox.enqueue([CONFIGURED, GONE], new Uint8Array(100), 3, enqueuedAt);
-  outbox.enqueue([CONFIGURED], new Uint8Array(50), 2, enqueuedAt + 1);
+  outbox.enqueue([CONFIGURED, GONE], new Uint8Array(100), 3, { nowMillis: enqueuedAt });
+  outbox.enqueue([CONFIGURED], new Uint8Array(50), 2, { nowMillis: enqueuedAt + 1 });
   return { outbox, forwarder, health: new ForwardingHealth(outbox, [forwarder], maxOutboxBytes) };
 }
 

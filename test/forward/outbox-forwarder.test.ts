@@ -309,7 +309,7 @@ describe('SqliteOutbox depth', () => {
     const path = join(dir, 'reopen.db');
     const first = new SqliteTraceStore({ path });
     const p = payload(4);
-    new SqliteOutbox(first.database).enqueue(['http://a'], p.bytes, 4, 1234);
+    new SqliteOutbox(first.database).enqueue(['http://a'], p.bytes, 4, { nowMillis: 1234 });
     await first.close();
     const second = new SqliteTraceStore({ path });
     stops.push(() => second.close());

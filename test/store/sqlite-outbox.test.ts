@@ -31,7 +31,7 @@ function payload(spans: number): Uint8Array {
 
 /** Queues a request for `upstream` and has the upstream refuse it for good; returns the dead letter's id. */
 function killOne(upstream: string, spans: number, nowMillis: number): number {
-  outbox.enqueue([upstream], payload(spans), spans, nowMillis);
+  outbox.enqueue([upstream], payload(spans), spans, { nowMillis });
   const entry = outbox.dueEntries(upstream, 1_000, nowMillis).at(-1)!;
   outbox.deadLetter(entry.id, 400, `HTTP 400: bad span in a batch of ${spans}`, nowMillis + 10);
   return outbox.listDeadLetters({ upstream, limit: 1 })[0].id;
@@ -46,8 +46,8 @@ function depthInMemoryAndCounted(): { inMemory: OutboxDepth[]; counted: OutboxDe
 describe('SqliteOutbox: inspecting, replaying and dropping', () => {
   it('queues() counts each upstream from the tables, queued and dead, including one only in outbox_dead', () => {
     const big = payload(5);
-    outbox.enqueue([A, B], big, 5, 1_000);
-    outbox.enqueue([A], payload(2), 2, 2_000);
+    outbox.enqueue([A, B], big, 5, { nowMillis: 1_000 });
+    outbox.enqueue([A], payload(2), 2, { nowMillis: 2_000 });
     killOne(B, 3, 3_000);
     killOne('http://gone.example', 1, 4_000);
     expect(outbox.queues()).toEqual([
@@ -59,12 +59,13 @@ describe('SqliteOutbox: inspecting, replaying and dropping', () => {
 
   it('findDeadLetter() returns the payload as queued, and null for an unknown id', () => {
     const body = payload(2);
-    outbox.enqueue([A], body, 2, 1_000);
+    outbox.enqueue([A], body, 2, { nowMillis: 1_000 });
     outbox.deadLetter(outbox.dueEntries(A, 1, 1_000)[0].id, 422, 'HTTP 422: nope', 1_500);
     const [{ id }] = outbox.deadLetters();
     expect(outbox.findDeadLetter(id)).toEqual({
       id,
       upstream: A,
+      signal: 'traces',
       spanCount: 2,
       attempts: 1,
       failedAtMillis: 1_500,
@@ -84,11 +85,11 @@ describe('SqliteOutbox: inspecting, replaying and dropping', () => {
     expect(outbox.depth()).toEqual([]);
 
     const moved = outbox.replayDead([first], 50_000);
-    expect(moved).toEqual([{ deadId: first, id: expect.any(Number), upstream: A, spanCount: 3, bytes: deadPayload.byteLength }]);
+    expect(moved).toEqual([{ deadId: first, id: expect.any(Number), upstream: A, signal: 'traces', spanCount: 3, bytes: deadPayload.byteLength }]);
     expect(outbox.findDeadLetter(first)).toBeNull();
     expect(outbox.findDeadLetter(second)).not.toBeNull();
     const [due] = outbox.dueEntries(A, 10, 50_000);
-    expect(due).toEqual({ id: moved[0].id, upstream: A, payload: deadPayload, spanCount: 3, enqueuedAtMillis: 50_000, attempts: 0 });
+    expect(due).toEqual({ id: moved[0].id, upstream: A, signal: 'traces', payload: deadPayload, spanCount: 3, enqueuedAtMillis: 50_000, attempts: 0 });
     const { inMemory, counted } = depthInMemoryAndCounted();
     expect(inMemory).toEqual(counted);
     expect(inMemory).toEqual([{ upstream: A, entries: 1, spans: 3, bytes: deadPayload.byteLength, oldestEnqueuedAtMillis: 50_000 }]);
@@ -119,8 +120,8 @@ describe('SqliteOutbox: inspecting, replaying and dropping', () => {
 
   it('dropQueue() deletes one upstream queue (and with dead, its dead letters) and reports what went', () => {
     const body = payload(2);
-    outbox.enqueue([A, B], body, 2, 1_000);
-    outbox.enqueue([A], body, 2, 2_000);
+    outbox.enqueue([A, B], body, 2, { nowMillis: 1_000 });
+    outbox.enqueue([A], body, 2, { nowMillis: 2_000 });
     killOne(A, 5, 3_000);
     expect(outbox.dropQueue(A)).toEqual({ upstream: A, entries: 2, spans: 4, bytes: 2 * body.byteLength, deadLetters: 0 });
     expect(outbox.deadLetterCounts().get(A)).toBe(1);
@@ -129,5 +130,48 @@ describe('SqliteOutbox: inspecting, replaying and dropping', () => {
     const { inMemory, counted } = depthInMemoryAndCounted();
     expect(inMemory).toEqual(counted);
     expect(outbox.queuedBytes(A)).toBe(0);
+  });
+});
+
+describe('SqliteOutbox: every signal in one queue per upstream', () => {
+  it('keeps each entry\'s signal through delivery order, the dead letters and a replay; depth and the bound stay per upstream', () => {
+    const traces = payload(2);
+    const logs = new Uint8Array([10, 0]);
+    const metrics = new Uint8Array([10, 0, 10, 0]);
+    outbox.enqueue([A], traces, 2, { nowMillis: 1_000 });
+    outbox.enqueue([A, B], logs, 5, { signal: 'logs', nowMillis: 2_000 });
+    outbox.enqueue([A], metrics, 7, { signal: 'metrics', nowMillis: 3_000 });
+    expect(outbox.dueEntries(A, 10, 3_000).map((e) => [e.signal, e.spanCount])).toEqual([
+      ['traces', 2],
+      ['logs', 5],
+      ['metrics', 7],
+    ]);
+    expect(outbox.queuedBytes(A)).toBe(traces.byteLength + logs.byteLength + metrics.byteLength);
+    expect(outbox.depth().find((d) => d.upstream === A)).toMatchObject({ entries: 3, spans: 14 });
+
+    const logsEntry = outbox.dueEntries(B, 1, 3_000)[0];
+    outbox.deadLetter(logsEntry.id, 3, 'gRPC INVALID_ARGUMENT (3): bad severity', 4_000);
+    const [dead] = outbox.listDeadLetters({ upstream: B });
+    expect(dead).toMatchObject({ upstream: B, signal: 'logs', spanCount: 5, status: 3 });
+    expect(outbox.findDeadLetter(dead.id)).toMatchObject({ signal: 'logs', payload: logs });
+    expect(outbox.signalCounts()).toEqual([
+      { upstream: A, signal: 'logs', entries: 1, items: 5, deadLetters: 0, deadItems: 0 },
+      { upstream: A, signal: 'metrics', entries: 1, items: 7, deadLetters: 0, deadItems: 0 },
+      { upstream: A, signal: 'traces', entries: 1, items: 2, deadLetters: 0, deadItems: 0 },
+      { upstream: B, signal: 'logs', entries: 0, items: 0, deadLetters: 1, deadItems: 5 },
+    ]);
+
+    const [moved] = outbox.replayDead([dead.id], 5_000);
+    expect(moved).toMatchObject({ upstream: B, signal: 'logs', spanCount: 5 });
+    expect(outbox.dueEntries(B, 10, 5_000)).toMatchObject([{ id: moved.id, signal: 'logs', payload: logs, attempts: 0 }]);
+    const { inMemory, counted } = depthInMemoryAndCounted();
+    expect(inMemory).toEqual(counted);
+  });
+
+  it('reads a row queued before migration 006 as traces', () => {
+    store.database
+      .prepare(`INSERT INTO outbox (upstream, payload, span_count, enqueued_at, attempts, next_attempt_at) VALUES (?, ?, 1, 1, 0, 1)`)
+      .run(A, Buffer.from(payload(1)));
+    expect(outbox.dueEntries(A, 1, 1)[0].signal).toBe('traces');
   });
 });

@@ -1,10 +1,15 @@
 import type Database from 'better-sqlite3';
 
 import { DeadLetterNotFoundError } from '../outbox.js';
-import type { OutboxEntry, OutboxDepth, DeadLetter, OutboxQueue, DeadLetterRecord, ReplayedDeadLetter, DroppedQueue } from '../outbox.js';
+import type {
+  EnqueueOptions, OutboxEntry, OutboxDepth, DeadLetter, OutboxQueue, OutboxSignalCount, DeadLetterRecord, ReplayedDeadLetter,
+  DroppedQueue,
+} from '../outbox.js';
 
 export { DeadLetterNotFoundError } from '../outbox.js';
-export type { OutboxEntry, OutboxDepth, DeadLetter, OutboxQueue, DeadLetterRecord, ReplayedDeadLetter, DroppedQueue } from '../outbox.js';
+export type {
+  EnqueueOptions, OutboxEntry, OutboxDepth, DeadLetter, OutboxQueue, OutboxSignalCount, DeadLetterRecord, ReplayedDeadLetter, DroppedQueue,
+} from '../outbox.js';
 
 interface Totals {
   entries: number;
@@ -17,6 +22,10 @@ interface Totals {
  * request is stored and queued in one commit (the tables come from the
  * store's migrations). Delivery state changes are single statements: a crash
  * at any point leaves each entry either queued or gone, never half-sent.
+ *
+ * Every signal shares an upstream's queue (one order, one bound); each
+ * entry says which signal its payload is. Counts named `spans` count items:
+ * spans, log records or metric data points.
  *
  * Depth (entries, spans, bytes per upstream) is counted once at open and then
  * kept in memory: the receiver checks the bound on every request, and summing
@@ -34,6 +43,7 @@ export class SqliteOutbox {
   private readonly deadStmt;
   private readonly deadCountStmt;
   private readonly queuesStmt;
+  private readonly signalsStmt;
   private readonly deadFilteredStmt;
   private readonly deadByIdStmt;
   private readonly deadIdsStmt;
@@ -45,15 +55,15 @@ export class SqliteOutbox {
 
   constructor(private readonly db: Database.Database) {
     this.insert = db.prepare(
-      `INSERT INTO outbox (upstream, payload, span_count, enqueued_at, attempts, next_attempt_at)
-       VALUES (@upstream, @payload, @spanCount, @now, 0, @now)`,
+      `INSERT INTO outbox (upstream, signal, payload, span_count, enqueued_at, attempts, next_attempt_at)
+       VALUES (@upstream, @signal, @payload, @spanCount, @now, 0, @now)`,
     );
     // Ordered by due time, which the (upstream, next_attempt_at) index serves
     // without a sort (ORDER BY id sorts the whole queue: ~50 ms at 1 GiB).
     // That is arrival order; the forwarder itself retries a failed entry
     // before newer ones, so only after a restart can one jump ahead of it.
     this.due = db.prepare(
-      `SELECT id, upstream, payload, span_count AS spanCount, enqueued_at AS enqueuedAtMillis, attempts
+      `SELECT id, upstream, signal, payload, span_count AS spanCount, enqueued_at AS enqueuedAtMillis, attempts
          FROM outbox WHERE upstream = ? AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`,
     );
     this.nextDue = db.prepare(`SELECT MIN(next_attempt_at) AS at FROM outbox WHERE upstream = ?`);
@@ -64,8 +74,8 @@ export class SqliteOutbox {
       `UPDATE outbox SET attempts = attempts + 1, next_attempt_at = @nextAttemptAt, last_error = @error WHERE id = @id`,
     );
     const copyToDead = db.prepare(
-      `INSERT INTO outbox_dead (upstream, payload, span_count, enqueued_at, attempts, failed_at, status, response)
-       SELECT upstream, payload, span_count, enqueued_at, attempts + 1, ?, ?, ? FROM outbox WHERE id = ?`,
+      `INSERT INTO outbox_dead (upstream, signal, payload, span_count, enqueued_at, attempts, failed_at, status, response)
+       SELECT upstream, signal, payload, span_count, enqueued_at, attempts + 1, ?, ?, ? FROM outbox WHERE id = ?`,
     );
     this.toDead = db.transaction((id: number, status: number | null, response: string, now: number) => {
       copyToDead.run(now, status, response, id);
@@ -81,7 +91,7 @@ export class SqliteOutbox {
       `SELECT enqueued_at AS at FROM outbox WHERE id = (SELECT MIN(id) FROM outbox WHERE upstream = ?)`,
     );
     this.deadStmt = db.prepare(
-      `SELECT id, upstream, span_count AS spanCount, attempts, failed_at AS failedAtMillis, status, response
+      `SELECT id, upstream, signal, span_count AS spanCount, attempts, failed_at AS failedAtMillis, status, response
          FROM outbox_dead ORDER BY id DESC LIMIT ?`,
     );
     this.deadCountStmt = db.prepare(`SELECT upstream, COUNT(*) AS n FROM outbox_dead GROUP BY upstream`);
@@ -95,12 +105,20 @@ export class SqliteOutbox {
                SELECT upstream, 0, 0, 0, NULL, COUNT(*), SUM(span_count) FROM outbox_dead GROUP BY upstream)
         GROUP BY upstream ORDER BY upstream`,
     );
+    this.signalsStmt = db.prepare(
+      `SELECT upstream, signal, SUM(entries) AS entries, SUM(items) AS items, SUM(dead) AS deadLetters, SUM(dead_items) AS deadItems
+         FROM (SELECT upstream, signal, COUNT(*) AS entries, SUM(span_count) AS items, 0 AS dead, 0 AS dead_items
+                 FROM outbox GROUP BY upstream, signal
+               UNION ALL
+               SELECT upstream, signal, 0, 0, COUNT(*), SUM(span_count) FROM outbox_dead GROUP BY upstream, signal)
+        GROUP BY upstream, signal ORDER BY upstream, signal`,
+    );
     this.deadFilteredStmt = db.prepare(
-      `SELECT id, upstream, span_count AS spanCount, attempts, failed_at AS failedAtMillis, status, response
+      `SELECT id, upstream, signal, span_count AS spanCount, attempts, failed_at AS failedAtMillis, status, response
          FROM outbox_dead WHERE @upstream IS NULL OR upstream = @upstream ORDER BY id DESC LIMIT @limit`,
     );
     this.deadByIdStmt = db.prepare(
-      `SELECT id, upstream, span_count AS spanCount, attempts, failed_at AS failedAtMillis, status, response,
+      `SELECT id, upstream, signal, span_count AS spanCount, attempts, failed_at AS failedAtMillis, status, response,
               enqueued_at AS enqueuedAtMillis, LENGTH(payload) AS bytes, payload
          FROM outbox_dead WHERE id = ?`,
     );
@@ -110,9 +128,9 @@ export class SqliteOutbox {
     // Queued as if it had just arrived: due now, no attempts, enqueued now
     // (so ids keep growing with enqueue time, which the oldest-age read relies on).
     this.requeue = db.prepare(
-      `INSERT INTO outbox (upstream, payload, span_count, enqueued_at, attempts, next_attempt_at)
-       SELECT upstream, payload, span_count, @now, 0, @now FROM outbox_dead WHERE id = @id
-       RETURNING id, upstream, span_count AS spanCount, LENGTH(payload) AS bytes`,
+      `INSERT INTO outbox (upstream, signal, payload, span_count, enqueued_at, attempts, next_attempt_at)
+       SELECT upstream, signal, payload, span_count, @now, 0, @now FROM outbox_dead WHERE id = @id
+       RETURNING id, upstream, signal, span_count AS spanCount, LENGTH(payload) AS bytes`,
     );
     this.dropQueued = db.prepare(
       `DELETE FROM outbox WHERE upstream = ? RETURNING span_count AS spans, LENGTH(payload) AS bytes`,
@@ -123,14 +141,17 @@ export class SqliteOutbox {
   }
 
   /**
-   * Queues the payload for each upstream. Call inside the transaction that
-   * stores the spans; if that transaction rolls back, call `recount()`.
+   * Queues the payload (an encoded OTLP Export request of `options.signal`,
+   * traces by default, holding `itemCount` items) for each upstream. Call
+   * inside the transaction that stores the data; if that transaction rolls
+   * back, call `recount()`.
    */
-  enqueue(upstreams: readonly string[], payload: Uint8Array, spanCount: number, nowMillis = Date.now()): void {
+  enqueue(upstreams: readonly string[], payload: Uint8Array, itemCount: number, options: EnqueueOptions = {}): void {
+    const { signal = 'traces', nowMillis = Date.now() } = options;
     const bytes = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
     for (const upstream of upstreams) {
-      this.insert.run({ upstream, payload: bytes, spanCount, now: nowMillis });
-      this.adjust(upstream, 1, spanCount, bytes.byteLength);
+      this.insert.run({ upstream, signal, payload: bytes, spanCount: itemCount, now: nowMillis });
+      this.adjust(upstream, 1, itemCount, bytes.byteLength);
     }
   }
 
@@ -171,7 +192,6 @@ export class SqliteOutbox {
     return this.reschedule.run({ id, nextAttemptAt: Math.ceil(nextAttemptAtMillis), error: error.slice(0, 2000) }).changes > 0;
   }
 
-
   /** A final refusal from the upstream: kept with its answer, no longer retried. */
   deadLetter(id: number, status: number | null, response: string, nowMillis = Date.now()): void {
     this.toDead(id, status, response.slice(0, 10_000), nowMillis);
@@ -207,6 +227,11 @@ export class SqliteOutbox {
    */
   queues(): OutboxQueue[] {
     return this.queuesStmt.all() as OutboxQueue[];
+  }
+
+  /** Per upstream and signal, queued and dead, counted from the tables. */
+  signalCounts(): OutboxSignalCount[] {
+    return this.signalsStmt.all() as OutboxSignalCount[];
   }
 
   /** Newest first, optionally for one upstream. */

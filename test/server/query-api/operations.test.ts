@@ -41,8 +41,8 @@ beforeEach(async () => {
   outbox = new SqliteOutbox(store.database);
   const payload = new Uint8Array([1, 2, 3, 4]);
   const tenMinutesAgo = Date.now() - 600_000;
-  outbox.enqueue([A, B], payload, 3, tenMinutesAgo);
-  outbox.enqueue([A], payload, 2, tenMinutesAgo + 1000);
+  outbox.enqueue([A, B], payload, 3, { nowMillis: tenMinutesAgo });
+  outbox.enqueue([A], payload, 2, { nowMillis: tenMinutesAgo + 1000 });
   // The first request to A is refused for good.
   const [first] = outbox.dueEntries(A, 1);
   outbox.deadLetter(first.id, 400, 'bad request: span name too long');

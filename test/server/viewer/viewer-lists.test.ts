@@ -84,8 +84,8 @@ beforeAll(async () => {
   );
   // A queue left for an upstream no longer configured, and one request it refused for good.
   const outbox = new SqliteOutbox(store.database);
-  outbox.enqueue([UPSTREAM], new Uint8Array([1, 2, 3]), 2, Date.now() - 3_600_000);
-  outbox.enqueue([UPSTREAM], new Uint8Array([4, 5, 6]), 1, Date.now() - 1_800_000);
+  outbox.enqueue([UPSTREAM], new Uint8Array([1, 2, 3]), 2, { nowMillis: Date.now() - 3_600_000 });
+  outbox.enqueue([UPSTREAM], new Uint8Array([4, 5, 6]), 1, { nowMillis: Date.now() - 1_800_000 });
   outbox.deadLetter(outbox.dueEntries(UPSTREAM, 1)[0].id, 400, 'span name too long');
   await store.close();
   collector = await startCollector({ dbPath, port: 0 });
