@@ -2,7 +2,8 @@
 // spans loaded so far. Live: subscribe to the session's stream first, then load
 // history, then merge streamed steps by span id (the stream wins, but an ended
 // step is never reopened by an older "started"). A session that does not
-// exist yet is waited for on the same stream.
+// exist yet is waited for on the same stream. Log records on the stream go to
+// `onLog` as they come (the views merge them by id).
 
 import { ApiError, apiGet, sessionPath } from './api.js';
 import { announce } from './dom.js';
@@ -22,6 +23,7 @@ const POLL_MILLIS = 3000;
  *   onError: (error: unknown) => void,
  *   onStepError: (message: string) => void,
  *   onLiveStatus: (status: string) => void,
+ *   onLog?: (log: import('./log-events.js').LogRecord) => void,
  * }} hooks
  */
 export function createSessionData(sessionId, hooks) {
@@ -152,6 +154,9 @@ export function createSessionData(sessionId, hooks) {
       case 'budget':
         scheduleSessionRefresh();
         break;
+      case 'log':
+        if (body.log && typeof body.log === 'object') hooks.onLog?.(body.log);
+        return;
       case 'reset':
         // The server could not replay what this page missed: start over.
         if (held === null) void bootstrap();

@@ -195,3 +195,15 @@ export async function otherTrace(traceId) {
     return `No trace ${traceId} in this session or in the store.`;
   }
 }
+
+/**
+ * The step a trace id leads to: its turn's first root (a step whose parent is
+ * not in the session), the top row of the turn's group; undefined when no step has that trace.
+ * @param {Map<string, Record<string, any>>} steps @param {string} traceId
+ */
+export function turnStart(steps, traceId) {
+  const isRoot = (/** @type {Record<string, any>} */ s) => s.parentSpanId === null || !steps.has(s.parentSpanId);
+  return [...steps.values()]
+    .filter((s) => s.traceId === traceId)
+    .sort((a, b) => Number(isRoot(b)) - Number(isRoot(a)) || (BigInt(a.startTimeUnixNano) < BigInt(b.startTimeUnixNano) ? -1 : 1))[0];
+}

@@ -1,15 +1,18 @@
 // A session: the steps first (the waterfall, one group per turn), totals in
 // one line that opens into cards and the per-model table, the selected step
-// beside the waterfall (on a phone, in its place), and a chat replay tab. The
-// data and its live updates: session-data.js.
+// beside the waterfall (on a phone, in its place), a chat replay tab and an
+// events tab (OTLP log events). The data and its live updates: session-data.js.
 
 import { sessionPath } from './api.js';
 import { h, replace } from './dom.js';
 import { renderChat } from './chat-replay.js';
 import { navigate, replaceQuery } from './router.js';
 import { createSessionData } from './session-data.js';
+import { createSessionEvents } from './session-events.js';
+import { sessionSuffix, sessionTabs, viewOf } from './session-tabs.js';
 import { renderSessionSummary } from './session-summary.js';
-import { comparePicker, downloadTrace, otherTrace, sessionActions, stepTools } from './session-tools.js';
+import { comparePicker, downloadTrace, otherTrace, sessionActions, stepTools, turnStart } from './session-tools.js';
+import { createStepLogs } from './step-logs.js';
 import { renderStep } from './step-view.js';
 import { enableWaterfallKeys, renderWaterfall } from './waterfall.js';
 import { STEP_TYPES, errorBox, legend, statusBadge } from './widgets.js';
@@ -25,8 +28,9 @@ const PREVIEW_LENGTH = 160;
 export function createSessionView(root, route, app) {
   const sessionId = route.params[0];
   let selectedSpanId = route.name === 'step' ? route.params[1] : null;
-  let view = route.query.get('view') === 'chat' ? 'chat' : 'steps';
+  let view = viewOf(route.query.get('view'));
   let filterText = route.query.get('filter') ?? '';
+  let eventFilters = { eventName: route.query.get('event') ?? '', minSeverity: route.query.get('severity') ?? '' };
   let totalsOpen = false;
   let keepRowFocus = false;
   /** @type {Set<string>} steps whose children are hidden */
@@ -53,10 +57,17 @@ export function createSessionView(root, route, app) {
   );
   const body = h('div', { class: 'session-body', id: 'tab-steps', role: 'tabpanel', 'aria-labelledby': 'tab-steps-button' }, wfSection, panel);
   const chat = h('section', { class: 'chat-section', id: 'tab-chat', role: 'tabpanel', 'aria-labelledby': 'tab-chat-button' });
-  const tabButton = (/** @type {string} */ name, /** @type {string} */ label) =>
-    h('button', { type: 'button', role: 'tab', id: `tab-${name}-button`, class: 'tab', 'aria-controls': `tab-${name}`, onclick: () => setView(name) }, label);
-  const tabs = h('div', { class: 'tabs', role: 'tablist', 'aria-label': 'Session view' }, tabButton('steps', 'Steps'), tabButton('chat', 'Chat'));
-  const container = h('div', { class: 'session' }, head, summary, tabs, body, chat);
+  const tabs = sessionTabs(setView);
+  const events = createSessionEvents(sessionId, {
+    filters: eventFilters,
+    onFilters(next) {
+      eventFilters = next;
+      replaceQuery(new URLSearchParams(suffix()));
+    },
+    stepOf: (spanId) => (data.steps.has(spanId) ? { name: data.steps.get(spanId)?.name, href: stepHref(spanId, { view: 'steps' }) } : null),
+  });
+  const stepLogs = createStepLogs({ onChange: queueRender });
+  const container = h('div', { class: 'session' }, head, summary, tabs.element, body, chat, events.element);
   replace(root, h('p', { class: 'muted' }, 'Loading session…'));
 
   const data = createSessionData(sessionId, {
@@ -67,7 +78,7 @@ export function createSessionView(root, route, app) {
       buildHead();
       renderAll();
       if (view === 'chat') data.loadAll();
-      if (!first) return;
+      if (!first) return events.reload();
       if (selectedSpanId !== null) focusPanel();
       else title.focus();
     },
@@ -86,6 +97,10 @@ export function createSessionView(root, route, app) {
       queueRender();
     },
     onLiveStatus: (s) => app.setLiveStatus(s),
+    onLog(log) {
+      events.addLive(log);
+      if (stepLogs.addLive(log) && log.spanId === selectedSpanId) queueRender();
+    },
   });
 
   const removeKeys = enableWaterfallKeys(waterfall, {
@@ -106,20 +121,14 @@ export function createSessionView(root, route, app) {
     if (data.session?.status === 'running' || [...data.steps.values()].some((s) => s.open && !s.interrupted)) queueRender();
   }, TICK_MILLIS);
 
-  /** The view's own query (tab, filter), kept on every link within the session. */
-  function suffix() {
-    const query = new URLSearchParams();
-    if (view === 'chat') query.set('view', 'chat');
-    if (filterText) query.set('filter', filterText);
-    const text = query.toString();
-    return text ? `?${text}` : '';
-  }
-  const stepHref = (/** @type {string} */ spanId) => `${sessionPath(sessionId)}/steps/${encodeURIComponent(spanId)}${suffix()}`;
+  /** The view's own query (tab, filters), kept on every link within the session. */
+  const suffix = (/** @type {{ view?: string }} */ change = {}) => sessionSuffix({ view: change.view ?? view, filterText, eventName: eventFilters.eventName, minSeverity: eventFilters.minSeverity });
+  const stepHref = (/** @type {string} */ spanId, change = {}) => `${sessionPath(sessionId)}/steps/${encodeURIComponent(spanId)}${suffix(change)}`;
   const closeHref = () => `${sessionPath(sessionId)}${suffix()}`;
 
   /** @param {string} name */
   function setView(name) {
-    view = name === 'chat' ? 'chat' : 'steps';
+    view = viewOf(name);
     replaceQuery(new URLSearchParams(suffix()));
     if (view === 'chat') data.loadAll();
     renderAll();
@@ -134,11 +143,7 @@ export function createSessionView(root, route, app) {
 
   /** @param {string} traceId */
   async function lookUpTrace(traceId) {
-    // The turn's first root (a step whose parent is not in the session): the top row of its group.
-    const isRoot = (/** @type {Record<string, any>} */ s) => s.parentSpanId === null || !data.steps.has(s.parentSpanId);
-    const step = [...data.steps.values()]
-      .filter((s) => s.traceId === traceId)
-      .sort((a, b) => Number(isRoot(b)) - Number(isRoot(a)) || (BigInt(a.startTimeUnixNano) < BigInt(b.startTimeUnixNano) ? -1 : 1))[0];
+    const step = turnStart(data.steps, traceId);
     if (!step) return otherTrace(traceId);
     if (view !== 'steps') setView('steps');
     if (filterText) {
@@ -178,10 +183,10 @@ export function createSessionView(root, route, app) {
     replace(status, statusBadge(session.status));
     replace(idLine, sessionId, session.userId ? h('span', {}, ` · user ${session.userId}`) : null);
     replace(summary, renderSessionSummary(session, data.steps, { open: totalsOpen, onToggle: (open) => (totalsOpen = open) }));
-    for (const button of tabs.querySelectorAll('[role="tab"]')) button.setAttribute('aria-selected', String(button.id === `tab-${view}-button`));
-    body.hidden = view !== 'steps';
-    chat.hidden = view !== 'chat';
+    tabs.show(view, { steps: body, chat, events: events.element });
     if (view === 'chat') renderChatTab();
+    if (view === 'events') events.show();
+    events.refresh();
     renderSteps();
     renderPanel();
   }
@@ -194,7 +199,7 @@ export function createSessionView(root, route, app) {
 
   function renderChatTab() {
     const open = new Set([...chat.querySelectorAll('details[open]')].map((d) => /** @type {HTMLElement} */ (d).dataset.spanId));
-    replace(chat, renderChat({ steps: data.steps.values(), spans: data.spans, nowNs: nowNs(), hrefFor: (s) => stepHref(s.spanId).replace(/\?view=chat&?/, '?').replace(/\?$/, '') }));
+    replace(chat, renderChat({ steps: data.steps.values(), spans: data.spans, nowNs: nowNs(), hrefFor: (s) => stepHref(s.spanId, { view: 'steps' }) }));
     for (const d of chat.querySelectorAll('details')) if (open.has(/** @type {HTMLElement} */ (d).dataset.spanId)) d.setAttribute('open', '');
   }
 
@@ -239,7 +244,14 @@ export function createSessionView(root, route, app) {
     const hadFocus = panel.contains(document.activeElement);
     replace(
       panel,
-      renderStep({ step, span: data.spans.get(selectedSpanId) ?? null, sessionStartNs: data.session.firstStartUnixNano, closeHref: closeHref(), error: stepError }),
+      renderStep({
+        step,
+        span: data.spans.get(selectedSpanId) ?? null,
+        sessionStartNs: data.session.firstStartUnixNano,
+        closeHref: closeHref(),
+        error: stepError,
+        logs: stepLogs.of(selectedSpanId, data.spans.get(selectedSpanId) ?? null),
+      }),
     );
     if (hadFocus) focusPanel();
   }
@@ -256,7 +268,7 @@ export function createSessionView(root, route, app) {
     update(next) {
       if ((next.name !== 'session' && next.name !== 'step') || next.params[0] !== sessionId) return false;
       const nextSelected = next.name === 'step' ? next.params[1] : null;
-      const nextView = next.query.get('view') === 'chat' ? 'chat' : 'steps';
+      const nextView = viewOf(next.query.get('view'));
       if (nextView !== view) {
         view = nextView;
         if (view === 'chat') data.loadAll();
@@ -284,6 +296,8 @@ export function createSessionView(root, route, app) {
     destroy() {
       destroyed = true;
       data.destroy();
+      events.destroy();
+      stepLogs.destroy();
       removeKeys();
       document.removeEventListener('keydown', onEscape);
       clearInterval(ticker);

@@ -2,6 +2,7 @@
 
 import { h } from './dom.js';
 import { TOKEN_KINDS, formatDuration, formatInt, formatTime, formatUsd, millisBetween } from './format.js';
+import { attributeTable, stepLogSection } from './log-events.js';
 import { conversationOf, pretty, reasoningBlock, renderConversation } from './messages.js';
 import { facts, stepTypeBadge } from './widgets.js';
 
@@ -12,9 +13,10 @@ import { facts, stepTypeBadge } from './widgets.js';
  *   sessionStartNs: string,
  *   closeHref: string,
  *   error?: string | null,
- * }} options
+ *   logs?: Parameters<typeof stepLogSection>[0] | null,
+ * }} options `logs`: the step's log events (step-logs.js); none: no section
  */
-export function renderStep({ step, span, sessionStartNs, closeHref, error = null }) {
+export function renderStep({ step, span, sessionStartNs, closeHref, error = null, logs = null }) {
   const s = span ?? step;
   const end = s.endTimeUnixNano;
   const durationMillis = end === null ? null : millisBetween(s.startTimeUnixNano, end);
@@ -54,6 +56,7 @@ export function renderStep({ step, span, sessionStartNs, closeHref, error = null
     tokenTable(tokens),
     span ? content(span) : h('p', { class: 'muted' }, error ? '' : 'Loading details…'),
     span && span.events.length > 0 ? eventsSection(span) : null,
+    logs ? stepLogSection(logs, s.startTimeUnixNano) : null,
     span ? attributesSection('Attributes', span.attributes, true) : null,
     span
       ? h(
@@ -148,19 +151,4 @@ function eventsSection(span) {
 function attributesSection(title, attributes, open) {
   const count = Object.keys(attributes).length;
   return h('details', { class: 'attributes', open }, h('summary', {}, `${title} (${count})`), count > 0 ? attributeTable(attributes) : null);
-}
-
-/** @param {Record<string, unknown>} attributes */
-function attributeTable(attributes) {
-  return h(
-    'table',
-    { class: 'mini attrs' },
-    h(
-      'tbody',
-      {},
-      Object.entries(attributes)
-        .sort(([a], [b]) => a.localeCompare(b))
-        .map(([key, value]) => h('tr', {}, h('th', { scope: 'row' }, key), h('td', {}, typeof value === 'string' ? value : pretty(value)))),
-    ),
-  );
 }

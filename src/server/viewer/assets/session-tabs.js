@@ -1,0 +1,52 @@
+// The session page's tabs (steps, chat replay, log events) and the query that
+// keeps the page's state in its URL: the tab, the step filter and the event
+// filters, carried on every link within the session.
+
+import { h } from './dom.js';
+
+const TABS = /** @type {const} */ ([
+  ['steps', 'Steps'],
+  ['chat', 'Chat'],
+  ['events', 'Events'],
+]);
+
+/** The tab a `?view=` names, the steps when none or an unknown one. @param {string | null} name */
+export function viewOf(name) {
+  return TABS.some(([key]) => key === name) ? /** @type {string} */ (name) : 'steps';
+}
+
+/**
+ * The tab list; each tab controls the panel with id `tab-<name>`.
+ * @param {(name: string) => void} onSelect
+ */
+export function sessionTabs(onSelect) {
+  const element = h(
+    'div',
+    { class: 'tabs', role: 'tablist', 'aria-label': 'Session view' },
+    TABS.map(([name, label]) =>
+      h('button', { type: 'button', role: 'tab', id: `tab-${name}-button`, class: 'tab', 'aria-controls': `tab-${name}`, onclick: () => onSelect(name) }, label),
+    ),
+  );
+  return {
+    element,
+    /** Marks `view`'s tab selected and shows only its panel. @param {string} view @param {Record<string, HTMLElement>} panels */
+    show(view, panels) {
+      for (const button of element.querySelectorAll('[role="tab"]')) button.setAttribute('aria-selected', String(button.id === `tab-${view}-button`));
+      for (const [name, panel] of Object.entries(panels)) panel.hidden = name !== view;
+    },
+  };
+}
+
+/**
+ * `?view=…&filter=…&event=…&severity=…`, or '' when all are defaults.
+ * @param {{ view: string, filterText: string, eventName: string, minSeverity: string }} state
+ */
+export function sessionSuffix({ view, filterText, eventName, minSeverity }) {
+  const query = new URLSearchParams();
+  if (view !== 'steps') query.set('view', view);
+  if (filterText) query.set('filter', filterText);
+  if (eventName) query.set('event', eventName);
+  if (minSeverity) query.set('severity', minSeverity);
+  const text = query.toString();
+  return text ? `?${text}` : '';
+}
