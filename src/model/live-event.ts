@@ -10,11 +10,12 @@
  */
 
 import type { BudgetEventRecord, BudgetLevel, BudgetMetric, BudgetScope } from './budgets.js';
+import type { LogRecordJson } from './log-view.js';
 import { roundUsd } from './pricing.js';
 import { spanModel } from './rollup.js';
 import type { SessionStatus, SessionSummary, SpanRecord, StepType, TokenTotals } from './types.js';
 
-export const CHANGE_KINDS = ['span.started', 'span.ended', 'session.updated', 'session.interrupted', 'budget'] as const;
+export const CHANGE_KINDS = ['span.started', 'span.ended', 'session.updated', 'session.interrupted', 'budget', 'log'] as const;
 export type ChangeKind = (typeof CHANGE_KINDS)[number];
 
 /** A step as the stream shows it: the query API's timeline step without `depth` and the content previews. */
@@ -118,12 +119,22 @@ export interface BudgetEvent extends ChangeEventBase {
   budget: LiveBudget;
 }
 
+/**
+ * A log record (an agent's event: a prompt, an API request, a tool result) of
+ * the session was stored; `log` is the record as the query API shows it.
+ */
+export interface LogEvent extends ChangeEventBase {
+  kind: 'log';
+  log: LogRecordJson;
+}
+
 export type ChangeEvent =
   | StepStartedEvent
   | StepEndedEvent
   | SessionUpdatedEvent
   | SessionInterruptedEvent
-  | BudgetEvent;
+  | BudgetEvent
+  | LogEvent;
 
 function tokensOf(record: SpanRecord): Partial<TokenTotals> {
   const tokens: Partial<TokenTotals> = {};

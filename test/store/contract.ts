@@ -815,7 +815,7 @@ export function runTraceStoreContract(name: string, open: () => Promise<OpenedSt
           makeRecord({ sessionId: 'old-start-new-end', startTimeUnixNano: daysAgo(45), endTimeUnixNano: daysAgo(1) }),
         ]);
         const result = await store.applyRetention();
-        expect(result).toStrictEqual({ sessionsDeleted: 1, spansDeleted: 2 });
+        expect(result).toStrictEqual({ sessionsDeleted: 1, spansDeleted: 2, logRecordsDeleted: 0, metricPointsDeleted: 0 });
         expect(ids((await store.listSessions()).items).sort()).toStrictEqual(['old-start-new-end', 'recent']);
         expect((await store.applyRetention({ maxAgeMillis: 2 * DAY_MILLIS })).sessionsDeleted).toBe(1);
         expect(ids((await store.listSessions()).items)).toStrictEqual(['old-start-new-end']);
@@ -827,7 +827,7 @@ export function runTraceStoreContract(name: string, open: () => Promise<OpenedSt
           [0, 1, 2, 3, 4].map((i) => makeRecord({ sessionId: `m${i}`, startTimeUnixNano: now - BigInt(10 - i) * SECOND })),
         );
         const result = await store.applyRetention({ maxSessions: 2 });
-        expect(result).toStrictEqual({ sessionsDeleted: 3, spansDeleted: 3 });
+        expect(result).toStrictEqual({ sessionsDeleted: 3, spansDeleted: 3, logRecordsDeleted: 0, metricPointsDeleted: 0 });
         expect(ids((await store.listSessions()).items)).toStrictEqual(['m4', 'm3']);
         expect((await store.getSpans({})).items).toHaveLength(2);
         await expect(store.applyRetention({ maxSessions: -1 })).rejects.toBeInstanceOf(InvalidQueryError);

@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SchemaVersionError, SessionNotFoundError, StoreError } from '../../src/store/errors.js';
 import { SCHEMA_VERSION, SqliteTraceStore } from '../../src/store/sqlite/index.js';
+import { downgradeTo } from './schema-downgrade.js';
 import { BASE_TIME_UNIX_NANO, SECOND, makeLlmRecord, makeRecord, newTraceId, opened } from '../helpers/records.js';
 import { makeFullRecord, runTraceStoreContract } from './contract.js';
 
@@ -108,10 +109,9 @@ describe('SqliteTraceStore', () => {
         makeRecord({ sessionId: 'no-calls' }),
       ]);
       await store.close();
-      // What a version 4 file looks like: no models column.
+      // What a version 4 file looks like: no models column (nor anything later).
       const db = new Database(path);
-      db.exec('ALTER TABLE sessions DROP COLUMN models');
-      db.pragma('user_version = 4');
+      downgradeTo(db, 4);
       db.close();
 
       const upgraded = new SqliteTraceStore({ path });

@@ -133,6 +133,9 @@ class TailPrinter {
         const text = `$ ${describeBudgetCrossing({ ...event.budget, sessionId: event.sessionId })}`;
         return `${clockMillis(event.atUnixMillis)}  ${session}  ${event.budget.level === 'exceeded' ? s.red(text) : s.yellow(text)}`;
       }
+      case 'log':
+        // An agent's event (log record): shown with --json until tail gives it a line of its own.
+        return null;
     }
   }
 }

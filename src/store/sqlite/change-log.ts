@@ -18,6 +18,8 @@ import type Database from 'better-sqlite3';
 import type { BudgetEventRecord } from '../../model/budgets.js';
 import { liveBudgetOf, liveSessionOf, liveStepOf, startedViewOf } from '../../model/live-event.js';
 import type { ChangeEvent } from '../../model/live-event.js';
+import type { StoredLogRecord } from '../../model/log-types.js';
+import { logRecordJson } from '../../model/log-view.js';
 import type { SpanRecord } from '../../model/types.js';
 import type { ChangeFeedState, ReadChangesOptions } from '../change-feed.js';
 import { SessionNotFoundError } from '../errors.js';
@@ -58,7 +60,11 @@ interface ChangeRow {
   span_id: string | null;
   at_ms: number;
   payload: string | null;
+  log_id: number | null;
 }
+
+/** Reads one stored log record by id (undefined once it is gone), for `log` events. */
+export type LogRecordReader = (id: number) => StoredLogRecord | undefined;
 
 export class ChangeLog {
   private readonly insertChange: Database.Statement;
@@ -72,6 +78,7 @@ export class ChangeLog {
   private readonly updateTrimmed: Database.Statement;
   private readonly selectDataVersion: Database.Statement;
   private readonly selectSpan: Database.Statement;
+  private readonly insertLogChange: Database.Statement;
   private readonly maxEvents: number;
   private readonly maxAgeMillis: number;
   private steps: PendingStep[] = [];
@@ -83,12 +90,14 @@ export class ChangeLog {
     db: Database.Database,
     private readonly sessionQueries: SessionQueries,
     retention: ChangeFeedRetention = {},
+    private readonly readLog: LogRecordReader = () => undefined,
   ) {
     this.maxEvents = Math.max(1, Math.floor(retention.maxEvents ?? DEFAULT_CHANGE_FEED_MAX_EVENTS));
     this.maxAgeMillis = Math.max(0, retention.maxAgeMillis ?? DEFAULT_CHANGE_FEED_MAX_AGE_MILLIS);
     this.insertChange = db.prepare(`INSERT INTO changes (seq, kind, session_id, trace_id, span_id, at_ms, payload)
       VALUES (?, ?, ?, ?, ?, ?, ?)`);
-    const columns = 'seq, kind, session_id, trace_id, span_id, at_ms, payload';
+    this.insertLogChange = db.prepare(`INSERT INTO changes (seq, kind, session_id, at_ms, log_id) VALUES (?, 'log', ?, ?, ?)`);
+    const columns = 'seq, kind, session_id, trace_id, span_id, at_ms, payload, log_id';
     this.selectSpan = db
       .prepare(`SELECT ${SPAN_ROW_SELECT} WHERE s.trace_id = @traceId AND s.span_id = @spanId`)
       .safeIntegers(true);
@@ -178,6 +187,19 @@ export class ChangeLog {
     this.trim(atMillis);
   }
 
+  /**
+   * Log records with a session were inserted in this transaction: one `log`
+   * row each, naming the record (the event is built from it when read), then
+   * the feed is trimmed. Appended at once, after whatever this transaction
+   * appended before.
+   */
+  logsWritten(entries: ReadonlyArray<{ sessionId: string; logId: number }>, atMillis: number): void {
+    if (entries.length === 0) return;
+    let seq = this.state().latestSeq;
+    for (const { sessionId, logId } of entries) this.insertLogChange.run(++seq, sessionId, atMillis, logId);
+    this.trim(atMillis);
+  }
+
   /** Drops what was collected (the transaction failed). */
   discard(): void {
     this.steps = [];
@@ -199,6 +221,12 @@ export class ChangeLog {
       const base = { seq: row.seq, atUnixMillis: row.at_ms, sessionId: row.session_id };
       if (row.payload !== null) {
         events.push({ ...base, kind: row.kind, ...(JSON.parse(row.payload) as object) } as ChangeEvent);
+        continue;
+      }
+      if (row.kind === 'log') {
+        const record = row.log_id === null ? undefined : this.readLog(row.log_id);
+        // A record deleted since (retention, its session deleted) is left out, like a step whose span is gone.
+        if (record) events.push({ ...base, kind: 'log', log: logRecordJson(record) });
         continue;
       }
       const spanRow = this.selectSpan.get({ traceId: row.trace_id, spanId: row.span_id }) as SpanRow | undefined;

@@ -36,6 +36,9 @@ import { SpanWriter } from './span-writer.js';
 import { StatsThread } from './stats-thread.js';
 import { SpanStats } from './span-stats.js';
 import { DeadWriterProbe, WriterRegistry } from './writer-registry.js';
+import { LogWriter } from './log-writer.js';
+import { MetricWriter } from './metric-writer.js';
+import { SignalInterner } from './signal-interner.js';
 
 export interface SqliteTraceStoreOptions {
   /** Database file, or ':memory:'. Created (with its directory's existing permissions) when missing. */
@@ -72,6 +75,8 @@ export class SqliteTraceStore implements TraceStore, ChangeFeedReader, BudgetRea
   readonly readonly: boolean;
   private readonly db: Database.Database;
   private readonly writer: SpanWriter | null;
+  private readonly logWriter: LogWriter | null;
+  private readonly metricWriter: MetricWriter | null;
   private readonly writers: WriterRegistry | null;
   private readonly sessions: SessionQueries;
   private readonly spans: SpanQueries;
@@ -110,6 +115,8 @@ export class SqliteTraceStore implements TraceStore, ChangeFeedReader, BudgetRea
       if (this.readonly) {
         this.writers = null;
         this.writer = null;
+        this.logWriter = null;
+        this.metricWriter = null;
         this.recoveredInterruptedCount = 0;
         this.deadWriterProbe = new DeadWriterProbe(this.db);
       } else {
@@ -117,6 +124,9 @@ export class SqliteTraceStore implements TraceStore, ChangeFeedReader, BudgetRea
         const writers = new WriterRegistry(this.db, rollup, this.changes);
         this.writers = writers;
         this.writer = new SpanWriter(this.db, rollup, writers.writerId, () => writers.register(), this.changes, this.budgets);
+        const interner = new SignalInterner(this.db);
+        this.logWriter = new LogWriter(this.db, interner, this.changes);
+        this.metricWriter = new MetricWriter(this.db, interner);
         this.db.transaction(() => writers.register()).immediate();
         this.recoveredInterruptedCount = writers.recoverDeadWriters();
       }
@@ -177,21 +187,37 @@ export class SqliteTraceStore implements TraceStore, ChangeFeedReader, BudgetRea
     this.writeSync(spans);
   }
 
-  // ISSUE16-STORE: placeholders for the logs/metrics store (replace with the real implementation).
-  writeLogsSync(_records: readonly RawLogRecord[]): number {
-    throw new StoreError('log records are not stored yet');
+  /**
+   * Stores log records (already redacted), each resolved to a session (its
+   * own key, else its trace's session when the trace is stored, else none),
+   * in one transaction, or in the caller's when called inside `transaction`.
+   * Returns the number of records written.
+   */
+  writeLogsSync(records: readonly RawLogRecord[]): number {
+    this.checkOpen();
+    const writer = this.logWriter;
+    if (!writer) throw new StoreError(`store ${this.path} is read-only`);
+    if (records.length === 0) return 0;
+    this.localCommits++;
+    return this.db.transaction(() => writer.write(records)).immediate();
   }
 
-  writeMetricsSync(_metrics: readonly RawMetric[]): number {
-    throw new StoreError('metric points are not stored yet');
+  /** Stores metric points as `writeLogsSync` stores records; returns the number of points written. */
+  writeMetricsSync(metrics: readonly RawMetric[]): number {
+    this.checkOpen();
+    const writer = this.metricWriter;
+    if (!writer) throw new StoreError(`store ${this.path} is read-only`);
+    if (metrics.length === 0) return 0;
+    this.localCommits++;
+    return this.db.transaction(() => writer.write(metrics)).immediate();
   }
 
   async writeLogs(records: readonly RawLogRecord[]): Promise<void> {
-    this.transaction(() => this.writeLogsSync(records));
+    this.writeLogsSync(records);
   }
 
   async writeMetrics(metrics: readonly RawMetric[]): Promise<void> {
-    this.transaction(() => this.writeMetricsSync(metrics));
+    this.writeMetricsSync(metrics);
   }
 
   async listLogs(_query: LogQuery): Promise<Page<StoredLogRecord>> {

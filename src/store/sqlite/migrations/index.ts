@@ -7,6 +7,7 @@ import { migration003 } from './003-change-feed.js';
 import { migration004 } from './004-budget-events.js';
 import { migration005 } from './005-session-models.js';
 import { migration006 } from './006-outbox-signals.js';
+import { migration007 } from './007-logs-metrics.js';
 
 /** Every migration in order; the last one's version is the schema this code reads. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -16,6 +17,7 @@ export const MIGRATIONS: readonly Migration[] = [
   migration004,
   migration005,
   migration006,
+  migration007,
 ];
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
 

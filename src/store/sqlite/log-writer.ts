@@ -1,0 +1,59 @@
+/**
+ * Writes log records into `log_records`, joining the caller's transaction.
+ * Each record is resolved to a session: its own key, else the session of its
+ * trace when the store knows the trace (at write time), else none. A record
+ * with a session appends a `log` event to the change feed.
+ */
+
+import type Database from 'better-sqlite3';
+import type { RawLogRecord } from '../../model/log-types.js';
+import type { ChangeLog } from './change-log.js';
+import { LOG_INSERT_SQL, logRowValues } from './log-row.js';
+import type { SignalInterner } from './signal-interner.js';
+import { logSessionKey } from './signal-session-keys.js';
+
+export class LogWriter {
+  private readonly insert: Database.Statement;
+  private readonly selectTraceSession: Database.Statement;
+
+  constructor(
+    db: Database.Database,
+    private readonly interner: SignalInterner,
+    private readonly changes: ChangeLog,
+  ) {
+    this.insert = db.prepare(LOG_INSERT_SQL);
+    this.selectTraceSession = db.prepare('SELECT session_id FROM traces WHERE trace_id = ?').pluck();
+  }
+
+  /** Inside a transaction: returns the number of rows written. */
+  write(records: readonly RawLogRecord[]): number {
+    if (records.length === 0) return 0;
+    const interner = this.interner;
+    interner.reset();
+    const traceSessions = new Map<string, string | null>();
+    const feed: Array<{ sessionId: string; logId: number }> = [];
+    for (const record of records) {
+      let sessionId = logSessionKey(record);
+      if (sessionId === null && record.traceId !== null) {
+        const cached = traceSessions.get(record.traceId);
+        if (cached !== undefined) sessionId = cached;
+        else {
+          sessionId = (this.selectTraceSession.get(record.traceId) as string | undefined) ?? null;
+          traceSessions.set(record.traceId, sessionId);
+        }
+      }
+      const result = this.insert.run(
+        logRowValues(record, {
+          sessionRef: interner.stringId(sessionId),
+          severityTextRef: interner.stringId(record.severityText),
+          eventNameRef: interner.stringId(record.eventName),
+          resourceId: interner.resourceId(record.resource),
+          scopeId: interner.resourceId(record.scope),
+        }),
+      );
+      if (sessionId !== null) feed.push({ sessionId, logId: Number(result.lastInsertRowid) });
+    }
+    this.changes.logsWritten(feed, Date.now());
+    return records.length;
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * A metric point as a `metric_points` row (migration 007) and back, its
+ * metric's header interned in `metric_streams`. Integer values and counts
+ * stay exact INTEGERs; doubles are REALs (SQLite keeps no NaN: a NaN reads
+ * back as null).
+ */
+
+import { decodeStorable, encodeStorable } from '../../model/attributes-codec.js';
+import type {
+  ExponentialHistogramPoint,
+  HistogramPoint,
+  MetricType,
+  NumberPoint,
+  RawMetric,
+  StoredMetricPoint,
+  SummaryPoint,
+  Temporality,
+} from '../../model/metric-types.js';
+import type { Attributes, InstrumentationScope, SpanResource } from '../../model/types.js';
+
+/** What `metric_streams.body` holds: the header of a metric, everything but its name. */
+export interface StreamHeader {
+  description: string;
+  unit: string;
+  type: MetricType;
+  temporality: Temporality | null;
+  monotonic: boolean | null;
+  metadata: Attributes;
+}
+
+export function streamHeaderOf(metric: RawMetric): StreamHeader {
+  return {
+    description: metric.description,
+    unit: metric.unit,
+    type: metric.type,
+    temporality: 'temporality' in metric ? metric.temporality : null,
+    monotonic: metric.type === 'sum' ? metric.monotonic : null,
+    metadata: metric.metadata,
+  };
+}
+
+export const POINT_INSERT_SQL = `INSERT INTO metric_points (stream_id, session_ref, start_ns, time_ns, flags, value,
+  count, sum, min, max, detail, resource_id, scope_id, attributes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
+interface PointColumns {
+  value: bigint | number | null;
+  count: bigint | null;
+  sum: number | null;
+  min: number | null;
+  max: number | null;
+  detail: Record<string, unknown> | null;
+}
+
+function columnsOf(type: MetricType, point: RawMetric['points'][number]): PointColumns {
+  switch (type) {
+    case 'gauge':
+    case 'sum':
+      return { value: (point as NumberPoint).value, count: null, sum: null, min: null, max: null, detail: null };
+    case 'histogram': {
+      const p = point as HistogramPoint;
+      return { value: null, count: p.count, sum: p.sum, min: p.min, max: p.max, detail: { bucketCounts: p.bucketCounts, explicitBounds: p.explicitBounds } };
+    }
+    case 'exponentialHistogram': {
+      const p = point as ExponentialHistogramPoint;
+      const detail = { scale: p.scale, zeroCount: p.zeroCount, zeroThreshold: p.zeroThreshold, positive: p.positive, negative: p.negative };
+      return { value: null, count: p.count, sum: p.sum, min: p.min, max: p.max, detail };
+    }
+    case 'summary': {
+      const p = point as SummaryPoint;
+      return { value: null, count: p.count, sum: p.sum, min: null, max: null, detail: { quantileValues: p.quantileValues } };
+    }
+  }
+}
+
+export interface PointRowRefs {
+  streamId: number;
+  sessionRef: number | null;
+  resourceId: number;
+  scopeId: number;
+}
+
+export function pointRowValues(type: MetricType, point: RawMetric['points'][number], refs: PointRowRefs): unknown[] {
+  const c = columnsOf(type, point);
+  return [
+    refs.streamId,
+    refs.sessionRef,
+    point.startTimeUnixNano,
+    point.timeUnixNano,
+    point.flags,
+    c.value,
+    c.count,
+    c.sum,
+    c.min,
+    c.max,
+    c.detail === null ? null : encodeStorable(c.detail),
+    refs.resourceId,
+    refs.scopeId,
+    encodeStorable(point.attributes),
+  ];
+}
+
+export const POINT_ROW_SELECT = `p.id, ms.name, ms.body AS stream_body, ss.text AS session_id, p.start_ns, p.time_ns,
+  p.flags, p.value, p.count, p.sum, p.min, p.max, p.detail, r.body AS resource_body, sc.body AS scope_body, p.attributes
+  FROM metric_points p
+  JOIN metric_streams ms ON ms.id = p.stream_id
+  LEFT JOIN signal_strings ss ON ss.id = p.session_ref
+  JOIN resources r ON r.id = p.resource_id
+  JOIN resources sc ON sc.id = p.scope_id`;
+
+/** A row as read with safe integers. */
+export interface PointRow {
+  id: bigint;
+  name: string;
+  stream_body: string;
+  session_id: string | null;
+  start_ns: bigint;
+  time_ns: bigint;
+  flags: bigint;
+  value: bigint | number | null;
+  count: bigint | null;
+  sum: number | null;
+  min: number | null;
+  max: number | null;
+  detail: string | null;
+  resource_body: string;
+  scope_body: string;
+  attributes: string;
+}
+
+export function rowToMetricPoint(row: PointRow): StoredMetricPoint {
+  const header = decodeStorable<StreamHeader>(row.stream_body);
+  return {
+    id: Number(row.id),
+    name: row.name,
+    description: header.description,
+    unit: header.unit,
+    type: header.type,
+    temporality: header.temporality,
+    monotonic: header.monotonic,
+    sessionId: row.session_id,
+    startTimeUnixNano: row.start_ns,
+    timeUnixNano: row.time_ns,
+    attributes: decodeStorable<Attributes>(row.attributes),
+    flags: Number(row.flags),
+    value: row.value,
+    count: row.count,
+    sum: row.sum,
+    min: row.min,
+    max: row.max,
+    detail: row.detail === null ? null : decodeStorable<Record<string, unknown>>(row.detail),
+    resource: decodeStorable<SpanResource>(row.resource_body),
+    scope: decodeStorable<InstrumentationScope>(row.scope_body),
+  };
+}
