@@ -22,7 +22,7 @@ export function encodeJsonTraceRequest(spans: readonly RawSpan[]): Uint8Array {
       const ss: Json = {};
       const scope = scopeJson(scopeGroup.scope);
       if (scope !== null) ss.scope = scope;
-      ss.spans = scopeGroup.spans.map(spanJson);
+      ss.spans = scopeGroup.items.map(spanJson);
       if (scopeGroup.scope.schemaUrl !== '') ss.schemaUrl = scopeGroup.scope.schemaUrl;
       return ss;
     });

@@ -1,36 +1,43 @@
 import type { InstrumentationScope, RawSpan, SpanResource } from '../model/types.js';
 import { attributesEqual } from './attributes.js';
 
-export interface ScopeGroup {
+/** Anything an OTLP request groups by resource and scope: spans, log records, metrics. */
+export interface ScopedItem {
+  resource: SpanResource;
   scope: InstrumentationScope;
-  spans: RawSpan[];
 }
 
-export interface ResourceGroup {
+export interface ScopeGroup<T extends ScopedItem = RawSpan> {
+  scope: InstrumentationScope;
+  items: T[];
+}
+
+export interface ResourceGroup<T extends ScopedItem = RawSpan> {
   resource: SpanResource;
-  scopes: ScopeGroup[];
+  scopes: ScopeGroup<T>[];
 }
 
 /**
- * Groups spans into ResourceSpans / ScopeSpans by *consecutive* runs of equal
- * resource and scope. Runs, not a global grouping, so that decoding the
- * encoded request gives back the spans in their original order; a batch from
- * one process is one run anyway.
+ * Groups spans (or log records, or metrics) into ResourceSpans / ScopeSpans
+ * by *consecutive* runs of equal resource and scope (the same object, which
+ * is what decoders give the items of one group, or equal values). Runs, not a
+ * global grouping, so that decoding the encoded request gives back the items
+ * in their original order; a batch from one process is one run anyway.
  */
-export function groupSpans(spans: readonly RawSpan[]): ResourceGroup[] {
-  const groups: ResourceGroup[] = [];
-  let group: ResourceGroup | undefined;
-  let scopeGroup: ScopeGroup | undefined;
-  for (const span of spans) {
-    if (group === undefined || !sameResource(group.resource, span.resource)) {
-      scopeGroup = { scope: span.scope, spans: [] };
-      group = { resource: span.resource, scopes: [scopeGroup] };
+export function groupSpans<T extends ScopedItem = RawSpan>(items: readonly T[]): ResourceGroup<T>[] {
+  const groups: ResourceGroup<T>[] = [];
+  let group: ResourceGroup<T> | undefined;
+  let scopeGroup: ScopeGroup<T> | undefined;
+  for (const item of items) {
+    if (group === undefined || !sameResource(group.resource, item.resource)) {
+      scopeGroup = { scope: item.scope, items: [] };
+      group = { resource: item.resource, scopes: [scopeGroup] };
       groups.push(group);
-    } else if (scopeGroup === undefined || !sameScope(scopeGroup.scope, span.scope)) {
-      scopeGroup = { scope: span.scope, spans: [] };
+    } else if (scopeGroup === undefined || !sameScope(scopeGroup.scope, item.scope)) {
+      scopeGroup = { scope: item.scope, items: [] };
       group.scopes.push(scopeGroup);
     }
-    scopeGroup.spans.push(span);
+    scopeGroup.items.push(item);
   }
   return groups;
 }
