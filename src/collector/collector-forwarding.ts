@@ -1,12 +1,28 @@
 import { ForwardingHealth } from '../forward/forwarding-health.js';
 import { OutboxForwarder } from '../forward/outbox-forwarder.js';
+import type { ForwardProtocol } from '../forward/outbox-forwarder.js';
+import type { OtlpSignal } from '../model/signals.js';
 import type { MetricsRegistry } from '../server/metrics.js';
 import type { SqliteOutbox } from '../store/sqlite/sqlite-outbox.js';
 
+export type { ForwardProtocol } from '../forward/outbox-forwarder.js';
+
+/** One `--forward` upstream: every signal goes to it, over OTLP/HTTP (the default) or OTLP/gRPC. */
 export interface ForwardTarget {
+  /** http: an OTLP/HTTP endpoint (`http://host:4318`, signal paths derived); grpc: `host:port`, `http://` or `https://host:port`. */
   url: string;
+  protocol?: ForwardProtocol;
+  /** HTTP headers, or gRPC metadata. */
   headers?: Record<string, string>;
+  /** gzip each request. Default false. */
+  gzip?: boolean;
 }
+
+const ITEM_NAMES: Record<OtlpSignal, [string, string]> = {
+  traces: ['span', 'spans'],
+  logs: ['log record', 'log records'],
+  metrics: ['metric data point', 'metric data points'],
+};
 
 export interface CollectorForwarding {
   health: ForwardingHealth;
@@ -36,20 +52,29 @@ export function createCollectorForwarding(
     'Forwarding attempts by upstream and outcome (delivered, retry, dead, error).',
   );
   const delivered = metrics.counter('skein_forward_spans_delivered_total', 'Spans delivered upstream.');
+  const deliveredItems = metrics.counter(
+    'skein_forward_items_delivered_total',
+    'Items delivered upstream by signal: spans, log records, metric data points.',
+  );
   const forwarders = targets.map(
     (target) =>
       new OutboxForwarder({
         outbox,
         url: target.url,
+        protocol: target.protocol,
         headers: target.headers,
+        gzip: target.gzip,
         initialBackoffMillis: options.backoffMillis?.initial,
         maxBackoffMillis: options.backoffMillis?.max,
         onAttempt(attempt) {
           attempts.inc({ upstream: attempt.upstream, outcome: attempt.outcome });
-          if (attempt.outcome === 'delivered') delivered.inc({ upstream: attempt.upstream }, attempt.spanCount);
+          if (attempt.outcome === 'delivered' && attempt.signal !== null) {
+            if (attempt.signal === 'traces') delivered.inc({ upstream: attempt.upstream }, attempt.spanCount);
+            deliveredItems.inc({ upstream: attempt.upstream, signal: attempt.signal }, attempt.spanCount);
+          }
           if (attempt.outcome === 'dead') {
-            const spans = `${attempt.spanCount} span${attempt.spanCount === 1 ? '' : 's'}`;
-            console.error(`skein: ${attempt.upstream} refused ${spans} for good: ${attempt.error}`);
+            const [one, many] = ITEM_NAMES[attempt.signal ?? 'traces'];
+            console.error(`skein: ${attempt.upstream} refused ${attempt.spanCount} ${attempt.spanCount === 1 ? one : many} for good: ${attempt.error}`);
           }
         },
       }),

@@ -1,10 +1,14 @@
 import { numberOption } from '../model/option-values.js';
-import { otlpTracesUrl } from '../otlp/traces-url.js';
-import type { OutboxEntry } from '../store/sqlite/sqlite-outbox.js';
-import { describeBody, describeFetchError } from './delivery-errors.js';
-import { isRetryableStatus, parseRetryAfterMillis, retryDelayMillis } from './retry-policy.js';
+import type { OutboxEntry } from '../store/outbox.js';
+import { FORWARD_PROTOCOLS } from './delivery-transport.js';
+import type { DeliveryTransport, ForwardProtocol } from './delivery-transport.js';
+import { GrpcDelivery } from './grpc-delivery.js';
+import { HttpDelivery } from './http-delivery.js';
+import { retryDelayMillis } from './retry-policy.js';
 
-type ForwarderEntry = Pick<OutboxEntry, 'id' | 'payload' | 'spanCount' | 'attempts'>;
+export type { ForwardProtocol } from './delivery-transport.js';
+
+type ForwarderEntry = Pick<OutboxEntry, 'id' | 'signal' | 'payload' | 'spanCount' | 'attempts'>;
 
 /** What the forwarder needs from an outbox (`SqliteOutbox` provides it). */
 export interface ForwarderOutbox {
@@ -19,10 +23,21 @@ export interface ForwarderOutbox {
 
 export interface OutboxForwarderOptions {
   outbox: ForwarderOutbox;
-  /** An OTLP/HTTP endpoint: a base (`http://collector:4318`) gets `/v1/traces` appended. */
+  /**
+   * The upstream, and the key of its queue in the outbox. OTLP/HTTP: an
+   * endpoint whose signal paths `otlpSignalUrl` derives (a base
+   * `http://collector:4318` gets `/v1/traces`, `/v1/logs`, `/v1/metrics`).
+   * OTLP/gRPC: `host:port`, `http://host:port` or `https://host:port` (TLS).
+   */
   url: string;
+  /** `http` (the default) or `grpc`. */
+  protocol?: ForwardProtocol;
+  /** HTTP headers, or gRPC metadata. */
   headers?: Record<string, string>;
+  /** Per attempt: the fetch timeout, or the gRPC deadline. Default 10 s. */
   timeoutMillis?: number;
+  /** gzip each request. Default false. */
+  gzip?: boolean;
   initialBackoffMillis?: number;
   maxBackoffMillis?: number;
   /** Called after every attempt, for metrics and logs. */
@@ -39,7 +54,10 @@ export interface DeliveryAttempt {
    * `error` (the forwarder's own failure, e.g. the outbox could not be read: retried).
    */
   outcome: 'delivered' | 'retry' | 'dead' | 'error';
+  /** The HTTP status or gRPC status code; null without an answer. */
   status: number | null;
+  signal: OutboxEntry['signal'] | null;
+  /** The entry's items (spans, log records or metric data points). */
   spanCount: number;
   error?: string;
 }
@@ -63,9 +81,11 @@ const OWNER = 'OutboxForwarder';
 const IDLE_RECHECK_MILLIS = 60_000;
 
 /**
- * Delivers one upstream's outbox in order, one request at a time. A failed
- * attempt pauses the whole upstream (exponential backoff with jitter, never
- * sooner than Retry-After) and is retried first when the pause ends, so an
+ * Delivers one upstream's outbox in order, one request at a time, every
+ * signal in the one queue (so in order per signal too), over OTLP/HTTP or
+ * OTLP/gRPC. A failed attempt pauses the whole upstream (exponential backoff
+ * with jitter, never sooner than Retry-After or gRPC's RetryInfo) and is
+ * retried first when the pause ends, so an
  * outage costs one request per backoff step, not one per queued entry, and
  * requests that arrive during the pause wait behind it.
  *
@@ -75,10 +95,9 @@ const IDLE_RECHECK_MILLIS = 60_000;
  */
 export class OutboxForwarder {
   readonly upstream: string;
-  private readonly endpoint: string;
+  readonly protocol: ForwardProtocol;
+  private readonly transport: DeliveryTransport;
   private readonly outbox: ForwarderOutbox;
-  private readonly headers: Record<string, string>;
-  private readonly timeoutMillis: number;
   private readonly initialBackoffMillis: number;
   private readonly maxBackoffMillis: number;
   private readonly random: () => number;
@@ -87,7 +106,6 @@ export class OutboxForwarder {
   private stopped = false;
   private wake: (() => void) | null = null;
   private timer: NodeJS.Timeout | null = null;
-  private inFlight: AbortController | null = null;
   /** Nothing is sent before this (epoch millis): the backoff or Retry-After of the last failure. */
   private pausedUntilMillis = 0;
   /** The entry that failed last: retried before anything newer. */
@@ -101,8 +119,7 @@ export class OutboxForwarder {
 
   constructor(options: OutboxForwarderOptions) {
     this.outbox = options.outbox;
-    this.headers = options.headers ?? {};
-    this.timeoutMillis = numberOption(OWNER, 'timeoutMillis', options.timeoutMillis, 10_000, { min: 1, max: 3_600_000 });
+    const timeoutMillis = numberOption(OWNER, 'timeoutMillis', options.timeoutMillis, 10_000, { min: 1, max: 3_600_000 });
     this.initialBackoffMillis = numberOption(OWNER, 'initialBackoffMillis', options.initialBackoffMillis, 500, {
       min: 1,
       max: 3_600_000,
@@ -114,7 +131,15 @@ export class OutboxForwarder {
     this.random = options.random ?? Math.random;
     this.onAttempt = options.onAttempt;
     this.upstream = options.url;
-    this.endpoint = otlpTracesUrl(options.url);
+    this.protocol = options.protocol ?? 'http';
+    if (!FORWARD_PROTOCOLS.includes(this.protocol)) {
+      throw new Error(`${OWNER}: protocol must be ${FORWARD_PROTOCOLS.map((p) => `'${p}'`).join(' or ')}, got '${String(this.protocol)}'`);
+    }
+    const settings = { url: options.url, headers: options.headers ?? {}, timeoutMillis, gzip: options.gzip ?? false };
+    this.transport =
+      this.protocol === 'grpc'
+        ? new GrpcDelivery(settings, { initialBackoffMillis: this.initialBackoffMillis, maxBackoffMillis: this.maxBackoffMillis })
+        : new HttpDelivery(settings);
   }
 
   start(): void {
@@ -132,6 +157,7 @@ export class OutboxForwarder {
     this.stopped = true;
     this.wake?.();
     await this.running;
+    this.transport.close();
   }
 
   health(nowMillis = Date.now()): ForwarderHealth {
@@ -173,50 +199,31 @@ export class OutboxForwarder {
 
   private async attempt(entry: ForwarderEntry): Promise<void> {
     this.retrying = null;
-    let status: number | null = null;
-    let retryAfter: number | null = null;
-    let errorText: string;
-    try {
-      this.inFlight = new AbortController();
-      const response = await fetch(this.endpoint, {
-        method: 'POST',
-        headers: { ...this.headers, 'content-type': 'application/x-protobuf' },
-        body: entry.payload,
-        signal: AbortSignal.any([this.inFlight.signal, AbortSignal.timeout(this.timeoutMillis)]),
-      });
-      status = response.status;
-      const body = new Uint8Array(await response.arrayBuffer());
-      if (response.ok) {
-        // Keep the entry for a retry should the delete fail: sent again, never lost.
-        this.retrying = entry;
-        this.outbox.delivered(entry.id);
-        this.retrying = null;
-        this.succeeded();
-        this.report({ upstream: this.upstream, outcome: 'delivered', status, spanCount: entry.spanCount });
-        return;
-      }
-      retryAfter = parseRetryAfterMillis(response.headers.get('retry-after'));
-      errorText = `HTTP ${status}: ${describeBody(body, response.headers.get('content-type'))}`;
-      if (!isRetryableStatus(status)) {
-        this.retrying = entry;
-        this.outbox.deadLetter(entry.id, status, errorText);
-        this.retrying = null;
-        // The upstream answered: the connection is healthy, only this request was refused.
-        this.succeeded();
-        this.report({ upstream: this.upstream, outcome: 'dead', status, spanCount: entry.spanCount, error: errorText });
-        return;
-      }
-    } catch (error) {
-      if (this.retrying !== null) throw error; // the outbox failed, not the upstream
-      errorText = describeFetchError(error);
-    } finally {
-      this.inFlight = null;
+    const { verdict, status, error } = await this.transport.send(entry.payload, entry.signal);
+    const attempt = { upstream: this.upstream, status, signal: entry.signal, spanCount: entry.spanCount };
+    // On delivered and dead, the entry is kept for a retry should the outbox update fail: sent again, never lost.
+    if (verdict.outcome === 'delivered') {
+      this.retrying = entry;
+      this.outbox.delivered(entry.id);
+      this.retrying = null;
+      this.succeeded();
+      this.report({ ...attempt, outcome: 'delivered' });
+      return;
+    }
+    if (verdict.outcome === 'dead') {
+      this.retrying = entry;
+      this.outbox.deadLetter(entry.id, status, error);
+      this.retrying = null;
+      // The upstream answered: the connection is healthy, only this request was refused.
+      this.succeeded();
+      this.report({ ...attempt, outcome: 'dead', error });
+      return;
     }
     this.retrying = { ...entry, attempts: entry.attempts + 1 };
-    this.pause(entry.attempts, retryAfter, errorText);
+    this.pause(entry.attempts, verdict.retryAfterMillis, error);
     // Persisted too, so that after a restart this entry still waits its turn.
-    if (!this.outbox.retryLater(entry.id, this.pausedUntilMillis, errorText)) this.retrying = null;
-    this.report({ upstream: this.upstream, outcome: 'retry', status, spanCount: entry.spanCount, error: errorText });
+    if (!this.outbox.retryLater(entry.id, this.pausedUntilMillis, error)) this.retrying = null;
+    this.report({ ...attempt, outcome: 'retry', error });
   }
 
   /** A failure of the forwarder's own (the outbox): logged, counted, retried after the backoff. */
@@ -230,10 +237,10 @@ export class OutboxForwarder {
         `skein: forwarding to ${this.upstream} failed (${text}); retrying in ${Math.round(this.pausedUntilMillis - now)} ms`,
       );
     }
-    this.report({ upstream: this.upstream, outcome: 'error', status: null, spanCount: 0, error: text });
+    this.report({ upstream: this.upstream, outcome: 'error', status: null, signal: null, spanCount: 0, error: text });
   }
 
-  /** Backs off (retry-policy.ts): exponential in the failures so far, with jitter, never sooner than Retry-After. */
+  /** Backs off (retry-policy.ts): exponential in the failures so far, with jitter, never sooner than Retry-After or RetryInfo. */
   private pause(failuresBefore: number, retryAfterMillis: number | null, errorText: string): void {
     const delay = retryDelayMillis(
       failuresBefore,

@@ -5,6 +5,24 @@
  * functions: the forwarder supplies the clock and the randomness.
  */
 
+/**
+ * What one attempt's answer means, the same shape for OTLP/HTTP (here) and
+ * OTLP/gRPC (grpc-retry-policy.ts): delivered; sent again after the backoff,
+ * never sooner than the upstream's own delay (Retry-After, RetryInfo); or
+ * refused for good (dead-lettered).
+ */
+export type DeliveryVerdict =
+  | { outcome: 'delivered' }
+  | { outcome: 'retry'; retryAfterMillis: number | null }
+  | { outcome: 'dead' };
+
+/** An OTLP/HTTP answer's verdict: 2xx delivered, 429/502/503/504 retried after Retry-After, anything else dead. */
+export function httpVerdict(status: number, retryAfter: string | null, nowMillis = Date.now()): DeliveryVerdict {
+  if (status >= 200 && status < 300) return { outcome: 'delivered' };
+  if (isRetryableStatus(status)) return { outcome: 'retry', retryAfterMillis: parseRetryAfterMillis(retryAfter, nowMillis) };
+  return { outcome: 'dead' };
+}
+
 /** The answers OTLP/HTTP lists as retryable ("Retryable Response Codes"). */
 export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([429, 502, 503, 504]);
 

@@ -7,15 +7,11 @@
  */
 import type { ServiceDefinition } from '@grpc/grpc-js';
 import type { OtlpSignal } from '../../model/signals.js';
+import { OTLP_EXPORT_PATHS } from '../../otlp/otlp-endpoints.js';
 
 export type { OtlpSignal } from '../../model/signals.js';
-
-/** The full method path of each signal's `Export` (opentelemetry-proto, collector/<signal>/v1). */
-export const OTLP_EXPORT_PATHS: Readonly<Record<OtlpSignal, string>> = {
-  traces: '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
-  logs: '/opentelemetry.proto.collector.logs.v1.LogsService/Export',
-  metrics: '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export',
-};
+/** Defined in otlp/ so that the forwarder's gRPC client uses the same paths. */
+export { OTLP_EXPORT_PATHS } from '../../otlp/otlp-endpoints.js';
 
 /** A Uint8Array seen as a Buffer over the same memory (no copy). */
 export function asBuffer(bytes: Uint8Array): Buffer {
