@@ -92,11 +92,11 @@ describe('encodeLogsRequest', () => {
   it('the generated decoder reads the same values, grouped by resource and scope in request order', () => {
     const records = richRecords();
     const request = ExportLogsServiceRequest.decode(encodeLogsRequest(records));
-    expect(request.resourceLogs.map((rl) => rl.scopeLogs.map((sl) => sl.logRecords.length))).toEqual([[11, 1], [1], [1]]);
+    expect(request.resourceLogs.map((rl) => rl.scopeLogs!.map((sl) => sl.logRecords!.length))).toEqual([[11, 1], [1], [1]]);
     const read: RawLogRecord[] = [];
     for (const rl of request.resourceLogs) {
-      for (const sl of rl.scopeLogs) {
-        for (const lr of sl.logRecords) {
+      for (const sl of rl.scopeLogs!) {
+        for (const lr of sl.logRecords!) {
           read.push({
             timeUnixNano: big(lr.timeUnixNano),
             observedTimeUnixNano: big(lr.observedTimeUnixNano),
@@ -116,7 +116,7 @@ describe('encodeLogsRequest', () => {
       }
     }
     expect(read).toEqual(records);
-    const first = request.resourceLogs[0].scopeLogs[0].logRecords[0];
+    const first = request.resourceLogs[0].scopeLogs![0].logRecords![0];
     expect(first.observedTimeUnixNano?.toString()).toBe(MAX_INT64.toString());
     expect(first.eventName).toBe('claude_code.api_request');
   });
@@ -124,7 +124,7 @@ describe('encodeLogsRequest', () => {
   it('groups by the resource and scope objects decoders share, keeping the order', () => {
     const body = encodeLogsRequest([record({ body: 'a' }), record({ body: 'b', resource: bare }), record({ body: 'c' })]);
     const request = ExportLogsServiceRequest.decode(body);
-    expect(request.resourceLogs.map((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords.map((lr) => lr.body?.stringValue)))).toEqual([
+    expect(request.resourceLogs.map((rl) => rl.scopeLogs!.flatMap((sl) => sl.logRecords!.map((lr) => lr.body?.stringValue)))).toEqual([
       ['a'],
       ['b'],
       ['c'],
