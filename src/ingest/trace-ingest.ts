@@ -36,13 +36,14 @@ export class IngestOverloadedError extends Error {
 }
 
 /**
- * The request's own spans made the commit fail, while other requests
- * committed: retrying the same spans would fail the same way. Its `cause`
- * is what the store threw.
+ * The request's own records (spans, log records or metric points) made the
+ * commit fail, while other requests committed: retrying the same records
+ * would fail the same way. Its `cause` is what the store threw.
  */
 export class SpansRefusedError extends Error {
   override readonly name = 'SpansRefusedError';
-  constructor(cause: unknown) {
-    super(`the store refused these spans: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  /** `noun`: what the request held (`spans`, `log records`, `metric points`), for the message. */
+  constructor(cause: unknown, noun = 'spans') {
+    super(`the store refused these ${noun}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
   }
 }

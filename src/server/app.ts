@@ -5,17 +5,19 @@ import type { LiveStreamOptions } from './live-stream/index.js';
 import { MetricsRegistry } from './metrics.js';
 import { hostCheck } from './host-check.js';
 import { createOtlpReceiver } from './otlp-receiver.js';
+import { httpOutcomeRecorder } from './receiver-metrics.js';
 import { createQueryApi } from './query-api/index.js';
 import type { ForwardingOperations } from './query-api/operations.js';
 import { tokenAuth } from './token-auth.js';
 import { createViewer, isViewerShellPath } from './viewer/index.js';
 import type { BudgetConfig } from '../model/budgets.js';
 import type { TraceStore } from '../store/trace-store.js';
-import type { TraceIngest } from '../ingest/trace-ingest.js';
+import type { SignalIngest, TraceIngest } from '../ingest/trace-ingest.js';
 import type { DecodePool } from './decode-pool.js';
 
 export interface SkeinAppOptions {
-  ingest: TraceIngest;
+  /** Every signal's pipeline; one that takes spans only serves `/v1/traces` alone. */
+  ingest: SignalIngest | TraceIngest;
   /** The store the query API reads; without it only ingest and operations routes are served. */
   store?: TraceStore;
   /** When set, every route but the viewer's data-free page and assets requires `Authorization: Bearer <token>`. */
@@ -52,11 +54,7 @@ export interface Readiness {
 /** Composes the sub-apps on one Hono app. The receiver and the query API never import each other. */
 export function createSkeinApp(options: SkeinAppOptions): { app: Hono; metrics: MetricsRegistry } {
   const metrics = options.metrics ?? new MetricsRegistry();
-  const spansReceived = metrics.counter('skein_spans_received_total', 'Spans received over OTLP/HTTP.');
-  const spansAccepted = metrics.counter('skein_spans_accepted_total', 'Spans acknowledged (durably committed).');
-  const spansRejected = metrics.counter('skein_spans_rejected_total', 'Spans rejected one by one (partial success).');
-  const requests = metrics.counter('skein_http_requests_total', 'OTLP/HTTP export requests by status.');
-  const latency = metrics.histogram('skein_http_request_duration_seconds', 'OTLP/HTTP export request latency.');
+  const recordOutcome = httpOutcomeRecorder(metrics);
 
   const app = new Hono();
   // First: a rebound name must not reach any route, not even to be counted or drained.
@@ -96,14 +94,7 @@ export function createSkeinApp(options: SkeinAppOptions): { app: Hono; metrics: 
       maxBodyBytes: options.maxBodyBytes,
       maxInflightBytes: options.maxInflightBytes,
       decodePool: options.decodePool,
-      onOutcome(outcome) {
-        const status = String(outcome.status);
-        requests.inc({ status });
-        latency.observe(outcome.durationMillis / 1000, { status });
-        spansReceived.inc({}, outcome.acceptedSpans + outcome.rejectedSpans);
-        spansAccepted.inc({}, outcome.acceptedSpans);
-        spansRejected.inc({}, outcome.rejectedSpans);
-      },
+      onOutcome: (outcome) => recordOutcome({ ...outcome, status: String(outcome.status) }),
     }),
   );
 

@@ -1,11 +1,12 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { numberOption, optionalNumberOption } from '../model/option-values.js';
-import type { RawSpan } from '../model/types.js';
-import { OtlpDecodeError, decodeTraceRequest } from '../otlp/index.js';
-import type { DecodedTraces, OtlpFormat } from '../otlp/index.js';
+import { OtlpDecodeError } from '../otlp/index.js';
+import type { OtlpFormat } from '../otlp/index.js';
 import { fromSources, workerScript } from '../model/worker-script.js';
 import type { FromDecodeWorker, ToDecodeWorker } from './decode-protocol.js';
+import { ITEMS_KEY, SIGNAL_DECODERS } from './otlp-signals.js';
+import type { DecodedBySignal, OtlpSignal } from './otlp-signals.js';
 
 /** A decode thread died with the request's body, or the pool was closed: the request cannot be decoded. */
 export class DecodeThreadError extends Error {
@@ -22,7 +23,7 @@ export class DecodeThreadError extends Error {
 export interface DecodePoolOptions {
   /** Decode threads. Default: one per core beyond the first, at most 2 (1 on a 2-core machine). */
   threads?: number;
-  /** Spans per slice handed back (each slice is one structured clone on the receiver's thread). Default 2,000. */
+  /** Items (spans, log records, metrics) per slice handed back (each slice is one structured clone on the receiver's thread). Default 2,000. */
   sliceSpans?: number;
   /**
    * Heap limit of each decode thread (V8 old generation, MiB). A body whose
@@ -35,10 +36,11 @@ export interface DecodePoolOptions {
 
 interface Task {
   id: number;
+  signal: OtlpSignal;
   format: OtlpFormat;
   body: Uint8Array;
-  spans: RawSpan[];
-  resolve: (decoded: DecodedTraces) => void;
+  items: unknown[];
+  resolve: (decoded: DecodedBySignal[OtlpSignal]) => void;
   reject: (error: unknown) => void;
 }
 
@@ -51,16 +53,16 @@ interface Thread {
 const OWNER = 'DecodePool';
 
 /**
- * Decodes big OTLP bodies on worker threads so that the collector's thread
+ * Decodes big OTLP bodies of every signal on worker threads so that the collector's thread
  * keeps answering the API, /healthz and the live stream meanwhile (a 60 MiB
  * JSON body takes seconds to decode). Threads start on first use and do not
  * keep the process alive while idle.
  *
  * - The body's buffer is transferred (the caller must not use it afterwards);
- *   the spans come back by structured clone, in slices of `sliceSpans`, one
- *   slice per turn of the event loop.
- * - Errors come back as inline decoding throws them: `OtlpDecodeError` with
- *   the same message; spans rejected one by one in `rejectedSpans`.
+ *   the items (spans, log records, metrics) come back by structured clone,
+ *   in slices of `sliceSpans`, one slice per turn of the event loop.
+ * - The result and errors are what inline decoding gives: `OtlpDecodeError`
+ *   with the same message; items rejected one by one counted as there.
  * - The queue has no bound of its own: every queued body is charged to the
  *   receiver's in-flight byte budget, which bounds it.
  * - A thread that dies fails the request it had (`DecodeThreadError`) and is
@@ -94,12 +96,18 @@ export class DecodePool {
     return this.queue.length;
   }
 
-  /** Decodes `body` on a decode thread. Its buffer is transferred there (copied first when it is only a view). */
-  decode(body: Uint8Array, format: OtlpFormat): Promise<DecodedTraces> {
+  /**
+   * Decodes `body`, a request of `signal` (default traces), on a decode
+   * thread, as `decodeTraceRequest` / `decodeLogsRequest` /
+   * `decodeMetricsRequest` would. Its buffer is transferred there (copied
+   * first when it is only a view).
+   */
+  decode<S extends OtlpSignal = 'traces'>(body: Uint8Array, format: OtlpFormat, signal: S = 'traces' as S): Promise<DecodedBySignal[S]> {
     if (this.closed) return Promise.reject(new DecodeThreadError('the collector is shutting down', true));
-    if (this.broken) return Promise.resolve().then(() => decodeTraceRequest(body, format));
-    return new Promise<DecodedTraces>((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, format, body, spans: [], resolve, reject });
+    if (this.broken) return Promise.resolve().then(() => SIGNAL_DECODERS[signal](body, format));
+    return new Promise<DecodedBySignal[S]>((resolve, reject) => {
+      const task: Task = { id: this.nextId++, signal, format, body, items: [], resolve: resolve as Task['resolve'], reject };
+      this.queue.push(task);
       this.dispatch();
     });
   }
@@ -156,7 +164,14 @@ export class DecodePool {
       body = new Uint8Array(body); // a copy (Buffer#slice would be another view)
     }
     task.body = new Uint8Array(0);
-    const message: ToDecodeWorker = { type: 'decode', id: task.id, format: task.format, body, sliceSpans: this.sliceSpans };
+    const message: ToDecodeWorker = {
+      type: 'decode',
+      id: task.id,
+      signal: task.signal,
+      format: task.format,
+      body,
+      sliceItems: this.sliceSpans,
+    };
     thread.worker.postMessage(message, [body.buffer as ArrayBuffer]);
   }
 
@@ -169,10 +184,10 @@ export class DecodePool {
       else task.reject(Object.assign(new Error(message.message), { stack: message.stack }));
       return;
     }
-    for (const span of message.spans) task.spans.push(span);
+    for (const item of message.items) task.items.push(item);
     if (message.last) {
       this.finish(thread);
-      task.resolve({ spans: task.spans, rejectedSpans: message.rejectedSpans, rejectionMessage: message.rejectionMessage });
+      task.resolve({ ...message.rest, [ITEMS_KEY[task.signal]]: task.items } as unknown as DecodedBySignal[OtlpSignal]);
       return;
     }
     // The next slice after other events had their turn: a big request never holds this thread for long.
@@ -201,7 +216,7 @@ export class DecodePool {
       const waiting = task === undefined ? this.queue.splice(0) : [task, ...this.queue.splice(0)];
       for (const t of waiting) {
         try {
-          t.resolve(decodeTraceRequest(t.body, t.format));
+          t.resolve(SIGNAL_DECODERS[t.signal](t.body, t.format));
         } catch (decodeError) {
           t.reject(decodeError);
         }

@@ -1,23 +1,21 @@
-import type { RawSpan } from '../model/types.js';
 import type { OtlpFormat } from '../otlp/index.js';
+import type { OtlpSignal } from './otlp-signals.js';
 
 /** The receiver's thread to a decode thread. The body's buffer is transferred, not copied. */
 export type ToDecodeWorker =
-  | { type: 'decode'; id: number; format: OtlpFormat; body: Uint8Array; sliceSpans: number }
+  | { type: 'decode'; id: number; signal: OtlpSignal; format: OtlpFormat; body: Uint8Array; sliceItems: number }
   | { type: 'more'; id: number };
 
-/** A decode thread's answer: the spans in slices (the last one says so), or why the body could not be decoded. */
+/**
+ * A decode thread's answer: the decoded request's items (spans, log records
+ * or metrics) in slices, the last of which carries the rest of the decoded
+ * form (its counts and message); or why the body could not be decoded.
+ */
 export type FromDecodeWorker =
   /** The thread has loaded its modules and takes bodies from now on. */
   | { type: 'ready' }
-  | {
-      type: 'spans';
-      id: number;
-      spans: RawSpan[];
-      last: boolean;
-      rejectedSpans: number;
-      rejectionMessage: string | null;
-    }
+  | { type: 'items'; id: number; items: unknown[]; last: false }
+  | { type: 'items'; id: number; items: unknown[]; last: true; rest: Record<string, unknown> }
   | {
       type: 'failed';
       id: number;

@@ -1,34 +1,33 @@
 /**
- * A decode thread of the OTLP receiver (see decode-pool.ts): decodes one
- * request body at a time and hands the spans back in slices, each sent only
- * when the receiver's thread asks for it, so that thread never spends more
- * than one slice's deserialization at a time away from its other requests.
+ * A decode thread of the OTLP receivers (see decode-pool.ts): decodes one
+ * request body of any signal at a time and hands the items back in slices,
+ * each sent only when the receiver's thread asks for it, so that thread
+ * never spends more than one slice's deserialization at a time away from its
+ * other requests.
  */
 import { parentPort } from 'node:worker_threads';
-import { OtlpDecodeError, decodeTraceRequest } from '../otlp/index.js';
-import type { DecodedTraces } from '../otlp/index.js';
+import { OtlpDecodeError } from '../otlp/index.js';
 import type { FromDecodeWorker, ToDecodeWorker } from './decode-protocol.js';
+import { ITEMS_KEY, SIGNAL_DECODERS } from './otlp-signals.js';
 
 const port = parentPort;
 if (port === null) throw new Error('decode-worker.js runs only as a worker thread');
 
-let current: { id: number; decoded: DecodedTraces; next: number; sliceSpans: number } | undefined;
+let current: { id: number; items: unknown[]; rest: Record<string, unknown>; next: number; sliceItems: number } | undefined;
 
 function sendSlice(): void {
   if (current === undefined) return;
-  const { id, decoded, next, sliceSpans } = current;
-  const end = Math.min(decoded.spans.length, next + sliceSpans);
-  const last = end === decoded.spans.length;
-  const message: FromDecodeWorker = {
-    type: 'spans',
-    id,
-    spans: decoded.spans.slice(next, end),
-    last,
-    rejectedSpans: decoded.rejectedSpans,
-    rejectionMessage: decoded.rejectionMessage,
-  };
-  if (last) current = undefined;
-  else current.next = end;
+  const { id, items, rest, next, sliceItems } = current;
+  const end = Math.min(items.length, next + sliceItems);
+  const slice = items.slice(next, end);
+  let message: FromDecodeWorker;
+  if (end === items.length) {
+    current = undefined;
+    message = { type: 'items', id, items: slice, last: true, rest };
+  } else {
+    current.next = end;
+    message = { type: 'items', id, items: slice, last: false };
+  }
   port?.postMessage(message);
 }
 
@@ -37,9 +36,9 @@ port.on('message', (message: ToDecodeWorker) => {
     if (current?.id === message.id) sendSlice();
     return;
   }
-  let decoded: DecodedTraces;
+  let decoded: Record<string, unknown>;
   try {
-    decoded = decodeTraceRequest(message.body, message.format);
+    decoded = { ...SIGNAL_DECODERS[message.signal](message.body, message.format) };
   } catch (error) {
     const badRequest = error instanceof OtlpDecodeError;
     port.postMessage({
@@ -51,7 +50,10 @@ port.on('message', (message: ToDecodeWorker) => {
     } satisfies FromDecodeWorker);
     return;
   }
-  current = { id: message.id, decoded, next: 0, sliceSpans: message.sliceSpans };
+  const key = ITEMS_KEY[message.signal];
+  const items = decoded[key] as unknown[];
+  delete decoded[key];
+  current = { id: message.id, items, rest: decoded, next: 0, sliceItems: message.sliceItems };
   sendSlice();
 });
 port.postMessage({ type: 'ready' } satisfies FromDecodeWorker);

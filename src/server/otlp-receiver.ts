@@ -1,8 +1,10 @@
 import { Hono } from 'hono';
 import type { Context } from 'hono';
-import { OtlpDecodeError, RPC_CODE, decodeTraceRequest, encodeExportResponse, encodeStatus } from '../otlp/index.js';
+import { OtlpDecodeError, RPC_CODE, encodeStatus } from '../otlp/index.js';
 import type { OtlpFormat } from '../otlp/index.js';
 import { numberOption } from '../model/option-values.js';
+import { OTLP_SIGNALS } from '../model/signals.js';
+import type { OtlpSignal } from '../model/signals.js';
 import { DecodePool, DecodeThreadError } from './decode-pool.js';
 import { InflightBytes, InflightBytesBusyError, InflightBytesTooLargeError } from './inflight-bytes.js';
 import type { BodyCharge } from './inflight-bytes.js';
@@ -15,10 +17,13 @@ import {
 } from './request-body.js';
 import type { ContentEncoding } from './request-body.js';
 import { IngestOverloadedError, SpansRefusedError } from '../ingest/trace-ingest.js';
-import type { TraceIngest } from '../ingest/trace-ingest.js';
+import type { SignalIngest, TraceIngest } from '../ingest/trace-ingest.js';
+import { SIGNAL_NOUNS, decodeSignalRequest, encodeSignalResponse, partialSuccessOf } from './otlp-signals.js';
+import type { OffThreadDecoding, SignalRequest } from './otlp-signals.js';
 
 export interface OtlpReceiverOptions {
-  ingest: TraceIngest;
+  /** The pipeline (`SignalIngest`: every signal is served); one that takes spans only serves `/v1/traces` alone. */
+  ingest: SignalIngest | TraceIngest;
   /** Limit on the body, before and after decompression. Default 64 MiB. */
   maxBodyBytes?: number;
   /**
@@ -35,16 +40,19 @@ export interface OtlpReceiverOptions {
    * alive; pass one to end its threads with the server (`close()`).
    */
   decodePool?: DecodePool;
-  /** Bodies (after decompression) from this size on are decoded on the pool. Default 256 KiB. */
+  /** Bodies (after decompression) from this size on are decoded on the pool, whatever their signal. Default 256 KiB. */
   offThreadDecodeBytes?: number;
   /** Called once per request with its outcome, for metrics. */
   onOutcome?: (outcome: ReceiveOutcome) => void;
 }
 
 export interface ReceiveOutcome {
+  signal: OtlpSignal;
   status: number;
-  acceptedSpans: number;
-  rejectedSpans: number;
+  /** Spans, log records or metric data points durably accepted. */
+  accepted: number;
+  /** Items rejected (one by one, or the whole request's when the store refused them for good). */
+  rejected: number;
   durationMillis: number;
 }
 
@@ -72,35 +80,34 @@ export function parseOtlpContentType(header: string | undefined): OtlpFormat | n
   return null;
 }
 
-const TRACES_PATHS = ['/v1/traces', '/v1/traces/'];
+/** Whether the pipeline takes logs and metrics too (a spans-only ingest, as in some tests and benches, serves `/v1/traces` alone). */
+function takesEverySignal(ingest: TraceIngest | SignalIngest): ingest is SignalIngest {
+  return 'ingestLogs' in ingest && 'ingestMetrics' in ingest;
+}
 
 /**
- * `POST /v1/traces` to the OTLP/HTTP specification: protobuf and JSON on one
- * route, gzip/deflate, bodies capped before and after decompression, a
- * `google.rpc.Status` body on every error, `partial_success` for spans
- * rejected one by one, and an answer only once the spans are durable.
+ * `POST /v1/traces`, `/v1/logs` and `/v1/metrics` to the OTLP/HTTP
+ * specification, one handler for the three: protobuf and JSON on one route,
+ * gzip/deflate, bodies capped before and after decompression, a
+ * `google.rpc.Status` body on every error, `partial_success` for items
+ * rejected one by one, and an answer only once the data is durable.
  */
 export function createOtlpReceiver(options: OtlpReceiverOptions): Hono {
   const { ingest, maxBodyBytes = 64 * 1024 * 1024, onOutcome } = options;
   const inflight = options.inflight ?? new InflightBytes({ maxBytes: options.maxInflightBytes });
-  const offThreadDecodeBytes = numberOption('createOtlpReceiver', 'offThreadDecodeBytes', options.offThreadDecodeBytes,
+  const fromBytes = numberOption('createOtlpReceiver', 'offThreadDecodeBytes', options.offThreadDecodeBytes,
     DEFAULT_OFF_THREAD_DECODE_BYTES, { min: 0 });
   let ownPool: DecodePool | undefined;
-  const pool = (): DecodePool => options.decodePool ?? (ownPool ??= new DecodePool());
+  const offThread: OffThreadDecoding = { pool: () => options.decodePool ?? (ownPool ??= new DecodePool()), fromBytes };
   const app = new Hono();
 
-  // The OTel Collector also accepts `/v1/traces/`; some exporters are configured with the slash.
-  app.on('POST', TRACES_PATHS, async function receiveTraces(c) {
+  async function receive(c: Context, signal: OtlpSignal, into: SignalIngest): Promise<Response> {
     const startedAt = performance.now();
+    const noun = SIGNAL_NOUNS[signal];
     let accepted = 0;
     let rejected = 0;
     const finish = (response: Response): Response => {
-      onOutcome?.({
-        status: response.status,
-        acceptedSpans: accepted,
-        rejectedSpans: rejected,
-        durationMillis: performance.now() - startedAt,
-      });
+      onOutcome?.({ signal, status: response.status, accepted, rejected, durationMillis: performance.now() - startedAt });
       return response;
     };
 
@@ -121,7 +128,7 @@ export function createOtlpReceiver(options: OtlpReceiverOptions): Hono {
     }
 
     // Held from the first byte read until the answer: the body as read and inflated, then,
-    // at the inflated body's size, the spans decoded from it until they are committed.
+    // at the inflated body's size, the items decoded from it until they are committed.
     const charge = inflight.open();
     try {
       let body: Uint8Array;
@@ -141,9 +148,9 @@ export function createOtlpReceiver(options: OtlpReceiverOptions): Hono {
         throw error;
       }
 
-      let decoded;
+      let request: SignalRequest;
       try {
-        decoded = body.byteLength >= offThreadDecodeBytes ? await pool().decode(body, format) : decodeTraceRequest(body, format);
+        request = await decodeSignalRequest(signal, body, format, offThread);
       } catch (error) {
         if (error instanceof OtlpDecodeError) {
           return finish(statusResponse(c, format, 400, RPC_CODE.invalidArgument, error.message));
@@ -159,46 +166,54 @@ export function createOtlpReceiver(options: OtlpReceiverOptions): Hono {
         }
         throw error;
       }
-      rejected = decoded.rejectedSpans;
+      rejected = request.rejected;
 
       try {
-        if (decoded.spans.length > 0) await ingest.ingest(decoded.spans);
+        if (request.count > 0) await request.ingest(into);
       } catch (error) {
         if (error instanceof IngestOverloadedError) {
           c.header('Retry-After', String(error.retryAfterSeconds));
           return finish(statusResponse(c, format, 503, RPC_CODE.unavailable, error.message));
         }
         if (error instanceof SpansRefusedError) {
-          // Permanent (OTLP/HTTP "Failures"): these spans fail the same way every time, so no retry.
-          rejected += decoded.spans.length;
+          // Permanent (OTLP/HTTP "Failures"): these items fail the same way every time, so no retry.
+          rejected += request.count;
           return finish(statusResponse(c, format, 400, RPC_CODE.invalidArgument, error.message));
         }
         // Nothing was committed (disk full, a lock held too long): the client
-        // keeps the spans and retries, which 503 tells every OTLP exporter to do.
-        console.error('skein: could not store spans:', error);
+        // keeps the data and retries, which 503 tells every OTLP exporter to do.
+        console.error(`skein: could not store ${noun}:`, error);
         const reason = error instanceof Error ? error.message : String(error);
         c.header('Retry-After', String(STORE_FAILURE_RETRY_AFTER_SECONDS));
-        return finish(statusResponse(c, format, 503, RPC_CODE.unavailable, `could not store the spans: ${reason}`));
+        return finish(statusResponse(c, format, 503, RPC_CODE.unavailable, `could not store the ${noun}: ${reason}`));
       }
-      accepted = decoded.spans.length;
-
-      const partial =
-        decoded.rejectedSpans > 0
-          ? { rejectedSpans: decoded.rejectedSpans, errorMessage: decoded.rejectionMessage ?? 'spans rejected' }
-          : undefined;
-      return finish(binary(c, format, 200, encodeExportResponse(format, partial)));
+      accepted = request.count;
+      const partial = partialSuccessOf(signal, request);
+      return finish(binary(c, format, 200, encodeSignalResponse(signal, format, partial?.rejected ?? 0, partial?.message ?? '')));
     } finally {
       charge.release();
     }
-  });
+  }
 
-  const methodNotAllowed = (c: Context) => {
-    c.header('Allow', 'POST');
-    return statusResponse(c, 'json', 405, RPC_CODE.unimplemented, `method ${c.req.method} not allowed on /v1/traces: use POST`);
-  };
-  for (const path of TRACES_PATHS) app.all(path, methodNotAllowed);
-
+  const signals: readonly OtlpSignal[] = takesEverySignal(ingest) ? OTLP_SIGNALS : ['traces'];
+  const into: SignalIngest = takesEverySignal(ingest) ? ingest : spansOnly(ingest);
+  for (const signal of signals) {
+    // The OTel Collector also accepts `/v1/<signal>/`; some exporters are configured with the slash.
+    const paths = [`/v1/${signal}`, `/v1/${signal}/`];
+    app.on('POST', paths, (c) => receive(c, signal, into));
+    const methodNotAllowed = (c: Context) => {
+      c.header('Allow', 'POST');
+      return statusResponse(c, 'json', 405, RPC_CODE.unimplemented, `method ${c.req.method} not allowed on /v1/${signal}: use POST`);
+    };
+    for (const path of paths) app.all(path, methodNotAllowed);
+  }
   return app;
+}
+
+/** A spans-only ingest seen as a SignalIngest: its logs and metrics routes are not mounted, so these are never called. */
+function spansOnly(ingest: TraceIngest): SignalIngest {
+  const never = (): Promise<void> => Promise.reject(new Error('this ingest takes spans only'));
+  return { ingest: (spans) => ingest.ingest(spans), ingestLogs: never, ingestMetrics: never };
 }
 
 /**

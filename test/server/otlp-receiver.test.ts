@@ -177,7 +177,7 @@ describe('OTLP/HTTP receiver', () => {
       'content-type': 'application/json',
     });
     expect(outcomes).toHaveLength(1);
-    expect(outcomes[0]).toMatchObject({ status: 200, acceptedSpans: 1, rejectedSpans: 1 });
+    expect(outcomes[0]).toMatchObject({ signal: 'traces', status: 200, accepted: 1, rejected: 1 });
   });
 });
 
