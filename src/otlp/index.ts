@@ -11,3 +11,5 @@ export type { DecodedLogs, DecodedMetrics } from './signal-results.js';
 export { decodeProtobufMetricsRequest } from './decode-metrics-protobuf.js';
 export { decodeJsonMetricsRequest } from './decode-metrics-json.js';
 export { decodeLogsRequest, decodeMetricsRequest } from './decode-signals.js';
+export { encodeLogsRequest } from './encode-logs-protobuf.js';
+export { encodeMetricsRequest } from './encode-metrics-protobuf.js';
