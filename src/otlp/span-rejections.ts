@@ -8,7 +8,7 @@
  * or a session id longer than `MAX_SESSION_ID_LENGTH`. Each check names the
  * field and the value, so the sender can find it.
  */
-import { SLOTS, S } from '../model/dialect-slots.js';
+import { SESSION_KEYS } from '../model/dialect-slots.js';
 import type { AttributeValue } from '../model/types.js';
 
 /** How many individual reasons the summary names before it only counts. */
@@ -73,14 +73,7 @@ export function uint32Problem(field: string, value: number | bigint): string | n
 }
 
 /** The attribute keys a session id is read from (normalize's session slots). */
-const SESSION_SLOTS = new Set([
-  S.sessionGenAi,
-  S.sessionOpenInference,
-  S.sessionLangfuse,
-  S.sessionVercel,
-  S.sessionTraceloop,
-]);
-const SESSION_ID_KEYS: readonly string[] = [...SLOTS.byKey].filter(([, slot]) => SESSION_SLOTS.has(slot)).map(([key]) => key);
+const SESSION_ID_KEYS: readonly string[] = SESSION_KEYS;
 
 /** A session id attribute too long to be kept as a key, or null. */
 export function sessionIdProblem(attributes: Readonly<Record<string, AttributeValue>>): string | null {
