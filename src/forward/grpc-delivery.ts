@@ -41,7 +41,9 @@ export function parseGrpcTarget(upstream: string): GrpcTarget {
   if ((url.pathname !== '' && url.pathname !== '/') || url.search !== '' || url.hash !== '') {
     throw new Error(`a gRPC upstream has no path (the Export method is chosen per signal), got '${upstream}'`);
   }
-  return { address: `${url.hostname}:${url.port === '' ? DEFAULT_GRPC_PORT : url.port}`, tls: url.protocol === 'https:' };
+  // URL drops a scheme's default port (https://host:443 has port ''): read it from the authority as written.
+  const written = /:(\d+)$/.exec((hasScheme ? upstream.replace(/^[^:]+:\/\//, '') : upstream).split(/[/?#]/, 1)[0]);
+  return { address: `${url.hostname}:${written?.[1] ?? DEFAULT_GRPC_PORT}`, tls: url.protocol === 'https:' };
 }
 
 const passThrough = (bytes: Uint8Array): Buffer =>
