@@ -1,14 +1,25 @@
+import type { RawLogRecord } from '../model/log-types.js';
+import type { RawMetric } from '../model/metric-types.js';
 import { numberOption } from '../model/option-values.js';
 import type { RawSpan } from '../model/types.js';
+import { metricPointCount } from './signal-batch.js';
+import type { SignalBatch } from './signal-batch.js';
 import { IngestOverloadedError, SpansRefusedError } from './trace-ingest.js';
-import type { TraceIngest } from './trace-ingest.js';
+import type { SignalIngest } from './trace-ingest.js';
 
-/** Commits one batch durably, every span as received (what is kept, and how, is the commit's business). Resolves once committed. */
-export type CommitBatch = (received: RawSpan[]) => void | Promise<void>;
+/**
+ * Commits one batch durably, every span, log record and metric as received
+ * (what is kept, and how, is the commit's business). Resolves once committed.
+ */
+export type CommitBatch = (received: SignalBatch) => void | Promise<void>;
 
 export interface GroupCommitIngestOptions {
   commit: CommitBatch;
-  /** Spans waiting for a commit beyond which requests are refused with 503. Default 100,000. */
+  /**
+   * Items waiting for a commit beyond which requests are refused with 503:
+   * spans, log records and metric data points alike (the name is the
+   * config file's, from when only spans came in). Default 100,000.
+   */
   maxPendingSpans?: number;
   /**
    * The longest a newly accepted request is expected to wait for its commit,
@@ -28,31 +39,36 @@ const OWNER = 'GroupCommitIngest';
 const WARM_UP_COMMITS = 3;
 
 interface Waiter {
-  received: readonly RawSpan[];
+  received: SignalBatch;
+  /** Its spans, log records and metric data points. */
+  items: number;
+  /** What its items are called in a refusal. */
+  noun: string;
   resolve: () => void;
   reject: (error: unknown) => void;
 }
 
 /**
  * Group commit: requests that arrive while a commit is being prepared share
- * one transaction, and each is answered when that transaction is durable.
+ * one transaction, whatever their signal, and each is answered when that
+ * transaction is durable.
  * SQLite pays per commit, not per row (PERFORMANCE.md: ~3× between 1 and 100
  * rows per transaction), so concurrent clients make ingest cheaper, not slower.
  * Sharing never costs a client its answer: when a shared commit fails, each
  * request is committed alone, and only those whose own spans fail are refused.
  */
-export class GroupCommitIngest implements TraceIngest {
+export class GroupCommitIngest implements SignalIngest {
   private readonly commit: CommitBatch;
   private readonly maxPendingSpans: number;
   private readonly retryAfterSeconds: number;
   private readonly maxWaitMillis: number;
-  /** Commit time per span, smoothed over the recent commits; undefined before the first. */
-  private millisPerSpan: number | undefined;
+  /** Commit time per item, smoothed over the recent commits; undefined before the first. */
+  private millisPerItem: number | undefined;
   /** Commits seen so far, up to the warm-up count. */
   private commitsSeen = 0;
   private readonly refuse: (() => string | null) | undefined;
   private waiting: Waiter[] = [];
-  private pendingSpans = 0;
+  private pendingItems = 0;
   private scheduled = false;
   private committing: Promise<void> = Promise.resolve();
 
@@ -68,31 +84,43 @@ export class GroupCommitIngest implements TraceIngest {
     this.refuse = options.refuse;
   }
 
-  /** How long a request of `spans` spans accepted now is expected to wait for its commit (0 before any commit). */
-  expectedWaitMillis(spans = 0): number {
-    if (this.millisPerSpan === undefined || this.commitsSeen < WARM_UP_COMMITS) return 0;
-    return (this.pendingSpans + spans) * this.millisPerSpan;
+  /** How long a request of `items` items accepted now is expected to wait for its commit (0 before any commit). */
+  expectedWaitMillis(items = 0): number {
+    if (this.millisPerItem === undefined || this.commitsSeen < WARM_UP_COMMITS) return 0;
+    return (this.pendingItems + items) * this.millisPerItem;
   }
 
-  /** Spans accepted but not yet committed. */
+  /** Items (spans, log records, metric data points) accepted but not yet committed. */
   get pending(): number {
-    return this.pendingSpans;
+    return this.pendingItems;
   }
 
   ingest(spans: readonly RawSpan[]): Promise<void> {
+    return this.accept({ spans: spans.slice(), logs: [], metrics: [] }, spans.length, 'spans');
+  }
+
+  ingestLogs(records: readonly RawLogRecord[]): Promise<void> {
+    return this.accept({ spans: [], logs: records.slice(), metrics: [] }, records.length, 'log records');
+  }
+
+  ingestMetrics(metrics: readonly RawMetric[]): Promise<void> {
+    return this.accept({ spans: [], logs: [], metrics: metrics.slice() }, metricPointCount(metrics), 'metric points');
+  }
+
+  private accept(received: SignalBatch, items: number, noun: string): Promise<void> {
     const { maxPendingSpans, retryAfterSeconds, refuse } = this;
     const reason = refuse?.();
     if (reason) return Promise.reject(new IngestOverloadedError(reason, retryAfterSeconds));
-    if (this.pendingSpans > 0 && this.pendingSpans + spans.length > maxPendingSpans) {
+    if (this.pendingItems > 0 && this.pendingItems + items > maxPendingSpans) {
       return Promise.reject(
         new IngestOverloadedError(
-          `the store is ${this.pendingSpans} spans behind (limit ${maxPendingSpans}); retry later`,
+          `the store is ${this.pendingItems} items behind (limit ${maxPendingSpans}); retry later`,
           retryAfterSeconds,
         ),
       );
     }
-    const wait = this.expectedWaitMillis(spans.length);
-    if (this.pendingSpans > 0 && wait > this.maxWaitMillis) {
+    const wait = this.expectedWaitMillis(items);
+    if (this.pendingItems > 0 && wait > this.maxWaitMillis) {
       return Promise.reject(
         new IngestOverloadedError(
           `the store is ${Math.round(wait)} ms behind (limit ${this.maxWaitMillis} ms); retry later`,
@@ -101,8 +129,8 @@ export class GroupCommitIngest implements TraceIngest {
       );
     }
     return new Promise<void>((resolve, reject) => {
-      this.waiting.push({ received: spans, resolve, reject });
-      this.pendingSpans += spans.length;
+      this.waiting.push({ received, items, noun, resolve, reject });
+      this.pendingItems += items;
       this.schedule();
     });
   }
@@ -131,9 +159,14 @@ export class GroupCommitIngest implements TraceIngest {
     const batch = this.waiting;
     this.waiting = [];
     if (batch.length === 0) return;
-    const received: RawSpan[] = [];
-    for (const waiter of batch) for (const s of waiter.received) received.push(s);
-    const count = received.length;
+    const received: SignalBatch = { spans: [], logs: [], metrics: [] };
+    let count = 0;
+    for (const waiter of batch) {
+      for (const s of waiter.received.spans) received.spans.push(s);
+      for (const r of waiter.received.logs) received.logs.push(r);
+      for (const m of waiter.received.metrics) received.metrics.push(m);
+      count += waiter.items;
+    }
     try {
       const startedAt = performance.now();
       await this.commit(received);
@@ -146,25 +179,25 @@ export class GroupCommitIngest implements TraceIngest {
         await this.isolate(batch);
       }
     } finally {
-      this.pendingSpans -= count;
+      this.pendingItems -= count;
     }
   }
 
-  private measured(spans: number, millis: number): void {
-    if (spans === 0) return;
+  private measured(items: number, millis: number): void {
+    if (items === 0) return;
     // The first commits pay for start-up (the writer thread loading, JIT, a cold page cache):
     // judged on them, a fresh collector would refuse its first clients.
     if (this.commitsSeen < WARM_UP_COMMITS) this.commitsSeen++;
     if (this.commitsSeen < WARM_UP_COMMITS) return;
-    const sample = millis / spans;
+    const sample = millis / items;
     // Smoothed, so one slow commit (a checkpoint) does not refuse everyone, and a lasting slowdown shows within a few commits.
-    this.millisPerSpan = this.millisPerSpan === undefined ? sample : 0.7 * this.millisPerSpan + 0.3 * sample;
+    this.millisPerItem = this.millisPerItem === undefined ? sample : 0.7 * this.millisPerItem + 0.3 * sample;
   }
 
   /**
    * The shared commit failed: commit each request alone, so that one
-   * client's spans cannot fail everyone's. If any request commits, the store
-   * works and the ones that still fail are refused for their own spans
+   * client's records cannot fail everyone's. If any request commits, the store
+   * works and the ones that still fail are refused for their own records
    * (`SpansRefusedError`); if none does, the store is at fault and each gets
    * its error as before. A store failure on the way fails the rest at once.
    */
@@ -174,7 +207,8 @@ export class GroupCommitIngest implements TraceIngest {
     for (let i = 0; i < batch.length; i++) {
       const waiter = batch[i];
       try {
-        await this.commit(waiter.received.slice());
+        const { spans, logs, metrics } = waiter.received;
+        await this.commit({ spans: spans.slice(), logs: logs.slice(), metrics: metrics.slice() });
         committed++;
         waiter.resolve();
       } catch (error) {
@@ -187,7 +221,7 @@ export class GroupCommitIngest implements TraceIngest {
       }
     }
     for (const { waiter, error } of failures) {
-      waiter.reject(committed > 0 ? new SpansRefusedError(error) : error);
+      waiter.reject(committed > 0 ? new SpansRefusedError(error, waiter.noun) : error);
     }
   }
 }

@@ -1,61 +1,91 @@
 import type { BudgetEventRecord } from '../model/budgets.js';
+import type { OtlpSignal } from '../model/signals.js';
 import type { RawSpan } from '../model/types.js';
-import { encodeTraceRequest } from '../otlp/index.js';
+import { encodeLogsRequest, encodeMetricsRequest, encodeTraceRequest } from '../otlp/index.js';
 import { SqliteOutbox } from '../store/sqlite/sqlite-outbox.js';
 import { SqliteTraceStore } from '../store/sqlite/sqlite-trace-store.js';
 import type { Ingest } from './ingest-settings.js';
+import { asSignalBatch, metricPointCount } from './signal-batch.js';
+import type { SignalBatch } from './signal-batch.js';
 import { withBudgetEvents } from './with-budget-events.js';
+
+/** One payload queued for each upstream: a signal's `Export*ServiceRequest`, protobuf. */
+export interface EnqueuedPayload {
+  signal: OtlpSignal;
+  /** Spans, log records or metric data points in it. */
+  count: number;
+  bytes: number;
+}
 
 export interface CommitOutcome {
   /** The budget crossings this commit recorded. */
   crossings: BudgetEventRecord[];
-  /** What was queued for each upstream (one payload per upstream), or null with no upstreams. */
-  enqueued: { spans: number; bytes: number } | null;
+  /** What was queued for each upstream: one payload per signal the commit received; empty with no upstreams. */
+  enqueued: EnqueuedPayload[];
 }
 
 export interface IngestCommitOptions {
   store: SqliteTraceStore;
-  /** From `createIngest`: redactor, normalizer, keep-filter, budgets and upstreams. */
+  /** From `createIngest`: redactor, normalizer, keep-filters, budgets and upstreams. */
   ingest: Ingest;
-  /** Where spans for the upstreams are queued. Default: an outbox on the store's own connection (made only with upstreams). */
+  /** Where payloads for the upstreams are queued. Default: an outbox on the store's own connection (made only with upstreams). */
   outbox?: SqliteOutbox;
 }
 
-/** One commit of received spans: resolves with what it recorded once durable, throws (writing nothing) when it fails. */
-export type IngestCommit = (received: RawSpan[]) => CommitOutcome;
+/**
+ * One commit of what was received, spans alone (the processor, `skein
+ * import`) or a batch of every signal (the collector): resolves with what it
+ * recorded once durable, throws (writing nothing) when it fails.
+ */
+export type IngestCommit = (received: RawSpan[] | SignalBatch) => CommitOutcome;
 
 /**
  * The commit every way in writes through, on whichever thread it runs (the
  * writer thread, or the caller's own when there is none): secrets are
- * redacted, the spans to keep are normalized and stored, budgets are
- * evaluated, and every span received is queued for each upstream, all in
- * one transaction.
+ * redacted from every signal, the spans to keep are normalized and stored,
+ * log records and metrics kept are stored, budgets are evaluated, and
+ * everything received is queued for each upstream (one payload per signal),
+ * all in one transaction.
  */
 export function createIngestCommit(options: IngestCommitOptions): IngestCommit {
   const { store } = options;
-  const { redactor, normalize, keep, settings } = options.ingest;
+  const { redactor, normalize, keep, keepLog, keepMetric, settings } = options.ingest;
   const { upstreams, budgets } = settings;
   const outbox = upstreams.length === 0 ? undefined : (options.outbox ?? new SqliteOutbox(store.database));
-  return (spans) => {
-    const received = redactor.redactSpans(spans);
+  return (work) => {
+    const batch = asSignalBatch(work);
+    const received = batch.spans.length === 0 ? batch.spans : redactor.redactSpans(batch.spans);
+    const logs = batch.logs.length === 0 ? batch.logs : redactor.redactLogs(batch.logs);
+    const metrics = batch.metrics.length === 0 ? batch.metrics : redactor.redactMetrics(batch.metrics);
     let records = received.map(normalize);
     if (keep) records = records.filter(keep);
-    // Encoded before the write lock is taken; again inside it only in the rare batch that crossed a budget.
-    let payload = outbox ? encodeTraceRequest(received, 'protobuf') : null;
+    // Encoded before the write lock is taken; spans again inside it only in the rare batch that crossed a budget.
+    let spanPayload = outbox && received.length > 0 ? encodeTraceRequest(received, 'protobuf') : null;
+    const logPayload = outbox && logs.length > 0 ? encodeLogsRequest(logs) : null;
+    const metricPayload = outbox && metrics.length > 0 ? encodeMetricsRequest(metrics) : null;
+    const points = metricPointCount(metrics);
     let crossings: BudgetEventRecord[] = [];
     try {
       store.transaction(() => {
-        crossings = store.writeSync(records, { budgets });
-        if (payload && crossings.some((c) => c.spanId !== null)) {
-          payload = encodeTraceRequest(withBudgetEvents(received, crossings), 'protobuf');
+        if (received.length > 0) crossings = store.writeSync(records, { budgets });
+        if (logs.length > 0) store.writeLogsSync(keepLog ? logs.filter(keepLog) : logs);
+        if (metrics.length > 0) store.writeMetricsSync(keepMetric ? metrics.filter(keepMetric) : metrics);
+        if (spanPayload && crossings.some((c) => c.spanId !== null)) {
+          spanPayload = encodeTraceRequest(withBudgetEvents(received, crossings), 'protobuf');
         }
-        if (payload) outbox?.enqueue(upstreams, payload, received.length);
+        if (spanPayload) outbox?.enqueue(upstreams, spanPayload, received.length, { signal: 'traces' });
+        if (logPayload) outbox?.enqueue(upstreams, logPayload, logs.length, { signal: 'logs' });
+        if (metricPayload) outbox?.enqueue(upstreams, metricPayload, points, { signal: 'metrics' });
       });
     } catch (error) {
-      if (payload) outbox?.recount();
+      if (outbox && (spanPayload || logPayload || metricPayload)) outbox.recount();
       throw error;
     }
-    return { crossings, enqueued: payload ? { spans: received.length, bytes: payload.byteLength } : null };
+    const enqueued: EnqueuedPayload[] = [];
+    if (spanPayload) enqueued.push({ signal: 'traces', count: received.length, bytes: spanPayload.byteLength });
+    if (logPayload) enqueued.push({ signal: 'logs', count: logs.length, bytes: logPayload.byteLength });
+    if (metricPayload) enqueued.push({ signal: 'metrics', count: points, bytes: metricPayload.byteLength });
+    return { crossings, enqueued };
   };
 }
 

@@ -1,3 +1,5 @@
+import type { RawLogRecord } from '../model/log-types.js';
+import type { RawMetric } from '../model/metric-types.js';
 import type { RawSpan } from '../model/types.js';
 import type { SqliteOutbox } from '../store/sqlite/sqlite-outbox.js';
 import type { SqliteTraceStore } from '../store/sqlite/sqlite-trace-store.js';
@@ -7,7 +9,7 @@ import type { CommitOutcome } from './ingest-commit.js';
 import { createIngest, crossesThreads } from './ingest-settings.js';
 import type { IngestSettings } from './ingest-settings.js';
 import { IngestWriterThread } from './ingest-writer-thread.js';
-import type { TraceIngest } from './trace-ingest.js';
+import type { SignalIngest } from './trace-ingest.js';
 
 export interface IngestPipelineOptions {
   /** The database file (`:memory:`: commits stay on this thread, a second connection would open another database). */
@@ -16,6 +18,7 @@ export interface IngestPipelineOptions {
   /** The outbox whose queued bytes the caller bounds: commits on the writer thread are counted in it too. */
   outbox: SqliteOutbox;
   settings: IngestSettings;
+  /** Items (spans, log records, metric data points) waiting for a commit beyond which requests are refused. Default 100,000. */
   maxPendingSpans?: number;
   maxWaitMillis?: number;
   /** Checked before accepting a request: a reason to refuse it (e.g. an outbox full), or null. */
@@ -24,15 +27,16 @@ export interface IngestPipelineOptions {
   afterCommit?: (outcome: CommitOutcome) => void;
 }
 
-export interface IngestPipeline extends TraceIngest {
-  /** Spans accepted and waiting for their commit. */
+export interface IngestPipeline extends SignalIngest {
+  /** Items (spans, log records, metric data points) accepted and waiting for their commit. */
   readonly pending: number;
   /** Commits everything accepted, then ends the writer thread. Idempotent. */
   close(): Promise<void>;
 }
 
 /**
- * The pipeline behind the OTLP receiver: requests share group commits, which
+ * The pipeline behind the OTLP receivers (HTTP and gRPC, every signal):
+ * requests of any signal share group commits, which
  * run on the writer thread (the receiver's thread meanwhile reads and decodes
  * the next requests) or, without one, on this thread through the same commit.
  * Every option is checked, and the redactor and normalizer built, before the
@@ -50,7 +54,7 @@ export function createIngestPipeline(options: IngestPipelineOptions): IngestPipe
       if (writer?.alive) {
         outcome = await writer.commit(received);
         // Queued through the thread's connection: counted here too, for the outbox bound.
-        if (outcome.enqueued) outbox.counted(settings.upstreams, outcome.enqueued.spans, outcome.enqueued.bytes);
+        for (const payload of outcome.enqueued) outbox.counted(settings.upstreams, payload.count, payload.bytes);
       } else {
         outcome = commitHere(received);
       }
@@ -70,6 +74,8 @@ export function createIngestPipeline(options: IngestPipelineOptions): IngestPipe
   let closing: Promise<void> | undefined;
   return {
     ingest: (spans: readonly RawSpan[]) => group.ingest(spans),
+    ingestLogs: (records: readonly RawLogRecord[]) => group.ingestLogs(records),
+    ingestMetrics: (metrics: readonly RawMetric[]) => group.ingestMetrics(metrics),
     get pending() {
       return group.pending;
     },

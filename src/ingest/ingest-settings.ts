@@ -9,16 +9,18 @@
  */
 import type { BudgetConfig } from '../model/budgets.js';
 import { hasBudgets } from '../model/budgets.js';
-import { isGenAiRecord } from '../model/genai-filter.js';
+import { isGenAiLog, isGenAiMetric, isGenAiRecord } from '../model/genai-filter.js';
 import { createNormalizer } from '../model/normalize.js';
 import { createPriceTable, defaultPriceTable, priceTableEntries } from '../model/pricing.js';
 import type { ModelPrice, PriceTable } from '../model/pricing.js';
 import { createRedactor } from '../model/redaction/redactor.js';
 import type { RedactionOptions, Redactor } from '../model/redaction/redactor.js';
 import type { SkeinConfig } from '../model/skein-config.js';
+import type { RawLogRecord } from '../model/log-types.js';
+import type { RawMetric } from '../model/metric-types.js';
 import type { RawSpan, SpanRecord } from '../model/types.js';
 
-/** `all` keeps every span; `genai` keeps only the spans of model, tool and agent steps (all are forwarded). */
+/** `all` keeps everything; `genai` keeps only the spans of model, tool and agent steps and GenAI/agent log records and metrics (all are forwarded). */
 export type IngestStoreMode = 'all' | 'genai';
 
 /** Structured-cloneable: posted to the writer thread as is (except `localPrices`, which never crosses). */
@@ -38,7 +40,7 @@ export interface IngestSettings {
   /** Evaluated in each commit; only when at least one limit is set. */
   budgets?: BudgetConfig;
   storeMode: IngestStoreMode;
-  /** Every span received is queued in the outbox for each of these, in the commit that stores it. */
+  /** Everything received (every signal) is queued in the outbox for each of these, in the commit that stores it. */
   upstreams: string[];
 }
 
@@ -88,6 +90,10 @@ export interface Ingest {
   readonly normalize: (raw: RawSpan) => SpanRecord;
   /** The records to store (`storeMode: 'genai'`); undefined: all of them. */
   readonly keep: ((record: SpanRecord) => boolean) | undefined;
+  /** The log records to store, likewise (after redaction). */
+  readonly keepLog: ((record: RawLogRecord) => boolean) | undefined;
+  /** The metrics to store, likewise. */
+  readonly keepMetric: ((metric: RawMetric) => boolean) | undefined;
 }
 
 /**
@@ -102,6 +108,13 @@ export function createIngest(settings: IngestSettings): Ingest {
     settings.localPrices ??
     (settings.prices === undefined ? defaultPriceTable() : createPriceTable(settings.prices, { includeDefaults: false }));
   const normalize = createNormalizer({ maxTextLength: settings.maxTextLength, prices, redactor });
-  const keep = settings.storeMode === 'genai' ? isGenAiRecord : undefined;
-  return { settings, redactor, normalize, keep };
+  const genai = settings.storeMode === 'genai';
+  return {
+    settings,
+    redactor,
+    normalize,
+    keep: genai ? isGenAiRecord : undefined,
+    keepLog: genai ? isGenAiLog : undefined,
+    keepMetric: genai ? isGenAiMetric : undefined,
+  };
 }

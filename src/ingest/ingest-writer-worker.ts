@@ -8,6 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { SqliteTraceStore } from '../store/sqlite/sqlite-trace-store.js';
 import { createIngestCommit } from './ingest-commit.js';
 import { createIngest } from './ingest-settings.js';
+import { isEncodedBatch } from './ingest-writer-protocol.js';
 import type { FromIngestWriter, IngestWriterData, ToIngestWriter } from './ingest-writer-protocol.js';
 import { decodeSpanBatch } from './span-batch-decoder.js';
 import { toWire } from './wire-error.js';
@@ -33,7 +34,7 @@ port.on('message', (message: ToIngestWriter) => {
       let answer: FromIngestWriter;
       try {
         const { work } = message;
-        answer = { type: 'committed', id: message.id, outcome: commit(Array.isArray(work) ? work : decodeSpanBatch(work)) };
+        answer = { type: 'committed', id: message.id, outcome: commit(isEncodedBatch(work) ? decodeSpanBatch(work) : work) };
       } catch (error) {
         answer = { type: 'failed', id: message.id, error: toWire(error) };
       }

@@ -3,11 +3,12 @@ import type { RawSpan } from '../../src/model/types.js';
 import { GroupCommitIngest } from '../../src/ingest/group-commit-ingest.js';
 import { IngestOverloadedError, SpansRefusedError } from '../../src/ingest/trace-ingest.js';
 import { makeRawSpan } from '../helpers/raw-spans.js';
+import { makeRawLog, makeRawSum } from './raw-signals.js';
 
 describe('GroupCommitIngest', () => {
   it('commits requests that arrive together in one batch, and answers each once committed', async () => {
     const commits: Array<{ received: RawSpan[] }> = [];
-    const ingest = new GroupCommitIngest({ commit: (received) => void commits.push({ received }) });
+    const ingest = new GroupCommitIngest({ commit: (received) => void commits.push({ received: received.spans }) });
     const a = [makeRawSpan(), makeRawSpan()];
     const b = [makeRawSpan()];
     await Promise.all([ingest.ingest(a), ingest.ingest(b)]);
@@ -69,8 +70,8 @@ describe('GroupCommitIngest', () => {
     const ingest = new GroupCommitIngest({
       commit: (received) => {
         attempts++;
-        if (received.includes(poison)) throw new RangeError('The bound string, buffer, or bigint is too big');
-        committed.push(received.map((s) => s.name));
+        if (received.spans.includes(poison)) throw new RangeError('The bound string, buffer, or bigint is too big');
+        committed.push(received.spans.map((s) => s.name));
       },
     });
     const a = [makeRawSpan({ name: 'a1' }), makeRawSpan({ name: 'a2' })];
@@ -129,8 +130,8 @@ describe('GroupCommitIngest', () => {
     const batches: string[][] = [];
     const ingest = new GroupCommitIngest({
       commit: async (received) => {
-        batches.push(received.map((s) => s.name));
-        if (received.includes(poison)) {
+        batches.push(received.spans.map((s) => s.name));
+        if (received.spans.includes(poison)) {
           await gate;
           throw new Error('refused');
         }
@@ -153,7 +154,7 @@ describe('GroupCommitIngest', () => {
     const ingest = new GroupCommitIngest({
       commit: async (received) => {
         await new Promise((resolve) => setTimeout(resolve, 5));
-        committed.push(received.length);
+        committed.push(received.spans.length);
       },
     });
     const accepted = ingest.ingest([makeRawSpan(), makeRawSpan(), makeRawSpan()]);
@@ -170,7 +171,7 @@ describe('GroupCommitIngest', () => {
       commit: async (received) => {
         // 2 ms a span asked of the timer: a timer may fire a little early, so the measured rate is
         // ~2 ms a span and at least well above 1 ms, which is all the assertions below rely on.
-        await new Promise((resolve) => setTimeout(resolve, received.length * 2));
+        await new Promise((resolve) => setTimeout(resolve, received.spans.length * 2));
         await gate;
       },
     });
@@ -193,5 +194,54 @@ describe('GroupCommitIngest', () => {
     open();
     await waiting;
     expect(() => new GroupCommitIngest({ maxWaitMillis: 0, commit: () => undefined })).toThrow('maxWaitMillis');
+  });
+
+  it('requests of every signal share one commit; pending and the bound count spans, log records and metric points', async () => {
+    const commits: Array<{ spans: number; logs: number; metrics: number }> = [];
+    let release!: () => void;
+    const blocked = new Promise<void>((resolve) => (release = resolve));
+    const ingest = new GroupCommitIngest({
+      maxPendingSpans: 10,
+      commit: async (received) => {
+        commits.push({ spans: received.spans.length, logs: received.logs.length, metrics: received.metrics.length });
+        await blocked;
+      },
+    });
+    const all = Promise.all([
+      ingest.ingest([makeRawSpan()]),
+      ingest.ingestLogs([makeRawLog(), makeRawLog()]),
+      ingest.ingestMetrics([makeRawSum(3), makeRawSum(2)]),
+    ]);
+    // 1 span + 2 log records + 5 data points.
+    expect(ingest.pending).toBe(8);
+    const refused = ingest.ingestMetrics([makeRawSum(3)]);
+    await expect(refused).rejects.toBeInstanceOf(IngestOverloadedError);
+    await expect(refused).rejects.toThrow('the store is 8 items behind (limit 10); retry later');
+    release();
+    await all;
+    expect(commits).toEqual([{ spans: 1, logs: 2, metrics: 2 }]);
+    expect(ingest.pending).toBe(0);
+  });
+
+  it('a shared commit that fails for one request\'s log records refuses that request, naming log records; the rest commit', async () => {
+    const poison = makeRawLog({ body: 'poison' });
+    const committed: string[] = [];
+    const ingest = new GroupCommitIngest({
+      commit: (received) => {
+        if (received.logs.includes(poison)) throw new RangeError('too big');
+        committed.push(`${received.spans.length}/${received.logs.length}/${received.metrics.length}`);
+      },
+    });
+    const results = await Promise.allSettled([
+      ingest.ingestLogs([makeRawLog(), poison]),
+      ingest.ingest([makeRawSpan()]),
+      ingest.ingestMetrics([makeRawSum(2)]),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'fulfilled', 'fulfilled']);
+    const refused = (results[0] as PromiseRejectedResult).reason as Error;
+    expect(refused).toBeInstanceOf(SpansRefusedError);
+    expect(refused.message).toBe('the store refused these log records: too big');
+    expect(committed).toEqual(['1/0/0', '0/0/1']);
+    expect(ingest.pending).toBe(0);
   });
 });

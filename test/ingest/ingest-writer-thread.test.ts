@@ -10,6 +10,7 @@ import { createIngest, resolveIngestSettings } from '../../src/ingest/ingest-set
 import { createPriceTable } from '../../src/model/pricing.js';
 import { SqliteTraceStore } from '../../src/store/sqlite/sqlite-trace-store.js';
 import { makeRawSpan } from '../helpers/raw-spans.js';
+import { makeRawLog, makeRawSum } from './raw-signals.js';
 
 const dirs: string[] = [];
 const threads: IngestWriterThread[] = [];
@@ -47,6 +48,24 @@ async function storedNames(path: string): Promise<Map<string, string>> {
 const workerOf = (thread: IngestWriterThread) => (thread as unknown as { worker: Worker }).worker;
 
 describe('IngestWriterThread', () => {
+  it('commits a batch of log records and metrics as received: bigints and bytes cross by structured clone', async () => {
+    const path = dbPath();
+    const { thread, errors } = start(path);
+    const log = makeRawLog({ body: { big: 2n ** 63n - 1n, raw: new Uint8Array([0, 255]) }, attributes: { 'session.id': 's-thread', n: -(2n ** 62n) } });
+    const outcome = await thread.commit({ spans: [], logs: [log], metrics: [makeRawSum(2)] });
+    expect(outcome).toEqual({ crossings: [], enqueued: [] });
+    const store = new SqliteTraceStore({ path });
+    try {
+      const [stored] = (await store.listLogs({ sessionId: 's-thread' })).items;
+      expect(stored.body).toEqual({ big: 2n ** 63n - 1n, raw: new Uint8Array([0, 255]) });
+      expect(stored.attributes.n).toBe(-(2n ** 62n));
+      expect((await store.listMetricPoints({})).items.map((p) => p.value)).toEqual([100n, 101n]);
+    } finally {
+      await store.close();
+    }
+    expect(errors).toEqual([]);
+  });
+
   it('commits posted work in order, answering each once durable', async () => {
     const path = dbPath();
     const { thread, errors } = start(path);
@@ -61,7 +80,7 @@ describe('IngestWriterThread', () => {
     );
     const outcomes = await Promise.all(commits);
     expect(answered).toEqual([1, 2, 3, 4, 5]);
-    expect(outcomes[0]).toEqual({ crossings: [], enqueued: null });
+    expect(outcomes[0]).toEqual({ crossings: [], enqueued: [] });
     await thread.flush();
     expect((await storedNames(path)).get(span.spanId)).toBe('version 5');
     expect(errors).toEqual([]);
