@@ -18,6 +18,7 @@ import {
   newTraceId,
   opened,
 } from '../helpers/records.js';
+import { runSignalContract } from './signal-contract.js';
 
 export interface OpenedStore {
   store: TraceStore;
@@ -837,6 +838,8 @@ export function runTraceStoreContract(name: string, open: () => Promise<OpenedSt
         return sessions.map((s) => s.sessionId);
       }
     });
+
+    runSignalContract(() => store);
 
     it('closes twice without error', async () => {
       await store.close();

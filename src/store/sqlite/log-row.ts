@@ -32,8 +32,14 @@ export const LOG_INSERT_SQL = `INSERT INTO log_records (session_ref, at_ns, time
   severity_text_ref, event_name_ref, trace_id, span_id, flags, dropped_attributes, resource_id, scope_id, body, attributes)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
-export function logRowValues(record: RawLogRecord, refs: LogRowRefs): unknown[] {
-  const at = logSortTime(record);
+/**
+ * `storedAtNanos`: when the store wrote the record. A record with neither
+ * time nor observed time is ordered (and aged by retention) from then, not
+ * from 1970; both its times still read back as 0.
+ */
+export function logRowValues(record: RawLogRecord, refs: LogRowRefs, storedAtNanos: bigint): unknown[] {
+  const sortTime = logSortTime(record);
+  const at = sortTime === 0n ? storedAtNanos : sortTime;
   return [
     refs.sessionRef,
     at,

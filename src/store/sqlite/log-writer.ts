@@ -32,6 +32,8 @@ export class LogWriter {
     interner.reset();
     const traceSessions = new Map<string, string | null>();
     const feed: Array<{ sessionId: string; logId: number }> = [];
+    const nowMillis = Date.now();
+    const storedAtNanos = BigInt(nowMillis) * 1_000_000n;
     for (const record of records) {
       let sessionId = logSessionKey(record);
       if (sessionId === null && record.traceId !== null) {
@@ -49,11 +51,11 @@ export class LogWriter {
           eventNameRef: interner.stringId(record.eventName),
           resourceId: interner.resourceId(record.resource),
           scopeId: interner.resourceId(record.scope),
-        }),
+        }, storedAtNanos),
       );
       if (sessionId !== null) feed.push({ sessionId, logId: Number(result.lastInsertRowid) });
     }
-    this.changes.logsWritten(feed, Date.now());
+    this.changes.logsWritten(feed, nowMillis);
     return records.length;
   }
 }

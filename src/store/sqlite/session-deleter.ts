@@ -3,6 +3,7 @@
 import type Database from 'better-sqlite3';
 import type { RetentionPolicy, RetentionResult } from '../../model/query.js';
 import { InvalidQueryError, SessionNotFoundError } from '../errors.js';
+import { SignalDeleter } from './signal-deleter.js';
 
 export const DEFAULT_MAX_AGE_MILLIS = 30 * 24 * 60 * 60 * 1000;
 /** Sessions deleted per transaction, so a large purge does not hold the write lock for long. */
@@ -14,6 +15,9 @@ export interface RetentionPreview {
   spans: number;
   /** The stored text of those spans (raw span, attributes, content): a guide to the space freed, not a page count. */
   approxBytes: number;
+  /** Log records and metric points: the sessions', and any older than the age. */
+  logRecords: number;
+  metricPoints: number;
 }
 
 export class SessionDeleter {
@@ -26,8 +30,10 @@ export class SessionDeleter {
   private readonly beyondNewest: Database.Statement;
   private readonly spanSizes: Database.Statement;
   private readonly deleteMany: Database.Transaction<(ids: readonly string[]) => RetentionResult>;
+  private readonly signals: SignalDeleter;
 
   constructor(db: Database.Database) {
+    this.signals = new SignalDeleter(db);
     // FTS rows go with the spans (triggers).
     this.deleteSpans = db.prepare('DELETE FROM spans WHERE resolved_session_id = @sessionId');
     this.deleteTraces = db.prepare('DELETE FROM traces WHERE session_id = @sessionId');
@@ -47,26 +53,42 @@ export class SessionDeleter {
     this.deleteMany = db.transaction((ids: readonly string[]) => {
       let sessionsDeleted = 0;
       let spansDeleted = 0;
+      let logRecordsDeleted = 0;
+      let metricPointsDeleted = 0;
       for (const sessionId of ids) {
         const p = { sessionId };
+        const signals = this.signals.deleteSession(sessionId);
+        logRecordsDeleted += signals.logRecords;
+        metricPointsDeleted += signals.metricPoints;
         spansDeleted += this.deleteSpans.run(p).changes;
         this.deleteTraces.run(p);
         this.deleteModels.run(p);
         this.deleteBudgetEvents.run(p);
         sessionsDeleted += this.deleteSession.run(p).changes;
       }
-      return { sessionsDeleted, spansDeleted };
+      return { sessionsDeleted, spansDeleted, logRecordsDeleted, metricPointsDeleted };
     });
   }
 
   deleteSessionById(sessionId: string): void {
     const result = this.deleteMany.immediate([sessionId]);
-    if (result.sessionsDeleted === 0) throw new SessionNotFoundError(sessionId);
+    // A session known only from its log records or metric points (an agent that sends no spans) is one too.
+    if (result.sessionsDeleted === 0 && result.logRecordsDeleted === 0 && result.metricPointsDeleted === 0) {
+      throw new SessionNotFoundError(sessionId);
+    }
   }
 
   previewRetention(policy: RetentionPolicy = {}): RetentionPreview {
-    const preview: RetentionPreview = { sessions: 0, spans: 0, approxBytes: 0 };
-    for (const sessionId of this.selectForRetention(policy)) {
+    const { ids, cutoff } = this.selectForRetention(policy);
+    const signals = this.signals.preview(ids, cutoff);
+    const preview: RetentionPreview = {
+      sessions: 0,
+      spans: 0,
+      approxBytes: 0,
+      logRecords: signals.logRecords,
+      metricPoints: signals.metricPoints,
+    };
+    for (const sessionId of ids) {
       const size = this.spanSizes.get({ sessionId }) as { spans: number; bytes: number };
       preview.sessions += 1;
       preview.spans += size.spans;
@@ -76,18 +98,26 @@ export class SessionDeleter {
   }
 
   applyRetention(policy: RetentionPolicy = {}): RetentionResult {
-    const all = this.selectForRetention(policy);
+    const { ids: all, cutoff } = this.selectForRetention(policy);
     const total: RetentionResult = { sessionsDeleted: 0, spansDeleted: 0, logRecordsDeleted: 0, metricPointsDeleted: 0 };
     for (let i = 0; i < all.length; i += DELETE_BATCH_SESSIONS) {
       const result = this.deleteMany.immediate(all.slice(i, i + DELETE_BATCH_SESSIONS));
       total.sessionsDeleted += result.sessionsDeleted;
       total.spansDeleted += result.spansDeleted;
+      total.logRecordsDeleted += result.logRecordsDeleted;
+      total.metricPointsDeleted += result.metricPointsDeleted;
     }
+    const old = this.signals.deleteOlderThan(cutoff);
+    total.logRecordsDeleted += old.logRecords;
+    total.metricPointsDeleted += old.metricPoints;
     return total;
   }
 
-  /** The sessions a policy selects: idle past the age, then beyond the newest `maxSessions`. */
-  private selectForRetention(policy: RetentionPolicy): string[] {
+  /**
+   * The sessions a policy selects (idle past the age, then beyond the newest
+   * `maxSessions`), and the age's cutoff in nanoseconds.
+   */
+  private selectForRetention(policy: RetentionPolicy): { ids: string[]; cutoff: bigint } {
     const maxAgeMillis = policy.maxAgeMillis ?? DEFAULT_MAX_AGE_MILLIS;
     if (typeof maxAgeMillis !== 'number' || !Number.isFinite(maxAgeMillis) || maxAgeMillis < 0) {
       throw new InvalidQueryError('maxAgeMillis must be a finite number >= 0', 'maxAgeMillis');
@@ -101,6 +131,6 @@ export class SessionDeleter {
     if (maxSessions !== undefined) {
       for (const id of this.beyondNewest.all({ keep: maxSessions }) as string[]) ids.add(id);
     }
-    return [...ids];
+    return { ids: [...ids], cutoff };
   }
 }

@@ -39,6 +39,8 @@ import { DeadWriterProbe, WriterRegistry } from './writer-registry.js';
 import { LogWriter } from './log-writer.js';
 import { MetricWriter } from './metric-writer.js';
 import { SignalInterner } from './signal-interner.js';
+import { LogQueries } from './log-queries.js';
+import { MetricQueries } from './metric-queries.js';
 
 export interface SqliteTraceStoreOptions {
   /** Database file, or ':memory:'. Created (with its directory's existing permissions) when missing. */
@@ -80,6 +82,8 @@ export class SqliteTraceStore implements TraceStore, ChangeFeedReader, BudgetRea
   private readonly writers: WriterRegistry | null;
   private readonly sessions: SessionQueries;
   private readonly spans: SpanQueries;
+  private readonly logs: LogQueries;
+  private readonly metrics: MetricQueries;
   private readonly searcher: SpanSearch;
   private readonly statistics: SpanStats;
   private readonly statsThread: StatsThread | undefined;
@@ -110,7 +114,10 @@ export class SqliteTraceStore implements TraceStore, ChangeFeedReader, BudgetRea
       this.searcher = new SpanSearch(this.db);
       this.statistics = new SpanStats(this.db);
       this.deleter = new SessionDeleter(this.db);
-      this.changes = new ChangeLog(this.db, this.sessions, options.changeFeed);
+      this.logs = new LogQueries(this.db);
+      this.metrics = new MetricQueries(this.db);
+      const logs = this.logs;
+      this.changes = new ChangeLog(this.db, this.sessions, options.changeFeed, (id) => logs.byId(id));
       this.budgets = new BudgetLedger(this.db);
       if (this.readonly) {
         this.writers = null;
@@ -220,12 +227,14 @@ export class SqliteTraceStore implements TraceStore, ChangeFeedReader, BudgetRea
     this.writeMetricsSync(metrics);
   }
 
-  async listLogs(_query: LogQuery): Promise<Page<StoredLogRecord>> {
-    throw new StoreError('log records are not stored yet');
+  async listLogs(query: LogQuery): Promise<Page<StoredLogRecord>> {
+    this.checkOpen();
+    return this.logs.listLogs(query);
   }
 
-  async listMetricPoints(_query: MetricQuery): Promise<Page<StoredMetricPoint>> {
-    throw new StoreError('metric points are not stored yet');
+  async listMetricPoints(query: MetricQuery): Promise<Page<StoredMetricPoint>> {
+    this.checkOpen();
+    return this.metrics.listMetricPoints(query);
   }
 
   /** The session's budget crossings, oldest first; empty when none (or no such session). */

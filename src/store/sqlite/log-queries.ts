@@ -1,0 +1,75 @@
+/** Reads of `log_records`: `listLogs` and one record by id (the change feed's `log` events). */
+
+import type Database from 'better-sqlite3';
+import type { LogQuery, StoredLogRecord } from '../../model/log-types.js';
+import type { Page } from '../../model/query.js';
+import { InvalidQueryError } from '../errors.js';
+import { checkKeys } from './cursor.js';
+import { LOG_ROW_SELECT, idBlob, rowToLogRecord } from './log-row.js';
+import type { LogRow } from './log-row.js';
+import { numberParam, stringParam } from './session-queries.js';
+import { addRangeAndCursor, pageOf, signalPageLimit } from './signal-pages.js';
+import type { SqlParams } from './signal-pages.js';
+import { StatementCache } from './statement-cache.js';
+
+const LOG_QUERY_KEYS = [
+  'sessionId', 'traceId', 'spanId', 'eventName', 'minSeverity', 'fromUnixNano', 'toUnixNano', 'limit', 'cursor',
+] as const;
+
+const CURSOR_KIND = 'logs';
+
+export class LogQueries {
+  private readonly statements: StatementCache;
+  private readonly selectById: Database.Statement;
+
+  constructor(db: Database.Database) {
+    this.statements = new StatementCache(db);
+    this.selectById = db.prepare(`SELECT ${LOG_ROW_SELECT} WHERE l.id = ?`).safeIntegers(true);
+  }
+
+  byId(id: number): StoredLogRecord | undefined {
+    const row = this.selectById.get(id) as LogRow | undefined;
+    return row ? rowToLogRecord(row) : undefined;
+  }
+
+  /** In time order (time, or observed time when 0), then id; every filter narrows. */
+  listLogs(query: LogQuery): Page<StoredLogRecord> {
+    if (query === null || typeof query !== 'object') throw new InvalidQueryError('query must be an object');
+    checkKeys(query, LOG_QUERY_KEYS);
+    const limit = signalPageLimit(query.limit);
+    const where: string[] = [];
+    const params: SqlParams = { limit: limit + 1 };
+    if (query.sessionId !== undefined) {
+      params.sessionId = stringParam(query.sessionId, 'sessionId');
+      where.push('l.session_ref = (SELECT id FROM signal_strings WHERE text = @sessionId)');
+    }
+    if (query.traceId !== undefined) {
+      params.traceId = idParam(query.traceId, 'traceId', 32);
+      where.push('l.trace_id = @traceId');
+    }
+    if (query.spanId !== undefined) {
+      params.spanId = idParam(query.spanId, 'spanId', 16);
+      where.push('l.span_id = @spanId');
+    }
+    if (query.eventName !== undefined) {
+      params.eventName = stringParam(query.eventName, 'eventName');
+      where.push('l.event_name_ref = (SELECT id FROM signal_strings WHERE text = @eventName)');
+    }
+    if (query.minSeverity !== undefined) {
+      params.minSeverity = numberParam(query.minSeverity, 'minSeverity');
+      where.push('l.severity >= @minSeverity');
+    }
+    addRangeAndCursor(query, CURSOR_KIND, { time: 'l.at_ns', id: 'l.id' }, where, params);
+    const sql = `SELECT ${LOG_ROW_SELECT} ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY l.at_ns, l.id LIMIT @limit`;
+    const rows = this.statements.get(sql, true).all(params) as LogRow[];
+    return pageOf(rows, limit, CURSOR_KIND, (row) => row.at_ns, rowToLogRecord);
+  }
+}
+
+function idParam(value: unknown, name: string, length: number): Buffer {
+  const text = stringParam(value, name).toLowerCase();
+  const blob = text.length === length ? idBlob(text) : null;
+  if (blob === null) throw new InvalidQueryError(`${name} must be ${length} hex digits`, name);
+  return blob;
+}
