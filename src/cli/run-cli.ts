@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { CliFailure, CliUsageError } from './cli-error.js';
 import { exportCommand } from './commands/export.js';
 import { importCommand } from './commands/import.js';
+import { logsCommand } from './commands/logs.js';
 import { outboxCommand } from './commands/outbox.js';
 import { pruneCommand } from './commands/prune.js';
 import { searchCommand } from './commands/search.js';
@@ -22,6 +23,7 @@ const COMMANDS: CliCommand[] = [
   searchCommand,
   statsCommand,
   tailCommand,
+  logsCommand,
   exportCommand,
   importCommand,
   pruneCommand,

@@ -4,6 +4,7 @@ import { BUDGET_LEVELS, BUDGET_METRICS, BUDGET_SCOPES } from '../../model/budget
 import { STEP_TYPES } from '../../model/types.js';
 import { OPERATIONS_SCHEMAS } from './operations.js';
 import type { JsonSchema } from './params.js';
+import { SIGNAL_SCHEMAS, STEP_LOG_PROPERTIES } from './signal-schemas.js';
 import { SESSION_STATUSES, STATS_GROUPS } from '../../query/query-options.js';
 
 const nanos = (description: string, nullable = false): JsonSchema => ({
@@ -91,6 +92,47 @@ const budgetMetric: JsonSchema = {
 };
 const budgetLimits = obj({ maxTokens: num(), maxReasoningTokens: num(), maxCostUsd: num() }, ['maxTokens', 'maxReasoningTokens', 'maxCostUsd']);
 
+const span: JsonSchema & { properties: Record<string, JsonSchema> } = {
+  type: 'object',
+  description:
+    'A stored span. Attribute values JSON cannot carry exactly are strings: 64-bit integers in decimal, bytes in base64.',
+  properties: {
+    sessionId: str(),
+    traceId: str(),
+    spanId: str(),
+    parentSpanId: str(true),
+    name: str(),
+    kind: { type: 'integer', description: 'OTLP SpanKind number.' },
+    stepType: { type: 'string', enum: STEP_TYPES },
+    operationName: str(true),
+    startTimeUnixNano: nanos('Start.'),
+    endTimeUnixNano: nanos('End; null while open.', true),
+    durationNanos: nanos('Duration.', true),
+    status: { type: 'string', enum: ['unset', 'ok', 'error'] },
+    statusMessage: str(),
+    isError: bool,
+    interrupted: bool,
+    provider: str(true),
+    requestModel: str(true),
+    responseModel: str(true),
+    agentName: str(true),
+    userId: str(true),
+    toolName: str(true),
+    toolCallId: str(true),
+    usage: ref('PartialTokens'),
+    cost: { type: ['object', 'null'], properties: { usd: num(), source: { type: 'string', enum: ['supplied', 'computed'] } } },
+    unpriced: bool,
+    input: content,
+    output: content,
+    reasoning: content,
+    attributes: { type: 'object' },
+    events: { type: 'array', items: obj({ name: str(), timeUnixNano: nanos('Event time.'), attributes: { type: 'object' } }) },
+    links: { type: 'array', items: obj({ traceId: str(), spanId: str(), attributes: { type: 'object' } }) },
+    resource: { type: 'object', description: 'Resource attributes.' },
+    scope: obj({ name: str(), version: str() }),
+  },
+};
+
 const BUDGET_SCHEMAS: Record<string, JsonSchema> = {
   BudgetLimits: budgetLimits,
   Budgets: obj({
@@ -171,48 +213,15 @@ export const SCHEMAS: Record<string, JsonSchema> = {
   TreeNode: obj({ ...stepProperties, children: { type: 'array', items: ref('TreeNode') } }),
   Timeline: obj({ sessionId: str(), steps: { type: 'array', items: ref('Step') } }),
   Tree: obj({ sessionId: str(), roots: { type: 'array', items: ref('TreeNode') } }),
-  Span: {
-    type: 'object',
-    description:
-      'A stored span. Attribute values JSON cannot carry exactly are strings: 64-bit integers in decimal, bytes in base64.',
-    properties: {
-      sessionId: str(),
-      traceId: str(),
-      spanId: str(),
-      parentSpanId: str(true),
-      name: str(),
-      kind: { type: 'integer', description: 'OTLP SpanKind number.' },
-      stepType: { type: 'string', enum: STEP_TYPES },
-      operationName: str(true),
-      startTimeUnixNano: nanos('Start.'),
-      endTimeUnixNano: nanos('End; null while open.', true),
-      durationNanos: nanos('Duration.', true),
-      status: { type: 'string', enum: ['unset', 'ok', 'error'] },
-      statusMessage: str(),
-      isError: bool,
-      interrupted: bool,
-      provider: str(true),
-      requestModel: str(true),
-      responseModel: str(true),
-      agentName: str(true),
-      userId: str(true),
-      toolName: str(true),
-      toolCallId: str(true),
-      usage: ref('PartialTokens'),
-      cost: { type: ['object', 'null'], properties: { usd: num(), source: { type: 'string', enum: ['supplied', 'computed'] } } },
-      unpriced: bool,
-      input: content,
-      output: content,
-      reasoning: content,
-      attributes: { type: 'object' },
-      events: { type: 'array', items: obj({ name: str(), timeUnixNano: nanos('Event time.'), attributes: { type: 'object' } }) },
-      links: { type: 'array', items: obj({ traceId: str(), spanId: str(), attributes: { type: 'object' } }) },
-      resource: { type: 'object', description: 'Resource attributes.' },
-      scope: obj({ name: str(), version: str() }),
-    },
+  Span: span,
+  TraceSpan: {
+    ...span,
+    description: 'A span of a trace, with the log records tied to it.',
+    properties: { ...span.properties, ...STEP_LOG_PROPERTIES },
+    required: Object.keys(STEP_LOG_PROPERTIES),
   },
   SpanPage: obj({ items: { type: 'array', items: ref('Span') }, nextCursor: str(true) }),
-  Trace: obj({ traceId: str(), spans: { type: 'array', items: ref('Span') } }),
+  Trace: obj({ traceId: str(), spans: { type: 'array', items: ref('TraceSpan') } }),
   SearchHit: obj({
     sessionId: str(),
     traceId: str(),
@@ -242,5 +251,6 @@ export const SCHEMAS: Record<string, JsonSchema> = {
     to: nanos('Range end as given.', true),
     rows: { type: 'array', items: ref('StatsRow') },
   }),
+  ...SIGNAL_SCHEMAS,
   ...OPERATIONS_SCHEMAS,
 };

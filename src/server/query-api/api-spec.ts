@@ -7,6 +7,7 @@
 import { STEP_TYPES } from '../../model/types.js';
 import { DEFAULT_LIMIT, MAX_LIMIT, SESSION_SORTS, SESSION_STATUSES, STATS_GROUPS } from '../../query/query-options.js';
 import { OPERATIONS_ROUTES } from './operations.js';
+import { SIGNAL_ROUTES } from './signal-routes.js';
 import { decimal, duration, flag, hexId, integer, oneOf, required, text, time } from './params.js';
 import type { Param, ParamSpec, QueryShape } from './params.js';
 import { EXPORT_CONTENT_TYPES, EXPORT_FORMATS } from '../../query/session-export.js';
@@ -138,7 +139,7 @@ export const ROUTES: RouteSpec[] = [
     },
   },
   {
-    method: 'get', path: '/traces/{traceId}', operationId: 'getTrace', summary: 'Every span of a trace, in start order.',
+    method: 'get', path: '/traces/{traceId}', operationId: 'getTrace', summary: 'Every span of a trace, in start order, each with the log records tied to it.',
     pathParams: { traceId: traceIdParam }, query: noQuery,
     responses: { 200: { description: 'The spans.', schema: 'Trace' }, ...badRequest, ...notFound('trace') },
   },
@@ -163,5 +164,6 @@ export const ROUTES: RouteSpec[] = [
     query: statsQuery,
     responses: { 200: { description: 'One row per group.', schema: 'Stats' }, ...badRequest },
   },
+  ...SIGNAL_ROUTES,
   ...OPERATIONS_ROUTES,
 ];

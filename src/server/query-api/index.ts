@@ -25,6 +25,9 @@ import { registerOperations } from './operations.js';
 import type { ForwardingOperations } from './operations.js';
 import { BadParameterError, parseQuery } from './params.js';
 import type { ParamSpec, QueryShape } from './params.js';
+import { registerSignalRoutes } from './signal-routes.js';
+import { logRecordJson } from '../../model/log-view.js';
+import { stepLogs } from '../../query/log-reads.js';
 import {
   jsonSafe,
   SNIPPET_MARKERS,
@@ -145,7 +148,14 @@ export function createQueryApi(options: QueryApiOptions): Hono {
     query(c, noQuery);
     const traceId = pathParam(c, 'traceId', traceIdParam);
     const spans = await traceSpans(store, traceId);
-    return json(c, { traceId, spans: spans.map(spanJson) });
+    const logs = await stepLogs(store, traceId, spans.map((span) => span.spanId));
+    return json(c, {
+      traceId,
+      spans: spans.map((span) => {
+        const tied = logs.get(span.spanId);
+        return { ...spanJson(span), logs: (tied?.records ?? []).map(logRecordJson), logsTruncated: tied?.truncated ?? false };
+      }),
+    });
   });
 
   app.get('/spans', async function listSpans(c) {
@@ -186,6 +196,7 @@ export function createQueryApi(options: QueryApiOptions): Hono {
     return json(c, { by, from: q.from ?? null, to: q.to ?? null, rows: rows.map(statsRowJson) });
   });
 
+  registerSignalRoutes(app, { store });
   registerOperations(app, { forwarding: options.forwarding });
 
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` } }, 404));

@@ -4,6 +4,7 @@
  * its OpenAPI schema, so validation and the published document cannot drift.
  */
 
+import { parseSeverity, SEVERITY_EXPECTED, SEVERITY_NAMES, MAX_SEVERITY } from '../../query/log-severity.js';
 import { parseDurationNanos, parseTimeUnixNano } from '../../query/time-values.js';
 
 /** The subset of JSON Schema / OpenAPI 3.1 the API's documents use. */
@@ -154,6 +155,17 @@ export function duration(description: string, options?: ParamOptions): Param<big
     'a duration such as 250ms, 1.5s or plain nanoseconds',
     { type: 'string', pattern: '^\\d+(\\.\\d+)?(ns|us|µs|ms|s|m|h|d)?$', examples: ['250ms', '2s'] },
     (raw) => parseDurationNanos(raw) ?? undefined,
+    options,
+  );
+}
+
+/** An OTLP severity: a number, or a level name standing for the first number of its range. */
+export function severity(description: string, options?: ParamOptions): Param<number, false> {
+  return param(
+    `${description} A SeverityNumber (0-${MAX_SEVERITY}) or a level name: ${SEVERITY_NAMES.join(', ')} (trace 1, debug 5, info 9, warn 13, error 17, fatal 21).`,
+    SEVERITY_EXPECTED,
+    { oneOf: [{ type: 'integer', minimum: 0, maximum: MAX_SEVERITY }, { type: 'string', enum: SEVERITY_NAMES }] },
+    (raw) => parseSeverity(raw) ?? undefined,
     options,
   );
 }
