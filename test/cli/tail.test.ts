@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/run-cli.js';
 import { SqliteTraceStore } from '../../src/store/sqlite/index.js';
 import { BASE_TIME_UNIX_NANO, MILLI, makeLlmRecord, makeRecord, opened } from '../helpers/records.js';
+import { makeLog } from '../server/query-api/signal-seed.js';
 import { Capture, cli } from './run.js';
 
 interface RunningTail {
@@ -104,6 +105,25 @@ describe('skein tail', () => {
     expect(events.every((e) => e.sessionId === 'mine')).toBe(true);
     expect(events.map((e) => e.seq)).toEqual(writer.readChanges(0, { sessionId: 'mine', limit: 100 }).map((e) => e.seq));
     expect(events[3].step?.name).toBe('ours-2');
+  });
+
+  it('prints each log event of the session on one line: time, session, severity, event name, body', async () => {
+    const tail = startTail(['sess-log', '--db', dbPath]);
+    await writer.writeLogs([
+      makeLog(1, 'other', { eventName: 'not.mine' }),
+      makeLog(2, 'sess-log', { eventName: 'claude_code.api_request', body: { model: 'claude', cost_usd: 0.01 } }),
+      makeLog(3, 'sess-log', { eventName: '', severityNumber: 17, severityText: 'ERROR', body: 'rate\nlimited' }),
+      makeLog(4, 'sess-log', { eventName: 'tool.result', severityNumber: 0, severityText: '', body: null }),
+    ]);
+    await tail.waitFor((out) => out.includes('tool.result'), 'the third record');
+    expect(await tail.stop()).toBe(0);
+    const lines = tail.stdout.text.trimEnd().split('\n');
+    expect(lines).toEqual([
+      '22:13:20.002Z  sess-log  • INFO claude_code.api_request  {"model":"claude","cost_usd":0.01}',
+      '22:13:20.003Z  sess-log  • ERROR log  rate limited',
+      '22:13:20.004Z  sess-log  • - tool.result',
+    ]);
+    expect(tail.stderr.text).toBe('');
   });
 
   it('--from-start prints what the feed holds first', async () => {

@@ -6,6 +6,8 @@ import type { SqliteTraceStore } from '../../store/sqlite/index.js';
 import { CliUsageError } from '../cli-error.js';
 import type { CliCommand, CliIo } from '../command.js';
 import { asUserError, openStore } from '../open-store.js';
+import { severityLabel } from '../../query/log-severity.js';
+import { logBodyPreview } from '../../query/log-text.js';
 import { colourEnabled, createStyle, plural, truncateCell } from '../output.js';
 import type { Style } from '../output.js';
 import { COMMON_FLAGS, COMMON_HELP } from '../query-flags.js';
@@ -13,7 +15,8 @@ import { listenForStopSignals } from '../stop-signals.js';
 
 const HELP = `Usage: skein tail [session] [options]
 
-Prints steps as they start and end, reading the database's change feed
+Prints steps as they start and end, and log events (an agent's prompts,
+API requests, tool results) as they arrive, reading the database's change feed
 directly: it works while \`skein serve\` or an app using SkeinSpanProcessor
 writes the file. Runs until Ctrl-C.
 
@@ -133,9 +136,15 @@ class TailPrinter {
         const text = `$ ${describeBudgetCrossing({ ...event.budget, sessionId: event.sessionId })}`;
         return `${clockMillis(event.atUnixMillis)}  ${session}  ${event.budget.level === 'exceeded' ? s.red(text) : s.yellow(text)}`;
       }
-      case 'log':
-        // An agent's event (log record): shown with --json until tail gives it a line of its own.
-        return null;
+      case 'log': {
+        const log = event.log;
+        const time = log.timeUnixNano !== '0' ? log.timeUnixNano : log.observedTimeUnixNano;
+        const label = severityLabel(log.severityNumber, log.severityText);
+        const level = log.severityNumber >= 17 ? s.red(label) : log.severityNumber >= 13 ? s.yellow(label) : label;
+        const name = log.eventName === '' ? s.dim('log') : truncateCell(log.eventName, 60);
+        const body = logBodyPreview(log.body, 100);
+        return `${clock(time)}  ${session}  ${s.magenta('•')} ${level} ${name}${body === '' ? '' : `  ${s.dim(body)}`}`;
+      }
     }
   }
 }
