@@ -4,7 +4,7 @@ import type { LeftoverQueue } from '../forward/forwarding-health.js';
 import type { IngestStoreMode } from '../ingest/ingest-settings.js';
 import type { BudgetConfig, BudgetEventRecord } from '../model/budgets.js';
 import type { NormalizeOptions } from '../model/normalize.js';
-import { numberOption } from '../model/option-values.js';
+import { numberOption, optionalNumberOption } from '../model/option-values.js';
 import type { RedactionOptions } from '../model/redaction/redactor.js';
 import type { SqliteOutbox } from '../store/sqlite/sqlite-outbox.js';
 import type { SqliteTraceStore } from '../store/sqlite/sqlite-trace-store.js';
@@ -17,8 +17,13 @@ export type { ForwardTarget } from './collector-forwarding.js';
 export interface CollectorOptions {
   dbPath: string;
   host?: string;
-  /** 0 picks a free port. */
+  /** OTLP/HTTP, the API and the viewer. Default 4318; 0 picks a free port. */
   port?: number;
+  /**
+   * OTLP/gRPC (traces, logs, metrics) on the same host: a port (0 picks a
+   * free one) or `off`. Default `off` here; `skein serve` defaults it to 4317.
+   */
+  grpcPort?: number | 'off';
   token?: string;
   forward?: ForwardTarget[];
   storeMode?: IngestStoreMode;
@@ -88,9 +93,15 @@ export interface CollectorOptions {
   maxConnections?: number;
 }
 
+/** How a `ForwardTarget` is delivered to: OTLP/HTTP (a URL) or OTLP/gRPC (`host:port`). */
+export type ForwardProtocol = 'http' | 'grpc';
+
 export interface RunningCollector {
   url: string;
   port: number;
+  /** `http://host:port` of the OTLP/gRPC listener (what OTEL_EXPORTER_OTLP_ENDPOINT takes), or null when off. */
+  grpcUrl: string | null;
+  grpcPort: number | null;
   dbPath: string;
   forwardTargets: string[];
   /** Queues in the file, at startup, for upstreams not forwarded to now (kept for `skein outbox`). */
@@ -104,10 +115,25 @@ export interface RunningCollector {
 }
 
 
+/** The gRPC listener could not bind its address (in use, not permitted, not this machine's). */
+export class GrpcListenError extends Error {
+  override name = 'GrpcListenError';
+  constructor(
+    readonly address: string,
+    readonly reason: string,
+  ) {
+    super(`cannot listen for OTLP/gRPC on ${address}: ${reason}`);
+  }
+}
+
 /** The collector's numbers, defaulted one by one and checked (errors name the option) before anything starts. */
 export interface CollectorLimits {
   http: HttpLimits;
+  /** null: no gRPC listener. */
+  grpcPort: number | null;
   maxOutboxBytes: number;
+  /** Undefined: the receivers' default (`InflightBytes`). */
+  maxInflightBytes: number | undefined;
   shutdownGraceMillis: number;
   interruptAfterMillis: number;
 }
@@ -116,7 +142,12 @@ export function collectorLimits(options: CollectorOptions): CollectorLimits {
   const owner = 'startCollector';
   return {
     http: httpLimits(options),
+    grpcPort:
+      options.grpcPort === undefined || options.grpcPort === 'off'
+        ? null
+        : numberOption(owner, 'grpcPort', options.grpcPort, 0, { min: 0, max: 65_535, integer: true }),
     maxOutboxBytes: numberOption(owner, 'maxOutboxBytes', options.maxOutboxBytes, 1024 ** 3, { min: 1, integer: true }),
+    maxInflightBytes: optionalNumberOption(owner, 'maxInflightBytes', options.maxInflightBytes, { min: 1, integer: true }),
     shutdownGraceMillis: numberOption(owner, 'shutdownGraceMillis', options.shutdownGraceMillis, 10_000, { min: 0 }),
     interruptAfterMillis: numberOption(owner, 'interruptAfterMillis', options.interruptAfterMillis, DEFAULT_INTERRUPT_AFTER_MILLIS, {
       min: 0,

@@ -4,6 +4,9 @@ import { createIngestPipeline } from '../ingest/ingest-pipeline.js';
 import { resolveIngestSettings } from '../ingest/ingest-settings.js';
 import { createSkeinApp } from '../server/app.js';
 import { DecodePool } from '../server/decode-pool.js';
+import { createOtlpExportHandlers } from '../server/grpc/otlp-export-handlers.js';
+import { InflightBytes } from '../server/inflight-bytes.js';
+import { grpcOutcomeRecorder } from '../server/receiver-metrics.js';
 import { MetricsRegistry } from '../server/metrics.js';
 import { openWritableStore } from '../store/sqlite/database-file.js';
 import { SqliteOutbox } from '../store/sqlite/sqlite-outbox.js';
@@ -11,12 +14,14 @@ import type { SqliteTraceStore } from '../store/sqlite/sqlite-trace-store.js';
 import { createCollectorForwarding } from './collector-forwarding.js';
 import { collectorLimits } from './collector-options.js';
 import type { CollectorOptions, RunningCollector } from './collector-options.js';
+import { listenGrpc } from './grpc-listener.js';
 import { closeServer, listen, serverUrl } from './http-listener.js';
 import { startInterruptSweeper } from './interrupt-sweeper.js';
 
-export type { CollectorOptions, ForwardTarget, RunningCollector } from './collector-options.js';
+export { GrpcListenError } from './collector-options.js';
+export type { CollectorOptions, ForwardProtocol, ForwardTarget, RunningCollector } from './collector-options.js';
 
-/** The composition root of `skein serve`: store, ingest, forwarding and HTTP on one port. */
+/** The composition root of `skein serve`: store, ingest and forwarding, OTLP/HTTP with the API and viewer on one port, OTLP/gRPC on another. */
 export async function startCollector(options: CollectorOptions): Promise<RunningCollector> {
   const dbPath = options.dbPath === ':memory:' ? ':memory:' : resolve(options.dbPath);
   // Stats scans run on their own thread: a busy day's scan must not stall the receiver.
@@ -75,13 +80,15 @@ async function startOn(store: SqliteTraceStore, dbPath: string, options: Collect
   const live = new AbortController();
   // Big bodies decode on these threads (started on first use); closed after the server.
   const decodePool = new DecodePool();
+  // One byte budget over both transports: a burst over gRPC and HTTP at once is bounded together.
+  const inflight = new InflightBytes({ maxBytes: limits.maxInflightBytes });
   const { app } = createSkeinApp({
     metrics,
     liveStream: { store, signal: live.signal, pollIntervalMillis: options.livePollIntervalMillis, heartbeatMillis: options.liveHeartbeatMillis },
     token: options.token,
     allowHosts: options.allowHosts,
     maxBodyBytes: options.maxBodyBytes,
-    maxInflightBytes: options.maxInflightBytes,
+    inflight,
     decodePool,
     ready: () => accepting,
     readiness: () => forwarding.readiness(accepting),
@@ -92,32 +99,49 @@ async function startOn(store: SqliteTraceStore, dbPath: string, options: Collect
     ingest,
   });
 
-  let server: Server;
+  const host = options.host ?? '127.0.0.1';
+  let server: Server | undefined;
+  let grpc: Awaited<ReturnType<typeof listenGrpc>> | undefined;
   try {
-    server = await listen(app.fetch, { host: options.host ?? '127.0.0.1', port: options.port ?? 4318 }, limits.http);
+    server = await listen(app.fetch, { host, port: options.port ?? 4318 }, limits.http);
+    if (limits.grpcPort !== null) {
+      grpc = await listenGrpc({
+        host,
+        port: limits.grpcPort,
+        token: options.token,
+        maxBodyBytes: options.maxBodyBytes,
+        closeGraceMs: limits.shutdownGraceMillis,
+        handlers: createOtlpExportHandlers({ ingest, inflight, decodePool, onOutcome: grpcOutcomeRecorder(metrics) }),
+      });
+    }
   } catch (error) {
     // A port in use: the writer thread would otherwise keep its connection, and the process, alive.
+    if (server) await closeServer(server, 0);
     await ingest.close().catch(() => undefined);
+    await decodePool.close();
     throw error;
   }
+  const httpServer = server;
   forwarding.start();
   const stopSweeper = startInterruptSweeper(store, limits.interruptAfterMillis);
   let closing: Promise<void> | null = null;
   return {
-    ...serverUrl(server),
+    ...serverUrl(httpServer),
+    grpcUrl: grpc?.url ?? null,
+    grpcPort: grpc?.port ?? null,
     dbPath,
     forwardTargets: upstreams,
     unconfiguredQueues: forwarding.health.leftovers(),
     store,
     outbox,
-    server,
+    server: httpServer,
     close() {
       closing ??= (async () => {
         accepting = false;
         stopSweeper();
         // Live streams never end by themselves: end them so the server can close.
         live.abort();
-        await closeServer(server, limits.shutdownGraceMillis);
+        await Promise.all([closeServer(httpServer, limits.shutdownGraceMillis), grpc?.close()]);
         await ingest.close();
         await decodePool.close();
         await forwarding.stop();

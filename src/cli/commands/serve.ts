@@ -2,7 +2,8 @@ import { parseArgs } from 'node:util';
 import { CliFailure, CliUsageError } from '../cli-error.js';
 import { asUserError } from '../open-store.js';
 import { describeBudgetCrossing } from '../../model/budgets.js';
-import { startCollector } from '../../collector/start-collector.js';
+import { GrpcListenError, startCollector } from '../../collector/start-collector.js';
+import type { ForwardProtocol } from '../../collector/start-collector.js';
 import { loadConfigFlag } from '../config-file.js';
 import { describeLeftovers } from '../../forward/forwarding-health.js';
 import type { CliCommand } from '../command.js';
@@ -13,14 +14,17 @@ import type { NumberRange } from '../../model/option-values.js';
 
 const HELP = `Usage: skein serve [options]
 
-Starts the collector: OTLP/HTTP on POST /v1/traces (protobuf and JSON, gzip),
-stored in SQLite, optionally forwarded to other OTLP endpoints. Live step events
-on GET /api/live (Server-Sent Events).
+Starts the collector: OTLP traces, logs and metrics over HTTP (POST /v1/traces,
+/v1/logs, /v1/metrics; protobuf and JSON, gzip) and over gRPC, stored in SQLite,
+optionally forwarded to other OTLP endpoints. Live step events on GET /api/live
+(Server-Sent Events).
 
 Options:
   --db <file>               database file (env SKEIN_DB; default ~/.skein/skein.db)
   --host <addr>             address to bind (env SKEIN_HOST; default 127.0.0.1)
-  --port <n>                port (env SKEIN_PORT; default 4318; 0 picks a free one)
+  --port <n>                OTLP/HTTP, API and viewer port (env SKEIN_PORT; default 4318; 0 picks a free one)
+  --grpc-port <n>|off       OTLP/gRPC port on the same host (env SKEIN_GRPC_PORT; default 4317, or a free
+                            one when --port is 0; off: no gRPC)
   --token <secret>          require "Authorization: Bearer <secret>" (env SKEIN_TOKEN)
   --insecure                allow a non-loopback --host without a token
   --allow-host <name>       without a token, also answer requests for this Host name (repeatable;
@@ -32,8 +36,10 @@ Options:
                             answer, e.g. a live stream, is not limited)
   --keep-alive-timeout <s>  close an idle keep-alive connection after this (default 65)
   --max-connections <n>     close connections beyond this many open ones at once (default 512)
-  --forward <url>           re-export everything received to this OTLP/HTTP endpoint (repeatable)
-  --forward-header <k=v>    header sent with forwarded requests (repeatable)
+  --forward <url>           re-export everything received (traces, logs, metrics) to this OTLP endpoint
+                            (repeatable): http(s)://host:4318 over HTTP, or host:4317 with --forward-protocol grpc
+  --forward-protocol <p>    http (default) or grpc, for every --forward
+  --forward-header <k=v>    header (gRPC: metadata) sent with forwarded requests (repeatable)
   --store all|genai         keep every span, or only agent/GenAI spans (forwarding still gets all)
   --max-body-bytes <n>      request body limit after decompression (default 67108864)
   --max-pending <spans>     spans accepted and waiting for a commit before new exports get 503 (default 100000)
@@ -54,6 +60,7 @@ Examples:
   skein serve
   skein serve --db ./traces.db --port 4318
   skein serve --forward http://otel-collector:4318 --forward-header x-tenant=acme
+  skein serve --forward otel-collector:4317 --forward-protocol grpc
   skein serve --config ./skein.config.json
   OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 node my-agent.js`;
 
@@ -70,6 +77,7 @@ export const serveCommand: CliCommand = {
         db: { type: 'string' },
         host: { type: 'string' },
         port: { type: 'string' },
+        'grpc-port': { type: 'string' },
         token: { type: 'string' },
         insecure: { type: 'boolean', default: false },
         'allow-host': { type: 'string', multiple: true, default: [] },
@@ -79,6 +87,7 @@ export const serveCommand: CliCommand = {
         'max-connections': { type: 'string' },
         forward: { type: 'string', multiple: true, default: [] },
         'forward-header': { type: 'string', multiple: true, default: [] },
+        'forward-protocol': { type: 'string' },
         store: { type: 'string', default: 'all' },
         'max-body-bytes': { type: 'string' },
         'interrupt-after': { type: 'string' },
@@ -103,22 +112,23 @@ export const serveCommand: CliCommand = {
     if (!isLoopback(host) && !token && !values.insecure) {
       throw new CliUsageError(`binding ${host} exposes your traces: pass --token <secret> (or SKEIN_TOKEN), or --insecure`);
     }
-    for (const url of values.forward) {
-      if (!/^https?:\/\//.test(url)) throw new CliUsageError(`--forward expects an http(s) URL, got '${url}'`);
-    }
+    const forwardProtocol = parseForwardProtocol(values['forward-protocol'], values.forward.length > 0);
+    for (const url of values.forward) checkForwardUrl(url, forwardProtocol);
     const port = parsePort(values.port ?? io.env.SKEIN_PORT ?? '4318');
+    const grpcPort = parseGrpcPort(values['grpc-port'] ?? io.env.SKEIN_GRPC_PORT, port);
     const http = parseHttpLimits(values);
     const collector = await startCollector({
       dbPath: values.db ?? io.env.SKEIN_DB ?? defaultDbPath(io.env),
       host,
       port,
+      grpcPort,
       token,
       allowHosts: values['allow-host'].length > 0 ? values['allow-host'] : splitList(io.env.SKEIN_ALLOW_HOSTS),
       headersTimeoutMillis: http.headersTimeoutMillis,
       requestTimeoutMillis: http.requestTimeoutMillis,
       keepAliveTimeoutMillis: http.keepAliveTimeoutMillis,
       maxConnections: http.maxConnections,
-      forward: values.forward.map((url) => ({ url, headers: parseHeaderFlags(values['forward-header']) })),
+      forward: values.forward.map((url) => ({ url, protocol: forwardProtocol, headers: parseHeaderFlags(values['forward-header']) })),
       storeMode: parseStoreMode(values.store),
       maxBodyBytes: values['max-body-bytes'] ? parsePositiveInt(values['max-body-bytes'], '--max-body-bytes') : undefined,
       maxPendingSpans:
@@ -151,15 +161,17 @@ export const serveCommand: CliCommand = {
         io.stdout.write(`skein: budget: ${describeBudgetCrossing(crossing)}\n`);
       },
     }).catch((error: unknown) => {
-      throw asUserError(bindError(error, host, port) ?? error);
+      throw asUserError(bindError(error, host, port, grpcPort) ?? error);
     });
     io.stdout.write(
       [
-        `skein listening on ${collector.url}  (OTLP/HTTP: POST ${collector.url}/v1/traces)`,
+        `skein listening on ${collector.url}  (OTLP/HTTP: POST ${collector.url}/v1/traces, /v1/logs, /v1/metrics)`,
+        collector.grpcUrl === null ? 'OTLP/gRPC: off' : `OTLP/gRPC listening on ${collector.grpcUrl}`,
         `database: ${collector.dbPath}`,
         ...(config ? [`config: ${config.source}`] : []),
-        `point an OTel SDK at it: OTEL_EXPORTER_OTLP_ENDPOINT=${collector.url}`,
-        ...collector.forwardTargets.map((u) => `forwarding to: ${u}`),
+        `point an OTel SDK at it: OTEL_EXPORTER_OTLP_ENDPOINT=${collector.url}` +
+          (collector.grpcUrl === null ? '' : `  (gRPC: OTEL_EXPORTER_OTLP_PROTOCOL=grpc OTEL_EXPORTER_OTLP_ENDPOINT=${collector.grpcUrl})`),
+        ...collector.forwardTargets.map((u) => `forwarding to: ${u}${forwardProtocol === 'grpc' ? ' (OTLP/gRPC)' : ''}`),
         '',
       ].join('\n'),
     );
@@ -188,7 +200,13 @@ export const serveCommand: CliCommand = {
 };
 
 /** A failure to listen, as one line saying what to do; null for anything else. */
-function bindError(error: unknown, host: string, port: number): CliFailure | null {
+function bindError(error: unknown, host: string, port: number, grpcPort: number | 'off'): CliFailure | null {
+  if (error instanceof GrpcListenError) {
+    return new CliFailure(
+      `cannot listen for OTLP/gRPC on ${error.address} (${error.reason}; another collector?): ` +
+        `pick another with --grpc-port (0 picks a free one${grpcPort === 'off' ? '' : ', off turns gRPC off'})`,
+    );
+  }
   const { code, syscall } = error as { code?: unknown; syscall?: unknown };
   // Only the listening socket's errors: an EACCES from the database's directory is the database's.
   if (syscall !== 'listen' && syscall !== 'bind') return null;
@@ -198,6 +216,39 @@ function bindError(error: unknown, host: string, port: number): CliFailure | nul
   if (code === 'EACCES') return new CliFailure(`not allowed to listen on ${host}:${port}: pick a port above 1023 with --port`);
   if (code === 'EADDRNOTAVAIL') return new CliFailure(`${host} is not an address of this machine: check --host`);
   return null;
+}
+
+/**
+ * `--grpc-port` / SKEIN_GRPC_PORT: a port, or `off`. Unset: 4317, or a free
+ * port when the HTTP port is a free one (`--port 0`: whoever asks for a free
+ * port does not want a fixed one taken on the side).
+ */
+function parseGrpcPort(value: string | undefined, httpPort: number): number | 'off' {
+  if (value === undefined) return httpPort === 0 ? 0 : 4317;
+  if (value.trim().toLowerCase() === 'off') return 'off';
+  try {
+    return parsePort(value);
+  } catch {
+    throw new CliUsageError(`--grpc-port must be an integer 0–65535 or off, got '${value}'`);
+  }
+}
+
+function parseForwardProtocol(value: string | undefined, forwarding: boolean): ForwardProtocol {
+  if (value === undefined) return 'http';
+  if (!forwarding) throw new CliUsageError('--forward-protocol needs --forward <url>');
+  if (value !== 'http' && value !== 'grpc') throw new CliUsageError(`--forward-protocol must be http or grpc, got '${value}'`);
+  return value;
+}
+
+/** HTTP upstreams are URLs; gRPC ones `host:port`, or a URL whose scheme says plaintext (http) or TLS (https). */
+function checkForwardUrl(url: string, protocol: ForwardProtocol): void {
+  if (protocol === 'http') {
+    if (!/^https?:\/\//.test(url)) throw new CliUsageError(`--forward expects an http(s) URL, got '${url}'`);
+    return;
+  }
+  if (!/^(https?:\/\/)?(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}\/?$/.test(url)) {
+    throw new CliUsageError(`--forward with --forward-protocol grpc expects host:port (or http(s)://host:port), got '${url}'`);
+  }
 }
 
 /** The slow-client flags, in milliseconds (undefined: the collector's default). */
