@@ -14,6 +14,7 @@ import type { BudgetConfig } from '../model/budgets.js';
 import type { TraceStore } from '../store/trace-store.js';
 import type { SignalIngest, TraceIngest } from '../ingest/trace-ingest.js';
 import type { DecodePool } from './decode-pool.js';
+import type { InflightBytes } from './inflight-bytes.js';
 
 export interface SkeinAppOptions {
   /** Every signal's pipeline; one that takes spans only serves `/v1/traces` alone. */
@@ -25,6 +26,8 @@ export interface SkeinAppOptions {
   maxBodyBytes?: number;
   /** Bytes of request bodies held at once over all requests (the receiver's budget). Default 256 MiB. */
   maxInflightBytes?: number;
+  /** The budget itself, to share it with the OTLP/gRPC handlers (`maxInflightBytes` is then ignored). */
+  inflight?: InflightBytes;
   /** Where the receiver decodes big bodies; the caller closes it. Default: a pool of the receiver's own. */
   decodePool?: DecodePool;
   /**
@@ -93,6 +96,7 @@ export function createSkeinApp(options: SkeinAppOptions): { app: Hono; metrics: 
       ingest: options.ingest,
       maxBodyBytes: options.maxBodyBytes,
       maxInflightBytes: options.maxInflightBytes,
+      inflight: options.inflight,
       decodePool: options.decodePool,
       onOutcome: (outcome) => recordOutcome({ ...outcome, status: String(outcome.status) }),
     }),

@@ -1,6 +1,7 @@
 /**
  * How an Export handler's failure becomes a gRPC status, as the OTLP spec
- * says for gRPC: malformed data `INVALID_ARGUMENT` (not retryable), an
+ * says for gRPC: malformed data `INVALID_ARGUMENT` (not retryable), a
+ * request over the in-flight byte budget `RESOURCE_EXHAUSTED`, an
  * overloaded server `UNAVAILABLE` with a `google.rpc.RetryInfo` detail in
  * `grpc-status-details-bin` (retryable, after that delay), anything else
  * `INTERNAL` with a fixed message (the error itself goes to the log, never
@@ -10,6 +11,7 @@ import { Metadata, status as GrpcCode } from '@grpc/grpc-js';
 import type { ServerErrorResponse } from '@grpc/grpc-js';
 import protobuf from 'protobufjs/minimal.js';
 import { SpansRefusedError } from '../../ingest/trace-ingest.js';
+import { InflightBytesTooLargeError } from '../inflight-bytes.js';
 import { OtlpDecodeError, encodeStatus } from '../../otlp/index.js';
 
 export const STATUS_DETAILS_KEY = 'grpc-status-details-bin';
@@ -68,13 +70,25 @@ function retryAfterOf(error: unknown): number | undefined {
 }
 
 /**
+ * The status a handler's error is answered with: malformed data and records
+ * the store refuses for good `INVALID_ARGUMENT`, a request larger than the
+ * in-flight budget `RESOURCE_EXHAUSTED`, anything telling the client when to
+ * retry (`retryAfterSeconds`) `UNAVAILABLE`, the rest `INTERNAL`.
+ */
+export function exportErrorCode(error: unknown): GrpcCode {
+  if (error instanceof OtlpDecodeError || error instanceof SpansRefusedError) return GrpcCode.INVALID_ARGUMENT;
+  if (error instanceof InflightBytesTooLargeError) return GrpcCode.RESOURCE_EXHAUSTED;
+  if (retryAfterOf(error) !== undefined) return GrpcCode.UNAVAILABLE;
+  return GrpcCode.INTERNAL;
+}
+
+/**
  * The answer to a handler's error. `onInternal` sees the errors that become
  * `INTERNAL` (to log them); the client only learns that the server failed.
  */
 export function exportErrorToGrpc(error: unknown, onInternal: (error: unknown) => void): ServerErrorResponse {
-  if (error instanceof OtlpDecodeError || error instanceof SpansRefusedError) {
-    return grpcError(GrpcCode.INVALID_ARGUMENT, error.message);
-  }
+  const code = exportErrorCode(error);
+  if (code === GrpcCode.INVALID_ARGUMENT || code === GrpcCode.RESOURCE_EXHAUSTED) return grpcError(code, (error as Error).message);
   const retryAfterSeconds = retryAfterOf(error);
   if (retryAfterSeconds !== undefined) {
     const message = error instanceof Error ? error.message : 'server overloaded';

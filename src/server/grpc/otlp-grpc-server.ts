@@ -5,7 +5,7 @@
  * decoders. grpc-js does the framing, gzip/deflate (`grpc-encoding`) within
  * the receive cap, and answers `UNIMPLEMENTED` for a method not registered.
  *
- * Not yet started by `skein serve` (issue 16 wires it).
+ * The handlers that go through Skein's ingest pipeline: otlp-export-handlers.ts.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Metadata, Server, ServerCredentials, ServerInterceptingCall, status as GrpcCode } from '@grpc/grpc-js';
@@ -22,7 +22,12 @@ import type { OtlpSignal } from './otlp-services.js';
  * Rejects with `OtlpDecodeError` for malformed data, with an error carrying a
  * numeric `retryAfterSeconds` (`IngestOverloadedError`) when overloaded.
  */
-export type OtlpExportHandler = (body: Uint8Array) => Promise<Uint8Array>;
+export type OtlpExportHandler = (body: Uint8Array, call?: OtlpExportCall) => Promise<Uint8Array>;
+
+/** What a handler may ask of its call: whether the client has gone (cancelled, or past its deadline). */
+export interface OtlpExportCall {
+  readonly cancelled: boolean;
+}
 
 export interface OtlpGrpcServerOptions {
   /** Interface to bind. Default 127.0.0.1. */
@@ -149,7 +154,7 @@ export async function startOtlpGrpcServer(options: OtlpGrpcServerOptions): Promi
           return;
         }
         // A handler that throws instead of rejecting is answered the same way (not grpc-js's UNKNOWN).
-        new Promise<Uint8Array>((resolve) => resolve(handler(call.request))).then(
+        new Promise<Uint8Array>((resolve) => resolve(handler(call.request, call))).then(
           (answer) => callback(null, asBuffer(answer)),
           (error: unknown) => callback(exportErrorToGrpc(error, onInternalError)),
         );
