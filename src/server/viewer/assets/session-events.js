@@ -9,6 +9,8 @@ import { SEVERITY_LEVELS, compareLogs, renderLogEvent } from './log-events.js';
 import { errorBox } from './widgets.js';
 
 const PAGE_SIZE = 100;
+/** Records read, unfiltered, for the event-name choices when the tab opens filtered (the API's largest page). */
+const NAMES_SCAN = 1000;
 
 /**
  * @typedef {import('./log-events.js').LogRecord} LogRecord
@@ -80,6 +82,20 @@ export function createSessionEvents(sessionId, options) {
     if (key === namesShown) return;
     namesShown = key;
     replace(nameSelect, h('option', { value: '' }, 'any'), all.map((name) => h('option', { value: name, selected: name === filters.eventName }, name)));
+  }
+
+  /**
+   * Opened with a filter (a reload, a shared link), the list holds only what
+   * passes it: the other names come from one unfiltered page of the session.
+   */
+  async function learnNames() {
+    try {
+      const page = await apiGet(`${sessionPath(sessionId)}/events`, { limit: NAMES_SCAN });
+      for (const log of page.items) if (log.eventName) names.add(log.eventName);
+      if (loaded && error === null) renderNames();
+    } catch {
+      // The choices stay those seen so far; the list itself says what went wrong, if anything did.
+    }
   }
 
   /** @param {LogRecord} log */
@@ -191,6 +207,7 @@ export function createSessionEvents(sessionId, options) {
       if (started) return;
       started = true;
       void load({ append: false });
+      if (filters.eventName || filters.minSeverity) void learnNames();
     },
     /** A `log` event of the live stream. @param {LogRecord} log */
     addLive(log) {
