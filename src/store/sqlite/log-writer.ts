@@ -10,7 +10,7 @@ import type { RawLogRecord } from '../../model/log-types.js';
 import type { ChangeLog } from './change-log.js';
 import { LOG_INSERT_SQL, logRowValues } from './log-row.js';
 import type { SignalInterner } from './signal-interner.js';
-import { logSessionKey } from './signal-session-keys.js';
+import { logSessionKey } from '../../model/signal-sessions.js';
 
 export class LogWriter {
   private readonly insert: Database.Statement;

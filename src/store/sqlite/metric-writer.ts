@@ -10,7 +10,7 @@ import { encodeStorable } from '../../model/attributes-codec.js';
 import type { RawMetric } from '../../model/metric-types.js';
 import { POINT_INSERT_SQL, pointRowValues, streamHeaderOf } from './metric-row.js';
 import type { SignalInterner } from './signal-interner.js';
-import { metricPointSessionKey } from './signal-session-keys.js';
+import { metricPointSessionKey } from '../../model/signal-sessions.js';
 
 export class MetricWriter {
   private readonly insert: Database.Statement;
@@ -47,7 +47,7 @@ export class MetricWriter {
       const resourceId = interner.resourceId(metric.resource);
       const scopeId = interner.resourceId(metric.scope);
       for (const point of metric.points) {
-        const sessionRef = interner.stringId(metricPointSessionKey(metric, point));
+        const sessionRef = interner.stringId(metricPointSessionKey(point.attributes, metric.resource));
         this.insert.run(pointRowValues(metric.type, point, { streamId, sessionRef, resourceId, scopeId }));
         written++;
       }
