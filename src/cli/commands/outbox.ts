@@ -1,23 +1,27 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { formatBytes, formatCount, formatDurationNanos, formatTimestamp } from '../../model/human-units.js';
-import { decodeTraceRequest } from '../../otlp/index.js';
+import type { OtlpSignal } from '../../model/signals.js';
 import { DeadLetterNotFoundError, SqliteOutbox } from '../../store/sqlite/sqlite-outbox.js';
-import type { DeadLetterRecord, DroppedQueue } from '../../store/sqlite/sqlite-outbox.js';
+import type { DroppedQueue } from '../../store/sqlite/sqlite-outbox.js';
 import { CliUsageError } from '../cli-error.js';
 import type { CliCommand, CliIo } from '../command.js';
 import { withStore } from '../open-store.js';
 import { colourEnabled, createStyle, plural, renderTable, truncateCell, writeJson } from '../output.js';
 import { COMMON_FLAGS, COMMON_HELP, limitFlag, positionals } from '../query-flags.js';
+import { itemCount, itemCounts, payloadItems, signalsCell, tally } from './outbox-signals.js';
+import type { PayloadItem } from './outbox-signals.js';
 
 const HELP = `Usage: skein outbox [list | dead | show <id> | replay <id…> | drop <upstream>] [options]
 
 What forwarding (skein serve --forward) has queued and what upstreams refused
-for good (dead letters), read from the database file.
+for good (dead letters), read from the database file. Every signal (traces,
+logs, metrics) shares an upstream's queue; SPANS counts spans while only
+traces are listed, and ITEMS (spans, log records, metric data points) else.
 
   list                 every upstream with anything queued or dead (the default)
   dead                 the dead letters, newest first
-  show <id>            one dead letter in full, with the spans in its payload
+  show <id>            one dead letter in full, with the items in its payload
   replay <id…>         move dead letters back into their queue (attempts reset, due
                        now): the next skein serve --forward <upstream> delivers them
   drop <upstream>      delete an upstream's queue (with --dead, its dead letters too)
@@ -59,7 +63,7 @@ const FLAG_USERS: Record<string, readonly Subcommand[]> = {
 const ANSWER_WIDTH = 60;
 /** Upstream URLs in tables are cut here (show, --json and drop take them whole). */
 const UPSTREAM_WIDTH = 60;
-const SPANS_SHOWN = 20;
+const ITEMS_SHOWN = 20;
 
 export const outboxCommand: CliCommand = {
   name: 'outbox',
@@ -109,11 +113,13 @@ export const outboxCommand: CliCommand = {
 
 function list(io: CliIo, outbox: SqliteOutbox, json: boolean): number {
   const queues = outbox.queues();
+  const bySignal = outbox.signalCounts();
   const now = Date.now();
   if (json) {
-    writeJson(io, { upstreams: queues });
+    writeJson(io, { upstreams: queues, bySignal });
     return 0;
   }
+  const mixed = bySignal.some((c) => c.signal !== 'traces');
   if (queues.length === 0) {
     io.stdout.write('nothing queued and no dead letters\n');
     return 0;
@@ -124,10 +130,12 @@ function list(io: CliIo, outbox: SqliteOutbox, json: boolean): number {
     [
       { header: 'UPSTREAM', value: (q) => truncateCell(q.upstream, UPSTREAM_WIDTH) },
       { header: 'QUEUED', align: 'right', value: (q) => formatCount(q.entries) },
-      { header: 'SPANS', align: 'right', value: (q) => formatCount(q.spans) },
+      { header: mixed ? 'ITEMS' : 'SPANS', align: 'right', value: (q) => formatCount(q.spans) },
       { header: 'BYTES', align: 'right', value: (q) => formatBytes(q.bytes) },
       { header: 'OLDEST', align: 'right', value: (q) => age(q.oldestEnqueuedAtMillis, now) },
       { header: 'DEAD', align: 'right', value: (q) => (q.deadLetters > 0 ? style.red(formatCount(q.deadLetters)) : '0') },
+      // Queued and dead requests per signal, only once a signal other than traces is in the file.
+      ...(mixed ? [{ header: 'SIGNALS', value: (q: (typeof queues)[number]) => signalsCell(bySignal, q.upstream) }] : []),
     ],
     style,
   );
@@ -148,12 +156,15 @@ function dead(io: CliIo, outbox: SqliteOutbox, json: boolean, upstream: string |
     return 0;
   }
   const style = createStyle(colourEnabled(io));
+  const mixed = letters.some((d) => d.signal !== 'traces');
+  type Letter = (typeof letters)[number];
   const table = renderTable(
     letters,
     [
       { header: 'ID', align: 'right', value: (d) => String(d.id) },
       { header: 'UPSTREAM', value: (d) => truncateCell(d.upstream, UPSTREAM_WIDTH) },
-      { header: 'SPANS', align: 'right', value: (d) => formatCount(d.spanCount) },
+      ...(mixed ? [{ header: 'SIGNAL', value: (d: Letter) => d.signal }] : []),
+      { header: mixed ? 'ITEMS' : 'SPANS', align: 'right', value: (d) => formatCount(d.spanCount) },
       { header: 'ATTEMPTS', align: 'right', value: (d) => String(d.attempts) },
       { header: 'FAILED', value: (d) => formatMillis(d.failedAtMillis) },
       { header: 'STATUS', align: 'right', value: (d) => (d.status === null ? '—' : style.red(String(d.status))) },
@@ -177,27 +188,31 @@ function show(io: CliIo, outbox: SqliteOutbox, json: boolean, id: number, payloa
     }
   }
   const { payload: _payload, ...fields } = letter;
-  const spans = payloadSpans(letter);
+  const decoded = payloadItems(letter.signal, letter.payload);
   if (json) {
-    writeJson(io, { ...fields, spans: spans.ok ? spans.spans : null, payloadError: spans.ok ? null : spans.error });
+    // `spans` as before for traces; `items` for every signal.
+    const items = decoded.ok ? decoded.items : null;
+    const spans = letter.signal === 'traces' && items !== null ? items.map(spanOf) : null;
+    writeJson(io, { ...fields, spans, items, payloadError: decoded.ok ? null : decoded.error });
     return 0;
   }
   const lines = [
     `dead letter ${letter.id}`,
     `upstream   ${letter.upstream}`,
-    `spans      ${formatCount(letter.spanCount)} (${formatBytes(letter.bytes)} of OTLP protobuf)`,
+    `signal     ${letter.signal}`,
+    `${letter.signal === 'traces' ? 'spans' : 'items'}      ${itemCount(letter.spanCount, letter.signal)} (${formatBytes(letter.bytes)} of OTLP protobuf)`,
     `queued     ${formatMillis(letter.enqueuedAtMillis)}`,
     `failed     ${formatMillis(letter.failedAtMillis)} after ${letter.attempts} attempt${letter.attempts === 1 ? '' : 's'}`,
-    `status     ${letter.status ?? '— (no HTTP answer)'}`,
+    `status     ${letter.status ?? '— (no answer)'}`,
     'answer',
     ...letter.response.split('\n').map((line) => `  ${line}`),
   ];
-  if (spans.ok) {
+  if (decoded.ok) {
     lines.push('payload');
-    for (const s of spans.spans.slice(0, SPANS_SHOWN)) lines.push(`  ${s.traceId} ${s.spanId}  ${s.name}`);
-    if (spans.spans.length > SPANS_SHOWN) lines.push(`  … ${spans.spans.length - SPANS_SHOWN} more`);
+    for (const item of decoded.items.slice(0, ITEMS_SHOWN)) lines.push(`  ${item.id}  ${item.name}`);
+    if (decoded.items.length > ITEMS_SHOWN) lines.push(`  … ${decoded.items.length - ITEMS_SHOWN} more`);
   } else {
-    lines.push(`payload    does not decode as OTLP protobuf: ${spans.error}`);
+    lines.push(`payload    does not decode as OTLP protobuf ${letter.signal}: ${decoded.error}`);
   }
   if (payloadFile !== undefined) lines.push(`wrote the payload to ${payloadFile}`);
   io.stdout.write(`${lines.join('\n')}\n`);
@@ -235,9 +250,9 @@ function replay(
   const byUpstream = new Map<string, typeof moved>();
   for (const m of moved) byUpstream.set(m.upstream, [...(byUpstream.get(m.upstream) ?? []), m]);
   for (const [url, entries] of byUpstream) {
-    const spans = entries.reduce((n, e) => n + e.spanCount, 0);
+    const items = entries.reduce((counts, e) => tally(counts, e.signal, e.spanCount), new Map<OtlpSignal, number>());
     io.stdout.write(
-      `replayed ${plural(entries.length, 'dead letter')} (${plural(spans, 'span')}) into the queue for ${url}: ` +
+      `replayed ${plural(entries.length, 'dead letter')} (${itemCounts(items)}) into the queue for ${url}: ` +
         `${entries.map((e) => e.deadId).join(', ')}\n`,
     );
   }
@@ -254,6 +269,8 @@ function drop(io: CliIo, outbox: SqliteOutbox, json: boolean, upstream: string, 
     return 0;
   }
   const kept = !withDead && queue.deadLetters > 0 ? `; ${plural(queue.deadLetters, 'dead letter')} kept (--dead drops them)` : '';
+  const onlyTraces = outbox.signalCounts().every((c) => c.upstream !== upstream || c.entries === 0 || c.signal === 'traces');
+  const describeDrop = (d: DroppedQueue) => describeDropped(d, onlyTraces ? 'span' : 'item');
   if (!yes) throw new CliUsageError(`would drop ${describeDrop(planned)}${kept}; add --yes to drop`);
   const dropped = outbox.dropQueue(upstream, { dead: withDead });
   if (json) {
@@ -264,26 +281,19 @@ function drop(io: CliIo, outbox: SqliteOutbox, json: boolean, upstream: string, 
   return 0;
 }
 
-function describeDrop(d: DroppedQueue): string {
+/** What a drop removes; `item` names the queued items (`span` while only traces are queued). */
+function describeDropped(d: DroppedQueue, item: string): string {
   const parts = [];
   if (d.entries > 0 || d.deadLetters === 0) {
-    parts.push(`${plural(d.entries, 'queued request')} (${plural(d.spans, 'span')}, ${formatBytes(d.bytes)})`);
+    parts.push(`${plural(d.entries, 'queued request')} (${plural(d.spans, item)}, ${formatBytes(d.bytes)})`);
   }
   if (d.deadLetters > 0) parts.push(plural(d.deadLetters, 'dead letter'));
   return `${parts.join(' and ')} for ${d.upstream}`;
 }
 
-type PayloadSpans =
-  | { ok: true; spans: Array<{ traceId: string; spanId: string; name: string }> }
-  | { ok: false; error: string };
-
-function payloadSpans(letter: DeadLetterRecord): PayloadSpans {
-  try {
-    const { spans } = decodeTraceRequest(letter.payload, 'protobuf');
-    return { ok: true, spans: spans.map((s) => ({ traceId: s.traceId, spanId: s.spanId, name: s.name })) };
-  } catch (error) {
-    return { ok: false, error: (error as Error).message };
-  }
+/** A traces item as `show --json` gives spans (as it did before other signals were forwarded). */
+function spanOf(item: PayloadItem): { traceId: string; spanId: string; name: string } {
+  return { traceId: item.traceId ?? '', spanId: item.spanId ?? '', name: item.name };
 }
 
 function deadLetterId(value: string): number {
