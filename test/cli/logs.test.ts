@@ -95,6 +95,7 @@ describe('skein logs', () => {
     [['--trace', 'xyz'], /^skein logs: --trace expects 32 lowercase hex digits, got 'xyz'$/],
     [['--span', 'ABCDEF0123456789'], /^skein logs: --span expects 16 lowercase hex digits, got 'ABCDEF0123456789'$/],
     [['--since', 'yesterday'], /^skein logs: --since expects an RFC 3339 time/],
+    [['--since', '1h', '--until', '2h'], /^skein logs: --until must not be before --since$/],
     [['--limit', '0'], /^skein logs: --limit expects an integer from 1 to 1000, got '0'$/],
     [['--session', ''], /^skein logs: --session expects a non-empty value$/],
     [['--colour'], /^skein logs: unknown option --colour$/],

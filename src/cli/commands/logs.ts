@@ -87,6 +87,9 @@ export const logsCommand: CliCommand = {
       limit: limitFlag(values.limit) ?? SIGNAL_DEFAULT_LIMIT,
       cursor: values.cursor,
     };
+    if (query.fromUnixNano !== undefined && query.toUnixNano !== undefined && query.toUnixNano < query.fromUnixNano) {
+      throw new CliUsageError('--until must not be before --since');
+    }
     const session = values.session;
     const page: Page<StoredLogRecord> = await withStore(io, { db: values.db, mode: 'read' }, (store) =>
       // With a session, an unknown id is an error rather than an empty list.

@@ -11,7 +11,7 @@ import { sessionEvents } from '../../query/log-reads.js';
 import { MAX_LIMIT, SIGNAL_DEFAULT_LIMIT } from '../../query/query-options.js';
 import type { TraceStore } from '../../store/trace-store.js';
 import type { RouteSpec } from './api-spec.js';
-import { hexId, integer, parseQuery, required, severity, text, time } from './params.js';
+import { BadParameterError, hexId, integer, parseQuery, required, severity, text, time } from './params.js';
 import type { ParamSpec, QueryShape } from './params.js';
 
 const limit = integer('Page size.', { min: 1, max: MAX_LIMIT }, { default: SIGNAL_DEFAULT_LIMIT });
@@ -76,6 +76,13 @@ export const SIGNAL_ROUTES: RouteSpec[] = [
   },
 ];
 
+/** A range that ends before it starts is the client's mistake, named in the API's words (not the store's). */
+function checkRange(q: { from?: bigint; to?: bigint }): void {
+  if (q.from !== undefined && q.to !== undefined && q.to < q.from) {
+    throw new BadParameterError('to', 'to: must not be before from');
+  }
+}
+
 /**
  * Adds the log and metric routes to the query API's app (relative to its
  * mount point). Errors (400, 404) reach the app's own error handler.
@@ -98,6 +105,7 @@ export function registerSignalRoutes(app: Hono, options: { store: TraceStore }):
 
   app.get('/logs', async function listLogs(c) {
     const q = query(c, logsQuery);
+    checkRange(q);
     const page = await store.listLogs({
       sessionId: q.session,
       traceId: q.traceId,
@@ -114,6 +122,7 @@ export function registerSignalRoutes(app: Hono, options: { store: TraceStore }):
 
   app.get('/metrics', async function listMetricPoints(c) {
     const q = query(c, metricsQuery);
+    checkRange(q);
     const page = await store.listMetricPoints({
       name: q.name,
       sessionId: q.session,

@@ -176,9 +176,15 @@ describe('GET /api/logs', () => {
     ['limit=x', 'limit'],
     ['trace=ab', 'trace'],
     ['limit=1&limit=2', 'limit'],
+    ['from=1h&to=2h', 'to'],
   ])('answers 400 naming the parameter for %s', async (search, parameter) => {
     const body = await get<ErrorBody>(`/api/logs?${search}`, 400);
     expect(body.error).toMatchObject({ code: 'bad_request', parameter });
+  });
+
+  it('answers 400 in its own words for a range that ends before it starts', async () => {
+    const body = await get<ErrorBody>('/api/logs?from=1h&to=2h', 400);
+    expect(body.error).toEqual({ code: 'bad_request', message: 'to: must not be before from', parameter: 'to' });
   });
 
   it('answers 400 for a cursor the store did not give', async () => {
@@ -219,6 +225,7 @@ describe('GET /api/metrics', () => {
     ['from=soon', 'from'],
     ['limit=0', 'limit'],
     ['eventName=x', 'eventName'],
+    ['from=2023-11-15&to=2023-11-14', 'to'],
   ])('answers 400 naming the parameter for %s', async (search, parameter) => {
     const body = await get<ErrorBody>(`/api/metrics?${search}`, 400);
     expect(body.error).toMatchObject({ code: 'bad_request', parameter });
