@@ -63,7 +63,13 @@ export class GrpcDelivery implements DeliveryTransport {
   ) {
     this.target = parseGrpcTarget(settings.url);
     this.metadata = new Metadata();
-    for (const [name, value] of Object.entries(settings.headers)) this.metadata.set(name.toLowerCase(), value);
+    for (const [name, value] of Object.entries(settings.headers)) {
+      try {
+        this.metadata.set(name.toLowerCase(), name.toLowerCase().endsWith('-bin') ? Buffer.from(value) : value);
+      } catch (error) {
+        throw new Error(`header '${name}' cannot be sent as gRPC metadata: ${(error as Error).message}`);
+      }
+    }
     this.client = new Client(this.target.address, this.target.tls ? credentials.createSsl() : credentials.createInsecure(), {
       // The channel's own reconnect backoff no longer than the forwarder's: an upstream back up is
       // found at the forwarder's next attempt, not after grpc-js's default of up to two minutes.

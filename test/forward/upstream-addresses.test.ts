@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseGrpcTarget } from '../../src/forward/grpc-delivery.js';
+import { GrpcDelivery, parseGrpcTarget } from '../../src/forward/grpc-delivery.js';
 import { otlpSignalUrl } from '../../src/otlp/otlp-endpoints.js';
 import { otlpTracesUrl } from '../../src/otlp/traces-url.js';
 
@@ -47,5 +47,15 @@ describe('parseGrpcTarget', () => {
     expect(() => parseGrpcTarget('collector:4317/v1/traces')).toThrow('a gRPC upstream has no path');
     expect(() => parseGrpcTarget('unix:///tmp/sock')).toThrow("a gRPC upstream is plaintext (http:// or none) or TLS (https://), got 'unix:'");
     expect(() => parseGrpcTarget('http://')).toThrow('a gRPC upstream is host:port, http://host:port or https://host:port');
+  });
+});
+
+describe('gRPC metadata from the configured headers', () => {
+  it('refuses a header grpc-js cannot send, naming it', () => {
+    const settings = { url: 'collector:4317', timeoutMillis: 1000, gzip: false };
+    const reconnect = { initialBackoffMillis: 500, maxBackoffMillis: 60_000 };
+    expect(() => new GrpcDelivery({ ...settings, headers: { 'bad key': 'x' } }, reconnect)).toThrow("header 'bad key' cannot be sent as gRPC metadata");
+    const ok = new GrpcDelivery({ ...settings, headers: { 'X-Tenant': 'acme', 'trace-bin': 'raw' } }, reconnect);
+    ok.close();
   });
 });
