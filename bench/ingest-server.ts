@@ -10,29 +10,44 @@
  *   with an ingest that stores nothing.
  * - none: a bare node:http server that reads the body and answers 200 at once.
  *
- * Prints `READY <port>`; answers an IPC `stats` message with its resource
+ * `full` and `decode` also take OTLP/gRPC on a free port (the same handlers
+ * `skein serve` uses; `decode` with an ingest that stores nothing).
+ *
+ * Prints `READY <port> <grpcPort>` (gRPC port 0: none); answers an IPC `stats` message with its resource
  * usage, and exits on `stop`.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { startCollector } from '../src/collector/start-collector.js';
+import type { SignalIngest } from '../src/ingest/trace-ingest.js';
 import { createSkeinApp } from '../src/server/app.js';
+import { createOtlpExportHandlers } from '../src/server/grpc/otlp-export-handlers.js';
+import { startOtlpGrpcServer } from '../src/server/grpc/otlp-grpc-server.js';
 
 const [variant, dbPath] = process.argv.slice(2);
 let close: () => Promise<void>;
 let port: number;
+let grpcPort = 0;
 
 if (variant === 'full') {
-  const collector = await startCollector({ dbPath, port: 0, interruptAfterMillis: 0 });
+  const collector = await startCollector({ dbPath, port: 0, grpcPort: 0, interruptAfterMillis: 0 });
   port = collector.port;
+  grpcPort = collector.grpcPort ?? 0;
   close = () => collector.close();
 } else if (variant === 'decode') {
-  const { app } = createSkeinApp({ ingest: { ingest: () => Promise.resolve() } });
+  const nothing = (): Promise<void> => Promise.resolve();
+  const ingest: SignalIngest = { ingest: nothing, ingestLogs: nothing, ingestMetrics: nothing };
+  const { app } = createSkeinApp({ ingest });
   const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 });
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   port = (server.address() as AddressInfo).port;
-  close = () => new Promise((resolve) => server.close(() => resolve()));
+  const grpc = await startOtlpGrpcServer({ port: 0, handlers: createOtlpExportHandlers({ ingest }) });
+  grpcPort = grpc.port;
+  close = async () => {
+    await grpc.close();
+    await new Promise((resolve) => server.close(() => resolve(undefined)));
+  };
 } else if (variant === 'none') {
   const server = createServer((req, res) => {
     req.on('data', () => {});
@@ -55,4 +70,4 @@ process.on('message', (message: string) => {
     void close().then(() => process.exit(0));
   }
 });
-process.stdout.write(`READY ${port}\n`);
+process.stdout.write(`READY ${port} ${grpcPort}\n`);

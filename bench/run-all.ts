@@ -24,6 +24,7 @@ const BENCHES: Record<string, Bench> = {
   inProcess: { script: 'in-process.ts', args: ['10000', '3'] },
   ingest: { script: 'ingest-http.ts', args: ['--requests', '300'] },
   queries: { script: 'queries.ts', args: [] },
+  signals: { script: 'signals-ingest.ts', args: ['--requests', '200'] },
 };
 
 function runBench(name: string, bench: Bench): Promise<Record<string, unknown>> {
@@ -74,6 +75,7 @@ const store = results.store as any;
 const inProcess = results.inProcess as any;
 const ingest = results.ingest as any;
 const queries = results.queries as any;
+const signals = results.signals as any;
 /* eslint-enable @typescript-eslint/no-explicit-any */
 
 const k = (n: number): string => `${(n / 1000).toFixed(1)}k`;
@@ -164,6 +166,26 @@ say();
 say(`- through \`SqliteTraceStore\` (section 1, typical agent spans, checkpointed file / spans): ${store.storeBytesPerSpan.toFixed(0)} B`);
 say(`- the same rows inserted raw (no rollups, no change feed): ${store.rawBytesPerSpan.toFixed(0)} B`);
 say(`- the 1M-span query database (rows as the writer makes them, no change feed): ${queries.bytesPerSpan.toFixed(0)} B`);
+say();
+
+say('## 6. Every signal, both transports (`bench/signals-ingest.ts`)');
+say();
+if (signals === undefined) {
+  say('Not in this run (`npm run bench -- --report-only` of a run made before it existed).');
+} else {
+  say(`${signals.itemsPerRequest}-item protobuf requests, ${signals.clients} concurrent clients, ${signals.requests} requests per run. Log records are a coding agent's events (~10 resource attributes, ~10 attributes, a ~500-character body). Traces alternate OTLP/HTTP and OTLP/gRPC on the same collector over two rounds. \`decode\` is the same receivers storing nothing.`);
+  say();
+  say('| signal | transport | round | stored items/s | decode-only items/s | stored / decode-only |');
+  say('|---|---|---|---|---|---|');
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const runs = signals.runs as any[];
+  for (const r of runs.filter((x) => x.variant === 'full')) {
+    const decode = runs.find((x) => x.signal === r.signal && x.transport === r.transport && x.round === r.round && x.variant === 'decode');
+    say(`| ${r.signal} | ${r.transport} | ${r.round} | ${k(r.itemsPerSecond)} | ${k(decode.itemsPerSecond)} | ${(r.itemsPerSecond / decode.itemsPerSecond).toFixed(2)} |`);
+  }
+  say();
+  say(`Stored traces over gRPC / over HTTP, by round: ${(signals.grpcOverHttp as number[]).map((x) => x.toFixed(2)).join(', ')}.`);
+}
 say();
 
 const fullProto = ingest.results.find((x: { format: string; variant: string }) => x.format === 'protobuf' && x.variant === 'full');

@@ -8,15 +8,15 @@ import { fileURLToPath } from 'node:url';
 
 export type ServerVariant = 'full' | 'decode' | 'none';
 
-export function startIngestServer(variant: ServerVariant, dbPath: string): Promise<{ child: ChildProcess; port: number }> {
+export function startIngestServer(variant: ServerVariant, dbPath: string): Promise<{ child: ChildProcess; port: number; grpcPort: number }> {
   const script = fileURLToPath(new URL('../ingest-server.ts', import.meta.url));
   const child = fork(script, [variant, dbPath], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
       out += chunk;
-      const match = /READY (\d+)/.exec(out);
-      if (match) resolve({ child, port: Number(match[1]) });
+      const match = /READY (\d+) (\d+)/.exec(out);
+      if (match) resolve({ child, port: Number(match[1]), grpcPort: Number(match[2]) });
     });
     child.once('exit', (code) => reject(new Error(`${variant} server exited with ${code} before READY`)));
   });
