@@ -31,6 +31,7 @@ const eventually = <T>(read: () => Promise<T>) => expect.poll(read, { timeout: 2
 const T0_MILLIS = Date.UTC(2026, 0, 5, 10, 0, 0);
 const SESSION = 'sess-events';
 const QUIET = 'sess-no-events';
+const LOGS_ONLY = 'sess-logs-only';
 const LONG_BODY = `Tool output:\n${'a line of the tool’s output\n'.repeat(40)}`;
 /** More than a page (100) of records of one name, so the tab pages them. */
 const TICKS = 110;
@@ -249,6 +250,33 @@ describe('log events in the viewer', () => {
     release();
     await eventually(() => page.locator('#tab-events .list-status').textContent()).toBe('1 event');
     expect(await page.locator('#tab-events .log-body').allTextContents()).toEqual(['both ways']);
+    expect(browser.errors).toEqual([]);
+  });
+
+  it('shows a session known only by its log events, live, until its first span makes it a whole session page', async () => {
+    const page = await open(`/sessions/${LOGS_ONLY}`);
+    await page.locator('.waiting').waitFor();
+    await eventually(() => page.locator('#conn').getAttribute('data-state')).toBe('live');
+    await page.evaluate('window.__sameDocument = true');
+    const only = (body: string, atMillis: number) => ({ eventName: 'claude_code.user_prompt', severity: SeverityNumber.INFO, body, attributes: { 'session.id': LOGS_ONLY }, atMillis });
+
+    await emit([only('first prompt', T0_MILLIS)]);
+    await eventually(() => page.locator('#tab-events .log-body').allTextContents()).toEqual(['first prompt']);
+    expect(await page.locator('h1').textContent()).toBe(`Session ${LOGS_ONLY}`);
+    expect(await page.locator('.waiting').count()).toBe(0);
+    await emit([only('second prompt', T0_MILLIS + 1000)]);
+    await eventually(() => page.locator('#tab-events .log-body').allTextContents()).toEqual(['first prompt', 'second prompt']);
+    await browser.screenshot(page, 'events-logs-only-1280');
+
+    const span = tracing.getTracer('late').startSpan('invoke_agent late', { attributes: { 'gen_ai.conversation.id': LOGS_ONLY, 'gen_ai.operation.name': 'invoke_agent' }, startTime: new Date(T0_MILLIS) }, ROOT_CONTEXT);
+    span.end(new Date(T0_MILLIS + 2000));
+    await tracing.forceFlush();
+    await eventually(() => page.locator('.wf-bar').count()).toBe(1);
+    // The events stay in view, in their tab now.
+    expect(await page.locator('#tab-events-button').getAttribute('aria-selected')).toBe('true');
+    expect(await page.locator('#tab-events .log-body').allTextContents()).toEqual(['first prompt', 'second prompt']);
+    expect(new URL(page.url()).searchParams.get('view')).toBe('events');
+    expect(await page.evaluate('window.__sameDocument')).toBe(true);
     expect(browser.errors).toEqual([]);
   });
 });

@@ -57,6 +57,8 @@ export function createSessionData(sessionId, hooks) {
   const live = openLiveStream({
     session: sessionId,
     onEvent: (event) => {
+      // Waiting, log records go straight to the page (a session may send only logs); they create no session.
+      if (data.waiting && event.type === 'log') return applyEvent(event);
       if (held !== null) held.push(event);
       else applyEvent(event);
       if (data.waiting) void bootstrap();
@@ -92,7 +94,7 @@ export function createSessionData(sessionId, hooks) {
       if (error instanceof ApiError && error.status === 404 && !loadedOnce) {
         // Not there yet: the live stream (or the poll, without one) says when it is.
         // Events that came while the read was on their way may be the session's first: read again.
-        const missed = (held?.length ?? 0) > 0;
+        const missed = (held ?? []).some((event) => event.type !== 'log');
         data.waiting = true;
         held = [];
         hooks.onWaiting();

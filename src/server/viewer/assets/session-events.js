@@ -45,6 +45,7 @@ export function createSessionEvents(sessionId, options) {
   /** @type {Map<number, { el: HTMLElement, step: string }>} each record's item, kept so an opened detail stays open */
   const rendered = new Map();
   let namesShown = '';
+  let probing = false;
 
   const nameSelect = /** @type {HTMLSelectElement} */ (h('select', { name: 'eventName', id: 'events-name' }));
   const severitySelect = /** @type {HTMLSelectElement} */ (
@@ -220,6 +221,25 @@ export function createSessionEvents(sessionId, options) {
         announce(`New event: ${log.eventName || 'log record'}`);
       } else if (loaded && isNewName) renderNames();
     },
+    /**
+     * A session with no spans yet may have log events (Claude Code sends no
+     * spans unless asked to): when it has, `root` shows them, while `stillWaiting()`.
+     * @param {HTMLElement} root @param {() => boolean} stillWaiting
+     */
+    async showLogsOnly(root, stillWaiting) {
+      if (probing || root.contains(element)) return;
+      probing = true;
+      try {
+        const page = await apiGet(`${sessionPath(sessionId)}/events`, { limit: 1 });
+        if (page.items.length === 0 || !stillWaiting() || root.contains(element)) return;
+        replace(root, ...logsOnlyPage(sessionId, element));
+        this.show();
+      } catch {
+        // Still waiting: the next log event asks again.
+      } finally {
+        probing = false;
+      }
+    },
     /** Reads the list again (after the live stream lost its place). */
     reload() {
       if (started) void load({ append: false });
@@ -246,4 +266,20 @@ function syncChildren(list, nodes) {
     if (at !== node) list.insertBefore(node, at);
   });
   while (list.childNodes.length > nodes.length) /** @type {ChildNode} */ (list.lastChild).remove();
+}
+
+/**
+ * The page of a session known only by its log events (Claude Code sends no
+ * spans unless asked to): the events, and a word that the steps come with spans.
+ * @param {string} sessionId @param {HTMLElement} eventsElement
+ */
+function logsOnlyPage(sessionId, eventsElement) {
+  eventsElement.hidden = false;
+  return [
+    h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: '/sessions' }, 'Sessions'), ' / '),
+    h('h1', { tabindex: '-1' }, `Session ${sessionId}`),
+    h('p', { class: 'muted logs-only' }, 'This session has sent log events but no spans: its steps, totals and chat appear here when spans arrive.'),
+    h('h2', { class: 'logs-only-title' }, 'Events'),
+    eventsElement,
+  ];
 }

@@ -74,6 +74,12 @@ export function createSessionView(root, route, app) {
     selected: () => selectedSpanId,
     onChange: queueRender,
     onLoaded(first) {
+      if (!container.contains(events.element)) {
+        // It showed only log events until now: keep them in view.
+        container.append(events.element);
+        view = 'events';
+        replaceQuery(new URLSearchParams(suffix()));
+      }
       if (!root.contains(container)) replace(root, container);
       buildHead();
       renderAll();
@@ -88,6 +94,7 @@ export function createSessionView(root, route, app) {
         h('p', {}, h('a', { href: '/sessions' }, '← Sessions')),
         h('div', { class: 'waiting', role: 'status' }, h('h1', { tabindex: '-1' }, `Waiting for session ${sessionId}…`), h('p', { class: 'muted' }, 'No span of this session has arrived yet. This page shows it as soon as its first span does.')),
       );
+      void events.showLogsOnly(root, () => !destroyed && data.waiting);
     },
     onError(error) {
       replace(root, h('p', {}, h('a', { href: '/sessions' }, '← Sessions')), errorBox(error, 'Could not load this session'));
@@ -98,6 +105,7 @@ export function createSessionView(root, route, app) {
     },
     onLiveStatus: (s) => app.setLiveStatus(s),
     onLog(log) {
+      if (data.waiting) void events.showLogsOnly(root, () => !destroyed && data.waiting);
       events.addLive(log);
       if (stepLogs.addLive(log) && log.spanId === selectedSpanId) queueRender();
     },
