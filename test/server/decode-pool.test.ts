@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { OtlpDecodeError, decodeTraceRequest, encodeTraceRequest } from '../../src/otlp/index.js';
+import { OtlpDecodeError, decodeLogsRequest, decodeMetricsRequest, decodeTraceRequest, encodeTraceRequest } from '../../src/otlp/index.js';
 import { DecodePool, DecodeThreadError } from '../../src/server/decode-pool.js';
 import { makeRawSpan } from '../helpers/raw-spans.js';
+import { malformedBody, signalBody } from './signal-bodies.js';
 
 const pools: DecodePool[] = [];
 afterEach(async () => {
@@ -83,5 +84,21 @@ describe('DecodePool', () => {
     const decoded = await pool().decode(body, 'protobuf');
     expect(decoded.spans).toHaveLength(1);
     expect(body.byteLength).toBe(0);
+  });
+
+  it('decodes log and metric requests as their inline decoders do, in slices, counts and rejections included', async () => {
+    const p = pool({ sliceSpans: 2 });
+    for (const format of ['protobuf', 'json'] as const) {
+      const logs = signalBody('logs', format, { items: 5, rejected: true });
+      const metrics = signalBody('metrics', format, { items: 5, rejected: true });
+      const decodedLogs = await p.decode(new Uint8Array(logs), format, 'logs');
+      expect(decodedLogs).toEqual(decodeLogsRequest(logs, format));
+      expect([decodedLogs.records.length, decodedLogs.rejectedRecords]).toEqual([5, 1]);
+      const decodedMetrics = await p.decode(new Uint8Array(metrics), format, 'metrics');
+      expect(decodedMetrics).toEqual(decodeMetricsRequest(metrics, format));
+      expect([decodedMetrics.dataPoints, decodedMetrics.rejectedDataPoints]).toEqual([5, 1]);
+      const bad = await p.decode(malformedBody('logs', format), format, 'logs').catch((error: unknown) => error);
+      expect(bad).toBeInstanceOf(OtlpDecodeError);
+    }
   });
 });
