@@ -37,6 +37,7 @@ describe('output into a closed pipe (| head)', () => {
     ['spans'],
     ['search', 'zebra'],
     ['export', ALPHA.sessionId, '--format', 'jsonl'],
+    ['logs'],
     // tail follows until stopped: the closed pipe must stop it too.
     ['tail', '--from-start'],
   ];
@@ -54,6 +55,7 @@ describe('a runtime failure is one line, exit 1, no usage', () => {
   const cases: [string[], RegExp][] = [
     [['show', 'no-such-session'], /^skein show: session not found: no-such-session$/],
     [['export', 'no-such-session', '--format', 'md'], /^skein export: session not found: no-such-session$/],
+    [['logs', '--session', 'no-such-session'], /^skein logs: session not found: no-such-session$/],
   ];
   for (const [argv, message] of cases) {
     it(`skein ${argv.join(' ')}`, async () => {
