@@ -73,7 +73,7 @@ export function createOpenApiDocument(options: OpenApiOptions = {}): Record<stri
       title: 'Skein query API',
       version: options.version ?? '1',
       description:
-        'Sessions, timelines, spans, search, stats and exports of a Skein store. Times and durations are ' +
+        'Sessions, timelines, spans, log records, metric points, search, stats and exports of a Skein store. Times and durations are ' +
         'nanoseconds as decimal strings, since they exceed 2^53. Every error has the `Error` shape; a parameter ' +
         'the endpoint does not know is refused with 400, never ignored.',
     },
