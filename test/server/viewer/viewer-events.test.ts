@@ -116,6 +116,8 @@ async function open(path: string, viewport?: { width: number; height: number }):
   await page.goto(`${collector.url}${path}`);
   return page;
 }
+/** How far the page's content reaches past the window's right edge. */
+const overflow = (page: Page) => page.evaluate<number>(`(() => { const main = document.querySelector('main'); return main.scrollWidth - main.clientWidth; })()`);
 const names = (page: Page, list: string) => page.locator(`${list} .log-event`).evaluateAll((items) => items.map((li) => li.getAttribute('data-event-name')));
 
 describe('log events in the viewer', () => {
@@ -187,8 +189,18 @@ describe('log events in the viewer', () => {
     expect(browser.errors).toEqual([]);
   });
 
-  it('says when a session has no log events, at 390 px', async () => {
-    const page = await open(`/sessions/${QUIET}?view=events`, PHONE);
+  it('fits a phone: the events and a step’s events without sideways scrolling; a session without events says so', async () => {
+    const page = await open(`/sessions/${SESSION}?view=events`, PHONE);
+    await eventually(() => page.locator('#tab-events .log-event').count()).toBe(100);
+    await page.locator('#tab-events details.log-long summary').click();
+    expect(await overflow(page)).toBeLessThanOrEqual(0);
+    await browser.screenshot(page, 'events-list-390');
+    await page.goto(`${collector.url}/sessions/${SESSION}/steps/${chat.spanId}`);
+    await eventually(() => page.locator('.step-logs .log-event').count()).toBeGreaterThanOrEqual(2);
+    expect(await overflow(page)).toBeLessThanOrEqual(0);
+    await browser.screenshot(page, 'events-step-390');
+
+    await page.goto(`${collector.url}/sessions/${QUIET}?view=events`);
     await eventually(() => page.locator('#tab-events .list-status').textContent()).toBe('No log events for this session.');
     expect(await page.locator('#tab-events .log-event').count()).toBe(0);
     expect(browser.errors).toEqual([]);
