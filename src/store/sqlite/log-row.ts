@@ -24,13 +24,21 @@ export interface LogRowRefs {
   sessionRef: number | null;
   severityTextRef: number | null;
   eventNameRef: number | null;
+  /** The interned JSON array of the attribute keys (`attributeKeysText`); null when there are none. */
+  attributeKeysRef: number | null;
   resourceId: number;
   scopeId: number;
 }
 
 export const LOG_INSERT_SQL = `INSERT INTO log_records (session_ref, at_ns, time_ns, observed_ns, severity,
-  severity_text_ref, event_name_ref, trace_id, span_id, flags, dropped_attributes, resource_id, scope_id, body, attributes)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+  severity_text_ref, event_name_ref, trace_id, span_id, flags, dropped_attributes, resource_id, scope_id, body, attribute_keys_ref,
+  attributes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
+/** The attribute keys in order, as the JSON text that is interned; null when there are none. */
+export function attributeKeysText(attributes: Attributes): string | null {
+  const keys = Object.keys(attributes);
+  return keys.length === 0 ? null : JSON.stringify(keys);
+}
 
 /**
  * `storedAtNanos`: when the store wrote the record. A record with neither
@@ -55,18 +63,20 @@ export function logRowValues(record: RawLogRecord, refs: LogRowRefs, storedAtNan
     refs.resourceId,
     refs.scopeId,
     record.body === null ? null : encodeStorable(record.body),
-    encodeStorable(record.attributes),
+    refs.attributeKeysRef,
+    refs.attributeKeysRef === null ? null : encodeStorable(Object.values(record.attributes)),
   ];
 }
 
 /** The columns a read selects, joined with the interned texts (`l` the row). */
 export const LOG_ROW_SELECT = `l.id, ss.text AS session_id, l.at_ns, l.time_ns, l.observed_ns, l.severity,
   st.text AS severity_text, en.text AS event_name, l.trace_id, l.span_id, l.flags, l.dropped_attributes,
-  r.body AS resource_body, sc.body AS scope_body, l.body, l.attributes
+  r.body AS resource_body, sc.body AS scope_body, l.body, ak.text AS attribute_keys, l.attributes
   FROM log_records l
   LEFT JOIN signal_strings ss ON ss.id = l.session_ref
   LEFT JOIN signal_strings st ON st.id = l.severity_text_ref
   LEFT JOIN signal_strings en ON en.id = l.event_name_ref
+  LEFT JOIN signal_strings ak ON ak.id = l.attribute_keys_ref
   JOIN resources r ON r.id = l.resource_id
   JOIN resources sc ON sc.id = l.scope_id`;
 
@@ -87,7 +97,25 @@ export interface LogRow {
   resource_body: string;
   scope_body: string;
   body: string | null;
-  attributes: string;
+  attribute_keys: string | null;
+  attributes: string | null;
+}
+
+/** Parsed key lists by their text: a handful per agent, parsed once. */
+const parsedKeys = new Map<string, string[]>();
+
+function attributesOf(keysText: string | null, valuesText: string | null): Attributes {
+  const attributes: Attributes = {};
+  if (keysText === null || valuesText === null) return attributes;
+  let keys = parsedKeys.get(keysText);
+  if (keys === undefined) {
+    if (parsedKeys.size >= 1000) parsedKeys.clear();
+    keys = JSON.parse(keysText) as string[];
+    parsedKeys.set(keysText, keys);
+  }
+  const values = decodeStorable<AttributeValue[]>(valuesText);
+  for (let i = 0; i < keys.length; i++) attributes[keys[i]] = values[i];
+  return attributes;
 }
 
 export function rowToLogRecord(row: LogRow): StoredLogRecord {
@@ -99,7 +127,7 @@ export function rowToLogRecord(row: LogRow): StoredLogRecord {
     severityNumber: Number(row.severity),
     severityText: row.severity_text ?? '',
     body: row.body === null ? null : decodeStorable<AttributeValue>(row.body),
-    attributes: decodeStorable<Attributes>(row.attributes),
+    attributes: attributesOf(row.attribute_keys, row.attributes),
     droppedAttributesCount: Number(row.dropped_attributes),
     flags: Number(row.flags),
     traceId: row.trace_id === null ? null : row.trace_id.toString('hex'),

@@ -8,7 +8,7 @@
 import type Database from 'better-sqlite3';
 import type { RawLogRecord } from '../../model/log-types.js';
 import type { ChangeLog } from './change-log.js';
-import { LOG_INSERT_SQL, logRowValues } from './log-row.js';
+import { LOG_INSERT_SQL, attributeKeysText, logRowValues } from './log-row.js';
 import type { SignalInterner } from './signal-interner.js';
 import { logSessionKey } from '../../model/signal-sessions.js';
 
@@ -49,6 +49,7 @@ export class LogWriter {
           sessionRef: interner.stringId(sessionId),
           severityTextRef: interner.stringId(record.severityText),
           eventNameRef: interner.stringId(record.eventName),
+          attributeKeysRef: interner.stringId(attributeKeysText(record.attributes)),
           resourceId: interner.resourceId(record.resource),
           scopeId: interner.resourceId(record.scope),
         }, storedAtNanos),
