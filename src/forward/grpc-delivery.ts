@@ -49,6 +49,9 @@ export function parseGrpcTarget(upstream: string): GrpcTarget {
 const passThrough = (bytes: Uint8Array): Buffer =>
   Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
+/** The longest the channel waits between connection attempts of its own. */
+const MAX_RECONNECT_BACKOFF_MILLIS = 5000;
+
 /** grpc-js's `grpc.default_compression_algorithm` value for gzip. */
 const GZIP = 2;
 
@@ -71,10 +74,11 @@ export class GrpcDelivery implements DeliveryTransport {
       }
     }
     this.client = new Client(this.target.address, this.target.tls ? credentials.createSsl() : credentials.createInsecure(), {
-      // The channel's own reconnect backoff no longer than the forwarder's: an upstream back up is
-      // found at the forwarder's next attempt, not after grpc-js's default of up to two minutes.
+      // The channel's own reconnect backoff kept short (grpc-js's default grows to two minutes, during
+      // which every call fails at once): an upstream back up is found within seconds of the
+      // forwarder's next attempt. The forwarder's backoff paces the requests.
       'grpc.initial_reconnect_backoff_ms': Math.min(reconnect.initialBackoffMillis, 1000),
-      'grpc.max_reconnect_backoff_ms': reconnect.maxBackoffMillis,
+      'grpc.max_reconnect_backoff_ms': Math.min(reconnect.maxBackoffMillis, MAX_RECONNECT_BACKOFF_MILLIS),
       ...(settings.gzip ? { 'grpc.default_compression_algorithm': GZIP } : {}),
     });
   }
