@@ -38,3 +38,10 @@ export async function storedCount(
   const { items } = await serve.api<{ items: MetricPointJson[] }>('/metrics?name=gen_ai.client.token.usage&limit=1000');
   return items.filter((p) => p.attributes['gen_ai.token.type'] === `input${tag}`).length;
 }
+
+/** Every span, log record and metric point `serve` holds (up to 1000 records and points): "nothing stored" is these unchanged. */
+export async function storedTotals(serve: { dbPath: string; api<T>(path: string): Promise<T> }): Promise<Record<OtlpSignal, number>> {
+  const logs = await serve.api<{ items: unknown[] }>('/logs?limit=1000');
+  const metrics = await serve.api<{ items: unknown[] }>('/metrics?limit=1000');
+  return { traces: (await readAllSpans(serve.dbPath)).length, logs: logs.items.length, metrics: metrics.items.length };
+}
