@@ -39,7 +39,7 @@ export interface CollectorOptions {
    * 503 + Retry-After (nothing acknowledged is ever dropped). Default 1 GiB.
    */
   maxOutboxBytes?: number;
-  /** Spans accepted and waiting for their commit beyond which requests get 503. Default 100,000. */
+  /** Items (spans, log records, metric data points) waiting for their commit beyond which requests get 503. Default 100,000. */
   maxPendingSpans?: number;
   /**
    * The longest a new request may expect to wait for its commit, at the

@@ -74,7 +74,7 @@ async function startOn(store: SqliteTraceStore, dbPath: string, options: Collect
       }
     },
   });
-  metrics.gauge('skein_ingest_pending_spans', 'Spans accepted and waiting for their commit.', () => [{ value: ingest.pending }]);
+  metrics.gauge('skein_ingest_pending_spans', 'Items (spans, log records, metric data points) accepted and waiting for their commit; the name is kept for dashboards.', () => [{ value: ingest.pending }]);
 
   let accepting = true;
   const live = new AbortController();

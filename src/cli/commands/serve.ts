@@ -42,7 +42,8 @@ Options:
   --forward-header <k=v>    header (gRPC: metadata) sent with forwarded requests (repeatable)
   --store all|genai         keep every span, or only agent/GenAI spans (forwarding still gets all)
   --max-body-bytes <n>      request body limit after decompression (default 67108864)
-  --max-pending <spans>     spans accepted and waiting for a commit before new exports get 503 (default 100000)
+  --max-pending <items>     spans, log records and metric points accepted and waiting for a commit
+                            before new exports get 503 (default 100000)
   --max-wait <s>            refuse new exports (503 + Retry-After) once they would wait longer than this
                             for their commit, at the measured commit rate (default 5)
   --max-inflight-bytes <n>  body bytes all requests being read, inflated and decoded may hold at once
