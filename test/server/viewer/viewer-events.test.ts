@@ -32,6 +32,9 @@ const T0_MILLIS = Date.UTC(2026, 0, 5, 10, 0, 0);
 const SESSION = 'sess-events';
 const QUIET = 'sess-no-events';
 const LOGS_ONLY = 'sess-logs-only';
+const BUSY = 'sess-busy-step';
+/** More records on one step than the trace's spans carry (100 a step). */
+const BUSY_EVENTS = 130;
 const LONG_BODY = `Tool output:\n${'a line of the tool’s output\n'.repeat(40)}`;
 /** More than a page (100) of records of one name, so the tab pages them. */
 const TICKS = 110;
@@ -235,6 +238,14 @@ describe('log events in the viewer', () => {
     await page.locator('#tab-steps-button').click();
     await eventually(() => page.locator('.step-logs .log-body').allTextContents()).toContain('first live event');
     expect(await page.locator('.step-logs h3').textContent()).toBe('Log events (3)');
+    // What the reader opened stays open when the panel gains an event (or the span closed by the reader stays closed).
+    const firstAttributes = page.locator('.step-logs .log-event').first().locator('details.log-attrs');
+    await firstAttributes.locator('summary').click();
+    await page.locator('.step > details.attributes > summary').click();
+    await emit([{ eventName: 'agent.live', severity: SeverityNumber.INFO, body: 'third live event', atMillis: T0_MILLIS + 5003, context: callContext }]);
+    await eventually(() => page.locator('.step-logs h3').textContent()).toBe('Log events (4)');
+    expect(await firstAttributes.getAttribute('open')).toBe('');
+    expect(await page.locator('.step > details.attributes').getAttribute('open')).toBeNull();
     expect(await page.evaluate('window.__sameDocument')).toBe(true);
     expect(reads).toEqual([]);
     await browser.screenshot(page, 'events-live-1280');
@@ -289,6 +300,27 @@ describe('log events in the viewer', () => {
     expect(await page.locator('#tab-events .log-body').allTextContents()).toEqual(['first prompt', 'second prompt']);
     expect(new URL(page.url()).searchParams.get('view')).toBe('events');
     expect(await page.evaluate('window.__sameDocument')).toBe(true);
+    expect(browser.errors).toEqual([]);
+  });
+
+  it('pages a step with more events than its span carries: the first 100, then all of them on request', async () => {
+    const tracer = tracing.getTracer('busy');
+    const step = tracer.startSpan('execute_tool grep', { attributes: { 'gen_ai.conversation.id': BUSY, 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'grep' }, startTime: new Date(T0_MILLIS) }, ROOT_CONTEXT);
+    step.end(new Date(T0_MILLIS + 1000));
+    await tracing.forceFlush();
+    const context = trace.setSpan(ROOT_CONTEXT, step);
+    await emit(
+      Array.from({ length: BUSY_EVENTS }, (_, i) => ({ eventName: 'tool.match', severity: SeverityNumber.INFO, body: `match ${i}`, attributes: { 'session.id': BUSY }, atMillis: T0_MILLIS + i, context })),
+    );
+
+    const page = await open(`/sessions/${BUSY}/steps/${step.spanContext().spanId}`);
+    await eventually(() => page.locator('.step-logs .log-event').count()).toBe(100);
+    expect(await page.locator('.step-logs h3').textContent()).toBe('Log events (100+)');
+    await page.getByRole('button', { name: 'Load all log events' }).click();
+    await eventually(() => page.locator('.step-logs .log-event').count()).toBe(BUSY_EVENTS);
+    expect(await page.locator('.step-logs h3').textContent()).toBe(`Log events (${BUSY_EVENTS})`);
+    expect(await page.locator('.step-logs .log-body').allTextContents()).toEqual(Array.from({ length: BUSY_EVENTS }, (_, i) => `match ${i}`));
+    expect(await page.getByRole('button', { name: 'Load all log events' }).count()).toBe(0);
     expect(browser.errors).toEqual([]);
   });
 });

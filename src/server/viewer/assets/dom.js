@@ -135,3 +135,21 @@ function syncAttributes(old, node) {
     for (const prop of node.style) old.style.setProperty(prop, node.style.getPropertyValue(prop), node.style.getPropertyPriority(prop));
   }
 }
+
+/**
+ * Runs `rebuild`, which replaces what `el` holds, and gives each <details> in
+ * the new content the open state the reader left its counterpart in: the one
+ * with the same summary text in the same step (`data-span-id`) and log record
+ * (`data-log-id`), if any.
+ * @param {Element} el @param {() => void} rebuild
+ */
+export function keepDetailsState(el, rebuild) {
+  const within = (/** @type {Element} */ d, /** @type {string} */ attribute) => d.closest(`[${attribute}]`)?.getAttribute(attribute) ?? '';
+  const key = (/** @type {HTMLDetailsElement} */ d) => [within(d, 'data-span-id'), within(d, 'data-log-id'), d.querySelector(':scope > summary')?.textContent ?? ''].join('\n');
+  const before = new Map([...el.querySelectorAll('details')].map((d) => [key(d), d.open]));
+  rebuild();
+  for (const d of el.querySelectorAll('details')) {
+    const open = before.get(key(d));
+    if (open !== undefined) d.open = open;
+  }
+}

@@ -4,7 +4,7 @@
 // events tab (OTLP log events). The data and its live updates: session-data.js.
 
 import { sessionPath } from './api.js';
-import { h, replace } from './dom.js';
+import { h, keepDetailsState, replace } from './dom.js';
 import { renderChat } from './chat-replay.js';
 import { navigate, replaceQuery } from './router.js';
 import { createSessionData } from './session-data.js';
@@ -250,17 +250,16 @@ export function createSessionView(root, route, app) {
       return;
     }
     const hadFocus = panel.contains(document.activeElement);
-    replace(
-      panel,
-      renderStep({
-        step,
-        span: data.spans.get(selectedSpanId) ?? null,
-        sessionStartNs: data.session.firstStartUnixNano,
-        closeHref: closeHref(),
-        error: stepError,
-        logs: stepLogs.of(selectedSpanId, data.spans.get(selectedSpanId) ?? null),
-      }),
-    );
+    const content = renderStep({
+      step,
+      span: data.spans.get(selectedSpanId) ?? null,
+      sessionStartNs: data.session.firstStartUnixNano,
+      closeHref: closeHref(),
+      error: stepError,
+      logs: stepLogs.of(selectedSpanId, data.spans.get(selectedSpanId) ?? null),
+    });
+    // A live session re-renders the step every second: what the reader opened or closed stays so.
+    keepDetailsState(panel, () => replace(panel, content));
     if (hadFocus) focusPanel();
   }
 
