@@ -209,6 +209,17 @@ describe('log events in the viewer', () => {
     expect(browser.errors).toEqual([]);
   });
 
+  it('shows the API’s answer when it refuses the list (a severity past FATAL4 in a hand-made link)', async () => {
+    const page = await open(`/sessions/${SESSION}?view=events&severity=99`);
+    const alert = page.locator('#tab-events .error-box[role="alert"]');
+    await alert.waitFor();
+    expect(await alert.locator('strong').textContent()).toBe('Could not load the events');
+    expect(await alert.locator('p').textContent()).toContain('minSeverity');
+    expect(await page.locator('#tab-events .log-event').count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Load more' }).isHidden()).toBe(true);
+    expect(browser.errors).toEqual([]);
+  });
+
   it('appends new events from the live stream while the tab is open, each once, and the open step gains its own', async () => {
     const page = await open(`/sessions/${SESSION}/steps/${chat.spanId}?view=events&event=agent.live`);
     await eventually(() => page.locator('#conn').getAttribute('data-state')).toBe('live');

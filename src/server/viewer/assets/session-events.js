@@ -63,7 +63,7 @@ export function createSessionEvents(sessionId, options) {
     h('label', { class: 'field' }, h('span', {}, 'Minimum severity'), severitySelect),
   );
   const list = h('ol', { class: 'log-events session-log-events', 'aria-label': 'Log events' });
-  const status = h('p', { class: 'muted list-status', role: 'status' });
+  const status = h('div', { class: 'muted list-status', role: 'status' });
   const more = h('button', { type: 'button', class: 'btn', hidden: true, onclick: () => void load({ append: true }) }, 'Load more');
   const element = h('section', { class: 'events-section', id: 'tab-events', role: 'tabpanel', 'aria-labelledby': 'tab-events-button' }, form, status, list, more);
   renderNames();
