@@ -92,6 +92,23 @@ export function runSignalContract(getStore: () => TraceStore): void {
       expect(await allLogs(store, { sessionId: 'from-span' })).toStrictEqual([stored(inherited, 'from-span')]);
     });
 
+    it("a record that arrives before its trace's spans takes their session; a late key moves it, not records keyed themselves", async () => {
+      const store = getStore();
+      const traceId = newTraceId();
+      const early = makeLog({ attributes: {}, traceId, spanId: newSpanId() });
+      const keyed = makeLog({ attributes: { 'session.id': 'own' }, traceId });
+      await store.writeLogs([early, keyed]);
+      const sessions = async () => (await allLogs(store, { traceId })).map((r) => r.sessionId);
+      expect(await sessions()).toStrictEqual([null, 'own']);
+      // A child span without a key: the trace is its own session, as for spans.
+      await store.write([makeRecord({ traceId })]);
+      expect(await sessions()).toStrictEqual([traceId, 'own']);
+      await store.write([makeRecord({ traceId, sessionId: 'late-key' })]);
+      expect(await sessions()).toStrictEqual(['late-key', 'own']);
+      expect(await allLogs(store, { sessionId: 'late-key' })).toStrictEqual([stored(early, 'late-key')]);
+      expect(await allLogs(store, { sessionId: traceId })).toStrictEqual([]);
+    });
+
     it('lists in time order (observed time when there is no time), and every filter narrows', async () => {
       const store = getStore();
       const t = BASE_TIME_UNIX_NANO;

@@ -87,6 +87,16 @@ describe('SqliteTraceStore: log records and metric points', () => {
     expect(events.map((e) => e.seq)).toStrictEqual([...events.map((e) => e.seq)].sort((a, b) => a - b));
   });
 
+  it('appends a log event when a record gets its session from spans written after it', () => {
+    const store = open();
+    const traceId = newTraceId();
+    store.writeLogsSync([makeLog({ attributes: {}, traceId })]);
+    expect(logEvents(store.readChanges(0, { limit: 100 }))).toStrictEqual([]);
+    store.writeSync([makeRecord({ traceId, sessionId: 'keyed' })]);
+    const events = logEvents(store.readChanges(0, { limit: 100 }));
+    expect(events.map((e) => [e.sessionId, e.log.sessionId, e.log.traceId])).toStrictEqual([['keyed', 'keyed', traceId]]);
+  });
+
   it('leaves a log event out of the feed once its record is deleted', async () => {
     const store = open();
     store.writeLogsSync([makeLog({ attributes: { 'session.id': 'gone' } }), makeLog({ attributes: { 'session.id': 'kept' } })]);

@@ -24,6 +24,8 @@ export interface LogRowRefs {
   sessionRef: number | null;
   severityTextRef: number | null;
   eventNameRef: number | null;
+  /** The session came from the record's trace, not its own key. */
+  inherited: boolean;
   /** The interned JSON array of the attribute keys (`attributeKeysText`); null when there are none. */
   attributeKeysRef: number | null;
   resourceId: number;
@@ -32,7 +34,7 @@ export interface LogRowRefs {
 
 export const LOG_INSERT_SQL = `INSERT INTO log_records (session_ref, at_ns, time_ns, observed_ns, severity,
   severity_text_ref, event_name_ref, trace_id, span_id, flags, dropped_attributes, resource_id, scope_id, body, attribute_keys_ref,
-  attributes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+  attributes, inherited) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
 /** The attribute keys in order, as the JSON text that is interned; null when there are none. */
 export function attributeKeysText(attributes: Attributes): string | null {
@@ -65,6 +67,7 @@ export function logRowValues(record: RawLogRecord, refs: LogRowRefs, storedAtNan
     record.body === null ? null : encodeStorable(record.body),
     refs.attributeKeysRef,
     refs.attributeKeysRef === null ? null : encodeStorable(Object.values(record.attributes)),
+    refs.inherited ? 1 : 0,
   ];
 }
 

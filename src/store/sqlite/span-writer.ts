@@ -96,6 +96,8 @@ export class SpanWriter {
     private readonly registerWriter: () => void,
     private readonly changes: ChangeLog,
     private readonly budgetLedger?: BudgetLedger,
+    /** Called in the transaction for each trace whose session the batch set: its log records follow (LogWriter.adoptTrace). */
+    private readonly traceSessionSet?: (traceId: string, sessionId: string, atMillis: number) => void,
   ) {
     this.selectExisting = db
       .prepare(`SELECT id, name, input_text, output_text, reasoning_text, resolved_session_id, start_ns, end_ns,
@@ -148,9 +150,12 @@ export class SpanWriter {
 
   /** Trace rows read or written in the current transaction; cleared per batch, so never stale across processes. */
   private readonly traces = new Map<string, TraceRow>();
+  /** Traces whose session this batch set (new, or moved to a key): their log records follow. */
+  private readonly traceSessions = new Map<string, string>();
 
   private writeInTransaction(records: readonly SpanRecord[], budgets: BudgetConfig | undefined): BudgetEventRecord[] {
     this.traces.clear();
+    this.traceSessions.clear();
     this.changes.discard();
     const batch = new BatchDeltas();
     const resourceIds = new Map<string, number | bigint>();
@@ -240,6 +245,7 @@ export class SpanWriter {
       this.changes.sessionTouched(sessionId);
     }
     const nowMillis = Date.now();
+    if (this.traceSessionSet) for (const [traceId, sessionId] of this.traceSessions) this.traceSessionSet(traceId, sessionId, nowMillis);
     const crossings =
       written && budgets && this.budgetLedger ? this.budgetLedger.evaluate(budgets, written, nowMillis, this.changes) : [];
     this.changes.flush(nowMillis);
@@ -261,17 +267,20 @@ export class SpanWriter {
       if (trace) return trace.session_id;
       this.insertTrace.run({ traceId, sessionId: traceId, explicit: 0 });
       this.traces.set(traceId, { session_id: traceId, explicit: 0n });
+      this.traceSessions.set(traceId, traceId);
       return traceId;
     }
     if (!trace) {
       this.insertTrace.run({ traceId, sessionId: key, explicit: 1 });
       this.traces.set(traceId, { session_id: key, explicit: 1n });
+      this.traceSessions.set(traceId, key);
       return key;
     }
     if (trace.explicit === 0n) this.traces.set(traceId, { session_id: key, explicit: 1n });
     if (trace.explicit === 0n && trace.session_id !== key) {
       const fromSessionId = trace.session_id;
       this.makeTraceExplicit.run({ traceId, sessionId: key });
+      this.traceSessions.set(traceId, key);
       const moved = this.moveInheritingSpans.run({ traceId, sessionId: key, fromSessionId });
       if (moved.changes > 0) {
         batch.recompute(fromSessionId);

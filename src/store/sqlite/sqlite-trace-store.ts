@@ -130,9 +130,18 @@ export class SqliteTraceStore implements TraceStore, ChangeFeedReader, BudgetRea
         this.deadWriterProbe = null;
         const writers = new WriterRegistry(this.db, rollup, this.changes);
         this.writers = writers;
-        this.writer = new SpanWriter(this.db, rollup, writers.writerId, () => writers.register(), this.changes, this.budgets);
         const interner = new SignalInterner(this.db);
-        this.logWriter = new LogWriter(this.db, interner, this.changes);
+        const logWriter = new LogWriter(this.db, interner, this.changes);
+        this.logWriter = logWriter;
+        this.writer = new SpanWriter(
+          this.db,
+          rollup,
+          writers.writerId,
+          () => writers.register(),
+          this.changes,
+          this.budgets,
+          (traceId, sessionId, atMillis) => logWriter.adoptTrace(traceId, sessionId, atMillis),
+        );
         this.metricWriter = new MetricWriter(this.db, interner);
         this.db.transaction(() => writers.register()).immediate();
         this.recoveredInterruptedCount = writers.recoverDeadWriters();

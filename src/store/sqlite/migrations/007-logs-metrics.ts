@@ -20,6 +20,10 @@ import type { Migration } from './migration.js';
  *   events of one agent repeat a few key sets), and their values as a codec
  *   JSON array in `attributes` (NULL when there are none), which saves the
  *   key text on every row (~150 B of a Claude Code event's ~1 KB).
+ *   `inherited` is 1 when the session came from the record's trace, not its
+ *   own key: those records follow the trace (a record that arrived before its
+ *   trace's spans takes the trace's session when they are written; a late
+ *   session key moving the trace moves them too).
  * - `metric_streams`: one row per distinct metric header (name, description,
  *   unit, type, temporality, monotonic, metadata); points reference it.
  * - `metric_points`: `value` is ANY so an integer point stays an exact INTEGER
@@ -59,7 +63,8 @@ CREATE TABLE log_records (
   scope_id INTEGER NOT NULL,
   body TEXT,
   attribute_keys_ref INTEGER,
-  attributes TEXT
+  attributes TEXT,
+  inherited INTEGER NOT NULL DEFAULT 0
 ) STRICT;
 CREATE INDEX log_records_session_at ON log_records (session_ref, at_ns) WHERE session_ref IS NOT NULL;
 CREATE INDEX log_records_trace ON log_records (trace_id, span_id) WHERE trace_id IS NOT NULL;
