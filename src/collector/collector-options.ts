@@ -12,7 +12,7 @@ import { httpLimits } from './http-listener.js';
 import type { HttpLimits } from './http-listener.js';
 import { DEFAULT_INTERRUPT_AFTER_MILLIS } from './interrupt-sweeper.js';
 
-export type { ForwardTarget } from './collector-forwarding.js';
+export type { ForwardProtocol, ForwardTarget } from './collector-forwarding.js';
 
 export interface CollectorOptions {
   dbPath: string;
@@ -92,9 +92,6 @@ export interface CollectorOptions {
   /** Connections beyond this many open ones are closed at once (live streams count). Default 512. */
   maxConnections?: number;
 }
-
-/** How a `ForwardTarget` is delivered to: OTLP/HTTP (a URL) or OTLP/gRPC (`host:port`). */
-export type ForwardProtocol = 'http' | 'grpc';
 
 export interface RunningCollector {
   url: string;
