@@ -215,6 +215,8 @@ describe('log events in the viewer', () => {
     await alert.waitFor();
     expect(await alert.locator('strong').textContent()).toBe('Could not load the events');
     expect(await alert.locator('p').textContent()).toContain('minSeverity');
+    // The filter the link asked for is the one shown, not "any".
+    expect(await page.locator('#events-severity').inputValue()).toBe('99');
     expect(await page.locator('#tab-events .log-event').count()).toBe(0);
     expect(await page.getByRole('button', { name: 'Load more' }).isHidden()).toBe(true);
     expect(browser.errors).toEqual([]);

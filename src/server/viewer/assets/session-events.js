@@ -54,6 +54,8 @@ export function createSessionEvents(sessionId, options) {
       { name: 'minSeverity', id: 'events-severity' },
       h('option', { value: '' }, 'any'),
       SEVERITY_LEVELS.map(([n, name]) => h('option', { value: String(n), selected: filters.minSeverity === String(n) }, `${name} and above`)),
+      // A hand-made link may say `severity=warn` or `=14`: shown as it is rather than as "any".
+      filters.minSeverity && !SEVERITY_LEVELS.some(([n]) => String(n) === filters.minSeverity) ? h('option', { value: filters.minSeverity, selected: true }, filters.minSeverity) : null,
     )
   );
   const form = h(
@@ -140,9 +142,14 @@ export function createSessionEvents(sessionId, options) {
       render();
     } catch (caught) {
       if (controller.signal.aborted) return;
+      const streamed = held ?? [];
       held = null;
-      if (append) status.textContent = `Could not load more events: ${caught instanceof Error ? caught.message : String(caught)}`;
-      else {
+      if (append) {
+        // The pages shown stay good: keep what streamed meanwhile, and say what failed.
+        for (const log of streamed) merge(log);
+        render();
+        status.textContent = `Could not load more events: ${caught instanceof Error ? caught.message : String(caught)}`;
+      } else {
         error = caught;
         render();
       }
