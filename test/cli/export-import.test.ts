@@ -149,7 +149,7 @@ describe('skein prune', () => {
       writeFileSync(all, text),
     );
     await ok(['import', all, '--db', db]);
-    expect(JSON.parse(await ok(['prune', '--db', db, '--json']))).toEqual({ sessionsDeleted: 0, spansDeleted: 0 });
+    expect(JSON.parse(await ok(['prune', '--db', db, '--json']))).toEqual({ sessionsDeleted: 0, spansDeleted: 0, logRecordsDeleted: 0, metricPointsDeleted: 0 });
     const result = JSON.parse(await ok(['prune', '--max-sessions', '1', '--db', db, '--json'])) as { sessionsDeleted: number; spansDeleted: number };
     expect(result.sessionsDeleted).toBe(2);
     const left = JSON.parse(await ok(['sessions', '--db', db, '--json'])) as { items: SessionJson[] };
