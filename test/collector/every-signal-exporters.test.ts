@@ -6,8 +6,6 @@
  * gzip for some. What arrived is read back field by field through the query
  * API. Then the token on gRPC: no `authorization` metadata is UNAUTHENTICATED.
  */
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, ValueType, context, trace } from '@opentelemetry/api';
-import { SeverityNumber } from '@opentelemetry/api-logs';
 import { status as GrpcCode } from '@grpc/grpc-js';
 import { OTLPLogExporter as GrpcLogs } from '@opentelemetry/exporter-logs-otlp-grpc';
 import { OTLPLogExporter as JsonLogs } from '@opentelemetry/exporter-logs-otlp-http';
@@ -18,26 +16,32 @@ import { OTLPMetricExporter as ProtoMetrics } from '@opentelemetry/exporter-metr
 import { OTLPTraceExporter as GrpcTraces } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { OTLPTraceExporter as JsonTraces } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as ProtoTraces } from '@opentelemetry/exporter-trace-otlp-proto';
-import { resourceFromAttributes } from '@opentelemetry/resources';
 import { LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
-import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
-import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LogRecordJson, MetricPointJson } from '../../src/model/log-view.js';
 import type { OtlpSignal } from '../../src/model/signals.js';
 import { OTLP_EXPORT_PATHS } from '../../src/otlp/otlp-endpoints.js';
 import { cleanup } from '../cli/serve/helpers.js';
-import { grpcClient, rawCall } from '../server/grpc/grpc-test-helpers.js';
+import { grpcClient, rawCall, recordingGrpcProxy } from '../server/grpc/grpc-test-helpers.js';
+import { SPAN_CONTEXT, recordingHttpProxy, sendLogs, sendMetrics, sendTraces } from './sdk-senders.js';
 import { startServe, withOtelEnv } from './serve-child.js';
 import type { RunningServe } from './serve-child.js';
 import { exportBody, storedCount } from './signal-probes.js';
 
 const TOKEN = 'interop-token-7';
 let serve: RunningServe;
+// Pass-throughs in front of serve that record what the exporters really sent (path, gzip, token).
+let grpcProxy: Awaited<ReturnType<typeof recordingGrpcProxy>>;
+let httpProxy: Awaited<ReturnType<typeof recordingHttpProxy>>;
 beforeAll(async () => {
   serve = await startServe([], { token: TOKEN });
+  grpcProxy = await recordingGrpcProxy(serve.grpcPort!);
+  httpProxy = await recordingHttpProxy(serve.url);
 });
-afterAll(cleanup);
+afterAll(async () => {
+  await Promise.all([grpcProxy.close(), httpProxy.close()]);
+  await cleanup();
+});
 
 const TRANSPORTS = ['grpc', 'http/protobuf', 'http/json'] as const;
 type Transport = (typeof TRANSPORTS)[number];
@@ -52,7 +56,7 @@ function exporterFor<S extends OtlpSignal>(signal: S, transport: Transport, gzip
   const Exporter = EXPORTERS[transport][signal];
   return withOtelEnv(
     {
-      OTEL_EXPORTER_OTLP_ENDPOINT: transport === 'grpc' ? serve.grpcUrl! : serve.url,
+      OTEL_EXPORTER_OTLP_ENDPOINT: transport === 'grpc' ? `http://127.0.0.1:${grpcProxy.port}` : httpProxy.url,
       OTEL_EXPORTER_OTLP_PROTOCOL: transport,
       OTEL_EXPORTER_OTLP_HEADERS: `authorization=Bearer%20${TOKEN}`,
       OTEL_EXPORTER_OTLP_COMPRESSION: gzip ? 'gzip' : 'none',
@@ -61,83 +65,36 @@ function exporterFor<S extends OtlpSignal>(signal: S, transport: Transport, gzip
   );
 }
 
-const SPAN_CONTEXT = { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', traceFlags: TraceFlags.SAMPLED };
-
-async function sendTraces(transport: Transport, gzip: boolean, id: string): Promise<string> {
-  const provider = new BasicTracerProvider({
-    resource: resourceFromAttributes({ 'service.name': id, 'service.version': '1.2.3' }),
-    spanProcessors: [new SimpleSpanProcessor(exporterFor('traces', transport, gzip))],
-  });
-  const tracer = provider.getTracer('interop-tracer', '0.9.0');
-  const root = tracer.startSpan('invoke_agent planner', {
-    startTime: [1_764_000_000, 100],
-    attributes: { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'planner', 'gen_ai.conversation.id': id },
-  });
-  const chat = tracer.startSpan(
-    'chat gpt-4o',
-    {
-      kind: SpanKind.CLIENT,
-      startTime: [1_764_000_000, 200_000_001],
-      attributes: {
-        'gen_ai.operation.name': 'chat',
-        'gen_ai.request.model': 'gpt-4o',
-        'gen_ai.usage.input_tokens': 1200,
-        'gen_ai.request.temperature': 0.25,
-        'gen_ai.response.finish_reasons': ['stop'],
-        'test.bool': true,
-      },
-    },
-    trace.setSpan(context.active(), root),
-  );
-  chat.addEvent('retry', { attempt: 2 }, [1_764_000_000, 300_000_000]);
-  chat.setStatus({ code: SpanStatusCode.ERROR, message: 'rate limited' });
-  chat.end([1_764_000_001, 5]);
-  root.end([1_764_000_002, 0]);
-  await provider.forceFlush();
-  await provider.shutdown();
-  return root.spanContext().traceId;
-}
-
-async function sendLogs(transport: Transport, gzip: boolean, id: string): Promise<void> {
-  const provider = new LoggerProvider({
-    resource: resourceFromAttributes({ 'service.name': id }),
-    processors: [new SimpleLogRecordProcessor({ exporter: exporterFor('logs', transport, gzip) })],
-  });
-  const logger = provider.getLogger('interop-logger', '3.1.0');
-  logger.emit({
-    eventName: 'gen_ai.user.message',
-    severityNumber: SeverityNumber.INFO,
-    severityText: 'INFO',
-    body: 'plan a trip to Lisbon',
-    attributes: { 'session.id': id, 'gen_ai.system': 'openai', turn: 3, ratio: 0.5, ok: true, parts: ['a', 'b'] },
-    timestamp: [1_764_000_000, 123_456_789],
-    context: trace.setSpanContext(ROOT_CONTEXT, SPAN_CONTEXT),
-  });
-  logger.emit({
-    eventName: 'gen_ai.choice',
-    severityNumber: SeverityNumber.WARN2,
-    body: { role: 'assistant', content: [{ type: 'text', text: 'done' }], tokens: 12, final: true },
-    attributes: { 'session.id': id },
-    timestamp: [1_764_000_001, 0],
-  });
-  await provider.forceFlush();
-  await provider.shutdown();
-}
-
-async function sendMetrics(transport: Transport, gzip: boolean, id: string): Promise<void> {
-  const reader = new PeriodicExportingMetricReader({ exporter: exporterFor('metrics', transport, gzip), exportIntervalMillis: 3_600_000 });
-  const provider = new MeterProvider({ resource: resourceFromAttributes({ 'service.name': id }), readers: [reader] });
-  const meter = provider.getMeter('interop-meter', '4.0.0');
-  const attributes = { 'session.id': id, 'gen_ai.token.type': 'input' };
-  const cost = meter.createCounter('agent.cost', { unit: 'USD', description: 'money spent' });
-  cost.add(0.25, attributes);
-  cost.add(0.5, attributes);
-  meter.createUpDownCounter('agent.active', { valueType: ValueType.INT }).add(3, attributes);
-  meter.createGauge('agent.queue.depth').record(7.5, attributes);
-  const latency = meter.createHistogram('agent.latency', { unit: 's', advice: { explicitBucketBoundaries: [1, 10] } });
-  for (const v of [0.5, 5, 50]) latency.record(v, attributes);
-  // One export: shutdown() collects and exports once more (cumulative points again) after any forceFlush().
-  await provider.shutdown();
+/** Exports `signal` through the exporter the environment configures, and checks on the wire how it went out. */
+async function exportThrough<S extends OtlpSignal, T>(
+  signal: S,
+  transport: Transport,
+  gzip: boolean,
+  send: (exporter: InstanceType<(typeof EXPORTERS)[Transport][S]>) => Promise<T>,
+): Promise<T> {
+  const grpcBefore = grpcProxy.seen.length;
+  const httpBefore = httpProxy.seen.length;
+  const result = await send(exporterFor(signal, transport, gzip));
+  if (transport === 'grpc') {
+    const calls = grpcProxy.seen.slice(grpcBefore);
+    expect(calls.length).toBeGreaterThan(0);
+    for (const call of calls) {
+      expect(call).toMatchObject({ path: OTLP_EXPORT_PATHS[signal], grpcEncoding: gzip ? 'gzip' : undefined, authorization: `Bearer ${TOKEN}` });
+      expect(call.compressedFlags).toEqual([gzip ? 1 : 0]);
+    }
+  } else {
+    const requests = httpProxy.seen.slice(httpBefore);
+    expect(requests.length).toBeGreaterThan(0);
+    for (const request of requests) {
+      expect(request).toEqual({
+        path: `/v1/${signal}`,
+        contentType: transport === 'http/json' ? 'application/json' : 'application/x-protobuf',
+        contentEncoding: gzip ? 'gzip' : undefined,
+        authorization: `Bearer ${TOKEN}`,
+      });
+    }
+  }
+  return result;
 }
 
 interface SpanJson {
@@ -154,7 +111,7 @@ describe.each(TRANSPORTS.map((transport, t) => ({ transport, t })))('the officia
 
   it('traces: every span with its ids, names, attributes, events and status', async () => {
     const id = `interop-${name}-traces`;
-    const traceId = await sendTraces(transport, t % 2 === 0, id);
+    const traceId = await exportThrough('traces', transport, t % 2 === 0, (exporter) => sendTraces(exporter, id));
     const { spans } = await serve.api<{ spans: SpanJson[] }>(`/traces/${traceId}`);
     expect(spans.map((s) => s.name)).toEqual(['invoke_agent planner', 'chat gpt-4o']);
     const [root, chat] = spans;
@@ -194,7 +151,7 @@ describe.each(TRANSPORTS.map((transport, t) => ({ transport, t })))('the officia
 
   it('logs: body (string and map), severity, event name, attributes, trace and span ids, resource and scope', async () => {
     const id = `interop-${name}-logs`;
-    await sendLogs(transport, (t + 1) % 2 === 0, id);
+    await exportThrough('logs', transport, (t + 1) % 2 === 0, (exporter) => sendLogs(exporter, id));
     const { items } = await serve.api<{ items: LogRecordJson[] }>(`/logs?session=${id}`);
     expect(items).toHaveLength(2);
     const [message, choice] = items;
@@ -228,7 +185,7 @@ describe.each(TRANSPORTS.map((transport, t) => ({ transport, t })))('the officia
 
   it('metrics: counter sum, up-down counter, gauge and histogram points with their names and attributes', async () => {
     const id = `interop-${name}-metrics`;
-    await sendMetrics(transport, t % 2 === 0, id);
+    await exportThrough('metrics', transport, t % 2 === 0, (exporter) => sendMetrics(exporter, id));
     const { items } = await serve.api<{ items: MetricPointJson[] }>(`/metrics?session=${id}`);
     const byName = new Map(items.map((p) => [p.name, p]));
     expect([...byName.keys()].sort()).toEqual(['agent.active', 'agent.cost', 'agent.latency', 'agent.queue.depth']);
