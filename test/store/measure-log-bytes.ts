@@ -37,6 +37,7 @@ const text = (n: number) => {
 const events = ['user_prompt', 'api_request', 'tool_result', 'tool_decision', 'api_error'];
 const sessions = Array.from({ length: 20 }, () => randomUUID());
 let time = 1_765_000_000_000_000_000n;
+let writeNanos = 0n;
 const perRequest = 50;
 for (let done = 0; done < total; done += perRequest) {
   // A new request: new resource and scope objects, equal content.
@@ -77,7 +78,9 @@ for (let done = 0; done < total; done += perRequest) {
       scope,
     });
   }
+  const started = process.hrtime.bigint();
   store.transaction(() => store.writeLogsSync(batch));
+  writeNanos += process.hrtime.bigint() - started;
 }
 const db = store.database;
 db.pragma('wal_checkpoint(TRUNCATE)');
@@ -91,6 +94,8 @@ await store.close();
 const size = statSync(path).size;
 const per = (n: number) => (n / total).toFixed(0);
 console.log(`${total} records, page_size ${String(actualPageSize)}: file ${per(size)} B/record (change feed included)`);
+const seconds = Number(writeNanos) / 1e9;
+console.log(`  writes: ${(total / seconds).toFixed(0)} records/s (${((seconds * 1e6) / total).toFixed(1)} µs/record, ${perRequest} a transaction)`);
 for (const t of tables) console.log(`  ${t.name}: ${per(t.bytes)} B/record (payload ${per(t.payload)}, unused ${per(t.unused)})`);
 console.log('  average text per record (body, attribute values):', text_);
 rmSync(dir, { recursive: true, force: true });
