@@ -7,6 +7,7 @@ import type Database from 'better-sqlite3';
 
 const UNDO: Record<number, string> = {
   7: `DROP TABLE log_records; DROP TABLE metric_points; DROP TABLE metric_streams; DROP TABLE signal_strings;
+      DELETE FROM sqlite_sequence WHERE name IN ('log_records', 'metric_points');
       ALTER TABLE changes DROP COLUMN log_id;`,
   6: 'ALTER TABLE outbox DROP COLUMN signal; ALTER TABLE outbox_dead DROP COLUMN signal;',
   5: 'ALTER TABLE sessions DROP COLUMN models;',

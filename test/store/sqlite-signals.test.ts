@@ -105,6 +105,27 @@ describe('SqliteTraceStore: log records and metric points', () => {
     expect(logEvents(store.readChanges(0, { limit: 100 })).map((e) => e.sessionId)).toStrictEqual(['kept']);
   });
 
+  it('never reuses the id of a deleted record: a stale log event cannot show a newer record', async () => {
+    const store = open();
+    store.writeLogsSync([makeLog({ attributes: { 'session.id': 'a' } }), makeLog({ attributes: { 'session.id': 'b' } })]);
+    const [, deleted] = (await store.listLogs({})).items;
+    await store.deleteSession('b');
+    store.writeLogsSync([makeLog({ attributes: { 'session.id': 'c' } })]);
+    const [, newer] = (await store.listLogs({})).items;
+    expect(newer.id).toBeGreaterThan(deleted.id);
+    const events = logEvents(store.readChanges(0, { limit: 100 }));
+    expect(events.map((e) => [e.sessionId, e.log.sessionId])).toStrictEqual([
+      ['a', 'a'],
+      ['c', 'c'],
+    ]);
+    store.writeMetricsSync(everyMetricType('m'));
+    const points = (await store.listMetricPoints({ limit: 1000 })).items;
+    await store.deleteSession('m');
+    store.writeMetricsSync(everyMetricType('n'));
+    const again = (await store.listMetricPoints({ limit: 1000 })).items;
+    expect(Math.min(...again.map((p) => p.id))).toBeGreaterThan(Math.max(...points.map((p) => p.id)));
+  });
+
   it("joins the caller's transaction: a failure after the write stores nothing, feed included", async () => {
     const store = open();
     const seq = store.latestChangeSeq();

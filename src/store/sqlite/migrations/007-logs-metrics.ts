@@ -30,6 +30,10 @@ import type { Migration } from './migration.js';
  *   and a double a REAL; `count` INTEGER; `sum`/`min`/`max` REAL; buckets or
  *   quantiles as codec JSON in `detail`.
  *
+ * Ids are AUTOINCREMENT: never reused once a record is deleted, so ids stay
+ * increasing in commit order and a `log` change row (or a client holding an
+ * id) never names a newer record than the one it meant.
+ *
  * Three indexes per table, for the reads: by session in time order, by
  * trace/span (a step's events) or by metric, and by time alone (unfiltered
  * pages and retention by age).
@@ -47,7 +51,7 @@ CREATE TABLE signal_strings (
 ) STRICT;
 
 CREATE TABLE log_records (
-  id INTEGER PRIMARY KEY,
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
   session_ref INTEGER,
   at_ns INTEGER NOT NULL,
   time_ns INTEGER,
@@ -79,7 +83,7 @@ CREATE TABLE metric_streams (
 CREATE INDEX metric_streams_name ON metric_streams (name);
 
 CREATE TABLE metric_points (
-  id INTEGER PRIMARY KEY,
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
   stream_id INTEGER NOT NULL,
   session_ref INTEGER,
   start_ns INTEGER NOT NULL,
