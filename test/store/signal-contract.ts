@@ -192,7 +192,7 @@ export function runSignalContract(getStore: () => TraceStore): void {
       await store.writeMetrics([...everyMetricType('a'), ...everyMetricType('b')]);
       const names = (points: StoredMetricPoint[]) => points.map((p) => `${p.name}/${p.sessionId}`);
       expect(names((await store.listMetricPoints({ name: 'm.sum' })).items)).toStrictEqual(['m.sum/a', 'm.sum/b', 'm.sum/a', 'm.sum/b']);
-      expect((await store.listMetricPoints({ sessionId: 'b', limit: 1000 })).items).toHaveLength(7);
+      expect((await store.listMetricPoints({ sessionId: 'b', limit: 1000 })).items).toHaveLength(8);
       const from = BASE_TIME_UNIX_NANO + 3n * SECOND;
       expect(names((await store.listMetricPoints({ sessionId: 'a', fromUnixNano: from, toUnixNano: from + 2n * SECOND })).items)).toStrictEqual([
         'm.sum/a',
@@ -205,8 +205,8 @@ export function runSignalContract(getStore: () => TraceStore): void {
         seen.push(...page.items.map((p) => String(p.id)));
         cursor = page.nextCursor ?? undefined;
       } while (cursor !== undefined);
-      expect(seen).toHaveLength(14);
-      expect(new Set(seen).size).toBe(14);
+      expect(seen).toHaveLength(16);
+      expect(new Set(seen).size).toBe(16);
       await expect(store.listMetricPoints({ limit: 0 })).rejects.toMatchObject({ parameter: 'limit' });
       await expect(store.listMetricPoints({ cursor: 'nope' })).rejects.toBeInstanceOf(InvalidQueryError);
       // A logs cursor is not a metrics cursor.
@@ -226,7 +226,7 @@ export function runSignalContract(getStore: () => TraceStore): void {
       expect(await allLogs(store, { sessionId: 'gone' })).toStrictEqual([]);
       expect((await allLogs(store)).map((r) => r.sessionId)).toStrictEqual(['kept', null]);
       expect((await store.listMetricPoints({ sessionId: 'gone' })).items).toStrictEqual([]);
-      expect((await store.listMetricPoints({ sessionId: 'kept', limit: 1000 })).items).toHaveLength(7);
+      expect((await store.listMetricPoints({ sessionId: 'kept', limit: 1000 })).items).toHaveLength(8);
 
       await store.writeLogs([makeLog({ attributes: { 'session.id': 'logs-only' } })]);
       await store.deleteSession('logs-only');

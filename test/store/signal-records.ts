@@ -71,7 +71,10 @@ export function everyMetricType(sessionId = 'metric-session'): RawMetric[] {
   const attributes = { 'session.id': sessionId, kind: 'x' };
   const base = { attributes, startTimeUnixNano: at(0), flags: 0 };
   return [
-    { ...header, name: 'm.gauge.double', type: 'gauge', points: [{ ...base, timeUnixNano: at(1), value: 0.25 }] },
+    {
+      ...header, name: 'm.gauge.double', type: 'gauge',
+      points: [{ ...base, timeUnixNano: at(1), value: 0.25 }, { ...base, timeUnixNano: at(1), value: Number.NaN, flags: 1 }],
+    },
     { ...header, name: 'm.gauge.int', type: 'gauge', metadata: { origin: 'sdk' }, points: [{ ...base, timeUnixNano: at(2), value: 2n ** 63n - 1n }] },
     {
       ...header, name: 'm.sum', unit: '{token}', type: 'sum', temporality: 'delta', monotonic: true,
@@ -79,7 +82,7 @@ export function everyMetricType(sessionId = 'metric-session'): RawMetric[] {
     },
     {
       ...header, name: 'm.histogram', type: 'histogram', temporality: 'cumulative',
-      points: [{ ...base, timeUnixNano: at(5), count: 2n ** 60n, sum: 12.5, min: null, max: 9, bucketCounts: [1n, 2n ** 60n - 1n], explicitBounds: [10] }],
+      points: [{ ...base, timeUnixNano: at(5), count: 2n ** 60n, sum: 12.5, min: null, max: Number.NaN, bucketCounts: [1n, 2n ** 60n - 1n], explicitBounds: [10] }],
     },
     {
       ...header, name: 'm.exponential', type: 'exponentialHistogram', temporality: 'delta',

@@ -50,9 +50,9 @@ describe('SqliteTraceStore: log records and metric points', () => {
     expect(await store.getSession('kept')).toStrictEqual(session);
     expect((await store.getSpans({ sessionId: 'kept' })).items).toStrictEqual(spans);
     expect(store.writeLogsSync([makeLog({ attributes: {}, traceId: record.traceId })])).toBe(1);
-    expect(store.writeMetricsSync(everyMetricType('kept'))).toBe(7);
+    expect(store.writeMetricsSync(everyMetricType('kept'))).toBe(8);
     expect((await store.listLogs({ sessionId: 'kept' })).items).toHaveLength(1);
-    expect((await store.listMetricPoints({ sessionId: 'kept' })).items).toHaveLength(7);
+    expect((await store.listMetricPoints({ sessionId: 'kept' })).items).toHaveLength(8);
   });
 
   it('appends a log event for each record with a session, shown as the API shows it, in commit order with steps', async () => {
@@ -173,7 +173,7 @@ describe('SqliteTraceStore: log records and metric points', () => {
       makeLog({ timeUnixNano: now }),
     ]);
     store.writeMetricsSync(everyMetricType()); // 2023
-    expect(await store.previewRetention({ maxAgeMillis: 0 })).toMatchObject({ logRecords: 3, metricPoints: 7 });
+    expect(await store.previewRetention({ maxAgeMillis: 0 })).toMatchObject({ logRecords: 3, metricPoints: 8 });
     const tenYears = 3650 * 24 * 3600 * 1000;
     expect(await store.previewRetention({ maxAgeMillis: tenYears })).toMatchObject({ logRecords: 1, metricPoints: 0 });
     expect((await store.listLogs({})).items).toHaveLength(3);

@@ -1,8 +1,8 @@
 /**
  * A metric point as a `metric_points` row (migration 007) and back, its
  * metric's header interned in `metric_streams`. Integer values and counts
- * stay exact INTEGERs; doubles are REALs (SQLite keeps no NaN: a NaN reads
- * back as null).
+ * stay exact INTEGERs; doubles are REALs, a NaN the text 'NaN' (SQLite would
+ * store a NaN REAL as NULL).
  */
 
 import { decodeStorable, encodeStorable } from '../../model/attributes-codec.js';
@@ -79,6 +79,14 @@ export interface PointRowRefs {
   scopeId: number;
 }
 
+function toColumn<T extends bigint | number | null>(value: T): T | 'NaN' {
+  return typeof value === 'number' && Number.isNaN(value) ? 'NaN' : value;
+}
+
+function fromColumn<T extends bigint | number | null>(value: T | string): T {
+  return (typeof value === 'string' ? Number.NaN : value) as T;
+}
+
 export function pointRowValues(type: MetricType, point: RawMetric['points'][number], refs: PointRowRefs): unknown[] {
   const c = columnsOf(type, point);
   return [
@@ -87,11 +95,11 @@ export function pointRowValues(type: MetricType, point: RawMetric['points'][numb
     point.startTimeUnixNano,
     point.timeUnixNano,
     point.flags,
-    c.value,
+    toColumn(c.value),
     c.count,
-    c.sum,
-    c.min,
-    c.max,
+    toColumn(c.sum),
+    toColumn(c.min),
+    toColumn(c.max),
     c.detail === null ? null : encodeStorable(c.detail),
     refs.resourceId,
     refs.scopeId,
@@ -116,11 +124,11 @@ export interface PointRow {
   start_ns: bigint;
   time_ns: bigint;
   flags: bigint;
-  value: bigint | number | null;
+  value: bigint | number | string | null;
   count: bigint | null;
-  sum: number | null;
-  min: number | null;
-  max: number | null;
+  sum: number | string | null;
+  min: number | string | null;
+  max: number | string | null;
   detail: string | null;
   resource_body: string;
   scope_body: string;
@@ -142,11 +150,11 @@ export function rowToMetricPoint(row: PointRow): StoredMetricPoint {
     timeUnixNano: row.time_ns,
     attributes: decodeStorable<Attributes>(row.attributes),
     flags: Number(row.flags),
-    value: row.value,
+    value: fromColumn(row.value),
     count: row.count,
-    sum: row.sum,
-    min: row.min,
-    max: row.max,
+    sum: fromColumn(row.sum),
+    min: fromColumn(row.min),
+    max: fromColumn(row.max),
     detail: row.detail === null ? null : decodeStorable<Record<string, unknown>>(row.detail),
     resource: decodeStorable<SpanResource>(row.resource_body),
     scope: decodeStorable<InstrumentationScope>(row.scope_body),

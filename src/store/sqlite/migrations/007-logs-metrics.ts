@@ -27,8 +27,10 @@ import type { Migration } from './migration.js';
  * - `metric_streams`: one row per distinct metric header (name, description,
  *   unit, type, temporality, monotonic, metadata); points reference it.
  * - `metric_points`: `value` is ANY so an integer point stays an exact INTEGER
- *   and a double a REAL; `count` INTEGER; `sum`/`min`/`max` REAL; buckets or
- *   quantiles as codec JSON in `detail`.
+ *   and a double a REAL; `count` INTEGER; buckets or quantiles as codec JSON
+ *   in `detail`. SQLite stores a NaN REAL as NULL, so `value`, `sum`, `min`
+ *   and `max` (ANY) hold a NaN as the text 'NaN' (points flagged "no recorded
+ *   value" often carry one).
  *
  * Ids are AUTOINCREMENT: never reused once a record is deleted, so ids stay
  * increasing in commit order and a `log` change row (or a client holding an
@@ -91,9 +93,9 @@ CREATE TABLE metric_points (
   flags INTEGER NOT NULL,
   value ANY,
   count INTEGER,
-  sum REAL,
-  min REAL,
-  max REAL,
+  sum ANY,
+  min ANY,
+  max ANY,
   detail TEXT,
   resource_id INTEGER NOT NULL,
   scope_id INTEGER NOT NULL,
