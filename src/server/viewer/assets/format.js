@@ -114,3 +114,9 @@ export const TOKEN_KINDS = /** @type {const} */ ([
 export function shortId(id, length = 12) {
   return id.length > length ? `${id.slice(0, length - 1)}…` : id;
 }
+
+/** Text on one line (runs of white space as one space), cut to `max` characters with an ellipsis. @param {string} text @param {number} max */
+export function clipText(text, max) {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}

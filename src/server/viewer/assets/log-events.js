@@ -3,7 +3,7 @@
 // severity, event name, body and attributes. Every value is untrusted text.
 
 import { h } from './dom.js';
-import { formatDuration, formatTime, millisBetween, nanosToDate } from './format.js';
+import { clipText, formatDuration, formatTime, millisBetween, nanosToDate } from './format.js';
 import { pretty } from './messages.js';
 
 /** OTLP SeverityNumber ranges: 1-4 trace, 5-8 debug, 9-12 info, 13-16 warn, 17-20 error, 21-24 fatal. */
@@ -118,11 +118,10 @@ export function logBody(body) {
   const content = isText ? h('div', { class: 'log-body part-text' }, text) : h('pre', { class: 'code log-body' }, text);
   const lines = text.split('\n').length;
   if (text.length <= LONG_BODY_CHARS && lines <= LONG_BODY_LINES) return content;
-  const flat = text.replace(/\s+/g, ' ').trim();
   return h(
     'details',
     { class: 'log-long' },
-    h('summary', {}, h('span', { class: 'log-preview' }, flat.length > PREVIEW_CHARS ? `${flat.slice(0, PREVIEW_CHARS - 1)}…` : flat), h('span', { class: 'muted' }, ` (${text.length.toLocaleString('en-US')} characters)`)),
+    h('summary', {}, h('span', { class: 'log-preview' }, clipText(text, PREVIEW_CHARS)), h('span', { class: 'muted' }, ` (${text.length.toLocaleString('en-US')} characters)`)),
     content,
   );
 }

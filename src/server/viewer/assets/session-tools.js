@@ -1,6 +1,7 @@
 // The session page's tools: downloads (Markdown, OTLP JSON of the session or
 // of one trace), deleting the session, the filter box, the trace-id lookup and
-// the compare picker.
+// the step it leads to, the compare picker, and the page shown while waiting
+// for the session's first span.
 
 import { apiChange, apiGet, authHeaders, errorOf, sessionPath } from './api.js';
 import { announce, h, replace } from './dom.js';
@@ -206,4 +207,17 @@ export function turnStart(steps, traceId) {
   return [...steps.values()]
     .filter((s) => s.traceId === traceId)
     .sort((a, b) => Number(isRoot(b)) - Number(isRoot(a)) || (BigInt(a.startTimeUnixNano) < BigInt(b.startTimeUnixNano) ? -1 : 1))[0];
+}
+
+/** The page of a session not in the store yet: it shows when its first span comes. @param {string} sessionId */
+export function waitingPage(sessionId) {
+  return [
+    h('p', {}, h('a', { href: '/sessions' }, '← Sessions')),
+    h(
+      'div',
+      { class: 'waiting', role: 'status' },
+      h('h1', { tabindex: '-1' }, `Waiting for session ${sessionId}…`),
+      h('p', { class: 'muted' }, 'No span of this session has arrived yet. This page shows it as soon as its first span does.'),
+    ),
+  ];
 }

@@ -5,13 +5,14 @@
 
 import { sessionPath } from './api.js';
 import { h, keepDetailsState, replace } from './dom.js';
+import { clipText } from './format.js';
 import { renderChat } from './chat-replay.js';
 import { navigate, replaceQuery } from './router.js';
 import { createSessionData } from './session-data.js';
 import { createSessionEvents } from './session-events.js';
 import { sessionSuffix, sessionTabs, viewOf } from './session-tabs.js';
 import { renderSessionSummary } from './session-summary.js';
-import { comparePicker, downloadTrace, otherTrace, sessionActions, stepTools, turnStart } from './session-tools.js';
+import { comparePicker, downloadTrace, otherTrace, sessionActions, stepTools, turnStart, waitingPage } from './session-tools.js';
 import { createStepLogs } from './step-logs.js';
 import { renderStep } from './step-view.js';
 import { enableWaterfallKeys, renderWaterfall } from './waterfall.js';
@@ -89,11 +90,7 @@ export function createSessionView(root, route, app) {
       else title.focus();
     },
     onWaiting() {
-      replace(
-        root,
-        h('p', {}, h('a', { href: '/sessions' }, '← Sessions')),
-        h('div', { class: 'waiting', role: 'status' }, h('h1', { tabindex: '-1' }, `Waiting for session ${sessionId}…`), h('p', { class: 'muted' }, 'No span of this session has arrived yet. This page shows it as soon as its first span does.')),
-      );
+      replace(root, ...waitingPage(sessionId));
       void events.showLogsOnly(root, () => !destroyed && data.waiting);
     },
     onError(error) {
@@ -215,7 +212,7 @@ export function createSessionView(root, route, app) {
     if (data.session === null || data.loading) return;
     const withPreviews = [...data.steps.values()].map((s) => {
       const reasoning = data.spans.get(s.spanId)?.reasoning?.text;
-      return reasoning ? { ...s, reasoningPreview: clip(reasoning) } : s;
+      return reasoning ? { ...s, reasoningPreview: clipText(reasoning, PREVIEW_LENGTH) } : s;
     });
     const focusedSpan = /** @type {HTMLElement | null} */ (document.activeElement?.closest?.('.wf-row') ?? null)?.dataset.spanId;
     const shown = renderWaterfall(waterfall, {
@@ -310,10 +307,4 @@ export function createSessionView(root, route, app) {
       clearInterval(ticker);
     },
   };
-}
-
-/** @param {string} text */
-function clip(text) {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > PREVIEW_LENGTH ? `${flat.slice(0, PREVIEW_LENGTH - 1)}…` : flat;
 }
