@@ -126,6 +126,36 @@ describe('SqliteTraceStore: log records and metric points', () => {
     expect(Math.min(...again.map((p) => p.id))).toBeGreaterThan(Math.max(...points.map((p) => p.id)));
   });
 
+  it('keeps unsigned 64-bit times and counts past 2^63 - 1 exactly instead of failing the commit', async () => {
+    const store = open();
+    const max = 2n ** 64n - 1n;
+    const records = [
+      makeLog({ timeUnixNano: max, observedTimeUnixNano: 2n ** 63n, body: 'far future' }),
+      makeLog({ body: 'ordinary' }),
+      makeLog({ timeUnixNano: 0n, observedTimeUnixNano: 2n ** 63n + 1n, body: 'observed far' }),
+    ];
+    expect(store.writeLogsSync(records)).toBe(3);
+    const read: unknown[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await store.listLogs({ limit: 1, cursor });
+      read.push(...page.items.map((r) => [r.body, r.timeUnixNano, r.observedTimeUnixNano]));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor !== undefined);
+    // Past 2^63 - 1 they sort first (stored as the signed integer with the same bits); nothing is lost or repeated.
+    expect(read).toStrictEqual([
+      ['observed far', 0n, 2n ** 63n + 1n],
+      ['far future', max, 2n ** 63n],
+      ['ordinary', records[1].timeUnixNano, records[1].observedTimeUnixNano],
+    ]);
+    const [histogram] = everyMetricType().filter((m) => m.type === 'histogram');
+    if (histogram.type !== 'histogram') throw new Error('no histogram');
+    const point = { ...histogram.points[0], count: max, timeUnixNano: 2n ** 63n, startTimeUnixNano: max };
+    expect(store.writeMetricsSync([{ ...histogram, points: [point] }])).toBe(1);
+    const [stored] = (await store.listMetricPoints({})).items;
+    expect([stored.count, stored.timeUnixNano, stored.startTimeUnixNano]).toStrictEqual([max, 2n ** 63n, max]);
+  });
+
   it("joins the caller's transaction: a failure after the write stores nothing, feed included", async () => {
     const store = open();
     const seq = store.latestChangeSeq();

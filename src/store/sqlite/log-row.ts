@@ -7,6 +7,7 @@
 import { decodeStorable, encodeStorable } from '../../model/attributes-codec.js';
 import type { RawLogRecord, StoredLogRecord } from '../../model/log-types.js';
 import type { AttributeValue, Attributes, InstrumentationScope, SpanResource } from '../../model/types.js';
+import { uint64Column, uint64FromColumn } from './uint64-column.js';
 
 const HEX_ID = /^(?:[0-9a-f]{2})+$/;
 
@@ -52,9 +53,9 @@ export function logRowValues(record: RawLogRecord, refs: LogRowRefs, storedAtNan
   const at = sortTime === 0n ? storedAtNanos : sortTime;
   return [
     refs.sessionRef,
-    at,
-    record.timeUnixNano === at ? null : record.timeUnixNano,
-    record.observedTimeUnixNano,
+    uint64Column(at),
+    record.timeUnixNano === at ? null : uint64Column(record.timeUnixNano),
+    uint64Column(record.observedTimeUnixNano),
     record.severityNumber,
     refs.severityTextRef,
     refs.eventNameRef,
@@ -125,8 +126,8 @@ export function rowToLogRecord(row: LogRow): StoredLogRecord {
   return {
     id: Number(row.id),
     sessionId: row.session_id,
-    timeUnixNano: row.time_ns ?? row.at_ns,
-    observedTimeUnixNano: row.observed_ns,
+    timeUnixNano: uint64FromColumn(row.time_ns ?? row.at_ns),
+    observedTimeUnixNano: uint64FromColumn(row.observed_ns),
     severityNumber: Number(row.severity),
     severityText: row.severity_text ?? '',
     body: row.body === null ? null : decodeStorable<AttributeValue>(row.body),

@@ -17,6 +17,7 @@ import type {
   Temporality,
 } from '../../model/metric-types.js';
 import type { Attributes, InstrumentationScope, SpanResource } from '../../model/types.js';
+import { uint64Column, uint64FromColumn } from './uint64-column.js';
 
 /** What `metric_streams.body` holds: the header of a metric, everything but its name. */
 export interface StreamHeader {
@@ -92,11 +93,11 @@ export function pointRowValues(type: MetricType, point: RawMetric['points'][numb
   return [
     refs.streamId,
     refs.sessionRef,
-    point.startTimeUnixNano,
-    point.timeUnixNano,
+    uint64Column(point.startTimeUnixNano),
+    uint64Column(point.timeUnixNano),
     point.flags,
     toColumn(c.value),
-    c.count,
+    c.count === null ? null : uint64Column(c.count),
     toColumn(c.sum),
     toColumn(c.min),
     toColumn(c.max),
@@ -146,12 +147,12 @@ export function rowToMetricPoint(row: PointRow): StoredMetricPoint {
     temporality: header.temporality,
     monotonic: header.monotonic,
     sessionId: row.session_id,
-    startTimeUnixNano: row.start_ns,
-    timeUnixNano: row.time_ns,
+    startTimeUnixNano: uint64FromColumn(row.start_ns),
+    timeUnixNano: uint64FromColumn(row.time_ns),
     attributes: decodeStorable<Attributes>(row.attributes),
     flags: Number(row.flags),
     value: fromColumn(row.value),
-    count: row.count,
+    count: row.count === null ? null : uint64FromColumn(row.count),
     sum: fromColumn(row.sum),
     min: fromColumn(row.min),
     max: fromColumn(row.max),

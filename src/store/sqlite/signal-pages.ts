@@ -44,7 +44,7 @@ export function addRangeAndCursor(
   if (query.cursor !== undefined) {
     if (typeof query.cursor !== 'string') throw new InvalidQueryError('cursor must be a string', 'cursor');
     const cursor = decodeCursor(query.cursor, kind);
-    if (typeof cursor.key !== 'string' || !/^\d{1,19}$/.test(cursor.key) || !Number.isSafeInteger(cursor.id)) {
+    if (typeof cursor.key !== 'string' || !/^-?\d{1,19}$/.test(cursor.key) || !Number.isSafeInteger(cursor.id)) {
       throw new InvalidQueryError('malformed cursor', 'cursor');
     }
     params.cursorTime = BigInt(cursor.key);
