@@ -174,6 +174,25 @@ describe('SqliteTraceStore: log records and metric points', () => {
     expect((await store.listLogs({ sessionId: 's' })).items).toHaveLength(1);
   });
 
+  it('two writers of one file share interned sessions, event names and key lists without conflict', async () => {
+    const first = open();
+    const second = open();
+    for (let i = 0; i < 3; i++) {
+      first.writeLogsSync([makeLog({ attributes: { 'session.id': `s${i}`, n: i } })]);
+      second.writeLogsSync([makeLog({ attributes: { 'session.id': `s${i}`, n: i } }), makeLog({ attributes: { 'session.id': 'only-second' } })]);
+      second.writeMetricsSync(everyMetricType(`s${i}`));
+      first.writeMetricsSync(everyMetricType(`s${i}`));
+    }
+    expect((await first.listLogs({ sessionId: 's1' })).items.map((r) => r.attributes)).toStrictEqual([
+      { 'session.id': 's1', n: 1 },
+      { 'session.id': 's1', n: 1 },
+    ]);
+    expect((await second.listMetricPoints({ sessionId: 's2', limit: 1000 })).items).toHaveLength(16);
+    const strings = first.database.prepare('SELECT COUNT(*) FROM signal_strings').pluck().get();
+    // s0-s2, only-second, INFO, the event name and two key lists.
+    expect(strings).toBe(8);
+  });
+
   it('keeps one resource and one scope row for a batch, and shares them with spans of equal content', () => {
     const store = open();
     store.writeSync([makeRecord({ raw: { resource: { ...LOG_RESOURCE }, scope: { ...LOG_SCOPE } } })]);
