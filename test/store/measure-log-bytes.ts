@@ -82,6 +82,20 @@ for (let done = 0; done < total; done += perRequest) {
   store.transaction(() => store.writeLogsSync(batch));
   writeNanos += process.hrtime.bigint() - started;
 }
+const timings = async (query: () => Promise<unknown>) => {
+  const ms: number[] = [];
+  for (let i = 0; i < 200; i++) {
+    const started = process.hrtime.bigint();
+    await query();
+    ms.push(Number(process.hrtime.bigint() - started) / 1e6);
+  }
+  ms.sort((a, b) => a - b);
+  return `p50 ${ms[100].toFixed(2)} ms, p99 ${ms[198].toFixed(2)} ms`;
+};
+const reads = [
+  `a session's first 100 records: ${await timings(() => store.listLogs({ sessionId: sessions[3], limit: 100 }))}`,
+  `100 of one event name: ${await timings(() => store.listLogs({ eventName: 'claude_code.api_error', limit: 100 }))}`,
+];
 const db = store.database;
 db.pragma('wal_checkpoint(TRUNCATE)');
 const tables = db
@@ -98,4 +112,5 @@ const seconds = Number(writeNanos) / 1e9;
 console.log(`  writes: ${(total / seconds).toFixed(0)} records/s (${((seconds * 1e6) / total).toFixed(1)} µs/record, ${perRequest} a transaction)`);
 for (const t of tables) console.log(`  ${t.name}: ${per(t.bytes)} B/record (payload ${per(t.payload)}, unused ${per(t.unused)})`);
 console.log('  average text per record (body, attribute values):', text_);
+for (const line of reads) console.log(`  listLogs, ${line}`);
 rmSync(dir, { recursive: true, force: true });
