@@ -92,8 +92,13 @@ describe('SqliteTraceStore: log records and metric points', () => {
     const traceId = newTraceId();
     store.writeLogsSync([makeLog({ attributes: {}, traceId })]);
     expect(logEvents(store.readChanges(0, { limit: 100 }))).toStrictEqual([]);
-    store.writeSync([makeRecord({ traceId, sessionId: 'keyed' })]);
+    store.writeSync([makeRecord({ traceId })]); // the trace is its own session
+    expect(logEvents(store.readChanges(0, { limit: 100 })).map((e) => [e.sessionId, e.log.sessionId])).toStrictEqual([
+      [traceId, traceId],
+    ]);
+    store.writeSync([makeRecord({ traceId, sessionId: 'keyed' })]); // a late key moves the trace, and the record
     const events = logEvents(store.readChanges(0, { limit: 100 }));
+    // The event under the session it left is left out, as a step's is once its span is gone.
     expect(events.map((e) => [e.sessionId, e.log.sessionId, e.log.traceId])).toStrictEqual([['keyed', 'keyed', traceId]]);
   });
 

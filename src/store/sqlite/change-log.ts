@@ -225,8 +225,9 @@ export class ChangeLog {
       }
       if (row.kind === 'log') {
         const record = row.log_id === null ? undefined : this.readLog(row.log_id);
-        // A record deleted since (retention, its session deleted) is left out, like a step whose span is gone.
-        if (record) events.push({ ...base, kind: 'log', log: logRecordJson(record) });
+        // A record deleted since (retention, its session deleted), or moved to another session with its trace
+        // (a late session key), is left out here, like a step whose span is gone; its new session has its own event.
+        if (record && record.sessionId === row.session_id) events.push({ ...base, kind: 'log', log: logRecordJson(record) });
         continue;
       }
       const spanRow = this.selectSpan.get({ traceId: row.trace_id, spanId: row.span_id }) as SpanRow | undefined;
