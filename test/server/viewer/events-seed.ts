@@ -9,6 +9,8 @@
  *   of order; the root has one long tool result; one error is tied to no
  *   span; then `TICKS` debug ticks, more than a page.
  * - `sess-no-events`: one span, no log events.
+ *
+ * `useEventsViewer()` sets up a test file around one seed and one browser.
  */
 
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -23,8 +25,12 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
 import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { startCollector } from '../../../src/collector/start-collector.js';
 import type { RunningCollector } from '../../../src/collector/start-collector.js';
+import { launchBrowser } from './browser.js';
+import type { TestBrowser } from './browser.js';
 
 export const T0_MILLIS = Date.UTC(2026, 0, 5, 10, 0, 0);
 export const SESSION = 'sess-events';
@@ -110,4 +116,49 @@ export async function seedEvents(): Promise<EventsSeeded> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+export interface EventsViewer {
+  /** The seed; read it inside a test or hook (it is made in `beforeAll`). */
+  readonly seeded: EventsSeeded;
+  readonly browser: TestBrowser;
+  /** A new page (desktop unless `viewport` is given) at `path` on the seeded collector. */
+  open(path: string, viewport?: { width: number; height: number }): Promise<Page>;
+}
+
+/**
+ * Registers the calling test file's hooks: seeds a collector and launches a
+ * browser before its tests, closes the pages each test opened, and closes
+ * both after its tests.
+ */
+export function useEventsViewer(): EventsViewer {
+  let seeded: EventsSeeded | undefined;
+  let browser: TestBrowser | undefined;
+  beforeAll(async () => {
+    seeded = await seedEvents();
+    browser = await launchBrowser();
+  });
+  afterEach(async () => {
+    await browser?.closePages();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await seeded?.close();
+  });
+  const viewer: EventsViewer = {
+    get seeded() {
+      if (!seeded) throw new Error('the events seed is made in beforeAll: read it inside a test');
+      return seeded;
+    },
+    get browser() {
+      if (!browser) throw new Error('the browser is launched in beforeAll: read it inside a test');
+      return browser;
+    },
+    async open(path, viewport) {
+      const page = await viewer.browser.newPage(viewport);
+      await page.goto(`${viewer.seeded.collector.url}${path}`);
+      return page;
+    },
+  };
+  return viewer;
 }

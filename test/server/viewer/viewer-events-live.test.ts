@@ -7,42 +7,19 @@
  * events shows them until its first span makes it a whole session page.
  */
 
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { SeverityNumber } from '@opentelemetry/api-logs';
-import { launchBrowser } from './browser.js';
-import type { TestBrowser } from './browser.js';
-import { SESSION, T0_MILLIS, seedEvents } from './events-seed.js';
-import type { EventsSeeded } from './events-seed.js';
+import { SESSION, T0_MILLIS, useEventsViewer } from './events-seed.js';
 
 const eventually = <T>(read: () => Promise<T>) => expect.poll(read, { timeout: 20_000, interval: 100 });
 const LOGS_ONLY = 'sess-logs-only';
 
-let seeded: EventsSeeded;
-let browser: TestBrowser;
-
-beforeAll(async () => {
-  seeded = await seedEvents();
-  browser = await launchBrowser();
-});
-afterEach(async () => {
-  await browser?.closePages();
-});
-afterAll(async () => {
-  await browser?.close();
-  await seeded?.close();
-});
-
-async function open(path: string, viewport?: { width: number; height: number }): Promise<Page> {
-  const page = await browser.newPage(viewport);
-  await page.goto(`${seeded.collector.url}${path}`);
-  return page;
-}
+const viewer = useEventsViewer();
 
 describe('log events in the viewer, live', () => {
   it('appends new events from the live stream while the tab is open, each once, and the open step gains its own', async () => {
-    const page = await open(`/sessions/${SESSION}/steps/${seeded.chat.spanId}?view=events&event=agent.live`);
+    const page = await viewer.open(`/sessions/${SESSION}/steps/${viewer.seeded.chat.spanId}?view=events&event=agent.live`);
     await eventually(() => page.locator('#conn').getAttribute('data-state')).toBe('live');
     await eventually(() => page.locator('#tab-events .list-status').textContent()).toBe('No log events match these filters.');
     await page.evaluate('window.__sameDocument = true');
@@ -52,13 +29,13 @@ describe('log events in the viewer, live', () => {
       if (new URL(request.url()).pathname.endsWith('/events')) reads.push(request.url());
     });
 
-    const callContext = trace.setSpanContext(ROOT_CONTEXT, { traceId: seeded.chat.traceId, spanId: seeded.chat.spanId, traceFlags: 1 });
-    await seeded.emit([
+    const callContext = trace.setSpanContext(ROOT_CONTEXT, { traceId: viewer.seeded.chat.traceId, spanId: viewer.seeded.chat.spanId, traceFlags: 1 });
+    await viewer.seeded.emit([
       { eventName: 'agent.live', severity: SeverityNumber.INFO, body: 'first live event', atMillis: T0_MILLIS + 5000, context: callContext },
       { eventName: 'agent.other', severity: SeverityNumber.INFO, body: 'filtered out', atMillis: T0_MILLIS + 5001 },
     ]);
     await eventually(() => page.locator('#tab-events .log-body').allTextContents()).toEqual(['first live event']);
-    await seeded.emit([{ eventName: 'agent.live', severity: SeverityNumber.ERROR, body: 'second live event', atMillis: T0_MILLIS + 5002 }]);
+    await viewer.seeded.emit([{ eventName: 'agent.live', severity: SeverityNumber.ERROR, body: 'second live event', atMillis: T0_MILLIS + 5002 }]);
     await eventually(() => page.locator('#tab-events .log-body').allTextContents()).toEqual(['first live event', 'second live event']);
     expect(await page.locator('#tab-events .list-status').textContent()).toBe('2 events');
     const ids = await page.locator('#tab-events .log-event').evaluateAll((items) => items.map((li) => li.getAttribute('data-log-id')));
@@ -74,18 +51,18 @@ describe('log events in the viewer, live', () => {
     const firstAttributes = page.locator('.step-logs .log-event').first().locator('details.log-attrs');
     await firstAttributes.locator('summary').click();
     await page.locator('.step > details.attributes > summary').click();
-    await seeded.emit([{ eventName: 'agent.live', severity: SeverityNumber.INFO, body: 'third live event', atMillis: T0_MILLIS + 5003, context: callContext }]);
+    await viewer.seeded.emit([{ eventName: 'agent.live', severity: SeverityNumber.INFO, body: 'third live event', atMillis: T0_MILLIS + 5003, context: callContext }]);
     await eventually(() => page.locator('.step-logs h3').textContent()).toBe('Log events (4)');
     expect(await firstAttributes.getAttribute('open')).toBe('');
     expect(await page.locator('.step > details.attributes').getAttribute('open')).toBeNull();
     expect(await page.evaluate('window.__sameDocument')).toBe(true);
     expect(reads).toEqual([]);
-    await browser.screenshot(page, 'events-live-1280');
-    expect(browser.errors).toEqual([]);
+    await viewer.browser.screenshot(page, 'events-live-1280');
+    expect(viewer.browser.errors).toEqual([]);
   });
 
   it('shows a record once when it comes both from the stream and in the page being read', async () => {
-    const page = await browser.newPage();
+    const page = await viewer.browser.newPage();
     // The tab's first read is held back until the record has come on the stream.
     let release = () => {};
     const held = new Promise<void>((resolve) => (release = resolve));
@@ -93,45 +70,45 @@ describe('log events in the viewer, live', () => {
       await held;
       await route.continue();
     });
-    await page.goto(`${seeded.collector.url}/sessions/${SESSION}/steps/${seeded.chat.spanId}?view=events&event=agent.both`);
+    await page.goto(`${viewer.seeded.collector.url}/sessions/${SESSION}/steps/${viewer.seeded.chat.spanId}?view=events&event=agent.both`);
     await eventually(() => page.locator('#conn').getAttribute('data-state')).toBe('live');
     await eventually(() => page.locator('#tab-events .list-status').textContent()).toBe('Loading events…');
 
-    const callContext = trace.setSpanContext(ROOT_CONTEXT, { traceId: seeded.chat.traceId, spanId: seeded.chat.spanId, traceFlags: 1 });
-    await seeded.emit([{ eventName: 'agent.both', severity: SeverityNumber.INFO, body: 'both ways', atMillis: T0_MILLIS + 6000, context: callContext }]);
+    const callContext = trace.setSpanContext(ROOT_CONTEXT, { traceId: viewer.seeded.chat.traceId, spanId: viewer.seeded.chat.spanId, traceFlags: 1 });
+    await viewer.seeded.emit([{ eventName: 'agent.both', severity: SeverityNumber.INFO, body: 'both ways', atMillis: T0_MILLIS + 6000, context: callContext }]);
     // On the stream: the (hidden) step panel has it already, the list is still waiting for its page.
     await eventually(() => page.locator('.step-logs .log-body').allTextContents()).toContain('both ways');
     expect(await page.locator('#tab-events .log-event').count()).toBe(0);
     release();
     await eventually(() => page.locator('#tab-events .list-status').textContent()).toBe('1 event');
     expect(await page.locator('#tab-events .log-body').allTextContents()).toEqual(['both ways']);
-    expect(browser.errors).toEqual([]);
+    expect(viewer.browser.errors).toEqual([]);
   });
 
   it('shows a session known only by its log events, live, until its first span makes it a whole session page', async () => {
-    const page = await open(`/sessions/${LOGS_ONLY}`);
+    const page = await viewer.open(`/sessions/${LOGS_ONLY}`);
     await page.locator('.waiting').waitFor();
     await eventually(() => page.locator('#conn').getAttribute('data-state')).toBe('live');
     await page.evaluate('window.__sameDocument = true');
     const only = (body: string, atMillis: number) => ({ eventName: 'claude_code.user_prompt', severity: SeverityNumber.INFO, body, attributes: { 'session.id': LOGS_ONLY }, atMillis });
 
-    await seeded.emit([only('first prompt', T0_MILLIS)]);
+    await viewer.seeded.emit([only('first prompt', T0_MILLIS)]);
     await eventually(() => page.locator('#tab-events .log-body').allTextContents()).toEqual(['first prompt']);
     expect(await page.locator('h1').textContent()).toBe(`Session ${LOGS_ONLY}`);
     expect(await page.locator('.waiting').count()).toBe(0);
-    await seeded.emit([only('second prompt', T0_MILLIS + 1000)]);
+    await viewer.seeded.emit([only('second prompt', T0_MILLIS + 1000)]);
     await eventually(() => page.locator('#tab-events .log-body').allTextContents()).toEqual(['first prompt', 'second prompt']);
-    await browser.screenshot(page, 'events-logs-only-1280');
+    await viewer.browser.screenshot(page, 'events-logs-only-1280');
 
-    const span = seeded.tracing.getTracer('late').startSpan('invoke_agent late', { attributes: { 'gen_ai.conversation.id': LOGS_ONLY, 'gen_ai.operation.name': 'invoke_agent' }, startTime: new Date(T0_MILLIS) }, ROOT_CONTEXT);
+    const span = viewer.seeded.tracing.getTracer('late').startSpan('invoke_agent late', { attributes: { 'gen_ai.conversation.id': LOGS_ONLY, 'gen_ai.operation.name': 'invoke_agent' }, startTime: new Date(T0_MILLIS) }, ROOT_CONTEXT);
     span.end(new Date(T0_MILLIS + 2000));
-    await seeded.tracing.forceFlush();
+    await viewer.seeded.tracing.forceFlush();
     await eventually(() => page.locator('.wf-bar').count()).toBe(1);
     // The events stay in view, in their tab now.
     expect(await page.locator('#tab-events-button').getAttribute('aria-selected')).toBe('true');
     expect(await page.locator('#tab-events .log-body').allTextContents()).toEqual(['first prompt', 'second prompt']);
     expect(new URL(page.url()).searchParams.get('view')).toBe('events');
     expect(await page.evaluate('window.__sameDocument')).toBe(true);
-    expect(browser.errors).toEqual([]);
+    expect(viewer.browser.errors).toEqual([]);
   });
 });

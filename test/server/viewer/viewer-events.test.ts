@@ -7,47 +7,26 @@
  * Live updates: viewer-events-live.test.ts.
  */
 
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { SeverityNumber } from '@opentelemetry/api-logs';
-import { PHONE, launchBrowser } from './browser.js';
-import type { TestBrowser } from './browser.js';
-import { LONG_BODY, QUIET, SESSION, T0_MILLIS, TICKS, seedEvents } from './events-seed.js';
-import type { EventsSeeded } from './events-seed.js';
+import { PHONE } from './browser.js';
+import { LONG_BODY, QUIET, SESSION, T0_MILLIS, TICKS, useEventsViewer } from './events-seed.js';
 
 const eventually = <T>(read: () => Promise<T>) => expect.poll(read, { timeout: 20_000, interval: 100 });
 const BUSY = 'sess-busy-step';
 /** More records on one step than the trace's spans carry (100 a step). */
 const BUSY_EVENTS = 130;
 
-let seeded: EventsSeeded;
-let browser: TestBrowser;
-
-beforeAll(async () => {
-  seeded = await seedEvents();
-  browser = await launchBrowser();
-});
-afterEach(async () => {
-  await browser?.closePages();
-});
-afterAll(async () => {
-  await browser?.close();
-  await seeded?.close();
-});
-
-async function open(path: string, viewport?: { width: number; height: number }): Promise<Page> {
-  const page = await browser.newPage(viewport);
-  await page.goto(`${seeded.collector.url}${path}`);
-  return page;
-}
+const viewer = useEventsViewer();
 /** How far the page's content reaches past the window's right edge. */
 const overflow = (page: Page) => page.evaluate<number>(`(() => { const main = document.querySelector('main'); return main.scrollWidth - main.clientWidth; })()`);
 const names = (page: Page, list: string) => page.locator(`${list} .log-event`).evaluateAll((items) => items.map((li) => li.getAttribute('data-event-name')));
 
 describe('log events in the viewer', () => {
   it('lists the step’s own events in its panel, in time order: strings as text, objects as JSON, attributes on demand', async () => {
-    const page = await open(`/sessions/${SESSION}/steps/${seeded.chat.spanId}`);
+    const page = await viewer.open(`/sessions/${SESSION}/steps/${viewer.seeded.chat.spanId}`);
     const section = page.locator('.step-logs');
     await eventually(() => section.locator('.log-event').count()).toBe(2);
     expect(await section.locator('h3').textContent()).toBe('Log events (2)');
@@ -64,7 +43,7 @@ describe('log events in the viewer', () => {
     await attributes.locator('summary').click();
     await eventually(() => attributes.locator('table').isVisible()).toBe(true);
     expect(await attributes.locator('tr', { hasText: 'gen_ai.system' }).locator('td').textContent()).toBe('openai');
-    await browser.screenshot(page, 'events-step-1280');
+    await viewer.browser.screenshot(page, 'events-step-1280');
 
     // The root step's one event is long: collapsed under a preview.
     await page.locator('.wf-row[data-step-type="agent"] .wf-link').click();
@@ -72,11 +51,11 @@ describe('log events in the viewer', () => {
     const long = page.locator('.step-logs details.log-long');
     expect(await long.getAttribute('open')).toBeNull();
     expect(await long.locator('summary').textContent()).toContain(`(${LONG_BODY.length.toLocaleString('en-US')} characters)`);
-    expect(browser.errors).toEqual([]);
+    expect(viewer.browser.errors).toEqual([]);
   });
 
   it('lists the session’s events in time order, filtered by name and severity, a page at a time', async () => {
-    const page = await open(`/sessions/${SESSION}?view=events`);
+    const page = await viewer.open(`/sessions/${SESSION}?view=events`);
     const list = '#tab-events';
     await eventually(() => page.locator(`${list} .log-event`).count()).toBe(100);
     expect((await names(page, list)).slice(0, 5)).toEqual(['gen_ai.user.message', 'gen_ai.choice', 'agent.tool_result', 'agent.api_error', 'agent.tick']);
@@ -97,7 +76,7 @@ describe('log events in the viewer', () => {
     await eventually(() => names(page, list)).toEqual(['agent.api_error']);
     expect(new URL(page.url()).searchParams.get('event')).toBe('agent.api_error');
     expect(new URL(page.url()).searchParams.get('severity')).toBe(String(SeverityNumber.WARN));
-    await browser.screenshot(page, 'events-filtered-1280');
+    await viewer.browser.screenshot(page, 'events-filtered-1280');
 
     // Reloaded, the same filters; a filter nothing matches says so.
     await page.reload();
@@ -109,30 +88,30 @@ describe('log events in the viewer', () => {
     await page.selectOption('#events-severity', '');
     await page.selectOption('#events-name', 'gen_ai.choice');
     await page.locator(`${list} a.log-step`).click();
-    await page.waitForURL(new RegExp(`/steps/${seeded.chat.spanId}`));
+    await page.waitForURL(new RegExp(`/steps/${viewer.seeded.chat.spanId}`));
     await eventually(() => page.locator('.step-logs .log-event').count()).toBe(2);
-    expect(browser.errors).toEqual([]);
+    expect(viewer.browser.errors).toEqual([]);
   });
 
   it('fits a phone: the events and a step’s events without sideways scrolling; a session without events says so', async () => {
-    const page = await open(`/sessions/${SESSION}?view=events`, PHONE);
+    const page = await viewer.open(`/sessions/${SESSION}?view=events`, PHONE);
     await eventually(() => page.locator('#tab-events .log-event').count()).toBe(100);
     await page.locator('#tab-events details.log-long summary').click();
     expect(await overflow(page)).toBeLessThanOrEqual(0);
-    await browser.screenshot(page, 'events-list-390');
-    await page.goto(`${seeded.collector.url}/sessions/${SESSION}/steps/${seeded.chat.spanId}`);
+    await viewer.browser.screenshot(page, 'events-list-390');
+    await page.goto(`${viewer.seeded.collector.url}/sessions/${SESSION}/steps/${viewer.seeded.chat.spanId}`);
     await eventually(() => page.locator('.step-logs .log-event').count()).toBeGreaterThanOrEqual(2);
     expect(await overflow(page)).toBeLessThanOrEqual(0);
-    await browser.screenshot(page, 'events-step-390');
+    await viewer.browser.screenshot(page, 'events-step-390');
 
-    await page.goto(`${seeded.collector.url}/sessions/${QUIET}?view=events`);
+    await page.goto(`${viewer.seeded.collector.url}/sessions/${QUIET}?view=events`);
     await eventually(() => page.locator('#tab-events .list-status').textContent()).toBe('No log events for this session.');
     expect(await page.locator('#tab-events .log-event').count()).toBe(0);
-    expect(browser.errors).toEqual([]);
+    expect(viewer.browser.errors).toEqual([]);
   });
 
   it('shows the API’s answer when it refuses the list (a severity past FATAL4 in a hand-made link)', async () => {
-    const page = await open(`/sessions/${SESSION}?view=events&severity=99`);
+    const page = await viewer.open(`/sessions/${SESSION}?view=events&severity=99`);
     const alert = page.locator('#tab-events .error-box[role="alert"]');
     await alert.waitFor();
     expect(await alert.locator('strong').textContent()).toBe('Could not load the events');
@@ -141,20 +120,20 @@ describe('log events in the viewer', () => {
     expect(await page.locator('#events-severity').inputValue()).toBe('99');
     expect(await page.locator('#tab-events .log-event').count()).toBe(0);
     expect(await page.getByRole('button', { name: 'Load more' }).isHidden()).toBe(true);
-    expect(browser.errors).toEqual([]);
+    expect(viewer.browser.errors).toEqual([]);
   });
 
   it('pages a step with more events than its span carries: the first 100, then all of them on request', async () => {
-    const tracer = seeded.tracing.getTracer('busy');
+    const tracer = viewer.seeded.tracing.getTracer('busy');
     const step = tracer.startSpan('execute_tool grep', { attributes: { 'gen_ai.conversation.id': BUSY, 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'grep' }, startTime: new Date(T0_MILLIS) }, ROOT_CONTEXT);
     step.end(new Date(T0_MILLIS + 1000));
-    await seeded.tracing.forceFlush();
+    await viewer.seeded.tracing.forceFlush();
     const context = trace.setSpan(ROOT_CONTEXT, step);
-    await seeded.emit(
+    await viewer.seeded.emit(
       Array.from({ length: BUSY_EVENTS }, (_, i) => ({ eventName: 'tool.match', severity: SeverityNumber.INFO, body: `match ${i}`, attributes: { 'session.id': BUSY }, atMillis: T0_MILLIS + i, context })),
     );
 
-    const page = await open(`/sessions/${BUSY}/steps/${step.spanContext().spanId}`);
+    const page = await viewer.open(`/sessions/${BUSY}/steps/${step.spanContext().spanId}`);
     await eventually(() => page.locator('.step-logs .log-event').count()).toBe(100);
     expect(await page.locator('.step-logs h3').textContent()).toBe('Log events (100+)');
     await page.getByRole('button', { name: 'Load all log events' }).click();
@@ -162,6 +141,6 @@ describe('log events in the viewer', () => {
     expect(await page.locator('.step-logs h3').textContent()).toBe(`Log events (${BUSY_EVENTS})`);
     expect(await page.locator('.step-logs .log-body').allTextContents()).toEqual(Array.from({ length: BUSY_EVENTS }, (_, i) => `match ${i}`));
     expect(await page.getByRole('button', { name: 'Load all log events' }).count()).toBe(0);
-    expect(browser.errors).toEqual([]);
+    expect(viewer.browser.errors).toEqual([]);
   });
 });
