@@ -23,8 +23,8 @@ import type { OtlpSignal } from '../../src/model/signals.js';
 import { OTLP_EXPORT_PATHS } from '../../src/otlp/otlp-endpoints.js';
 import { cleanup } from '../cli/serve/helpers.js';
 import { grpcClient, rawCall, recordingGrpcProxy } from '../server/grpc/grpc-test-helpers.js';
-import { SPAN_CONTEXT, recordingHttpProxy, sendLogs, sendMetrics, sendTraces } from './sdk-senders.js';
-import { startServe, withOtelEnv } from './serve-child.js';
+import { SPAN_CONTEXT, recordingHttpProxy, sendLogs, sendMetrics, sendTraces, withOtelEnv } from '../helpers/sdk-senders.js';
+import { startServe } from './serve-child.js';
 import type { RunningServe } from './serve-child.js';
 import { exportBody, storedCount } from './signal-probes.js';
 

@@ -17,6 +17,7 @@ import { startCollector } from '../../src/collector/start-collector.js';
 import type { RunningCollector } from '../../src/collector/start-collector.js';
 import { readableSpanToRaw } from '../../src/processor/readable-span-to-raw.js';
 import { REPO_ROOT, cleanup, readAllSpans, tempDir } from '../cli/serve/helpers.js';
+import { withOtelEnv } from '../helpers/sdk-senders.js';
 
 const TOKEN = 'exporter-token';
 
@@ -143,13 +144,6 @@ for (const protocol of ['json', 'protobuf'] as const) {
   }
 }
 
-const ENV_KEYS = [
-  'OTEL_EXPORTER_OTLP_ENDPOINT',
-  'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
-  'OTEL_EXPORTER_OTLP_COMPRESSION',
-  'OTEL_EXPORTER_OTLP_HEADERS',
-] as const;
-
 function makeExporter(c: ExporterCase, url: string): SpanExporter {
   const Exporter = c.protocol === 'json' ? OtlpHttpJsonExporter : OtlpProtoExporter;
   if (c.configuredBy === 'code') {
@@ -159,22 +153,12 @@ function makeExporter(c: ExporterCase, url: string): SpanExporter {
       headers: { authorization: `Bearer ${TOKEN}` },
     });
   }
-  // The exporters read the environment when constructed: set it, construct, restore.
-  const saved = ENV_KEYS.map((k) => [k, process.env[k]] as const);
-  try {
-    for (const k of ENV_KEYS) delete process.env[k];
-    // Half the env cases use the base endpoint (the exporter appends /v1/traces), half the per-signal one.
-    if (c.gzip) process.env.OTEL_EXPORTER_OTLP_ENDPOINT = url;
-    else process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT = `${url}/v1/traces`;
-    process.env.OTEL_EXPORTER_OTLP_COMPRESSION = c.gzip ? 'gzip' : 'none';
-    process.env.OTEL_EXPORTER_OTLP_HEADERS = `authorization=Bearer%20${TOKEN}`;
-    return new Exporter();
-  } finally {
-    for (const [k, v] of saved) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  }
+  // Half the env cases use the base endpoint (the exporter appends /v1/traces), half the per-signal one.
+  const endpoint: Record<string, string> = c.gzip ? { OTEL_EXPORTER_OTLP_ENDPOINT: url } : { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${url}/v1/traces` };
+  return withOtelEnv(
+    { ...endpoint, OTEL_EXPORTER_OTLP_COMPRESSION: c.gzip ? 'gzip' : 'none', OTEL_EXPORTER_OTLP_HEADERS: `authorization=Bearer%20${TOKEN}` },
+    () => new Exporter(),
+  );
 }
 
 describe('the official OTLP exporters against skein serve', () => {

@@ -65,20 +65,3 @@ export async function startServe(
     },
   };
 }
-
-/**
- * Runs `construct` with exactly these `OTEL_*` variables in process.env (every
- * other `OTEL_*` removed) and puts the environment back afterwards: the
- * exporters read their configuration when constructed.
- */
-export function withOtelEnv<T>(vars: Record<string, string>, construct: () => T): T {
-  const saved = Object.entries(process.env).filter(([key]) => key.startsWith('OTEL_'));
-  for (const [key] of saved) delete process.env[key];
-  try {
-    Object.assign(process.env, vars);
-    return construct();
-  } finally {
-    for (const key of Object.keys(vars)) delete process.env[key];
-    for (const [key, value] of saved) process.env[key] = value;
-  }
-}

@@ -14,7 +14,8 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, readAllSpans, spawnServe, tempDir } from '../cli/serve/helpers.js';
-import { startServe, withOtelEnv } from './serve-child.js';
+import { withOtelEnv } from '../helpers/sdk-senders.js';
+import { startServe } from './serve-child.js';
 
 afterEach(cleanup);
 

@@ -32,7 +32,7 @@ import { AggregationTemporality, InstrumentType, MeterProvider, MetricReader } f
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIngestPipeline } from '../../src/ingest/ingest-pipeline.js';
 import type { IngestPipeline } from '../../src/ingest/ingest-pipeline.js';
 import { resolveIngestSettings } from '../../src/ingest/ingest-settings.js';
@@ -44,6 +44,7 @@ import { InflightBytes } from '../../src/server/inflight-bytes.js';
 import { openWritableStore } from '../../src/store/sqlite/database-file.js';
 import { SqliteOutbox } from '../../src/store/sqlite/sqlite-outbox.js';
 import type { SqliteTraceStore } from '../../src/store/sqlite/sqlite-trace-store.js';
+import { withOtelEnv } from '../helpers/sdk-senders.js';
 
 const TOKEN = 'exporters-token';
 const SPAN = { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', traceFlags: TraceFlags.SAMPLED };
@@ -79,14 +80,17 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-afterEach(() => vi.unstubAllEnvs());
-
 /** Only the environment configures the exporters (as an agent's launch environment would). */
-function configure(transport: Transport): void {
-  vi.stubEnv('OTEL_EXPORTER_OTLP_ENDPOINT', `http://127.0.0.1:${transport === 'grpc' ? grpc.port : httpPort}`);
-  vi.stubEnv('OTEL_EXPORTER_OTLP_HEADERS', `authorization=Bearer%20${TOKEN}`);
-  vi.stubEnv('OTEL_EXPORTER_OTLP_COMPRESSION', 'gzip');
-  vi.stubEnv('OTEL_EXPORTER_OTLP_TIMEOUT', '20000');
+function configured<E>(transport: Transport, construct: () => E): E {
+  return withOtelEnv(
+    {
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${transport === 'grpc' ? grpc.port : httpPort}`,
+      OTEL_EXPORTER_OTLP_HEADERS: `authorization=Bearer%20${TOKEN}`,
+      OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip',
+      OTEL_EXPORTER_OTLP_TIMEOUT: '20000',
+    },
+    construct,
+  );
 }
 
 interface Exporter<T> {
@@ -147,8 +151,7 @@ function spans(transport: Transport): ReadableSpan[] {
 
 describe.each(TRANSPORTS)('the official %s exporters, configured by OTEL_EXPORTER_OTLP_* only', (transport) => {
   it('log records arrive and are stored field by field', async () => {
-    configure(transport);
-    const exporter = transport === 'grpc' ? new GrpcLogExporter() : transport === 'proto' ? new ProtoLogExporter() : new HttpLogExporter();
+    const exporter = configured(transport, () => (transport === 'grpc' ? new GrpcLogExporter() : transport === 'proto' ? new ProtoLogExporter() : new HttpLogExporter()));
     const result = await exportWith(exporter, logRecords(transport));
     expect([result.code, result.error?.message]).toEqual([ExportResultCode.SUCCESS, undefined]);
     const stored = (await store.listLogs({ sessionId: `s-${transport}` })).items;
@@ -173,8 +176,7 @@ describe.each(TRANSPORTS)('the official %s exporters, configured by OTEL_EXPORTE
   });
 
   it('metrics arrive and are stored field by field', async () => {
-    configure(transport);
-    const exporter = transport === 'grpc' ? new GrpcMetricExporter() : transport === 'proto' ? new ProtoMetricExporter() : new HttpMetricExporter();
+    const exporter = configured(transport, () => (transport === 'grpc' ? new GrpcMetricExporter() : transport === 'proto' ? new ProtoMetricExporter() : new HttpMetricExporter()));
     const result = await exportWith(exporter, await resourceMetrics(transport));
     expect([result.code, result.error?.message]).toEqual([ExportResultCode.SUCCESS, undefined]);
     const [tokens] = (await store.listMetricPoints({ name: `tokens.${transport}` })).items;
@@ -195,8 +197,7 @@ describe.each(TRANSPORTS)('the official %s exporters, configured by OTEL_EXPORTE
   });
 
   it('spans arrive and are stored', async () => {
-    configure(transport);
-    const exporter = transport === 'grpc' ? new GrpcTraceExporter() : transport === 'proto' ? new ProtoTraceExporter() : new HttpTraceExporter();
+    const exporter = configured(transport, () => (transport === 'grpc' ? new GrpcTraceExporter() : transport === 'proto' ? new ProtoTraceExporter() : new HttpTraceExporter()));
     const sent = spans(transport);
     const result = await exportWith(exporter, sent);
     expect([result.code, result.error?.message]).toEqual([ExportResultCode.SUCCESS, undefined]);

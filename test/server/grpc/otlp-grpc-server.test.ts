@@ -8,7 +8,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { IngestOverloadedError } from '../../../src/ingest/trace-ingest.js';
 import type { RawSpan } from '../../../src/model/types.js';
 import { decodeStatus, decodeTraceRequest, encodeExportResponse, encodeTraceRequest } from '../../../src/otlp/index.js';
@@ -17,6 +17,7 @@ import { RETRY_INFO_TYPE_URL, STATUS_DETAILS_KEY } from '../../../src/server/grp
 import { startOtlpGrpcServer } from '../../../src/server/grpc/otlp-grpc-server.js';
 import type { OtlpExportHandler, OtlpGrpcServerOptions, RunningOtlpGrpcServer } from '../../../src/server/grpc/otlp-grpc-server.js';
 import { OTLP_EXPORT_PATHS } from '../../../src/server/grpc/otlp-services.js';
+import { withOtelEnv } from '../../helpers/sdk-senders.js';
 import { grpcClient, http2Call, rawCall, recordingGrpcProxy, retryDelay, statusDetails } from './grpc-test-helpers.js';
 
 const TOKEN = 'grpc-token';
@@ -26,7 +27,6 @@ const servers: RunningOtlpGrpcServer[] = [];
 const clients: Client[] = [];
 const closers: Array<() => Promise<void>> = [];
 afterEach(async () => {
-  vi.unstubAllEnvs();
   await Promise.all(closers.splice(0).map((close) => close()));
   for (const client of clients.splice(0)) client.close();
   await Promise.all(servers.splice(0).map((s) => s.close()));
@@ -154,11 +154,15 @@ async function sendSpans(exporter: SpanExporter): Promise<{ sent: ReadableSpan[]
  * construct it with no options.
  */
 function exporterFromEnv(port: number, env: { token?: string; compression: 'gzip' | 'none' }): OTLPTraceExporter {
-  vi.stubEnv('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', `http://127.0.0.1:${port}`);
-  vi.stubEnv('OTEL_EXPORTER_OTLP_COMPRESSION', env.compression);
-  vi.stubEnv('OTEL_EXPORTER_OTLP_TIMEOUT', '20000');
-  vi.stubEnv('OTEL_EXPORTER_OTLP_HEADERS', env.token === undefined ? '' : `authorization=Bearer%20${env.token}`);
-  return new OTLPTraceExporter();
+  return withOtelEnv(
+    {
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `http://127.0.0.1:${port}`,
+      OTEL_EXPORTER_OTLP_COMPRESSION: env.compression,
+      OTEL_EXPORTER_OTLP_TIMEOUT: '20000',
+      OTEL_EXPORTER_OTLP_HEADERS: env.token === undefined ? '' : `authorization=Bearer%20${env.token}`,
+    },
+    () => new OTLPTraceExporter(),
+  );
 }
 
 describe('startOtlpGrpcServer with the official OTLP/gRPC trace exporter', () => {

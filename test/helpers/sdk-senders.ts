@@ -1,8 +1,10 @@
 /**
  * Telemetry recorded through the real OTel JS SDKs (traces, logs, metrics)
  * and handed to a given exporter, for the interop tests against `skein
- * serve`; each resolves once its exporter has sent everything. Plus an
- * HTTP pass-through that records how each request was encoded.
+ * serve` and the receivers; each resolves once its exporter has sent
+ * everything. Plus `withOtelEnv` to configure an exporter through
+ * OTEL_EXPORTER_OTLP_* alone, and an HTTP pass-through that records how each
+ * request was encoded.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -96,6 +98,23 @@ export async function sendMetrics(exporter: PushMetricExporter, id: string): Pro
   for (const v of [0.5, 5, 50]) latency.record(v, attributes);
   // One export: shutdown() collects and exports once more (cumulative points again) after any forceFlush().
   await provider.shutdown();
+}
+
+/**
+ * Runs `construct` with exactly these `OTEL_*` variables in process.env (every
+ * other `OTEL_*` removed) and puts the environment back afterwards: the
+ * exporters read their configuration when constructed.
+ */
+export function withOtelEnv<T>(vars: Record<string, string>, construct: () => T): T {
+  const saved = Object.entries(process.env).filter(([key]) => key.startsWith('OTEL_'));
+  for (const [key] of saved) delete process.env[key];
+  try {
+    Object.assign(process.env, vars);
+    return construct();
+  } finally {
+    for (const key of Object.keys(vars)) delete process.env[key];
+    for (const [key, value] of saved) process.env[key] = value;
+  }
 }
 
 export interface SeenRequest {
