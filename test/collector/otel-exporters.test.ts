@@ -1,6 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { SpanKind, SpanStatusCode, TraceFlags, context, trace } from '@opentelemetry/api';
 import { OTLPTraceExporter as OtlpHttpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
@@ -17,62 +15,17 @@ import { startCollector } from '../../src/collector/start-collector.js';
 import type { RunningCollector } from '../../src/collector/start-collector.js';
 import { readableSpanToRaw } from '../../src/processor/readable-span-to-raw.js';
 import { REPO_ROOT, cleanup, readAllSpans, tempDir } from '../cli/serve/helpers.js';
-import { withOtelEnv } from '../helpers/sdk-senders.js';
+import { recordingHttpProxy, withOtelEnv } from '../helpers/sdk-senders.js';
 
 const TOKEN = 'exporter-token';
 
 const collectors: RunningCollector[] = [];
+/** Pass-throughs in front of the collector that record how each request was encoded: proof that the exporter really sent gzip/protobuf/JSON as configured. */
+const proxies: Array<{ close(): Promise<void> }> = [];
 afterEach(async () => {
-  await Promise.all(collectors.splice(0).map((c) => c.close()));
+  await Promise.all([...collectors.splice(0), ...proxies.splice(0)].map((c) => c.close()));
   await cleanup();
 });
-
-interface Seen {
-  contentType: string | undefined;
-  contentEncoding: string | undefined;
-  path: string | undefined;
-  authorization: string | undefined;
-}
-
-/**
- * A pass-through in front of the collector that records how each request was
- * encoded: proof that the exporter really sent gzip/protobuf/JSON as configured.
- */
-async function recordingProxy(target: string): Promise<{ url: string; seen: Seen[] }> {
-  const seen: Seen[] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      seen.push({
-        contentType: req.headers['content-type'],
-        contentEncoding: req.headers['content-encoding'],
-        path: req.url,
-        authorization: req.headers.authorization,
-      });
-      const headers: Record<string, string> = {};
-      for (const name of ['content-type', 'content-encoding', 'authorization']) {
-        const value = req.headers[name];
-        if (typeof value === 'string') headers[name] = value;
-      }
-      fetch(target + req.url, { method: req.method, headers, body: Buffer.concat(chunks) })
-        .then(async (answer) => {
-          res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? '' });
-          res.end(Buffer.from(await answer.arrayBuffer()));
-        })
-        .catch(() => res.writeHead(502).end());
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  collectors.push({
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
-  } as RunningCollector);
-  return { url: `http://127.0.0.1:${port}`, seen };
-}
 
 /** Spans with every field OTLP carries: attribute types, events, links, status, kinds, nanosecond times. */
 function produceSpans(exporter: SpanExporter) {
@@ -166,7 +119,8 @@ describe('the official OTLP exporters against skein serve', () => {
     it(c.name, async () => {
       const collector = await startCollector({ dbPath: join(tempDir(), 'skein.db'), port: 0, token: TOKEN });
       collectors.push(collector);
-      const proxy = await recordingProxy(collector.url);
+      const proxy = await recordingHttpProxy(collector.url);
+      proxies.push(proxy);
       const exporter = makeExporter(c, proxy.url);
       const { provider, memory } = produceSpans(exporter);
       await provider.forceFlush();
