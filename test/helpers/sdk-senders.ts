@@ -2,7 +2,7 @@
  * Telemetry recorded through the real OTel JS SDKs (traces, logs, metrics)
  * and handed to a given exporter, for the interop tests against `skein
  * serve` and the receivers; each resolves once its exporter has sent
- * everything. Plus `withOtelEnv` to configure an exporter through
+ * everything. Plus `CollectingReader` for metrics recorded in memory, `withOtelEnv` to configure an exporter through
  * OTEL_EXPORTER_OTLP_* alone, and an HTTP pass-through that records how each
  * request was encoded.
  */
@@ -13,7 +13,7 @@ import { SeverityNumber } from '@opentelemetry/api-logs';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
-import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import { AggregationTemporality, InstrumentType, MeterProvider, MetricReader, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
@@ -115,6 +115,15 @@ export function withOtelEnv<T>(vars: Record<string, string>, construct: () => T)
     for (const key of Object.keys(vars)) delete process.env[key];
     for (const [key, value] of saved) process.env[key] = value;
   }
+}
+
+/** A reader whose `collect()` hands back what the SDK recorded, to give an exporter or serializer by hand: counters delta, the rest cumulative. */
+export class CollectingReader extends MetricReader {
+  constructor() {
+    super({ aggregationTemporalitySelector: (kind) => (kind === InstrumentType.COUNTER ? AggregationTemporality.DELTA : AggregationTemporality.CUMULATIVE) });
+  }
+  protected async onShutdown(): Promise<void> {}
+  protected async onForceFlush(): Promise<void> {}
 }
 
 export interface SeenRequest {

@@ -5,7 +5,7 @@
  * read back by Skein's decoders, in both encodings.
  */
 import { SeverityNumber } from '@opentelemetry/api-logs';
-import { ROOT_CONTEXT, TraceFlags, ValueType, trace } from '@opentelemetry/api';
+import { ROOT_CONTEXT, ValueType, trace } from '@opentelemetry/api';
 // Not direct dependencies: they come with the OTLP exporters, and are what they send.
 import {
   JsonLogsSerializer,
@@ -15,13 +15,13 @@ import {
 } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
-import { AggregationTemporality, AggregationType, InstrumentType, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+import { AggregationType, MeterProvider } from '@opentelemetry/sdk-metrics';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { describe, expect, it } from 'vitest';
 import { type OtlpFormat, decodeLogsRequest, decodeMetricsRequest } from '../../src/otlp/index.js';
+import { CollectingReader, SPAN_CONTEXT as SPAN } from '../helpers/sdk-senders.js';
 
 const resource = resourceFromAttributes({ 'service.name': 'claude-code', 'service.version': '2.0.1' });
-const SPAN = { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', traceFlags: TraceFlags.SAMPLED };
 
 function emitLogs() {
   const exporter = new InMemoryLogRecordExporter();
@@ -38,14 +38,6 @@ function emitLogs() {
   });
   logger.emit({ body: { role: 'assistant', content: [{ type: 'text', n: 2 }], ok: true }, severityNumber: SeverityNumber.WARN2 });
   return exporter.getFinishedLogRecords();
-}
-
-class CollectingReader extends MetricReader {
-  constructor() {
-    super({ aggregationTemporalitySelector: (kind) => (kind === InstrumentType.COUNTER ? AggregationTemporality.DELTA : AggregationTemporality.CUMULATIVE) });
-  }
-  protected async onShutdown(): Promise<void> {}
-  protected async onForceFlush(): Promise<void> {}
 }
 
 async function recordMetrics(): Promise<ResourceMetrics> {

@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
-import { ROOT_CONTEXT, SpanKind, TraceFlags, trace } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
 import { SeverityNumber } from '@opentelemetry/api-logs';
 import { ExportResultCode } from '@opentelemetry/core';
 import type { ExportResult } from '@opentelemetry/core';
@@ -28,7 +28,7 @@ import { OTLPTraceExporter as ProtoTraceExporter } from '@opentelemetry/exporter
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
-import { AggregationTemporality, InstrumentType, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
@@ -44,10 +44,9 @@ import { InflightBytes } from '../../src/server/inflight-bytes.js';
 import { openWritableStore } from '../../src/store/sqlite/database-file.js';
 import { SqliteOutbox } from '../../src/store/sqlite/sqlite-outbox.js';
 import type { SqliteTraceStore } from '../../src/store/sqlite/sqlite-trace-store.js';
-import { withOtelEnv } from '../helpers/sdk-senders.js';
+import { CollectingReader, SPAN_CONTEXT as SPAN, withOtelEnv } from '../helpers/sdk-senders.js';
 
 const TOKEN = 'exporters-token';
-const SPAN = { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', traceFlags: TraceFlags.SAMPLED };
 const TRANSPORTS = ['grpc', 'proto', 'http'] as const;
 type Transport = (typeof TRANSPORTS)[number];
 
@@ -122,14 +121,6 @@ function logRecords(transport: Transport): ReadableLogRecord[] {
   });
   logger.emit({ body: { role: 'assistant', content: 'done' }, severityNumber: SeverityNumber.WARN, attributes: { 'session.id': `s-${transport}` } });
   return exporter.getFinishedLogRecords();
-}
-
-class CollectingReader extends MetricReader {
-  constructor() {
-    super({ aggregationTemporalitySelector: (kind) => (kind === InstrumentType.COUNTER ? AggregationTemporality.DELTA : AggregationTemporality.CUMULATIVE) });
-  }
-  protected async onShutdown(): Promise<void> {}
-  protected async onForceFlush(): Promise<void> {}
 }
 
 async function resourceMetrics(transport: Transport): Promise<ResourceMetrics> {
