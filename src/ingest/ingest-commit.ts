@@ -1,3 +1,4 @@
+import { stepsFromEvents } from '../model/agents/index.js';
 import type { BudgetEventRecord } from '../model/budgets.js';
 import type { OtlpSignal } from '../model/signals.js';
 import type { RawSpan } from '../model/types.js';
@@ -59,6 +60,11 @@ export function createIngestCommit(options: IngestCommitOptions): IngestCommit {
     const metrics = batch.metrics.length === 0 ? batch.metrics : redactor.redactMetrics(batch.metrics);
     let records = received.map(normalize);
     if (keep) records = records.filter(keep);
+    const keptLogs = keepLog && logs.length > 0 ? logs.filter(keepLog) : logs;
+    // An agent that sends only log events (Claude Code by default) gets its steps made from them: stored
+    // with the spans, never forwarded (upstreams get what arrived).
+    const derived: RawSpan[] = keptLogs.length === 0 ? [] : stepsFromEvents(keptLogs);
+    if (derived.length > 0) records = records.concat(derived.map(normalize));
     // Encoded before the write lock is taken; spans again inside it only in the rare batch that crossed a budget.
     let spanPayload = outbox && received.length > 0 ? encodeTraceRequest(received, 'protobuf') : null;
     const logPayload = outbox && logs.length > 0 ? encodeLogsRequest(logs) : null;
@@ -67,8 +73,8 @@ export function createIngestCommit(options: IngestCommitOptions): IngestCommit {
     let crossings: BudgetEventRecord[] = [];
     try {
       store.transaction(() => {
-        if (received.length > 0) crossings = store.writeSync(records, { budgets });
-        if (logs.length > 0) store.writeLogsSync(keepLog ? logs.filter(keepLog) : logs);
+        if (received.length > 0 || records.length > 0) crossings = store.writeSync(records, { budgets });
+        if (logs.length > 0) store.writeLogsSync(keptLogs);
         if (metrics.length > 0) store.writeMetricsSync(keepMetric ? metrics.filter(keepMetric) : metrics);
         if (spanPayload && crossings.some((c) => c.spanId !== null)) {
           spanPayload = encodeTraceRequest(withBudgetEvents(received, crossings), 'protobuf');

@@ -10,6 +10,7 @@
 import { TRACELOOP_COMPLETION_PREFIX, TRACELOOP_PROMPT_PREFIX } from '../semconv/index.js';
 import { toName, toNanos, toStatusCode, toTokenCount, toUsd } from './coerce.js';
 import { SESSION_SLOT_ORDER, SLOTS, S } from './dialect-slots.js';
+import { agentForSpan } from './agents/index.js';
 import { fallbackRecord } from './fallback-record.js';
 import { collectIndexed, extractContent } from './extract-content.js';
 import type { IndexedMessage } from './extract-content.js';
@@ -115,9 +116,23 @@ function normalizeWith(raw: RawSpan, maxLength: number, prices: PriceTable): Spa
   let completions: IndexedMessage[] | undefined;
 
   const attributes: Attributes = isAttributes(raw.attributes) ? raw.attributes : {};
+  // An agent recognised by its resource, scope or span name (model/agents): its own keys fill the slots no
+  // dialect key filled; generic keys such as `model` are read on its spans only.
+  const agent = agentForSpan(raw);
+  const agentSlots = agent?.slotByKey;
+  let agentInput = false;
   for (const key of Object.keys(attributes)) {
     const value = attributes[key];
-    const slot = SLOT_BY_KEY.get(key);
+    let slot = SLOT_BY_KEY.get(key);
+    if (slot === undefined && agentSlots !== undefined) {
+      slot = agentSlots.get(key);
+      if (slot !== undefined) {
+        if (values[slot] !== undefined) continue;
+        if (slot === S.inputGenAi) agentInput = true;
+      }
+    } else if (agentInput && slot === S.inputGenAi) {
+      agentInput = false;
+    }
     if (slot !== undefined) {
       switch (SLOT_KINDS[slot]) {
         case 'name':
@@ -149,8 +164,17 @@ function normalizeWith(raw: RawSpan, maxLength: number, prices: PriceTable): Spa
 
   // Name slots hold strings or undefined; read them in precedence order with `??`.
   const names = values as (string | undefined)[];
-  const { stepType, operationName } = resolveStep(names);
+  const resolved = resolveStep(names);
+  const { operationName } = resolved;
+  let { stepType } = resolved;
+  // The agent's table names its spans' step types; only Skein's own `skein.step.type` outranks it.
+  const agentStep = agent?.spanSteps.get(raw.name);
+  if (agentStep !== undefined && names[S.stepSkein] === undefined) stepType = agentStep;
   const usage = resolveUsage(values, counts);
+  // An agent counting input without its cache tokens (Anthropic's way): added back, so input includes them.
+  if (agentInput && agent?.table.inputExcludesCache && usage.input !== undefined) {
+    usage.input += (usage.cacheRead ?? 0) + (usage.cacheWrite ?? 0);
+  }
   const requestModel =
     names[S.requestModelGenAi] ?? names[S.modelOpenInference] ?? names[S.modelVercel] ?? names[S.modelLangfuse] ?? null;
   const responseModel = names[S.responseModelGenAi] ?? names[S.responseModelVercel] ?? null;
@@ -199,6 +223,7 @@ function normalizeWith(raw: RawSpan, maxLength: number, prices: PriceTable): Spa
     names[S.systemGenAi] ??
     names[S.providerOpenInference] ??
     names[S.systemOpenInference] ??
+    agent?.table.provider ??
     null;
 
   const startTimeUnixNano = toNanos(raw.startTimeUnixNano, counts) ?? 0n;
@@ -229,7 +254,9 @@ function normalizeWith(raw: RawSpan, maxLength: number, prices: PriceTable): Spa
     responseModel,
     agentName:
       names[S.agentNameGenAi] ?? names[S.agentNameOpenInference] ??
-      (kindTraceloop === 'agent' && entityName !== undefined ? entityName : null),
+      (kindTraceloop === 'agent' && entityName !== undefined ? entityName : null) ??
+      agent?.name ??
+      null,
     agentId: names[S.agentIdGenAi] ?? null,
     userId:
       names[S.userOpenInference] ?? names[S.userLangfuse] ?? names[S.userVercel] ?? names[S.userTraceloop] ?? null,

@@ -92,7 +92,7 @@ export interface RawSpan {
   scope: InstrumentationScope;
 }
 
-export const STEP_TYPES = ['agent', 'llm', 'tool', 'reasoning', 'retrieval', 'workflow', 'other'] as const;
+export const STEP_TYPES = ['agent', 'turn', 'llm', 'tool', 'reasoning', 'retrieval', 'workflow', 'other'] as const;
 export type StepType = (typeof STEP_TYPES)[number];
 
 export type CostSource = 'supplied' | 'computed';
