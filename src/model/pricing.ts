@@ -86,31 +86,67 @@ class MapPriceTable implements PriceTable {
   }
 
   private resolve(model: string): ModelPrice | undefined {
-    const id = model.trim().toLowerCase();
-    // Provider-qualified ids: `openai/gpt-4o`, `models/gemini-2.5-pro`, `us.anthropic.claude-...-v1:0`.
-    const candidates = [id];
-    const slash = id.lastIndexOf('/');
-    if (slash >= 0) candidates.push(id.slice(slash + 1));
-    for (const candidate of candidates) {
-      const price = this.byId.get(candidate) ?? this.byPrefix(candidate);
-      if (price) return price;
-    }
-    const dot = id.lastIndexOf('.', id.indexOf(':') >= 0 ? id.indexOf(':') : id.length);
-    if (dot >= 0) {
-      const tail = id.slice(dot + 1);
-      return this.byId.get(tail) ?? this.byPrefix(tail);
-    }
-    return undefined;
+    const base = stripProvider(model.trim().toLowerCase());
+    const normalized = stripVersion(base);
+    return this.byId.get(base) ?? this.byId.get(normalized) ?? this.byPrefix(normalized);
   }
 
   private byPrefix(id: string): ModelPrice | undefined {
     for (const known of this.idsByLength) {
       if (known.length < id.length && id.startsWith(known) && PREFIX_BOUNDARIES.has(id[known.length])) {
-        return this.byId.get(known);
+        return sharesPrice(id.slice(known.length)) ? this.byId.get(known) : undefined;
       }
     }
     return undefined;
   }
+}
+
+/**
+ * Words that name a different model of a family (`gpt-5-codex-mini` is not
+ * `gpt-5-codex`, `gpt-5.2-pro` is not `gpt-5.2`): a longer id whose extra
+ * part holds one is not priced by the shorter id.
+ */
+const TIER_WORDS = new Set([
+  'mini', 'nano', 'micro', 'pro', 'max', 'ultra', 'lite', 'flash', 'spark', 'fast', 'turbo',
+  'opus', 'sonnet', 'haiku', 'large', 'medium', 'small', 'image', 'audio', 'tts', 'live', 'realtime', 'search',
+]);
+
+/**
+ * Whether the part of an id after a known id (`-preview-09-2025`, `-001`,
+ * `-v2`) leaves it the same model. Not a newer minor version (`-9` after
+ * `claude-opus-4`: Opus 4.9 is not priced as Opus 4) and not another tier.
+ */
+function sharesPrice(rest: string): boolean {
+  if (/^[-_.]\d{1,2}(?:$|[-_.:@/])/.test(rest)) return false;
+  return !rest.split(/[-_.:@/]+/).some((part) => TIER_WORDS.has(part));
+}
+
+/** Provider qualifiers: `openai/`, `models/`, Bedrock's `[region.]anthropic.` and `-v1:0`, Vertex's `@20250929`, Claude Code's `[1m]`. */
+function stripProvider(id: string): string {
+  let out = id;
+  while (out.endsWith(']') && out.includes('[')) out = out.slice(0, out.lastIndexOf('[')).trimEnd();
+  const slash = out.lastIndexOf('/');
+  if (slash >= 0) out = out.slice(slash + 1);
+  out = out.replace(/^(?:[a-z]{2,6}(?:-[a-z]+)?\.)?(?:anthropic|openai|google|meta|mistral|amazon|cohere)\./, '');
+  out = out.replace(/-v\d+:\d+$/, '');
+  out = out.replace(/@[\w.-]*$/, '');
+  return out;
+}
+
+/** Snapshot dates (`-20250929`, `-2025-08-07`) and `-latest`, which name the same model. */
+function stripVersion(id: string): string {
+  return id.replace(/-latest$/, '').replace(/-(?:\d{8}|\d{4}-\d{2}-\d{2})$/, '');
+}
+
+/**
+ * The id a price is looked up by: lower case, without provider qualifiers
+ * (`openai/`, `models/`, Bedrock's `us.anthropic.` and `-v1:0`, Vertex's
+ * `@date`), bracketed suffixes (`[1m]`), snapshot dates (`-20250929`,
+ * `-2025-08-07`) or `-latest`. A table entry that spells a date or `-latest`
+ * itself (`gpt-4o-2024-05-13`) is matched before these are dropped.
+ */
+export function normalizeModelId(model: string): string {
+  return stripVersion(stripProvider(model.trim().toLowerCase()));
 }
 
 let shippedEntries: Map<string, ModelPrice> | undefined;
