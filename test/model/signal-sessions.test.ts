@@ -4,27 +4,12 @@ import type { RawLogRecord } from '../../src/model/log-types.js';
 import { normalizeSpan } from '../../src/model/normalize.js';
 import { logSessionKey, metricPointSessionKey } from '../../src/model/signal-sessions.js';
 import type { Attributes, SpanResource } from '../../src/model/types.js';
+import { emptyLog } from '../helpers/raw-logs.js';
 import { rawSpan } from './raw-span.js';
 
 const resource = (attributes: Attributes): SpanResource => ({ attributes, droppedAttributesCount: 0, schemaUrl: '' });
 
-function log(attributes: Attributes, resourceAttributes: Attributes = {}): RawLogRecord {
-  return {
-    timeUnixNano: 0n,
-    observedTimeUnixNano: 0n,
-    severityNumber: 0,
-    severityText: '',
-    body: null,
-    attributes,
-    droppedAttributesCount: 0,
-    flags: 0,
-    traceId: null,
-    spanId: null,
-    eventName: '',
-    resource: resource(resourceAttributes),
-    scope: { name: '', version: '', attributes: {}, droppedAttributesCount: 0, schemaUrl: '' },
-  };
-}
+const log = (attributes: Attributes, resourceAttributes: Attributes = {}): RawLogRecord => emptyLog({ attributes, resource: resource(resourceAttributes) });
 
 describe('session keys of log records and metric points', () => {
   it('reads the span session keys, in the spans’ precedence', () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { RawLogRecord } from '../../src/model/log-types.js';
 import type { InstrumentationScope, SpanResource } from '../../src/model/types.js';
 import { decodeLogsRequest, encodeLogsRequest } from '../../src/otlp/index.js';
+import { emptyLog } from '../helpers/raw-logs.js';
 import { opentelemetry } from '../oracle/otlp/generated/otlp.js';
 import { attributes, anyValue, big, hex, resource, scope } from './oracle-values.js';
 
@@ -24,24 +25,7 @@ const other: InstrumentationScope = { name: 'other', version: '', attributes: {}
 const bare: SpanResource = { attributes: {}, droppedAttributesCount: 0, schemaUrl: '' };
 const noScope: InstrumentationScope = { name: '', version: '', attributes: {}, droppedAttributesCount: 0, schemaUrl: '' };
 
-function record(overrides: Partial<RawLogRecord>): RawLogRecord {
-  return {
-    timeUnixNano: 0n,
-    observedTimeUnixNano: 0n,
-    severityNumber: 0,
-    severityText: '',
-    body: null,
-    attributes: {},
-    droppedAttributesCount: 0,
-    flags: 0,
-    traceId: null,
-    spanId: null,
-    eventName: '',
-    resource: agent,
-    scope: events,
-    ...overrides,
-  };
-}
+const record = (overrides: Partial<RawLogRecord>): RawLogRecord => emptyLog({ resource: agent, scope: events, ...overrides });
 
 /** Records in the shapes decoders give: every field set somewhere, every AnyValue kind as a body, extreme integers. */
 function richRecords(): RawLogRecord[] {

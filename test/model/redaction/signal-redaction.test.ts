@@ -4,6 +4,7 @@ import type { RawMetric } from '../../../src/model/metric-types.js';
 import { DENIED_KEY_MARKER, TOO_DEEP_MARKER, createRedactor } from '../../../src/model/redaction/redactor.js';
 import type { AttributeValue, InstrumentationScope, SpanResource } from '../../../src/model/types.js';
 import { SECRETS, leakedIn } from '../../fixtures/redaction/secrets.js';
+import { emptyLog } from '../../helpers/raw-logs.js';
 
 function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !(value instanceof Uint8Array)) {
@@ -34,22 +35,7 @@ const cleanResource: SpanResource = { attributes: { 'service.name': 'clean' }, d
 const cleanScope: InstrumentationScope = { name: 'lib', version: '1', attributes: {}, droppedAttributesCount: 0, schemaUrl: '' };
 
 function log(body: AttributeValue, overrides: Partial<RawLogRecord> = {}): RawLogRecord {
-  return {
-    timeUnixNano: 1_700_000_000_000_000_001n,
-    observedTimeUnixNano: 0n,
-    severityNumber: 9,
-    severityText: 'INFO',
-    body,
-    attributes: {},
-    droppedAttributesCount: 0,
-    flags: 0,
-    traceId: null,
-    spanId: null,
-    eventName: '',
-    resource: cleanResource,
-    scope: cleanScope,
-    ...overrides,
-  };
+  return emptyLog({ timeUnixNano: 1_700_000_000_000_000_001n, severityNumber: 9, severityText: 'INFO', body, resource: cleanResource, scope: cleanScope, ...overrides });
 }
 
 describe('redactLogs', () => {
