@@ -34,10 +34,14 @@ const PREFIX_BOUNDARIES = new Set(['-', ':', '@', '_', '/']);
 const MAX_MEMO_ENTRIES = 2048;
 
 /**
- * USD cost of `usage` at `price`, without double counting:
- * - `usage.input` includes cache reads and cache writes (the OTel GenAI
- *   convention; normalization brings other dialects to it), so uncached
- *   input is `input - cacheRead - cacheWrite`, each billed at its own price.
+ * USD cost of `usage` at `price`, every token billed once at its own price:
+ * - `usage.input` includes cache reads and cache writes (the OTel GenAI and
+ *   OpenAI convention; `tokenUsageFromProvider` in usage.ts brings
+ *   Anthropic's, whose input excludes them, to it), so uncached input is
+ *   `input - cacheRead - cacheWrite`, billed at the input price, and cache
+ *   reads and writes only at their own prices. Cache counts larger than the
+ *   input can only mean the input excluded them (Anthropic counts that were
+ *   not converted), so then the input is billed in full beside them.
  * - `usage.output` includes reasoning tokens, which are billed at the
  *   reasoning price when the table has one. A reasoning count larger than the
  *   output count can only mean the output excluded it (some Gemini
@@ -46,7 +50,8 @@ const MAX_MEMO_ENTRIES = 2048;
 export function computeCost(price: ModelPrice, usage: TokenUsage): number {
   const cacheRead = usage.cacheRead ?? 0;
   const cacheWrite = usage.cacheWrite ?? 0;
-  const uncachedInput = Math.max(0, (usage.input ?? 0) - cacheRead - cacheWrite);
+  const input = usage.input ?? 0;
+  const uncachedInput = cacheRead + cacheWrite > input ? input : input - cacheRead - cacheWrite;
   const reasoning = usage.reasoning ?? 0;
   const output = usage.output ?? 0;
   const visibleOutput = reasoning > output ? output : output - reasoning;

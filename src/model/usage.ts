@@ -1,5 +1,6 @@
 /**
- * Token usage and supplied cost from scanned slots.
+ * Token usage and supplied cost from scanned slots, and the providers' own
+ * token-count conventions brought to Skein's.
  *
  * Normalized `TokenUsage` follows the OTel GenAI convention: `input` includes
  * cache reads and writes, `output` includes reasoning. Per dialect:
@@ -42,6 +43,62 @@ export function resolveUsage(values: Slots, counts: NormalizeCounts): TokenUsage
   if (total !== undefined) usage.total = total;
   const details = values[S.usageDetailsLangfuse];
   if (details !== undefined) fillFromLangfuse(usage, details, counts);
+  return usage;
+}
+
+/**
+ * How a provider's own usage counts relate to `TokenUsage` (where input
+ * includes cache reads and writes and output includes reasoning).
+ */
+export interface TokenCountConvention {
+  /** Whether the reported input count already includes the cache reads and writes reported beside it. */
+  inputIncludesCache: boolean;
+  /** Whether the reported output count already includes the reasoning count reported beside it. */
+  outputIncludesReasoning: boolean;
+}
+
+/**
+ * - `anthropic`: Messages API `usage.input_tokens` (and Claude Code's
+ *   `input_tokens`) excludes `cache_read_input_tokens` and
+ *   `cache_creation_input_tokens`; thinking is inside `output_tokens`.
+ * - `openai`: `input_tokens` / `prompt_tokens` include
+ *   `cached_tokens`; `output_tokens` includes `reasoning_tokens` (Codex's
+ *   `input_token_count` / `cached_token_count` / `reasoning_token_count` too).
+ * - `gemini`: `promptTokenCount` includes `cachedContentTokenCount`;
+ *   `candidatesTokenCount` excludes `thoughtsTokenCount` (Gemini CLI's
+ *   `input_token_count`, `output_token_count`, `thoughts_token_count`).
+ */
+export const TOKEN_CONVENTIONS = {
+  anthropic: { inputIncludesCache: false, outputIncludesReasoning: true },
+  openai: { inputIncludesCache: true, outputIncludesReasoning: true },
+  gemini: { inputIncludesCache: true, outputIncludesReasoning: false },
+} as const satisfies Record<string, TokenCountConvention>;
+
+/**
+ * `counts` as a provider reported them, brought to `TokenUsage`: cache
+ * tokens added to an input that excluded them, reasoning added to an output
+ * that excluded it. Absent counts stay absent; `total` is kept as reported.
+ * Apply once, where a provider's raw counts are read, so that a count is
+ * never added twice.
+ */
+export function tokenUsageFromProvider(
+  counts: TokenUsage,
+  convention: TokenCountConvention | keyof typeof TOKEN_CONVENTIONS,
+): TokenUsage {
+  const { inputIncludesCache, outputIncludesReasoning } = typeof convention === 'string' ? TOKEN_CONVENTIONS[convention] : convention;
+  const usage: TokenUsage = {};
+  const { input, output, cacheRead, cacheWrite, reasoning, total } = counts;
+  const hasCache = cacheRead !== undefined || cacheWrite !== undefined;
+  if (input !== undefined || (!inputIncludesCache && hasCache)) {
+    usage.input = inputIncludesCache ? input : (input ?? 0) + (cacheRead ?? 0) + (cacheWrite ?? 0);
+  }
+  if (output !== undefined || (!outputIncludesReasoning && reasoning !== undefined)) {
+    usage.output = outputIncludesReasoning ? output : (output ?? 0) + (reasoning ?? 0);
+  }
+  if (cacheRead !== undefined) usage.cacheRead = cacheRead;
+  if (cacheWrite !== undefined) usage.cacheWrite = cacheWrite;
+  if (reasoning !== undefined) usage.reasoning = reasoning;
+  if (total !== undefined) usage.total = total;
   return usage;
 }
 

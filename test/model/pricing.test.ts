@@ -151,6 +151,7 @@ describe('computeCost', () => {
 
   it('is zero for no usage and never negative', () => {
     expect(computeCost(price, {})).toBe(0);
-    expect(computeCost(price, { input: 10, cacheRead: 50 })).toBeCloseTo((50 * 0.5) / 1e6, 15);
+    // Cache reads larger than the input: the input excluded them (Anthropic's count), so all 10 are billed too.
+    expect(computeCost(price, { input: 10, cacheRead: 50 })).toBeCloseTo((10 * 2 + 50 * 0.5) / 1e6, 15);
   });
 });
