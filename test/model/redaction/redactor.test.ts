@@ -4,6 +4,7 @@ import { RedactionConfigError } from '../../../src/model/redaction/redaction-pat
 import { DENIED_KEY_MARKER, createRedactor } from '../../../src/model/redaction/redactor.js';
 import type { AttributeValue, Attributes, RawSpan } from '../../../src/model/types.js';
 import { SECRETS, leakedIn } from '../../fixtures/redaction/secrets.js';
+import { deepFreeze } from '../../helpers/deep-freeze.js';
 import { rawSpan } from '../raw-span.js';
 
 /** A span with a secret in every place a RawSpan can hold a string. */
@@ -44,14 +45,6 @@ function secretEverywhere(): RawSpan {
       scope: { name: 'lib', version: '1', attributes: { 'lib.card': SECRETS.card }, droppedAttributesCount: 0, schemaUrl: '' },
     },
   );
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !(value instanceof Uint8Array)) {
-    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
-    Object.freeze(value);
-  }
-  return value;
 }
 
 const stringify = (value: unknown): string =>

@@ -4,15 +4,8 @@ import type { RawMetric } from '../../../src/model/metric-types.js';
 import { DENIED_KEY_MARKER, TOO_DEEP_MARKER, createRedactor } from '../../../src/model/redaction/redactor.js';
 import type { AttributeValue, InstrumentationScope, SpanResource } from '../../../src/model/types.js';
 import { SECRETS, leakedIn } from '../../fixtures/redaction/secrets.js';
+import { deepFreeze } from '../../helpers/deep-freeze.js';
 import { emptyLog } from '../../helpers/raw-logs.js';
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !(value instanceof Uint8Array)) {
-    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
-    Object.freeze(value);
-  }
-  return value;
-}
 
 const stringify = (value: unknown): string =>
   JSON.stringify(value, (_k, v: unknown) =>
