@@ -62,4 +62,6 @@ export const ATTR_CLAUDE_CODE_USER_PROMPT = 'user_prompt';
 /** The answer text on an `assistant_response` event. */
 export const ATTR_CLAUDE_CODE_RESPONSE = 'response';
 export const ATTR_CLAUDE_CODE_AGENT_ID = 'agent_id';
+/** The model API's request id, on `api_request`, `assistant_response` and `llm_request` spans alike. */
+export const ATTR_CLAUDE_CODE_REQUEST_ID = 'request_id';
 export const ATTR_CLAUDE_CODE_SESSION_ID = 'session.id';

@@ -36,12 +36,15 @@ export interface AgentEventDerivation {
   steps: Readonly<Record<string, AgentEventStep>>;
   /**
    * Events that carry a model call's answer, by name, with the attribute that
-   * holds the text: joined to the nearest model-call event before it in the
-   * same turn, when both are in one request.
+   * holds the text: joined to the model-call event with the same
+   * `outputJoinKey` value, else to the nearest one before it in the same
+   * turn, when both are in one request.
    */
   outputs?: Readonly<Record<string, string>>;
   /** The attribute key the joined answer is written under on the step (mapped to an output slot by `attributes`). */
   outputKey?: string;
+  /** Attribute an answer event shares with its model-call event (Claude Code's `request_id`): joins them exactly. */
+  outputJoinKey?: string;
 }
 
 export interface AgentTable {

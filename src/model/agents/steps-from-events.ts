@@ -45,7 +45,7 @@ export function deriveSteps(
   agentFor: (record: RawLogRecord) => CompiledAgent | undefined,
 ): RawSpan[] {
   const derived: Derived[] = [];
-  const answers: { turnKey: string; rank: bigint; key: string; value: AttributeValue; derive: AgentEventDerivation }[] = [];
+  const answers: Answer[] = [];
   for (const record of records) {
     if (record.traceId !== null) continue;
     const agent = agentFor(record);
@@ -65,7 +65,8 @@ export function deriveSteps(
     if (answerKey !== undefined) {
       const value = attributes[answerKey];
       if (value !== undefined && value !== null && derive.outputKey !== undefined) {
-        answers.push({ turnKey, rank, key: derive.outputKey, value, derive });
+        const joinValue = derive.outputJoinKey === undefined ? undefined : textOf(attributes[derive.outputJoinKey]);
+        answers.push({ turnKey, rank, key: derive.outputKey, value, joinKey: derive.outputJoinKey, joinValue });
       }
       continue;
     }
@@ -116,12 +117,33 @@ export function deriveSteps(
   return derived.map((d) => d.span);
 }
 
-/** The nearest model call before the answer in its turn (else the nearest after) gets its text. */
-function joinAnswer(derived: Derived[], answer: { turnKey: string; rank: bigint; key: string; value: AttributeValue }): void {
+interface Answer {
+  turnKey: string;
+  rank: bigint;
+  /** Where the text goes on the step. */
+  key: string;
+  value: AttributeValue;
+  joinKey: string | undefined;
+  joinValue: string | undefined;
+}
+
+/**
+ * The model call with the answer's join value gets its text; without one, the nearest model call before
+ * the answer in its turn (else the nearest after) that has no answer yet.
+ */
+function joinAnswer(derived: Derived[], answer: Answer): void {
+  if (answer.joinKey !== undefined && answer.joinValue !== undefined) {
+    for (const d of derived) {
+      if (d.step !== 'llm' || textOf(d.span.attributes[answer.joinKey]) !== answer.joinValue) continue;
+      if (!Object.hasOwn(d.span.attributes, answer.key)) d.span.attributes[answer.key] = answer.value;
+      return;
+    }
+  }
   if (answer.turnKey === '') return;
   let best: Derived | undefined;
   for (const d of derived) {
     if (d.step !== 'llm' || d.turnKey !== answer.turnKey || Object.hasOwn(d.span.attributes, answer.key)) continue;
+    if (answer.joinKey !== undefined && answer.joinValue !== undefined && d.span.attributes[answer.joinKey] !== undefined) continue;
     if (best === undefined) best = d;
     else if (d.rank <= answer.rank && (best.rank > answer.rank || d.rank > best.rank)) best = d;
     else if (d.rank > answer.rank && best.rank > answer.rank && d.rank < best.rank) best = d;

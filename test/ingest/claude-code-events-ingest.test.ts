@@ -1,0 +1,101 @@
+/**
+ * Claude Code's default telemetry (log events only, no spans) through the real ingest pipeline: one
+ * session with its model calls, tool calls, tokens of every kind and supplied cost, all computed from
+ * the captured events themselves; replayed, it counts once; upstreams get the log records as they
+ * arrived, not the steps made from them. With its beta traces on, the events add no second count.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { CommitOutcome } from '../../src/ingest/ingest-commit.js';
+import { createIngestPipeline } from '../../src/ingest/ingest-pipeline.js';
+import { resolveIngestSettings } from '../../src/ingest/ingest-settings.js';
+import { decodeTraceRequest } from '../../src/otlp/index.js';
+import { openWritableStore } from '../../src/store/sqlite/database-file.js';
+import { SqliteOutbox } from '../../src/store/sqlite/sqlite-outbox.js';
+import { CLAUDE_CODE_FIXTURES, claudeCodeLogRequests, expectedFromEvents } from '../model/agents/claude-code-fixture.js';
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+function open() {
+  const dir = mkdtempSync(join(tmpdir(), 'skein-claude-code-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const dbPath = join(dir, 'skein.db');
+  const store = openWritableStore({ path: dbPath });
+  cleanups.push(() => store.close());
+  const outcomes: CommitOutcome[] = [];
+  const pipeline = createIngestPipeline({
+    dbPath,
+    store,
+    outbox: new SqliteOutbox(store.database),
+    settings: resolveIngestSettings({ upstreams: ['http://upstream.example:4318'] }),
+    afterCommit: (outcome) => outcomes.push(outcome),
+  });
+  cleanups.push(() => pipeline.close());
+  return { store, pipeline, outcomes };
+}
+
+describe('Claude Code events only, through the ingest pipeline (writer thread, real file)', () => {
+  it('is one session with its model calls, tool calls, every token kind and the supplied cost; a replay counts once', async () => {
+    const { store, pipeline, outcomes } = open();
+    const requests = claudeCodeLogRequests('default');
+    const records = requests.flatMap((r) => r.records);
+    const expected = expectedFromEvents(records);
+
+    for (let replay = 0; replay < 2; replay++) {
+      for (const request of requests) await pipeline.ingestLogs(request.records);
+      const sessions = (await store.listSessions({})).items;
+      expect(sessions.map((s) => s.sessionId)).toEqual([expected.sessionId]);
+      const session = await store.getSession(expected.sessionId);
+      expect(session.llmCallCount).toBe(expected.llmCalls);
+      expect(session.toolCallCount).toBe(expected.toolCalls);
+      expect(session.errorCount).toBe(expected.failedTools);
+      expect(session.tokens).toEqual({ ...expected.tokens, reasoning: 0 });
+      expect(Math.abs(session.suppliedCostUsd - expected.suppliedCostUsd)).toBeLessThan(1e-9);
+      expect(Math.abs(session.costUsd - expected.suppliedCostUsd)).toBeLessThan(1e-9);
+      expect(session.computedCostUsd).toBe(0);
+      expect(session.agentName).toBe('claude-code');
+      expect(session.status).toBe('completed');
+      expect(session.spanCount).toBe(expected.turns + expected.llmCalls + expected.toolCalls);
+      expect(session.models).toEqual(expected.models);
+    }
+
+    // The log records are stored as they arrived (twice: a replayed request is stored again) and are the
+    // only thing queued for the upstream: the steps made from them are Skein's, not the agent's.
+    expect((await store.listLogs({ sessionId: expected.sessionId, limit: 1000 })).items).toHaveLength(2 * records.length);
+    for (const outcome of outcomes) expect(outcome.enqueued.map((e) => e.signal)).toEqual(['logs']);
+
+    // The prompt and the answers are searchable.
+    const promptHits = await store.search({ text: expected.prompts[0], limit: 20 });
+    expect(promptHits.map((hit) => [hit.sessionId, hit.stepType])).toContainEqual([expected.sessionId, 'turn']);
+    const answer = expected.responses[expected.responses.length - 1];
+    const answerHits = await store.search({ text: answer.split(/\W+/).filter((w) => w.length > 5)[0], limit: 20 });
+    expect(answerHits.map((hit) => [hit.sessionId, hit.stepType])).toContainEqual([expected.sessionId, 'llm']);
+  });
+
+  it('with the beta traces on, the spans are the steps and the events add nothing: tokens counted once', async () => {
+    const { store, pipeline } = open();
+    const dir = join(CLAUDE_CODE_FIXTURES, 'beta-traces');
+    const spans = decodeTraceRequest(readFileSync(join(dir, 'traces-1.pb')), 'protobuf').spans;
+    const records = claudeCodeLogRequests('beta-traces').flatMap((r) => r.records);
+    const expected = expectedFromEvents(records);
+    await pipeline.ingest(spans);
+    await pipeline.ingestLogs(records);
+
+    const session = await store.getSession(expected.sessionId);
+    const llmSpans = spans.filter((s) => s.name === 'claude_code.llm_request');
+    const toolSpans = spans.filter((s) => s.name === 'claude_code.tool');
+    expect(session.spanCount).toBe(spans.length);
+    expect(session.llmCallCount).toBe(llmSpans.length);
+    expect(session.toolCallCount).toBe(toolSpans.length);
+    const sum = (key: string) => llmSpans.reduce((t, s) => t + Number(s.attributes[key] ?? 0), 0);
+    expect(session.tokens.output).toBe(sum('output_tokens'));
+    expect(session.tokens.cacheRead).toBe(sum('cache_read_tokens'));
+    expect(session.tokens.cacheWrite).toBe(sum('cache_creation_tokens'));
+    expect(session.tokens.input).toBe(sum('input_tokens') + sum('cache_read_tokens') + sum('cache_creation_tokens'));
+  });
+});
