@@ -51,12 +51,13 @@ async function storedTotals(store: TraceStore): Promise<Totals> {
 const scenarios = listScenarios();
 
 describe('the fixtures themselves', () => {
-  it('hold every program, on both transports, each scenario with requests in capture order', () => {
+  it('hold every program, on both transports (gzipped and not), each scenario with requests in capture order', () => {
     expect(new Set(scenarios.map((s) => s.program))).toEqual(new Set(['claude-code', 'codex', 'gemini-cli', 'sdk-otel-openai']));
     const all = scenarios.flatMap((s) => listRequests(s.dir));
     expect(new Set(all.map((r) => r.transport))).toEqual(new Set(['http', 'grpc']));
     expect(new Set(all.map((r) => r.format))).toEqual(new Set(['protobuf', 'json']));
     expect(all.some((r) => r.transport === 'grpc' && r.contentEncoding === 'gzip')).toBe(true);
+    expect(all.some((r) => r.transport === 'http' && r.contentEncoding === 'gzip')).toBe(true);
     for (const scenario of scenarios) {
       const times = listRequests(scenario.dir).map((r) => r.receivedAt);
       expect(times.length, scenario.dir).toBeGreaterThan(0);
