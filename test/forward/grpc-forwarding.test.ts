@@ -1,47 +1,22 @@
-import { join } from 'node:path';
 import { status as GrpcCode } from '@grpc/grpc-js';
 import protobuf from 'protobufjs/minimal.js';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { OutboxForwarder } from '../../src/forward/outbox-forwarder.js';
 import type { DeliveryAttempt, OutboxForwarderOptions } from '../../src/forward/outbox-forwarder.js';
 import type { OtlpSignal } from '../../src/model/signals.js';
 import { encodeExportResponse, encodeStatus } from '../../src/otlp/index.js';
 import { encodeRetryInfo, encodeUnavailableStatus } from '../../src/server/grpc/grpc-status.js';
 import { startOtlpGrpcServer } from '../../src/server/grpc/otlp-grpc-server.js';
-import { SqliteOutbox } from '../../src/store/sqlite/sqlite-outbox.js';
-import { SqliteTraceStore } from '../../src/store/sqlite/sqlite-trace-store.js';
-import { cleanup, tempDir } from '../cli/serve/helpers.js';
+import { useForwarderSetup } from './forwarder-setup.js';
 import { freePort, itemsOf, payloadOf, startGrpcUpstream } from './upstreams.js';
-import type { GrpcReply, Payload } from './upstreams.js';
+import type { GrpcReply } from './upstreams.js';
 
-const stops: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const stop of stops.splice(0).reverse()) await stop();
-  await cleanup();
-});
-
-function openOutbox() {
-  const store = new SqliteTraceStore({ path: join(tempDir(), 'outbox.db') });
-  stops.push(() => store.close());
-  return { store, outbox: new SqliteOutbox(store.database) };
-}
+const { stops, openOutbox, fastForwarder } = useForwarderSetup();
 
 /** A forwarder over gRPC to `url`, fast backoff unless the options say otherwise. */
 function forwarderTo(url: string, options: Partial<OutboxForwarderOptions> = {}) {
   const { store, outbox } = openOutbox();
-  const attempts: DeliveryAttempt[] = [];
-  const forwarder = new OutboxForwarder({
-    outbox,
-    url,
-    protocol: 'grpc',
-    initialBackoffMillis: 5,
-    maxBackoffMillis: 20,
-    onAttempt: (a) => attempts.push(a),
-    ...options,
-  });
-  stops.push(() => forwarder.stop());
-  const enqueue = (p: Payload) => outbox.enqueue([url], p.bytes, p.items.length, { signal: p.signal });
-  return { store, outbox, forwarder, attempts, enqueue };
+  return { store, outbox, ...fastForwarder(outbox, url, { protocol: 'grpc', ...options }) };
 }
 
 async function upstreamAnswering(reply: (index: number, signal: OtlpSignal) => GrpcReply, port = 0) {

@@ -1,40 +1,18 @@
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { OutboxForwarder } from '../../src/forward/outbox-forwarder.js';
-import type { DeliveryAttempt, OutboxForwarderOptions } from '../../src/forward/outbox-forwarder.js';
+import { describe, expect, it } from 'vitest';
+import type { OutboxForwarderOptions } from '../../src/forward/outbox-forwarder.js';
 import { encodeStatus } from '../../src/otlp/index.js';
-import { SqliteOutbox } from '../../src/store/sqlite/sqlite-outbox.js';
-import { SqliteTraceStore } from '../../src/store/sqlite/sqlite-trace-store.js';
-import { cleanup, tempDir } from '../cli/serve/helpers.js';
+import { useForwarderSetup } from './forwarder-setup.js';
 import { itemsOf, payloadOf, startHttpUpstream } from './upstreams.js';
-import type { HttpReply, Payload } from './upstreams.js';
+import type { HttpReply } from './upstreams.js';
 
-const stops: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const stop of stops.splice(0).reverse()) await stop();
-  await cleanup();
-});
+const { stops, openOutbox, fastForwarder } = useForwarderSetup();
 
 async function setup(reply?: (index: number) => HttpReply, options: Partial<OutboxForwarderOptions> & { path?: string } = {}) {
   const upstream = await startHttpUpstream(reply);
   stops.push(() => upstream.close());
-  const store = new SqliteTraceStore({ path: join(tempDir(), 'outbox.db') });
-  stops.push(() => store.close());
-  const outbox = new SqliteOutbox(store.database);
-  const attempts: DeliveryAttempt[] = [];
+  const { outbox } = openOutbox();
   const { path = '', ...rest } = options;
-  const url = `${upstream.url}${path}`;
-  const forwarder = new OutboxForwarder({
-    outbox,
-    url,
-    initialBackoffMillis: 5,
-    maxBackoffMillis: 20,
-    onAttempt: (a) => attempts.push(a),
-    ...rest,
-  });
-  stops.push(() => forwarder.stop());
-  const enqueue = (p: Payload) => outbox.enqueue([url], p.bytes, p.items.length, { signal: p.signal });
-  return { upstream, outbox, forwarder, attempts, enqueue };
+  return { upstream, outbox, ...fastForwarder(outbox, `${upstream.url}${path}`, rest) };
 }
 
 describe('OutboxForwarder over OTLP/HTTP: every signal to its own path', () => {

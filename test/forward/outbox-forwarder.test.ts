@@ -1,25 +1,16 @@
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { OutboxForwarder } from '../../src/forward/outbox-forwarder.js';
 import type { DeliveryAttempt, ForwarderOutbox, OutboxForwarderOptions } from '../../src/forward/outbox-forwarder.js';
 import { encodeStatus, encodeTraceRequest } from '../../src/otlp/index.js';
 import { SqliteOutbox } from '../../src/store/sqlite/sqlite-outbox.js';
 import { SqliteTraceStore } from '../../src/store/sqlite/sqlite-trace-store.js';
-import { cleanup, startUpstream, tempDir } from '../cli/serve/helpers.js';
+import { startUpstream, tempDir } from '../cli/serve/helpers.js';
 import type { UpstreamReply } from '../cli/serve/helpers.js';
 import { makeRawSpan } from '../helpers/raw-spans.js';
+import { useForwarderSetup } from './forwarder-setup.js';
 
-const stops: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const stop of stops.splice(0).reverse()) await stop();
-  await cleanup();
-});
-
-function openOutbox() {
-  const store = new SqliteTraceStore({ path: join(tempDir(), 'outbox.db') });
-  stops.push(() => store.close());
-  return { store, outbox: new SqliteOutbox(store.database) };
-}
+const { stops, openOutbox, fastForwarder } = useForwarderSetup();
 
 function payload(count: number) {
   const spans = Array.from({ length: count }, () => makeRawSpan());
@@ -32,16 +23,7 @@ async function forwarderTo(
 ) {
   const upstream = await startUpstream(reply);
   const { store, outbox } = openOutbox();
-  const attempts: DeliveryAttempt[] = [];
-  const forwarder = new OutboxForwarder({
-    outbox,
-    url: upstream.url,
-    initialBackoffMillis: 5,
-    maxBackoffMillis: 20,
-    onAttempt: (a) => attempts.push(a),
-    ...options,
-  });
-  stops.push(() => forwarder.stop());
+  const { forwarder, attempts } = fastForwarder(outbox, upstream.url, options);
   return { upstream, store, outbox, forwarder, attempts };
 }
 
