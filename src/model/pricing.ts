@@ -10,12 +10,28 @@ import { readFileSync } from 'node:fs';
 import type { TokenUsage } from './types.js';
 
 /** USD per million tokens. Absent optional prices fall back to the input (cache) or output (reasoning) price. */
-export interface ModelPrice {
+export interface TokenPrices {
   inputPerMTok: number;
   outputPerMTok: number;
   cacheReadPerMTok?: number;
   cacheWritePerMTok?: number;
   reasoningPerMTok?: number;
+}
+
+/**
+ * Prices for a call whose prompt (input with its cache reads and writes) is
+ * over `aboveInputTokens`: every token of that call, output included, is
+ * billed at them (Claude Sonnet 4 / 4.5 and Gemini Pro over 200K). A price
+ * not given is the base one.
+ */
+export interface LongContextPrices extends Partial<TokenPrices> {
+  aboveInputTokens: number;
+  inputPerMTok: number;
+  outputPerMTok: number;
+}
+
+export interface ModelPrice extends TokenPrices {
+  longContext?: LongContextPrices;
 }
 
 export interface PriceTable {
@@ -47,11 +63,12 @@ const MAX_MEMO_ENTRIES = 2048;
  *   output count can only mean the output excluded it (some Gemini
  *   instrumentations), so then both are billed in full.
  */
-export function computeCost(price: ModelPrice, usage: TokenUsage): number {
+export function computeCost(modelPrice: ModelPrice, usage: TokenUsage): number {
   const cacheRead = usage.cacheRead ?? 0;
   const cacheWrite = usage.cacheWrite ?? 0;
   const input = usage.input ?? 0;
   const uncachedInput = cacheRead + cacheWrite > input ? input : input - cacheRead - cacheWrite;
+  const price = pricesFor(modelPrice, uncachedInput + cacheRead + cacheWrite);
   const reasoning = usage.reasoning ?? 0;
   const output = usage.output ?? 0;
   const visibleOutput = reasoning > output ? output : output - reasoning;
@@ -62,6 +79,19 @@ export function computeCost(price: ModelPrice, usage: TokenUsage): number {
     visibleOutput * price.outputPerMTok +
     reasoning * (price.reasoningPerMTok ?? price.outputPerMTok);
   return perMTok / 1_000_000;
+}
+
+/** The base prices, or the long-context ones over their threshold (each absent one the base one). */
+function pricesFor(price: ModelPrice, promptTokens: number): TokenPrices {
+  const long = price.longContext;
+  if (long === undefined || promptTokens <= long.aboveInputTokens) return price;
+  return {
+    inputPerMTok: long.inputPerMTok,
+    outputPerMTok: long.outputPerMTok,
+    cacheReadPerMTok: long.cacheReadPerMTok ?? price.cacheReadPerMTok,
+    cacheWritePerMTok: long.cacheWritePerMTok ?? price.cacheWritePerMTok,
+    reasoningPerMTok: long.reasoningPerMTok ?? price.reasoningPerMTok,
+  };
 }
 
 class MapPriceTable implements PriceTable {
@@ -244,23 +274,43 @@ function parsePriceFile(text: string, path: string): Map<string, ModelPrice> {
 
 function priceProblem(price: unknown): string | undefined {
   if (!isObject(price)) return 'expected an object of USD per million tokens';
-  const record = price as Record<string, unknown>;
+  const problem = fieldsProblem(price as Record<string, unknown>, '');
+  if (problem) return problem;
+  const long = (price as Record<string, unknown>).longContext;
+  if (long === undefined) return undefined;
+  if (!isObject(long)) return 'longContext must be an object of USD per million tokens with aboveInputTokens';
+  const threshold = (long as Record<string, unknown>).aboveInputTokens;
+  if (typeof threshold !== 'number' || !Number.isFinite(threshold) || threshold < 0) {
+    return `longContext.aboveInputTokens must be a non-negative number, got ${JSON.stringify(threshold) ?? String(threshold)}`;
+  }
+  return fieldsProblem(long as Record<string, unknown>, 'longContext.');
+}
+
+function fieldsProblem(record: Record<string, unknown>, path: string): string | undefined {
   for (const field of PRICE_FIELDS) {
     const value = record[field];
     const required = field === 'inputPerMTok' || field === 'outputPerMTok';
     if (value === undefined && !required) continue;
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-      return `${field} must be a non-negative number, got ${JSON.stringify(value) ?? String(value)}`;
+      return `${path}${field} must be a non-negative number, got ${JSON.stringify(value) ?? String(value)}`;
     }
   }
   return undefined;
 }
 
 function copyPrice(price: ModelPrice): ModelPrice {
-  const copy: ModelPrice = { inputPerMTok: price.inputPerMTok, outputPerMTok: price.outputPerMTok };
-  if (price.cacheReadPerMTok !== undefined) copy.cacheReadPerMTok = price.cacheReadPerMTok;
-  if (price.cacheWritePerMTok !== undefined) copy.cacheWritePerMTok = price.cacheWritePerMTok;
-  if (price.reasoningPerMTok !== undefined) copy.reasoningPerMTok = price.reasoningPerMTok;
+  const copy: ModelPrice = copyFields(price, { inputPerMTok: price.inputPerMTok, outputPerMTok: price.outputPerMTok });
+  const long = price.longContext;
+  if (long !== undefined) {
+    copy.longContext = copyFields(long, { aboveInputTokens: long.aboveInputTokens, inputPerMTok: long.inputPerMTok, outputPerMTok: long.outputPerMTok });
+  }
+  return copy;
+}
+
+function copyFields<T extends Partial<TokenPrices>>(from: Partial<TokenPrices>, copy: T): T {
+  if (from.cacheReadPerMTok !== undefined) copy.cacheReadPerMTok = from.cacheReadPerMTok;
+  if (from.cacheWritePerMTok !== undefined) copy.cacheWritePerMTok = from.cacheWritePerMTok;
+  if (from.reasoningPerMTok !== undefined) copy.reasoningPerMTok = from.reasoningPerMTok;
   return copy;
 }
 
