@@ -98,6 +98,7 @@ import {
   ATTR_TRACELOOP_USER_ID,
   ATTR_USER_ID,
 } from '../semconv/index.js';
+import { ATTR_CODEX_CONVERSATION_ID } from '../semconv/codex.js';
 
 /** name: a short string (ids, models, kinds); tokens: a token count; usd: an amount; value: kept as it arrived, read lazily. */
 export type SlotKind = 'name' | 'tokens' | 'usd' | 'value';
@@ -132,6 +133,7 @@ export const SLOTS = defineSlots({
   // session and user (session order is ARCHITECTURE.md's precedence)
   sessionGenAi: [ATTR_GEN_AI_CONVERSATION_ID, 'name'],
   sessionOpenInference: [ATTR_SESSION_ID, 'name'],
+  sessionCodex: [ATTR_CODEX_CONVERSATION_ID, 'name'],
   sessionLangfuse: [ATTR_LANGFUSE_SESSION_ID, 'name'],
   sessionVercel: [ATTR_AI_TELEMETRY_SESSION_ID, 'name'],
   sessionTraceloop: [ATTR_TRACELOOP_SESSION_ID, 'name'],
@@ -228,6 +230,7 @@ export const S = SLOTS.slot;
 export const SESSION_SLOT_ORDER: readonly number[] = [
   S.sessionGenAi,
   S.sessionOpenInference,
+  S.sessionCodex,
   S.sessionLangfuse,
   S.sessionVercel,
   S.sessionTraceloop,

@@ -170,6 +170,9 @@ function normalizeWith(raw: RawSpan, maxLength: number, prices: PriceTable): Spa
   // The agent's table names its spans' step types; only Skein's own `skein.step.type` outranks it.
   const agentStep = agent?.spanSteps.get(raw.name);
   if (agentStep !== undefined && names[S.stepSkein] === undefined) stepType = agentStep;
+  // The agent's spans its table does not name are its plumbing (Codex): kept, never steps.
+  const internal = agent?.table.internalSpans === true && agentStep === undefined && names[S.stepSkein] === undefined;
+  if (internal) stepType = 'other';
   const usage = resolveUsage(values, counts);
   // An agent counting input without its cache tokens (Anthropic's way): added back, so input includes them.
   if (agentInput && agent?.table.inputExcludesCache && usage.input !== undefined) {
@@ -276,6 +279,7 @@ function normalizeWith(raw: RawSpan, maxLength: number, prices: PriceTable): Spa
     raw,
   };
   if (log.lengths) record.truncatedLengths = log.lengths;
+  if (internal) record.internal = true;
   return record;
 }
 

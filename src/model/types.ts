@@ -175,6 +175,12 @@ export interface SpanRecord {
   truncatedLengths?: Record<string, number>;
   /** The span as it arrived, whole (redacted where needed): what export reads. */
   raw: RawSpan;
+  /**
+   * An agent's plumbing (its table's `internalSpans`, model/agents): kept,
+   * but neither a step of the timeline nor a session of the default list.
+   * Absent for every other span.
+   */
+  internal?: true;
 }
 
 export type SessionStatus = 'running' | 'completed' | 'failed' | 'interrupted';

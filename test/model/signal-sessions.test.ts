@@ -16,6 +16,7 @@ describe('session keys of log records and metric points', () => {
     expect(SESSION_KEYS).toEqual([
       'gen_ai.conversation.id',
       'session.id',
+      'conversation.id',
       'langfuse.session.id',
       'ai.telemetry.metadata.sessionId',
       'traceloop.association.properties.session_id',

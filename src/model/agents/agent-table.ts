@@ -16,6 +16,8 @@ export interface AgentEventStep {
   spanName: string;
   /** `turn` steps are the parents of the other steps with the same turn key. */
   step: 'turn' | 'llm' | 'tool';
+  /** An attribute the event must carry to make a step (Codex sends many `codex.sse_event`s; only one per call has its token counts). */
+  when?: string;
 }
 
 /** How log events become steps when the agent sends no spans (see steps-from-events.ts). */
@@ -32,6 +34,12 @@ export interface AgentEventDerivation {
   successKey?: string;
   /** Attribute with the failure's message. */
   errorKey?: string;
+  /**
+   * Events tied to a span make steps too. For an agent whose spans are never
+   * its steps (`internalSpans`): otherwise the span is the step and the
+   * event makes none, so nothing is counted twice.
+   */
+  withSpans?: boolean;
   /** Events that make a step, by name. */
   steps: Readonly<Record<string, AgentEventStep>>;
   /**
@@ -58,6 +66,12 @@ export interface AgentTable {
   namePrefixes: readonly string[];
   /** Span name → step type. Names not listed keep what their attributes say. */
   spanSteps: Readonly<Record<string, StepType>>;
+  /**
+   * Its spans not named in `spanSteps` are its plumbing (Codex's hundreds of
+   * internal spans): kept as they arrived, step type `other` and marked
+   * `internal`, neither steps of the timeline nor sessions of the default list.
+   */
+  internalSpans?: boolean;
   /**
    * The agent's attribute keys → the normalized field they fill. Read only
    * on the agent's own records, and only where no dialect attribute filled

@@ -10,6 +10,8 @@ import type { RawSpan, SpanResource } from '../types.js';
 import { compileAgent } from './agent-table.js';
 import type { AgentTable, CompiledAgent } from './agent-table.js';
 import { CLAUDE_CODE } from './claude-code.js';
+import { CODEX } from './codex.js';
+import { GEMINI_CLI } from './gemini-cli.js';
 import { deriveSteps } from './steps-from-events.js';
 
 export type { AgentEventDerivation, AgentEventStep, AgentSlot, AgentTable, CompiledAgent } from './agent-table.js';
@@ -17,7 +19,7 @@ export { compileAgent } from './agent-table.js';
 export { ATTR_SKEIN_DERIVED_FROM, DERIVED_FROM_LOG } from './steps-from-events.js';
 
 /** Every agent's table. */
-export const AGENT_TABLES: readonly AgentTable[] = [CLAUDE_CODE];
+export const AGENT_TABLES: readonly AgentTable[] = [CLAUDE_CODE, CODEX, GEMINI_CLI];
 
 const SERVICE_NAME = 'service.name';
 

@@ -47,10 +47,10 @@ export function deriveSteps(
   const derived: Derived[] = [];
   const answers: Answer[] = [];
   for (const record of records) {
-    if (record.traceId !== null) continue;
     const agent = agentFor(record);
     const derive = agent?.table.derive;
     if (agent === undefined || derive === undefined) continue;
+    if (record.traceId !== null && derive.withSpans !== true) continue;
     const session = logSessionKey(record);
     if (session === null) continue;
     const attributes: Attributes = typeof record.attributes === 'object' && record.attributes !== null ? record.attributes : {};
@@ -72,6 +72,7 @@ export function deriveSteps(
     }
     const spec = derive.steps[name];
     if (spec === undefined) continue;
+    if (spec.when !== undefined && (attributes[spec.when] === undefined || attributes[spec.when] === null)) continue;
 
     const traceId = hash(`trace\0${session}`, 32);
     const turnSpanId = turn === undefined ? null : hash(`turn\0${session}\0${turn}`, 16);
