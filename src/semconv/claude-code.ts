@@ -52,6 +52,10 @@ export const ATTR_CLAUDE_CODE_TOOL_PARAMETERS = 'tool_parameters';
 /** JSON text of the tool's input (with OTEL_LOG_TOOL_DETAILS=1). */
 export const ATTR_CLAUDE_CODE_TOOL_INPUT = 'tool_input';
 export const ATTR_CLAUDE_CODE_TOOL_RESULT = 'tool_result';
+/** The command a Bash tool ran, on its `claude_code.tool` span. */
+export const ATTR_CLAUDE_CODE_FULL_COMMAND = 'full_command';
+/** The file a Read / Edit / Write tool worked on, on its `claude_code.tool` span. */
+export const ATTR_CLAUDE_CODE_FILE_PATH = 'file_path';
 /** `"true"` / `"false"` as text. */
 export const ATTR_CLAUDE_CODE_SUCCESS = 'success';
 export const ATTR_CLAUDE_CODE_ERROR = 'error';

@@ -15,6 +15,8 @@ import {
   ATTR_CLAUDE_CODE_ERROR,
   ATTR_CLAUDE_CODE_EVENT_NAME,
   ATTR_CLAUDE_CODE_EVENT_SEQUENCE,
+  ATTR_CLAUDE_CODE_FILE_PATH,
+  ATTR_CLAUDE_CODE_FULL_COMMAND,
   ATTR_CLAUDE_CODE_INPUT_TOKENS,
   ATTR_CLAUDE_CODE_MODEL,
   ATTR_CLAUDE_CODE_OUTPUT_TOKENS,
@@ -74,6 +76,9 @@ export const CLAUDE_CODE: AgentTable = {
     [ATTR_CLAUDE_CODE_TOOL_INPUT]: 'toolArguments',
     [ATTR_CLAUDE_CODE_TOOL_PARAMETERS]: 'inputValue',
     [ATTR_CLAUDE_CODE_TOOL_RESULT]: 'toolResult',
+    // What a beta tool span says of its input (its events carry tool_input).
+    [ATTR_CLAUDE_CODE_FULL_COMMAND]: 'inputValue',
+    [ATTR_CLAUDE_CODE_FILE_PATH]: 'inputValue',
     [ATTR_CLAUDE_CODE_PROMPT]: 'inputValue',
     [ATTR_CLAUDE_CODE_USER_PROMPT]: 'inputValue',
     [ATTR_CLAUDE_CODE_RESPONSE]: 'outputValue',

@@ -36,6 +36,16 @@ describe('Claude Code beta traces with a subagent', () => {
     expect(subagent.filter((r) => r.stepType === 'llm').every((r) => underAgentTool(r))).toBe(true);
   });
 
+  it("a tool span's input is its command or file", () => {
+    const tools = records.filter((r) => r.stepType === 'tool' && r.toolName !== 'Agent');
+    expect(tools.length).toBeGreaterThan(0);
+    for (const tool of tools) {
+      const said = tool.raw.attributes.full_command ?? tool.raw.attributes.file_path;
+      expect(said).toBeDefined();
+      expect(tool.input?.text).toBe(said);
+    }
+  });
+
   it('--store genai keeps every one of its spans, the tool children the subagent nests under included', () => {
     expect(records.filter((r) => !isGenAiRecord(r)).map((r) => r.name)).toEqual([]);
   });
