@@ -6,6 +6,7 @@ export const STEP_TYPES = ['agent', 'llm', 'tool', 'reasoning', 'retrieval', 'wo
 
 const STEP_TYPE_LABELS = /** @type {Record<string, string>} */ ({
   agent: 'Agent',
+  turn: 'Turn',
   llm: 'Model call',
   tool: 'Tool call',
   reasoning: 'Reasoning',
