@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { CommitOutcome } from '../../src/ingest/ingest-commit.js';
 import { createIngestPipeline } from '../../src/ingest/ingest-pipeline.js';
 import { resolveIngestSettings } from '../../src/ingest/ingest-settings.js';
+import type { BudgetConfig } from '../../src/model/budgets.js';
 import { decodeTraceRequest } from '../../src/otlp/index.js';
 import { openWritableStore } from '../../src/store/sqlite/database-file.js';
 import { SqliteOutbox } from '../../src/store/sqlite/sqlite-outbox.js';
@@ -21,7 +22,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-function open() {
+function open(budgets?: BudgetConfig) {
   const dir = mkdtempSync(join(tmpdir(), 'skein-claude-code-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const dbPath = join(dir, 'skein.db');
@@ -32,7 +33,7 @@ function open() {
     dbPath,
     store,
     outbox: new SqliteOutbox(store.database),
-    settings: resolveIngestSettings({ upstreams: ['http://upstream.example:4318'] }),
+    settings: resolveIngestSettings({ upstreams: ['http://upstream.example:4318'], budgets }),
     afterCommit: (outcome) => outcomes.push(outcome),
   });
   cleanups.push(() => pipeline.close());
@@ -75,6 +76,20 @@ describe('Claude Code events only, through the ingest pipeline (writer thread, r
     const answer = expected.responses[expected.responses.length - 1];
     const answerHits = await store.search({ text: answer.split(/\W+/).filter((w) => w.length > 5)[0], limit: 20 });
     expect(answerHits.map((hit) => [hit.sessionId, hit.stepType])).toContainEqual([expected.sessionId, 'llm']);
+  });
+
+  it("a budget for the claude-code agent fires on the steps made from its events, once however often they are replayed", async () => {
+    const records = claudeCodeLogRequests('default').flatMap((r) => r.records);
+    const expected = expectedFromEvents(records);
+    const limit = expected.suppliedCostUsd / 2;
+    const { pipeline, outcomes } = open({ agents: { 'claude-code': { maxCostUsd: limit } } });
+    await pipeline.ingestLogs(records);
+    await pipeline.ingestLogs(records);
+    const crossings = outcomes.flatMap((o) => o.crossings);
+    const exceeded = crossings.filter((c) => c.level === 'exceeded');
+    expect(exceeded.map((c) => [c.scope, c.key, c.metric, c.sessionId])).toEqual([['agent', 'claude-code', 'costUsd', expected.sessionId]]);
+    expect(exceeded[0].used).toBeGreaterThanOrEqual(limit);
+    expect(exceeded[0].spanId).not.toBeNull();
   });
 
   it('with the beta traces on, the spans are the steps and the events add nothing: tokens counted once', async () => {
