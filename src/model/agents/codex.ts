@@ -50,7 +50,6 @@ import {
   CODEX_EVENT_TOOL_RESULT,
   CODEX_EVENT_TURN_TTFT,
   CODEX_EVENT_USER_PROMPT,
-  CODEX_NAME_PREFIX,
   CODEX_SCOPE_PREFIX,
   CODEX_SERVICE_NAME_CLI,
   CODEX_SERVICE_NAME_EXEC,
@@ -63,14 +62,13 @@ export const CODEX_STEP_TURN = 'codex.turn';
 export const CODEX_STEP_MODEL_CALL = 'codex.response';
 export const CODEX_STEP_TOOL = 'codex.tool';
 
-/** Event names as `derive` sees them: the `codex.` prefix taken off. */
-const event = (name: string): string => name.slice(CODEX_NAME_PREFIX.length);
-
 export const CODEX: AgentTable = {
   name: 'codex',
   serviceNames: [CODEX_SERVICE_NAME_EXEC, CODEX_SERVICE_NAME_CLI, CODEX_SERVICE_NAME_VSCODE],
   scopePrefixes: [CODEX_SCOPE_PREFIX],
-  namePrefixes: [CODEX_NAME_PREFIX],
+  // Not by name: an app's own `codex.*` spans must not become Codex's plumbing. Its records all carry
+  // its service.name and a `codex_*` scope.
+  namePrefixes: [],
   spanSteps: {
     [CODEX_STEP_TURN]: 'turn',
     [CODEX_STEP_MODEL_CALL]: 'llm',
@@ -114,9 +112,9 @@ export const CODEX: AgentTable = {
     errorKey: ATTR_CODEX_OUTPUT,
     withSpans: true,
     steps: {
-      [event(CODEX_EVENT_USER_PROMPT)]: { spanName: CODEX_STEP_TURN, step: 'turn' },
-      [event(CODEX_EVENT_SSE_EVENT)]: { spanName: CODEX_STEP_MODEL_CALL, step: 'llm', when: ATTR_CODEX_INPUT_TOKEN_COUNT },
-      [event(CODEX_EVENT_TOOL_RESULT)]: { spanName: CODEX_STEP_TOOL, step: 'tool' },
+      [CODEX_EVENT_USER_PROMPT]: { spanName: CODEX_STEP_TURN, step: 'turn' },
+      [CODEX_EVENT_SSE_EVENT]: { spanName: CODEX_STEP_MODEL_CALL, step: 'llm', when: ATTR_CODEX_INPUT_TOKEN_COUNT },
+      [CODEX_EVENT_TOOL_RESULT]: { spanName: CODEX_STEP_TOOL, step: 'tool' },
     },
   },
 };
