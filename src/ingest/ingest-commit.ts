@@ -5,6 +5,7 @@ import type { RawSpan } from '../model/types.js';
 import { encodeLogsRequest, encodeMetricsRequest, encodeTraceRequest } from '../otlp/index.js';
 import { SqliteOutbox } from '../store/sqlite/sqlite-outbox.js';
 import { SqliteTraceStore } from '../store/sqlite/sqlite-trace-store.js';
+import { enrichAgentSpans } from './agent-enrichment.js';
 import type { Ingest } from './ingest-settings.js';
 import { asSignalBatch, metricPointCount } from './signal-batch.js';
 import type { SignalBatch } from './signal-batch.js';
@@ -73,6 +74,9 @@ export function createIngestCommit(options: IngestCommitOptions): IngestCommit {
     let crossings: BudgetEventRecord[] = [];
     try {
       store.transaction(() => {
+        // Read and written in the transaction: an agent's events that enrich its spans (cost, answer), either first.
+        const enriched = enrichAgentSpans(store, records, keptLogs, normalize, settings.maxTextLength);
+        if (enriched.length > 0) records = records.concat(enriched);
         if (received.length > 0 || records.length > 0) crossings = store.writeSync(records, { budgets });
         if (logs.length > 0) store.writeLogsSync(keptLogs);
         if (metrics.length > 0) store.writeMetricsSync(keepMetric ? metrics.filter(keepMetric) : metrics);

@@ -92,25 +92,43 @@ describe('Claude Code events only, through the ingest pipeline (writer thread, r
     expect(exceeded[0].spanId).not.toBeNull();
   });
 
-  it('with the beta traces on, the spans are the steps and the events add nothing: tokens counted once', async () => {
-    const { store, pipeline } = open();
-    const dir = join(CLAUDE_CODE_FIXTURES, 'beta-traces');
-    const spans = decodeTraceRequest(readFileSync(join(dir, 'traces-1.pb')), 'protobuf').spans;
-    const records = claudeCodeLogRequests('beta-traces').flatMap((r) => r.records);
-    const expected = expectedFromEvents(records);
-    await pipeline.ingest(spans);
-    await pipeline.ingestLogs(records);
+  it.each(['spans first', 'events first', 'together'] as const)(
+    'with the beta traces on (%s), the spans are the steps and count the tokens once; their events add the supplied cost and the answer',
+    async (order) => {
+      const { store, pipeline } = open();
+      const dir = join(CLAUDE_CODE_FIXTURES, 'beta-traces');
+      const spans = decodeTraceRequest(readFileSync(join(dir, 'traces-1.pb')), 'protobuf').spans;
+      const records = claudeCodeLogRequests('beta-traces').flatMap((r) => r.records);
+      const expected = expectedFromEvents(records);
+      if (order === 'spans first') {
+        await pipeline.ingest(spans);
+        await pipeline.ingestLogs(records);
+      } else if (order === 'events first') {
+        await pipeline.ingestLogs(records);
+        await pipeline.ingest(spans);
+      } else {
+        await Promise.all([pipeline.ingest(spans), pipeline.ingestLogs(records)]);
+      }
+      // Replayed: nothing counts twice.
+      await pipeline.ingestLogs(records);
 
-    const session = await store.getSession(expected.sessionId);
-    const llmSpans = spans.filter((s) => s.name === 'claude_code.llm_request');
-    const toolSpans = spans.filter((s) => s.name === 'claude_code.tool');
-    expect(session.spanCount).toBe(spans.length);
-    expect(session.llmCallCount).toBe(llmSpans.length);
-    expect(session.toolCallCount).toBe(toolSpans.length);
-    const sum = (key: string) => llmSpans.reduce((t, s) => t + Number(s.attributes[key] ?? 0), 0);
-    expect(session.tokens.output).toBe(sum('output_tokens'));
-    expect(session.tokens.cacheRead).toBe(sum('cache_read_tokens'));
-    expect(session.tokens.cacheWrite).toBe(sum('cache_creation_tokens'));
-    expect(session.tokens.input).toBe(sum('input_tokens') + sum('cache_read_tokens') + sum('cache_creation_tokens'));
-  });
+      const session = await store.getSession(expected.sessionId);
+      const llmSpans = spans.filter((s) => s.name === 'claude_code.llm_request');
+      const toolSpans = spans.filter((s) => s.name === 'claude_code.tool');
+      expect(session.spanCount).toBe(spans.length);
+      expect(session.llmCallCount).toBe(llmSpans.length);
+      expect(session.toolCallCount).toBe(toolSpans.length);
+      const sum = (key: string) => llmSpans.reduce((t, s) => t + Number(s.attributes[key] ?? 0), 0);
+      expect(session.tokens.output).toBe(sum('output_tokens'));
+      expect(session.tokens.cacheRead).toBe(sum('cache_read_tokens'));
+      expect(session.tokens.cacheWrite).toBe(sum('cache_creation_tokens'));
+      expect(session.tokens.input).toBe(sum('input_tokens') + sum('cache_read_tokens') + sum('cache_creation_tokens'));
+      expect(Math.abs(session.suppliedCostUsd - expected.suppliedCostUsd)).toBeLessThan(1e-9);
+      expect(session.computedCostUsd).toBe(0);
+
+      const steps = (await store.getSpans({ sessionId: expected.sessionId, stepType: 'llm', limit: 100 })).items;
+      expect(steps.map((s) => s.output?.text).sort()).toEqual([...expected.responses].sort());
+      expect(steps.every((s) => s.cost?.source === 'supplied')).toBe(true);
+    },
+  );
 });

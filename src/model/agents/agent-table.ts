@@ -6,6 +6,7 @@
  */
 import { SLOTS } from '../dialect-slots.js';
 import type { StepType } from '../types.js';
+import type { AgentSpanEnrichment } from './enrich-steps.js';
 
 /** A normalized field an agent's attribute fills: a slot of dialect-slots.ts, by name. */
 export type AgentSlot = keyof typeof SLOTS.slot;
@@ -86,6 +87,8 @@ export interface AgentTable {
   events: Readonly<Record<string, string>>;
   /** How its log events become steps; absent when it always sends spans. */
   derive?: AgentEventDerivation;
+  /** How its events enrich its spans when its traces are on (enrich-steps.ts). */
+  enrich?: AgentSpanEnrichment;
 }
 
 /** A table with its lookups built once. */

@@ -17,6 +17,8 @@ import { deriveSteps } from './steps-from-events.js';
 export type { AgentEventDerivation, AgentEventStep, AgentSlot, AgentTable, CompiledAgent } from './agent-table.js';
 export { compileAgent } from './agent-table.js';
 export { ATTR_SKEIN_DERIVED_FROM, DERIVED_FROM_LOG } from './steps-from-events.js';
+export { enrichSpan, eventEnrichmentKey, spanEnrichmentKey } from './enrich-steps.js';
+export type { AgentSpanEnrichment } from './enrich-steps.js';
 
 /** Every agent's table. */
 export const AGENT_TABLES: readonly AgentTable[] = [CLAUDE_CODE, CODEX, GEMINI_CLI];

@@ -241,6 +241,17 @@ export class SqliteTraceStore implements TraceStore, ChangeFeedReader, BudgetRea
     return this.logs.listLogs(query);
   }
 
+  /** `listLogs` and `getSpans` on the caller's thread, for a commit that reads inside its transaction (an agent's events enriching its spans). */
+  listLogsSync(query: LogQuery): Page<StoredLogRecord> {
+    this.checkOpen();
+    return this.logs.listLogs(query);
+  }
+
+  getSpansSync(query: SpanQuery): Page<StoredSpan> {
+    this.checkOpen();
+    return this.spans.getSpans(query);
+  }
+
   async listMetricPoints(query: MetricQuery): Promise<Page<StoredMetricPoint>> {
     this.checkOpen();
     return this.metrics.listMetricPoints(query);

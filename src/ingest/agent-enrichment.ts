@@ -1,0 +1,62 @@
+/**
+ * An agent's events enriching its spans (model/agents/enrich-steps.ts), across requests: its traces and
+ * its logs are exported separately, in either order. Run inside the commit's transaction:
+ * - a span of this batch gets what its events say, from this batch and from the store;
+ * - an event of this batch whose span is already stored (not in this batch) has that span re-normalized
+ *   from the raw span the store kept, enriched, and written again (an upsert, as a replay is).
+ */
+import { agentForLog, agentForSpan, enrichSpan, eventEnrichmentKey, spanEnrichmentKey } from '../model/agents/index.js';
+import type { RawLogRecord } from '../model/log-types.js';
+import { DEFAULT_MAX_TEXT_LENGTH } from '../model/normalize.js';
+import type { RawSpan, SpanRecord } from '../model/types.js';
+import type { SqliteTraceStore } from '../store/sqlite/sqlite-trace-store.js';
+
+/** Events of one trace read at most per batch: an agent's turn has far fewer. */
+const MAX_TRACE_EVENTS = 1000;
+
+/** Enriches `records` in place; returns the stored spans to write again. */
+export function enrichAgentSpans(
+  store: SqliteTraceStore,
+  records: SpanRecord[],
+  logs: readonly RawLogRecord[],
+  normalize: (raw: RawSpan) => SpanRecord,
+  maxTextLength: number = DEFAULT_MAX_TEXT_LENGTH,
+): SpanRecord[] {
+  const storedEvents = new Map<string, readonly RawLogRecord[]>();
+  const eventsOf = (traceId: string): readonly RawLogRecord[] => {
+    let found = storedEvents.get(traceId);
+    if (found === undefined) {
+      found = store.listLogsSync({ traceId, limit: MAX_TRACE_EVENTS }).items;
+      storedEvents.set(traceId, found);
+    }
+    return found;
+  };
+  const inBatch = new Set<string>();
+  for (const record of records) {
+    const key = spanEnrichmentKey(record, agentForSpan(record.raw));
+    if (key === undefined) continue;
+    inBatch.add(`${key.traceId}\0${key.joinValue}`);
+    const batchEvents = logs.filter((log) => log.traceId === key.traceId);
+    enrichSpan(record, key.enrich, batchEvents, maxTextLength);
+    enrichSpan(record, key.enrich, eventsOf(key.traceId), maxTextLength);
+  }
+  const again: SpanRecord[] = [];
+  const done = new Set<string>();
+  for (const log of logs) {
+    const key = eventEnrichmentKey(log, agentForLog(log));
+    if (key === undefined) continue;
+    const id = `${key.traceId}\0${key.joinValue}`;
+    if (inBatch.has(id) || done.has(id)) continue;
+    done.add(id);
+    const stored = store.getSpansSync({ traceId: key.traceId, attributes: { [key.enrich.joinKey]: key.joinValue }, limit: 10 }).items;
+    for (const span of stored) {
+      if (span.name !== key.enrich.spanName) continue;
+      const record = normalize(span.raw);
+      const batchEvents = logs.filter((event) => event.traceId === key.traceId);
+      const changed = enrichSpan(record, key.enrich, batchEvents, maxTextLength);
+      enrichSpan(record, key.enrich, eventsOf(key.traceId), maxTextLength);
+      if (changed) again.push(record);
+    }
+  }
+  return again;
+}
