@@ -60,3 +60,49 @@ export function enrichAgentSpans(
   }
   return again;
 }
+
+/**
+ * Steps made from events (steps-from-events.ts) whose turn was made in an earlier request: the stored
+ * turn is stretched to end when its last step ends (an agent exports its events every few seconds, a
+ * turn lasts longer). The turn is Skein's own span, never forwarded, so its kept raw end moves too.
+ * Returns the stored turns to write again. A turn made again in this batch (a replayed request) keeps
+ * the later end it has stored: `derived` is updated in place.
+ */
+export function stretchStoredTurns(
+  store: SqliteTraceStore,
+  derived: readonly RawSpan[],
+  normalize: (raw: RawSpan) => SpanRecord,
+): SpanRecord[] {
+  const inBatch = new Set(derived.map((span) => span.spanId));
+  for (const span of derived) {
+    if (span.parentSpanId !== null || span.endTimeUnixNano === null) continue;
+    const turnKey = agentForSpan(span)?.table.derive?.turnKey;
+    const turn = turnKey === undefined ? undefined : span.attributes[turnKey];
+    if (typeof turn !== 'string') continue;
+    const stored = storedSpan(store, span.traceId, turnKey as string, turn, span.spanId);
+    if (stored?.raw.endTimeUnixNano != null && stored.raw.endTimeUnixNano > span.endTimeUnixNano) {
+      span.endTimeUnixNano = stored.raw.endTimeUnixNano;
+    }
+  }
+  const ends = new Map<string, { span: RawSpan; end: bigint }>();
+  for (const span of derived) {
+    if (span.parentSpanId === null || inBatch.has(span.parentSpanId) || span.endTimeUnixNano === null) continue;
+    const seen = ends.get(span.parentSpanId);
+    if (seen === undefined || span.endTimeUnixNano > seen.end) ends.set(span.parentSpanId, { span, end: span.endTimeUnixNano });
+  }
+  const again: SpanRecord[] = [];
+  for (const [turnId, { span, end }] of ends) {
+    const turnKey = agentForSpan(span)?.table.derive?.turnKey;
+    const turn = turnKey === undefined ? undefined : span.attributes[turnKey];
+    if (typeof turn !== 'string') continue;
+    const stored = storedSpan(store, span.traceId, turnKey as string, turn, turnId);
+    if (stored === undefined || stored.raw.endTimeUnixNano === null || stored.raw.endTimeUnixNano >= end) continue;
+    again.push(normalize({ ...stored.raw, endTimeUnixNano: end }));
+  }
+  return again;
+}
+
+/** The stored span `spanId` of the trace, found among those whose `key` attribute is `value`. */
+function storedSpan(store: SqliteTraceStore, traceId: string, key: string, value: string, spanId: string) {
+  return store.getSpansSync({ traceId, attributes: { [key]: value }, limit: MAX_TRACE_EVENTS }).items.find((s) => s.spanId === spanId);
+}

@@ -5,7 +5,7 @@ import type { RawSpan } from '../model/types.js';
 import { encodeLogsRequest, encodeMetricsRequest, encodeTraceRequest } from '../otlp/index.js';
 import { SqliteOutbox } from '../store/sqlite/sqlite-outbox.js';
 import { SqliteTraceStore } from '../store/sqlite/sqlite-trace-store.js';
-import { enrichAgentSpans } from './agent-enrichment.js';
+import { enrichAgentSpans, stretchStoredTurns } from './agent-enrichment.js';
 import type { Ingest } from './ingest-settings.js';
 import { asSignalBatch, metricPointCount } from './signal-batch.js';
 import type { SignalBatch } from './signal-batch.js';
@@ -65,7 +65,6 @@ export function createIngestCommit(options: IngestCommitOptions): IngestCommit {
     // An agent that sends only log events (Claude Code by default) gets its steps made from them: stored
     // with the spans, never forwarded (upstreams get what arrived).
     const derived: RawSpan[] = keptLogs.length === 0 ? [] : stepsFromEvents(keptLogs);
-    if (derived.length > 0) records = records.concat(derived.map(normalize));
     // Encoded before the write lock is taken; spans again inside it only in the rare batch that crossed a budget.
     let spanPayload = outbox && received.length > 0 ? encodeTraceRequest(received, 'protobuf') : null;
     const logPayload = outbox && logs.length > 0 ? encodeLogsRequest(logs) : null;
@@ -77,6 +76,11 @@ export function createIngestCommit(options: IngestCommitOptions): IngestCommit {
         // Read and written in the transaction: an agent's events that enrich its spans (cost, answer), either first.
         const enriched = enrichAgentSpans(store, records, keptLogs, normalize, settings.maxTextLength);
         if (enriched.length > 0) records = records.concat(enriched);
+        if (derived.length > 0) {
+          // Normalized here: a turn made in an earlier request may end later than these steps say.
+          const turns = stretchStoredTurns(store, derived, normalize);
+          records = records.concat(derived.map(normalize), turns);
+        }
         if (received.length > 0 || records.length > 0) crossings = store.writeSync(records, { budgets });
         if (logs.length > 0) store.writeLogsSync(keptLogs);
         if (metrics.length > 0) store.writeMetricsSync(keepMetric ? metrics.filter(keepMetric) : metrics);

@@ -78,6 +78,25 @@ describe('Claude Code events only, through the ingest pipeline (writer thread, r
     expect(answerHits.map((hit) => [hit.sessionId, hit.stepType])).toContainEqual([expected.sessionId, 'llm']);
   });
 
+  it('a turn whose steps arrive in later requests lasts until its last step ends', async () => {
+    const { store, pipeline } = open();
+    const records = claudeCodeLogRequests('default').flatMap((r) => r.records);
+    const expected = expectedFromEvents(records);
+    const firstCall = records.findIndex((r) => r.attributes['event.name'] === 'api_request');
+    // As an agent exporting every few seconds sends them: the prompt and first call, then the rest.
+    await pipeline.ingestLogs(records.slice(0, firstCall + 1));
+    await pipeline.ingestLogs(records.slice(firstCall + 1));
+    // The first request resent afterwards does not shorten the turn again.
+    await pipeline.ingestLogs(records.slice(0, firstCall + 1));
+    const steps = (await store.getSpans({ sessionId: expected.sessionId, limit: 100 })).items;
+    expect(steps).toHaveLength(expected.turns + expected.llmCalls + expected.toolCalls);
+    const turn = steps.find((s) => s.stepType === 'turn');
+    const lastEnd = steps.reduce((max, s) => ((s.endTimeUnixNano ?? 0n) > max ? (s.endTimeUnixNano ?? 0n) : max), 0n);
+    expect(turn?.endTimeUnixNano).toBe(lastEnd);
+    expect(turn?.input?.text).toBe(expected.prompts[0]);
+    expect(steps.filter((s) => s !== turn).every((s) => s.parentSpanId === turn?.spanId)).toBe(true);
+  });
+
   it("a budget for the claude-code agent fires on the steps made from its events, once however often they are replayed", async () => {
     const records = claudeCodeLogRequests('default').flatMap((r) => r.records);
     const expected = expectedFromEvents(records);
