@@ -24,6 +24,17 @@ export interface SessionQuery {
   sort?: SessionSort;
   limit?: number;
   cursor?: string;
+  /**
+   * Also list sessions made only of an agent's internal plumbing spans
+   * (`SpanRecord.internal`, e.g. Codex CLI's own traces). Default false.
+   */
+  includeInternal?: boolean;
+}
+
+/** Options of a session's timeline and tree. */
+export interface TimelineOptions {
+  /** Also give an agent's internal plumbing spans as steps (`SpanRecord.internal`). Default false. */
+  includeInternal?: boolean;
 }
 
 export interface TimelineStep {

@@ -6,6 +6,11 @@
 import type Database from 'better-sqlite3';
 
 const UNDO: Record<number, string> = {
+  8: `DROP INDEX spans_session_start; ALTER TABLE spans DROP COLUMN internal;
+      ALTER TABLE sessions DROP COLUMN internal_count;
+      CREATE INDEX spans_session_start ON spans (resolved_session_id, start_ns, id, trace_id, span_id, parent_span_id,
+        name, step_type, end_ns, is_error, interrupted, model, tool_name, usage_input, usage_output, usage_reasoning,
+        usage_cache_read, usage_cache_write, cost_usd);`,
   7: `DROP TABLE log_records; DROP TABLE metric_points; DROP TABLE metric_streams; DROP TABLE signal_strings;
       DELETE FROM sqlite_sequence WHERE name IN ('log_records', 'metric_points');
       ALTER TABLE changes DROP COLUMN log_id;`,

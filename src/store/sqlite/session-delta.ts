@@ -27,6 +27,8 @@ export const FACT_KEYS = [
   'computedCostUsd',
   'unpricedCallCount',
   'aggregateUsageCount',
+  /** Spans marked internal (an agent's plumbing): a session of only those is not listed by default. */
+  'internalCount',
 ] as const;
 
 export type FactKey = (typeof FACT_KEYS)[number];
@@ -38,7 +40,7 @@ export function zeroFacts(): Facts {
   return facts;
 }
 
-export function factsOfContribution(c: SpanContribution): Facts {
+export function factsOfContribution(c: SpanContribution, internal: boolean): Facts {
   return {
     spanCount: 1,
     llmCallCount: c.llmCall ? 1 : 0,
@@ -56,6 +58,7 @@ export function factsOfContribution(c: SpanContribution): Facts {
     computedCostUsd: c.computedCostUsd,
     unpricedCallCount: c.unpriced ? 1 : 0,
     aggregateUsageCount: c.reportsAggregateUsage ? 1 : 0,
+    internalCount: internal ? 1 : 0,
   };
 }
 
@@ -76,6 +79,7 @@ export interface StoredFactsRow {
   c_computed_usd: number;
   c_unpriced: bigint;
   c_aggregate_usage: bigint;
+  internal: bigint;
 }
 
 export function factsOfRow(row: StoredFactsRow): Facts {
@@ -97,6 +101,7 @@ export function factsOfRow(row: StoredFactsRow): Facts {
     computedCostUsd: row.c_computed_usd,
     unpricedCallCount: Number(row.c_unpriced),
     aggregateUsageCount: Number(row.c_aggregate_usage),
+    internalCount: Number(row.internal),
   };
 }
 

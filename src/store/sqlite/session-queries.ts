@@ -128,7 +128,7 @@ const SORTS: Record<SessionSort, SortSpec> = {
 const STATUSES: readonly SessionStatus[] = ['running', 'completed', 'failed', 'interrupted'];
 const SESSION_QUERY_KEYS = [
   'fromUnixNano', 'toUnixNano', 'status', 'agentName', 'model', 'userId', 'minTokens', 'minCostUsd', 'sort',
-  'limit', 'cursor',
+  'limit', 'cursor', 'includeInternal',
 ];
 
 const n = Number;
@@ -262,6 +262,11 @@ export class SessionQueries {
       params.minCostUsd = numberParam(query.minCostUsd, 'minCostUsd');
       where.push('cost_usd >= @minCostUsd');
     }
+    if (query.includeInternal !== undefined && typeof query.includeInternal !== 'boolean') {
+      throw new InvalidQueryError('includeInternal must be a boolean', 'includeInternal');
+    }
+    // Read from the row the page reads anyway: no extra lookup (migration 008).
+    if (query.includeInternal !== true) where.push('internal_count < span_count');
     const op = sort.descending ? '<' : '>';
     if (query.cursor !== undefined) {
       const cursor = decodeCursor(query.cursor, `sessions:${sortName}`);

@@ -34,6 +34,7 @@ export interface StoredSessionRow {
   computed_cost_usd: number;
   unpriced_call_count: bigint;
   aggregate_usage_count: bigint;
+  internal_count: bigint;
   agent_name: string | null;
   user_id: string | null;
   trace_ids: string;
@@ -57,6 +58,7 @@ export function factsOfSessionRow(row: StoredSessionRow): Facts {
     computedCostUsd: row.computed_cost_usd,
     unpricedCallCount: Number(row.unpriced_call_count),
     aggregateUsageCount: Number(row.aggregate_usage_count),
+    internalCount: Number(row.internal_count),
   };
 }
 
@@ -80,6 +82,7 @@ export interface AggregateRow {
   computed_cost_usd: number;
   unpriced_call_count: bigint;
   aggregate_usage_count: bigint;
+  internal_count: bigint;
   trace_ids: string | null;
 }
 

@@ -55,6 +55,7 @@ export class SessionRollup {
         total(c_computed_usd) AS computed_cost_usd,
         coalesce(sum(c_unpriced), 0) AS unpriced_call_count,
         coalesce(sum(c_aggregate_usage), 0) AS aggregate_usage_count,
+        coalesce(sum(internal), 0) AS internal_count,
         group_concat(DISTINCT trace_id) AS trace_ids
       FROM spans WHERE resolved_session_id = @sessionId`);
     this.selectSession = db.prepare('SELECT * FROM sessions WHERE session_id = @sessionId');
@@ -73,12 +74,12 @@ export class SessionRollup {
         max_end_ns, last_activity_ns, duration_ns, span_count, llm_call_count, tool_call_count, error_count,
         open_count, interrupted_count, input_tokens, output_tokens, reasoning_tokens, cache_read_tokens,
         cache_write_tokens, total_tokens, cost_usd, supplied_cost_usd, computed_cost_usd, unpriced_call_count,
-        agent_name, user_id, aggregate_usage_count, usage_mismatch, trace_ids, models)
+        agent_name, user_id, aggregate_usage_count, usage_mismatch, trace_ids, internal_count, models)
       VALUES (@session_id, @status, @first_start_ns, @last_end_ns, @max_end_ns, @last_activity_ns, @duration_ns,
         @span_count, @llm_call_count, @tool_call_count, @error_count, @open_count, @interrupted_count,
         @input_tokens, @output_tokens, @reasoning_tokens, @cache_read_tokens, @cache_write_tokens, @total_tokens,
         @cost_usd, @supplied_cost_usd, @computed_cost_usd, @unpriced_call_count, @agent_name, @user_id,
-        @aggregate_usage_count, @usage_mismatch, @trace_ids,
+        @aggregate_usage_count, @usage_mismatch, @trace_ids, @internal_count,
         (SELECT json_group_array(m.model ORDER BY m.calls DESC, m.model) FROM session_models m
           WHERE m.session_id = @session_id))
       ON CONFLICT (session_id) DO UPDATE SET status = excluded.status, first_start_ns = excluded.first_start_ns,
@@ -94,7 +95,7 @@ export class SessionRollup {
         computed_cost_usd = excluded.computed_cost_usd, unpriced_call_count = excluded.unpriced_call_count,
         agent_name = excluded.agent_name, user_id = excluded.user_id,
         aggregate_usage_count = excluded.aggregate_usage_count, usage_mismatch = excluded.usage_mismatch,
-        trace_ids = excluded.trace_ids, models = excluded.models`);
+        trace_ids = excluded.trace_ids, internal_count = excluded.internal_count, models = excluded.models`);
     this.deleteSession = db.prepare('DELETE FROM sessions WHERE session_id = @sessionId');
     this.deleteModels = db.prepare('DELETE FROM session_models WHERE session_id = @sessionId');
     this.insertModels = db.prepare(`INSERT INTO session_models (session_id, model, calls, input_tokens,
@@ -118,14 +119,17 @@ export class SessionRollup {
     for (const statement of reads) statement.safeIntegers(true);
   }
 
-  /** Rebuilds the session from its spans. Must run inside the write transaction. */
-  recompute(sessionId: string): void {
+  /**
+   * Rebuilds the session from its spans. Must run inside the write transaction.
+   * Returns whether the session is listed by default: false while every span is internal; true when it is gone.
+   */
+  recompute(sessionId: string): boolean {
     const p = { sessionId };
     const agg = this.aggregate.get(p) as AggregateRow;
     this.deleteModels.run(p);
     if (agg.span_count === 0n || agg.first_start_ns === null || agg.max_start_ns === null) {
       this.deleteSession.run(p);
-      return;
+      return true;
     }
     this.insertModels.run(p);
     const facts: Facts = {
@@ -145,8 +149,9 @@ export class SessionRollup {
       computedCostUsd: agg.computed_cost_usd,
       unpricedCallCount: Number(agg.unpriced_call_count),
       aggregateUsageCount: Number(agg.aggregate_usage_count),
+      internalCount: Number(agg.internal_count),
     };
-    this.finish(sessionId, {
+    return this.finish(sessionId, {
       facts,
       firstStartNs: agg.first_start_ns,
       lastActivityNs:
@@ -156,17 +161,14 @@ export class SessionRollup {
     });
   }
 
-  /** Adds one batch's delta to the stored rollup. Must run inside the write transaction. */
-  apply(sessionId: string, delta: SessionDelta): void {
+  /** Adds one batch's delta to the stored rollup. Must run inside the write transaction. Returns as `recompute`. */
+  apply(sessionId: string, delta: SessionDelta): boolean {
     const row = this.selectSession.get({ sessionId }) as StoredSessionRow | undefined;
     const facts = row ? factsOfSessionRow(row) : zeroFacts();
     for (const key of FACT_KEYS) facts[key] += delta.facts[key];
     const times = [row?.first_start_ns, delta.minStartNs].filter((t): t is bigint => t !== undefined && t !== null);
     const activity = [row?.last_activity_ns, delta.maxActivityNs].filter((t): t is bigint => t !== undefined && t !== null);
-    if (facts.spanCount <= 0 || times.length === 0 || activity.length === 0) {
-      this.recompute(sessionId);
-      return;
-    }
+    if (facts.spanCount <= 0 || times.length === 0 || activity.length === 0) return this.recompute(sessionId);
     for (const [model, m] of delta.models) {
       if (Object.values(m).every((v) => v === 0)) continue;
       this.addModel.run({ sessionId, model, ...m });
@@ -176,7 +178,7 @@ export class SessionRollup {
     if (delta.maxEndNs !== null && (maxEndNs === null || delta.maxEndNs > maxEndNs)) maxEndNs = delta.maxEndNs;
     const traceIds = new Set<string>(row ? (JSON.parse(row.trace_ids) as string[]) : []);
     for (const traceId of delta.traceIds) traceIds.add(traceId);
-    this.finish(sessionId, {
+    return this.finish(sessionId, {
       facts,
       firstStartNs: times.reduce((a, b) => (b < a ? b : a)),
       lastActivityNs: activity.reduce((a, b) => (b > a ? b : a)),
@@ -186,7 +188,7 @@ export class SessionRollup {
     });
   }
 
-  private finish(sessionId: string, state: SessionState): void {
+  private finish(sessionId: string, state: SessionState): boolean {
     const p = { sessionId };
     const f = state.facts;
     const rootErrorCount = f.errorCount > 0 ? Number((this.rootErrors.get(p) as { n: bigint }).n) : 0;
@@ -237,6 +239,8 @@ export class SessionRollup {
       aggregate_usage_count: f.aggregateUsageCount,
       usage_mismatch: mismatch ? 1 : 0,
       trace_ids: JSON.stringify([...state.traceIds].sort()),
+      internal_count: f.internalCount,
     });
+    return f.internalCount < f.spanCount;
   }
 }

@@ -1,7 +1,7 @@
 /** Reads of spans: a session's timeline and tree, and filtered span pages. */
 
 import type Database from 'better-sqlite3';
-import type { Page, SpanQuery, TimelineStep, TreeNode } from '../../model/query.js';
+import type { Page, SpanQuery, TimelineOptions, TimelineStep, TreeNode } from '../../model/query.js';
 import type { StepType, StoredSpan, TokenTotals } from '../../model/types.js';
 import { STEP_TYPES } from '../../model/types.js';
 import { InvalidQueryError, SessionNotFoundError } from '../errors.js';
@@ -41,10 +41,10 @@ type TimelineRow = [
 
 const TIMELINE_COLUMNS = `trace_id, span_id, parent_span_id, name, step_type, %START%, %END%, is_error, interrupted,
   model, tool_name, usage_input, usage_output, usage_reasoning, usage_cache_read, usage_cache_write, cost_usd`;
-const TIMELINE_SQL = (start: string, end: string): string =>
-  // Every column is in the covering index spans_session_start (migration 001).
+const TIMELINE_SQL = (start: string, end: string, includeInternal: boolean): string =>
+  // Every column is in the covering index spans_session_start (migrations 001, 008).
   `SELECT ${TIMELINE_COLUMNS.replace('%START%', start).replace('%END%', end)}
-   FROM spans WHERE resolved_session_id = @sessionId ORDER BY start_ns, id`;
+   FROM spans WHERE resolved_session_id = @sessionId${includeInternal ? '' : ' AND internal = 0'} ORDER BY start_ns, id`;
 
 const SPAN_QUERY_KEYS = [
   'sessionId', 'traceId', 'stepType', 'model', 'provider', 'isError', 'minDurationNanos', 'fromUnixNano',
@@ -63,8 +63,9 @@ function tokensOf(row: TimelineRow): Partial<TokenTotals> {
 
 export class SpanQueries {
   private readonly sessionStart: Database.Statement;
-  private readonly timeline: Database.Statement;
-  private readonly exactTimeline: Database.Statement;
+  /** Indexed by `includeInternal`: 0 leaves internal spans out (the default), 1 gives them. */
+  private readonly timeline: [Database.Statement, Database.Statement];
+  private readonly exactTimeline: [Database.Statement, Database.Statement];
   private readonly statements: StatementCache;
 
   constructor(db: Database.Database) {
@@ -72,23 +73,33 @@ export class SpanQueries {
       .prepare('SELECT first_start_ns FROM sessions WHERE session_id = @sessionId')
       .pluck()
       .safeIntegers(true);
-    this.timeline = db.prepare(TIMELINE_SQL('start_ns - @base', 'end_ns - @base')).raw(true);
-    this.exactTimeline = db.prepare(TIMELINE_SQL('CAST(start_ns AS TEXT)', 'CAST(end_ns AS TEXT)')).raw(true);
+    const timeline = (includeInternal: boolean) =>
+      db.prepare(TIMELINE_SQL('start_ns - @base', 'end_ns - @base', includeInternal)).raw(true);
+    const exactTimeline = (includeInternal: boolean) =>
+      db.prepare(TIMELINE_SQL('CAST(start_ns AS TEXT)', 'CAST(end_ns AS TEXT)', includeInternal)).raw(true);
+    this.timeline = [timeline(false), timeline(true)];
+    this.exactTimeline = [exactTimeline(false), exactTimeline(true)];
     this.statements = new StatementCache(db);
   }
 
   /**
    * Steps in start order. `depth` counts ancestors inside the session; a step
    * whose parent is elsewhere (or not yet arrived) is at depth 0. `open` is
-   * a step still running: no end and not interrupted.
+   * a step still running: no end and not interrupted. An agent's internal
+   * plumbing spans are no steps unless `includeInternal`.
    */
-  getTimeline(sessionId: string): TimelineStep[] {
+  getTimeline(sessionId: string, options: TimelineOptions = {}): TimelineStep[] {
+    const includeInternal = options.includeInternal ?? false;
+    if (typeof includeInternal !== 'boolean') {
+      throw new InvalidQueryError('includeInternal must be a boolean', 'includeInternal');
+    }
+    const which = includeInternal ? 1 : 0;
     const base = this.sessionStart.get({ sessionId }) as bigint | undefined;
     if (base === undefined) throw new SessionNotFoundError(sessionId);
-    let rows = this.timeline.all({ sessionId, base }) as TimelineRow[];
+    let rows = this.timeline[which].all({ sessionId, base }) as TimelineRow[];
     let exact = false;
     if (rows.some((row) => !Number.isSafeInteger(row[5]) || (row[6] !== null && !Number.isSafeInteger(row[6])))) {
-      rows = this.exactTimeline.all({ sessionId }) as TimelineRow[];
+      rows = this.exactTimeline[which].all({ sessionId }) as TimelineRow[];
       exact = true;
     }
     const timeOf = (value: number | string): bigint => (exact ? BigInt(value) : base + BigInt(value));
@@ -156,8 +167,8 @@ export class SpanQueries {
   }
 
   /** The timeline as a forest; children in start order. */
-  getTree(sessionId: string): TreeNode[] {
-    const steps = this.getTimeline(sessionId);
+  getTree(sessionId: string, options: TimelineOptions = {}): TreeNode[] {
+    const steps = this.getTimeline(sessionId, options);
     const nodes = new Map<string, TreeNode>();
     for (const step of steps) nodes.set(`${step.traceId}/${step.spanId}`, { ...step, children: [] });
     const roots: TreeNode[] = [];

@@ -40,7 +40,7 @@ export const SPAN_COLUMNS = [
   'output_length', 'output_truncated', 'reasoning_text', 'reasoning_length', 'reasoning_truncated', 'counts',
   'c_llm', 'c_tool', 'c_input', 'c_output', 'c_reasoning', 'c_cache_read', 'c_cache_write', 'c_total',
   'c_supplied_usd', 'c_computed_usd', 'c_unpriced', 'c_aggregate_usage', 'interrupted', 'writer_id',
-  'resource_id', 'scope_id', 'attributes', 'raw',
+  'resource_id', 'scope_id', 'attributes', 'raw', 'internal',
 ] as const;
 
 /** The raw span fields kept in the `raw` column; short keys because every span pays for them. */
@@ -176,6 +176,7 @@ export function spanParams(record: SpanRecord, context: SpanRowContext): SpanPar
     scope_id: context.scopeId,
     attributes: encodeStorable(record.raw.attributes),
     raw: encodeRaw(record),
+    internal: b(record.internal === true),
   };
 }
 
@@ -239,6 +240,8 @@ export interface SpanRow {
   interrupted: bigint;
   attributes: string;
   raw: string;
+  /** 1: an agent's plumbing (`SpanRecord.internal`, migration 008). */
+  internal: bigint;
   resource_body: string;
   scope_body: string;
 }
@@ -325,5 +328,6 @@ export function rowToStoredSpan(row: SpanRow): StoredSpan {
     interrupted: row.interrupted === 1n,
   };
   if (rawColumn.tl !== undefined) stored.truncatedLengths = rawColumn.tl;
+  if (row.internal === 1n) stored.internal = true;
   return stored;
 }

@@ -102,7 +102,7 @@ export class SpanWriter {
     this.selectExisting = db
       .prepare(`SELECT id, name, input_text, output_text, reasoning_text, resolved_session_id, start_ns, end_ns,
           interrupted, is_error, model, c_llm, c_tool, c_input, c_output, c_reasoning, c_cache_read, c_cache_write,
-          c_total, c_supplied_usd, c_computed_usd, c_unpriced, c_aggregate_usage,
+          c_total, c_supplied_usd, c_computed_usd, c_unpriced, c_aggregate_usage, internal,
           (agent_name IS NOT NULL OR user_id IS NOT NULL) AS named
         FROM spans WHERE trace_id = @traceId AND span_id = @spanId`)
       .safeIntegers(true);
@@ -195,7 +195,10 @@ export class SpanWriter {
       if (fate === SUPERSEDED) continue;
       const contribution = spanContribution(record);
       const open = record.endTimeUnixNano === null;
-      this.changes.stepWritten(record, sessionId, !existing, !open && (!existing || existing.end_ns === null));
+      // An agent's plumbing is kept but is no step: the change feed (the live stream) does not announce it.
+      if (record.internal !== true) {
+        this.changes.stepWritten(record, sessionId, !existing, !open && (!existing || existing.end_ns === null));
+      }
       const params = spanParams(record, {
         resolvedSessionId: sessionId,
         contribution,
@@ -232,18 +235,17 @@ export class SpanWriter {
           batch.add(sessionId, factsOfRow(existing), -1, existing.model);
         }
       }
-      batch.add(sessionId, factsOfContribution(contribution), 1, contribution.model);
+      batch.add(sessionId, factsOfContribution(contribution, record.internal === true), 1, contribution.model);
       written?.push({ record, sessionId });
       batch.observe(sessionId, record.traceId, record.startTimeUnixNano, record.endTimeUnixNano, named);
     }
-    for (const sessionId of batch.needsRecompute) {
-      this.rollup.recompute(sessionId);
-      this.changes.sessionTouched(sessionId);
-    }
+    // A session of internal spans only is not listed by default, nor announced by the change feed.
+    const listed = new Map<string, boolean>();
+    for (const sessionId of batch.needsRecompute) listed.set(sessionId, this.rollup.recompute(sessionId));
     for (const [sessionId, delta] of batch.deltas) {
-      if (!batch.needsRecompute.has(sessionId)) this.rollup.apply(sessionId, delta);
-      this.changes.sessionTouched(sessionId);
+      if (!batch.needsRecompute.has(sessionId)) listed.set(sessionId, this.rollup.apply(sessionId, delta));
     }
+    for (const [sessionId, shown] of listed) if (shown) this.changes.sessionTouched(sessionId);
     const nowMillis = Date.now();
     if (this.traceSessionSet) for (const [traceId, sessionId] of this.traceSessions) this.traceSessionSet(traceId, sessionId, nowMillis);
     const crossings =

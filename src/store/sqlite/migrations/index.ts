@@ -8,6 +8,7 @@ import { migration004 } from './004-budget-events.js';
 import { migration005 } from './005-session-models.js';
 import { migration006 } from './006-outbox-signals.js';
 import { migration007 } from './007-logs-metrics.js';
+import { migration008 } from './008-internal-spans.js';
 
 /** Every migration in order; the last one's version is the schema this code reads. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -18,6 +19,7 @@ export const MIGRATIONS: readonly Migration[] = [
   migration005,
   migration006,
   migration007,
+  migration008,
 ];
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
 
