@@ -20,13 +20,12 @@ import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, credentials } from '@grpc/grpc-js';
-import type { RawLogRecord } from '../src/model/log-types.js';
 import type { OtlpSignal } from '../src/model/signals.js';
-import type { InstrumentationScope, SpanResource } from '../src/model/types.js';
 import { encodeLogsRequest, encodeTraceRequest } from '../src/otlp/index.js';
 import { OTLP_EXPORT_PATHS } from '../src/otlp/otlp-endpoints.js';
 import { SqliteTraceStore } from '../src/store/sqlite/sqlite-trace-store.js';
-import { between, hex, pick, sentence, workload } from './lib/agent-workload.js';
+import { agentEventsRequest } from './lib/agent-events.js';
+import { hex, workload } from './lib/agent-workload.js';
 import { startIngestServer, stopIngestServer } from './lib/ingest-server-process.js';
 
 function option(name: string, fallback: number): number {
@@ -51,69 +50,10 @@ interface Run {
 
 // ---- payloads ----------------------------------------------------------------------
 
-const EVENTS = ['user_prompt', 'api_request', 'tool_result', 'tool_decision', 'assistant_response'];
-const MODELS = ['claude-sonnet-4-5', 'claude-haiku-4-5', 'claude-opus-4-1'];
-const TOOLS = ['Read', 'Edit', 'Bash', 'Grep', 'Write'];
-
-function logResource(sessionId: string): SpanResource {
-  return {
-    attributes: {
-      'service.name': 'claude-code',
-      'service.version': '2.0.14',
-      'os.type': 'linux',
-      'os.version': '6.8.0',
-      'host.arch': 'amd64',
-      'session.id': sessionId,
-      'user.id': hex(64),
-      'organization.id': hex(36),
-      'terminal.type': 'vscode',
-      'telemetry.sdk.language': 'nodejs',
-    },
-    droppedAttributesCount: 0,
-    schemaUrl: '',
-  };
-}
-const LOG_SCOPE: InstrumentationScope = { name: 'com.anthropic.claude_code.events', version: '2.0.14', attributes: {}, droppedAttributesCount: 0, schemaUrl: '' };
-
-/** One request of a coding agent's events: one session, one resource, `ITEMS_PER_REQUEST` records. */
+/** One request of a coding agent's events: one session, `ITEMS_PER_REQUEST` records. */
 function logRequest(index: number): Uint8Array {
-  const sessionId = `bench-${index}-${hex(8)}`;
-  const resource = logResource(sessionId);
-  const promptId = hex(16);
-  let time = 1_760_000_000_000_000_000n + BigInt(index) * 1_000_000_000_000n;
-  const records: RawLogRecord[] = [];
-  for (let i = 0; i < ITEMS_PER_REQUEST; i++) {
-    time += BigInt(between(1, 5_000)) * 1_000_000n;
-    const event = pick(EVENTS);
-    records.push({
-      timeUnixNano: time,
-      observedTimeUnixNano: time + 1_000_000n,
-      severityNumber: 9,
-      severityText: 'INFO',
-      body: sentence(450, 550),
-      attributes: {
-        'event.name': event,
-        'event.timestamp': new Date(Number(time / 1_000_000n)).toISOString(),
-        'event.sequence': i,
-        'session.id': sessionId,
-        'prompt.id': promptId,
-        model: pick(MODELS),
-        tool_name: pick(TOOLS),
-        input_tokens: between(100, 20_000),
-        output_tokens: between(10, 2_000),
-        cost_usd: between(1, 5_000) / 100_000,
-        duration_ms: between(200, 30_000),
-      },
-      droppedAttributesCount: 0,
-      flags: 0,
-      traceId: null,
-      spanId: null,
-      eventName: `claude_code.${event}`,
-      resource,
-      scope: LOG_SCOPE,
-    });
-  }
-  return encodeLogsRequest(records);
+  const startUnixNano = 1_760_000_000_000_000_000n + BigInt(index) * 1_000_000_000_000n;
+  return encodeLogsRequest(agentEventsRequest({ sessionId: `bench-${index}-${hex(8)}`, count: ITEMS_PER_REQUEST, startUnixNano }));
 }
 
 function traceRequests(count: number): Uint8Array[] {

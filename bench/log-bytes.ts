@@ -1,17 +1,18 @@
 /**
  * Bytes on disk per stored log record, on Claude Code-like events (10
  * resource attributes, ~12 attributes, a 500-character body, 50 records per
- * request, 20 sessions). Not a test: run it by hand.
+ * request, 20 sessions; bench/lib/agent-events.ts), written straight into
+ * the store (no ingest). Run by hand:
  *
- *   npx tsx test/store/measure-log-bytes.ts [records] [page size]
+ *   npx tsx bench/log-bytes.ts [records] [page size]
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import type { RawLogRecord } from '../../src/model/log-types.js';
-import { SqliteTraceStore } from '../../src/store/sqlite/index.js';
+import { SqliteTraceStore } from '../src/store/sqlite/index.js';
+import { agentEventsRequest } from './lib/agent-events.js';
 
 const total = Number(process.argv[2] ?? 50_000);
 const pageSize = Number(process.argv[3] ?? 0);
@@ -25,59 +26,12 @@ if (pageSize > 0) {
 }
 const store = new SqliteTraceStore({ path });
 
-const words = ('the agent reads src/index.ts then edits the failing test, runs npm test and explains why the ' +
-  'assertion about nanosecond timestamps failed; it proposes a fix using BigInt arithmetic').split(' ');
-let seed = 1;
-const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
-const text = (n: number) => {
-  let s = '';
-  while (s.length < n) s += `${words[Math.floor(random() * words.length)]} `;
-  return s.slice(0, n);
-};
-const events = ['user_prompt', 'api_request', 'tool_result', 'tool_decision', 'api_error'];
 const sessions = Array.from({ length: 20 }, () => randomUUID());
-let time = 1_765_000_000_000_000_000n;
 let writeNanos = 0n;
 const perRequest = 50;
 for (let done = 0; done < total; done += perRequest) {
-  // A new request: new resource and scope objects, equal content.
-  const resource = {
-    attributes: {
-      'service.name': 'claude-code', 'service.version': '2.0.14', 'os.type': 'linux', 'os.version': '6.8.0-45-generic',
-      'host.arch': 'amd64', 'host.name': 'dev-box-01', 'process.pid': 41234, 'telemetry.sdk.name': 'opentelemetry',
-      'telemetry.sdk.language': 'nodejs', 'telemetry.sdk.version': '2.0.1',
-    },
-    droppedAttributesCount: 0,
-    schemaUrl: '',
-  };
-  const scope = { name: 'com.anthropic.claude_code.events', version: '2.0.14', attributes: {}, droppedAttributesCount: 0, schemaUrl: '' };
   const session = sessions[(done / perRequest) % sessions.length];
-  const batch: RawLogRecord[] = [];
-  for (let i = 0; i < perRequest; i++) {
-    time += 1_234_567n;
-    const event = events[Math.floor(random() * events.length)];
-    batch.push({
-      timeUnixNano: time,
-      observedTimeUnixNano: time + 1_000_000n,
-      severityNumber: 9,
-      severityText: 'INFO',
-      body: text(500),
-      attributes: {
-        'event.name': event, 'event.timestamp': new Date(Number(time / 1_000_000n)).toISOString(), 'session.id': session,
-        'user.id': 'a3f1c9e2b7d4a3f1c9e2b7d4a3f1c9e2b7d4a3f1c9e2b7d4a3f1c9e2b7d4a3f1',
-        'organization.id': '6f1c2d3e-4b5a-6978-8a9b-0c1d2e3f4a5b', 'user.email': 'dev@example.com', 'terminal.type': 'vscode',
-        model: 'claude-sonnet-4-5-20250929', cost_usd: random() * 0.1, input_tokens: Math.floor(random() * 20000),
-        output_tokens: Math.floor(random() * 2000), duration_ms: Math.floor(random() * 9000),
-      },
-      droppedAttributesCount: 0,
-      flags: 0,
-      traceId: null,
-      spanId: null,
-      eventName: `claude_code.${event}`,
-      resource,
-      scope,
-    });
-  }
+  const batch = agentEventsRequest({ sessionId: session, count: perRequest, startUnixNano: 1_765_000_000_000_000_000n + BigInt(done) * 10_000_000_000n });
   const started = process.hrtime.bigint();
   store.transaction(() => store.writeLogsSync(batch));
   writeNanos += process.hrtime.bigint() - started;
@@ -94,7 +48,7 @@ const timings = async (query: () => Promise<unknown>) => {
 };
 const reads = [
   `a session's first 100 records: ${await timings(() => store.listLogs({ sessionId: sessions[3], limit: 100 }))}`,
-  `100 of one event name: ${await timings(() => store.listLogs({ eventName: 'claude_code.api_error', limit: 100 }))}`,
+  `100 of one event name: ${await timings(() => store.listLogs({ eventName: 'claude_code.tool_decision', limit: 100 }))}`,
 ];
 const db = store.database;
 db.pragma('wal_checkpoint(TRUNCATE)');
