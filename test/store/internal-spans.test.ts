@@ -18,6 +18,7 @@ import { sessionSpans } from '../../src/query/store-reads.js';
 import { SCHEMA_VERSION, SqliteTraceStore } from '../../src/store/sqlite/index.js';
 import { SpanQueries } from '../../src/store/sqlite/span-queries.js';
 import { decodeTraceRequest } from '../../src/otlp/index.js';
+import { cli } from '../cli/run.js';
 import { AGENT_FIXTURES_DIR, listRequests, replayScenario, requestBodies } from '../fixtures/agents/replay.js';
 import { BASE_TIME_UNIX_NANO, MILLI, makeLlmRecord, makeRecord, newTraceId } from '../helpers/records.js';
 import { attr, count, decodeRun } from '../model/agents/agent-fixture.js';
@@ -184,6 +185,21 @@ describe('the Codex CLI capture replayed over HTTP', () => {
     expect(listed.items.map((s) => s.sessionId)).toStrictEqual([conversation]);
     const all = await store.listSessions({ limit: 500, includeInternal: true });
     expect(all.items.map((s) => s.sessionId).sort()).toStrictEqual([conversation, ...unkeyedTraces].sort());
+
+    // The same over HTTP (`?internal=true`) and from the CLI (`--all`).
+    const api = async (query: string) =>
+      ((await (await fetch(`${collector.url}/api/sessions${query}`)).json()) as { items: Array<{ sessionId: string }> }).items
+        .map((s) => s.sessionId)
+        .sort();
+    expect(await api('?limit=500')).toStrictEqual([conversation]);
+    expect(await api('?limit=500&internal=true')).toStrictEqual(all.items.map((s) => s.sessionId).sort());
+    const fromCli = async (...flags: string[]) => {
+      const result = await cli(['sessions', '--db', collector.dbPath, '--json', '--limit', '500', ...flags]);
+      expect(result.stderr).toBe('');
+      return (JSON.parse(result.stdout) as { items: Array<{ sessionId: string }> }).items.map((s) => s.sessionId).sort();
+    };
+    expect(await fromCli()).toStrictEqual([conversation]);
+    expect(await fromCli('--all')).toStrictEqual(all.items.map((s) => s.sessionId).sort());
 
     const session = await store.getSession(conversation);
     expect({

@@ -32,6 +32,7 @@ Options:
   --sort <order>       recent | oldest | newest | cost | tokens | duration (default recent)
   --limit <n>          page size, 1–${MAX_LIMIT} (default ${DEFAULT_LIMIT})
   --cursor <c>         continue after the page that printed it
+  --all                also sessions of an agent's internal plumbing only (Codex CLI's own traces)
 ${COMMON_HELP}
 
 Examples:
@@ -105,6 +106,7 @@ export const sessionsCommand: CliCommand = {
       sort: { type: 'string' },
       limit: { type: 'string' },
       cursor: { type: 'string' },
+      all: { type: 'boolean' },
     } });
     positionals(rest, []);
     const minTokens = numberFlag(values['min-tokens'], '--min-tokens');
@@ -121,6 +123,7 @@ export const sessionsCommand: CliCommand = {
       sort: oneOfFlag(values.sort, SESSION_SORTS, '--sort'),
       limit: limitFlag(values.limit),
       cursor: values.cursor,
+      includeInternal: values.all ?? false,
     };
     let match: string | undefined;
     if (values.text !== undefined) {

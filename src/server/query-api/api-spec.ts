@@ -26,6 +26,9 @@ export const sessionsQuery = {
     minTokens: integer('Minimum total tokens.', { min: 0 }),
     minCost: decimal('Minimum cost in USD.'),
     q: text('Sessions with at least one step whose name, content or reasoning contains all these words.'),
+    internal: flag("Also list sessions made only of an agent's internal plumbing spans (Codex CLI's own traces).", {
+      default: false,
+    }),
     sort: oneOf(SESSION_SORTS, 'Order: most recent activity, oldest start, newest start, highest cost, most tokens, longest.', {
       default: 'recent',
     }),

@@ -93,6 +93,7 @@ export function createQueryApi(options: QueryApiOptions): Hono {
       sort: q.sort,
       limit: q.limit,
       cursor: q.cursor,
+      includeInternal: q.internal,
     };
     let page;
     if (q.q !== undefined) {

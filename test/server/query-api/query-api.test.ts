@@ -394,7 +394,7 @@ describe('GET /api/openapi.json', () => {
     }>('/api/openapi.json');
     expect(doc.openapi).toMatch(/^3\.1/);
     const list = doc.paths['/sessions'].get.parameters.map((p) => p.name);
-    expect(list).toEqual(['from', 'to', 'status', 'agent', 'model', 'user', 'minTokens', 'minCost', 'q', 'sort', 'limit', 'cursor']);
+    expect(list).toEqual(['from', 'to', 'status', 'agent', 'model', 'user', 'minTokens', 'minCost', 'q', 'internal', 'sort', 'limit', 'cursor']);
     expect(doc.paths['/spans'].get.parameters.map((p) => p.name)).toContain('attr.{key}');
     expect(Object.keys(doc.paths['/sessions/{id}']).sort()).toEqual(['delete', 'get']);
     for (const path of ['/sessions/{id}/timeline', '/sessions/{id}/tree', '/sessions/{id}/export', '/traces/{traceId}', '/search', '/stats']) {
