@@ -104,6 +104,28 @@ describe('internal spans in the store', () => {
     await store.close();
   });
 
+  it("does not let a failed internal span fail the session or count as its error (by delta and by recompute)", async () => {
+    const store = new SqliteTraceStore({ path });
+    const traceId = newTraceId();
+    const step = makeRecord({ traceId, sessionId: 'run', name: 'turn', stepType: 'turn' });
+    const failedPlumbing = internal(makeRecord({ name: 'http.request', sessionId: 'run', statusCode: 2, isError: true }));
+    store.writeSync([step, failedPlumbing]);
+    const summary = async () => {
+      const s = await store.getSession('run');
+      return { status: s.status, errors: s.errorCount, spans: s.spanCount };
+    };
+    expect(await summary()).toStrictEqual({ status: 'completed', errors: 0, spans: 2 });
+    // A failed child inheriting the plumbing's session (a delta), then the plumbing moved in time (a recompute).
+    store.writeSync([internal(makeRecord({ traceId: failedPlumbing.traceId, parentSpanId: failedPlumbing.spanId, isError: true }))]);
+    expect(await summary()).toStrictEqual({ status: 'completed', errors: 0, spans: 3 });
+    store.writeSync([{ ...failedPlumbing, startTimeUnixNano: failedPlumbing.startTimeUnixNano - MILLI }]);
+    expect(await summary()).toStrictEqual({ status: 'completed', errors: 0, spans: 3 });
+    // A failed step still fails it.
+    store.writeSync([makeRecord({ traceId, sessionId: 'run', name: 'tool', stepType: 'tool', statusCode: 2, isError: true })]);
+    expect(await summary()).toStrictEqual({ status: 'failed', errors: 1, spans: 4 });
+    await store.close();
+  });
+
   it('announces no step and no session of plumbing on the change feed', async () => {
     const store = new SqliteTraceStore({ path });
     const plumbing = internal(makeRecord({ name: 'initialize' }));

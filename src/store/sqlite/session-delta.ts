@@ -45,7 +45,8 @@ export function factsOfContribution(c: SpanContribution, internal: boolean): Fac
     spanCount: 1,
     llmCallCount: c.llmCall ? 1 : 0,
     toolCallCount: c.toolCall ? 1 : 0,
-    errorCount: c.error ? 1 : 0,
+    // An internal span is no step: its failure is kept on it, not counted as the session's.
+    errorCount: c.error && !internal ? 1 : 0,
     openCount: c.open ? 1 : 0,
     interruptedCount: 0,
     inputTokens: c.tokens.input,
@@ -88,7 +89,7 @@ export function factsOfRow(row: StoredFactsRow): Facts {
     spanCount: 1,
     llmCallCount: Number(row.c_llm),
     toolCallCount: Number(row.c_tool),
-    errorCount: Number(row.is_error),
+    errorCount: row.internal === 1n ? 0 : Number(row.is_error),
     openCount: row.end_ns === null && !interrupted ? 1 : 0,
     interruptedCount: interrupted ? 1 : 0,
     inputTokens: Number(row.c_input),

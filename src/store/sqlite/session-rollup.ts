@@ -44,7 +44,7 @@ export class SessionRollup {
         coalesce(sum(interrupted), 0) AS interrupted_count,
         coalesce(sum(c_llm), 0) AS llm_call_count,
         coalesce(sum(c_tool), 0) AS tool_call_count,
-        coalesce(sum(is_error), 0) AS error_count,
+        coalesce(sum(is_error AND internal = 0), 0) AS error_count,
         coalesce(sum(c_input), 0) AS input_tokens,
         coalesce(sum(c_output), 0) AS output_tokens,
         coalesce(sum(c_reasoning), 0) AS reasoning_tokens,
@@ -64,7 +64,7 @@ export class SessionRollup {
     this.firstUser = db.prepare(`SELECT user_id AS value FROM spans
       WHERE resolved_session_id = @sessionId AND user_id IS NOT NULL ORDER BY start_ns, id LIMIT 1`);
     this.rootErrors = db.prepare(`SELECT count(*) AS n FROM spans s
-      WHERE s.resolved_session_id = @sessionId AND s.is_error = 1
+      WHERE s.resolved_session_id = @sessionId AND s.is_error = 1 AND s.internal = 0
         AND NOT EXISTS (SELECT 1 FROM spans p WHERE p.trace_id = s.trace_id AND p.span_id = s.parent_span_id
                           AND p.resolved_session_id = s.resolved_session_id)`);
     this.usageRows = db.prepare(`SELECT trace_id, span_id, parent_span_id, step_type, usage_input, usage_output,
