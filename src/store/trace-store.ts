@@ -8,6 +8,7 @@ import type {
   SpanQuery,
   StatsQuery,
   StatsRow,
+  TimelineOptions,
   TimelineStep,
   TreeNode,
 } from '../model/query.js';
@@ -38,10 +39,10 @@ export interface TraceStore {
 
   getSession(sessionId: string): Promise<SessionSummary>;
   listSessions(query?: SessionQuery): Promise<Page<SessionSummary>>;
-  /** Every step of the session in start order, with depth. */
-  getTimeline(sessionId: string): Promise<TimelineStep[]>;
+  /** Every step of the session in start order, with depth (an agent's internal spans only with `includeInternal`). */
+  getTimeline(sessionId: string, options?: TimelineOptions): Promise<TimelineStep[]>;
   /** The timeline as a forest: roots are steps whose parent is not in the session. */
-  getTree(sessionId: string): Promise<TreeNode[]>;
+  getTree(sessionId: string, options?: TimelineOptions): Promise<TreeNode[]>;
   getSpans(query: SpanQuery): Promise<Page<StoredSpan>>;
   search(query: SearchQuery): Promise<SearchHit[]>;
   stats(query: StatsQuery): Promise<StatsRow[]>;

@@ -16,7 +16,6 @@ import type { SpanRecord, StoredSpan } from '../../src/model/types.js';
 import { exportSession } from '../../src/query/session-export.js';
 import { sessionSpans } from '../../src/query/store-reads.js';
 import { SCHEMA_VERSION, SqliteTraceStore } from '../../src/store/sqlite/index.js';
-import { SpanQueries } from '../../src/store/sqlite/span-queries.js';
 import { decodeTraceRequest } from '../../src/otlp/index.js';
 import { cli } from '../cli/run.js';
 import { AGENT_FIXTURES_DIR, listRequests, replayScenario, requestBodies } from '../fixtures/agents/replay.js';
@@ -62,13 +61,13 @@ describe('internal spans in the store', () => {
     const steps = (await store.getTimeline('real')).map(keyOf);
     expect(steps).toStrictEqual([keyOf(root), keyOf(call)]);
     expect((await store.getTree('real')).map((n) => n.children.map(keyOf))).toStrictEqual([[keyOf(call)]]);
-    const queries = new SpanQueries(store.database);
-    expect(queries.getTimeline('real', { includeInternal: true }).map(keyOf).sort()).toStrictEqual(
+    expect((await store.getTimeline('real', { includeInternal: true })).map(keyOf).sort()).toStrictEqual(
       [root, call, plumbing].map(keyOf).sort(),
     );
     // A session of plumbing only has no step unless asked for.
     expect(await store.getTimeline(alone[0].traceId)).toStrictEqual([]);
-    expect(queries.getTree(alone[0].traceId, { includeInternal: true }).map((n) => n.name)).toStrictEqual(['initialize']);
+    expect((await store.getTree(alone[0].traceId, { includeInternal: true })).map((n) => n.name)).toStrictEqual(['initialize']);
+    await expect(store.getTimeline('real', { includeInternal: 1 as unknown as boolean })).rejects.toThrow(/includeInternal/);
 
     // Read back whole: the flag is on the stored span, absent on the others.
     const spans = await sessionSpans(store, 'real');

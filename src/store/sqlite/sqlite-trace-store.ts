@@ -11,6 +11,7 @@ import type {
   SpanQuery,
   StatsQuery,
   StatsRow,
+  TimelineOptions,
   TimelineStep,
   TreeNode,
 } from '../../model/query.js';
@@ -293,16 +294,16 @@ export class SqliteTraceStore implements TraceStore, ChangeFeedReader, BudgetRea
     return this.sessions.listSessions(query);
   }
 
-  async getTimeline(sessionId: string): Promise<TimelineStep[]> {
+  async getTimeline(sessionId: string, options?: TimelineOptions): Promise<TimelineStep[]> {
     this.checkOpen();
     this.settleDeadWriters();
-    return this.spans.getTimeline(sessionId);
+    return this.spans.getTimeline(sessionId, options);
   }
 
-  async getTree(sessionId: string): Promise<TreeNode[]> {
+  async getTree(sessionId: string, options?: TimelineOptions): Promise<TreeNode[]> {
     this.checkOpen();
     this.settleDeadWriters();
-    return this.spans.getTree(sessionId);
+    return this.spans.getTree(sessionId, options);
   }
 
   async getSpans(query: SpanQuery): Promise<Page<StoredSpan>> {
