@@ -10,7 +10,7 @@ import { SeverityNumber } from '@opentelemetry/api-logs';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-grpc';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
+import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LogRecordJson, MetricPointJson } from '../../src/model/log-view.js';
@@ -31,7 +31,8 @@ describe('skein logs against what skein serve received', () => {
     try {
       const grpcUrl = /OTLP\/gRPC listening on (\S+)/.exec(serve.output())?.[1];
       expect(grpcUrl, serve.output()).toBeDefined();
-      logs = new LoggerProvider({ resource, processors: [new SimpleLogRecordProcessor({ exporter: new OTLPLogExporter({ url: grpcUrl }) })] });
+      // The batch processor: its forceFlush waits for the export's answer (the simple one's does not).
+      logs = new LoggerProvider({ resource, processors: [new BatchLogRecordProcessor({ exporter: new OTLPLogExporter({ url: grpcUrl }) })] });
       const logger = logs.getLogger('com.anthropic.claude_code.events', '1.0.0');
       logger.emit({
         eventName: 'claude_code.user_prompt',
