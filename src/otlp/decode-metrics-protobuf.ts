@@ -153,8 +153,8 @@ class ProtobufMetricsDecoder extends OtlpEnvelopeReader<RawMetric> {
       else if (number && t === tag(6, 1)) p.value = this.sfixed64();
       else if (!number && t === tag(4, 1)) p.count = this.fixed64();
       else if (!number && t === tag(5, 1)) p.sum = this.double();
-      else if (type === 'histogram' && field === 6 && (wire === 1 || wire === LEN)) this.repeatedFixed64(t, p.bucketCounts);
-      else if (type === 'histogram' && field === 7 && (wire === 1 || wire === LEN)) this.repeatedDouble(t, p.explicitBounds);
+      else if (type === 'histogram' && field === 6 && (wire === 1 || wire === LEN)) this.repeated(t, p.bucketCounts, this.readFixed64);
+      else if (type === 'histogram' && field === 7 && (wire === 1 || wire === LEN)) this.repeated(t, p.explicitBounds, this.readDouble);
       else if (type === 'histogram' && t === tag(11, 1)) p.min = this.double();
       else if (type === 'histogram' && t === tag(12, 1)) p.max = this.double();
       else if (exponential && t === tag(6, 0)) p.scale = this.sint32('scale');
@@ -192,7 +192,7 @@ class ProtobufMetricsDecoder extends OtlpEnvelopeReader<RawMetric> {
     while (r.pos < r.len) {
       const t = this.nextTag();
       if (t === tag(1, 0)) buckets.offset = this.sint32('offset');
-      else if (t >>> 3 === 2 && ((t & 7) === 0 || (t & 7) === LEN)) this.repeatedUint64(t, buckets.bucketCounts);
+      else if (t >>> 3 === 2 && ((t & 7) === 0 || (t & 7) === LEN)) this.repeated(t, buckets.bucketCounts, this.readUint64);
       else this.skip(t);
     }
     r.len = saved;

@@ -80,38 +80,24 @@ export class OtlpWireReader extends WireReader {
     return Number(value);
   }
 
-  /** A repeated fixed64 (`t` just read): packed (length-delimited) or one element. */
-  protected repeatedFixed64(t: number, into: bigint[]): void {
+  /**
+   * A repeated scalar (`t` just read): packed (length-delimited, elements
+   * until its end) or one element, each read by `element`.
+   */
+  protected repeated<T>(t: number, into: T[], element: () => T): void {
     if ((t & 7) !== LEN) {
-      into.push(this.fixed64());
+      into.push(element());
       return;
     }
     const saved = this.enter();
-    while (this.r.pos < this.r.len) into.push(this.fixed64());
+    while (this.r.pos < this.r.len) into.push(element());
     this.r.len = saved;
   }
 
-  /** A repeated double (`t` just read): packed or one element. */
-  protected repeatedDouble(t: number, into: number[]): void {
-    if ((t & 7) !== LEN) {
-      into.push(this.double());
-      return;
-    }
-    const saved = this.enter();
-    while (this.r.pos < this.r.len) into.push(this.double());
-    this.r.len = saved;
-  }
-
-  /** A repeated uint64 varint (`t` just read): packed or one element, exactly. */
-  protected repeatedUint64(t: number, into: bigint[]): void {
-    if ((t & 7) !== LEN) {
-      into.push(BigInt(this.uint64()));
-      return;
-    }
-    const saved = this.enter();
-    while (this.r.pos < this.r.len) into.push(BigInt(this.uint64()));
-    this.r.len = saved;
-  }
+  /** Element readers for `repeated`: fixed64 and uint64 varints exactly, as bigints; doubles as numbers. */
+  protected readonly readFixed64 = (): bigint => this.fixed64();
+  protected readonly readDouble = (): number => this.double();
+  protected readonly readUint64 = (): bigint => BigInt(this.uint64());
 
   /** A uint32 outside any span (resource, scope): too wide a value is a malformed request, as in OTLP/JSON. */
   protected uint32Field(field: string): number {
