@@ -29,6 +29,8 @@ const SECOND = 1_000_000_000n;
 /** Noon UTC three days ago: the first day with calls; the last is today. */
 const NOW = BigInt(Date.now()) * 1_000_000n;
 const DAY0 = (NOW / DAY - 3n) * DAY + DAY / 2n;
+/** Today, halfway between midnight UTC and now: started last of all, yet never in the future (a fixed hour is, before it). */
+const TODAY_SO_FAR = (NOW / DAY) * DAY + (NOW % DAY) / 2n;
 const LONG_ID = `long-session-${'0123456789'.repeat(8)}`;
 const UPSTREAM = 'http://old-collector.example:4318';
 const MODEL_A = 'claude-sonnet-4-5-20250929';
@@ -78,7 +80,7 @@ beforeAll(async () => {
         parentSpanId: vercelRoot,
       }),
       // A long id, and an agent name.
-      span(LONG_ID, 'invoke_agent planner', DAY0 + 3n * DAY - 3600n * SECOND, { ...chat(MODEL_A, 12.5), 'gen_ai.agent.name': 'planner' }),
+      span(LONG_ID, 'invoke_agent planner', TODAY_SO_FAR, { ...chat(MODEL_A, 12.5), 'gen_ai.agent.name': 'planner' }),
       span('s-doomed', 'doomed-run', DAY0 + 2n * SECOND, {}),
     ].map((raw) => normalize(raw)),
   );
