@@ -1,7 +1,8 @@
 /**
  * OTLP/HTTP ingest over loopback: stored spans/s of the real collector next
- * to the same receiver with decode only and a server that answers 200 at
- * once, all in one run, for protobuf and JSON.
+ * to the same receiver with decode only, a server that answers 200 at once
+ * and (protobuf only) the naive collector of bench/lib/naive-collector.ts
+ * (issue 15's baseline), all in one run, for protobuf and JSON.
  *
  *   npx tsx bench/ingest-http.ts [--requests 400] [--clients 8] [--json]
  *
@@ -21,6 +22,7 @@ import { join } from 'node:path';
 import { encodeTraceRequest } from '../src/otlp/index.js';
 import { SqliteTraceStore } from '../src/store/sqlite/sqlite-trace-store.js';
 import { workload } from './lib/agent-workload.js';
+import { naiveRowBytes } from './lib/naive-collector.js';
 import { serverMaxRssKb, startIngestServer, stopIngestServer } from './lib/ingest-server-process.js';
 import type { ServerVariant } from './lib/ingest-server-process.js';
 
@@ -46,6 +48,8 @@ interface RunResult {
   p99Millis: number;
   maxRssMb: number;
   storedSpans?: number;
+  /** `naive` only: the average bytes of its row's values (issue 15 asks for ~1 KB). */
+  naiveRowBytes?: number;
   /** `full` only: a sessions-list query every 20 ms on its own connection, idle and during the measured load. */
   query?: { idle: Latency; loaded: Latency };
 }
@@ -172,6 +176,11 @@ async function run(format: Format, variant: Variant, payloads: Buffer[], dir: st
       ...(idle && loaded ? { query: { idle, loaded: await loaded } } : {}),
     };
     await stopIngestServer(child);
+    if (variant === 'naive') {
+      const stored = naiveRowBytes(dbPath);
+      result.storedSpans = stored.spans;
+      result.naiveRowBytes = stored.avgRowBytes;
+    }
     if (variant === 'full') {
       const store = new SqliteTraceStore({ path: dbPath, readonly: true });
       try {
@@ -191,7 +200,8 @@ const results: RunResult[] = [];
 try {
   for (const format of ['protobuf', 'json'] as const) {
     const payloads = bodies(format);
-    for (const variant of ['none', 'decode', 'full'] as const) results.push(await run(format, variant, payloads, dir));
+    const variants = format === 'protobuf' ? (['none', 'decode', 'naive', 'full'] as const) : (['none', 'decode', 'full'] as const);
+    for (const variant of variants) results.push(await run(format, variant, payloads, dir));
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });
@@ -219,6 +229,7 @@ for (const r of results) {
   );
 }
 for (const r of results.filter((x) => x.storedSpans !== undefined)) {
-  console.log(`stored after the ${r.format} run: ${r.storedSpans} spans (${REQUESTS * SPANS_PER_REQUEST} sent)`);
+  const row = r.naiveRowBytes === undefined ? '' : `, ${r.naiveRowBytes.toFixed(0)} B of values per row`;
+  console.log(`stored after the ${r.format} ${r.variant} run: ${r.storedSpans} spans (${REQUESTS * SPANS_PER_REQUEST} sent)${row}`);
 }
 if (process.argv.includes('--json')) console.log(`RESULT ${JSON.stringify({ requests: REQUESTS, clients: CLIENTS, results })}`);

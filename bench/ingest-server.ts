@@ -2,12 +2,14 @@
  * One OTLP/HTTP server variant for bench/ingest-http.ts, in a process of its
  * own so that its peak RSS is its own.
  *
- *   tsx bench/ingest-server.ts <full|decode|none> <dbPath>
+ *   tsx bench/ingest-server.ts <full|decode|naive|none> <dbPath>
  *
  * - full: `startCollector`, the composition root of `skein serve` (decode,
  *   redact, normalize, group commit to SQLite; 200 only once committed).
  * - decode: the same Hono app and receiver (body, gzip, decode to RawSpan),
  *   with an ingest that stores nothing.
+ * - naive: the afternoon collector of bench/lib/naive-collector.ts (node:http,
+ *   protobufjs, one better-sqlite3 INSERT per span), issue 15's baseline.
  * - none: a bare node:http server that reads the body and answers 200 at once.
  *
  * `full` and `decode` also take OTLP/gRPC on a free port (the same handlers
@@ -24,6 +26,7 @@ import type { SignalIngest } from '../src/ingest/trace-ingest.js';
 import { createSkeinApp } from '../src/server/app.js';
 import { createOtlpExportHandlers } from '../src/server/grpc/otlp-export-handlers.js';
 import { startOtlpGrpcServer } from '../src/server/grpc/otlp-grpc-server.js';
+import { startNaiveCollector } from './lib/naive-collector.js';
 
 const [variant, dbPath] = process.argv.slice(2);
 let close: () => Promise<void>;
@@ -48,6 +51,11 @@ if (variant === 'full') {
     await grpc.close();
     await new Promise((resolve) => server.close(() => resolve(undefined)));
   };
+} else if (variant === 'naive') {
+  const naive = startNaiveCollector(dbPath);
+  await new Promise<void>((resolve) => naive.server.listen(0, '127.0.0.1', resolve));
+  port = (naive.server.address() as AddressInfo).port;
+  close = () => naive.close();
 } else if (variant === 'none') {
   const server = createServer((req, res) => {
     req.on('data', () => {});

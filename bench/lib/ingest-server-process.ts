@@ -6,7 +6,7 @@ import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-export type ServerVariant = 'full' | 'decode' | 'none';
+export type ServerVariant = 'full' | 'decode' | 'naive' | 'none';
 
 export function startIngestServer(variant: ServerVariant, dbPath: string): Promise<{ child: ChildProcess; port: number; grpcPort: number }> {
   const script = fileURLToPath(new URL('../ingest-server.ts', import.meta.url));
