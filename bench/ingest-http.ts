@@ -5,6 +5,7 @@
  * (issue 15's baseline), all in one run, for protobuf and JSON.
  *
  *   npx tsx bench/ingest-http.ts [--requests 400] [--clients 8] [--json]
+ *   BENCH_CPU_PROF=/tmp/prof npx tsx bench/ingest-http.ts   (a V8 CPU profile of each server's threads)
  *
  * Each server variant runs in a child process (bench/ingest-server.ts) so its
  * peak RSS is its own; the load generator is this process: `clients`

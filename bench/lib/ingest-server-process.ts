@@ -10,7 +10,9 @@ export type ServerVariant = 'full' | 'decode' | 'naive' | 'none';
 
 export function startIngestServer(variant: ServerVariant, dbPath: string): Promise<{ child: ChildProcess; port: number; grpcPort: number }> {
   const script = fileURLToPath(new URL('../ingest-server.ts', import.meta.url));
-  const child = fork(script, [variant, dbPath], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  // BENCH_CPU_PROF=<dir>: each server writes a V8 CPU profile per thread there (where its time goes).
+  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const child = fork(script, [variant, dbPath], { execArgv: ['--import', 'tsx', ...profile], stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
