@@ -20,6 +20,7 @@
  *   given; otherwise it stays an event only.
  */
 import { createHash } from 'node:crypto';
+import { resolveEventName } from '../event-name.js';
 import type { RawLogRecord } from '../log-types.js';
 import { logSessionKey } from '../signal-sessions.js';
 import type { AttributeValue, Attributes, RawSpan } from '../types.js';
@@ -54,7 +55,7 @@ export function deriveSteps(
     const session = logSessionKey(record);
     if (session === null) continue;
     const attributes: Attributes = typeof record.attributes === 'object' && record.attributes !== null ? record.attributes : {};
-    const name = eventName(record, attributes, derive, agent.table.namePrefixes);
+    const name = eventName(record, derive, agent.table.namePrefixes);
     if (name === undefined) continue;
     const turn = textOf(attributes[derive.turnKey]);
     const turnKey = turn === undefined ? '' : `${session}\0${turn}`;
@@ -167,18 +168,9 @@ function stretchTurns(derived: Derived[]): void {
   }
 }
 
-/** The `event.name` attribute, else `LogRecord.event_name` (unless a source location), else a string body; agent prefix removed. */
-function eventName(
-  record: RawLogRecord,
-  attributes: Attributes,
-  derive: AgentEventDerivation,
-  prefixes: readonly string[],
-): string | undefined {
-  const fromAttribute = attributes[derive.eventNameKey];
-  let name: string | undefined;
-  if (typeof fromAttribute === 'string' && fromAttribute.length > 0) name = fromAttribute;
-  else if (record.eventName.length > 0 && !/[\s:]/.test(record.eventName)) name = record.eventName;
-  else if (typeof record.body === 'string' && record.body.length > 0) name = record.body;
+/** The event's name (event-name.ts, `derive.eventNameKey` read first), its agent prefix removed. */
+function eventName(record: RawLogRecord, derive: AgentEventDerivation, prefixes: readonly string[]): string | undefined {
+  const name = resolveEventName(record, derive.eventNameKey);
   if (name === undefined) return undefined;
   for (const prefix of prefixes) if (name.startsWith(prefix)) return name.slice(prefix.length);
   return name;
