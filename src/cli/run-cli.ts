@@ -4,6 +4,7 @@ import { CliFailure, CliUsageError } from './cli-error.js';
 import { exportCommand } from './commands/export.js';
 import { importCommand } from './commands/import.js';
 import { logsCommand } from './commands/logs.js';
+import { migrateCommand } from './commands/migrate.js';
 import { outboxCommand } from './commands/outbox.js';
 import { pruneCommand } from './commands/prune.js';
 import { searchCommand } from './commands/search.js';
@@ -28,6 +29,7 @@ const COMMANDS: CliCommand[] = [
   importCommand,
   pruneCommand,
   outboxCommand,
+  migrateCommand,
 ];
 
 function usage(): string {

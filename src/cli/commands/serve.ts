@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { resolve } from 'node:path';
 import { CliFailure, CliUsageError } from '../cli-error.js';
 import { asUserError } from '../open-store.js';
 import { describeBudgetCrossing } from '../../model/budgets.js';
@@ -9,6 +10,7 @@ import { describeLeftovers } from '../../forward/forwarding-health.js';
 import type { CliCommand } from '../command.js';
 import { defaultDbPath, isLoopback, parseHeaderFlags, parsePort, parseStoreMode, parsePositiveInt } from '../options.js';
 import { listenForStopSignals } from '../stop-signals.js';
+import { upgradeBeforeOpen } from './migrate.js';
 import { numberProblem } from '../../model/option-values.js';
 import type { NumberRange } from '../../model/option-values.js';
 
@@ -118,8 +120,10 @@ export const serveCommand: CliCommand = {
     const port = parsePort(values.port ?? io.env.SKEIN_PORT ?? '4318');
     const grpcPort = parseGrpcPort(values['grpc-port'] ?? io.env.SKEIN_GRPC_PORT, port);
     const http = parseHttpLimits(values);
+    const dbPath = values.db ?? io.env.SKEIN_DB ?? defaultDbPath(io.env);
+    upgradeBeforeOpen(io, resolve(dbPath), 'serve');
     const collector = await startCollector({
-      dbPath: values.db ?? io.env.SKEIN_DB ?? defaultDbPath(io.env),
+      dbPath,
       host,
       port,
       grpcPort,

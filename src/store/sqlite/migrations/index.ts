@@ -9,6 +9,8 @@ import { migration005 } from './005-session-models.js';
 import { migration006 } from './006-outbox-signals.js';
 import { migration007 } from './007-logs-metrics.js';
 import { migration008 } from './008-internal-spans.js';
+import { migration009 } from './009-compact-change-feed.js';
+import { migration010 } from './010-compact-spans.js';
 
 /** Every migration in order; the last one's version is the schema this code reads. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -20,6 +22,8 @@ export const MIGRATIONS: readonly Migration[] = [
   migration006,
   migration007,
   migration008,
+  migration009,
+  migration010,
 ];
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
 
@@ -66,15 +70,29 @@ function checkHeader(header: Header, file: string): void {
   }
 }
 
+/** A migration about to be applied (`migrate`'s `onStep`): what a progress line names. */
+export interface MigrationStep {
+  version: number;
+  name: string;
+  /** Its place in `MIGRATIONS` (0-based) and their number. */
+  index: number;
+  count: number;
+}
+
+/** The schema version a database is at (`PRAGMA user_version`; 0 for a new file). */
+export function schemaVersionOf(db: Database.Database): number {
+  return readHeader(db).userVersion;
+}
+
 /**
  * Brings the database to `SCHEMA_VERSION`, one migration per transaction with
  * the version bumped in that same transaction, so a crash mid-way leaves a
  * consistent earlier version. The header is read again inside each immediate
  * transaction because another process may be migrating the same file.
  */
-export function migrate(db: Database.Database, file: string): void {
+export function migrate(db: Database.Database, file: string, onStep?: (step: MigrationStep) => void): void {
   checkHeader(readHeader(db), file);
-  for (const migration of MIGRATIONS) {
+  for (const [index, migration] of MIGRATIONS.entries()) {
     const apply = db.transaction(() => {
       const header = readHeader(db);
       checkHeader(header, file);
@@ -87,6 +105,7 @@ export function migrate(db: Database.Database, file: string): void {
           SCHEMA_VERSION,
         );
       }
+      onStep?.({ version: migration.version, name: migration.name, index, count: MIGRATIONS.length });
       db.exec(migration.sql);
       db.pragma(`application_id = ${SKEIN_APPLICATION_ID}`);
       db.pragma(`user_version = ${migration.version}`);
