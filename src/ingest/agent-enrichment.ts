@@ -1,6 +1,7 @@
 /**
- * An agent's events enriching its spans (model/agents/enrich-steps.ts), across requests: its traces and
- * its logs are exported separately, in either order. Run inside the commit's transaction:
+ * An agent's events enriching its spans (model/agents/enrich-steps.ts: Claude Code's model calls by
+ * `request_id`, its tools by `tool_use_id`), across requests: its traces and its logs are exported
+ * separately, in either order. Run inside the commit's transaction:
  * - a span of this batch gets what its events say, from this batch and from the store;
  * - an event of this batch whose span is already stored (not in this batch) has that span re-normalized
  *   from the raw span the store kept, enriched, and written again (an upsert, as a replay is).
@@ -35,7 +36,7 @@ export function enrichAgentSpans(
   for (const record of records) {
     const key = spanEnrichmentKey(record, agentForSpan(record.raw));
     if (key === undefined) continue;
-    inBatch.add(`${key.traceId}\0${key.joinValue}`);
+    inBatch.add(`${key.traceId}\0${key.enrich.spanName}\0${key.joinValue}`);
     const batchEvents = logs.filter((log) => log.traceId === key.traceId);
     enrichSpan(record, key.enrich, batchEvents, maxTextLength);
     enrichSpan(record, key.enrich, eventsOf(key.traceId), maxTextLength);
@@ -45,7 +46,7 @@ export function enrichAgentSpans(
   for (const log of logs) {
     const key = eventEnrichmentKey(log, agentForLog(log));
     if (key === undefined) continue;
-    const id = `${key.traceId}\0${key.joinValue}`;
+    const id = `${key.traceId}\0${key.enrich.spanName}\0${key.joinValue}`;
     if (inBatch.has(id) || done.has(id)) continue;
     done.add(id);
     const stored = store.getSpansSync({ traceId: key.traceId, attributes: { [key.enrich.joinKey]: key.joinValue }, limit: 10 }).items;

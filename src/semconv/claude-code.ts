@@ -54,6 +54,14 @@ export const ATTR_CLAUDE_CODE_TOOL_INPUT = 'tool_input';
 export const ATTR_CLAUDE_CODE_TOOL_RESULT = 'tool_result';
 /** The command a Bash tool ran, on its `claude_code.tool` span. */
 export const ATTR_CLAUDE_CODE_FULL_COMMAND = 'full_command';
+/**
+ * The span event a `claude_code.tool` span gets with its result (OTEL_LOG_TOOL_CONTENT=1): Bash's stdout
+ * as `output`, Read's file as `content` (Write: the content written), Edit's change as `diff`.
+ */
+export const CLAUDE_CODE_SPAN_EVENT_TOOL_OUTPUT = 'tool.output';
+export const ATTR_CLAUDE_CODE_TOOL_OUTPUT_OUTPUT = 'output';
+export const ATTR_CLAUDE_CODE_TOOL_OUTPUT_CONTENT = 'content';
+export const ATTR_CLAUDE_CODE_TOOL_OUTPUT_DIFF = 'diff';
 /** The file a Read / Edit / Write tool worked on, on its `claude_code.tool` span. */
 export const ATTR_CLAUDE_CODE_FILE_PATH = 'file_path';
 /** `"true"` / `"false"` as text. */

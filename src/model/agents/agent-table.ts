@@ -87,8 +87,8 @@ export interface AgentTable {
   events: Readonly<Record<string, string>>;
   /** How its log events become steps; absent when it always sends spans. */
   derive?: AgentEventDerivation;
-  /** How its events enrich its spans when its traces are on (enrich-steps.ts). */
-  enrich?: AgentSpanEnrichment;
+  /** How its events enrich its spans when its traces are on (enrich-steps.ts): one entry per span kind. */
+  enrich?: readonly AgentSpanEnrichment[];
 }
 
 /** A table with its lookups built once. */

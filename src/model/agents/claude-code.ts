@@ -3,8 +3,10 @@
  * on, `claude_code.interaction` (a turn) holds `claude_code.llm_request`
  * (model calls) and `claude_code.tool` (tool calls, with
  * `.blocked_on_user` / `.execution` children; a subagent's steps nest under
- * the Agent tool's execution span). By default it sends log events only:
- * `derive` makes its steps from them.
+ * the Agent tool's execution span); its events add to those spans what they
+ * lack (`enrich`: a call's cost and answer, a tool's arguments, result and
+ * success). By default it sends log events only: `derive` makes its steps
+ * from them.
  */
 import {
   ATTR_CLAUDE_CODE_AGENT_ID,
@@ -43,6 +45,10 @@ import {
   CLAUDE_CODE_NAME_PREFIX,
   CLAUDE_CODE_SCOPE_PREFIX,
   CLAUDE_CODE_SERVICE_NAME,
+  ATTR_CLAUDE_CODE_TOOL_OUTPUT_CONTENT,
+  ATTR_CLAUDE_CODE_TOOL_OUTPUT_DIFF,
+  ATTR_CLAUDE_CODE_TOOL_OUTPUT_OUTPUT,
+  CLAUDE_CODE_SPAN_EVENT_TOOL_OUTPUT,
   CLAUDE_CODE_SPAN_INTERACTION,
   CLAUDE_CODE_SPAN_LLM_REQUEST,
   CLAUDE_CODE_SPAN_TOOL,
@@ -113,11 +119,29 @@ export const CLAUDE_CODE: AgentTable = {
     outputKey: ATTR_CLAUDE_CODE_RESPONSE,
     outputJoinKey: ATTR_CLAUDE_CODE_REQUEST_ID,
   },
-  enrich: {
-    spanName: CLAUDE_CODE_SPAN_LLM_REQUEST,
-    joinKey: ATTR_CLAUDE_CODE_REQUEST_ID,
-    eventNameKey: ATTR_CLAUDE_CODE_EVENT_NAME,
-    costs: { [CLAUDE_CODE_EVENT_API_REQUEST]: ATTR_CLAUDE_CODE_COST_USD },
-    outputs: { [CLAUDE_CODE_EVENT_ASSISTANT_RESPONSE]: ATTR_CLAUDE_CODE_RESPONSE },
-  },
+  enrich: [
+    {
+      spanName: CLAUDE_CODE_SPAN_LLM_REQUEST,
+      joinKey: ATTR_CLAUDE_CODE_REQUEST_ID,
+      eventNameKey: ATTR_CLAUDE_CODE_EVENT_NAME,
+      costs: { [CLAUDE_CODE_EVENT_API_REQUEST]: ATTR_CLAUDE_CODE_COST_USD },
+      outputs: { [CLAUDE_CODE_EVENT_ASSISTANT_RESPONSE]: ATTR_CLAUDE_CODE_RESPONSE },
+    },
+    {
+      // The step users see is the tool span (its `.execution` child carries only the same id and success).
+      spanName: CLAUDE_CODE_SPAN_TOOL,
+      joinKey: ATTR_CLAUDE_CODE_TOOL_USE_ID,
+      eventNameKey: ATTR_CLAUDE_CODE_EVENT_NAME,
+      inputs: { [CLAUDE_CODE_EVENT_TOOL_RESULT]: [ATTR_CLAUDE_CODE_TOOL_INPUT, ATTR_CLAUDE_CODE_TOOL_PARAMETERS] },
+      successes: { [CLAUDE_CODE_EVENT_TOOL_RESULT]: ATTR_CLAUDE_CODE_SUCCESS },
+      errors: { [CLAUDE_CODE_EVENT_TOOL_RESULT]: ATTR_CLAUDE_CODE_ERROR },
+      spanEventOutputs: {
+        [CLAUDE_CODE_SPAN_EVENT_TOOL_OUTPUT]: [
+          ATTR_CLAUDE_CODE_TOOL_OUTPUT_OUTPUT,
+          ATTR_CLAUDE_CODE_TOOL_OUTPUT_CONTENT,
+          ATTR_CLAUDE_CODE_TOOL_OUTPUT_DIFF,
+        ],
+      },
+    },
+  ],
 };
