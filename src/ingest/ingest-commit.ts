@@ -6,6 +6,7 @@ import { encodeLogsRequest, encodeMetricsRequest, encodeTraceRequest } from '../
 import { SqliteOutbox } from '../store/sqlite/sqlite-outbox.js';
 import { SqliteTraceStore } from '../store/sqlite/sqlite-trace-store.js';
 import { enrichAgentSpans, stretchStoredTurns } from './agent-enrichment.js';
+import { attachGenAiConversations } from './genai-event-enrichment.js';
 import type { Ingest } from './ingest-settings.js';
 import { asSignalBatch, metricPointCount } from './signal-batch.js';
 import type { SignalBatch } from './signal-batch.js';
@@ -76,6 +77,9 @@ export function createIngestCommit(options: IngestCommitOptions): IngestCommit {
         // Read and written in the transaction: an agent's events that enrich its spans (cost, answer), either first.
         const enriched = enrichAgentSpans(store, records, keptLogs, normalize, settings.maxTextLength);
         if (enriched.length > 0) records = records.concat(enriched);
+        // OTel GenAI events (the messages sent, the choices) as their call's input and output; either first.
+        const conversed = attachGenAiConversations(store, records, keptLogs, normalize, settings.maxTextLength);
+        if (conversed.length > 0) records = records.concat(conversed);
         if (derived.length > 0) {
           // Normalized here: a turn made in an earlier request may end later than these steps say.
           const turns = stretchStoredTurns(store, derived, normalize);

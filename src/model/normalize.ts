@@ -30,7 +30,7 @@ import {
 import { cutLogged, isAttributes } from './truncate.js';
 import type { TruncationLog } from './truncate.js';
 import type { Attributes, NormalizeCounts, RawSpan, SpanCost, SpanRecord, StepType } from './types.js';
-import { resolveSuppliedCost, resolveUsage } from './usage.js';
+import { resolveSuppliedCost, resolveUsage, tokenUsageFromProvider } from './usage.js';
 
 export interface NormalizeOptions {
   /**
@@ -173,11 +173,9 @@ function normalizeWith(raw: RawSpan, maxLength: number, prices: PriceTable): Spa
   // The agent's spans its table does not name are its plumbing (Codex): kept, never steps.
   const internal = agent?.table.internalSpans === true && agentStep === undefined && names[S.stepSkein] === undefined;
   if (internal) stepType = 'other';
-  const usage = resolveUsage(values, counts);
-  // An agent counting input without its cache tokens (Anthropic's way): added back, so input includes them.
-  if (agentInput && agent?.table.inputExcludesCache && usage.input !== undefined) {
-    usage.input += (usage.cacheRead ?? 0) + (usage.cacheWrite ?? 0);
-  }
+  const reported = resolveUsage(values, counts);
+  // Counts from the agent's own keys follow its provider's convention (Claude Code's input leaves the cache out).
+  const usage = agentInput && agent !== undefined ? tokenUsageFromProvider(reported, agent.table.tokenConvention) : reported;
   const requestModel =
     names[S.requestModelGenAi] ?? names[S.modelOpenInference] ?? names[S.modelVercel] ?? names[S.modelLangfuse] ?? null;
   const responseModel = names[S.responseModelGenAi] ?? names[S.responseModelVercel] ?? null;

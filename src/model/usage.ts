@@ -74,6 +74,9 @@ export const TOKEN_CONVENTIONS = {
   gemini: { inputIncludesCache: true, outputIncludesReasoning: false },
 } as const satisfies Record<string, TokenCountConvention>;
 
+/** A provider's convention by name: what an agent table names (`AgentTable.tokenConvention`). */
+export type TokenConventionName = keyof typeof TOKEN_CONVENTIONS;
+
 /**
  * `counts` as a provider reported them, brought to `TokenUsage`: cache
  * tokens added to an input that excluded them, reasoning added to an output
@@ -83,7 +86,7 @@ export const TOKEN_CONVENTIONS = {
  */
 export function tokenUsageFromProvider(
   counts: TokenUsage,
-  convention: TokenCountConvention | keyof typeof TOKEN_CONVENTIONS,
+  convention: TokenCountConvention | TokenConventionName,
 ): TokenUsage {
   const { inputIncludesCache, outputIncludesReasoning } = typeof convention === 'string' ? TOKEN_CONVENTIONS[convention] : convention;
   const usage: TokenUsage = {};

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { AGENT_TABLES } from '../../src/model/agents/index.js';
 import { computeCost, defaultPriceTable } from '../../src/model/pricing.js';
 import { TOKEN_CONVENTIONS, tokenUsageFromProvider } from '../../src/model/usage.js';
 
@@ -65,4 +66,16 @@ describe('cost under both conventions', () => {
     // input_tokens 2_000 beside 8_000 cache reads can only mean input excluded them.
     expect(computeCost(sonnet, { input: 2_000, cacheRead: 8_000, cacheWrite: 1_000, output: 500 })).toBeCloseTo(expected, 12);
   });
+});
+
+describe("an agent table names its provider's convention (declared once, in usage.ts)", () => {
+  it('Claude Code counts the Anthropic way, Codex the OpenAI way, Gemini CLI the Gemini way', () => {
+    expect(AGENT_TABLES.map((t) => [t.name, t.tokenConvention])).toStrictEqual([
+      ['claude-code', 'anthropic'],
+      ['codex', 'openai'],
+      ['gemini-cli', 'gemini'],
+    ]);
+    for (const t of AGENT_TABLES) expect(Object.keys(TOKEN_CONVENTIONS)).toContain(t.tokenConvention);
+  });
+
 });

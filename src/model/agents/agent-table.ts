@@ -6,6 +6,7 @@
  */
 import { SLOTS } from '../dialect-slots.js';
 import type { StepType } from '../types.js';
+import type { TokenConventionName } from '../usage.js';
 import type { AgentSpanEnrichment } from './enrich-steps.js';
 
 /** A normalized field an agent's attribute fills: a slot of dialect-slots.ts, by name. */
@@ -79,8 +80,13 @@ export interface AgentTable {
    * the field: a generic key such as `model` means nothing elsewhere.
    */
   attributes: Readonly<Record<string, AgentSlot>>;
-  /** Its input-token count leaves out cache reads and writes (Anthropic's convention): they are added back. */
-  inputExcludesCache: boolean;
+  /**
+   * How the token counts its own attributes carry are meant (the provider's
+   * convention, defined once in usage.ts): brought to Skein's by
+   * `tokenUsageFromProvider` where they are read. Claude Code's `input_tokens`
+   * leaves the cache out (`anthropic`), Codex's includes it (`openai`).
+   */
+  tokenConvention: TokenConventionName;
   /** The provider its model calls go to, when no attribute names one. */
   provider?: string;
   /** Log event name → what it means (documentation and the event feed; steps come from `derive`). */

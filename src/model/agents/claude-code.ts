@@ -90,7 +90,7 @@ export const CLAUDE_CODE: AgentTable = {
     [ATTR_CLAUDE_CODE_RESPONSE]: 'outputValue',
     [ATTR_CLAUDE_CODE_AGENT_ID]: 'agentIdGenAi',
   },
-  inputExcludesCache: true,
+  tokenConvention: 'anthropic',
   provider: 'anthropic',
   events: {
     [CLAUDE_CODE_EVENT_USER_PROMPT]: 'the user submitted a prompt: a turn',

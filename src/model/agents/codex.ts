@@ -91,7 +91,7 @@ export const CODEX: AgentTable = {
     [ATTR_CODEX_OUTPUT]: 'toolResult',
     [ATTR_CODEX_PROMPT]: 'inputValue',
   },
-  inputExcludesCache: false,
+  tokenConvention: 'openai',
   provider: 'openai',
   events: {
     [CODEX_EVENT_CONVERSATION_STARTS]: 'a conversation started: provider, approval and sandbox policy',

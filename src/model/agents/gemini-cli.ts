@@ -64,7 +64,7 @@ export const GEMINI_CLI: AgentTable = {
     [ATTR_GEMINI_CLI_FUNCTION_ARGS]: 'toolArguments',
     [ATTR_GEMINI_CLI_PROMPT]: 'inputValue',
   },
-  inputExcludesCache: false,
+  tokenConvention: 'gemini',
   provider: 'gcp.gemini',
   events: {
     [GEMINI_CLI_EVENT_CONFIG]: 'the CLI started: its settings',

@@ -90,7 +90,7 @@ describe('Claude Code beta spans through its table', () => {
   it('a registry of other tables recognises their agents instead', () => {
     const table: AgentTable = {
       name: 'toy', serviceNames: ['toy-cli'], scopePrefixes: [], namePrefixes: ['toy.'],
-      spanSteps: { 'toy.call': 'llm' }, attributes: { tokens_in: 'inputGenAi' }, inputExcludesCache: false, events: {},
+      spanSteps: { 'toy.call': 'llm' }, attributes: { tokens_in: 'inputGenAi' }, tokenConvention: 'openai', events: {},
     };
     const registry = createAgentRegistry([table]);
     expect(registry.forSpan(rawSpan({}, { name: 'toy.call' }))?.name).toBe('toy');
