@@ -1,0 +1,192 @@
+/**
+ * OTel GenAI events (model/genai-events.ts) as the conversation of the model call they point at (trace id
+ * and span id), across requests: an instrumentation exports its spans and its events separately, in
+ * either order. Run inside the commit's transaction, for every trace the batch touches with a GenAI
+ * event or with a model call lacking content:
+ * - the trace's events are read from the batch and the store, grouped by span, and its calls put in the
+ *   order they were made (their first event);
+ * - each call's conversation becomes its input and output, the input without the messages it re-sends
+ *   from the previous call (in the trace; for the trace's first call, the latest earlier model call of
+ *   its session);
+ * - a call of this batch is given it in place; a call already stored is re-normalized from the raw span
+ *   the store kept, given it, and written again (an upsert) when its text changed.
+ * A span's own content (its `gen_ai.input.messages`…) wins: events fill only what it lacks.
+ */
+import { conversationContent, conversationFromEvents, distinctEvents, isGenAiEvent } from '../model/genai-events.js';
+import type { GenAiConversation } from '../model/genai-events.js';
+import type { RawLogRecord } from '../model/log-types.js';
+import { DEFAULT_MAX_TEXT_LENGTH } from '../model/normalize.js';
+import type { ContentText, RawSpan, SpanRecord, StoredSpan } from '../model/types.js';
+import type { SqliteTraceStore } from '../store/sqlite/sqlite-trace-store.js';
+
+/** Log records of one trace read at most (pages of 1,000): a conversation re-sent with each call grows fast. */
+const MAX_TRACE_RECORDS = 20_000;
+const PAGE = 1000;
+/** Model calls of one trace read at most. */
+const MAX_TRACE_CALLS = 1000;
+
+interface Call {
+  spanId: string;
+  conversation: GenAiConversation;
+  /** When its first event was emitted: the order calls were made. */
+  at: bigint;
+}
+
+/** Gives the calls of `records` their conversation in place; returns the stored calls to write again. */
+export function attachGenAiConversations(
+  store: SqliteTraceStore,
+  records: readonly SpanRecord[],
+  logs: readonly RawLogRecord[],
+  normalize: (raw: RawSpan) => SpanRecord,
+  maxTextLength: number = DEFAULT_MAX_TEXT_LENGTH,
+): SpanRecord[] {
+  const batchEvents = new Map<string, RawLogRecord[]>();
+  for (const log of logs) {
+    if (log.traceId === null || log.spanId === null || !isGenAiEvent(log)) continue;
+    let list = batchEvents.get(log.traceId);
+    if (list === undefined) batchEvents.set(log.traceId, (list = []));
+    list.push(log);
+  }
+  const batchCalls = new Map<string, Map<string, SpanRecord>>();
+  for (const record of records) {
+    if (record.stepType !== 'llm' || record.internal === true) continue;
+    let calls = batchCalls.get(record.traceId);
+    if (calls === undefined) {
+      // A trace whose calls all have their content needs no read unless its events are in this batch.
+      if (record.input !== null && record.output !== null && !batchEvents.has(record.traceId)) continue;
+      batchCalls.set(record.traceId, (calls = new Map()));
+    }
+    calls.set(record.spanId, record);
+  }
+  const traceIds = new Set([...batchEvents.keys(), ...batchCalls.keys()]);
+  if (traceIds.size === 0) return [];
+
+  const again: SpanRecord[] = [];
+  /** The last call given its conversation in this batch, by session: the previous call of a later trace. */
+  const latestBySession = new Map<string, { at: bigint; conversation: GenAiConversation }>();
+  const traces = [...traceIds].map((traceId) => {
+    const events = distinctEvents([...storedEvents(store, traceId), ...(batchEvents.get(traceId) ?? [])]);
+    return { traceId, calls: callsOf(events) };
+  });
+  traces.sort((a, b) => compare(a.calls[0]?.at, b.calls[0]?.at));
+  for (const { traceId, calls } of traces) {
+    if (calls.length === 0) continue;
+    const inBatch = batchCalls.get(traceId);
+    let storedCalls: Map<string, StoredSpan> | undefined;
+    const storedCall = (spanId: string): StoredSpan | undefined => {
+      storedCalls ??= new Map(
+        store.getSpansSync({ traceId, stepType: 'llm', limit: MAX_TRACE_CALLS }).items.map((span) => [span.spanId, span]),
+      );
+      return storedCalls.get(spanId);
+    };
+    let previous: GenAiConversation | null = null;
+    calls.forEach((call, i) => {
+      const record = inBatch?.get(call.spanId);
+      const stored = record === undefined ? storedCall(call.spanId) : undefined;
+      const target = record ?? stored;
+      if (target === undefined) {
+        // Its span has not arrived: it is still the previous call of the next one.
+        previous = call.conversation;
+        return;
+      }
+      const session = record === undefined ? stored?.resolvedSessionId ?? null : record.sessionId;
+      if (i === 0) previous = previousInSession(store, session, traceId, target.startTimeUnixNano, latestBySession);
+      if (record !== undefined) {
+        fill(record, call.conversation, previous, maxTextLength);
+      } else if (stored !== undefined) {
+        const fresh = normalize(stored.raw);
+        fill(fresh, call.conversation, previous, maxTextLength);
+        if (!sameText(fresh.input, stored.input) || !sameText(fresh.output, stored.output) || !sameText(fresh.reasoning, stored.reasoning)) {
+          again.push(fresh);
+        }
+      }
+      previous = call.conversation;
+      if (session !== null) {
+        const latest = latestBySession.get(session);
+        if (latest === undefined || latest.at <= target.startTimeUnixNano) {
+          latestBySession.set(session, { at: target.startTimeUnixNano, conversation: call.conversation });
+        }
+      }
+    });
+  }
+  return again;
+}
+
+/** The trace's GenAI events tied to a span, as stored (time order, then arrival). */
+function storedEvents(store: SqliteTraceStore, traceId: string): RawLogRecord[] {
+  const out: RawLogRecord[] = [];
+  let cursor: string | undefined;
+  for (let read = 0; read < MAX_TRACE_RECORDS; read += PAGE) {
+    const page = store.listLogsSync({ traceId, limit: PAGE, cursor });
+    for (const log of page.items) if (log.spanId !== null && isGenAiEvent(log)) out.push(log);
+    if (page.nextCursor === null || page.nextCursor === undefined) break;
+    cursor = page.nextCursor;
+  }
+  return out;
+}
+
+/** The calls of one trace's events, in the order they were made. */
+function callsOf(events: readonly RawLogRecord[]): Call[] {
+  const bySpan = new Map<string, RawLogRecord[]>();
+  for (const event of events) {
+    const spanId = event.spanId as string;
+    let list = bySpan.get(spanId);
+    if (list === undefined) bySpan.set(spanId, (list = []));
+    list.push(event);
+  }
+  const calls: Call[] = [];
+  for (const [spanId, list] of bySpan) {
+    const conversation = conversationFromEvents(list);
+    if (conversation === null) continue;
+    let at: bigint | undefined;
+    for (const event of list) {
+      const time = event.timeUnixNano > 0n ? event.timeUnixNano : event.observedTimeUnixNano;
+      if (at === undefined || time < at) at = time;
+    }
+    calls.push({ spanId, conversation, at: at ?? 0n });
+  }
+  return calls.sort((a, b) => compare(a.at, b.at));
+}
+
+/**
+ * The conversation of the latest model call of `session` before `start` in another trace: one given its
+ * conversation earlier in this batch, or a stored one (read from its stored events).
+ */
+function previousInSession(
+  store: SqliteTraceStore,
+  session: string | null,
+  traceId: string,
+  start: bigint,
+  latestBySession: ReadonlyMap<string, { at: bigint; conversation: GenAiConversation }>,
+): GenAiConversation | null {
+  if (session === null) return null;
+  const inBatch = latestBySession.get(session);
+  const earlier = inBatch !== undefined && inBatch.at < start ? inBatch : undefined;
+  const before = store.getSpansSync({ sessionId: session, stepType: 'llm', toUnixNano: start, limit: 10 }).items.find((s) => s.traceId !== traceId);
+  if (before !== undefined && (earlier === undefined || earlier.at < before.startTimeUnixNano)) {
+    const events = store.listLogsSync({ traceId: before.traceId, spanId: before.spanId, limit: PAGE }).items.filter(isGenAiEvent);
+    const conversation = conversationFromEvents(distinctEvents(events));
+    if (conversation !== null) return conversation;
+  }
+  return earlier?.conversation ?? null;
+}
+
+/** The call's input, output and reasoning from its conversation, where the span gave none. */
+function fill(record: SpanRecord, conversation: GenAiConversation, previous: GenAiConversation | null, maxTextLength: number): void {
+  if (record.input !== null && record.output !== null) return;
+  const content = conversationContent(conversation, previous, maxTextLength, record.counts);
+  record.input ??= content.input;
+  if (record.output === null) {
+    record.output = content.output;
+    record.reasoning ??= content.reasoning;
+  }
+}
+
+function sameText(a: ContentText | null, b: ContentText | null): boolean {
+  return a === null || b === null ? a === b : a.text === b.text && a.originalLength === b.originalLength;
+}
+
+function compare(a: bigint | undefined, b: bigint | undefined): number {
+  if (a === undefined || b === undefined) return a === b ? 0 : a === undefined ? 1 : -1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
