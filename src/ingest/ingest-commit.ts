@@ -7,6 +7,7 @@ import { SqliteOutbox } from '../store/sqlite/sqlite-outbox.js';
 import { SqliteTraceStore } from '../store/sqlite/sqlite-trace-store.js';
 import { enrichAgentSpans, stretchStoredTurns } from './agent-enrichment.js';
 import { attachGenAiConversations } from './genai-event-enrichment.js';
+import { joinAgentUsage } from './agent-usage-join.js';
 import type { Ingest } from './ingest-settings.js';
 import { asSignalBatch, metricPointCount } from './signal-batch.js';
 import type { SignalBatch } from './signal-batch.js';
@@ -80,6 +81,9 @@ export function createIngestCommit(options: IngestCommitOptions): IngestCommit {
         // OTel GenAI events (the messages sent, the choices) as their call's input and output; either first.
         const conversed = attachGenAiConversations(store, records, keptLogs, normalize, settings.maxTextLength);
         if (conversed.length > 0) records = records.concat(conversed);
+        // A model call's tokens its span lacks (Gemini CLI's cached and thought tokens), from its event; either first.
+        const joined = joinAgentUsage(store, records, keptLogs, normalize);
+        if (joined.length > 0) records = records.concat(joined);
         if (derived.length > 0) {
           // Normalized here: a turn made in an earlier request may end later than these steps say.
           const turns = stretchStoredTurns(store, derived, normalize);

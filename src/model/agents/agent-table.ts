@@ -8,6 +8,7 @@ import { SLOTS } from '../dialect-slots.js';
 import type { StepType } from '../types.js';
 import type { TokenConventionName } from '../usage.js';
 import type { AgentSpanEnrichment } from './enrich-steps.js';
+import type { AgentUsageJoin } from './usage-join.js';
 
 /** A normalized field an agent's attribute fills: a slot of dialect-slots.ts, by name. */
 export type AgentSlot = keyof typeof SLOTS.slot;
@@ -95,6 +96,8 @@ export interface AgentTable {
   derive?: AgentEventDerivation;
   /** How its events enrich its spans when its traces are on (enrich-steps.ts): one entry per span kind. */
   enrich?: readonly AgentSpanEnrichment[];
+  /** Which log event completes a model call's usage its span lacks, and how it is read (usage-join.ts). */
+  usageJoin?: AgentUsageJoin;
 }
 
 /** A table with its lookups built once. */

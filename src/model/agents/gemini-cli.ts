@@ -8,9 +8,10 @@
  * convention's: the table maps them.
  *
  * The cache and thought (reasoning) tokens of a call are only on its
- * `gemini_cli.api_response` log event: `responseUsage` reads them and
- * `matchesResponse` says which call an event belongs to, for the store to
- * join them (once) to the call's step.
+ * `gemini_cli.api_response` log event, mostly sent without trace context:
+ * the table's `usageJoin` says how the store joins them (once) to the
+ * call's step at ingest (usage-join.ts); `responseUsage` and
+ * `matchesResponse` are that join for Gemini CLI alone.
  */
 import {
   ATTR_GEMINI_CLI_CACHED_CONTENT_TOKEN_COUNT,
@@ -38,18 +39,37 @@ import {
   GEMINI_CLI_SPAN_TOOL_CALL,
   GEMINI_CLI_SPAN_USER_PROMPT,
 } from '../../semconv/gemini-cli.js';
-import { toTokenCount } from '../coerce.js';
 import type { RawLogRecord } from '../log-types.js';
-import { logSessionKey } from '../signal-sessions.js';
-import type { NormalizeCounts, SpanRecord, TokenUsage } from '../types.js';
-import { tokenUsageFromProvider } from '../usage.js';
+import type { SpanRecord, TokenUsage } from '../types.js';
 import type { AgentTable } from './agent-table.js';
+import { isUsageEvent, joinEventUsage, matchesUsageEvent, usageOfEvent } from './usage-join.js';
+import type { AgentUsageJoin } from './usage-join.js';
+
+/**
+ * Its calls' usage from their `gemini_cli.api_response` events, the only
+ * place with the cached and thought tokens. Gemini's counts: the prompt
+ * count includes the cached tokens, the candidates count leaves the
+ * thoughts out (they are added to output).
+ */
+const USAGE_JOIN: AgentUsageJoin = {
+  eventNameKey: ATTR_GEMINI_CLI_EVENT_NAME,
+  eventName: GEMINI_CLI_EVENT_API_RESPONSE,
+  modelKey: ATTR_GEMINI_CLI_MODEL,
+  tokens: {
+    input: ATTR_GEMINI_CLI_INPUT_TOKEN_COUNT,
+    output: ATTR_GEMINI_CLI_OUTPUT_TOKEN_COUNT,
+    cacheRead: ATTR_GEMINI_CLI_CACHED_CONTENT_TOKEN_COUNT,
+    reasoning: ATTR_GEMINI_CLI_THOUGHTS_TOKEN_COUNT,
+  },
+  convention: 'gemini',
+};
 
 export const GEMINI_CLI: AgentTable = {
   name: GEMINI_CLI_SERVICE_NAME,
   serviceNames: [GEMINI_CLI_SERVICE_NAME],
   scopePrefixes: [GEMINI_CLI_SCOPE_NAME],
   namePrefixes: [GEMINI_CLI_EVENT_PREFIX],
+  usageJoin: USAGE_JOIN,
   spanSteps: {
     [GEMINI_CLI_SPAN_USER_PROMPT]: 'turn',
     [GEMINI_CLI_SPAN_LLM_CALL]: 'llm',
@@ -77,16 +97,9 @@ export const GEMINI_CLI: AgentTable = {
   },
 };
 
-const ignored: NormalizeCounts = { coerced: 0, dropped: 0, truncated: 0, redacted: 0 };
-
-function eventNameOf(record: RawLogRecord): unknown {
-  const attributes = record.attributes as Record<string, unknown> | undefined;
-  return attributes?.[ATTR_GEMINI_CLI_EVENT_NAME];
-}
-
 /** Whether `record` is a `gemini_cli.api_response` event. */
 export function isApiResponse(record: RawLogRecord): boolean {
-  return eventNameOf(record) === GEMINI_CLI_EVENT_API_RESPONSE;
+  return isUsageEvent(USAGE_JOIN, record);
 }
 
 /**
@@ -96,17 +109,7 @@ export function isApiResponse(record: RawLogRecord): boolean {
  * Gemini's `candidatesTokenCount` leaves out: they are added).
  */
 export function responseUsage(record: RawLogRecord): TokenUsage {
-  const attributes = record.attributes as Record<string, unknown>;
-  const input = toTokenCount(attributes[ATTR_GEMINI_CLI_INPUT_TOKEN_COUNT], ignored);
-  const output = toTokenCount(attributes[ATTR_GEMINI_CLI_OUTPUT_TOKEN_COUNT], ignored);
-  const cacheRead = toTokenCount(attributes[ATTR_GEMINI_CLI_CACHED_CONTENT_TOKEN_COUNT], ignored);
-  const reasoning = toTokenCount(attributes[ATTR_GEMINI_CLI_THOUGHTS_TOKEN_COUNT], ignored);
-  const counts: TokenUsage = {};
-  if (input !== undefined) counts.input = input;
-  if (output !== undefined) counts.output = output;
-  if (cacheRead !== undefined) counts.cacheRead = cacheRead;
-  if (reasoning !== undefined) counts.reasoning = reasoning;
-  return tokenUsageFromProvider(counts, 'gemini');
+  return usageOfEvent(USAGE_JOIN, record);
 }
 
 /**
@@ -116,13 +119,7 @@ export function responseUsage(record: RawLogRecord): TokenUsage {
  * when the call ends, before its span closes).
  */
 export function matchesResponse(step: SpanRecord, record: RawLogRecord): boolean {
-  if (step.stepType !== 'llm' || !isApiResponse(record)) return false;
-  if (record.spanId !== null) return record.traceId === step.traceId && record.spanId === step.spanId;
-  if (step.sessionId === null || logSessionKey(record) !== step.sessionId) return false;
-  const model = (record.attributes as Record<string, unknown>)[ATTR_GEMINI_CLI_MODEL];
-  if (model !== (step.responseModel ?? step.requestModel)) return false;
-  const time = record.timeUnixNano;
-  return time >= step.startTimeUnixNano && (step.endTimeUnixNano === null || time <= step.endTimeUnixNano);
+  return matchesUsageEvent(USAGE_JOIN, step, record);
 }
 
 /**
@@ -130,11 +127,5 @@ export function matchesResponse(step: SpanRecord, record: RawLogRecord): boolean
  * has them (it has every kind), the span's otherwise; never the two added.
  */
 export function joinResponseUsage(step: SpanRecord, record: RawLogRecord): TokenUsage {
-  const fromEvent = responseUsage(record);
-  const joined: TokenUsage = { ...step.usage };
-  if (fromEvent.input !== undefined) joined.input = fromEvent.input;
-  if (fromEvent.output !== undefined) joined.output = fromEvent.output;
-  if (fromEvent.cacheRead !== undefined) joined.cacheRead = fromEvent.cacheRead;
-  if (fromEvent.reasoning !== undefined) joined.reasoning = fromEvent.reasoning;
-  return joined;
+  return joinEventUsage(step.usage, responseUsage(record));
 }

@@ -1,0 +1,128 @@
+/**
+ * A model call's usage joined from the log event that reports it (model/agents/usage-join.ts: the
+ * agent table's `usageJoin`, Gemini CLI's `gemini_cli.api_response`), across requests: an agent exports
+ * its traces and its logs separately, in either order, and may send them again. Run inside the commit's
+ * transaction:
+ * - a model call of this batch gets the counts of its event, from this batch or from the store;
+ * - an event of this batch whose call is already stored (not in this batch) has that call re-normalized
+ *   from the raw span the store kept, joined, and written again (an upsert: the session's rollup moves
+ *   by the difference only).
+ * Each time, the call starts from its span as it arrived and the event's counts replace the span's, so
+ * a call is counted once however often and in whatever order its signals come. Its cost is computed
+ * from the joined counts by the same normalizer (cache reads at the cache-read rate, reasoning once).
+ */
+import { agentForLog, agentForSpan } from '../model/agents/index.js';
+import { isUsageEvent, joinEventUsage, matchesUsageEvent, usageAttributes, usageEventFor, usageOfEvent } from '../model/agents/usage-join.js';
+import type { AgentUsageJoin } from '../model/agents/usage-join.js';
+import type { RawLogRecord } from '../model/log-types.js';
+import { logSessionKey } from '../model/signal-sessions.js';
+import type { RawSpan, SpanRecord, StoredSpan, TokenUsage } from '../model/types.js';
+import type { SqliteTraceStore } from '../store/sqlite/sqlite-trace-store.js';
+
+/** Records read per store lookup at most: one call's window holds a handful of events, a trace a handful of calls. */
+const MAX_READ = 1000;
+/** Stored calls of the session and model started before an event, latest first, that it is checked against. */
+const MAX_CANDIDATE_CALLS = 20;
+
+type Normalize = (raw: RawSpan) => SpanRecord;
+
+/** Joins the usage of the model calls in `records` in place; returns the stored calls to write again. */
+export function joinAgentUsage(
+  store: SqliteTraceStore,
+  records: readonly SpanRecord[],
+  logs: readonly RawLogRecord[],
+  normalize: Normalize,
+): SpanRecord[] {
+  const batchEvents: { join: AgentUsageJoin; event: RawLogRecord }[] = [];
+  for (const event of logs) {
+    const join = agentForLog(event)?.table.usageJoin;
+    if (join !== undefined && isUsageEvent(join, event)) batchEvents.push({ join, event });
+  }
+  const eventsFor = (join: AgentUsageJoin, step: SpanRecord): RawLogRecord[] => [
+    ...batchEvents.filter((e) => e.join === join).map((e) => e.event),
+    ...storedEventsFor(store, join, step),
+  ];
+
+  const inBatch = new Set<string>();
+  for (const record of records) {
+    if (record.stepType !== 'llm') continue;
+    const join = agentForSpan(record.raw)?.table.usageJoin;
+    if (join === undefined) continue;
+    inBatch.add(idOf(record));
+    const event = usageEventFor(join, record, eventsFor(join, record));
+    if (event !== undefined) applyUsage(record, join, event, normalize);
+  }
+
+  const again: SpanRecord[] = [];
+  const seen = new Set(inBatch);
+  for (const { join, event } of batchEvents) {
+    for (const stored of storedCallsFor(store, join, event)) {
+      const id = idOf(stored);
+      if (seen.has(id) || !matchesUsageEvent(join, stored, event)) continue;
+      seen.add(id);
+      const record = normalize(stored.raw);
+      const best = usageEventFor(join, record, eventsFor(join, record));
+      if (best !== undefined) applyUsage(record, join, best, normalize);
+      if (!sameUsage(record.usage, stored.usage) || record.cost?.usd !== stored.cost?.usd || record.unpriced !== stored.unpriced) {
+        again.push(record);
+      }
+    }
+  }
+  return again;
+}
+
+/**
+ * The call's usage becomes the event's counts over the span's, and its cost what the normalizer makes
+ * of the span carrying them (a supplied cost is kept: it wins over a computed one).
+ */
+function applyUsage(record: SpanRecord, join: AgentUsageJoin, event: RawLogRecord, normalize: Normalize): void {
+  const usage = joinEventUsage(record.usage, usageOfEvent(join, event));
+  const raw = record.raw;
+  const priced = normalize({ ...raw, attributes: { ...raw.attributes, ...usageAttributes(usage) } });
+  record.usage = priced.usage;
+  if (record.cost?.source === 'supplied') return;
+  record.cost = priced.cost;
+  record.unpriced = priced.unpriced;
+}
+
+/** Stored usage events that may report `step`: those tied to its span, and those of its session logged while it ran. */
+function storedEventsFor(store: SqliteTraceStore, join: AgentUsageJoin, step: SpanRecord): RawLogRecord[] {
+  const found = store.listLogsSync({ traceId: step.traceId, spanId: step.spanId, limit: MAX_READ }).items.filter((e) => isUsageEvent(join, e));
+  if (step.sessionId !== null) {
+    const window = store.listLogsSync({
+      sessionId: step.sessionId,
+      fromUnixNano: step.startTimeUnixNano,
+      toUnixNano: step.endTimeUnixNano === null ? undefined : step.endTimeUnixNano + 1n,
+      limit: MAX_READ,
+    }).items;
+    for (const event of window) if (event.spanId === null && isUsageEvent(join, event)) found.push(event);
+  }
+  return found;
+}
+
+/** Stored model calls the event may report: the call of its span, else the latest of its session and model started before it. */
+function storedCallsFor(store: SqliteTraceStore, join: AgentUsageJoin, event: RawLogRecord): StoredSpan[] {
+  if (event.spanId !== null) {
+    if (event.traceId === null) return [];
+    return store.getSpansSync({ traceId: event.traceId, stepType: 'llm', limit: MAX_READ }).items.filter((s) => s.spanId === event.spanId);
+  }
+  const sessionId = logSessionKey(event);
+  const model = (event.attributes as Record<string, unknown>)[join.modelKey];
+  if (sessionId === null || typeof model !== 'string') return [];
+  return store.getSpansSync({ sessionId, stepType: 'llm', model, toUnixNano: event.timeUnixNano + 1n, limit: MAX_CANDIDATE_CALLS }).items;
+}
+
+function idOf(span: { traceId: string; spanId: string }): string {
+  return `${span.traceId}/${span.spanId}`;
+}
+
+function sameUsage(a: TokenUsage, b: TokenUsage): boolean {
+  return (
+    a.input === b.input &&
+    a.output === b.output &&
+    a.reasoning === b.reasoning &&
+    a.cacheRead === b.cacheRead &&
+    a.cacheWrite === b.cacheWrite &&
+    a.total === b.total
+  );
+}
