@@ -12,6 +12,7 @@ import { toName, toNanos, toStatusCode, toTokenCount, toUsd } from './coerce.js'
 import { SESSION_SLOT_ORDER, SLOTS, S } from './dialect-slots.js';
 import { agentForSpan } from './agents/index.js';
 import { fallbackRecord } from './fallback-record.js';
+import { metricPointSessionKey } from './signal-sessions.js';
 import { collectIndexed, extractContent } from './extract-content.js';
 import type { IndexedMessage } from './extract-content.js';
 import { computeCost, defaultPriceTable } from './pricing.js';
@@ -241,7 +242,8 @@ function normalizeWith(raw: RawSpan, maxLength: number, prices: PriceTable): Spa
     traceId: typeof raw.traceId === 'string' ? raw.traceId : '',
     spanId: typeof raw.spanId === 'string' ? raw.spanId : '',
     parentSpanId: typeof raw.parentSpanId === 'string' && raw.parentSpanId.length > 0 ? raw.parentSpanId : null,
-    sessionId: firstSession(names),
+    // Else the resource's (a process that sets `session.id` there once, as log records and metric points read it).
+    sessionId: firstSession(names) ?? metricPointSessionKey({}, raw.resource),
     name: typeof raw.name === 'string' ? cutLogged(raw.name, 'name', log) : '',
     stepType,
     operationName,

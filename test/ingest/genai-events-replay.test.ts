@@ -66,9 +66,15 @@ describe.each([
     rmSync(dir, { recursive: true, force: true });
   });
 
+  /** The run's session: the `session.id` of its resource (the program sets it there only), for its spans and its events alike. */
   async function sessionId(): Promise<string> {
+    const expected = calls[0].resource.attributes['session.id'];
+    expect(typeof expected).toBe('string');
     const spans = (await collector.store.getSpans({ traceId })).items;
-    expect(new Set(spans.map((s) => s.resolvedSessionId)).size).toBe(1);
+    expect([...new Set(spans.map((s) => s.resolvedSessionId))]).toEqual([expected]);
+    const events = (await collector.store.listLogs({ traceId, limit: 1000 })).items;
+    expect(events).toHaveLength(fixture.events.length);
+    expect(new Set(events.map((e) => e.sessionId))).toEqual(new Set([expected]));
     return spans[0].resolvedSessionId;
   }
 
