@@ -22,6 +22,7 @@ import {
   ATTR_GEMINI_CLI_MODEL,
   ATTR_GEMINI_CLI_OUTPUT_TOKEN_COUNT,
   ATTR_GEMINI_CLI_PROMPT,
+  ATTR_GEMINI_CLI_PROMPT_ID,
   ATTR_GEMINI_CLI_THOUGHTS_TOKEN_COUNT,
   GEMINI_CLI_EVENT_API_ERROR,
   GEMINI_CLI_EVENT_API_REQUEST,
@@ -94,6 +95,14 @@ export const GEMINI_CLI: AgentTable = {
     [GEMINI_CLI_EVENT_API_RESPONSE]: 'a model call finished: every token kind (cached and thoughts only here), duration, response text',
     [GEMINI_CLI_EVENT_API_ERROR]: 'a model call failed',
     [GEMINI_CLI_EVENT_TOOL_CALL]: 'a tool call finished: name, arguments, decision, success, duration',
+  },
+  // Its prompt is an event only (no span): the turn step comes from it, in a trace of its own; the calls
+  // after it (each in its own trace) are not its children, the viewer puts them in the latest turn before them.
+  derive: {
+    eventNameKey: ATTR_GEMINI_CLI_EVENT_NAME,
+    turnKey: ATTR_GEMINI_CLI_PROMPT_ID,
+    // Event names are matched without the prefix (`namePrefixes`).
+    steps: { [GEMINI_CLI_EVENT_USER_PROMPT.slice(GEMINI_CLI_EVENT_PREFIX.length)]: { spanName: GEMINI_CLI_SPAN_USER_PROMPT, step: 'turn' } },
   },
 };
 

@@ -82,7 +82,8 @@ describe('Codex CLI and Gemini CLI captures, replayed to a collector', () => {
           agent: 'gemini-cli',
           llm: calls.length,
           tools: run.spans.filter((s) => s.name === 'tool_call').length,
-          traces: new Set(run.spans.map((s) => s.traceId)).size,
+          // Its traces, and the one of the turns Skein makes from its user_prompt events.
+          traces: new Set(run.spans.map((s) => s.traceId)).size + 1,
           input: calls.reduce((total, s) => total + count(attr(s, 'gen_ai.usage.input_tokens')), 0),
         });
       }

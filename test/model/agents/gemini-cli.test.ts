@@ -50,8 +50,10 @@ describe.each(['http-json', 'grpc-gzip'])('Gemini CLI capture %s', (scenario) =>
     }
     // Every other span (schedule_tool_calls) is neither.
     expect(spans.length - calls.length - tools.length).toBe(run.spans.filter((s) => !['llm_call', 'tool_call'].includes(s.name)).length);
-    // Its events make no steps: its spans are the steps.
-    expect(stepsFromEvents(run.logs)).toEqual([]);
+    // Its events make one step only, the turn of each user_prompt with its text: its spans are the calls.
+    const prompts = run.logs.filter((r) => attr(r, 'event.name') === 'gemini_cli.user_prompt');
+    expect(prompts.length).toBeGreaterThan(0);
+    expect(stepsFromEvents(run.logs).map((s) => [s.name, s.attributes.prompt])).toEqual(prompts.map((r) => ['user_prompt', attr(r, 'prompt')]));
   });
 
   it('joins each api_response event to exactly one model call, whether or not it has the span id', () => {
