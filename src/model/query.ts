@@ -81,6 +81,8 @@ export interface SearchQuery {
   text: string;
   sessionId?: string;
   limit?: number;
+  /** Also search an agent's internal plumbing spans (`SpanRecord.internal`). Default false. */
+  includeInternal?: boolean;
 }
 
 export interface SearchHit {

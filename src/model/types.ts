@@ -229,6 +229,13 @@ export interface SessionSummary {
   title?: string | null;
   /** The newest start or end of any of its spans (what `sort: 'recent'` orders by). */
   lastActivityUnixNano?: bigint;
+  /**
+   * Every span of it is an agent's internal plumbing (`SpanRecord.internal`,
+   * e.g. a Codex CLI trace without its `conversation.id`): the default list
+   * leaves it out (`SessionQuery.includeInternal`). Undefined when the store
+   * does not say.
+   */
+  internal?: boolean;
 }
 
 /** A span read back from a store: the record plus what only the store knows. */

@@ -27,9 +27,12 @@ export function preview(content: ContentText | null, length = PREVIEW_LENGTH): s
   return flat.length > length ? `${flat.slice(0, length - 1)}…` : flat;
 }
 
-/** The session as the API and the live stream both show it (one shape, so clients merge them by id). */
+/**
+ * The session as the API and the live stream both show it (one shape, so clients merge them by id),
+ * plus its trace ids and whether it is an agent's plumbing only (the live stream announces no such session).
+ */
 export function sessionJson(s: SessionSummary) {
-  return { ...liveSessionOf(s), traceIds: [...s.traceIds] };
+  return { ...liveSessionOf(s), traceIds: [...s.traceIds], internal: s.internal ?? false };
 }
 
 export type SessionJson = ReturnType<typeof sessionJson>;

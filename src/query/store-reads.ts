@@ -108,7 +108,8 @@ export function plainTextQuery(text: string): string {
  * missing, so every session of it is consumed and the store's own cursor is
  * where the next page resumes: pagination stays the store's (stable while
  * spans arrive). A page may come back short, or empty with a cursor, when
- * few sessions match.
+ * few sessions match. A match in an agent's plumbing spans counts only
+ * with `query.includeInternal` (the list's own opt-in to plumbing).
  */
 export async function listSessionsMatching(
   store: TraceStore,
@@ -116,12 +117,15 @@ export async function listSessionsMatching(
   match: string,
 ): Promise<Page<SessionSummary>> {
   const limit = query.limit ?? 50;
+  const { includeInternal } = query;
   // When every hit fits in one search, the set of matching sessions is exact and costs one query.
-  const hits = await store.search({ text: match, limit: READ_ALL_PAGE });
+  const hits = await store.search({ text: match, limit: READ_ALL_PAGE, includeInternal });
   const known = hits.length < READ_ALL_PAGE ? new Set(hits.map((h) => h.sessionId)) : null;
   if (known !== null && known.size === 0) return { items: [], nextCursor: null };
   const matches = async (sessionId: string): Promise<boolean> =>
-    known !== null ? known.has(sessionId) : (await store.search({ text: match, sessionId, limit: 1 })).length > 0;
+    known !== null
+      ? known.has(sessionId)
+      : (await store.search({ text: match, sessionId, limit: 1, includeInternal })).length > 0;
 
   const items: SessionSummary[] = [];
   let cursor = query.cursor;

@@ -19,6 +19,7 @@ Options:
   --session <id>       only this session
   --fts                take <text> as an SQLite FTS5 query (phrases, prefix*, OR, NOT)
   --limit <n>          at most this many hits, 1–${MAX_LIMIT} (default ${DEFAULT_LIMIT})
+  --all                also an agent's internal plumbing spans (Codex CLI's own traces)
 ${COMMON_HELP}
 
 Examples:
@@ -46,12 +47,13 @@ export const searchCommand: CliCommand = {
       session: { type: 'string' },
       fts: { type: 'boolean', default: false },
       limit: { type: 'string' },
+      all: { type: 'boolean', default: false },
     } });
     const words = positionals.join(' ');
     const text = values.fts ? words : plainTextQuery(words);
     if (text.trim() === '') throw new CliUsageError('missing <text>: what to search for');
     const hits = await withStore(io, { db: values.db, mode: 'read' }, (store) =>
-      store.search({ text, sessionId: values.session, limit: limitFlag(values.limit) }),
+      store.search({ text, sessionId: values.session, limit: limitFlag(values.limit), includeInternal: values.all }),
     );
     if (values.json) {
       writeJson(io, { q: words, markers: SNIPPET_MARKERS, hits: hits.map(searchHitJson) });

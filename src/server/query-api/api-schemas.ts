@@ -73,6 +73,10 @@ const sessionProperties: Record<string, JsonSchema> = {
   title: { type: ['string', 'null'], description: 'What to call it: the agent name, else ai.telemetry.functionId, else the first root span name, else service.name.' },
   lastActivityUnixNano: nanos('Newest start or end of any step: what sort=recent orders by.'),
   traceIds: { type: 'array', items: str() },
+  internal: {
+    type: 'boolean',
+    description: "Every span of it is an agent's internal plumbing (Codex CLI's own traces): listed only with internal=true.",
+  },
 };
 
 const content: JsonSchema = {

@@ -67,6 +67,7 @@ export const searchQuery = {
       default: 'plain',
     }),
     session: text('Only this session.'),
+    internal: flag("Also search an agent's internal plumbing spans (Codex CLI's own traces).", { default: false }),
     limit,
   },
 } satisfies QueryShape<ParamSpec>;

@@ -186,7 +186,7 @@ export function createQueryApi(options: QueryApiOptions): Hono {
     const { values: q } = query(c, searchQuery);
     const text = q.syntax === 'fts5' ? q.q : plainTextQuery(q.q);
     if (text.trim() === '') throw new BadParameterError('q', 'q: expected at least one word');
-    const hits = await store.search({ text, sessionId: q.session, limit: q.limit });
+    const hits = await store.search({ text, sessionId: q.session, limit: q.limit, includeInternal: q.internal });
     return json(c, { q: q.q, markers: SNIPPET_MARKERS, hits: hits.map(searchHitJson) });
   });
 

@@ -37,6 +37,8 @@ interface SessionRow {
   trace_ids: string;
   /** JSON array, most calls first (migration 005). */
   models: string;
+  /** Its internal (plumbing) spans (migration 008). */
+  internal_count: bigint | number;
 }
 
 /** Columns of a `SessionRow` read in raw mode (see `sessionRowOf`); times as text, the rest as plain numbers. */
@@ -44,12 +46,12 @@ const SESSION_COLUMNS = `session_id, status, CAST(first_start_ns AS TEXT), CAST(
   CAST(last_activity_ns AS TEXT), CAST(duration_ns AS TEXT), span_count, llm_call_count, tool_call_count, error_count,
   open_count, interrupted_count, input_tokens, output_tokens, reasoning_tokens, cache_read_tokens, cache_write_tokens,
   total_tokens, cost_usd, supplied_cost_usd, computed_cost_usd, unpriced_call_count, agent_name, user_id,
-  usage_mismatch, trace_ids, models`;
+  usage_mismatch, trace_ids, models, internal_count`;
 
 type RawSessionRow = [
   string, string, string, string | null, string, string, number, number, number, number, number, number, number,
   number, number, number, number, number, number, number, number, number, string | null, string | null, number, string,
-  string,
+  string, number,
 ];
 
 /**
@@ -87,6 +89,7 @@ function sessionRowOf(r: RawSessionRow): SessionRow {
     usage_mismatch: r[24],
     trace_ids: r[25],
     models: r[26],
+    internal_count: r[27],
   };
 }
 
@@ -324,6 +327,8 @@ export class SessionQueries {
       traceIds: JSON.parse(row.trace_ids) as string[],
       title: row.agent_name ?? this.titleOf(row.session_id),
       lastActivityUnixNano: row.last_activity_ns,
+      // The default list's filter (internal_count < span_count), said of the one session.
+      internal: n(row.internal_count) >= n(row.span_count),
     };
   }
 }
