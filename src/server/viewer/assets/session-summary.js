@@ -41,7 +41,7 @@ function compactLine(session, steps) {
     item('tokens', formatInt(totalTokens(session.tokens ?? {}))),
     item('cost', formatUsd(session.costUsd)),
     item(session.durationNanos === null ? 'so far' : 'duration', formatDuration(durationOf(session))),
-    item(session.traceIds?.length > 1 ? `steps in ${session.traceIds.length} turns` : 'steps', formatInt(session.spanCount)),
+    stepsItem(session, steps, item),
     item(session.errorCount === 1 ? 'error' : 'errors', formatInt(session.errorCount), session.errorCount > 0 ? 'has-errors' : ''),
     open > 0 ? item('running', formatInt(open)) : null,
     session.interruptedCount > 0 ? item('interrupted', formatInt(session.interruptedCount)) : null,
@@ -49,6 +49,18 @@ function compactLine(session, steps) {
     typeof budgetState === 'string' ? item('budget', budgetState, `totals-budget-${budget}`) : null,
     h('span', { class: 'totals-more muted' }, 'details'),
   );
+}
+
+/**
+ * `N steps in M turns`: a coding agent's turns are its turn steps (prompts) and its steps those of the
+ * timeline (an agent's plumbing spans are none); any other session's turns are its traces.
+ * @param {Record<string, any>} session @param {Map<string, Record<string, any>>} steps
+ * @param {(label: string, value: string) => HTMLElement} item
+ */
+function stepsItem(session, steps, item) {
+  const prompts = [...steps.values()].filter((s) => s.stepType === 'turn').length;
+  if (prompts > 0) return item(`steps in ${prompts} turn${prompts === 1 ? '' : 's'}`, formatInt(steps.size));
+  return item(session.traceIds?.length > 1 ? `steps in ${session.traceIds.length} turns` : 'steps', formatInt(session.spanCount));
 }
 
 /** @param {Record<string, any>} session @param {Map<string, Record<string, any>>} steps */

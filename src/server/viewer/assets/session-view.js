@@ -1,7 +1,8 @@
 // A session: the steps first (the waterfall, one group per turn), totals in
 // one line that opens into cards and the per-model table, the selected step
 // beside the waterfall (on a phone, in its place), a chat replay tab and an
-// events tab (OTLP log events). The data and its live updates: session-data.js.
+// events tab (OTLP log events). A coding agent's session (one with turn steps)
+// opens on its Turns tab (turns-view.js). The data and its live updates: session-data.js.
 
 import { sessionPath } from './api.js';
 import { h, keepDetailsState, replace } from './dom.js';
@@ -15,6 +16,8 @@ import { renderSessionSummary } from './session-summary.js';
 import { comparePicker, downloadTrace, otherTrace, sessionActions, stepTools, turnStart, waitingPage } from './session-tools.js';
 import { createStepLogs } from './step-logs.js';
 import { renderStep } from './step-view.js';
+import { hasTurns } from './turns.js';
+import { createTurnsPanel } from './turns-view.js';
 import { enableWaterfallKeys, renderWaterfall } from './waterfall.js';
 import { STEP_TYPES, errorBox, legend, statusBadge } from './widgets.js';
 
@@ -29,7 +32,10 @@ const PREVIEW_LENGTH = 160;
 export function createSessionView(root, route, app) {
   const sessionId = route.params[0];
   let selectedSpanId = route.name === 'step' ? route.params[1] : null;
-  let view = viewOf(route.query.get('view'));
+  /** The tab the URL or the reader chose; null: the session's first (turns when it has turn steps). */
+  let chosenView = route.query.get('view');
+  let firstView = 'steps';
+  let view = viewOf(chosenView);
   let filterText = route.query.get('filter') ?? '';
   let eventFilters = { eventName: route.query.get('event') ?? '', minSeverity: route.query.get('severity') ?? '' };
   let totalsOpen = false;
@@ -68,7 +74,8 @@ export function createSessionView(root, route, app) {
     stepOf: (spanId) => (data.steps.has(spanId) ? { name: data.steps.get(spanId)?.name, href: stepHref(spanId, { view: 'steps' }) } : null),
   });
   const stepLogs = createStepLogs({ onChange: queueRender });
-  const container = h('div', { class: 'session' }, head, summary, tabs.element, body, chat, events.element);
+  const turns = createTurnsPanel({ loadTrace: (traceId) => data.loadTrace(traceId) });
+  const container = h('div', { class: 'session' }, head, summary, tabs.element, turns.element, body, chat, events.element);
   replace(root, h('p', { class: 'muted' }, 'Loading session…'));
 
   const data = createSessionData(sessionId, {
@@ -78,7 +85,7 @@ export function createSessionView(root, route, app) {
       if (!container.contains(events.element)) {
         // It showed only log events until now: keep them in view.
         container.append(events.element);
-        view = 'events';
+        view = chosenView = 'events';
         replaceQuery(new URLSearchParams(suffix()));
       }
       if (!root.contains(container)) replace(root, container);
@@ -127,13 +134,14 @@ export function createSessionView(root, route, app) {
   }, TICK_MILLIS);
 
   /** The view's own query (tab, filters), kept on every link within the session. */
-  const suffix = (/** @type {{ view?: string }} */ change = {}) => sessionSuffix({ view: change.view ?? view, filterText, eventName: eventFilters.eventName, minSeverity: eventFilters.minSeverity });
+  const suffix = (/** @type {{ view?: string }} */ change = {}) => sessionSuffix({ view: change.view ?? view, firstView, filterText, eventName: eventFilters.eventName, minSeverity: eventFilters.minSeverity });
   const stepHref = (/** @type {string} */ spanId, change = {}) => `${sessionPath(sessionId)}/steps/${encodeURIComponent(spanId)}${suffix(change)}`;
   const closeHref = () => `${sessionPath(sessionId)}${suffix()}`;
 
   /** @param {string} name */
   function setView(name) {
-    view = viewOf(name);
+    chosenView = name;
+    view = viewOf(name, firstView);
     replaceQuery(new URLSearchParams(suffix()));
     if (view === 'chat') data.loadAll();
     renderAll();
@@ -188,8 +196,14 @@ export function createSessionView(root, route, app) {
     replace(status, statusBadge(session.status));
     replace(idLine, sessionId, session.userId ? h('span', {}, ` · user ${session.userId}`) : null);
     replace(summary, renderSessionSummary(session, data.steps, { open: totalsOpen, onToggle: (open) => (totalsOpen = open) }));
-    tabs.show(view, { steps: body, chat, events: events.element });
+    firstView = hasTurns(data.steps.values()) ? 'turns' : 'steps';
+    view = viewOf(chosenView === 'turns' && firstView !== 'turns' ? null : chosenView, firstView);
+    tabs.show(view, firstView === 'turns' ? { turns: turns.element, steps: body, chat, events: events.element } : { steps: body, chat, events: events.element });
     if (view === 'chat') renderChatTab();
+    if (view === 'turns') {
+      turns.load(data.steps.values());
+      turns.render({ steps: data.steps.values(), spans: data.spans, nowNs: nowNs(), hrefFor: (s) => stepHref(s.spanId, { view: 'steps' }) });
+    }
     if (view === 'events') events.show();
     events.refresh();
     renderSteps();
@@ -272,7 +286,8 @@ export function createSessionView(root, route, app) {
     update(next) {
       if ((next.name !== 'session' && next.name !== 'step') || next.params[0] !== sessionId) return false;
       const nextSelected = next.name === 'step' ? next.params[1] : null;
-      const nextView = viewOf(next.query.get('view'));
+      chosenView = next.query.get('view');
+      const nextView = viewOf(chosenView, firstView);
       if (nextView !== view) {
         view = nextView;
         if (view === 'chat') data.loadAll();

@@ -143,7 +143,7 @@ export function createSessionsView(root, route, app) {
       pick.headCell(),
       h('th', { scope: 'col' }, 'Status'),
       h('th', { scope: 'col' }, 'Session'),
-      h('th', { scope: 'col', class: 'opt' }, 'Models'),
+      h('th', { scope: 'col', class: 'opt c-agent-head' }, 'Agent / models'),
       sortable(started, ''),
       sortable(activity, ''),
       sortable(duration, 'num opt'),
@@ -239,7 +239,8 @@ export function createSessionsView(root, route, app) {
         h('a', { href, class: 'session-link', title }, title),
         h('span', { class: 'mono muted session-id', title: s.sessionId }, s.sessionId),
       ),
-      h('td', { class: 'opt models' }, s.models.join(', ') || '–'),
+      // One column, so that the session's keeps its width: the agent (claude-code, codex…), its models under it.
+      h('td', { class: 'opt models' }, h('span', { class: 'c-agent' }, s.agentName ?? '–'), h('span', { class: 'muted c-models' }, s.models.join(', ') || '–')),
       h(
         'td',
         { class: 'c-when', title: `Started ${formatTime(s.firstStartUnixNano)}` },
