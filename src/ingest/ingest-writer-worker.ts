@@ -8,9 +8,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { SqliteTraceStore } from '../store/sqlite/sqlite-trace-store.js';
 import { createIngestCommit } from './ingest-commit.js';
 import { createIngest } from './ingest-settings.js';
-import { isEncodedBatch } from './ingest-writer-protocol.js';
+import { isTraceRequest, receivedFrom } from './ingest-writer-protocol.js';
 import type { FromIngestWriter, IngestWriterData, ToIngestWriter } from './ingest-writer-protocol.js';
-import { decodeSpanBatch } from './span-batch-decoder.js';
 import { toWire } from './wire-error.js';
 
 const port = parentPort;
@@ -31,14 +30,18 @@ function openStore(): SqliteTraceStore {
 port.on('message', (message: ToIngestWriter) => {
   switch (message.type) {
     case 'commit': {
+      const { work } = message;
+      // A trace request's buffer goes back once decoded (its spans are copies): the other thread writes its next one in it.
+      const buffer = isTraceRequest(work) ? (work.traces.buffer as ArrayBuffer) : undefined;
       let answer: FromIngestWriter;
       try {
-        const { work } = message;
-        answer = { type: 'committed', id: message.id, outcome: commit(isEncodedBatch(work) ? decodeSpanBatch(work) : work) };
+        const { received, rejected } = receivedFrom(work);
+        const outcome = commit(received);
+        answer = { type: 'committed', id: message.id, outcome: rejected === undefined ? outcome : { ...outcome, rejected }, buffer };
       } catch (error) {
-        answer = { type: 'failed', id: message.id, error: toWire(error) };
+        answer = { type: 'failed', id: message.id, error: toWire(error), buffer };
       }
-      port.postMessage(answer);
+      port.postMessage(answer, buffer === undefined ? [] : [buffer]);
       break;
     }
     case 'flush':

@@ -1,12 +1,12 @@
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import type { BudgetEventRecord } from '../model/budgets.js';
-import type { EncodedBatch } from '../ingest/encoded-batch.js';
 import { openIngestCommit } from '../ingest/ingest-commit.js';
-import type { CommitOutcome, OpenedCommit } from '../ingest/ingest-commit.js';
+import type { OpenedCommit } from '../ingest/ingest-commit.js';
 import type { Ingest } from '../ingest/ingest-settings.js';
+import { receivedFrom } from '../ingest/ingest-writer-protocol.js';
+import type { RejectedSpans, WriterOutcome } from '../ingest/ingest-writer-protocol.js';
 import { IngestWriterThread } from '../ingest/ingest-writer-thread.js';
-import { decodeSpanBatch } from '../ingest/span-batch-decoder.js';
-import { SpanBatchEncoder, withPlainValues } from './span-batch-encoder.js';
+import { SpanProtobufEncoder } from './span-protobuf-encoder.js';
 
 export interface WorkerWriterOptions {
   dbPath: string;
@@ -25,18 +25,33 @@ export interface WorkerWriterOptions {
 }
 
 /**
+ * A batch: an OTLP trace request (protobuf) and the spans it was encoded
+ * from. Once posted its bytes are the thread's (transferred); the spans stay
+ * here until the thread answers, to be encoded again if the batch must be
+ * written on this thread after all.
+ */
+interface Batch {
+  request: Uint8Array;
+  posted: boolean;
+  spans: ReadableSpan[];
+  /** Per span: ended, or taken open (encoded again, it is taken as it is then). */
+  ended: boolean[];
+}
+
+/**
  * Writes spans from the ingest writer thread: the app thread encodes each
- * ended span flat as it ends (SpanBatchEncoder: numbers and references, no
- * copy), keeps a reference to each open one, and once per batch posts
- * (postMessage's structured clone is the copy); the thread decodes, redacts,
- * normalizes and commits.
+ * ended span as it ends into the batch's OTLP protobuf request
+ * (SpanProtobufEncoder), keeps a reference to each open one, and once per
+ * batch posts the request's bytes, transferred, not copied; the thread
+ * decodes them with the collector's decoder, redacts, normalizes and
+ * commits, and gives the buffer back for a later batch.
  *
- * Batches the thread has not acknowledged stay here, so that at process exit,
- * when nothing asynchronous runs again and the thread is about to be torn
- * down, they are written on this thread through a second connection to the
- * same file and the same commit. Writes are idempotent per span, so a batch
- * the thread had committed after all is merely written twice. The same path
- * takes over if the thread dies.
+ * Batches the thread has not acknowledged stay here (their spans), so that
+ * at process exit, when nothing asynchronous runs again and the thread is
+ * about to be torn down, they are written on this thread through a second
+ * connection to the same file and the same commit. Writes are idempotent per
+ * span, so a batch the thread had committed after all is merely written
+ * twice. The same path takes over if the thread dies.
  */
 export class WorkerWriter {
   private readonly options: WorkerWriterOptions;
@@ -49,16 +64,15 @@ export class WorkerWriter {
    * two batches is one record.
    */
   private readonly open = new Set<ReadableSpan>();
-  /** Batches of ended spans that reached maxBatchSize, not yet posted. */
-  private readonly full: EncodedBatch[] = [];
+  /** Batches that reached maxBatchSize, not yet posted. */
+  private readonly full: Batch[] = [];
   private fullSpans = 0;
-  /**
-   * Posted batches not yet acknowledged. They hold the spans' strings (not
-   * the spans): serializing them to keep an off-heap copy instead costs the
-   * app thread more than the garbage collector pays for keeping them.
-   */
-  private readonly inFlight = new Map<number, EncodedBatch>();
-  private readonly encoder = new SpanBatchEncoder();
+  /** Posted batches not yet acknowledged. */
+  private readonly inFlight = new Map<number, Batch>();
+  private readonly encoder = new SpanProtobufEncoder();
+  /** The spans of the batch being encoded, and whether each ended. */
+  private spans: ReadableSpan[] = [];
+  private ended: boolean[] = [];
   private inFlightSpans = 0;
   private nextId = 1;
   private readonly thread: IngestWriterThread;
@@ -81,6 +95,7 @@ export class WorkerWriter {
         settings: options.ingest.settings,
         owner: 'SkeinSpanProcessor',
         onError: (error) => this.threadGone(error),
+        onBuffer: (buffer) => this.encoder.recycle(buffer),
       });
     } catch (error) {
       this.closeHere();
@@ -116,7 +131,7 @@ export class WorkerWriter {
       this.dropped++;
       return false;
     }
-    this.encoder.add(span, true);
+    this.add(span, true);
     if (this.encoder.size >= this.options.maxBatchSize) this.finishBatch();
     return true;
   }
@@ -166,17 +181,26 @@ export class WorkerWriter {
     this.closeHere();
   }
 
+  /** Encodes the span into the batch; throws (adding nothing) on a span it cannot encode. */
+  private add(span: ReadableSpan, ended: boolean): void {
+    this.encoder.add(span, ended);
+    this.spans.push(span);
+    this.ended.push(ended);
+  }
+
   private finishBatch(): void {
-    const batch = this.encoder.finish();
+    const batch: Batch = { request: this.encoder.finish(), posted: false, spans: this.spans, ended: this.ended };
+    this.spans = [];
+    this.ended = [];
     this.full.push(batch);
-    this.fullSpans += batch.spans;
+    this.fullSpans += batch.spans.length;
   }
 
   /** Everything queued (the open spans as they are now), in batches of at most maxBatchSize. */
-  private takeBatches(): EncodedBatch[] {
+  private takeBatches(): Batch[] {
     for (const span of this.open) {
       try {
-        this.encoder.add(span, false);
+        this.add(span, false);
       } catch (error) {
         this.failed++;
         this.options.onError(error);
@@ -189,49 +213,56 @@ export class WorkerWriter {
     return this.full.splice(0);
   }
 
-  private postBatch(batch: EncodedBatch): void {
-    // Copied by postMessage's structured clone: the original stays here until the thread acknowledges it.
-    let answer: Promise<CommitOutcome>;
+  private postBatch(batch: Batch): void {
+    let answer: Promise<WriterOutcome>;
     try {
-      answer = this.thread.commit(batch);
-    } catch {
-      // An attribute value structured clone refuses (a function forced past the API's types): retry with plain values.
-      try {
-        answer = this.thread.commit(withPlainValues(batch));
-      } catch (error) {
-        this.failed += batch.spans;
-        this.options.onError(error);
-        return;
-      }
+      // Transferred: from here on the bytes are the thread's; the spans stay here until it answers.
+      answer = this.thread.commit({ traces: batch.request });
+      batch.posted = true;
+    } catch (error) {
+      this.failed += batch.spans.length;
+      this.options.onError(error);
+      return;
     }
     const id = this.nextId++;
     this.inFlight.set(id, batch);
-    this.inFlightSpans += batch.spans;
+    this.inFlightSpans += batch.spans.length;
     answer.then(
       (outcome) => this.settle(id, outcome),
       (error: unknown) => this.settleFailed(id, error),
     );
   }
 
-  private settle(id: number, outcome: CommitOutcome): void {
+  private settle(id: number, outcome: WriterOutcome): void {
     this.acknowledge(id);
+    this.recorded(outcome);
+  }
+
+  /** What a commit recorded: spans the decoder refused are lost (reported), crossings go to onBudget. */
+  private recorded(outcome: WriterOutcome): void {
+    if (outcome.rejected !== undefined) this.rejected(outcome.rejected);
     // Before the flush answer that follows it: a forceFlush() resolves with the crossings already known.
     if (outcome.crossings.length > 0) this.options.onBudget?.(outcome.crossings);
+  }
+
+  private rejected(rejected: RejectedSpans): void {
+    this.failed += rejected.count;
+    this.options.onError(new Error(`SkeinSpanProcessor: ${rejected.message}`));
   }
 
   /** The thread's commit of the batch failed: its spans are lost (unless the thread died: then threadGone wrote them here). */
   private settleFailed(id: number, error: unknown): void {
     const batch = this.acknowledge(id);
     if (batch === undefined) return;
-    this.failed += batch.spans;
+    this.failed += batch.spans.length;
     this.options.onError(error);
   }
 
-  private acknowledge(id: number): EncodedBatch | undefined {
+  private acknowledge(id: number): Batch | undefined {
     const batch = this.inFlight.get(id);
     if (batch === undefined) return undefined;
     this.inFlight.delete(id);
-    this.inFlightSpans -= batch.spans;
+    this.inFlightSpans -= batch.spans.length;
     return batch;
   }
 
@@ -244,21 +275,28 @@ export class WorkerWriter {
     this.writeHere(batches);
   }
 
-  private writeHere(batches: EncodedBatch[]): void {
+  private writeHere(batches: Batch[]): void {
     for (const batch of batches) {
-      let outcome: CommitOutcome;
+      let outcome: WriterOutcome;
       try {
-        // Values as the thread would have had them: plain copies, not the app's objects.
-        const raws = decodeSpanBatch(batch.values.length === 0 ? batch : withPlainValues(batch));
+        // A posted batch's bytes went to the thread: encoded again from its spans (the open ones as they are now).
+        const request = batch.posted ? this.encodeAgain(batch) : batch.request;
+        const { received, rejected } = receivedFrom({ traces: request });
         this.here ??= openIngestCommit(this.options.dbPath, this.options.ingest);
-        outcome = this.here.commit(raws);
+        outcome = rejected === undefined ? this.here.commit(received) : { ...this.here.commit(received), rejected };
       } catch (error) {
-        this.failed += batch.spans;
+        this.failed += batch.spans.length;
         this.options.onError(error);
         continue;
       }
-      if (outcome.crossings.length > 0) this.options.onBudget?.(outcome.crossings);
+      this.recorded(outcome);
     }
+  }
+
+  private encodeAgain(batch: Batch): Uint8Array {
+    const encoder = new SpanProtobufEncoder();
+    for (let i = 0; i < batch.spans.length; i++) encoder.add(batch.spans[i], batch.ended[i]);
+    return encoder.finish();
   }
 
   private closeHere(): void {
