@@ -1,6 +1,13 @@
 /**
  * A session as Markdown a person can read or paste into an LLM: a summary,
  * then every step in start order with its content in fenced blocks.
+ *
+ * An instrumentation that puts the conversation on its spans
+ * (`gen_ai.input.messages`) re-sends the whole history with every call: a
+ * model call whose input begins with the previous call's whole input (and
+ * then its answer) shows those lines as one reference to that step, so the
+ * history is in the transcript once. (Calls whose conversation came as GenAI
+ * events already store only their new messages: model/genai-events.ts.)
  */
 
 import { formatCount, formatDurationNanos, formatTimestamp, formatUsd } from './human-units.js';
@@ -69,7 +76,34 @@ function summaryLines(s: SessionSummary, redacted = 0): string[] {
   return lines;
 }
 
-function stepLines(step: TimelineStep, index: number, span: StoredSpan | undefined): string[] {
+/** The previous model call: its step number and its input and output lines. */
+interface PreviousCall {
+  number: number;
+  input: string[];
+  output: string[];
+}
+
+/**
+ * `input` without the lines it repeats from `previous` (its whole input, then as much of its output as
+ * follows), counted in a first line; unchanged when it does not begin with the previous input, or when
+ * either was cut (a cut previous input says nothing of what followed it; a cut one keeps its length note true).
+ */
+function newSince(input: ContentText | null, previous: PreviousCall | undefined): ContentText | null {
+  if (input === null || input.truncated || previous === undefined || previous.input.length === 0) return input;
+  const lines = input.text.split('\n');
+  const known = [...previous.input, ...previous.output];
+  let skipped = 0;
+  while (skipped < lines.length && skipped < known.length && lines[skipped] === known[skipped]) skipped++;
+  if (skipped < previous.input.length) return input;
+  const text = [`[${skipped} earlier line${skipped === 1 ? '' : 's'}, as in step ${previous.number}]`, ...lines.slice(skipped)].join('\n');
+  return { ...input, text };
+}
+
+function linesOf(c: ContentText | null): string[] {
+  return c === null || c.truncated || c.text === '' ? [] : c.text.split('\n');
+}
+
+function stepLines(step: TimelineStep, index: number, span: StoredSpan | undefined, previous?: PreviousCall): string[] {
   const level = '#'.repeat(Math.min(3 + step.depth, 6));
   const facts: string[] = [step.stepType];
   if (step.model !== null) facts.push(inline(step.model));
@@ -82,7 +116,7 @@ function stepLines(step: TimelineStep, index: number, span: StoredSpan | undefin
   const lines = [`${level} ${index + 1}. ${inline(step.name)}`, '', facts.join(' · '), ''];
   if (span) {
     if (span.isError && span.statusMessage !== '') lines.push(`> Error: ${inline(span.statusMessage)}`, '');
-    lines.push(...contentBlock('Input', span.input), ...contentBlock('Reasoning', span.reasoning), ...contentBlock('Output', span.output));
+    lines.push(...contentBlock('Input', newSince(span.input, previous)), ...contentBlock('Reasoning', span.reasoning), ...contentBlock('Output', span.output));
   }
   return lines;
 }
@@ -90,6 +124,12 @@ function stepLines(step: TimelineStep, index: number, span: StoredSpan | undefin
 export function sessionTranscript(input: TranscriptInput): string {
   const lines = summaryLines(input.session, [...input.spans.values()].reduce((n, span) => n + span.counts.redacted, 0));
   lines.push('## Steps', '');
-  input.steps.forEach((step, i) => lines.push(...stepLines(step, i, input.spans.get(`${step.traceId}/${step.spanId}`))));
+  let previous: PreviousCall | undefined;
+  input.steps.forEach((step, i) => {
+    const span = input.spans.get(`${step.traceId}/${step.spanId}`);
+    const call = step.stepType === 'llm' && span !== undefined;
+    lines.push(...stepLines(step, i, span, call ? previous : undefined));
+    if (call) previous = { number: i + 1, input: linesOf(span.input), output: linesOf(span.output) };
+  });
   return `${lines.join('\n').trimEnd()}\n`;
 }
