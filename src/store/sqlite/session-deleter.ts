@@ -28,6 +28,7 @@ export class SessionDeleter {
   private readonly deleteBudgetEvents: Database.Statement;
   private readonly olderThan: Database.Statement;
   private readonly beyondNewest: Database.Statement;
+  private readonly plumbingUntil: Database.Statement;
   private readonly spanSizes: Database.Statement;
   private readonly deleteMany: Database.Transaction<(ids: readonly string[]) => RetentionResult>;
   private readonly signals: SignalDeleter;
@@ -41,9 +42,15 @@ export class SessionDeleter {
     this.deleteSession = db.prepare('DELETE FROM sessions WHERE session_id = @sessionId');
     this.deleteBudgetEvents = db.prepare('DELETE FROM budget_events WHERE session_id = @sessionId');
     this.olderThan = db.prepare('SELECT session_id FROM sessions WHERE last_activity_ns < @cutoff').pluck();
+    // The count is of the sessions the default list shows (its filter, migration 008), newest first.
     this.beyondNewest = db
-      .prepare(`SELECT session_id FROM sessions ORDER BY last_activity_ns DESC, session_id DESC
-        LIMIT -1 OFFSET @keep`)
+      .prepare(`SELECT session_id, last_activity_ns FROM sessions WHERE internal_count < span_count
+        ORDER BY last_activity_ns DESC, session_id DESC LIMIT -1 OFFSET @keep`)
+      .raw(true)
+      .safeIntegers(true);
+    // Sessions of an agent's plumbing only, done by a time.
+    this.plumbingUntil = db
+      .prepare('SELECT session_id FROM sessions WHERE internal_count >= span_count AND last_activity_ns <= @until')
       .pluck();
     this.spanSizes = db.prepare(`SELECT COUNT(*) AS spans,
         COALESCE(SUM(LENGTH(CAST(raw AS BLOB)) + LENGTH(CAST(attributes AS BLOB))
@@ -114,8 +121,15 @@ export class SessionDeleter {
   }
 
   /**
-   * The sessions a policy selects (idle past the age, then beyond the newest
-   * `maxSessions`), and the age's cutoff in nanoseconds.
+   * The sessions a policy selects, and the age's cutoff in nanoseconds:
+   * - idle past the age, any session;
+   * - beyond the newest `maxSessions` of the sessions the default list shows;
+   *   a session of an agent's plumbing only (Codex CLI's own traces, ~20 a
+   *   run beside its one real session) is not counted, and goes with the
+   *   sessions dropped: when last active no later than the newest of them.
+   *   The plumbing of a kept session (even what started before its first
+   *   step) stays; a dropped run's plumbing that outlasted its last step goes
+   *   at the next count that drops a later session, or by age.
    */
   private selectForRetention(policy: RetentionPolicy): { ids: string[]; cutoff: bigint } {
     const maxAgeMillis = policy.maxAgeMillis ?? DEFAULT_MAX_AGE_MILLIS;
@@ -129,7 +143,12 @@ export class SessionDeleter {
     const cutoff = BigInt(Math.floor(Date.now() - maxAgeMillis)) * 1_000_000n;
     const ids = new Set<string>(this.olderThan.all({ cutoff }) as string[]);
     if (maxSessions !== undefined) {
-      for (const id of this.beyondNewest.all({ keep: maxSessions }) as string[]) ids.add(id);
+      const dropped = this.beyondNewest.all({ keep: maxSessions }) as Array<[string, bigint]>;
+      for (const [id] of dropped) ids.add(id);
+      // Newest first: the first row is the newest dropped.
+      if (dropped.length > 0) {
+        for (const id of this.plumbingUntil.all({ until: dropped[0][1] }) as string[]) ids.add(id);
+      }
     }
     return { ids: [...ids], cutoff };
   }
