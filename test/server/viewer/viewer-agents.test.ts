@@ -209,6 +209,21 @@ describe('coding-agent sessions in the viewer', () => {
     expect(browser.errors).toEqual([]);
   });
 
+  it('a page opened before the agent sends anything waits, then opens on the turns when its events come', async () => {
+    // Claude Code by default: log events only, from which the session's steps are made.
+    const late = claudeCode('default-http-json');
+    const page = await browser.newPage();
+    await page.goto(`${collector.url}/sessions/${late.sessionId}`);
+    await expect.poll(() => page.locator('.waiting h1').textContent(), { timeout: 20_000 }).toBe(`Waiting for session ${late.sessionId}…`);
+    await expect.poll(() => page.locator('#conn').getAttribute('data-state'), { timeout: 20_000 }).toBe('live');
+    await replayScenario(join(AGENT_FIXTURES_DIR, late.program, late.scenario), { httpUrl: collector.url, grpcPort: null });
+    await page.locator('.turn').first().waitFor({ timeout: 20_000 });
+    expect(await shownTurns(page)).toEqual(late.turns);
+    expect(await page.locator('#tab-turns-button').getAttribute('aria-selected')).toBe('true');
+    expect(new URL(page.url()).search).toBe('');
+    expect(browser.errors).toEqual([]);
+  });
+
   it('fits a phone: the turns take the width without overflowing', async () => {
     const c = CASES.find((x) => x.program === 'claude-code' && x.scenario === 'subagent') as Case;
     const page = await openSession(c.sessionId, PHONE);

@@ -83,10 +83,12 @@ export function createSessionView(root, route, app) {
     onChange: queueRender,
     onLoaded(first) {
       if (!container.contains(events.element)) {
-        // It showed only log events until now: keep them in view.
+        // It showed only log events until now: keep them in view, unless they made the turns (a coding agent's events).
         container.append(events.element);
-        view = chosenView = 'events';
-        replaceQuery(new URLSearchParams(suffix()));
+        if (!hasTurns(data.steps.values())) {
+          view = chosenView = 'events';
+          replaceQuery(new URLSearchParams(suffix()));
+        }
       }
       if (!root.contains(container)) replace(root, container);
       buildHead();
