@@ -240,8 +240,10 @@ export class SpanProtobufEncoder {
   }
 
   private resourceOf(resource: ReadableSpan['resource']): SpanResource {
-    if (resource === this.lastSdkResource && this.lastResource !== undefined && !resource.asyncAttributesPending) return this.lastResource;
+    if (resource === this.lastSdkResource && this.lastResource !== undefined) return this.lastResource;
     const converted = convertResource(resource);
+    // One whose attributes are pending converts empty, not to be remembered: the next span may find them settled.
+    if (resource.asyncAttributesPending) return converted;
     this.lastSdkResource = resource;
     this.lastResource = converted;
     return converted;
