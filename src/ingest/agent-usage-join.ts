@@ -38,18 +38,34 @@ export function joinAgentUsage(
     const join = agentForLog(event)?.table.usageJoin;
     if (join !== undefined && isUsageEvent(join, event)) batchEvents.push({ join, event });
   }
-  const eventsFor = (join: AgentUsageJoin, step: SpanRecord): RawLogRecord[] => [
-    ...batchEvents.filter((e) => e.join === join).map((e) => e.event),
-    ...storedEventsFor(store, join, step),
-  ];
-
-  const inBatch = new Set<string>();
+  const batchCalls: { join: AgentUsageJoin; record: SpanRecord }[] = [];
   for (const record of records) {
     if (record.stepType !== 'llm') continue;
     const join = agentForSpan(record.raw)?.table.usageJoin;
-    if (join === undefined) continue;
+    if (join !== undefined) batchCalls.push({ join, record });
+  }
+  if (batchCalls.length === 0 && batchEvents.length === 0) return [];
+
+  // The calls an event without a span id may report (of this batch, and stored): it goes to one of them only.
+  const rivals = new Map<string, SpanRecord[]>();
+  const callsOf = (join: AgentUsageJoin) => (event: RawLogRecord): SpanRecord[] => {
+    const key = `${String(logSessionKey(event))}\0${String(event.attributes[join.modelKey])}\0${event.timeUnixNano}`;
+    let found = rivals.get(key);
+    if (found === undefined) {
+      found = [...batchCalls.filter((c) => c.join === join).map((c) => c.record), ...storedCallsFor(store, join, event)];
+      rivals.set(key, found);
+    }
+    return found;
+  };
+  const eventFor = (join: AgentUsageJoin, step: SpanRecord): RawLogRecord | undefined => {
+    const events = [...batchEvents.filter((e) => e.join === join).map((e) => e.event), ...storedEventsFor(store, join, step)];
+    return usageEventFor(join, step, events, callsOf(join));
+  };
+
+  const inBatch = new Set<string>();
+  for (const { join, record } of batchCalls) {
     inBatch.add(idOf(record));
-    const event = usageEventFor(join, record, eventsFor(join, record));
+    const event = eventFor(join, record);
     if (event !== undefined) applyUsage(record, join, event, normalize);
   }
 
@@ -61,7 +77,7 @@ export function joinAgentUsage(
       if (seen.has(id) || !matchesUsageEvent(join, stored, event)) continue;
       seen.add(id);
       const record = normalize(stored.raw);
-      const best = usageEventFor(join, record, eventsFor(join, record));
+      const best = eventFor(join, record);
       if (best !== undefined) applyUsage(record, join, best, normalize);
       if (!sameUsage(record.usage, stored.usage) || record.cost?.usd !== stored.cost?.usd || record.unpriced !== stored.unpriced) {
         again.push(record);

@@ -13,12 +13,15 @@ import { startCollector } from '../../src/collector/start-collector.js';
 import type { RunningCollector } from '../../src/collector/start-collector.js';
 import { createIngestCommit } from '../../src/ingest/ingest-commit.js';
 import { createIngest, resolveIngestSettings } from '../../src/ingest/ingest-settings.js';
+import type { SignalBatch } from '../../src/ingest/signal-batch.js';
 import type { RawLogRecord } from '../../src/model/log-types.js';
 import { createPriceTable } from '../../src/model/pricing.js';
 import type { ModelPrice } from '../../src/model/pricing.js';
 import type { RawSpan } from '../../src/model/types.js';
 import { openWritableStore } from '../../src/store/sqlite/database-file.js';
 import type { SqliteTraceStore } from '../../src/store/sqlite/sqlite-trace-store.js';
+import { makeRawSpan } from '../helpers/raw-spans.js';
+import { makeRawLog } from './raw-signals.js';
 import { AGENT_FIXTURES_DIR, listRequests, replayGrpc, replayGrpcClients, replayHttp } from '../fixtures/agents/replay.js';
 import type { CapturedRequest, ReplayAnswer } from '../fixtures/agents/replay.js';
 import { attr, count, decodeRun } from '../model/agents/agent-fixture.js';
@@ -34,6 +37,7 @@ const PRICES: Record<string, ModelPrice> = {
 
 interface ExpectedCall {
   spanId: string;
+  model: string;
   input: number;
   output: number;
   cacheRead: number;
@@ -58,7 +62,8 @@ function expectedCalls(spans: readonly RawSpan[], logs: readonly RawLogRecord[])
     const cacheRead = count(attr(response, 'cached_content_token_count'));
     const visible = count(attr(response, 'output_token_count'));
     const reasoning = count(attr(response, 'thoughts_token_count'));
-    const price = PRICES[String(attr(call, 'gen_ai.request.model'))];
+    const model = String(attr(call, 'gen_ai.request.model'));
+    const price = PRICES[model];
     // Gemini's prompt count includes the cached tokens; its candidates count leaves the thoughts out.
     const costUsd =
       ((input - cacheRead) * price.inputPerMTok +
@@ -66,7 +71,7 @@ function expectedCalls(spans: readonly RawSpan[], logs: readonly RawLogRecord[])
         visible * price.outputPerMTok +
         reasoning * (price.reasoningPerMTok as number)) /
       1_000_000;
-    return { spanId: call.spanId, input, output: visible + reasoning, cacheRead, reasoning, costUsd };
+    return { spanId: call.spanId, model, input, output: visible + reasoning, cacheRead, reasoning, costUsd };
   });
 }
 
@@ -104,6 +109,19 @@ async function expectJoined(store: SqliteTraceStore, scenario: string): Promise<
   expect(session.computedCostUsd).toBeCloseTo(sum('costUsd'), 12);
   expect(session.costUsd).toBeCloseTo(sum('costUsd'), 12);
   expect(session.suppliedCostUsd).toBe(0);
+
+  // The per-model rollup moved by the same differences.
+  const models = await store.getSessionModels(sessionId);
+  expect(models.map((m) => m.model).sort()).toEqual([...new Set(calls.map((c) => c.model))].sort());
+  for (const row of models) {
+    const of = calls.filter((c) => c.model === row.model);
+    const add = (key: keyof ExpectedCall) => of.reduce((total, c) => total + (c[key] as number), 0);
+    expect({ calls: row.calls, tokens: row.tokens }).toEqual({
+      calls: of.length,
+      tokens: { input: add('input'), output: add('output'), reasoning: add('reasoning'), cacheRead: add('cacheRead'), cacheWrite: 0 },
+    });
+    expect(row.costUsd).toBeCloseTo(add('costUsd'), 12);
+  }
 }
 
 type Order = (requests: CapturedRequest[]) => CapturedRequest[][];
@@ -181,6 +199,96 @@ describe('Gemini CLI: a call and its event in one commit', () => {
         commit({ spans: run.spans, logs: run.logs, metrics: [] });
         await expectJoined(store, scenario);
       }
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('Gemini CLI: two calls of one model at once, their events without span ids', () => {
+  let dir: string | undefined;
+  afterEach(() => {
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const SECOND = 1_000_000_000n;
+  const T0 = 1_800_000_000n * SECOND;
+  const resource = { attributes: { 'service.name': 'gemini-cli', 'session.id': 'gemini-overlap' }, droppedAttributesCount: 0, schemaUrl: '' };
+  const llmCall = (start: bigint, end: bigint, input: number) =>
+    makeRawSpan({
+      name: 'llm_call',
+      startTimeUnixNano: start,
+      endTimeUnixNano: end,
+      resource,
+      attributes: {
+        'gen_ai.operation.name': 'llm_call',
+        'gen_ai.request.model': 'gemini-3.8-flash',
+        'gen_ai.conversation.id': 'gemini-overlap',
+        'gen_ai.usage.input_tokens': input,
+        'gen_ai.usage.output_tokens': 10,
+      },
+    });
+  const response = (at: bigint, input: number, cached: number, thoughts: number) =>
+    makeRawLog({
+      eventName: '',
+      timeUnixNano: at,
+      resource,
+      attributes: {
+        'event.name': 'gemini_cli.api_response',
+        'session.id': 'gemini-overlap',
+        model: 'gemini-3.8-flash',
+        input_token_count: input,
+        output_token_count: 10,
+        cached_content_token_count: cached,
+        thoughts_token_count: thoughts,
+      },
+    });
+  // A runs 0–10 s, B 2–5 s inside it: B's event falls in both windows; each call's own is logged as it ends.
+  const a = llmCall(T0, T0 + 10n * SECOND, 5000);
+  const b = llmCall(T0 + 2n * SECOND, T0 + 5n * SECOND, 700);
+  const eA = response(T0 + 10n * SECOND - 1_000_000n, 5000, 4000, 40);
+  const eB = response(T0 + 5n * SECOND - 1_000_000n, 700, 512, 7);
+  const only = (logs: RawLogRecord[]): SignalBatch => ({ spans: [], logs, metrics: [] });
+  const ORDERS_OF_TWO: Record<string, Array<RawSpan[] | SignalBatch>> = {
+    'spans, then both events': [[a, b], only([eA, eB])],
+    "B's event, the spans, A's event": [only([eB]), [a, b], only([eA])],
+    "the spans, B's event, A's event": [[a, b], only([eB]), only([eA])],
+    'both events, then the spans': [only([eA, eB]), [a, b]],
+    'all in one batch': [{ spans: [a, b], logs: [eB, eA], metrics: [] }],
+  };
+
+  it.each(Object.keys(ORDERS_OF_TWO))('%s: each call has its own event, counted once', async (order) => {
+    dir = mkdtempSync(join(tmpdir(), 'skein-gemini-overlap-'));
+    const store = openWritableStore({ path: join(dir, 'skein.db') });
+    try {
+      const commit = createIngestCommit({ store, ingest: createIngest(resolveIngestSettings({ prices: createPriceTable(PRICES) })) });
+      for (const work of ORDERS_OF_TWO[order]) commit(work);
+      const calls = store.getSpansSync({ sessionId: 'gemini-overlap', stepType: 'llm' }).items;
+      const usageOf = (span: RawSpan) => calls.find((c) => c.spanId === span.spanId)?.usage;
+      expect(usageOf(a)).toEqual({ input: 5000, output: 50, cacheRead: 4000, reasoning: 40 });
+      expect(usageOf(b)).toEqual({ input: 700, output: 17, cacheRead: 512, reasoning: 7 });
+      const session = await store.getSession('gemini-overlap');
+      expect(session.tokens).toEqual({ input: 5700, output: 67, reasoning: 47, cacheRead: 4512, cacheWrite: 0 });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it.each(Object.keys(ORDERS_OF_TWO))("%s, A's event never sent (a failed call): A keeps its span's counts, B's event is B's only", async (order) => {
+    dir = mkdtempSync(join(tmpdir(), 'skein-gemini-overlap-'));
+    const store = openWritableStore({ path: join(dir, 'skein.db') });
+    try {
+      const commit = createIngestCommit({ store, ingest: createIngest(resolveIngestSettings({ prices: createPriceTable(PRICES) })) });
+      for (const work of ORDERS_OF_TWO[order]) {
+        if (Array.isArray(work)) commit(work);
+        else commit({ ...work, logs: work.logs.filter((r) => r !== eA) });
+      }
+      const calls = store.getSpansSync({ sessionId: 'gemini-overlap', stepType: 'llm' }).items;
+      const usageOf = (span: RawSpan) => calls.find((c) => c.spanId === span.spanId)?.usage;
+      expect(usageOf(a)).toEqual({ input: 5000, output: 10 });
+      expect(usageOf(b)).toEqual({ input: 700, output: 17, cacheRead: 512, reasoning: 7 });
+      const session = await store.getSession('gemini-overlap');
+      expect(session.tokens).toEqual({ input: 5700, output: 27, reasoning: 7, cacheRead: 512, cacheWrite: 0 });
     } finally {
       await store.close();
     }

@@ -81,16 +81,54 @@ export function matchesUsageEvent(join: AgentUsageJoin, step: SpanRecord, record
 }
 
 /**
- * The event among `events` that reports `step`: the one carrying its span
- * id, else the matching one logged nearest the call's end (the same event
- * stored twice is the same counts). Undefined when none does.
+ * The call among `calls` that the usage event `record` reports: the one
+ * whose span id it carries, else, of those it falls in (same session and
+ * model), the one that ends first after it. The agent logs the event as its
+ * call ends, so an event inside two calls at once (one of them longer) is
+ * the earlier-ending one's, and a call whose own event never came (a failed
+ * call) does not take another's.
  */
-export function usageEventFor(join: AgentUsageJoin, step: SpanRecord, events: Iterable<RawLogRecord>): RawLogRecord | undefined {
+export function callOfUsageEvent(join: AgentUsageJoin, record: RawLogRecord, calls: Iterable<SpanRecord>): SpanRecord | undefined {
+  let best: SpanRecord | undefined;
+  for (const call of calls) {
+    if (!matchesUsageEvent(join, call, record)) continue;
+    if (record.spanId !== null) return call;
+    if (best === undefined || endsFirst(call, best)) best = call;
+  }
+  return best;
+}
+
+function endsFirst(a: SpanRecord, b: SpanRecord): boolean {
+  if (a.endTimeUnixNano !== b.endTimeUnixNano) {
+    if (a.endTimeUnixNano === null) return false;
+    if (b.endTimeUnixNano === null) return true;
+    return a.endTimeUnixNano < b.endTimeUnixNano;
+  }
+  return a.traceId + a.spanId < b.traceId + b.spanId;
+}
+
+/**
+ * The event among `events` that reports `step`: the one carrying its span
+ * id, else the latest one that falls in it and, when `callsOf` names the
+ * other calls an event may report, is `step`'s (`callOfUsageEvent`). The
+ * same event stored twice is the same counts. Undefined when none is.
+ */
+export function usageEventFor(
+  join: AgentUsageJoin,
+  step: SpanRecord,
+  events: Iterable<RawLogRecord>,
+  callsOf?: (event: RawLogRecord) => Iterable<SpanRecord>,
+): RawLogRecord | undefined {
   let best: RawLogRecord | undefined;
   for (const event of events) {
     if (!matchesUsageEvent(join, step, event)) continue;
     if (event.spanId !== null) return event;
-    if (best === undefined || event.timeUnixNano > best.timeUnixNano) best = event;
+    if (best !== undefined && event.timeUnixNano <= best.timeUnixNano) continue;
+    if (callsOf !== undefined) {
+      const owner = callOfUsageEvent(join, event, [step, ...callsOf(event)]);
+      if (owner === undefined || owner.traceId !== step.traceId || owner.spanId !== step.spanId) continue;
+    }
+    best = event;
   }
   return best;
 }

@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { GEMINI_CLI } from '../../../src/model/agents/gemini-cli.js';
 import {
+  callOfUsageEvent,
   isUsageEvent,
   joinEventUsage,
   matchesUsageEvent,
@@ -112,6 +113,24 @@ describe('usage join, as an agent table describes it', () => {
     expect(usageEventFor(JOIN, step, [late, tied, early])).toBe(tied);
     expect(usageEventFor(JOIN, step, [late, early])).toBe(late);
     expect(usageEventFor(JOIN, step, [event({ model: 'acme-2' })])).toBeUndefined();
+  });
+
+  it('gives an event without a span id to one call only: of the calls it falls in, the one that ends first after it', () => {
+    const long = normalizeSpan(call());
+    const short = normalizeSpan(call({ startTimeUnixNano: START + 100n, endTimeUnixNano: START + 1_000n }));
+    const open = normalizeSpan(call({ startTimeUnixNano: START + 50n, endTimeUnixNano: null }));
+    const inBoth = event({ out: 1 }, { timeUnixNano: START + 500n });
+    expect(callOfUsageEvent(JOIN, inBoth, [long, open, short])).toBe(short);
+    expect(callOfUsageEvent(JOIN, inBoth, [open, long])).toBe(long);
+    expect(callOfUsageEvent(JOIN, event({}, { timeUnixNano: START + 2_000n }), [long, open, short])).toBe(long);
+    expect(callOfUsageEvent(JOIN, event({ model: 'acme-2' }), [long, short])).toBeUndefined();
+    // Tied to a span: that call, wherever its time.
+    const tied = event({}, { traceId: long.traceId, spanId: long.spanId, timeUnixNano: START + 500n });
+    expect(callOfUsageEvent(JOIN, tied, [short, long])).toBe(long);
+    // So the long call does not take the short one's event when it knows of the short one; alone it would.
+    expect(usageEventFor(JOIN, long, [inBoth], () => [short])).toBeUndefined();
+    expect(usageEventFor(JOIN, short, [inBoth], () => [long])).toBe(inBoth);
+    expect(usageEventFor(JOIN, long, [inBoth])).toBe(inBoth);
   });
 
   it('replaces the span counts with the event ones, kind by kind, never adding; the span total stays its own', () => {

@@ -180,6 +180,9 @@ describe('coding-agent sessions in the viewer', () => {
         await expect.poll(() => page.locator('.call-tool pre.call-args').first().textContent()).not.toBe('');
         expect(await page.locator('.call-tool .call-outcome').first().textContent()).toBe('ok');
       }
+      // Claude Code reports each call's cost (cost_usd): shown as supplied; Codex's and Gemini's are computed or unpriced.
+      const costs = await page.locator('.call-llm .call-cost').allTextContents();
+      expect(costs.filter((t) => t.endsWith('(supplied)')).length).toBe(c.program === 'claude-code' ? costs.length : 0);
       await browser.screenshot(page, `agents-${c.program}-${c.scenario}`);
       expect(browser.errors).toEqual([]);
     });
@@ -203,6 +206,9 @@ describe('coding-agent sessions in the viewer', () => {
     await page.locator('.wf-bar').first().waitFor();
     expect(new URL(page.url()).searchParams.get('view')).toBe('steps');
     expect(await page.locator('#tab-turns').isHidden()).toBe(true);
+    await page.locator('#tab-chat-button').click();
+    await page.waitForURL(/view=chat/);
+    expect(await page.locator('#tab-chat').isVisible()).toBe(true);
     await page.locator('#tab-turns-button').click();
     await page.locator('.turn').first().waitFor();
     expect(new URL(page.url()).search).toBe('');

@@ -180,8 +180,9 @@ function tokenText(tokens) {
   return parts.join(' · ');
 }
 
-/** @param {Record<string, any>} step @param {string} nowNs */
+/** Nothing for a step that starts and ends at once (a step made from one event with no duration, as Codex's calls). @param {Record<string, any>} step @param {string} nowNs */
 function duration(step, nowNs) {
+  if (step.endTimeUnixNano === step.startTimeUnixNano) return '';
   return formatDuration(millisBetween(step.startTimeUnixNano, step.endTimeUnixNano ?? nowNs));
 }
 
