@@ -47,18 +47,19 @@ export function attachGenAiConversations(
     if (list === undefined) batchEvents.set(log.traceId, (list = []));
     list.push(log);
   }
-  const batchCalls = new Map<string, Map<string, SpanRecord>>();
+  // Every record of a call is given its conversation (an open one and its end may share a batch); a
+  // trace is read only for its events in this batch, or for an ended call lacking content.
+  const batchCalls = new Map<string, Map<string, SpanRecord[]>>();
+  const traceIds = new Set(batchEvents.keys());
   for (const record of records) {
     if (record.stepType !== 'llm' || record.internal === true) continue;
     let calls = batchCalls.get(record.traceId);
-    if (calls === undefined) {
-      // A trace whose calls all have their content needs no read unless its events are in this batch.
-      if (record.input !== null && record.output !== null && !batchEvents.has(record.traceId)) continue;
-      batchCalls.set(record.traceId, (calls = new Map()));
-    }
-    calls.set(record.spanId, record);
+    if (calls === undefined) batchCalls.set(record.traceId, (calls = new Map()));
+    const same = calls.get(record.spanId);
+    if (same === undefined) calls.set(record.spanId, [record]);
+    else same.push(record);
+    if (record.endTimeUnixNano !== null && (record.input === null || record.output === null)) traceIds.add(record.traceId);
   }
-  const traceIds = new Set([...batchEvents.keys(), ...batchCalls.keys()]);
   if (traceIds.size === 0) return [];
 
   const again: SpanRecord[] = [];
@@ -81,7 +82,8 @@ export function attachGenAiConversations(
     };
     let previous: GenAiConversation | null = null;
     calls.forEach((call, i) => {
-      const record = inBatch?.get(call.spanId);
+      const own = inBatch?.get(call.spanId);
+      const record = own?.[own.length - 1];
       const stored = record === undefined ? storedCall(call.spanId) : undefined;
       const target = record ?? stored;
       if (target === undefined) {
@@ -91,8 +93,8 @@ export function attachGenAiConversations(
       }
       const session = record === undefined ? stored?.resolvedSessionId ?? null : record.sessionId;
       if (i === 0) previous = previousInSession(store, session, traceId, target.startTimeUnixNano, latestBySession);
-      if (record !== undefined) {
-        fill(record, call.conversation, previous, maxTextLength);
+      if (own !== undefined) {
+        for (const r of own) fill(r, call.conversation, previous, maxTextLength);
       } else if (stored !== undefined) {
         const fresh = normalize(stored.raw);
         fill(fresh, call.conversation, previous, maxTextLength);
