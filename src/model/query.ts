@@ -117,7 +117,12 @@ export interface StatsRow {
 export interface RetentionPolicy {
   /** Delete sessions whose last activity is older than this. Default 30 days. */
   maxAgeMillis?: number;
-  /** Keep at most this many sessions, newest by last activity. */
+  /**
+   * Keep at most this many sessions of the default list, newest by last
+   * activity. Sessions of an agent's plumbing only (`SessionSummary.internal`)
+   * are not counted: they go when last active no later than the newest
+   * session dropped.
+   */
   maxSessions?: number;
 }
 

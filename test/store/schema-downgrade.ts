@@ -6,6 +6,8 @@
 import type Database from 'better-sqlite3';
 
 const UNDO: Record<number, string> = {
+  9: `DELETE FROM changes WHERE kind = 'steps'; ALTER TABLE changes DROP COLUMN first_seq;
+      ALTER TABLE changes DROP COLUMN steps;`,
   8: `DROP INDEX spans_session_start; ALTER TABLE spans DROP COLUMN internal;
       ALTER TABLE sessions DROP COLUMN internal_count;
       CREATE INDEX spans_session_start ON spans (resolved_session_id, start_ns, id, trace_id, span_id, parent_span_id,

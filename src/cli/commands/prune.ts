@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import type { RetentionPolicy } from '../../model/query.js';
+import type { RetentionPolicy, RetentionResult } from '../../model/query.js';
 import type { RetentionPreview } from '../../store/sqlite/session-deleter.js';
 import { CliFailure, CliUsageError } from '../cli-error.js';
 import type { CliCommand, CliIo } from '../command.js';
@@ -9,14 +9,17 @@ import { COMMON_FLAGS, COMMON_HELP, durationFlag, positionals } from '../query-f
 
 const HELP = `Usage: skein prune [options]
 
-Deletes old sessions and their spans. A session's age is its last activity.
-At a terminal it says what would go and asks first; scripts (stdin not a
-terminal) and --yes delete without asking.
+Deletes old sessions with their spans, log records and metric points, and
+any log record or metric point older than the age. A session's age is its
+last activity. At a terminal it says what would go and asks first; scripts
+(stdin not a terminal) and --yes delete without asking.
 
 Options:
   --older-than <age>   delete sessions idle for longer than this (default 30d; 12h, 90d, …)
-  --max-sessions <n>   then keep at most this many sessions, newest first
-  --dry-run            only say what would go: sessions, spans and about how many bytes
+  --max-sessions <n>   then keep at most this many sessions, newest first (those \`skein sessions\`
+                       lists: an agent's plumbing-only sessions do not count, and go with older ones)
+  --dry-run            only say what would go: sessions, spans (about how many bytes), log records
+                       and metric points
   --yes                do not ask at a terminal
 ${COMMON_HELP}
 
@@ -33,8 +36,26 @@ function formatBytes(bytes: number): string {
   return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
 }
 
+/** `, 3 log records, 1 metric point`: only what there is. */
+function describeSignals(logRecords: number, metricPoints: number): string {
+  return (
+    (logRecords > 0 ? `, ${plural(logRecords, 'log record')}` : '') +
+    (metricPoints > 0 ? `, ${plural(metricPoints, 'metric point')}` : '')
+  );
+}
+
 function describePreview(preview: RetentionPreview): string {
-  return `${plural(preview.sessions, 'session')} (${plural(preview.spans, 'span')}, about ${formatBytes(preview.approxBytes)})`;
+  return (
+    `${plural(preview.sessions, 'session')} (${plural(preview.spans, 'span')}, about ${formatBytes(preview.approxBytes)})` +
+    describeSignals(preview.logRecords, preview.metricPoints)
+  );
+}
+
+function describeResult(result: RetentionResult): string {
+  return (
+    `${plural(result.sessionsDeleted, 'session')} (${plural(result.spansDeleted, 'span')})` +
+    describeSignals(result.logRecordsDeleted, result.metricPointsDeleted)
+  );
 }
 
 /** One answer typed at the terminal: true for y/yes. End of input is a no. */
@@ -90,7 +111,8 @@ export const pruneCommand: CliCommand = {
     const stdin = io.stdin;
     if (!values.yes && stdin?.isTTY === true) {
       const preview = await withStore(io, { db: values.db, mode: 'read' }, (store) => store.previewRetention(policy));
-      if (preview.sessions > 0 && !(await confirm(io, stdin, `delete ${describePreview(preview)}?`))) {
+      const anything = preview.sessions > 0 || preview.logRecords > 0 || preview.metricPoints > 0;
+      if (anything && !(await confirm(io, stdin, `delete ${describePreview(preview)}?`))) {
         throw new CliFailure('nothing deleted');
       }
     }
@@ -106,7 +128,7 @@ export const pruneCommand: CliCommand = {
       writeJson(io, result);
       return 0;
     }
-    io.stdout.write(`deleted ${plural(result.sessionsDeleted, 'session')} (${plural(result.spansDeleted, 'span')})\n`);
+    io.stdout.write(`deleted ${describeResult(result)}\n`);
     return 0;
   },
 };

@@ -195,10 +195,6 @@ export class SpanWriter {
       if (fate === SUPERSEDED) continue;
       const contribution = spanContribution(record);
       const open = record.endTimeUnixNano === null;
-      // An agent's plumbing is kept but is no step: the change feed (the live stream) does not announce it.
-      if (record.internal !== true) {
-        this.changes.stepWritten(record, sessionId, !existing, !open && (!existing || existing.end_ns === null));
-      }
       const params = spanParams(record, {
         resolvedSessionId: sessionId,
         contribution,
@@ -207,6 +203,11 @@ export class SpanWriter {
         scopeId: resourceIdOf(encodeOnce(record.raw.scope, encodeScope)),
       });
       const upserted = this.upsertSpan.run(spanValues(params));
+      // An agent's plumbing is kept but is no step: the change feed (the live stream) does not announce it.
+      if (record.internal !== true) {
+        const rowid = existing ? existing.id : upserted.lastInsertRowid;
+        this.changes.stepWritten(record, sessionId, !existing, !open && (!existing || existing.end_ns === null), rowid);
+      }
       const text = [params.name, params.input_text, params.output_text, params.reasoning_text];
       if (!existing) {
         this.ftsInsert.run(upserted.lastInsertRowid, ...text);

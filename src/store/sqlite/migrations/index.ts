@@ -9,6 +9,7 @@ import { migration005 } from './005-session-models.js';
 import { migration006 } from './006-outbox-signals.js';
 import { migration007 } from './007-logs-metrics.js';
 import { migration008 } from './008-internal-spans.js';
+import { migration009 } from './009-compact-change-feed.js';
 
 /** Every migration in order; the last one's version is the schema this code reads. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -20,6 +21,7 @@ export const MIGRATIONS: readonly Migration[] = [
   migration006,
   migration007,
   migration008,
+  migration009,
 ];
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
 
