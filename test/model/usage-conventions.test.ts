@@ -78,4 +78,10 @@ describe("an agent table names its provider's convention (declared once, in usag
     for (const t of AGENT_TABLES) expect(Object.keys(TOKEN_CONVENTIONS)).toContain(t.tokenConvention);
   });
 
+  it("an agent's usage events are read in its table's convention", () => {
+    const joins = AGENT_TABLES.filter((t) => t.usageJoin !== undefined);
+    expect(joins.map((t) => t.name)).toStrictEqual(['gemini-cli']);
+    for (const t of joins) expect(t.usageJoin?.convention).toBe(t.tokenConvention);
+  });
+
 });

@@ -42,16 +42,19 @@ import {
 } from '../../semconv/gemini-cli.js';
 import type { RawLogRecord } from '../log-types.js';
 import type { SpanRecord, TokenUsage } from '../types.js';
+import type { TokenConventionName } from '../usage.js';
 import type { AgentTable } from './agent-table.js';
 import { isUsageEvent, joinEventUsage, matchesUsageEvent, usageOfEvent } from './usage-join.js';
 import type { AgentUsageJoin } from './usage-join.js';
 
 /**
- * Its calls' usage from their `gemini_cli.api_response` events, the only
- * place with the cached and thought tokens. Gemini's counts: the prompt
- * count includes the cached tokens, the candidates count leaves the
- * thoughts out (they are added to output).
+ * How its counts are meant, on its spans and its events alike (usage.ts):
+ * Gemini's prompt count includes the cached tokens, its candidates count
+ * leaves the thoughts out (they are added to output).
  */
+const TOKEN_CONVENTION: TokenConventionName = 'gemini';
+
+/** Its calls' usage from their `gemini_cli.api_response` events, the only place with the cached and thought tokens. */
 const USAGE_JOIN: AgentUsageJoin = {
   eventNameKey: ATTR_GEMINI_CLI_EVENT_NAME,
   eventName: GEMINI_CLI_EVENT_API_RESPONSE,
@@ -62,7 +65,7 @@ const USAGE_JOIN: AgentUsageJoin = {
     cacheRead: ATTR_GEMINI_CLI_CACHED_CONTENT_TOKEN_COUNT,
     reasoning: ATTR_GEMINI_CLI_THOUGHTS_TOKEN_COUNT,
   },
-  convention: 'gemini',
+  convention: TOKEN_CONVENTION,
 };
 
 export const GEMINI_CLI: AgentTable = {
@@ -85,7 +88,7 @@ export const GEMINI_CLI: AgentTable = {
     [ATTR_GEMINI_CLI_FUNCTION_ARGS]: 'toolArguments',
     [ATTR_GEMINI_CLI_PROMPT]: 'inputValue',
   },
-  tokenConvention: 'gemini',
+  tokenConvention: TOKEN_CONVENTION,
   provider: 'gcp.gemini',
   events: {
     [GEMINI_CLI_EVENT_CONFIG]: 'the CLI started: its settings',
