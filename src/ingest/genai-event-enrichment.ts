@@ -95,7 +95,7 @@ export function attachGenAiConversations(
       if (i === 0) previous = previousInSession(store, session, traceId, target.startTimeUnixNano, latestBySession);
       if (own !== undefined) {
         for (const r of own) fill(r, call.conversation, previous, maxTextLength);
-      } else if (stored !== undefined) {
+      } else if (stored !== undefined && !holds(stored, call.conversation, previous, maxTextLength)) {
         const fresh = normalize(stored.raw);
         fill(fresh, call.conversation, previous, maxTextLength);
         if (!sameText(fresh.input, stored.input) || !sameText(fresh.output, stored.output) || !sameText(fresh.reasoning, stored.reasoning)) {
@@ -182,6 +182,16 @@ function fill(record: SpanRecord, conversation: GenAiConversation, previous: Gen
     record.output = content.output;
     record.reasoning ??= content.reasoning;
   }
+}
+
+/** Whether the stored call already holds what its conversation gives (a resent request, or the span's own content said the same): no need to normalize it again. */
+function holds(stored: StoredSpan, conversation: GenAiConversation, previous: GenAiConversation | null, maxTextLength: number): boolean {
+  const content = conversationContent(conversation, previous, maxTextLength, { coerced: 0, dropped: 0, truncated: 0, redacted: 0 });
+  return (
+    sameText(content.input, stored.input) &&
+    sameText(content.output, stored.output) &&
+    (content.reasoning === null || sameText(content.reasoning, stored.reasoning))
+  );
 }
 
 function sameText(a: ContentText | null, b: ContentText | null): boolean {
