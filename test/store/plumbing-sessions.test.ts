@@ -123,6 +123,12 @@ describe('the Codex CLI capture replayed: plumbing marked and not searched by de
     const fromCli = await cli(['sessions', '--db', collector.dbPath, '--json', '--limit', '500', '--all']);
     expect(fromCli.stderr).toBe('');
     expect(flags(JSON.parse(fromCli.stdout) as Listed)).toStrictEqual(expected);
+    // The table marks them too: one row of the conversation, the others marked plumbing.
+    const table = await cli(['sessions', '--db', collector.dbPath, '--limit', '500', '--all']);
+    const rows = table.stdout.split('\n').filter((line) => line.includes('codex'));
+    expect(rows).toHaveLength(all.length);
+    expect(rows.filter((line) => line.includes('(plumbing)'))).toHaveLength(all.length - 1);
+    expect(rows.find((line) => !line.includes('(plumbing)'))).toContain(conversation.slice(0, 30));
 
     // Search: every hit of the default is a step (never plumbing); the opt-in finds the plumbing too.
     const internalKeys = new Set(

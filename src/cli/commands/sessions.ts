@@ -32,7 +32,8 @@ Options:
   --sort <order>       recent | oldest | newest | cost | tokens | duration (default recent)
   --limit <n>          page size, 1–${MAX_LIMIT} (default ${DEFAULT_LIMIT})
   --cursor <c>         continue after the page that printed it
-  --all                also sessions of an agent's internal plumbing only (Codex CLI's own traces)
+  --all                also sessions of an agent's internal plumbing only (Codex CLI's own
+                       traces), marked (plumbing)
 ${COMMON_HELP}
 
 Examples:
@@ -80,7 +81,8 @@ export function sessionsTable(items: readonly SessionSummary[], style: Style): s
         align: 'right',
         value: (s) => formatUsd(s.costUsd) + (s.unpricedCallCount > 0 ? style.yellow('*') : ''),
       },
-      { header: 'AGENT', value: (s) => s.agentName ?? '—' },
+      // Listed with --all only: a session of an agent's plumbing, no step of its own.
+      { header: 'AGENT', value: (s) => (s.agentName ?? '—') + (s.internal === true ? style.dim(' (plumbing)') : '') },
       { header: 'MODELS', value: (s) => s.models.join(', ') },
     ],
     style,
