@@ -51,7 +51,10 @@ export function attachGenAiConversations(
   // trace is read only for its events in this batch, or for an ended call lacking content.
   const batchCalls = new Map<string, Map<string, SpanRecord[]>>();
   const traceIds = new Set(batchEvents.keys());
+  /** The session a trace's spans of this batch name (a call often inherits its root's). */
+  const batchSessions = new Map<string, string>();
   for (const record of records) {
+    if (record.sessionId !== null && !batchSessions.has(record.traceId)) batchSessions.set(record.traceId, record.sessionId);
     if (record.stepType !== 'llm' || record.internal === true) continue;
     let calls = batchCalls.get(record.traceId);
     if (calls === undefined) batchCalls.set(record.traceId, (calls = new Map()));
@@ -81,6 +84,7 @@ export function attachGenAiConversations(
       return storedCalls.get(spanId);
     };
     let previous: GenAiConversation | null = null;
+    let traceSession: string | null | undefined;
     calls.forEach((call, i) => {
       const own = inBatch?.get(call.spanId);
       const record = own?.[own.length - 1];
@@ -91,7 +95,11 @@ export function attachGenAiConversations(
         previous = call.conversation;
         return;
       }
-      const session = record === undefined ? stored?.resolvedSessionId ?? null : record.sessionId;
+      // The trace's session: read from the store at most once per trace (a call inheriting it, none in the batch naming it).
+      if (stored === undefined && record?.sessionId == null && !batchSessions.has(traceId) && traceSession === undefined) {
+        traceSession = storedSession(store, traceId);
+      }
+      const session = stored?.resolvedSessionId ?? record?.sessionId ?? batchSessions.get(traceId) ?? traceSession ?? null;
       if (i === 0) previous = previousInSession(store, session, traceId, target.startTimeUnixNano, latestBySession);
       if (own !== undefined) {
         for (const r of own) fill(r, call.conversation, previous, maxTextLength);
@@ -112,6 +120,11 @@ export function attachGenAiConversations(
     });
   }
   return again;
+}
+
+/** The session the trace's stored spans resolved to, null when none is stored. */
+function storedSession(store: SqliteTraceStore, traceId: string): string | null {
+  return store.getSpansSync({ traceId, limit: 1 }).items[0]?.resolvedSessionId ?? null;
 }
 
 /** The trace's GenAI events tied to a span, as stored (time order, then arrival). */

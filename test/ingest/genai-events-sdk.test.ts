@@ -8,7 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SpanKind, context, trace } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, context, trace } from '@opentelemetry/api';
 import type { Span } from '@opentelemetry/api';
 import type { AnyValue, AnyValueMap } from '@opentelemetry/api-logs';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
@@ -47,8 +47,8 @@ class Sdk {
     this.tracer = this.traces.getTracer('genai-events-test');
     this.logger = this.logs.getLogger('@opentelemetry/instrumentation-openai', '0.21.0');
   }
-  /** A chat call span (ended) with tokens; `parent` makes it a child. */
-  call(inputTokens: number, parent?: Span): Span {
+  /** A chat call span (ended) with tokens and the session key (unless `keyed` is false); `parent` makes it a child. */
+  call(inputTokens: number, parent?: Span, keyed = true): Span {
     const ctx = parent === undefined ? context.active() : trace.setSpan(context.active(), parent);
     const span = this.tracer.startSpan(
       'chat gpt-4o-mini',
@@ -59,7 +59,7 @@ class Sdk {
           'gen_ai.request.model': 'gpt-4o-mini',
           'gen_ai.usage.input_tokens': inputTokens,
           'gen_ai.usage.output_tokens': 20,
-          'session.id': SESSION,
+          ...(keyed ? { 'session.id': SESSION } : {}),
         },
       },
       ctx,
@@ -170,6 +170,28 @@ describe('GenAI events from the official SDK become their call conversation', ()
     expect((await stored(second)).input?.text).toBe(`[3 earlier messages, as in the previous call]\nuser: ${FOLLOW_UP}`);
     const hits = (await collector.store.search({ text: '"travel agent"' })).map((h) => h.spanId);
     expect(hits).toEqual([first.spanContext().spanId]);
+  });
+
+  it("the same when only each trace's root span names the session (its calls inherit it)", async () => {
+    const turn = (): { root: Span; call: Span } => {
+      const root = sdk.tracer.startSpan('agent-turn', { attributes: { 'gen_ai.conversation.id': SESSION } }, ROOT_CONTEXT);
+      const call = sdk.call(100, root, false);
+      root.end();
+      return { root, call };
+    };
+    const first = turn();
+    sdk.event(first.call, 'gen_ai.user.message', { content: ASK });
+    sdk.event(first.call, 'gen_ai.choice', { index: 0, message: { role: 'assistant', content: ANSWER } });
+    await sdk.flushTraces();
+    await sdk.flushLogs();
+    const second = turn();
+    sdk.event(second.call, 'gen_ai.user.message', { content: ASK });
+    sdk.event(second.call, 'gen_ai.assistant.message', { content: ANSWER });
+    sdk.event(second.call, 'gen_ai.user.message', { content: FOLLOW_UP });
+    await sdk.flushLogs();
+    await sdk.flushTraces();
+    expect((await stored(second.call)).resolvedSessionId).toBe(SESSION);
+    expect((await stored(second.call)).input?.text).toBe(`[2 earlier messages, as in the previous call]\nuser: ${FOLLOW_UP}`);
   });
 
   it('gen_ai.client.inference.operation.details: gen_ai.input.messages, gen_ai.output.messages and the system instructions', async () => {
