@@ -1,7 +1,40 @@
 /** Row shapes of the rollup queries (read with safe integers) and their conversions. */
 
 import type { TokenUsage } from '../../model/types.js';
-import type { Facts } from './session-delta.js';
+import type { FactKey, Facts } from './session-delta.js';
+
+/** The `sessions` column of each fact. */
+export const FACT_COLUMNS: Record<FactKey, string> = {
+  spanCount: 'span_count',
+  llmCallCount: 'llm_call_count',
+  toolCallCount: 'tool_call_count',
+  errorCount: 'error_count',
+  openCount: 'open_count',
+  interruptedCount: 'interrupted_count',
+  inputTokens: 'input_tokens',
+  outputTokens: 'output_tokens',
+  reasoningTokens: 'reasoning_tokens',
+  cacheReadTokens: 'cache_read_tokens',
+  cacheWriteTokens: 'cache_write_tokens',
+  totalTokens: 'total_tokens',
+  suppliedCostUsd: 'supplied_cost_usd',
+  computedCostUsd: 'computed_cost_usd',
+  unpricedCallCount: 'unpriced_call_count',
+  aggregateUsageCount: 'aggregate_usage_count',
+  internalCount: 'internal_count',
+};
+
+/** What the in-place increment of a session row returns (its values after the increment). */
+export interface IncrementedRow {
+  status: string;
+  usage_mismatch: bigint;
+  span_count: bigint;
+  open_count: bigint;
+  interrupted_count: bigint;
+  error_count: bigint;
+  aggregate_usage_count: bigint;
+  internal_count: bigint;
+}
 
 /** The state `finish` turns into a sessions row. */
 export interface SessionState {
@@ -12,54 +45,6 @@ export interface SessionState {
   traceIds: Iterable<string>;
   /** undefined: look them up from the spans. */
   names?: { agentName: string | null; userId: string | null };
-}
-
-export interface StoredSessionRow {
-  first_start_ns: bigint;
-  max_end_ns: bigint | null;
-  last_activity_ns: bigint;
-  span_count: bigint;
-  llm_call_count: bigint;
-  tool_call_count: bigint;
-  error_count: bigint;
-  open_count: bigint;
-  interrupted_count: bigint;
-  input_tokens: bigint;
-  output_tokens: bigint;
-  reasoning_tokens: bigint;
-  cache_read_tokens: bigint;
-  cache_write_tokens: bigint;
-  total_tokens: bigint;
-  supplied_cost_usd: number;
-  computed_cost_usd: number;
-  unpriced_call_count: bigint;
-  aggregate_usage_count: bigint;
-  internal_count: bigint;
-  agent_name: string | null;
-  user_id: string | null;
-  trace_ids: string;
-}
-
-export function factsOfSessionRow(row: StoredSessionRow): Facts {
-  return {
-    spanCount: Number(row.span_count),
-    llmCallCount: Number(row.llm_call_count),
-    toolCallCount: Number(row.tool_call_count),
-    errorCount: Number(row.error_count),
-    openCount: Number(row.open_count),
-    interruptedCount: Number(row.interrupted_count),
-    inputTokens: Number(row.input_tokens),
-    outputTokens: Number(row.output_tokens),
-    reasoningTokens: Number(row.reasoning_tokens),
-    cacheReadTokens: Number(row.cache_read_tokens),
-    cacheWriteTokens: Number(row.cache_write_tokens),
-    totalTokens: Number(row.total_tokens),
-    suppliedCostUsd: row.supplied_cost_usd,
-    computedCostUsd: row.computed_cost_usd,
-    unpricedCallCount: Number(row.unpriced_call_count),
-    aggregateUsageCount: Number(row.aggregate_usage_count),
-    internalCount: Number(row.internal_count),
-  };
 }
 
 export interface AggregateRow {

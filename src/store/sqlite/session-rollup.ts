@@ -2,8 +2,10 @@
  * Keeps a session's rollup row and per-model breakdown current, inside the
  * transaction that changed its spans.
  *
- * The common path applies the batch's additive deltas (`apply`): cost does
- * not grow with the session's size. Rare changes that deltas cannot express
+ * The common path applies the batch's additive deltas (`apply`) in place:
+ * one `UPDATE … SET x = x + ?` per touched session (RETURNING the totals the
+ * status is derived from) and one upsert per (session, model), so its cost
+ * does not grow with the session's size and no row is read back into JS. Rare changes that deltas cannot express
  * (a trace moving to a late session key, a span changing session or times,
  * crash recovery) rebuild the session from its spans (`recompute`), summing
  * the per-span contribution columns (`c_*`, written from `spanContribution`)
@@ -17,12 +19,51 @@ import type { UsageNode } from '../../model/rollup.js';
 import type { StepType } from '../../model/types.js';
 import { FACT_KEYS, zeroFacts } from './session-delta.js';
 import type { Facts, SessionDelta } from './session-delta.js';
-import { factsOfSessionRow, usageOf } from './session-rollup-rows.js';
-import type { AggregateRow, SessionState, StoredSessionRow, UsageRow } from './session-rollup-rows.js';
+import { FACT_COLUMNS, usageOf } from './session-rollup-rows.js';
+import type { AggregateRow, IncrementedRow, SessionState, UsageRow } from './session-rollup-rows.js';
+
+/** The session's newest end, first start and newest activity once the batch's are merged in (old values + params). */
+const MAX_END = `CASE WHEN @maxEndNs IS NULL THEN max_end_ns
+  WHEN max_end_ns IS NULL OR @maxEndNs > max_end_ns THEN @maxEndNs ELSE max_end_ns END`;
+const FIRST_START = 'CASE WHEN @minStartNs IS NOT NULL AND @minStartNs < first_start_ns THEN @minStartNs ELSE first_start_ns END';
+const LAST_ACTIVITY = `CASE WHEN @maxActivityNs IS NOT NULL AND @maxActivityNs > last_activity_ns THEN @maxActivityNs
+  ELSE last_activity_ns END`;
+/** Ended only once nothing is open, as `finish` has it. */
+const LAST_END = `CASE WHEN open_count + @openCount > 0 THEN NULL ELSE ${MAX_END} END`;
+
+/**
+ * Adds a batch's delta to a session row in place. In an UPDATE every column on
+ * the right is the old value, so the derived columns are written from the old
+ * values plus the delta, exactly as `finish` derives them from the new totals;
+ * status and the usage-mismatch flag need reads of the spans, so they are
+ * judged afterwards from what RETURNING gives and written only on a change.
+ */
+const INCREMENT_SQL = `UPDATE sessions SET
+  ${FACT_KEYS.map((key) => `${FACT_COLUMNS[key]} = ${FACT_COLUMNS[key]} + @${key}`).join(',\n  ')},
+  cost_usd = (supplied_cost_usd + @suppliedCostUsd) + (computed_cost_usd + @computedCostUsd),
+  first_start_ns = ${FIRST_START},
+  max_end_ns = ${MAX_END},
+  last_activity_ns = ${LAST_ACTIVITY},
+  last_end_ns = ${LAST_END},
+  duration_ns = coalesce(${LAST_END}, ${LAST_ACTIVITY}) - (${FIRST_START}),
+  trace_ids = CASE
+    WHEN NOT EXISTS (SELECT 1 FROM json_each(@traceIds) n WHERE instr(trace_ids, '"' || n.value || '"') = 0) THEN trace_ids
+    ELSE (SELECT json_group_array(value ORDER BY value)
+      FROM (SELECT value FROM json_each(trace_ids) UNION SELECT value FROM json_each(@traceIds))) END,
+  agent_name = CASE WHEN @refreshNames THEN @agentName ELSE agent_name END,
+  user_id = CASE WHEN @refreshNames THEN @userId ELSE user_id END,
+  models = CASE WHEN @modelsChanged
+    THEN (SELECT json_group_array(m.model ORDER BY m.calls DESC, m.model) FROM session_models m
+      WHERE m.session_id = @sessionId)
+    ELSE models END
+WHERE session_id = @sessionId
+RETURNING status, usage_mismatch, span_count, open_count, interrupted_count, error_count, aggregate_usage_count,
+  internal_count`;
 
 export class SessionRollup {
   private readonly aggregate: Database.Statement;
-  private readonly selectSession: Database.Statement;
+  private readonly increment: Database.Statement;
+  private readonly setStatus: Database.Statement;
   private readonly firstAgent: Database.Statement;
   private readonly firstUser: Database.Statement;
   private readonly rootErrors: Database.Statement;
@@ -58,7 +99,10 @@ export class SessionRollup {
         coalesce(sum(internal), 0) AS internal_count,
         group_concat(DISTINCT trace_id) AS trace_ids
       FROM spans WHERE resolved_session_id = @sessionId`);
-    this.selectSession = db.prepare('SELECT * FROM sessions WHERE session_id = @sessionId');
+    this.increment = db.prepare(INCREMENT_SQL);
+    this.setStatus = db.prepare(
+      'UPDATE sessions SET status = @status, usage_mismatch = @usageMismatch WHERE session_id = @sessionId',
+    );
     this.firstAgent = db.prepare(`SELECT agent_name AS value FROM spans
       WHERE resolved_session_id = @sessionId AND agent_name IS NOT NULL ORDER BY start_ns, id LIMIT 1`);
     this.firstUser = db.prepare(`SELECT user_id AS value FROM spans
@@ -115,7 +159,7 @@ export class SessionRollup {
     this.deleteEmptyModel = db.prepare(
       'DELETE FROM session_models WHERE session_id = @sessionId AND model = @model AND calls <= 0',
     );
-    const reads = [this.aggregate, this.selectSession, this.firstAgent, this.firstUser, this.rootErrors, this.usageRows];
+    const reads = [this.aggregate, this.increment, this.firstAgent, this.firstUser, this.rootErrors, this.usageRows];
     for (const statement of reads) statement.safeIntegers(true);
   }
 
@@ -163,34 +207,63 @@ export class SessionRollup {
 
   /** Adds one batch's delta to the stored rollup. Must run inside the write transaction. Returns as `recompute`. */
   apply(sessionId: string, delta: SessionDelta): boolean {
-    const row = this.selectSession.get({ sessionId }) as StoredSessionRow | undefined;
-    const facts = row ? factsOfSessionRow(row) : zeroFacts();
-    for (const key of FACT_KEYS) facts[key] += delta.facts[key];
-    const times = [row?.first_start_ns, delta.minStartNs].filter((t): t is bigint => t !== undefined && t !== null);
-    const activity = [row?.last_activity_ns, delta.maxActivityNs].filter((t): t is bigint => t !== undefined && t !== null);
-    if (facts.spanCount <= 0 || times.length === 0 || activity.length === 0) return this.recompute(sessionId);
+    let modelsChanged = false;
     for (const [model, m] of delta.models) {
       if (Object.values(m).every((v) => v === 0)) continue;
       this.addModel.run({ sessionId, model, ...m });
       if (m.calls < 0) this.deleteEmptyModel.run({ sessionId, model });
+      modelsChanged = true;
     }
-    let maxEndNs = row?.max_end_ns ?? null;
-    if (delta.maxEndNs !== null && (maxEndNs === null || delta.maxEndNs > maxEndNs)) maxEndNs = delta.maxEndNs;
-    const traceIds = new Set<string>(row ? (JSON.parse(row.trace_ids) as string[]) : []);
-    for (const traceId of delta.traceIds) traceIds.add(traceId);
+    const p = { sessionId };
+    const names = delta.refreshNames ? this.namesOf(p) : { agentName: null, userId: null };
+    const row = this.increment.get({
+      sessionId,
+      ...delta.facts,
+      minStartNs: delta.minStartNs,
+      maxActivityNs: delta.maxActivityNs,
+      maxEndNs: delta.maxEndNs,
+      traceIds: JSON.stringify([...delta.traceIds]),
+      refreshNames: delta.refreshNames ? 1 : 0,
+      agentName: names.agentName,
+      userId: names.userId,
+      modelsChanged: modelsChanged ? 1 : 0,
+    }) as IncrementedRow | undefined;
+    if (!row) return this.create(sessionId, delta);
+    if (row.span_count <= 0n) return this.recompute(sessionId);
+    const { status, mismatch } = this.judge(sessionId, {
+      openCount: Number(row.open_count),
+      interruptedCount: Number(row.interrupted_count),
+      errorCount: Number(row.error_count),
+      aggregateUsageCount: Number(row.aggregate_usage_count),
+    });
+    if (status !== row.status || (mismatch ? 1n : 0n) !== row.usage_mismatch) {
+      this.setStatus.run({ sessionId, status, usageMismatch: mismatch ? 1 : 0 });
+    }
+    return row.internal_count < row.span_count;
+  }
+
+  /** A session the store has no row for: the delta is all it has (its models were added by `apply`). */
+  private create(sessionId: string, delta: SessionDelta): boolean {
+    const facts = zeroFacts();
+    for (const key of FACT_KEYS) facts[key] += delta.facts[key];
+    if (facts.spanCount <= 0 || delta.minStartNs === null || delta.maxActivityNs === null) {
+      return this.recompute(sessionId);
+    }
     return this.finish(sessionId, {
       facts,
-      firstStartNs: times.reduce((a, b) => (b < a ? b : a)),
-      lastActivityNs: activity.reduce((a, b) => (b > a ? b : a)),
-      maxEndNs,
-      traceIds,
-      names: row && !delta.refreshNames ? { agentName: row.agent_name, userId: row.user_id } : undefined,
+      firstStartNs: delta.minStartNs,
+      lastActivityNs: delta.maxActivityNs,
+      maxEndNs: delta.maxEndNs,
+      traceIds: delta.traceIds,
     });
   }
 
-  private finish(sessionId: string, state: SessionState): boolean {
+  /** Status and usage-mismatch flag of a session with these totals (its spans written). */
+  private judge(
+    sessionId: string,
+    f: { openCount: number; interruptedCount: number; errorCount: number; aggregateUsageCount: number },
+  ): { status: ReturnType<typeof sessionStatus>; mismatch: boolean } {
     const p = { sessionId };
-    const f = state.facts;
     const rootErrorCount = f.errorCount > 0 ? Number((this.rootErrors.get(p) as { n: bigint }).n) : 0;
     const mismatch =
       f.aggregateUsageCount > 0 &&
@@ -205,14 +278,28 @@ export class SessionRollup {
           }),
         ),
       );
-    const names = state.names ?? {
+    return {
+      status: sessionStatus({ openCount: f.openCount, interruptedCount: f.interruptedCount, rootErrorCount }),
+      mismatch,
+    };
+  }
+
+  /** The session's first agent name and user id, by start. */
+  private namesOf(p: { sessionId: string }): { agentName: string | null; userId: string | null } {
+    return {
       agentName: (this.firstAgent.get(p) as { value: string } | undefined)?.value ?? null,
       userId: (this.firstUser.get(p) as { value: string } | undefined)?.value ?? null,
     };
+  }
+
+  private finish(sessionId: string, state: SessionState): boolean {
+    const f = state.facts;
+    const { status, mismatch } = this.judge(sessionId, f);
+    const names = state.names ?? this.namesOf({ sessionId });
     const lastEnd = f.openCount > 0 ? null : state.maxEndNs;
     this.upsertSession.run({
       session_id: sessionId,
-      status: sessionStatus({ openCount: f.openCount, interruptedCount: f.interruptedCount, rootErrorCount }),
+      status,
       first_start_ns: state.firstStartNs,
       last_end_ns: lastEnd,
       max_end_ns: state.maxEndNs,
