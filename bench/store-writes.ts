@@ -4,11 +4,14 @@
  * absolute numbers on a shared 2-core machine drift by ±20% and the ratio
  * does not.
  *
- *   npx tsx bench/store-writes.ts [--rounds 5] [--sessions 200] [--keep]
+ *   npx tsx bench/store-writes.ts [--rounds 5] [--sessions 200] [--batch 1000] [--keep]
  *
  * `--keep` leaves the database files (for dbstat, EXPLAIN QUERY PLAN) and prints where.
  *
- * - (a) store: `SqliteTraceStore.writeSync`, 1000 records per call, on a fresh file.
+ * - (a) store: `SqliteTraceStore.writeSync`, 1000 records per call (`--batch`; an
+ *   OTLP request of an SDK carries ~100), on a fresh file. Besides spans/s, the
+ *   process CPU per span (user + system, SQLite included: it runs on this
+ *   thread): on a machine shared with other work it moves less than wall time.
  * - (b) raw: the store's migrations on a fresh file, then a plain INSERT into
  *   `spans` (indexes active) and its full-text row, 1000 rows per transaction. The
  *   rows are what the store's own row mapping yields, built before timing.
@@ -34,13 +37,13 @@ import { SqliteTraceStore } from '../src/store/sqlite/sqlite-trace-store.js';
 import { migrate } from '../src/store/sqlite/migrations/index.js';
 import { SPAN_COLUMNS, spanInsertRow } from '../src/store/sqlite/span-row.js';
 
-const BATCH_SIZE = 1000;
 const CONCURRENT_SESSIONS = 16;
 
 function option(name: string, fallback: number): number {
   const at = process.argv.indexOf(`--${name}`);
   return at >= 0 ? Number(process.argv[at + 1]) : fallback;
 }
+const BATCH_SIZE = option('batch', 1000);
 const ROUNDS = option('rounds', 5);
 const SESSIONS = option('sessions', 200);
 
@@ -52,6 +55,14 @@ function timed(fn: () => void): number {
   const t0 = process.hrtime.bigint();
   fn();
   return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+/** Wall seconds and process CPU seconds (user + system) of `fn`. */
+function timedCpu(fn: () => void): { seconds: number; cpuSeconds: number } {
+  const cpu0 = process.cpuUsage();
+  const seconds = timed(fn);
+  const cpu = process.cpuUsage(cpu0);
+  return { seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
 }
 
 function batches<T>(items: readonly T[]): T[][] {
@@ -68,6 +79,8 @@ function checkpointedBytes(db: Database.Database, file: string): number {
 interface RoundResult {
   spansPerSecond: number;
   bytesPerSpan: number;
+  /** Process CPU per span, microseconds (store rounds only). */
+  cpuMicrosPerSpan?: number;
 }
 
 function storeRound(dir: string, round: number, records: readonly SpanRecord[], spanCount = records.length): RoundResult {
@@ -75,10 +88,14 @@ function storeRound(dir: string, round: number, records: readonly SpanRecord[], 
   const store = new SqliteTraceStore({ path: file });
   try {
     const chunks = batches(records);
-    const seconds = timed(() => {
+    const { seconds, cpuSeconds } = timedCpu(() => {
       for (const chunk of chunks) store.writeSync(chunk);
     });
-    return { spansPerSecond: spanCount / seconds, bytesPerSpan: checkpointedBytes(store.database, file) / spanCount };
+    return {
+      spansPerSecond: spanCount / seconds,
+      bytesPerSpan: checkpointedBytes(store.database, file) / spanCount,
+      cpuMicrosPerSpan: (cpuSeconds * 1e6) / spanCount,
+    };
   } finally {
     store.closeSync();
   }
@@ -175,6 +192,8 @@ const stream = inProcessStream(raws);
 const sessionCount = new Set(records.map((r) => r.sessionId)).size;
 const dir = mkdtempSync(join(tmpdir(), 'skein-bench-store-'));
 const storeRates: number[] = [];
+const storeCpu: number[] = [];
+const streamCpu: number[] = [];
 const streamRates: number[] = [];
 const rawRates: number[] = [];
 const normalizeRates: number[] = [];
@@ -195,10 +214,13 @@ try {
     const store = storeRound(dir, round, records);
     const rawResult = raw ?? rawRound(dir, round, records);
     storeRates.push(store.spansPerSecond);
+    storeCpu.push(store.cpuMicrosPerSpan ?? NaN);
     rawRates.push(rawResult.spansPerSecond);
     ratios.push(store.spansPerSecond / rawResult.spansPerSecond);
     normalizeRates.push(normalizeRound(raws));
-    streamRates.push(storeRound(dir, round, stream, records.length).spansPerSecond);
+    const streamResult = storeRound(dir, round, stream, records.length);
+    streamRates.push(streamResult.spansPerSecond);
+    streamCpu.push(streamResult.cpuMicrosPerSpan ?? NaN);
     streamRatios.push(streamRates[round] / rawResult.spansPerSecond);
     storeBytes = store.bytesPerSpan;
     rawBytes = rawResult.bytesPerSpan;
@@ -212,13 +234,13 @@ const normalizeRate = median(normalizeRates);
 const storeRate = median(storeRates);
 const k = (n: number): string => `${(n / 1000).toFixed(1)}k`;
 console.log(`${records.length} spans in ${sessionCount} sessions, batches of ${BATCH_SIZE}, ${ROUNDS} rounds (medians)\n`);
-console.log('| path | spans/s | bytes/span |');
-console.log('|---|---|---|');
-console.log(`| (a) SqliteTraceStore.writeSync | ${k(storeRate)} | ${storeBytes.toFixed(0)} |`);
-console.log(`| (a') writeSync, each span open then ended (2 records) | ${k(median(streamRates))} | |`);
-console.log(`| (b) raw INSERT, same rows and schema | ${k(median(rawRates))} | ${rawBytes.toFixed(0)} |`);
-console.log(`| (c) normalize only | ${k(normalizeRate)} | |`);
-console.log(`| normalize + writeSync (derived from a and c) | ${k(1 / (1 / normalizeRate + 1 / storeRate))} | |`);
+console.log('| path | spans/s | bytes/span | CPU µs/span |');
+console.log('|---|---|---|---|');
+console.log(`| (a) SqliteTraceStore.writeSync | ${k(storeRate)} | ${storeBytes.toFixed(0)} | ${median(storeCpu).toFixed(1)} |`);
+console.log(`| (a') writeSync, each span open then ended (2 records) | ${k(median(streamRates))} | | ${median(streamCpu).toFixed(1)} |`);
+console.log(`| (b) raw INSERT, same rows and schema | ${k(median(rawRates))} | ${rawBytes.toFixed(0)} | |`);
+console.log(`| (c) normalize only | ${k(normalizeRate)} | | |`);
+console.log(`| normalize + writeSync (derived from a and c) | ${k(1 / (1 / normalizeRate + 1 / storeRate))} | | |`);
 const perRound = (values: number[]): string =>
   `${values.map((r) => r.toFixed(2)).join(' ')}; median ${median(values).toFixed(2)}`;
 console.log(`\nratio a/b per round: ${perRound(ratios)}`);
@@ -228,7 +250,10 @@ if (process.argv.includes('--json')) {
     `RESULT ${JSON.stringify({
       spans: records.length,
       sessions: sessionCount,
+      batch: BATCH_SIZE,
       storeSpansPerSecond: storeRate,
+      storeCpuMicrosPerSpan: median(storeCpu),
+      inProcessPatternCpuMicrosPerSpan: median(streamCpu),
       inProcessPatternSpansPerSecond: median(streamRates),
       rawSpansPerSecond: median(rawRates),
       normalizeSpansPerSecond: normalizeRate,
