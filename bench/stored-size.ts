@@ -3,7 +3,7 @@
  * and on the same workload with long texts, so the price of keeping attributes
  * whole (and of a larger `maxTextLength`) is a number:
  *
- *   npx tsx bench/stored-size.ts [--sessions 100] [--long-chars 32768] [--max-text-length 4096]
+ *   npx tsx bench/stored-size.ts [--sessions 100] [--long-chars 32768] [--max-text-length 4096] [--tables]
  *
  * - typical: the workload as it is (120–300 characters of content per model call).
  * - long: the same spans, each model call's input message carrying a
@@ -12,7 +12,9 @@
  *
  * For each: the database file after `VACUUM` (WAL checkpointed) per span, and
  * the bytes per span of the columns that hold text (`attributes`, `raw`, the
- * input/output/reasoning text) as SQLite stores them.
+ * input/output/reasoning text) as SQLite stores them. With `--tables`, where
+ * the bytes go: each table and index's pages per span (SQLite's `dbstat`),
+ * with how much of them is payload and how much is left unused.
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,6 +31,7 @@ function option(name: string, fallback: number): number {
 const SESSIONS = option('sessions', 100);
 const LONG_CHARS = option('long-chars', 32_768);
 const MAX_TEXT_LENGTH = option('max-text-length', 4096);
+const TABLES = process.argv.includes('--tables');
 
 function lengthen(spans: RawSpan[]): RawSpan[] {
   return spans.map((span) => {
@@ -63,6 +66,12 @@ async function measure(label: string, spans: RawSpan[]): Promise<void> {
       .get() as { attributes: number; raw: number; content: number };
     store.database.pragma('wal_checkpoint(TRUNCATE)');
     store.database.exec('VACUUM');
+    const tables = TABLES
+      ? (store.database
+          .prepare(`SELECT name, sum(pgsize) AS bytes, sum(payload) AS payload, sum(unused) AS unused FROM dbstat
+            GROUP BY name ORDER BY bytes DESC`)
+          .all() as Array<{ name: string; bytes: number; payload: number; unused: number }>)
+      : [];
     await store.close();
     const file = statSync(path).size;
     const per = (n: number) => Math.round(n / spans.length);
@@ -71,6 +80,14 @@ async function measure(label: string, spans: RawSpan[]): Promise<void> {
         `  attributes ${String(per(columns.attributes)).padStart(7)}  raw ${String(per(columns.raw)).padStart(4)}` +
         `  content ${String(per(columns.content)).padStart(6)}`,
     );
+    // Every table and index takes a page at least: the empty ones are left out.
+    const shown = tables.filter((t) => t.bytes / spans.length >= 3);
+    for (const t of shown) {
+      console.log(
+        `  ${t.name.padEnd(26)} ${String(per(t.bytes)).padStart(6)} B/span  payload ${String(per(t.payload)).padStart(6)}` +
+          `  unused ${String(per(t.unused)).padStart(5)}`,
+      );
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

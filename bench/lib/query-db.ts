@@ -29,7 +29,7 @@ export interface QueryDbShape {
 export const BASE_NS = 1_763_700_000_000_000_000n;
 const DAY_NS = 86_400_000_000_000n;
 /** Bump when the generated data or the schema changes: a cached file of another version is rebuilt. */
-const GENERATOR_VERSION = 2;
+const GENERATOR_VERSION = 3;
 /** Distinct generated sessions the database is made of (see build). */
 const TEMPLATES = 250;
 
@@ -39,7 +39,9 @@ export function queryDbVersion(shape: QueryDbShape, schemaVersion: string): stri
 
 function schemaFingerprint(db: Database.Database): string {
   const sql = (db.prepare("SELECT group_concat(sql, ';') AS s FROM (SELECT sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name)").get() as { s: string }).s;
-  return createHash('sha256').update(sql).digest('hex').slice(0, 12);
+  // The page size of a new file too: the same schema on other pages is another database to time.
+  const pageSize = String(db.pragma('page_size', { simple: true }));
+  return createHash('sha256').update(`${sql};page_size=${pageSize}`).digest('hex').slice(0, 12);
 }
 
 function cachedVersion(path: string): string | null {
@@ -107,6 +109,11 @@ function build(db: Database.Database, shape: QueryDbShape, log: (line: string) =
     }
     return id;
   };
+  const selectString = db.prepare('SELECT id FROM signal_strings WHERE text = ?').pluck();
+  const insertString = db.prepare('INSERT INTO signal_strings (text) VALUES (?)');
+  // Attribute key sets interned as the writer interns them (migration 010).
+  const attributeKeysId = (keysJson: string): number | bigint =>
+    (selectString.get(keysJson) as number | undefined) ?? insertString.run(keysJson).lastInsertRowid;
   const rollup = new SessionRollup(db);
   const gapNs = (BigInt(shape.days) * DAY_NS) / BigInt(shape.sessions);
   // Normalizing and mapping a million generated spans would dominate the
@@ -122,6 +129,7 @@ function build(db: Database.Database, shape: QueryDbShape, log: (line: string) =
         writerId: null,
         resourceId: idOf(encodeResource(record.raw.resource)),
         scopeId: idOf(encodeScope(record.raw.scope)),
+        attributeKeysId,
       }),
     );
     return { sessionId, rows };

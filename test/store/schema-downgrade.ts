@@ -6,6 +6,7 @@
 import type Database from 'better-sqlite3';
 
 const UNDO: Record<number, string> = {
+  10: 'ALTER TABLE spans DROP COLUMN attribute_keys;',
   9: `DELETE FROM changes WHERE kind = 'steps'; ALTER TABLE changes DROP COLUMN first_seq;
       ALTER TABLE changes DROP COLUMN steps;`,
   8: `DROP INDEX spans_session_start; ALTER TABLE spans DROP COLUMN internal;

@@ -1,15 +1,18 @@
 /**
  * Mapping between a `SpanRecord` and a `spans` row. Nothing a record holds is
- * dropped: normalized fields have columns, attributes go to `attributes`, and
- * the rest of the raw span (kind, flags, trace state, events, links, dropped
- * counts, and any raw field that differs from its normalized twin) to `raw`,
- * both through the lossless attributes codec.
+ * dropped: normalized fields have columns, attributes go to `attributes`
+ * (less the characters the input/output/reasoning columns already hold,
+ * span-texts.ts), and the rest of the raw span (kind, flags, trace state,
+ * events, links, dropped counts, any raw field that differs from its
+ * normalized twin, and the text refs) to `raw`, both through the lossless
+ * attributes codec.
  */
 
 import { decodeStorable, encodeStorable } from '../../model/attributes-codec.js';
 import { spanContribution } from '../../model/rollup.js';
 import type { SpanContribution } from '../../model/rollup.js';
 import type {
+  AttributeValue,
   Attributes,
   ContentText,
   InstrumentationScope,
@@ -26,6 +29,8 @@ import type {
   CostSource,
   SpanRecord,
 } from '../../model/types.js';
+import { READ_BY_SQL, cutTexts, restoreTexts } from './span-texts.js';
+import type { TextRef } from './span-texts.js';
 
 /** Named parameters of the span upsert, one per written column. */
 export type SpanParams = Record<string, string | number | bigint | null>;
@@ -40,7 +45,7 @@ export const SPAN_COLUMNS = [
   'output_length', 'output_truncated', 'reasoning_text', 'reasoning_length', 'reasoning_truncated', 'counts',
   'c_llm', 'c_tool', 'c_input', 'c_output', 'c_reasoning', 'c_cache_read', 'c_cache_write', 'c_total',
   'c_supplied_usd', 'c_computed_usd', 'c_unpriced', 'c_aggregate_usage', 'interrupted', 'writer_id',
-  'resource_id', 'scope_id', 'attributes', 'raw', 'internal',
+  'resource_id', 'scope_id', 'attributes', 'raw', 'internal', 'attribute_keys',
 ] as const;
 
 /** The raw span fields kept in the `raw` column; short keys because every span pays for them. */
@@ -62,11 +67,13 @@ interface RawColumn {
   sm?: string;
   /** `SpanRecord.truncatedLengths`, when normalization cut anything. */
   tl?: Record<string, number>;
+  /** Pieces of the input/output/reasoning text cut out of `attributes` (span-texts.ts, migration 010). */
+  x?: TextRef[];
 }
 
 const b = (value: boolean): number => (value ? 1 : 0);
 
-function encodeRaw(record: SpanRecord): string {
+function encodeRaw(record: SpanRecord, refs: TextRef[] | undefined): string {
   const raw = record.raw;
   const column: RawColumn = { k: raw.kind, f: raw.flags };
   if (raw.traceState !== '') column.ts = raw.traceState;
@@ -82,6 +89,7 @@ function encodeRaw(record: SpanRecord): string {
   if (raw.statusCode !== record.statusCode) column.sc = raw.statusCode;
   if (raw.statusMessage !== record.statusMessage) column.sm = raw.statusMessage;
   if (record.truncatedLengths !== undefined) column.tl = record.truncatedLengths;
+  if (refs !== undefined) column.x = refs;
   return encodeStorable(column);
 }
 
@@ -105,6 +113,28 @@ export interface SpanRowContext {
   writerId: string | null;
   resourceId: number | bigint;
   scopeId: number | bigint;
+  /**
+   * The `signal_strings` id of a span's attribute keys (their JSON array,
+   * interned); without it the attributes are stored as one JSON object.
+   */
+  attributeKeysId?: (keysJson: string) => number | bigint;
+}
+
+/**
+ * Attributes as stored with their keys interned (migration 010): the keys,
+ * in order, as a JSON array in `signal_strings` (spans of one kind repeat a
+ * few key sets, ~250 bytes of a typical agent span's names), the values as a
+ * codec JSON array in `attributes`. Spans with an attribute SQL reads by name
+ * (`READ_BY_SQL`), or fewer than two, keep the JSON object.
+ */
+function internedAttributes(
+  attributes: Attributes,
+  attributeKeysId: (keysJson: string) => number | bigint,
+): { values: string; keysId: number | bigint } | null {
+  const keys = Object.keys(attributes);
+  if (keys.length < 2) return null;
+  for (const key of keys) if (READ_BY_SQL.has(key)) return null;
+  return { values: encodeStorable(keys.map((key) => attributes[key])), keysId: attributeKeysId(JSON.stringify(keys)) };
 }
 
 const opt = (value: number | undefined): number | null => value ?? null;
@@ -116,6 +146,9 @@ export function spanParams(record: SpanRecord, context: SpanRowContext): SpanPar
   const [inputText, inputLength, inputTruncated] = content(record.input);
   const [outputText, outputLength, outputTruncated] = content(record.output);
   const [reasoningText, reasoningLength, reasoningTruncated] = content(record.reasoning);
+  // The texts are kept in their columns: the attributes keep only what they do not repeat.
+  const kept = cutTexts(record.raw.attributes, [record.input, record.output, record.reasoning]);
+  const interned = context.attributeKeysId === undefined ? null : internedAttributes(kept.attributes, context.attributeKeysId);
   return {
     trace_id: record.traceId,
     span_id: record.spanId,
@@ -174,9 +207,10 @@ export function spanParams(record: SpanRecord, context: SpanRowContext): SpanPar
     writer_id: context.writerId,
     resource_id: context.resourceId,
     scope_id: context.scopeId,
-    attributes: encodeStorable(record.raw.attributes),
-    raw: encodeRaw(record),
+    attributes: interned === null ? encodeStorable(kept.attributes) : interned.values,
+    raw: encodeRaw(record, kept.refs),
     internal: b(record.internal === true),
+    attribute_keys: interned === null ? null : interned.keysId,
   };
 }
 
@@ -242,13 +276,17 @@ export interface SpanRow {
   raw: string;
   /** 1: an agent's plumbing (`SpanRecord.internal`, migration 008). */
   internal: bigint;
+  attribute_keys: bigint | null;
   resource_body: string;
   scope_body: string;
+  /** The interned keys of `attributes` (a JSON array), when they are stored as values only. */
+  attribute_keys_text: string | null;
 }
 
 /** SELECT list that yields a `SpanRow` from `spans s`. */
-export const SPAN_ROW_SELECT = `s.*, r.body AS resource_body, sc.body AS scope_body
-  FROM spans s JOIN resources r ON r.id = s.resource_id JOIN resources sc ON sc.id = s.scope_id`;
+export const SPAN_ROW_SELECT = `s.*, r.body AS resource_body, sc.body AS scope_body, ak.text AS attribute_keys_text
+  FROM spans s JOIN resources r ON r.id = s.resource_id JOIN resources sc ON sc.id = s.scope_id
+  LEFT JOIN signal_strings ak ON ak.id = s.attribute_keys`;
 
 const n = (value: bigint | number): number => Number(value);
 
@@ -268,6 +306,46 @@ function contentFromRow(text: string | null, length: bigint | null, truncated: b
   return { text, originalLength: n(length ?? BigInt(text.length)), truncated: truncated === 1n };
 }
 
+/**
+ * The span's attributes as they arrived, from the `attributes` and `raw`
+ * columns and its texts (the pieces `cutTexts` took out put back).
+ */
+export function storedAttributes(
+  attributes: string,
+  keysJson: string | null,
+  rawColumn: { x?: TextRef[] },
+  texts: readonly (string | null)[],
+): Attributes {
+  let decoded: Attributes;
+  if (keysJson === null) {
+    decoded = decodeStorable<Attributes>(attributes);
+  } else {
+    const keys = JSON.parse(keysJson) as string[];
+    const values = decodeStorable<AttributeValue[]>(attributes);
+    decoded = {};
+    for (let i = 0; i < keys.length; i++) decoded[keys[i]] = values[i];
+  }
+  return rawColumn.x === undefined ? decoded : restoreTexts(decoded, rawColumn.x, texts);
+}
+
+/**
+ * `storedAttributes` as codec JSON, for SQL that reads attributes with JSON
+ * functions (the attribute filter of `getSpans`). A row without cut texts
+ * returns its `attributes` column as it is.
+ */
+export function storedAttributesJson(
+  attributes: string,
+  keysJson: string | null,
+  raw: string,
+  input: string | null,
+  output: string | null,
+  reasoning: string | null,
+): string {
+  const rawColumn: { x?: TextRef[] } = raw.includes('"x":') ? decodeStorable<RawColumn>(raw) : {};
+  if (keysJson === null && rawColumn.x === undefined) return attributes;
+  return encodeStorable(storedAttributes(attributes, keysJson, rawColumn, [input, output, reasoning]));
+}
+
 export function rowToStoredSpan(row: SpanRow): StoredSpan {
   const rawColumn = decodeStorable<RawColumn>(row.raw);
   const statusCode = n(row.status_code) as StatusCodeNumber;
@@ -281,7 +359,11 @@ export function rowToStoredSpan(row: SpanRow): StoredSpan {
     kind: rawColumn.k,
     startTimeUnixNano: rawColumn.s ?? row.start_ns,
     endTimeUnixNano: 'e' in rawColumn ? (rawColumn.e ?? null) : row.end_ns,
-    attributes: decodeStorable<Attributes>(row.attributes),
+    attributes: storedAttributes(row.attributes, row.attribute_keys_text, rawColumn, [
+      row.input_text,
+      row.output_text,
+      row.reasoning_text,
+    ]),
     droppedAttributesCount: rawColumn.da ?? 0,
     events: rawColumn.ev ?? [],
     droppedEventsCount: rawColumn.de ?? 0,

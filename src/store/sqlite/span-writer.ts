@@ -84,6 +84,8 @@ export class SpanWriter {
   private readonly moveInheritingSpans: Database.Statement;
   private readonly selectResource: Database.Statement;
   private readonly insertResource: Database.Statement;
+  private readonly selectString: Database.Statement;
+  private readonly insertString: Database.Statement;
   private readonly touchWriter: Database.Statement;
   private readonly transaction: Database.Transaction<
     (records: readonly SpanRecord[], budgets: BudgetConfig | undefined) => BudgetEventRecord[]
@@ -133,6 +135,8 @@ export class SpanWriter {
       WHERE trace_id = @traceId AND session_id IS NULL AND resolved_session_id = @fromSessionId`);
     this.selectResource = db.prepare('SELECT id FROM resources WHERE hash = @hash');
     this.insertResource = db.prepare('INSERT INTO resources (hash, body) VALUES (@hash, @body)');
+    this.selectString = db.prepare('SELECT id FROM signal_strings WHERE text = ?').pluck();
+    this.insertString = db.prepare('INSERT INTO signal_strings (text) VALUES (?)');
     this.touchWriter = db.prepare('UPDATE writers SET last_seen_ms = @nowMillis WHERE writer_id = @writerId');
     this.transaction = db.transaction((records: readonly SpanRecord[], budgets: BudgetConfig | undefined) =>
       this.writeInTransaction(records, budgets),
@@ -168,6 +172,16 @@ export class SpanWriter {
       resourceIds.set(body, id);
       return id;
     };
+    // Attribute key sets, interned (migration 010); cached for this transaction only (a rollback forgets them).
+    const keysIds = new Map<string, number | bigint>();
+    const attributeKeysId = (keysJson: string): number | bigint => {
+      let keysId = keysIds.get(keysJson);
+      if (keysId === undefined) {
+        keysId = (this.selectString.get(keysJson) as number | undefined) ?? this.insertString.run(keysJson).lastInsertRowid;
+        keysIds.set(keysJson, keysId);
+      }
+      return keysId;
+    };
     // SDK batches share one resource/scope object across spans: encode each object once.
     const encoded = new WeakMap<object, string>();
     const encodeOnce = <T extends object>(value: T, encode: (v: T) => string): string => {
@@ -201,6 +215,7 @@ export class SpanWriter {
         writerId: open ? this.writerId : null,
         resourceId: resourceIdOf(encodeOnce(record.raw.resource, encodeResource)),
         scopeId: resourceIdOf(encodeOnce(record.raw.scope, encodeScope)),
+        attributeKeysId,
       });
       const upserted = this.upsertSpan.run(spanValues(params));
       // An agent's plumbing is kept but is no step: the change feed (the live stream) does not announce it.

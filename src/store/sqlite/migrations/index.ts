@@ -10,6 +10,7 @@ import { migration006 } from './006-outbox-signals.js';
 import { migration007 } from './007-logs-metrics.js';
 import { migration008 } from './008-internal-spans.js';
 import { migration009 } from './009-compact-change-feed.js';
+import { migration010 } from './010-compact-spans.js';
 
 /** Every migration in order; the last one's version is the schema this code reads. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -22,6 +23,7 @@ export const MIGRATIONS: readonly Migration[] = [
   migration007,
   migration008,
   migration009,
+  migration010,
 ];
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
 
