@@ -448,8 +448,6 @@ function openDatabase(options: SqliteTraceStoreOptions): Database.Database {
     // Before anything else: even switching to WAL may wait on another process.
     db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMillis ?? DEFAULT_BUSY_TIMEOUT_MILLIS))}`);
     if (!readonly) {
-      // Takes effect on a new file only. ~1 KB span rows waste less of 8 KB pages than of 4 KB (issue 15).
-      db.pragma('page_size = 8192');
       // WAL lets readers run during writes and two processes share the file.
       db.pragma('journal_mode = WAL');
       // NORMAL, not FULL: in WAL mode a power loss may lose the last commits but never corrupts the
