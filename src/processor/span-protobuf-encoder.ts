@@ -66,6 +66,8 @@ const TWO_32 = 4294967296;
 /** Values nested deeper than this (an object an app forced in that refers to itself) are sent as strings. */
 const MAX_VALUE_DEPTH = 32;
 const MAX_CACHED_KEYS = 1024;
+/** Longer string values are not kept for the next span (a message, a prompt: rarely the same twice). */
+const MAX_REPEATED_STRING = 256;
 const MIN_BUFFER_BYTES = 1 << 16;
 const MAX_POOLED = 4;
 const MAX_POOLED_BYTES = 16 << 20;
@@ -102,8 +104,8 @@ export class SpanProtobufEncoder {
   private readonly pool: ArrayBuffer[] = [];
   private readonly resources = new WeakMap<SpanResource, Uint8Array>();
   private readonly scopes = new WeakMap<InstrumentationScope, Uint8Array>();
-  /** Each attribute key's bytes (tag, length, UTF-8): an app uses a small set of keys over and over. */
-  private readonly keys = new Map<string, Uint8Array>();
+  /** Per attribute key: its bytes, and its last repeated value's whole KeyValue (an app uses a small set of keys, many with the same value span after span). */
+  private readonly keys = new Map<string, KeyEntry>();
   /** The last trace id and parent id written (a trace's spans come together, a parent's children too): tag, length and bytes. */
   private readonly traceIds = new IdBytes(SPAN_TRACE_ID);
   private readonly parentIds = new IdBytes(SPAN_PARENT_SPAN_ID);
@@ -236,7 +238,10 @@ export class SpanProtobufEncoder {
         return Buffer.from(buffer);
       }
     }
-    return Buffer.allocUnsafeSlow(Math.max(size, MIN_BUFFER_BYTES));
+    // A power of two: the next batch, a little larger than this one, still fits.
+    let room = MIN_BUFFER_BYTES;
+    while (room < size) room *= 2;
+    return Buffer.allocUnsafeSlow(room);
   }
 
   private resourceOf(resource: ReadableSpan['resource']): SpanResource {
@@ -458,23 +463,43 @@ export class SpanProtobufEncoder {
     for (const key in attributes) {
       const value = attributes[key];
       if (value === undefined) continue;
-      this.keyValue(w, tag, key, value, 0);
+      const entry = this.keyEntry(key);
+      if (tag !== SPAN_ATTRIBUTE) {
+        this.keyValue(w, tag, entry.key, value, 0);
+        continue;
+      }
+      // A span attribute with the value it had last time: its KeyValue as it was written then.
+      if (entry.pair !== undefined && Object.is(value, entry.value)) {
+        w.raw(entry.pair);
+        continue;
+      }
+      const start = w.pos;
+      this.keyValue(w, tag, entry.key, value, 0);
+      if (!repeatable(value)) continue;
+      // Kept from its second time on: a value seen once (an id, a count) costs no copy.
+      if (Object.is(value, entry.seen)) {
+        entry.value = value;
+        // A copy (Buffer#slice would be a view into this batch's buffer, which leaves with it).
+        entry.pair = new Uint8Array(w.buf.subarray(start, w.pos));
+      } else entry.seen = value;
     }
   }
 
   private plainAttributes(w: ProtobufWriter, tag: number, attributes: Attributes, depth: number): void {
-    for (const key in attributes) this.keyValue(w, tag, key, attributes[key], depth);
+    for (const key in attributes) this.keyValue(w, tag, this.keyEntry(key).key, attributes[key], depth);
   }
 
-  private keyValue(w: ProtobufWriter, tag: number, key: string, value: unknown, depth: number): void {
+  /** A KeyValue; `key` is the key's field (tag, length and UTF-8, nothing for ""). */
+  private keyValue(w: ProtobufWriter, tag: number, key: Uint8Array, value: unknown, depth: number): void {
     // Room for the lengths of a key and a string value of one byte per character; `end` moves the rest.
     const valueGuess = typeof value === 'string' ? value.length + 3 : 1;
     const guess = key.length + valueGuess + 4;
     const outer = varintSize(guess);
     const inner = varintSize(valueGuess);
+    w.ensure(2);
     w.byte(tag);
     const start = w.begin(outer);
-    w.raw(this.keyBytes(key));
+    w.raw(key);
     w.byte(KEY_VALUE_VALUE);
     const valueStart = w.begin(inner);
     this.anyValue(w, value, depth);
@@ -482,20 +507,20 @@ export class SpanProtobufEncoder {
     w.end(start, outer);
   }
 
-  private keyBytes(key: string): Uint8Array {
-    let bytes = this.keys.get(key);
-    if (bytes === undefined) {
+  private keyEntry(key: string): KeyEntry {
+    let entry = this.keys.get(key);
+    if (entry === undefined) {
       const w = new ProtobufWriter(16 + 3 * key.length);
       if (key !== '') {
         w.byte(KEY_VALUE_KEY);
         w.string(key);
       }
-      bytes = w.buf.subarray(0, w.pos);
+      entry = { key: w.buf.subarray(0, w.pos), seen: undefined, value: undefined, pair: undefined };
       // Keys made up on the fly (an id in the key) must not grow it without bound.
       if (this.keys.size >= MAX_CACHED_KEYS) this.keys.clear();
-      this.keys.set(key, bytes);
+      this.keys.set(key, entry);
     }
-    return bytes;
+    return entry;
   }
 
   /** An AnyValue's content; null (and undefined) is an AnyValue with nothing set. */
@@ -565,6 +590,22 @@ export class SpanProtobufEncoder {
     w.byte(ANY_STRING);
     w.string(String(value));
   }
+}
+
+interface KeyEntry {
+  /** The key's field of a KeyValue: tag, length, UTF-8 (nothing for ""). */
+  key: Uint8Array;
+  /** The value last written under this key, to keep it when it comes again. */
+  seen: unknown;
+  /** A value that came at least twice, and its whole KeyValue. */
+  value: unknown;
+  pair: Uint8Array | undefined;
+}
+
+/** A value whose KeyValue may be kept for the next span: a primitive, compared by Object.is, not too long. */
+function repeatable(value: unknown): boolean {
+  const type = typeof value;
+  return type === 'number' || type === 'boolean' || (type === 'string' && (value as string).length <= MAX_REPEATED_STRING);
 }
 
 /** An id field's bytes, kept for the last id written. */

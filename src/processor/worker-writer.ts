@@ -25,17 +25,27 @@ export interface WorkerWriterOptions {
 }
 
 /**
- * A batch: an OTLP trace request (protobuf) and the spans it was encoded
- * from. Once posted its bytes are the thread's (transferred); the spans stay
- * here until the thread answers, to be encoded again if the batch must be
- * written on this thread after all.
+ * A batch: an OTLP trace request (protobuf). Once posted its bytes are the
+ * thread's (transferred); `kept` is this thread's copy until the thread
+ * answers, to write the batch here after all (exit, a dead thread).
  */
 interface Batch {
   request: Uint8Array;
-  posted: boolean;
-  spans: ReadableSpan[];
-  /** Per span: ended, or taken open (encoded again, it is taken as it is then). */
-  ended: boolean[];
+  kept: Uint8Array | undefined;
+  spans: number;
+}
+
+/** Batches posted and not yet answered, at most: the rest wait here, ready. */
+const MAX_IN_FLIGHT = 2;
+const MAX_KEPT_BUFFERS = 4;
+const MAX_KEPT_BYTES = 16 << 20;
+const MIN_KEPT_BYTES = 1 << 16;
+
+/** A power of two: a batch a little larger than the last still fits in its buffer. */
+function roomFor(size: number): number {
+  let room = MIN_KEPT_BYTES;
+  while (room < size) room *= 2;
+  return room;
 }
 
 /**
@@ -46,8 +56,9 @@ interface Batch {
  * decodes them with the collector's decoder, redacts, normalizes and
  * commits, and gives the buffer back for a later batch.
  *
- * Batches the thread has not acknowledged stay here (their spans), so that
- * at process exit, when nothing asynchronous runs again and the thread is
+ * Batches the thread has not acknowledged stay here (a copy of their bytes,
+ * off the heap: keeping the spans instead costs the app thread more in
+ * garbage collection than the copy costs), so that at process exit, when nothing asynchronous runs again and the thread is
  * about to be torn down, they are written on this thread through a second
  * connection to the same file and the same commit. Writes are idempotent per
  * span, so a batch the thread had committed after all is merely written
@@ -64,15 +75,18 @@ export class WorkerWriter {
    * two batches is one record.
    */
   private readonly open = new Set<ReadableSpan>();
-  /** Batches that reached maxBatchSize, not yet posted. */
-  private readonly full: Batch[] = [];
-  private fullSpans = 0;
+  /** Batches finished (full, or taken by a flush) and not yet posted. */
+  private readonly ready: Batch[] = [];
+  private readySpans = 0;
+  /** Batches finished and posted (or written here) so far: a flush waits until `posted` reaches what was `finished` when it began. */
+  private finished = 0;
+  private posted = 0;
+  private readonly wakeUps: (() => void)[] = [];
   /** Posted batches not yet acknowledged. */
   private readonly inFlight = new Map<number, Batch>();
   private readonly encoder = new SpanProtobufEncoder();
-  /** The spans of the batch being encoded, and whether each ended. */
-  private spans: ReadableSpan[] = [];
-  private ended: boolean[] = [];
+  /** Buffers of copies no longer needed (their batch answered), for the next copies. */
+  private readonly keptPool: ArrayBuffer[] = [];
   private inFlightSpans = 0;
   private nextId = 1;
   private readonly thread: IngestWriterThread;
@@ -107,7 +121,7 @@ export class WorkerWriter {
 
   /** Spans waiting for the next post. */
   get size(): number {
-    return this.open.size + this.encoder.size + this.fullSpans;
+    return this.open.size + this.encoder.size + this.readySpans;
   }
 
   get droppedCount(): number {
@@ -131,7 +145,7 @@ export class WorkerWriter {
       this.dropped++;
       return false;
     }
-    this.add(span, true);
+    this.encoder.add(span, true);
     if (this.encoder.size >= this.options.maxBatchSize) this.finishBatch();
     return true;
   }
@@ -140,10 +154,13 @@ export class WorkerWriter {
   async flush(): Promise<void> {
     this.postQueued();
     if (!this.thread.alive) return;
+    const target = this.finished;
     // While someone waits, the thread keeps the process alive (an unsettled top-level await would exit).
     this.waiting++;
     this.thread.ref();
     try {
+      // Batches held back by the in-flight limit are posted as answers come in.
+      while (this.posted < target && this.thread.alive) await new Promise<void>((resolve) => this.wakeUps.push(resolve));
       await this.thread.flush();
     } finally {
       this.waiting--;
@@ -151,12 +168,10 @@ export class WorkerWriter {
     }
   }
 
-  /** Posts what is queued without waiting (size- and timer-driven flushes). */
+  /** Posts what is queued without waiting (size- and timer-driven flushes), as far as the in-flight limit allows. */
   postQueued(): void {
-    for (const batch of this.takeBatches()) {
-      if (this.thread.alive) this.postBatch(batch);
-      else this.writeHere([batch]);
-    }
+    this.prepare();
+    this.postReady();
   }
 
   /** At process exit: everything queued or unacknowledged, written on this thread before returning. */
@@ -164,7 +179,8 @@ export class WorkerWriter {
     const batches = [...this.inFlight.values()];
     this.inFlight.clear();
     this.inFlightSpans = 0;
-    batches.push(...this.takeBatches());
+    this.prepare();
+    batches.push(...this.takeReady());
     this.writeHere(batches);
     this.closeHere();
   }
@@ -181,26 +197,19 @@ export class WorkerWriter {
     this.closeHere();
   }
 
-  /** Encodes the span into the batch; throws (adding nothing) on a span it cannot encode. */
-  private add(span: ReadableSpan, ended: boolean): void {
-    this.encoder.add(span, ended);
-    this.spans.push(span);
-    this.ended.push(ended);
-  }
-
   private finishBatch(): void {
-    const batch: Batch = { request: this.encoder.finish(), posted: false, spans: this.spans, ended: this.ended };
-    this.spans = [];
-    this.ended = [];
-    this.full.push(batch);
-    this.fullSpans += batch.spans.length;
+    const spans = this.encoder.size;
+    const batch: Batch = { request: this.encoder.finish(), kept: undefined, spans };
+    this.ready.push(batch);
+    this.readySpans += spans;
+    this.finished++;
   }
 
-  /** Everything queued (the open spans as they are now), in batches of at most maxBatchSize. */
-  private takeBatches(): Batch[] {
+  /** The open spans, as they are now, and the batch being encoded: into ready batches of at most maxBatchSize. */
+  private prepare(): void {
     for (const span of this.open) {
       try {
-        this.add(span, false);
+        this.encoder.add(span, false);
       } catch (error) {
         this.failed++;
         this.options.onError(error);
@@ -209,24 +218,51 @@ export class WorkerWriter {
     }
     this.open.clear();
     if (this.encoder.size > 0) this.finishBatch();
-    this.fullSpans = 0;
-    return this.full.splice(0);
+  }
+
+  /**
+   * Posts ready batches while fewer than MAX_IN_FLIGHT are unanswered: the
+   * thread always has the next one, and the buffers of answered batches
+   * (their copies, their requests) are written again while their pages are
+   * warm instead of new ones for every batch of a burst.
+   */
+  private postReady(): void {
+    while (this.ready.length > 0 && (this.inFlight.size < MAX_IN_FLIGHT || !this.thread.alive)) {
+      const batch = this.ready.shift() as Batch;
+      this.readySpans -= batch.spans;
+      this.posted++;
+      if (this.thread.alive) this.postBatch(batch);
+      else this.writeHere([batch]);
+    }
+  }
+
+  private takeReady(): Batch[] {
+    this.readySpans = 0;
+    this.posted = this.finished;
+    return this.ready.splice(0);
+  }
+
+  /** An answer came (or the thread died): the next batches go, and flushes waiting for them look again. */
+  private answered(): void {
+    this.postReady();
+    const wakeUps = this.wakeUps.splice(0);
+    for (const wake of wakeUps) wake();
   }
 
   private postBatch(batch: Batch): void {
     let answer: Promise<WriterOutcome>;
+    batch.kept = this.copy(batch.request);
     try {
-      // Transferred: from here on the bytes are the thread's; the spans stay here until it answers.
+      // Transferred: from here on the bytes are the thread's, and the copy is this thread's until it answers.
       answer = this.thread.commit({ traces: batch.request });
-      batch.posted = true;
     } catch (error) {
-      this.failed += batch.spans.length;
+      this.failed += batch.spans;
       this.options.onError(error);
       return;
     }
     const id = this.nextId++;
     this.inFlight.set(id, batch);
-    this.inFlightSpans += batch.spans.length;
+    this.inFlightSpans += batch.spans;
     answer.then(
       (outcome) => this.settle(id, outcome),
       (error: unknown) => this.settleFailed(id, error),
@@ -236,6 +272,7 @@ export class WorkerWriter {
   private settle(id: number, outcome: WriterOutcome): void {
     this.acknowledge(id);
     this.recorded(outcome);
+    this.answered();
   }
 
   /** What a commit recorded: spans the decoder refused are lost (reported), crossings go to onBudget. */
@@ -254,15 +291,18 @@ export class WorkerWriter {
   private settleFailed(id: number, error: unknown): void {
     const batch = this.acknowledge(id);
     if (batch === undefined) return;
-    this.failed += batch.spans.length;
+    this.failed += batch.spans;
     this.options.onError(error);
+    this.answered();
   }
 
   private acknowledge(id: number): Batch | undefined {
     const batch = this.inFlight.get(id);
     if (batch === undefined) return undefined;
     this.inFlight.delete(id);
-    this.inFlightSpans -= batch.spans.length;
+    const kept = batch.kept;
+    if (kept !== undefined && this.keptPool.length < MAX_KEPT_BUFFERS && kept.buffer.byteLength <= MAX_KEPT_BYTES) this.keptPool.push(kept.buffer as ArrayBuffer);
+    this.inFlightSpans -= batch.spans;
     return batch;
   }
 
@@ -273,19 +313,19 @@ export class WorkerWriter {
     this.inFlight.clear();
     this.inFlightSpans = 0;
     this.writeHere(batches);
+    this.answered();
   }
 
   private writeHere(batches: Batch[]): void {
     for (const batch of batches) {
       let outcome: WriterOutcome;
       try {
-        // A posted batch's bytes went to the thread: encoded again from its spans (the open ones as they are now).
-        const request = batch.posted ? this.encodeAgain(batch) : batch.request;
-        const { received, rejected } = receivedFrom({ traces: request });
+        // A posted batch's bytes went to the thread: its copy.
+        const { received, rejected } = receivedFrom({ traces: batch.kept ?? batch.request });
         this.here ??= openIngestCommit(this.options.dbPath, this.options.ingest);
         outcome = rejected === undefined ? this.here.commit(received) : { ...this.here.commit(received), rejected };
       } catch (error) {
-        this.failed += batch.spans.length;
+        this.failed += batch.spans;
         this.options.onError(error);
         continue;
       }
@@ -293,10 +333,19 @@ export class WorkerWriter {
     }
   }
 
-  private encodeAgain(batch: Batch): Uint8Array {
-    const encoder = new SpanProtobufEncoder();
-    for (let i = 0; i < batch.spans.length; i++) encoder.add(batch.spans[i], batch.ended[i]);
-    return encoder.finish();
+  /** A copy of the request, off the heap, in a buffer of an answered batch's when one is large enough. */
+  private copy(request: Uint8Array): Uint8Array {
+    const size = request.byteLength;
+    let buffer: ArrayBuffer | undefined;
+    for (let i = this.keptPool.length - 1; i >= 0; i--) {
+      if (this.keptPool[i].byteLength >= size) {
+        buffer = this.keptPool.splice(i, 1)[0];
+        break;
+      }
+    }
+    const kept = new Uint8Array(buffer ?? new ArrayBuffer(roomFor(size)), 0, size);
+    kept.set(request);
+    return kept;
   }
 
   private closeHere(): void {

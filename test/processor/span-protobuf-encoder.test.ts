@@ -211,6 +211,24 @@ describe('SpanProtobufEncoder', () => {
     expect(decoded).toEqual([readableSpanToRaw(good), readableSpanToRaw(good)]);
   });
 
+  it('writes a value repeated span after span the same in every batch, after earlier batches\' buffers were transferred away', () => {
+    const { exporter, tracer } = setup();
+    for (let i = 0; i < 50; i++) tracer.startSpan(`s${i}`, { attributes: { 'gen_ai.conversation.id': 'same', n: 7, i } }).end();
+    const encoder = new SpanProtobufEncoder();
+    const requests: Uint8Array[] = [];
+    for (const span of exporter.getFinishedSpans()) {
+      encoder.add(span, true);
+      if (encoder.size === 7) {
+        const request = encoder.finish();
+        // As the writer thread gets it: the buffer leaves this thread.
+        requests.push(structuredClone(request, { transfer: [request.buffer as ArrayBuffer] }));
+      }
+    }
+    requests.push(encoder.finish());
+    const decoded = requests.flatMap((request) => decodeProtobufTraceRequest(request).spans);
+    expect(decoded.map((s) => s.attributes)).toEqual(exporter.getFinishedSpans().map((span) => readableSpanToRaw(span).attributes));
+  });
+
   it('writes a later batch in a buffer given back, and never again in one it handed out', () => {
     const { exporter, tracer } = setup();
     for (let i = 0; i < 3; i++) tracer.startSpan(`s${i}`).end();
