@@ -134,6 +134,28 @@ describe('session rollups applied in place', () => {
     expect(checked).toBe(12);
   });
 
+  it('judges usage reported by an agent span against its calls however many traces the session has and the batch touches', () => {
+    const mismatch = () => (rows().sessions as Array<{ usage_mismatch: bigint }>)[0].usage_mismatch;
+    const agentA = makeRecord({ sessionId: 'multi', stepType: 'agent', name: 'agent a', usage: { input: 100 } });
+    const callA = (input: number) =>
+      makeLlmRecord({ sessionId: 'multi', traceId: agentA.traceId, parentSpanId: agentA.spanId, usage: { input, output: 0 } });
+    const agentB = makeRecord({ sessionId: 'multi', stepType: 'agent', name: 'agent b', usage: { input: 10 } });
+    const callB = (input: number) =>
+      makeLlmRecord({ sessionId: 'multi', traceId: agentB.traceId, parentSpanId: agentB.spanId, usage: { input, output: 0 } });
+    store.writeSync([callA(60), agentA]);
+    expect(mismatch()).toBe(1n);
+    // Another trace, agreeing: the session still disagrees (in trace a).
+    store.writeSync([callB(10), agentB]);
+    expect(mismatch()).toBe(1n);
+    // Trace a's missing call arrives: everything agrees.
+    store.writeSync([callA(40)]);
+    expect(mismatch()).toBe(0n);
+    // A call more in trace b: it disagrees again, though trace a was not written.
+    store.writeSync([callB(1)]);
+    expect(mismatch()).toBe(1n);
+    expect(rows()).toEqual(rebuilt());
+  });
+
   it('counts a batch that delivers a session twice once, and one that ends its last open step as completed', () => {
     const root = makeRecord({ sessionId: 'twice', stepType: 'agent', name: 'root' });
     const call = makeLlmRecord({ sessionId: 'twice', traceId: root.traceId, parentSpanId: root.spanId });

@@ -68,6 +68,7 @@ export class SessionRollup {
   private readonly firstUser: Database.Statement;
   private readonly rootErrors: Database.Statement;
   private readonly usageRows: Database.Statement;
+  private readonly traceUsageRows: Database.Statement;
   private readonly upsertSession: Database.Statement;
   private readonly deleteSession: Database.Statement;
   private readonly deleteModels: Database.Statement;
@@ -114,6 +115,9 @@ export class SessionRollup {
     this.usageRows = db.prepare(`SELECT trace_id, span_id, parent_span_id, step_type, usage_input, usage_output,
         usage_reasoning, usage_cache_read, usage_cache_write, usage_total
       FROM spans WHERE resolved_session_id = @sessionId`);
+    this.traceUsageRows = db.prepare(`SELECT trace_id, span_id, parent_span_id, step_type, usage_input, usage_output,
+        usage_reasoning, usage_cache_read, usage_cache_write, usage_total
+      FROM spans WHERE trace_id = @traceId AND resolved_session_id = @sessionId`);
     this.upsertSession = db.prepare(`INSERT INTO sessions (session_id, status, first_start_ns, last_end_ns,
         max_end_ns, last_activity_ns, duration_ns, span_count, llm_call_count, tool_call_count, error_count,
         open_count, interrupted_count, input_tokens, output_tokens, reasoning_tokens, cache_read_tokens,
@@ -159,7 +163,7 @@ export class SessionRollup {
     this.deleteEmptyModel = db.prepare(
       'DELETE FROM session_models WHERE session_id = @sessionId AND model = @model AND calls <= 0',
     );
-    const reads = [this.aggregate, this.increment, this.firstAgent, this.firstUser, this.rootErrors, this.usageRows];
+    const reads = [this.aggregate, this.increment, this.firstAgent, this.firstUser, this.rootErrors, this.usageRows, this.traceUsageRows];
     for (const statement of reads) statement.safeIntegers(true);
   }
 
@@ -230,12 +234,17 @@ export class SessionRollup {
     }) as IncrementedRow | undefined;
     if (!row) return this.create(sessionId, delta);
     if (row.span_count <= 0n) return this.recompute(sessionId);
-    const { status, mismatch } = this.judge(sessionId, {
-      openCount: Number(row.open_count),
-      interruptedCount: Number(row.interrupted_count),
-      errorCount: Number(row.error_count),
-      aggregateUsageCount: Number(row.aggregate_usage_count),
-    });
+    const { status, mismatch } = this.judge(
+      sessionId,
+      {
+        openCount: Number(row.open_count),
+        interruptedCount: Number(row.interrupted_count),
+        errorCount: Number(row.error_count),
+        aggregateUsageCount: Number(row.aggregate_usage_count),
+      },
+      // Agreeing before the batch, only the traces it wrote to can disagree now.
+      row.usage_mismatch === 0n ? delta.traceIds : undefined,
+    );
     if (status !== row.status || (mismatch ? 1n : 0n) !== row.usage_mismatch) {
       this.setStatus.run({ sessionId, status, usageMismatch: mismatch ? 1 : 0 });
     }
@@ -258,17 +267,27 @@ export class SessionRollup {
     });
   }
 
-  /** Status and usage-mismatch flag of a session with these totals (its spans written). */
+  /**
+   * Status and usage-mismatch flag of a session with these totals (its spans
+   * written). An aggregate span is compared with the calls below it, which are
+   * in its trace: with `traces`, only the session's spans in those are judged
+   * (the session's other traces are known to agree), not every span it has.
+   */
   private judge(
     sessionId: string,
     f: { openCount: number; interruptedCount: number; errorCount: number; aggregateUsageCount: number },
+    traces?: Iterable<string>,
   ): { status: ReturnType<typeof sessionStatus>; mismatch: boolean } {
     const p = { sessionId };
     const rootErrorCount = f.errorCount > 0 ? Number((this.rootErrors.get(p) as { n: bigint }).n) : 0;
+    const usageRows = (): UsageRow[] =>
+      traces === undefined
+        ? (this.usageRows.all(p) as UsageRow[])
+        : [...traces].flatMap((traceId) => this.traceUsageRows.all({ sessionId, traceId }) as UsageRow[]);
     const mismatch =
       f.aggregateUsageCount > 0 &&
       usageMismatch(
-        (this.usageRows.all(p) as UsageRow[]).map(
+        usageRows().map(
           (row): UsageNode => ({
             traceId: row.trace_id,
             spanId: row.span_id,
