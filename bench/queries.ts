@@ -13,6 +13,7 @@
  * - timeline: `getTimeline` of a random session (100 steps)
  * - sessions list: `listSessions({ limit: 50 })`, the newest first
  * - search: `search({ text, limit: 50 })` for a word of the generated content
+ * - spans by attribute: `getSpans` of a random session's spans with one attribute value (its ~100 rows' attributes read in SQL)
  * - stats: `stats({ groupBy: 'model' })` over one day (~33k spans)
  */
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
@@ -88,6 +89,11 @@ const results = {
   timeline: await time(500, () => store.getTimeline(sessionIds[Math.floor(random() * sessionIds.length)])),
   sessionsList: await time(500, async () => (await store.listSessions({ limit: 50 })).items),
   search: await time(300, (i) => store.search({ text: WORDS[i % WORDS.length], limit: 50 })),
+  // Attributes are read back through a SQL function (keys interned, texts put back: migration 010).
+  spansByAttribute: await time(300, async () => {
+    const sessionId = sessionIds[Math.floor(random() * sessionIds.length)];
+    return (await store.getSpans({ sessionId, attributes: { 'gen_ai.tool.name': 'search_kb' }, limit: 100 })).items;
+  }),
   statsDay: await time(60, () => {
     const day = BigInt(Math.floor(random() * DAYS));
     return store.stats({ groupBy: 'model', fromUnixNano: BASE_NS + day * DAY_NS, toUnixNano: BASE_NS + (day + 1n) * DAY_NS });

@@ -7,7 +7,7 @@ import { STEP_TYPES } from '../../model/types.js';
 import { InvalidQueryError, SessionNotFoundError } from '../errors.js';
 import { checkKeys, decodeCursor, encodeCursor, pageLimit } from './cursor.js';
 import { bigintParam, stringParam } from './session-queries.js';
-import { SPAN_ROW_SELECT, rowToStoredSpan, storedAttributesJson } from './span-row.js';
+import { SPAN_ROW_SELECT, rowToStoredSpan, storedAttributeJson } from './span-row.js';
 import type { SpanRow } from './span-row.js';
 import { StatementCache } from './statement-cache.js';
 
@@ -46,8 +46,11 @@ const TIMELINE_SQL = (start: string, end: string, includeInternal: boolean): str
   `SELECT ${TIMELINE_COLUMNS.replace('%START%', start).replace('%END%', end)}
    FROM spans WHERE resolved_session_id = @sessionId${includeInternal ? '' : ' AND internal = 0'} ORDER BY start_ns, id`;
 
-/** SQL function: a row's attributes as they arrived (keys joined, texts put back: migration 010), as codec JSON. */
-const STORED_ATTRIBUTES = 'skein_span_attributes';
+/**
+ * SQL function: one attribute of a row as it arrived (keys joined, texts put
+ * back: migration 010), as a codec JSON object of that key alone.
+ */
+const STORED_ATTRIBUTE = 'skein_span_attribute';
 
 const SPAN_QUERY_KEYS = [
   'sessionId', 'traceId', 'stepType', 'model', 'provider', 'isError', 'minDurationNanos', 'fromUnixNano',
@@ -83,14 +86,15 @@ export class SpanQueries {
     this.timeline = [timeline(false), timeline(true)];
     this.exactTimeline = [exactTimeline(false), exactTimeline(true)];
     this.statements = new StatementCache(db);
-    db.function(STORED_ATTRIBUTES, { deterministic: true }, (attributes, keys, raw, input, output, reasoning) =>
-      storedAttributesJson(
+    db.function(STORED_ATTRIBUTE, { deterministic: true }, (attributes, keys, raw, input, output, reasoning, key) =>
+      storedAttributeJson(
         attributes as string,
         keys as string | null,
         raw as string,
         input as string | null,
         output as string | null,
         reasoning as string | null,
+        key as string,
       ),
     );
   }
@@ -246,8 +250,8 @@ export class SpanQueries {
       }
       Object.entries(query.attributes).forEach(([name, value], i) => {
         params[`attrKey${i}`] = name;
-        where.push(`EXISTS (SELECT 1 FROM json_each(${STORED_ATTRIBUTES}(s.attributes, ak.text, s.raw, s.input_text,
-          s.output_text, s.reasoning_text)) a WHERE a.key = @attrKey${i} AND ${attributeMatch(value, i, params)})`);
+        where.push(`EXISTS (SELECT 1 FROM json_each(${STORED_ATTRIBUTE}(s.attributes, ak.text, s.raw, s.input_text,
+          s.output_text, s.reasoning_text, @attrKey${i})) a WHERE a.key = @attrKey${i} AND ${attributeMatch(value, i, params)})`);
       });
     }
     if (query.cursor !== undefined) {

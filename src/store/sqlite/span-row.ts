@@ -306,6 +306,19 @@ function contentFromRow(text: string | null, length: bigint | null, truncated: b
   return { text, originalLength: n(length ?? BigInt(text.length)), truncated: truncated === 1n };
 }
 
+/** Parsed key lists by their JSON: a file has a few key sets, read again for every row (bounded: a hostile sender's are not kept). */
+const keyLists = new Map<string, readonly string[]>();
+
+function keyList(keysJson: string): readonly string[] {
+  let keys = keyLists.get(keysJson);
+  if (keys === undefined) {
+    keys = JSON.parse(keysJson) as string[];
+    if (keyLists.size >= 1000) keyLists.clear();
+    keyLists.set(keysJson, keys);
+  }
+  return keys;
+}
+
 /**
  * The span's attributes as they arrived, from the `attributes` and `raw`
  * columns and its texts (the pieces `cutTexts` took out put back).
@@ -320,7 +333,7 @@ export function storedAttributes(
   if (keysJson === null) {
     decoded = decodeStorable<Attributes>(attributes);
   } else {
-    const keys = JSON.parse(keysJson) as string[];
+    const keys = keyList(keysJson);
     const values = decodeStorable<AttributeValue[]>(attributes);
     decoded = {};
     for (let i = 0; i < keys.length; i++) decoded[keys[i]] = values[i];
@@ -344,6 +357,33 @@ export function storedAttributesJson(
   const rawColumn: { x?: TextRef[] } = raw.includes('"x":') ? decodeStorable<RawColumn>(raw) : {};
   if (keysJson === null && rawColumn.x === undefined) return attributes;
   return encodeStorable(storedAttributes(attributes, keysJson, rawColumn, [input, output, reasoning]));
+}
+
+/**
+ * One attribute of a row as a codec JSON object of that key alone (`{}`
+ * when the row has none), for the attribute filter of `getSpans`: a row of
+ * another key set is answered from its interned keys without reading its
+ * values. A row stored as one JSON object gives its `attributes` column.
+ */
+export function storedAttributeJson(
+  attributes: string,
+  keysJson: string | null,
+  raw: string,
+  input: string | null,
+  output: string | null,
+  reasoning: string | null,
+  key: string,
+): string {
+  if (keysJson === null) return storedAttributesJson(attributes, keysJson, raw, input, output, reasoning);
+  const at = keyList(keysJson).indexOf(key);
+  if (at < 0) return '{}';
+  const rawColumn: { x?: TextRef[] } = raw.includes('"x":') ? decodeStorable<RawColumn>(raw) : {};
+  if (rawColumn.x?.some((ref) => ref[0] === at)) {
+    const whole = storedAttributes(attributes, keysJson, rawColumn, [input, output, reasoning]);
+    return encodeStorable({ [key]: whole[key] });
+  }
+  // The values are codec JSON already: the one asked for is copied as it is stored.
+  return JSON.stringify({ [key]: (JSON.parse(attributes) as unknown[])[at] });
 }
 
 export function rowToStoredSpan(row: SpanRow): StoredSpan {
