@@ -236,6 +236,12 @@ export interface SessionSummary {
    * does not say.
    */
   internal?: boolean;
+  /**
+   * The steps its timeline shows: `spanCount` less an agent's internal
+   * plumbing spans (one Codex run stores ~500 spans and shows ~20 steps).
+   * Undefined when the store does not say.
+   */
+  stepCount?: number;
 }
 
 /** A span read back from a store: the record plus what only the store knows. */

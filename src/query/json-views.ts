@@ -29,10 +29,11 @@ export function preview(content: ContentText | null, length = PREVIEW_LENGTH): s
 
 /**
  * The session as the API and the live stream both show it (one shape, so clients merge them by id),
- * plus its trace ids and whether it is an agent's plumbing only (the live stream announces no such session).
+ * plus its trace ids, whether it is an agent's plumbing only (the live stream announces no such session) and
+ * its steps (spans less that plumbing).
  */
 export function sessionJson(s: SessionSummary) {
-  return { ...liveSessionOf(s), traceIds: [...s.traceIds], internal: s.internal ?? false };
+  return { ...liveSessionOf(s), traceIds: [...s.traceIds], internal: s.internal ?? false, stepCount: s.stepCount ?? s.spanCount };
 }
 
 export type SessionJson = ReturnType<typeof sessionJson>;

@@ -120,6 +120,13 @@ describe('the Codex CLI capture replayed: plumbing marked and not searched by de
     expect(flags((await get('/sessions?limit=500&internal=true')) as Listed)).toStrictEqual(expected);
     expect(flags((await get('/sessions?limit=500')) as Listed)).toStrictEqual({ [conversation]: false });
     expect((await get(`/sessions/${encodeURIComponent(conversation)}`)).internal).toBe(false);
+    // Its step count is its timeline's, not the ~500 spans its plumbing adds (the list's STEPS column).
+    const timeline = await get(`/sessions/${encodeURIComponent(conversation)}/timeline`);
+    const run1 = (await get(`/sessions/${encodeURIComponent(conversation)}`)) as { stepCount: number; spanCount: number };
+    expect(run1.stepCount).toBe((timeline.steps as unknown[]).length);
+    expect(run1.spanCount).toBeGreaterThan(run1.stepCount);
+    const listedSteps = await cli(['sessions', '--db', collector.dbPath, '--json']);
+    expect((JSON.parse(listedSteps.stdout) as { items: { stepCount: number }[] }).items[0].stepCount).toBe(run1.stepCount);
     const fromCli = await cli(['sessions', '--db', collector.dbPath, '--json', '--limit', '500', '--all']);
     expect(fromCli.stderr).toBe('');
     expect(flags(JSON.parse(fromCli.stdout) as Listed)).toStrictEqual(expected);

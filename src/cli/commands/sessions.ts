@@ -67,7 +67,7 @@ export function sessionsTable(items: readonly SessionSummary[], style: Style): s
         align: 'right',
         value: (s) => (s.lastEndUnixNano === null ? '—' : formatDurationNanos(s.lastEndUnixNano - s.firstStartUnixNano)),
       },
-      { header: 'STEPS', align: 'right', value: (s) => String(s.spanCount) },
+      { header: 'STEPS', align: 'right', value: (s) => String(s.stepCount ?? s.spanCount) },
       { header: 'LLM', align: 'right', value: (s) => String(s.llmCallCount) },
       { header: 'TOOLS', align: 'right', value: (s) => String(s.toolCallCount) },
       { header: 'ERR', align: 'right', value: (s) => (s.errorCount > 0 ? style.red(String(s.errorCount)) : '0') },

@@ -77,6 +77,7 @@ const sessionProperties: Record<string, JsonSchema> = {
     type: 'boolean',
     description: "Every span of it is an agent's internal plumbing (Codex CLI's own traces): listed only with internal=true.",
   },
+  stepCount: { type: 'integer', description: "Steps its timeline shows: spanCount less an agent's internal plumbing spans." },
 };
 
 const content: JsonSchema = {

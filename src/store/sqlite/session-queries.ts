@@ -329,6 +329,7 @@ export class SessionQueries {
       lastActivityUnixNano: row.last_activity_ns,
       // The default list's filter (internal_count < span_count), said of the one session.
       internal: n(row.internal_count) >= n(row.span_count),
+      stepCount: Math.max(0, n(row.span_count) - n(row.internal_count)),
     };
   }
 }

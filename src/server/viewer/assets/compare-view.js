@@ -128,7 +128,7 @@ function totalsTable(a, b) {
     ['Tokens', totalTokens(a.tokens), totalTokens(b.tokens), formatInt],
     ['Cost', a.costUsd, b.costUsd, formatUsd],
     ['Duration', durationOf(a), durationOf(b), formatDuration],
-    ['Steps', a.spanCount, b.spanCount, formatInt],
+    ['Steps', a.stepCount ?? a.spanCount, b.stepCount ?? b.spanCount, formatInt],
     ['Model calls', a.llmCallCount, b.llmCallCount, formatInt],
     ['Tool calls', a.toolCallCount, b.toolCallCount, formatInt],
     ['Errors', a.errorCount, b.errorCount, formatInt],

@@ -60,7 +60,7 @@ function compactLine(session, steps) {
 function stepsItem(session, steps, item) {
   const prompts = [...steps.values()].filter((s) => s.stepType === 'turn').length;
   if (prompts > 0) return item(`steps in ${prompts} turn${prompts === 1 ? '' : 's'}`, formatInt(steps.size));
-  return item(session.traceIds?.length > 1 ? `steps in ${session.traceIds.length} turns` : 'steps', formatInt(session.spanCount));
+  return item(session.traceIds?.length > 1 ? `steps in ${session.traceIds.length} turns` : 'steps', formatInt(session.stepCount ?? session.spanCount));
 }
 
 /** @param {Record<string, any>} session @param {Map<string, Record<string, any>>} steps */
@@ -102,7 +102,7 @@ function totalsCards(session, steps) {
     ),
     card(
       'Steps',
-      h('p', { class: 'big' }, formatInt(session.spanCount)),
+      h('p', { class: 'big' }, formatInt(session.stepCount ?? session.spanCount)),
       facts([
         ['Model calls', formatInt(session.llmCallCount)],
         ['Tool calls', formatInt(session.toolCallCount)],

@@ -255,7 +255,7 @@ export function createSessionsView(root, route, app) {
         h('span', { dataset: { ago: lastActivity } }, formatAgo(lastActivity)),
       ),
       h('td', { class: 'num opt' }, s.durationNanos === null ? 'running' : formatDuration(nanosToMillis(s.durationNanos))),
-      h('td', { class: 'num opt' }, String(s.spanCount)),
+      h('td', { class: 'num opt' }, String(s.stepCount ?? s.spanCount)),
       h('td', { class: 'num c-tokens', title: `${tokens} tokens`, dataset: { label: 'tokens' } }, formatCompact(tokens)),
       h('td', { class: 'num c-cost', title: `$${s.costUsd}` }, formatUsdSignificant(s.costUsd), s.unpricedCallCount > 0 ? h('span', { class: 'muted', title: `${s.unpricedCallCount} unpriced calls` }, '*') : null),
       h('td', { class: `num c-errors ${s.errorCount > 0 ? 'has-errors' : 'muted'}`, dataset: { label: s.errorCount === 1 ? 'error' : 'errors' } }, String(s.errorCount)),
