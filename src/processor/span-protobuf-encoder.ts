@@ -188,7 +188,7 @@ export class SpanProtobufEncoder {
     o.stringField(SCOPE_SPANS_SCHEMA_URL, run.scope.schemaUrl);
     o.stringField(RESOURCE_SPANS_SCHEMA_URL, run.resource.schemaUrl);
     if (o.pos !== w.pos + trailer) throw new Error(`SkeinSpanProcessor: a span batch encoded to ${o.pos - first} bytes, ${w.pos + trailer - first} expected`);
-    w.adopt(this.nextBuffer(buffer.length));
+    w.adopt(this.nextBuffer(o.pos));
     return new Uint8Array(buffer.buffer, buffer.byteOffset + first, o.pos - first);
   }
 
@@ -238,10 +238,8 @@ export class SpanProtobufEncoder {
         return Buffer.from(buffer);
       }
     }
-    // A power of two: the next batch, a little larger than this one, still fits.
-    let room = MIN_BUFFER_BYTES;
-    while (room < size) room *= 2;
-    return Buffer.allocUnsafeSlow(room);
+    // A quarter more: the next batch, a little larger than this one, still fits.
+    return Buffer.allocUnsafeSlow(Math.max(MIN_BUFFER_BYTES, Math.ceil(size * 1.25)));
   }
 
   private resourceOf(resource: ReadableSpan['resource']): SpanResource {

@@ -35,17 +35,13 @@ interface Batch {
   spans: number;
 }
 
-/** Batches posted and not yet answered, at most: the rest wait here, ready. */
-const MAX_IN_FLIGHT = 2;
 const MAX_KEPT_BUFFERS = 4;
 const MAX_KEPT_BYTES = 16 << 20;
 const MIN_KEPT_BYTES = 1 << 16;
 
-/** A power of two: a batch a little larger than the last still fits in its buffer. */
+/** A quarter more than asked: the next batch, a little larger than this one, still fits in its buffer. */
 function roomFor(size: number): number {
-  let room = MIN_KEPT_BYTES;
-  while (room < size) room *= 2;
-  return room;
+  return Math.max(MIN_KEPT_BYTES, Math.ceil(size * 1.25));
 }
 
 /**
@@ -75,13 +71,9 @@ export class WorkerWriter {
    * two batches is one record.
    */
   private readonly open = new Set<ReadableSpan>();
-  /** Batches finished (full, or taken by a flush) and not yet posted. */
-  private readonly ready: Batch[] = [];
-  private readySpans = 0;
-  /** Batches finished and posted (or written here) so far: a flush waits until `posted` reaches what was `finished` when it began. */
-  private finished = 0;
-  private posted = 0;
-  private readonly wakeUps: (() => void)[] = [];
+  /** Batches that reached maxBatchSize, not yet posted. */
+  private readonly full: Batch[] = [];
+  private fullSpans = 0;
   /** Posted batches not yet acknowledged. */
   private readonly inFlight = new Map<number, Batch>();
   private readonly encoder = new SpanProtobufEncoder();
@@ -121,7 +113,7 @@ export class WorkerWriter {
 
   /** Spans waiting for the next post. */
   get size(): number {
-    return this.open.size + this.encoder.size + this.readySpans;
+    return this.open.size + this.encoder.size + this.fullSpans;
   }
 
   get droppedCount(): number {
@@ -154,13 +146,10 @@ export class WorkerWriter {
   async flush(): Promise<void> {
     this.postQueued();
     if (!this.thread.alive) return;
-    const target = this.finished;
     // While someone waits, the thread keeps the process alive (an unsettled top-level await would exit).
     this.waiting++;
     this.thread.ref();
     try {
-      // Batches held back by the in-flight limit are posted as answers come in.
-      while (this.posted < target && this.thread.alive) await new Promise<void>((resolve) => this.wakeUps.push(resolve));
       await this.thread.flush();
     } finally {
       this.waiting--;
@@ -168,10 +157,12 @@ export class WorkerWriter {
     }
   }
 
-  /** Posts what is queued without waiting (size- and timer-driven flushes), as far as the in-flight limit allows. */
+  /** Posts what is queued without waiting (size- and timer-driven flushes). */
   postQueued(): void {
-    this.prepare();
-    this.postReady();
+    for (const batch of this.takeBatches()) {
+      if (this.thread.alive) this.postBatch(batch);
+      else this.writeHere([batch]);
+    }
   }
 
   /** At process exit: everything queued or unacknowledged, written on this thread before returning. */
@@ -179,8 +170,7 @@ export class WorkerWriter {
     const batches = [...this.inFlight.values()];
     this.inFlight.clear();
     this.inFlightSpans = 0;
-    this.prepare();
-    batches.push(...this.takeReady());
+    batches.push(...this.takeBatches());
     this.writeHere(batches);
     this.closeHere();
   }
@@ -200,13 +190,12 @@ export class WorkerWriter {
   private finishBatch(): void {
     const spans = this.encoder.size;
     const batch: Batch = { request: this.encoder.finish(), kept: undefined, spans };
-    this.ready.push(batch);
-    this.readySpans += spans;
-    this.finished++;
+    this.full.push(batch);
+    this.fullSpans += spans;
   }
 
-  /** The open spans, as they are now, and the batch being encoded: into ready batches of at most maxBatchSize. */
-  private prepare(): void {
+  /** Everything queued (the open spans as they are now), in batches of at most maxBatchSize. */
+  private takeBatches(): Batch[] {
     for (const span of this.open) {
       try {
         this.encoder.add(span, false);
@@ -218,35 +207,8 @@ export class WorkerWriter {
     }
     this.open.clear();
     if (this.encoder.size > 0) this.finishBatch();
-  }
-
-  /**
-   * Posts ready batches while fewer than MAX_IN_FLIGHT are unanswered: the
-   * thread always has the next one, and the buffers of answered batches
-   * (their copies, their requests) are written again while their pages are
-   * warm instead of new ones for every batch of a burst.
-   */
-  private postReady(): void {
-    while (this.ready.length > 0 && (this.inFlight.size < MAX_IN_FLIGHT || !this.thread.alive)) {
-      const batch = this.ready.shift() as Batch;
-      this.readySpans -= batch.spans;
-      this.posted++;
-      if (this.thread.alive) this.postBatch(batch);
-      else this.writeHere([batch]);
-    }
-  }
-
-  private takeReady(): Batch[] {
-    this.readySpans = 0;
-    this.posted = this.finished;
-    return this.ready.splice(0);
-  }
-
-  /** An answer came (or the thread died): the next batches go, and flushes waiting for them look again. */
-  private answered(): void {
-    this.postReady();
-    const wakeUps = this.wakeUps.splice(0);
-    for (const wake of wakeUps) wake();
+    this.fullSpans = 0;
+    return this.full.splice(0);
   }
 
   private postBatch(batch: Batch): void {
@@ -272,7 +234,6 @@ export class WorkerWriter {
   private settle(id: number, outcome: WriterOutcome): void {
     this.acknowledge(id);
     this.recorded(outcome);
-    this.answered();
   }
 
   /** What a commit recorded: spans the decoder refused are lost (reported), crossings go to onBudget. */
@@ -293,7 +254,6 @@ export class WorkerWriter {
     if (batch === undefined) return;
     this.failed += batch.spans;
     this.options.onError(error);
-    this.answered();
   }
 
   private acknowledge(id: number): Batch | undefined {
@@ -313,7 +273,6 @@ export class WorkerWriter {
     this.inFlight.clear();
     this.inFlightSpans = 0;
     this.writeHere(batches);
-    this.answered();
   }
 
   private writeHere(batches: Batch[]): void {
