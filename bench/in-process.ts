@@ -6,8 +6,7 @@
  * Setups (each a BasicTracerProvider, spans shaped like model calls: 12
  * attributes, ~300 chars of input and output messages):
  *   bare            BatchSpanProcessor + a no-op exporter (the baseline)
- *   worker          SkeinSpanProcessor({ dbPath }): OTLP protobuf encoded on the app thread, its bytes
- *                   transferred to the writer thread, which decodes and writes them
+ *   worker          SkeinSpanProcessor({ dbPath }): snapshots on the app thread, writes on a worker
  *   worker-noredact the same with redaction off
  *   thread          SkeinSpanProcessor({ store }): a store object given by the user, written on the app thread
  * The app loop yields every 100 spans, so the processor's flushes land on the

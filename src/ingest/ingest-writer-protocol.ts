@@ -1,5 +1,5 @@
 import type { RawSpan } from '../model/types.js';
-import { decodeProtobufTraceRequest } from '../otlp/decode-protobuf.js';
+import type { EncodedBatch } from './encoded-batch.js';
 import type { CommitOutcome } from './ingest-commit.js';
 import type { IngestSettings } from './ingest-settings.js';
 import type { SignalBatch } from './signal-batch.js';
@@ -15,41 +15,15 @@ export interface IngestWriterData {
 }
 
 /**
- * An OTLP `ExportTraceServiceRequest` in protobuf, as the processor encodes
- * its spans: posted with its ArrayBuffer transferred (not copied), decoded
- * on the thread by the collector's own decoder, and the buffer given back.
- */
-export interface TraceRequestWork {
-  traces: Uint8Array;
-}
-
-/**
  * What the thread is given to commit: spans as received, a batch of every
  * signal as received (the collector's group commit; structured clone carries
- * its bigints and byte arrays), or a trace request's bytes.
+ * its bigints and byte arrays), or a batch of the processor's `SpanBatchEncoder`.
  */
-export type CommitWork = RawSpan[] | SignalBatch | TraceRequestWork;
+export type CommitWork = RawSpan[] | SignalBatch | EncodedBatch;
 
-export function isTraceRequest(work: CommitWork): work is TraceRequestWork {
-  return !Array.isArray(work) && 'traces' in work;
-}
-
-/** Spans of a trace request the decoder refused, as the collector refuses them (an id of the wrong length, a session id too long). */
-export interface RejectedSpans {
-  count: number;
-  /** The decoder's summary, naming each span's place in the request and why. */
-  message: string;
-}
-
-/** A commit's outcome, with the spans of a trace request that could not be kept. */
-export type WriterOutcome = CommitOutcome & { rejected?: RejectedSpans };
-
-/** What to commit from `work` (a trace request decoded), on whichever thread commits it. Throws on a request that does not decode. */
-export function receivedFrom(work: CommitWork): { received: RawSpan[] | SignalBatch; rejected?: RejectedSpans } {
-  if (!isTraceRequest(work)) return { received: work };
-  const decoded = decodeProtobufTraceRequest(work.traces);
-  if (decoded.rejectedSpans === 0) return { received: decoded.spans };
-  return { received: decoded.spans, rejected: { count: decoded.rejectedSpans, message: decoded.rejectionMessage ?? '' } };
+/** An encoded span batch (it alone has `ints`), as opposed to spans or signals as received. */
+export function isEncodedBatch(work: CommitWork): work is EncodedBatch {
+  return !Array.isArray(work) && 'ints' in work;
 }
 
 export type ToIngestWriter =
@@ -59,8 +33,7 @@ export type ToIngestWriter =
   | { type: 'close' };
 
 export type FromIngestWriter =
-  /** `buffer`: a trace request's, given back (transferred) once decoded. */
-  | { type: 'committed'; id: number; outcome: WriterOutcome; buffer?: ArrayBuffer }
-  | { type: 'failed'; id: number; error: WireError; buffer?: ArrayBuffer }
+  | { type: 'committed'; id: number; outcome: CommitOutcome }
+  | { type: 'failed'; id: number; error: WireError }
   | { type: 'flushed'; id: number }
   | { type: 'closed'; error?: WireError };

@@ -1,9 +1,9 @@
 import { Worker } from 'node:worker_threads';
 import { fromSources, workerScript } from '../model/worker-script.js';
+import type { CommitOutcome } from './ingest-commit.js';
 import { crossesThreads } from './ingest-settings.js';
 import type { IngestSettings } from './ingest-settings.js';
-import { isTraceRequest } from './ingest-writer-protocol.js';
-import type { CommitWork, FromIngestWriter, IngestWriterData, ToIngestWriter, WriterOutcome } from './ingest-writer-protocol.js';
+import type { CommitWork, FromIngestWriter, IngestWriterData, ToIngestWriter } from './ingest-writer-protocol.js';
 import { fromWire } from './wire-error.js';
 
 export interface IngestWriterThreadOptions {
@@ -14,12 +14,10 @@ export interface IngestWriterThreadOptions {
   owner?: string;
   /** Called once if the thread dies (it failed to start, threw, or exited) before `close()`. */
   onError: (error: unknown) => void;
-  /** A trace request's buffer, given back by the thread once decoded, for the next request. */
-  onBuffer?: (buffer: ArrayBuffer) => void;
 }
 
 interface Pending {
-  resolve: (outcome: WriterOutcome) => void;
+  resolve: (outcome: CommitOutcome) => void;
   reject: (error: unknown) => void;
 }
 
@@ -76,16 +74,13 @@ export class IngestWriterThread {
   /**
    * Posts the work; resolves with its outcome once committed, rejects when
    * the commit failed or the thread died first. Throws at once (posting
-   * nothing) when the work cannot be cloned to the thread. A trace request's
-   * ArrayBuffer is transferred: the caller's view of it is detached.
+   * nothing) when the work cannot be cloned to the thread.
    */
-  commit(work: CommitWork): Promise<WriterOutcome> {
+  commit(work: CommitWork): Promise<CommitOutcome> {
     if (!this.running) return Promise.reject(new Error(`${this.owner}: the writer thread is not running`));
     const id = this.nextId++;
-    const message: ToIngestWriter = { type: 'commit', id, work };
-    if (isTraceRequest(work)) this.worker.postMessage(message, [work.traces.buffer as ArrayBuffer]);
-    else this.post(message);
-    return new Promise<WriterOutcome>((resolve, reject) => this.pending.set(id, { resolve, reject }));
+    this.post({ type: 'commit', id, work });
+    return new Promise<CommitOutcome>((resolve, reject) => this.pending.set(id, { resolve, reject }));
   }
 
   /** Resolves once everything posted before is answered (at once if the thread is not running). Never rejects. */
@@ -133,7 +128,6 @@ export class IngestWriterThread {
       case 'failed': {
         const pending = this.pending.get(message.id);
         this.pending.delete(message.id);
-        if (message.buffer !== undefined) this.options.onBuffer?.(message.buffer);
         if (message.type === 'committed') pending?.resolve(message.outcome);
         else pending?.reject(fromWire(message.error));
         break;

@@ -8,8 +8,9 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { SqliteTraceStore } from '../store/sqlite/sqlite-trace-store.js';
 import { createIngestCommit } from './ingest-commit.js';
 import { createIngest } from './ingest-settings.js';
-import { isTraceRequest, receivedFrom } from './ingest-writer-protocol.js';
+import { isEncodedBatch } from './ingest-writer-protocol.js';
 import type { FromIngestWriter, IngestWriterData, ToIngestWriter } from './ingest-writer-protocol.js';
+import { decodeSpanBatch } from './span-batch-decoder.js';
 import { toWire } from './wire-error.js';
 
 const port = parentPort;
@@ -30,18 +31,14 @@ function openStore(): SqliteTraceStore {
 port.on('message', (message: ToIngestWriter) => {
   switch (message.type) {
     case 'commit': {
-      const { work } = message;
-      // A trace request's buffer goes back once decoded (its spans are copies): the other thread writes its next one in it.
-      const buffer = isTraceRequest(work) ? (work.traces.buffer as ArrayBuffer) : undefined;
       let answer: FromIngestWriter;
       try {
-        const { received, rejected } = receivedFrom(work);
-        const outcome = commit(received);
-        answer = { type: 'committed', id: message.id, outcome: rejected === undefined ? outcome : { ...outcome, rejected }, buffer };
+        const { work } = message;
+        answer = { type: 'committed', id: message.id, outcome: commit(isEncodedBatch(work) ? decodeSpanBatch(work) : work) };
       } catch (error) {
-        answer = { type: 'failed', id: message.id, error: toWire(error), buffer };
+        answer = { type: 'failed', id: message.id, error: toWire(error) };
       }
-      port.postMessage(answer, buffer === undefined ? [] : [buffer]);
+      port.postMessage(answer);
       break;
     }
     case 'flush':

@@ -2,7 +2,7 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import type { SpanSink } from './span-sink.js';
 import type { WorkerWriter } from './worker-writer.js';
 
-/** Spans written by a writer thread (`WorkerWriter`): the app's thread only encodes them (OTLP protobuf) and posts the bytes. */
+/** Spans written by a writer thread (`WorkerWriter`): the app's thread only snapshots and posts them. */
 export class WorkerSpanSink implements SpanSink {
   constructor(private readonly writer: WorkerWriter) {}
 
@@ -19,7 +19,7 @@ export class WorkerSpanSink implements SpanSink {
   }
 
   // An open span: only a reference, encoded with its batch (as it is then).
-  // An ended one: encoded now into its batch's request, transferred once per batch.
+  // An ended one: encoded now, copied once per batch.
   enqueue(span: ReadableSpan, ended: boolean): boolean {
     return this.writer.enqueue(span, ended);
   }

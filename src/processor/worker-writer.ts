@@ -1,12 +1,12 @@
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import type { BudgetEventRecord } from '../model/budgets.js';
+import type { EncodedBatch } from '../ingest/encoded-batch.js';
 import { openIngestCommit } from '../ingest/ingest-commit.js';
-import type { OpenedCommit } from '../ingest/ingest-commit.js';
+import type { CommitOutcome, OpenedCommit } from '../ingest/ingest-commit.js';
 import type { Ingest } from '../ingest/ingest-settings.js';
-import { receivedFrom } from '../ingest/ingest-writer-protocol.js';
-import type { RejectedSpans, WriterOutcome } from '../ingest/ingest-writer-protocol.js';
 import { IngestWriterThread } from '../ingest/ingest-writer-thread.js';
-import { SpanProtobufEncoder } from './span-protobuf-encoder.js';
+import { decodeSpanBatch } from '../ingest/span-batch-decoder.js';
+import { SpanBatchEncoder, withPlainValues } from './span-batch-encoder.js';
 
 export interface WorkerWriterOptions {
   dbPath: string;
@@ -25,40 +25,18 @@ export interface WorkerWriterOptions {
 }
 
 /**
- * A batch: an OTLP trace request (protobuf). Once posted its bytes are the
- * thread's (transferred); `kept` is this thread's copy until the thread
- * answers, to write the batch here after all (exit, a dead thread).
- */
-interface Batch {
-  request: Uint8Array;
-  kept: Uint8Array | undefined;
-  spans: number;
-}
-
-const MAX_KEPT_BUFFERS = 4;
-const MAX_KEPT_BYTES = 16 << 20;
-const MIN_KEPT_BYTES = 1 << 16;
-
-/** A quarter more than asked: the next batch, a little larger than this one, still fits in its buffer. */
-function roomFor(size: number): number {
-  return Math.max(MIN_KEPT_BYTES, Math.ceil(size * 1.25));
-}
-
-/**
  * Writes spans from the ingest writer thread: the app thread encodes each
- * ended span as it ends into the batch's OTLP protobuf request
- * (SpanProtobufEncoder), keeps a reference to each open one, and once per
- * batch posts the request's bytes, transferred, not copied; the thread
- * decodes them with the collector's decoder, redacts, normalizes and
- * commits, and gives the buffer back for a later batch.
+ * ended span flat as it ends (SpanBatchEncoder: numbers and references, no
+ * copy), keeps a reference to each open one, and once per batch posts
+ * (postMessage's structured clone is the copy); the thread decodes, redacts,
+ * normalizes and commits.
  *
- * Batches the thread has not acknowledged stay here (a copy of their bytes,
- * off the heap: keeping the spans instead costs the app thread more in
- * garbage collection than the copy costs), so that at process exit, when nothing asynchronous runs again and the thread is
- * about to be torn down, they are written on this thread through a second
- * connection to the same file and the same commit. Writes are idempotent per
- * span, so a batch the thread had committed after all is merely written
- * twice. The same path takes over if the thread dies.
+ * Batches the thread has not acknowledged stay here, so that at process exit,
+ * when nothing asynchronous runs again and the thread is about to be torn
+ * down, they are written on this thread through a second connection to the
+ * same file and the same commit. Writes are idempotent per span, so a batch
+ * the thread had committed after all is merely written twice. The same path
+ * takes over if the thread dies.
  */
 export class WorkerWriter {
   private readonly options: WorkerWriterOptions;
@@ -71,14 +49,16 @@ export class WorkerWriter {
    * two batches is one record.
    */
   private readonly open = new Set<ReadableSpan>();
-  /** Batches that reached maxBatchSize, not yet posted. */
-  private readonly full: Batch[] = [];
+  /** Batches of ended spans that reached maxBatchSize, not yet posted. */
+  private readonly full: EncodedBatch[] = [];
   private fullSpans = 0;
-  /** Posted batches not yet acknowledged. */
-  private readonly inFlight = new Map<number, Batch>();
-  private readonly encoder = new SpanProtobufEncoder();
-  /** Buffers of copies no longer needed (their batch answered), for the next copies. */
-  private readonly keptPool: ArrayBuffer[] = [];
+  /**
+   * Posted batches not yet acknowledged. They hold the spans' strings (not
+   * the spans): serializing them to keep an off-heap copy instead costs the
+   * app thread more than the garbage collector pays for keeping them.
+   */
+  private readonly inFlight = new Map<number, EncodedBatch>();
+  private readonly encoder = new SpanBatchEncoder();
   private inFlightSpans = 0;
   private nextId = 1;
   private readonly thread: IngestWriterThread;
@@ -101,7 +81,6 @@ export class WorkerWriter {
         settings: options.ingest.settings,
         owner: 'SkeinSpanProcessor',
         onError: (error) => this.threadGone(error),
-        onBuffer: (buffer) => this.encoder.recycle(buffer),
       });
     } catch (error) {
       this.closeHere();
@@ -188,14 +167,13 @@ export class WorkerWriter {
   }
 
   private finishBatch(): void {
-    const spans = this.encoder.size;
-    const batch: Batch = { request: this.encoder.finish(), kept: undefined, spans };
+    const batch = this.encoder.finish();
     this.full.push(batch);
-    this.fullSpans += spans;
+    this.fullSpans += batch.spans;
   }
 
   /** Everything queued (the open spans as they are now), in batches of at most maxBatchSize. */
-  private takeBatches(): Batch[] {
+  private takeBatches(): EncodedBatch[] {
     for (const span of this.open) {
       try {
         this.encoder.add(span, false);
@@ -211,16 +189,20 @@ export class WorkerWriter {
     return this.full.splice(0);
   }
 
-  private postBatch(batch: Batch): void {
-    let answer: Promise<WriterOutcome>;
-    batch.kept = this.copy(batch.request);
+  private postBatch(batch: EncodedBatch): void {
+    // Copied by postMessage's structured clone: the original stays here until the thread acknowledges it.
+    let answer: Promise<CommitOutcome>;
     try {
-      // Transferred: from here on the bytes are the thread's, and the copy is this thread's until it answers.
-      answer = this.thread.commit({ traces: batch.request });
-    } catch (error) {
-      this.failed += batch.spans;
-      this.options.onError(error);
-      return;
+      answer = this.thread.commit(batch);
+    } catch {
+      // An attribute value structured clone refuses (a function forced past the API's types): retry with plain values.
+      try {
+        answer = this.thread.commit(withPlainValues(batch));
+      } catch (error) {
+        this.failed += batch.spans;
+        this.options.onError(error);
+        return;
+      }
     }
     const id = this.nextId++;
     this.inFlight.set(id, batch);
@@ -231,21 +213,10 @@ export class WorkerWriter {
     );
   }
 
-  private settle(id: number, outcome: WriterOutcome): void {
+  private settle(id: number, outcome: CommitOutcome): void {
     this.acknowledge(id);
-    this.recorded(outcome);
-  }
-
-  /** What a commit recorded: spans the decoder refused are lost (reported), crossings go to onBudget. */
-  private recorded(outcome: WriterOutcome): void {
-    if (outcome.rejected !== undefined) this.rejected(outcome.rejected);
     // Before the flush answer that follows it: a forceFlush() resolves with the crossings already known.
     if (outcome.crossings.length > 0) this.options.onBudget?.(outcome.crossings);
-  }
-
-  private rejected(rejected: RejectedSpans): void {
-    this.failed += rejected.count;
-    this.options.onError(new Error(`SkeinSpanProcessor: ${rejected.message}`));
   }
 
   /** The thread's commit of the batch failed: its spans are lost (unless the thread died: then threadGone wrote them here). */
@@ -256,12 +227,10 @@ export class WorkerWriter {
     this.options.onError(error);
   }
 
-  private acknowledge(id: number): Batch | undefined {
+  private acknowledge(id: number): EncodedBatch | undefined {
     const batch = this.inFlight.get(id);
     if (batch === undefined) return undefined;
     this.inFlight.delete(id);
-    const kept = batch.kept;
-    if (kept !== undefined && this.keptPool.length < MAX_KEPT_BUFFERS && kept.buffer.byteLength <= MAX_KEPT_BYTES) this.keptPool.push(kept.buffer as ArrayBuffer);
     this.inFlightSpans -= batch.spans;
     return batch;
   }
@@ -275,36 +244,21 @@ export class WorkerWriter {
     this.writeHere(batches);
   }
 
-  private writeHere(batches: Batch[]): void {
+  private writeHere(batches: EncodedBatch[]): void {
     for (const batch of batches) {
-      let outcome: WriterOutcome;
+      let outcome: CommitOutcome;
       try {
-        // A posted batch's bytes went to the thread: its copy.
-        const { received, rejected } = receivedFrom({ traces: batch.kept ?? batch.request });
+        // Values as the thread would have had them: plain copies, not the app's objects.
+        const raws = decodeSpanBatch(batch.values.length === 0 ? batch : withPlainValues(batch));
         this.here ??= openIngestCommit(this.options.dbPath, this.options.ingest);
-        outcome = rejected === undefined ? this.here.commit(received) : { ...this.here.commit(received), rejected };
+        outcome = this.here.commit(raws);
       } catch (error) {
         this.failed += batch.spans;
         this.options.onError(error);
         continue;
       }
-      this.recorded(outcome);
+      if (outcome.crossings.length > 0) this.options.onBudget?.(outcome.crossings);
     }
-  }
-
-  /** A copy of the request, off the heap, in a buffer of an answered batch's when one is large enough. */
-  private copy(request: Uint8Array): Uint8Array {
-    const size = request.byteLength;
-    let buffer: ArrayBuffer | undefined;
-    for (let i = this.keptPool.length - 1; i >= 0; i--) {
-      if (this.keptPool[i].byteLength >= size) {
-        buffer = this.keptPool.splice(i, 1)[0];
-        break;
-      }
-    }
-    const kept = new Uint8Array(buffer ?? new ArrayBuffer(roomFor(size)), 0, size);
-    kept.set(request);
-    return kept;
   }
 
   private closeHere(): void {

@@ -1,0 +1,120 @@
+import { describe, expect, it } from 'vitest';
+import { captureSpans, remoteParent } from './span-capture.js';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { Attributes } from '@opentelemetry/api';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { decodeSpanBatch } from '../../src/ingest/span-batch-decoder.js';
+import { SpanBatchEncoder, withPlainValues } from '../../src/processor/span-batch-encoder.js';
+import type { EncodedBatch } from '../../src/processor/span-batch-encoder.js';
+import { readableSpanToRaw } from '../../src/processor/readable-span-to-raw.js';
+
+const setup = () => captureSpans({ 'service.name': 'agent-app' });
+
+
+/** Through postMessage's structured clone, as the writer thread gets it. */
+function acrossThreads(batch: EncodedBatch): EncodedBatch {
+  return structuredClone(batch);
+}
+
+describe('SpanBatchEncoder / decodeSpanBatch', () => {
+  it('decodes every span of a batch exactly as readableSpanToRaw converts it, open and ended', () => {
+    const { exporter, starts, tracer, provider } = setup();
+    const other = provider.getTracer('scope-b');
+    const parent = tracer.startSpan('invoke_agent', { attributes: { 'gen_ai.conversation.id': 's-1' } }, trace.setSpanContext(ROOT_CONTEXT, remoteParent));
+    const child = tracer.startSpan(
+      'chat gpt-4o',
+      {
+        kind: SpanKind.CLIENT,
+        attributes: {
+          text: 'héllo wörld ✓ 😀',
+          empty: '',
+          int: 42,
+          float: -0.5,
+          nan: Number.NaN,
+          yes: true,
+          no: false,
+          strings: ['stop', 'length'],
+          numbers: [1.5, 2, 3],
+        },
+        links: [{ context: remoteParent, attributes: { why: 'follows' } }],
+      },
+      trace.setSpan(ROOT_CONTEXT, parent),
+    );
+    // Past the SDK's checks, as an instrumentation writing the object directly would.
+    Object.assign((child as unknown as { attributes: Attributes }).attributes, { mixed: ['a', 1, true, null, undefined] });
+    child.addEvent('gen_ai.choice', { index: 0, 'gen_ai.message': 'hi' });
+    child.addEvent('empty');
+    child.setStatus({ code: SpanStatusCode.ERROR, message: 'boom' });
+    child.end();
+    const fromOtherTracer = other.startSpan('tool search');
+    fromOtherTracer.end();
+
+    const ended = exporter.getFinishedSpans();
+    const encoder = new SpanBatchEncoder();
+    encoder.add(parent as unknown as ReadableSpan, false);
+    for (const span of ended) encoder.add(span, true);
+    expect(encoder.size).toBe(3);
+    const decoded = decodeSpanBatch(acrossThreads(encoder.finish()));
+
+    const expected = [readableSpanToRaw(starts.started[0], true), ...ended.map((span) => readableSpanToRaw(span))];
+    expect(decoded).toEqual(expected);
+    expect(decoded[1].attributes.mixed).toEqual(['a', 1, true, null, null]);
+    expect(decoded[0].endTimeUnixNano).toBeNull();
+    expect(decoded[0].parentSpanId).toBe(remoteParent.spanId);
+    expect(decoded[2].scope.name).toBe('scope-b');
+    // finish() starts an empty batch.
+    expect(encoder.size).toBe(0);
+    expect(decodeSpanBatch(acrossThreads(encoder.finish()))).toEqual([]);
+  });
+
+  it('carries values the flat form cannot (bigint, nested arrays, bytes) through the values side list', () => {
+    const { exporter, tracer } = setup();
+    const span = tracer.startSpan('odd');
+    const attributes = span as unknown as { attributes: Attributes };
+    Object.assign(attributes.attributes, { big: 12n, nested: [['a'], ['b']], bytes: new Uint8Array([1, 2]) });
+    span.end();
+    const encoder = new SpanBatchEncoder();
+    encoder.add(exporter.getFinishedSpans()[0], true);
+    const [raw] = decodeSpanBatch(acrossThreads(encoder.finish()));
+    expect(raw.attributes.big).toBe(12n);
+    expect(raw.attributes.nested).toEqual([['a'], ['b']]);
+    expect(raw.attributes.bytes).toEqual(new Uint8Array([1, 2]));
+  });
+
+  it('turns values structured clone refuses into strings with withPlainValues', () => {
+    const { exporter, tracer } = setup();
+    const span = tracer.startSpan('fn');
+    Object.assign((span as unknown as { attributes: Attributes }).attributes, { callback: [() => 1] });
+    span.end();
+    const encoder = new SpanBatchEncoder();
+    encoder.add(exporter.getFinishedSpans()[0], true);
+    const batch = encoder.finish();
+    expect(() => structuredClone(batch)).toThrow();
+    const [raw] = decodeSpanBatch(acrossThreads(withPlainValues(batch)));
+    expect(raw.attributes.callback).toEqual(['() => 1']);
+  });
+
+  it('refuses a batch that does not decode to its end instead of misreading it', () => {
+    const { exporter, tracer } = setup();
+    tracer.startSpan('one', { attributes: { a: 'x' } }).end();
+    const encoder = new SpanBatchEncoder();
+    encoder.add(exporter.getFinishedSpans()[0], true);
+    const batch = encoder.finish();
+    expect(() => decodeSpanBatch({ ...batch, strings: [...batch.strings, 'extra'] })).toThrow(/did not decode to its end/);
+    expect(() => decodeSpanBatch({ ...batch, spans: 2 })).toThrow(/ends early/);
+  });
+
+  it('leaves the batch as it was when a span cannot be encoded', () => {
+    const { exporter, tracer } = setup();
+    tracer.startSpan('good', { attributes: { a: 'x' } }).end();
+    const good = exporter.getFinishedSpans()[0];
+    const broken = { ...good, spanContext: () => good.spanContext(), resource: undefined } as unknown as ReadableSpan;
+    const encoder = new SpanBatchEncoder();
+    encoder.add(good, true);
+    expect(() => encoder.add(broken, true)).toThrow();
+    encoder.add(good, true);
+    const decoded = decodeSpanBatch(encoder.finish());
+    expect(decoded).toHaveLength(2);
+    expect(decoded[1]).toEqual(readableSpanToRaw(good));
+  });
+});
