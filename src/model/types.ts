@@ -222,7 +222,9 @@ export interface SessionSummary {
   /** Traces that belong to this session. */
   traceIds: string[];
   /**
-   * What to call the session: its agent name, else the `ai.telemetry.functionId`
+   * What to call the session: a coding agent's first prompt (Claude Code, Codex,
+   * Gemini CLI: its first turn's input on one line, at most 80 characters),
+   * else its agent name, else the `ai.telemetry.functionId`
    * (Vercel AI SDK), else the name of its first root span, else its service name.
    * Undefined when the store does not derive one.
    */

@@ -61,6 +61,12 @@ describe('a Claude Code session built from its events, like any other session', 
     expect(sessions.at(-1)?.session?.llmCallCount).toBe(expected.llmCalls);
     expect(sessions.at(-1)?.session?.costUsd).toBeCloseTo(expected.suppliedCostUsd, 9);
     expect(changes().filter((c) => c.kind === 'log').length).toBeGreaterThan(0);
+    // Titled by what it was asked first, in the list and on the live stream alike (not "claude-code" for every session).
+    const firstPrompt = expected.prompts[0].replace(/\s+/g, ' ').trim();
+    const title = firstPrompt.length > 80 ? `${firstPrompt.slice(0, 79)}…` : firstPrompt;
+    const listed = (await (await fetch(`${url}/api/sessions`)).json()) as { items: { sessionId: string; title: string; agentName: string }[] };
+    expect(listed.items.map((s) => [s.sessionId, s.title, s.agentName])).toEqual([[expected.sessionId, title, 'claude-code']]);
+    expect((sessions.at(-1)?.session as { title?: string } | undefined)?.title).toBe(title);
 
     const exported = await fetch(`${url}/api/sessions/${encodeURIComponent(expected.sessionId)}/export?format=md`);
     expect(exported.status).toBe(200);

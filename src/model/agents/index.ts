@@ -23,6 +23,13 @@ export type { AgentSpanEnrichment } from './enrich-steps.js';
 /** Every agent's table. */
 export const AGENT_TABLES: readonly AgentTable[] = [CLAUDE_CODE, CODEX, GEMINI_CLI];
 
+const AGENT_NAMES: ReadonlySet<string> = new Set(AGENT_TABLES.map((table) => table.name));
+
+/** Whether `agentName` (a session's) is one of these agents': its session is titled by its first prompt. */
+export function isTableAgent(agentName: string | null): boolean {
+  return agentName !== null && AGENT_NAMES.has(agentName);
+}
+
 const SERVICE_NAME = 'service.name';
 
 /** Lookups over a set of tables, built once. */

@@ -70,7 +70,7 @@ const sessionProperties: Record<string, JsonSchema> = {
   agentName: str(true),
   userId: str(true),
   usageMismatch: { type: 'boolean', description: 'Usage on agent spans disagrees with the sum of their model calls.' },
-  title: { type: ['string', 'null'], description: 'What to call it: the agent name, else ai.telemetry.functionId, else the first root span name, else service.name.' },
+  title: { type: ['string', 'null'], description: "What to call it: a coding agent's first prompt (one line, at most 80 characters), else the agent name, else ai.telemetry.functionId, else the first root span name, else service.name." },
   lastActivityUnixNano: nanos('Newest start or end of any step: what sort=recent orders by.'),
   traceIds: { type: 'array', items: str() },
   internal: {

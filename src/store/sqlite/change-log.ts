@@ -24,6 +24,7 @@
  */
 
 import type Database from 'better-sqlite3';
+import { isTableAgent } from '../../model/agents/index.js';
 import type { BudgetEventRecord } from '../../model/budgets.js';
 import { liveBudgetOf, liveSessionOf, liveStepOf, startedViewOf } from '../../model/live-event.js';
 import type { ChangeEvent, LiveSession } from '../../model/live-event.js';
@@ -111,7 +112,7 @@ interface SessionSnapshotRow {
   usage_mismatch: bigint;
 }
 
-/** The live view of a session row; `title` left out unless it is the agent name (looked up on read). */
+/** The live view of a session row; `title` left out (looked up on read) unless it is the agent name of no coding agent. */
 function snapshotOf(row: SessionSnapshotRow): Omit<LiveSession, 'title'> & { title?: string } {
   const n = Number;
   const summary: SessionSummary = {
@@ -145,7 +146,8 @@ function snapshotOf(row: SessionSnapshotRow): Omit<LiveSession, 'title'> & { tit
     lastActivityUnixNano: row.last_activity_ns,
   };
   const { title, ...rest } = liveSessionOf(summary);
-  return title === null ? rest : { ...rest, title };
+  // A coding agent's title is its first prompt: looked up on read, like a session's without an agent name.
+  return title === null || isTableAgent(row.agent_name) ? rest : { ...rest, title };
 }
 
 /** Reads one stored log record by id (undefined once it is gone), for `log` events. */

@@ -3,6 +3,7 @@
 import type Database from 'better-sqlite3';
 import type { Page, SessionQuery, SessionSort } from '../../model/query.js';
 import type { SessionStatus, SessionSummary, TokenTotals } from '../../model/types.js';
+import { isTableAgent } from '../../model/agents/index.js';
 import { InvalidQueryError, SessionNotFoundError } from '../errors.js';
 import { checkKeys, decodeCursor, encodeCursor, pageLimit } from './cursor.js';
 import type { CursorKey } from './cursor.js';
@@ -137,12 +138,15 @@ const SESSION_QUERY_KEYS = [
 const n = Number;
 /** How many of a session's first spans its title is looked for in. */
 const TITLE_SPANS = 64;
+/** Characters of a coding agent's first prompt that title its session. */
+const PROMPT_TITLE_LENGTH = 80;
 
 export class SessionQueries {
   private readonly selectSession: Database.Statement;
   private readonly selectModels: Database.Statement;
   private readonly selectTitleSpans: Database.Statement;
   private readonly selectService: Database.Statement;
+  private readonly selectFirstPrompt: Database.Statement;
   private readonly selectRedacted: Database.Statement;
   private readonly statements: StatementCache;
 
@@ -160,6 +164,12 @@ export class SessionQueries {
       FROM spans WHERE resolved_session_id = ? ORDER BY start_ns LIMIT ${TITLE_SPANS}`);
     this.selectService = db
       .prepare(`SELECT json_extract(body, '$.attributes."service.name"') FROM resources WHERE id = ?`)
+      .pluck();
+    // A turn's input is the user's prompt (model/agents: Claude Code, Codex and Gemini CLI turns).
+    this.selectFirstPrompt = db
+      .prepare(`SELECT substr(input_text, 1, ${PROMPT_TITLE_LENGTH * 4}) FROM spans
+        WHERE resolved_session_id = ? AND step_type = 'turn' AND input_text IS NOT NULL AND input_text != ''
+        ORDER BY start_ns LIMIT 1`)
       .pluck();
     // counts is NULL unless normalization counted something, so only those spans are parsed.
     this.selectRedacted = db
@@ -179,6 +189,20 @@ export class SessionQueries {
    * `ai.telemetry.functionId`, else its first root span's name (its first span's, when
    * no root is among them), else that span's service name. Null when there is none.
    */
+  private titleFor(sessionId: string, agentName: string | null): string | null {
+    if (agentName === null) return this.titleOf(sessionId);
+    if (!isTableAgent(agentName)) return agentName;
+    return this.firstPromptOf(sessionId) ?? agentName;
+  }
+
+  /** A coding agent's session by what it was asked first: its first turn's prompt, on one line, cut short. */
+  private firstPromptOf(sessionId: string): string | null {
+    const text = this.selectFirstPrompt.get(sessionId) as string | undefined;
+    const line = text?.replace(/\s+/g, ' ').trim();
+    if (line === undefined || line === '') return null;
+    return line.length > PROMPT_TITLE_LENGTH ? `${line.slice(0, PROMPT_TITLE_LENGTH - 1)}…` : line;
+  }
+
   private titleOf(sessionId: string): string | null {
     const spans = this.selectTitleSpans.all(sessionId) as Array<{ name: string; root: number; resourceId: number; functionId: unknown }>;
     const vercel = spans.find((s) => typeof s.functionId === 'string' && s.functionId !== '');
@@ -325,7 +349,7 @@ export class SessionQueries {
       userId: row.user_id,
       usageMismatch: n(row.usage_mismatch) === 1,
       traceIds: JSON.parse(row.trace_ids) as string[],
-      title: row.agent_name ?? this.titleOf(row.session_id),
+      title: this.titleFor(row.session_id, row.agent_name),
       lastActivityUnixNano: row.last_activity_ns,
       // The default list's filter (internal_count < span_count), said of the one session.
       internal: n(row.internal_count) >= n(row.span_count),
