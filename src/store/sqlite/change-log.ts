@@ -30,12 +30,13 @@ import { liveBudgetOf, liveSessionOf, liveStepOf, startedViewOf } from '../../mo
 import type { ChangeEvent, LiveSession } from '../../model/live-event.js';
 import type { StoredLogRecord } from '../../model/log-types.js';
 import { logRecordJson } from '../../model/log-view.js';
-import type { SessionStatus, SessionSummary, SpanRecord } from '../../model/types.js';
+import type { SpanRecord } from '../../model/types.js';
 import type { ChangeFeedState, ReadChangesOptions } from '../change-feed.js';
 import { SessionNotFoundError } from '../errors.js';
 import { COMPLETED, ENDED, STARTED, decodeSteps, encodeSteps, eventsOf, stepCheck } from './change-steps.js';
 import type { StepEntry } from './change-steps.js';
-import type { SessionQueries } from './session-queries.js';
+import { rollupSummaryOf } from './session-queries.js';
+import type { SessionQueries, SessionRollupColumns } from './session-queries.js';
 import { SPAN_ROW_SELECT, rowToStoredSpan } from './span-row.js';
 import type { SpanRow } from './span-row.js';
 import { orderSteps } from './step-order.js';
@@ -84,67 +85,9 @@ interface ChangeRow {
   steps: Buffer | null;
 }
 
-/** The `sessions` columns a `session.updated` snapshot is made of (read with safe integers). */
-interface SessionSnapshotRow {
-  session_id: string;
-  status: string;
-  first_start_ns: bigint;
-  last_end_ns: bigint | null;
-  last_activity_ns: bigint;
-  span_count: bigint;
-  llm_call_count: bigint;
-  tool_call_count: bigint;
-  error_count: bigint;
-  open_count: bigint;
-  interrupted_count: bigint;
-  input_tokens: bigint;
-  output_tokens: bigint;
-  reasoning_tokens: bigint;
-  cache_read_tokens: bigint;
-  cache_write_tokens: bigint;
-  cost_usd: number;
-  supplied_cost_usd: number;
-  computed_cost_usd: number;
-  unpriced_call_count: bigint;
-  models: string;
-  agent_name: string | null;
-  user_id: string | null;
-  usage_mismatch: bigint;
-}
-
 /** The live view of a session row; `title` left out (looked up on read) unless it is the agent name of no coding agent. */
-function snapshotOf(row: SessionSnapshotRow): Omit<LiveSession, 'title'> & { title?: string } {
-  const n = Number;
-  const summary: SessionSummary = {
-    sessionId: row.session_id,
-    status: row.status as SessionStatus,
-    firstStartUnixNano: row.first_start_ns,
-    lastEndUnixNano: row.last_end_ns,
-    spanCount: n(row.span_count),
-    llmCallCount: n(row.llm_call_count),
-    toolCallCount: n(row.tool_call_count),
-    errorCount: n(row.error_count),
-    openCount: n(row.open_count),
-    interruptedCount: n(row.interrupted_count),
-    tokens: {
-      input: n(row.input_tokens),
-      output: n(row.output_tokens),
-      reasoning: n(row.reasoning_tokens),
-      cacheRead: n(row.cache_read_tokens),
-      cacheWrite: n(row.cache_write_tokens),
-    },
-    costUsd: row.cost_usd,
-    suppliedCostUsd: row.supplied_cost_usd,
-    computedCostUsd: row.computed_cost_usd,
-    unpricedCallCount: n(row.unpriced_call_count),
-    models: JSON.parse(row.models) as string[],
-    agentName: row.agent_name,
-    userId: row.user_id,
-    usageMismatch: n(row.usage_mismatch) === 1,
-    traceIds: [],
-    title: row.agent_name,
-    lastActivityUnixNano: row.last_activity_ns,
-  };
+function snapshotOf(row: SessionRollupColumns): Omit<LiveSession, 'title'> & { title?: string } {
+  const summary = rollupSummaryOf(row);
   const { title, ...rest } = liveSessionOf(summary);
   // A coding agent's title is its first prompt: looked up on read, like a session's without an agent name.
   return title === null || isTableAgent(row.agent_name) ? rest : { ...rest, title };
@@ -300,7 +243,7 @@ export class ChangeLog {
       insert('session.interrupted', sessionId, JSON.stringify({ steps: interrupted }));
     }
     for (const sessionId of this.sessions) {
-      const row = this.selectSnapshot.get(sessionId) as SessionSnapshotRow | undefined;
+      const row = this.selectSnapshot.get(sessionId) as SessionRollupColumns | undefined;
       // A session emptied by a move to its keyed session is gone: nothing to show.
       if (!row) continue;
       insert('session.updated', sessionId, JSON.stringify({ session: snapshotOf(row) }));

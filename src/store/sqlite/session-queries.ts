@@ -322,40 +322,63 @@ export class SessionQueries {
   }
 
   private toSummary(row: SessionRow): SessionSummary {
-    return {
-      sessionId: row.session_id,
-      status: row.status as SessionStatus,
-      firstStartUnixNano: row.first_start_ns,
-      lastEndUnixNano: row.last_end_ns,
-      spanCount: n(row.span_count),
-      llmCallCount: n(row.llm_call_count),
-      toolCallCount: n(row.tool_call_count),
-      errorCount: n(row.error_count),
-      openCount: n(row.open_count),
-      interruptedCount: n(row.interrupted_count),
-      tokens: {
-        input: n(row.input_tokens),
-        output: n(row.output_tokens),
-        reasoning: n(row.reasoning_tokens),
-        cacheRead: n(row.cache_read_tokens),
-        cacheWrite: n(row.cache_write_tokens),
-      },
-      costUsd: row.cost_usd,
-      suppliedCostUsd: row.supplied_cost_usd,
-      computedCostUsd: row.computed_cost_usd,
-      unpricedCallCount: n(row.unpriced_call_count),
-      models: JSON.parse(row.models) as string[],
-      agentName: row.agent_name,
-      userId: row.user_id,
-      usageMismatch: n(row.usage_mismatch) === 1,
-      traceIds: JSON.parse(row.trace_ids) as string[],
-      title: this.titleFor(row.session_id, row.agent_name),
-      lastActivityUnixNano: row.last_activity_ns,
-      // The default list's filter (internal_count < span_count), said of the one session.
-      internal: n(row.internal_count) >= n(row.span_count),
-      stepCount: Math.max(0, n(row.span_count) - n(row.internal_count)),
-    };
+    // Filled in, not spread: a page maps 50 of these (a spread copy of each cost ~40% of the list's time).
+    const summary = rollupSummaryOf(row);
+    summary.traceIds = JSON.parse(row.trace_ids) as string[];
+    summary.title = this.titleFor(row.session_id, row.agent_name);
+    // The default list's filter (internal_count < span_count), said of the one session.
+    summary.internal = n(row.internal_count) >= n(row.span_count);
+    summary.stepCount = Math.max(0, n(row.span_count) - n(row.internal_count));
+    return summary;
   }
+}
+
+/** The `sessions` columns every summary is made of (counts as bigints or plain numbers). */
+export type SessionRollupColumns = Pick<
+  SessionRow,
+  | 'session_id' | 'status' | 'first_start_ns' | 'last_end_ns' | 'last_activity_ns' | 'span_count' | 'llm_call_count'
+  | 'tool_call_count' | 'error_count' | 'open_count' | 'interrupted_count' | 'input_tokens' | 'output_tokens'
+  | 'reasoning_tokens' | 'cache_read_tokens' | 'cache_write_tokens' | 'cost_usd' | 'supplied_cost_usd'
+  | 'computed_cost_usd' | 'unpriced_call_count' | 'models' | 'agent_name' | 'user_id' | 'usage_mismatch'
+>;
+
+/**
+ * A `sessions` row as a summary, for the reads and the change feed's snapshots alike: what the row
+ * holds, without what needs a lookup (trace ids are the row's JSON or none, the title the agent name).
+ */
+export function rollupSummaryOf(row: SessionRollupColumns): SessionSummary {
+  return {
+    sessionId: row.session_id,
+    status: row.status as SessionStatus,
+    firstStartUnixNano: row.first_start_ns,
+    lastEndUnixNano: row.last_end_ns,
+    spanCount: n(row.span_count),
+    llmCallCount: n(row.llm_call_count),
+    toolCallCount: n(row.tool_call_count),
+    errorCount: n(row.error_count),
+    openCount: n(row.open_count),
+    interruptedCount: n(row.interrupted_count),
+    tokens: {
+      input: n(row.input_tokens),
+      output: n(row.output_tokens),
+      reasoning: n(row.reasoning_tokens),
+      cacheRead: n(row.cache_read_tokens),
+      cacheWrite: n(row.cache_write_tokens),
+    },
+    costUsd: row.cost_usd,
+    suppliedCostUsd: row.supplied_cost_usd,
+    computedCostUsd: row.computed_cost_usd,
+    unpricedCallCount: n(row.unpriced_call_count),
+    models: JSON.parse(row.models) as string[],
+    agentName: row.agent_name,
+    userId: row.user_id,
+    usageMismatch: n(row.usage_mismatch) === 1,
+    traceIds: [],
+    title: row.agent_name,
+    lastActivityUnixNano: row.last_activity_ns,
+    internal: undefined,
+    stepCount: undefined,
+  };
 }
 
 const MAX_INT64 = 2n ** 63n - 1n;
