@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { SCHEMA_VERSION } from '../../store/sqlite/index.js';
 import { fileSchemaVersion, migrateDatabaseFile } from '../../store/sqlite/migrate-file.js';
@@ -54,10 +54,11 @@ export function describeMigration(result: FileMigration): string {
  * from an older Skein is upgraded here first, with the progress line and a
  * closing line on stderr, instead of silently inside the store's open. A
  * current, newer or missing file is left to the store (which creates a new
- * one, or refuses a newer one with its own message).
+ * one, or refuses a newer one or a directory with its own message).
  */
 export function upgradeBeforeOpen(io: CliIo, path: string, command: string): void {
-  if (path === ':memory:' || !existsSync(path)) return;
+  // Only an existing regular file: anything else (a directory, a missing file) the store's open explains.
+  if (path === ':memory:' || !existsSync(path) || !statSync(path).isFile()) return;
   try {
     const version = fileSchemaVersion(path);
     if (version === 0 || version >= SCHEMA_VERSION) return;
