@@ -50,6 +50,10 @@ const db = store.database;
 const spanCount = (db.prepare('SELECT count(*) AS n FROM spans').get() as { n: number }).n;
 const sessionIds = (db.prepare('SELECT session_id AS id FROM sessions').all() as { id: string }[]).map((r) => r.id);
 const fileBytes = statSync(path).size;
+// 1,000 traces picked across the file (by rowid), for the step-detail reads.
+const traceIds = (
+  db.prepare('SELECT trace_id AS id FROM spans WHERE id % ? = 0 LIMIT 1000').all(Math.max(1, Math.floor(spanCount / 1000))) as { id: string }[]
+).map((r) => r.id);
 
 let seed = 7;
 const random = (): number => {
@@ -93,6 +97,13 @@ const results = {
   spansByAttribute: await time(300, async () => {
     const sessionId = sessionIds[Math.floor(random() * sessionIds.length)];
     return (await store.getSpans({ sessionId, attributes: { 'gen_ai.tool.name': 'search_kb' }, limit: 100 })).items;
+  }),
+  // A step's full detail as the viewer opens it (GET /api/traces/:id): its trace's spans, attributes, content and events decoded, and their log records.
+  stepDetail: await time(300, async () => {
+    const traceId = traceIds[Math.floor(random() * traceIds.length)];
+    const spans = (await store.getSpans({ traceId, limit: 1000 })).items;
+    const logs = (await store.listLogs({ traceId, limit: 1000 })).items;
+    return [...spans, ...logs];
   }),
   statsDay: await time(60, () => {
     const day = BigInt(Math.floor(random() * DAYS));

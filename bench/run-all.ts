@@ -157,7 +157,8 @@ say('|---|---|---|---|');
 const q = queries.results;
 say(`| session timeline (100 steps) | ${ms(q.timeline.p50Millis)} | ${ms(q.timeline.p99Millis)} | ${q.timeline.runs} |`);
 say(`| sessions list, newest 50 | ${ms(q.sessionsList.p50Millis)} | ${ms(q.sessionsList.p99Millis)} | ${q.sessionsList.runs} |`);
-say(`| full-text search, 50 hits | ${ms(q.search.p50Millis)} | ${ms(q.search.p99Millis)} | ${q.search.runs} |`);
+say(`| full-text search, 50 hits with snippets | ${ms(q.search.p50Millis)} | ${ms(q.search.p99Millis)} | ${q.search.runs} |`);
+if (q.stepDetail) say(`| a step's full detail as the viewer loads it: its whole trace (${q.stepDetail.rows} spans with attributes, content and events, and their log records) | ${ms(q.stepDetail.p50Millis)} | ${ms(q.stepDetail.p99Millis)} | ${q.stepDetail.runs} |`);
 say(`| stats by model over a day | ${ms(q.statsDay.p50Millis)} | ${ms(q.statsDay.p99Millis)} | ${q.statsDay.runs} |`);
 say();
 
@@ -204,8 +205,8 @@ const targets: [string, string, boolean][] = [
   ['store writes >= 50% of raw better-sqlite3 (same rows)', `${(store.ratio * 100).toFixed(0)}%`, store.ratio >= 0.5],
   ['timeline p99 <= 2 ms', `${ms(q.timeline.p99Millis)} ms`, q.timeline.p99Millis <= 2],
   ['sessions list p99 <= 1 ms', `${ms(q.sessionsList.p99Millis)} ms`, q.sessionsList.p99Millis <= 1],
-  ['search p99 <= 5 ms', `${ms(q.search.p99Millis)} ms`, q.search.p99Millis <= 5],
-  ...(q.stepDetail ? [['step full detail p99 <= 5 ms', `${ms(q.stepDetail.p99Millis)} ms`, q.stepDetail.p99Millis <= 5] as [string, string, boolean]] : []),
+  ['search with snippets p99 <= 5 ms', `${ms(q.search.p99Millis)} ms`, q.search.p99Millis <= 5],
+  ...(q.stepDetail ? [['step full detail p99 <= 5 ms (read as the viewer does: the whole trace, 100 steps)', `${ms(q.stepDetail.p99Millis)} ms`, q.stepDetail.p99Millis <= 5] as [string, string, boolean]] : []),
   ['stats over a day p99 <= 20 ms', `${ms(q.statsDay.p99Millis)} ms`, q.statsDay.p99Millis <= 20],
 ];
 say('## Targets');
