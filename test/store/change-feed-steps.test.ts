@@ -3,14 +3,13 @@
  * commit listing its steps by span rowid, still one id per event.
  */
 
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ChangeEvent } from '../../src/model/live-event.js';
 import { ChangeHub } from '../../src/server/live-stream/change-hub.js';
-import { SqliteTraceStore } from '../../src/store/sqlite/index.js';
+import type { SqliteTraceStore } from '../../src/store/sqlite/index.js';
+import { useStoreFile } from '../helpers/store-files.js';
 import { decodeSteps, encodeSteps } from '../../src/store/sqlite/change-steps.js';
 import { BASE_TIME_UNIX_NANO, MILLI, makeLlmRecord, makeRecord, newTraceId } from '../helpers/records.js';
 
@@ -20,22 +19,7 @@ const stepNames = (events: ChangeEvent[]) =>
   events.flatMap((e) => (e.kind === 'span.started' || e.kind === 'span.ended' ? [`${e.kind} ${e.step.name}`] : []));
 
 describe('change feed step rows', () => {
-  let dir: string;
-  let path: string;
-  const stores: SqliteTraceStore[] = [];
-  const open = (options: Partial<ConstructorParameters<typeof SqliteTraceStore>[0]> = {}) => {
-    const store = new SqliteTraceStore({ path, ...options });
-    stores.push(store);
-    return store;
-  };
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'skein-feed-steps-'));
-    path = join(dir, 'feed.db');
-  });
-  afterEach(() => {
-    for (const store of stores.splice(0)) store.closeSync();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { open, path: feedPath } = useStoreFile('skein-feed-steps-');
 
   /** Two sessions of three steps each, their times interleaved, in one commit. */
   function writeTwoSessions(store: SqliteTraceStore): void {
@@ -154,7 +138,7 @@ describe('change feed step rows', () => {
   });
 
   it('reads the feed of a file written before version 9 as the code that wrote it did', () => {
-    writeFileSync(path, gunzipSync(readFileSync(new URL('v8-spans.db.gz', FIXTURES))));
+    writeFileSync(feedPath(), gunzipSync(readFileSync(new URL('v8-spans.db.gz', FIXTURES))));
     // What the store read from this file before migration 009 (opened read-only, nothing appended).
     const expected = JSON.parse(readFileSync(new URL('v8-spans.changes.json', FIXTURES), 'utf8')) as ChangeEvent[];
     const store = open();

@@ -1,11 +1,8 @@
 /** The change feed: events appended with the writes that caused them, read by seq. */
 
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ChangeEvent } from '../../src/model/live-event.js';
-import { SqliteTraceStore } from '../../src/store/sqlite/index.js';
+import { useStoreFile } from '../helpers/store-files.js';
 import { BASE_TIME_UNIX_NANO, MILLI, makeLlmRecord, makeRecord, newTraceId, opened } from '../helpers/records.js';
 
 const kinds = (events: ChangeEvent[]) => events.map((e) => e.kind);
@@ -13,22 +10,7 @@ const stepKinds = (events: ChangeEvent[]) =>
   events.flatMap((e) => (e.kind === 'span.started' || e.kind === 'span.ended' ? [`${e.kind} ${e.step.name}`] : []));
 
 describe('change feed', () => {
-  let dir: string;
-  let path: string;
-  const stores: SqliteTraceStore[] = [];
-  const open = (options: Partial<ConstructorParameters<typeof SqliteTraceStore>[0]> = {}) => {
-    const store = new SqliteTraceStore({ path, ...options });
-    stores.push(store);
-    return store;
-  };
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'skein-feed-'));
-    path = join(dir, 'feed.db');
-  });
-  afterEach(() => {
-    for (const store of stores.splice(0)) store.closeSync();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { open } = useStoreFile('skein-feed-');
 
   it('appends a start, an end and the session state, with increasing ids', () => {
     const store = open();

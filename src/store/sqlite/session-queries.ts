@@ -237,13 +237,7 @@ export class SessionQueries {
     return (this.selectModels.all({ sessionId }) as ModelRow[]).map((row) => ({
       model: row.model,
       calls: n(row.calls),
-      tokens: {
-        input: n(row.input_tokens),
-        output: n(row.output_tokens),
-        reasoning: n(row.reasoning_tokens),
-        cacheRead: n(row.cache_read_tokens),
-        cacheWrite: n(row.cache_write_tokens),
-      },
+      tokens: tokenTotalsOf(row),
       costUsd: row.cost_usd,
     }));
   }
@@ -333,6 +327,19 @@ export class SessionQueries {
   }
 }
 
+type TokenColumns = Pick<SessionRow, 'input_tokens' | 'output_tokens' | 'reasoning_tokens' | 'cache_read_tokens' | 'cache_write_tokens'>;
+
+/** The token columns of a `sessions` or `session_models` row as totals. */
+function tokenTotalsOf(row: TokenColumns): TokenTotals {
+  return {
+    input: n(row.input_tokens),
+    output: n(row.output_tokens),
+    reasoning: n(row.reasoning_tokens),
+    cacheRead: n(row.cache_read_tokens),
+    cacheWrite: n(row.cache_write_tokens),
+  };
+}
+
 /** The `sessions` columns every summary is made of (counts as bigints or plain numbers). */
 export type SessionRollupColumns = Pick<
   SessionRow,
@@ -358,13 +365,7 @@ export function rollupSummaryOf(row: SessionRollupColumns): SessionSummary {
     errorCount: n(row.error_count),
     openCount: n(row.open_count),
     interruptedCount: n(row.interrupted_count),
-    tokens: {
-      input: n(row.input_tokens),
-      output: n(row.output_tokens),
-      reasoning: n(row.reasoning_tokens),
-      cacheRead: n(row.cache_read_tokens),
-      cacheWrite: n(row.cache_write_tokens),
-    },
+    tokens: tokenTotalsOf(row),
     costUsd: row.cost_usd,
     suppliedCostUsd: row.supplied_cost_usd,
     computedCostUsd: row.computed_cost_usd,
