@@ -130,6 +130,8 @@ function storedSession(store: SqliteTraceStore, traceId: string): string | null 
 /** The trace's GenAI events tied to a span, as stored (time order, then arrival). */
 function storedEvents(store: SqliteTraceStore, traceId: string): RawLogRecord[] {
   const out: RawLogRecord[] = [];
+  // Most traces read here have none (a model call without content, from an app that logs no events).
+  if (!store.hasTraceLogsSync(traceId)) return out;
   let cursor: string | undefined;
   for (let read = 0; read < MAX_TRACE_RECORDS; read += PAGE) {
     const page = store.listLogsSync({ traceId, limit: PAGE, cursor });

@@ -55,6 +55,17 @@ describe('SqliteTraceStore: log records and metric points', () => {
     expect((await store.listMetricPoints({ sessionId: 'kept' })).items).toHaveLength(8);
   });
 
+  it("says whether a trace has log records stored (a commit's shortcut before reading them), whatever the id's case", () => {
+    const store = open();
+    const traceId = newTraceId();
+    expect(store.hasTraceLogsSync(traceId)).toBe(false);
+    store.writeLogsSync([makeLog({ attributes: {}, traceId })]);
+    expect(store.hasTraceLogsSync(traceId)).toBe(true);
+    expect(store.hasTraceLogsSync(traceId.toUpperCase())).toBe(true);
+    expect(store.hasTraceLogsSync(newTraceId())).toBe(false);
+    expect(() => store.hasTraceLogsSync('not-hex')).toThrow(StoreError);
+  });
+
   it('appends a log event for each record with a session, shown as the API shows it, in commit order with steps', async () => {
     const store = open();
     const traceId = newTraceId();

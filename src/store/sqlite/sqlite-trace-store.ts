@@ -248,6 +248,12 @@ export class SqliteTraceStore implements TraceStore, ChangeFeedReader, BudgetRea
     return this.logs.listLogs(query);
   }
 
+  /** Whether any log record of the trace is stored, for a commit that would read them only if so. */
+  hasTraceLogsSync(traceId: string): boolean {
+    this.checkOpen();
+    return this.logs.hasTrace(traceId);
+  }
+
   getSpansSync(query: SpanQuery): Page<StoredSpan> {
     this.checkOpen();
     return this.spans.getSpans(query);
