@@ -1,25 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { resolveEventName } from '../../src/model/event-name.js';
 import type { RawLogRecord } from '../../src/model/log-types.js';
+import { emptyLog } from '../helpers/raw-logs.js';
 
-function record(fields: Partial<RawLogRecord>): RawLogRecord {
-  return {
-    timeUnixNano: 1n,
-    observedTimeUnixNano: 0n,
-    severityNumber: 9,
-    severityText: '',
-    body: null,
-    attributes: {},
-    droppedAttributesCount: 0,
-    flags: 0,
-    traceId: null,
-    spanId: null,
-    eventName: '',
-    resource: { attributes: {}, droppedAttributesCount: 0, schemaUrl: '' },
-    scope: { name: '', version: '', attributes: {}, droppedAttributesCount: 0, schemaUrl: '' },
-    ...fields,
-  };
-}
+const record = (fields: Partial<RawLogRecord>): RawLogRecord => emptyLog({ timeUnixNano: 1n, severityNumber: 9, ...fields });
 
 describe('resolveEventName: the issue 17 order', () => {
   it('the event.name attribute wins over LogRecord.event_name and the body', () => {
