@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -74,11 +74,17 @@ describe('skein migrate', () => {
     expect(json.applied.map((m) => m.version)).toEqual(MIGRATIONS.filter((m) => m.version > 7).map((m) => m.version));
   });
 
-  it('refuses a missing file, creating nothing, and a file from a newer Skein, leaving it as it was', async () => {
+  it('refuses a missing file, creating nothing, a directory, and a file from a newer Skein, leaving it as it was', async () => {
     const missing = tempDb();
     const gone = await cli(['migrate', '--db', missing]);
     expect(gone.code).toBe(1);
     expect(gone.stderr).toBe(`skein migrate: cannot open the database ${missing}: there is no database file there\n`);
+
+    const directory = tempDb();
+    mkdirSync(directory);
+    const notAFile = await cli(['migrate', '--db', directory]);
+    expect(notAFile.code).toBe(1);
+    expect(notAFile.stderr).toBe(`skein migrate: cannot open the database ${directory}: it is a directory; give a file path\n`);
 
     const newer = tempDb();
     fileAtVersion(newer, SCHEMA_VERSION);

@@ -4,9 +4,10 @@
  * applies when it opens a file, one per transaction, each announced before it
  * runs so a large file's upgrade can show where it is.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { DatabaseOpenError } from '../errors.js';
+import { databaseOpenError } from './database-file.js';
 import { migrate, SCHEMA_VERSION, schemaVersionOf } from './migrations/index.js';
 import type { MigrationStep } from './migrations/index.js';
 import { DEFAULT_BUSY_TIMEOUT_MILLIS } from './sqlite-trace-store.js';
@@ -59,9 +60,10 @@ export function migrateDatabaseFile(path: string, onStep?: (step: MigrationStep,
 
 function openExisting(path: string, readonly: boolean): Database.Database {
   if (!existsSync(path)) throw new DatabaseOpenError(path, 'there is no database file there');
+  if (statSync(path).isDirectory()) throw new DatabaseOpenError(path, 'it is a directory; give a file path');
   try {
     return new Database(path, { readonly, fileMustExist: true });
   } catch (error) {
-    throw new DatabaseOpenError(path, (error as Error).message);
+    throw databaseOpenError(path, error);
   }
 }
