@@ -52,9 +52,10 @@ export class IngestWriterThread {
     const data: IngestWriterData = { dbPath, settings, owner: this.owner };
     // execArgv is empty: inheriting the app's (an --import of its own
     // instrumentation) would start a tracer, and a processor, inside the thread.
+    // BENCH_CPU_PROF=<dir> (npm run bench) profiles the thread, as it does the servers.
     this.worker = new Worker(workerScript(import.meta.url, 'ingest-writer-worker'), {
       workerData: data,
-      execArgv: [],
+      execArgv: process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [],
       eval: fromSources(import.meta.url),
     });
     this.worker.on('message', (message: FromIngestWriter) => this.onMessage(message));
