@@ -14,7 +14,9 @@
  * (agent sessions from bench/lib/agent-workload.ts), so the store inserts
  * rather than overwrites. The collector answers only once a request is
  * committed, so answered spans/s is stored spans/s; the stored count is
- * checked afterwards.
+ * checked afterwards. Server CPU per span is the server process's user +
+ * system time over the measured load (every thread; /proc), which moves less
+ * than spans/s when the machine is shared.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -24,7 +26,7 @@ import { encodeTraceRequest } from '../src/otlp/index.js';
 import { SqliteTraceStore } from '../src/store/sqlite/sqlite-trace-store.js';
 import { workload } from './lib/agent-workload.js';
 import { naiveRowBytes } from './lib/naive-collector.js';
-import { serverMaxRssKb, startIngestServer, stopIngestServer } from './lib/ingest-server-process.js';
+import { serverCpuSeconds, serverMaxRssKb, startIngestServer, stopIngestServer } from './lib/ingest-server-process.js';
 import type { ServerVariant } from './lib/ingest-server-process.js';
 
 function option(name: string, fallback: number): number {
@@ -48,6 +50,8 @@ interface RunResult {
   p50Millis: number;
   p99Millis: number;
   maxRssMb: number;
+  /** The server process's CPU (every thread) per span stored, µs, over the measured load; null without /proc. */
+  cpuMicrosPerSpan: number | null;
   storedSpans?: number;
   /** `naive` only: the average bytes of its row's values (issue 15 asks for ~1 KB). */
   naiveRowBytes?: number;
@@ -161,16 +165,20 @@ async function run(format: Format, variant: Variant, payloads: Buffer[], dir: st
     const warm = await load(port, payloads.slice(0, CLIENTS * 2), format);
     if (warm.failed > 0) console.error(`${format} ${variant}: ${warm.failed} of ${warm.requests} warm-up requests refused`);
     const idle = variant === 'full' ? await probeQueries(port, Promise.resolve(), 50) : undefined;
+    const cpuBefore = serverCpuSeconds(child);
     const loading = load(port, payloads.slice(CLIENTS * 2), format);
     const loaded = variant === 'full' ? probeQueries(port, loading) : undefined;
     const measured = await loading;
+    const cpuAfter = serverCpuSeconds(child);
+    const spansStored = (measured.requests - measured.failed) * SPANS_PER_REQUEST;
     const maxRssKb = await serverMaxRssKb(child);
     const result: RunResult = {
       format,
       variant,
       requests: measured.requests,
       failed: measured.failed,
-      spansPerSecond: ((measured.requests - measured.failed) * SPANS_PER_REQUEST) / measured.seconds,
+      spansPerSecond: spansStored / measured.seconds,
+      cpuMicrosPerSpan: cpuBefore === null || cpuAfter === null ? null : ((cpuAfter - cpuBefore) * 1e6) / spansStored,
       p50Millis: measured.p50,
       p99Millis: measured.p99,
       maxRssMb: maxRssKb / 1024,
@@ -209,13 +217,14 @@ try {
 }
 
 const k = (n: number): string => `${(n / 1000).toFixed(1)}k`;
+const cpu = (r: RunResult): string => (r.cpuMicrosPerSpan === null ? 'n/a' : r.cpuMicrosPerSpan.toFixed(0));
 console.log(`OTLP/HTTP ingest, ${SPANS_PER_REQUEST}-span requests, ${CLIENTS} clients, ${REQUESTS} requests per run, Node ${process.version}\n`);
-console.log('| format | server | spans/s | x decode-only | p50 ms | p99 ms | peak RSS MB | failed |');
-console.log('|---|---|---|---|---|---|---|---|');
+console.log('| format | server | spans/s | x decode-only | server CPU µs/span | p50 ms | p99 ms | peak RSS MB | failed |');
+console.log('|---|---|---|---|---|---|---|---|---|');
 for (const r of results) {
   const decode = results.find((x) => x.format === r.format && x.variant === 'decode') as RunResult;
   console.log(
-    `| ${r.format} | ${r.variant} | ${k(r.spansPerSecond)} | ${(r.spansPerSecond / decode.spansPerSecond).toFixed(2)} | ` +
+    `| ${r.format} | ${r.variant} | ${k(r.spansPerSecond)} | ${(r.spansPerSecond / decode.spansPerSecond).toFixed(2)} | ${cpu(r)} | ` +
       `${r.p50Millis.toFixed(1)} | ${r.p99Millis.toFixed(1)} | ${r.maxRssMb.toFixed(0)} | ${r.failed} |`,
   );
 }

@@ -110,13 +110,13 @@ say();
 say(`100-span requests, ${ingest.clients} keep-alive clients, ${ingest.requests} requests per server; each server in its own process.`);
 say('`full` is `skein serve` (decode on its main thread; redact, normalize and group commit on its writer thread; answered once committed), `decode` the same receiver storing nothing, `none` answers 200 at once. `naive` is the collector anyone could write in an afternoon (`bench/lib/naive-collector.ts`: node:http, protobufjs static code, one better-sqlite3 INSERT per span into a ~1 KB row with 3 indexes, one transaction per request, WAL + synchronous=NORMAL; protobuf only), the baseline of issue 15.');
 say();
-say('| format | server | spans/s | x decode-only | p50 ms | p99 ms | peak RSS MB |');
-say('|---|---|---|---|---|---|---|');
+say('| format | server | spans/s | x decode-only | server CPU µs/span | p50 ms | p99 ms | peak RSS MB |');
+say('|---|---|---|---|---|---|---|---|');
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 for (const r of ingest.results as any[]) {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const decode = (ingest.results as any[]).find((x) => x.format === r.format && x.variant === 'decode');
-  say(`| ${r.format} | ${r.variant} | ${k(r.spansPerSecond)} | ${(r.spansPerSecond / decode.spansPerSecond).toFixed(2)} | ${r.p50Millis.toFixed(1)} | ${r.p99Millis.toFixed(1)} | ${r.maxRssMb.toFixed(0)} |`);
+  say(`| ${r.format} | ${r.variant} | ${k(r.spansPerSecond)} | ${(r.spansPerSecond / decode.spansPerSecond).toFixed(2)} | ${cpuOf(r)} | ${r.p50Millis.toFixed(1)} | ${r.p99Millis.toFixed(1)} | ${r.maxRssMb.toFixed(0)} |`);
 }
 say();
 say('Beside the `full` server, a sessions-list query (`GET /api/sessions?limit=20`) every 20 ms, with the server idle and while it is loaded (what a viewer waits during ingest):');
@@ -193,10 +193,11 @@ const fullProto = ingest.results.find((x: { format: string; variant: string }) =
 const decodeProto = ingest.results.find((x: { format: string; variant: string }) => x.format === 'protobuf' && x.variant === 'decode');
 const naiveProto = ingest.results.find((x: { format: string; variant: string }) => x.format === 'protobuf' && x.variant === 'naive');
 const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}x`;
+const cpuOf = (r: { cpuMicrosPerSpan: number | null }): string => (r.cpuMicrosPerSpan === null ? 'n/a' : r.cpuMicrosPerSpan.toFixed(0));
 const worker = inProcess.medians.worker;
 // Issue 15's targets (Store v2), each a ratio to a baseline of the same run where one is named.
 const targets: [string, string, boolean][] = [
-  ['stored OTLP/HTTP ingest >= 1.8x the naive collector', naiveProto ? `${ratio(fullProto.spansPerSecond, naiveProto.spansPerSecond)} (${k(fullProto.spansPerSecond)} vs ${k(naiveProto.spansPerSecond)} spans/s)` : 'not measured', naiveProto !== undefined && fullProto.spansPerSecond >= 1.8 * naiveProto.spansPerSecond],
+  ['stored OTLP/HTTP ingest >= 1.8x the naive collector', naiveProto ? `${ratio(fullProto.spansPerSecond, naiveProto.spansPerSecond)} (${k(fullProto.spansPerSecond)} vs ${k(naiveProto.spansPerSecond)} spans/s; server CPU ${cpuOf(fullProto)} vs ${cpuOf(naiveProto)} µs/span)` : 'not measured', naiveProto !== undefined && fullProto.spansPerSecond >= 1.8 * naiveProto.spansPerSecond],
   ['stored ingest >= 0.65x decode-only', ratio(fullProto.spansPerSecond, decodeProto.spansPerSecond), fullProto.spansPerSecond >= 0.65 * decodeProto.spansPerSecond],
   ['stored ingest >= 35k spans/s on this machine', `${k(fullProto.spansPerSecond)} spans/s`, fullProto.spansPerSecond >= 35_000],
   ['<= 550 bytes on disk per typical agent span', `${store.storeBytesPerSpan.toFixed(0)} B (section 1), ${queries.bytesPerSpan.toFixed(0)} B at 1M spans`, Math.max(store.storeBytesPerSpan, queries.bytesPerSpan) <= 550],

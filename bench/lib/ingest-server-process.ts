@@ -3,6 +3,7 @@
  * are its own): start it, ask for its max RSS, stop it.
  */
 import { fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -30,6 +31,25 @@ export function serverMaxRssKb(child: ChildProcess): Promise<number> {
     child.send('stats');
   });
 }
+
+/**
+ * CPU seconds (user + system, every thread) the server process has used so
+ * far, from /proc: what a variant costs per span whatever the machine's other
+ * load, which moves its spans/s more than its CPU. Null where there is no /proc.
+ */
+export function serverCpuSeconds(child: ChildProcess): number | null {
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return null;
+  }
+}
+
+/** USER_HZ: what Linux counts /proc times in, 100 on every architecture it builds for today. */
+const CLOCK_TICKS_PER_SECOND = 100;
 
 export function stopIngestServer(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
