@@ -79,6 +79,7 @@ const signals = results.signals as any;
 /* eslint-enable @typescript-eslint/no-explicit-any */
 
 const k = (n: number): string => `${(n / 1000).toFixed(1)}k`;
+const cpuOf = (r: { cpuMicrosPerSpan: number | null }): string => (r.cpuMicrosPerSpan === null ? 'n/a' : r.cpuMicrosPerSpan.toFixed(0));
 const ms = (n: number): string => n.toFixed(2);
 const sqlite = (new Database(':memory:').prepare('SELECT sqlite_version() AS v').get() as { v: string }).v;
 const lines: string[] = [];
@@ -193,7 +194,6 @@ const fullProto = ingest.results.find((x: { format: string; variant: string }) =
 const decodeProto = ingest.results.find((x: { format: string; variant: string }) => x.format === 'protobuf' && x.variant === 'decode');
 const naiveProto = ingest.results.find((x: { format: string; variant: string }) => x.format === 'protobuf' && x.variant === 'naive');
 const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}x`;
-const cpuOf = (r: { cpuMicrosPerSpan: number | null }): string => (r.cpuMicrosPerSpan === null ? 'n/a' : r.cpuMicrosPerSpan.toFixed(0));
 const worker = inProcess.medians.worker;
 // Issue 15's targets (Store v2), each a ratio to a baseline of the same run where one is named.
 const targets: [string, string, boolean][] = [
