@@ -47,6 +47,14 @@ describe('attributes codec', () => {
     expect(decodeStorable(encodeStorable(events))).toStrictEqual(events);
   });
 
+  it('finds tags written with JSON escapes, and reads a __proto__ key as it always has (no own key)', () => {
+    // Texts without a `$` skip the tag walk; these must still take it.
+    expect(decodeStorable('{"a":{"\\u0024i":"5"},"b":[{"\\u0024d":"NaN"}]}')).toStrictEqual({ a: 5n, b: [Number.NaN] });
+    const decoded = decodeStorable<Record<string, unknown>>('{"__proto__":"x","k":"v"}');
+    expect(Object.keys(decoded)).toStrictEqual(['k']);
+    expect(Object.getPrototypeOf(decoded)).toBe(Object.prototype);
+  });
+
   it('rejects text that is not JSON', () => {
     expect(() => decodeStorable('{not json')).toThrow(SyntaxError);
   });

@@ -7,8 +7,8 @@ import { STEP_TYPES } from '../../model/types.js';
 import { InvalidQueryError, SessionNotFoundError } from '../errors.js';
 import { checkKeys, decodeCursor, encodeCursor, pageLimit } from './cursor.js';
 import { bigintParam, stringParam } from './session-queries.js';
-import { SPAN_ROW_SELECT, rowToStoredSpan, storedAttributeJson } from './span-row.js';
-import type { SpanRow } from './span-row.js';
+import { READ_ROW_ID, READ_ROW_START, SPAN_READ_COLUMNS, SpanReader, storedAttributeJson } from './span-row.js';
+import type { SpanReadRow } from './span-row.js';
 import { StatementCache } from './statement-cache.js';
 
 /**
@@ -73,8 +73,10 @@ export class SpanQueries {
   private readonly timeline: [Database.Statement, Database.Statement];
   private readonly exactTimeline: [Database.Statement, Database.Statement];
   private readonly statements: StatementCache;
+  private readonly reader: SpanReader;
 
   constructor(db: Database.Database) {
+    this.reader = new SpanReader(db);
     this.sessionStart = db
       .prepare('SELECT first_start_ns FROM sessions WHERE session_id = @sessionId')
       .pluck()
@@ -263,18 +265,31 @@ export class SpanQueries {
       params.cursorId = cursor.id;
       where.push('(s.start_ns < @cursorStart OR (s.start_ns = @cursorStart AND s.id < @cursorId))');
     }
-    const sql = `SELECT ${SPAN_ROW_SELECT} ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
-      ORDER BY s.start_ns DESC, s.id DESC LIMIT @limit`;
-    const rows = this.statements.get(sql, true).all(params) as SpanRow[];
+    // The filters pick and order ids alone; the rows are read by id and ordered here. Sorting whole rows
+    // in SQL (a trace's 100 spans: no index gives its start order) cost ~0.4 ms of a ~0.5 ms statement.
+    const keys = query.attributes === undefined ? '' : ' LEFT JOIN signal_strings ak ON ak.id = s.attribute_keys';
+    const sql = `SELECT ${SPAN_READ_COLUMNS} FROM spans s WHERE s.id IN (SELECT s.id FROM spans s${keys}
+      ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY s.start_ns DESC, s.id DESC LIMIT @limit)`;
+    const rows = (this.statements.get(sql, true).raw(true).all(params) as SpanReadRow[]).sort(newestFirst);
     const more = rows.length > limit;
-    const items = rows.slice(0, limit);
-    const last = items[items.length - 1] as SpanRow | undefined;
+    if (more) rows.length = limit;
+    const last = rows[rows.length - 1] as SpanReadRow | undefined;
     return {
-      items: items.map(rowToStoredSpan),
+      items: this.reader.spans(rows),
       nextCursor:
-        more && last ? encodeCursor({ kind: 'spans', key: last.start_ns.toString(), id: Number(last.id) }) : null,
+        more && last
+          ? encodeCursor({ kind: 'spans', key: last[READ_ROW_START].toString(), id: Number(last[READ_ROW_ID]) })
+          : null,
     };
   }
+}
+
+/** `ORDER BY start_ns DESC, id DESC`. */
+function newestFirst(a: SpanReadRow, b: SpanReadRow): number {
+  const aStart = a[READ_ROW_START];
+  const bStart = b[READ_ROW_START];
+  if (aStart !== bStart) return aStart > bStart ? -1 : 1;
+  return a[READ_ROW_ID] > b[READ_ROW_ID] ? -1 : a[READ_ROW_ID] < b[READ_ROW_ID] ? 1 : 0;
 }
 
 /** SQL that matches one attribute value of the stored JSON by JSON type, so "1" never equals 1. */
