@@ -125,14 +125,17 @@ export class SpanStats {
       params.to = bigintParam(query.toUnixNano, 'toUnixNano');
       where.push('s.start_ns < @to');
     }
-    // Aggregated in SQL over the covering index spans_llm_start (migration 001):
-    // handing every call to JavaScript cost ~10 µs a row (120 ms for a day of
+    // Aggregated in SQL over the covering index spans_llm_start (migration 001),
+    // named: in a file ANALYZE has run on, the planner chose by the bound
+    // times and for some ranges took spans_start and the table rows instead,
+    // ~4x the time (bench/queries.ts: 3 days in 30, which were its p99).
+    // Handing every call to JavaScript cost ~10 µs a row (120 ms for a day of
     // 13k calls). The session is joined only for the agent of a call without one.
     // One pass: the percentiles come from an aggregate function in the same
     // GROUP BY (a second scan handing key and duration to JavaScript cost
     // more than the sums; bench/queries.ts, a day of ~16k calls: ~50 → ~30 ms).
     const key = KEY_SQL[query.groupBy];
-    const from = `FROM spans s ${query.groupBy === 'agent' || query.groupBy === 'user' ? 'LEFT JOIN sessions ss ON ss.session_id = s.resolved_session_id' : ''}`;
+    const from = `FROM spans s INDEXED BY spans_llm_start ${query.groupBy === 'agent' || query.groupBy === 'user' ? 'LEFT JOIN sessions ss ON ss.session_id = s.resolved_session_id' : ''}`;
     const sums = `SELECT ${key} AS key, count(*) AS calls, sum(s.is_error) AS errors, sum(s.c_input) AS input,
         sum(s.c_output) AS output, sum(s.c_reasoning) AS reasoning, sum(s.c_cache_read) AS cache_read,
         sum(s.c_cache_write) AS cache_write, total(s.c_supplied_usd + s.c_computed_usd) AS cost_usd,
