@@ -30,79 +30,129 @@ const KEY_SQL: Record<StatsGroupBy, string> = {
   provider: `coalesce(s.provider, '${UNKNOWN_GROUP_KEY}')`,
   agent: `coalesce(s.agent_name, ss.agent_name, '${UNKNOWN_GROUP_KEY}')`,
   user: `coalesce(s.user_id, ss.user_id, '${UNKNOWN_GROUP_KEY}')`,
+  // A bare column: formatted once per group (GROUP_SQL), where formatting a date on every row cost about as much as the sums.
   day: `strftime('%Y-%m-%d', s.start_ns / 1000000000, 'unixepoch')`,
+};
+
+/**
+ * What rows are grouped on where it is not the key itself. `day`: the day
+ * number of the start's whole seconds, the ones the key formats (the offset,
+ * a whole number of days, makes every int64 time non-negative, so the
+ * integer division floors as the date does).
+ */
+const GROUP_SQL: Partial<Record<StatsGroupBy, string>> = {
+  day: '(s.start_ns / 1000000000 + 9223372800) / 86400',
 };
 
 /** Nearest-rank percentile of sorted values: an actual observed duration, never interpolated. */
 export function nearestRank(sorted: BigInt64Array, percent: number): bigint | null {
   if (sorted.length === 0) return null;
-  const rank = Math.max(1, Math.ceil((percent / 100) * sorted.length));
-  return sorted[rank - 1];
+  return sorted[rankIndex(sorted.length, percent)];
 }
 
-/** SQL aggregate: nearest-rank p50 and p95 of its non-null arguments, as "p50,p95" (decimal), or null for none. */
-const DURATION_RANKS = 'skein_duration_ranks';
-/** Its answer when a value is past 2^53 and a double cannot hold it exactly. */
-const INEXACT = 'inexact';
-
-class DurationSample {
-  values = new Float64Array(256);
-  count = 0;
-  exact = true;
+/** Index of the nearest-rank percentile among `count` sorted values. */
+function rankIndex(count: number, percent: number): number {
+  return Math.max(1, Math.ceil((percent / 100) * count)) - 1;
 }
 
-function addDuration(sample: DurationSample, duration: number | null): void {
-  if (duration === null) return;
-  if (!Number.isSafeInteger(duration)) sample.exact = false;
-  if (sample.count === sample.values.length) {
-    const grown = new Float64Array(sample.values.length * 2);
-    grown.set(sample.values);
-    sample.values = grown;
+/**
+ * Moves the `k`-th smallest value (from 0) to `values[k]`, smaller or equal
+ * ones before it and greater or equal ones after, and returns it (Hoare's
+ * selection: linear on average, where sorting a Float64Array cost ~1 ms per
+ * 5,000 durations). Past a depth budget the rest is sorted instead, so no
+ * order of durations makes it quadratic.
+ */
+export function selectInPlace(values: Float64Array, k: number): number {
+  let lo = 0;
+  let hi = values.length - 1;
+  let budget = 2 * (32 - Math.clz32(values.length)) + 8;
+  while (hi > lo) {
+    if (budget-- === 0) {
+      values.subarray(lo, hi + 1).sort();
+      break;
+    }
+    const pivot = values[(lo + hi) >>> 1];
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (values[i] < pivot) i++;
+      while (values[j] > pivot) j--;
+      if (i <= j) {
+        const swap = values[i];
+        values[i++] = values[j];
+        values[j--] = swap;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else break;
   }
-  sample.values[sample.count++] = duration;
+  return values[k];
 }
 
-function durationRanks(sample: DurationSample): string | null {
-  if (!sample.exact) return INEXACT;
-  if (sample.count === 0) return null;
-  const sorted = sample.values.subarray(0, sample.count).sort();
-  const rank = (percent: number): number => sorted[Math.max(1, Math.ceil((percent / 100) * sorted.length)) - 1];
-  return `${rank(50)},${rank(95)}`;
+const COMMA = 44;
+const MINUS = 45;
+const ZERO = 48;
+const NINE = 57;
+
+/** The durations of a group_concat, or null when one is not a safe integer (a double would not hold it exactly). */
+function parseDurations(text: string): Float64Array | null {
+  let count = 1;
+  for (let at = text.indexOf(','); at !== -1; at = text.indexOf(',', at + 1)) count++;
+  const values = new Float64Array(count);
+  let n = 0;
+  let value = 0;
+  let digits = 0;
+  let negative = false;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i === text.length ? COMMA : text.charCodeAt(i);
+    if (c >= ZERO && c <= NINE) {
+      value = value * 10 + (c - ZERO);
+      digits++;
+    } else if (c === COMMA) {
+      // Past 2^53 the running value is no longer exact, but it stays past it.
+      if (digits === 0 || value > Number.MAX_SAFE_INTEGER) return null;
+      values[n++] = negative ? -value : value;
+      value = 0;
+      digits = 0;
+      negative = false;
+    } else if (c === MINUS && digits === 0 && !negative) {
+      negative = true;
+    } else {
+      return null;
+    }
+  }
+  return values;
 }
 
-function registerDurationRanks(db: Database.Database): void {
-  db.aggregate<DurationSample>(DURATION_RANKS, {
-    start: () => new DurationSample(),
-    // @types/better-sqlite3 types the row argument as the accumulator's element; it is the SQL argument.
-    step: addDuration as unknown as (sample: DurationSample) => void,
-    result: durationRanks,
-  });
+interface Ranks {
+  p50: bigint | null;
+  p95: bigint | null;
 }
 
-function parseRanks(ranks: string | null): { p50: bigint | null; p95: bigint | null } {
-  if (ranks === null) return { p50: null, p95: null };
-  const comma = ranks.indexOf(',');
-  return { p50: BigInt(ranks.slice(0, comma)), p95: BigInt(ranks.slice(comma + 1)) };
+/** Nearest-rank p50 and p95 of a group_concat of durations (null: no duration). */
+function durationRanks(text: string | null): Ranks {
+  if (text === null) return { p50: null, p95: null };
+  const values = parseDurations(text);
+  if (values === null) return exactRanks(text);
+  const p95 = rankIndex(values.length, 95);
+  const high = selectInPlace(values, p95);
+  // The p50 is among the p95 smallest, which now come first.
+  const low = selectInPlace(values.subarray(0, p95 + 1), rankIndex(values.length, 50));
+  return { p50: BigInt(low), p95: BigInt(high) };
+}
+
+/** A duration past 2^53 ns (104 days) is not exact as a double: those groups are ranked with bigints. */
+function exactRanks(text: string): Ranks {
+  const sorted = BigInt64Array.from(text.split(','), BigInt).sort();
+  return { p50: nearestRank(sorted, 50), p95: nearestRank(sorted, 95) };
 }
 
 export class SpanStats {
   private readonly statements: StatementCache;
 
-  private readonly rawStatements = new Map<string, Database.Statement>();
-
-  constructor(private readonly db: Database.Database) {
+  constructor(db: Database.Database) {
     this.statements = new StatementCache(db);
-    registerDurationRanks(db);
-  }
-
-  /** Rows as arrays with safe integers (better-sqlite3's cheapest row shape). */
-  private durationStatement(sql: string): Database.Statement {
-    let statement = this.rawStatements.get(sql);
-    if (!statement) {
-      statement = this.db.prepare(sql).raw(true).safeIntegers(true);
-      this.rawStatements.set(sql, statement);
-    }
-    return statement;
   }
 
   /**
@@ -125,65 +175,43 @@ export class SpanStats {
       params.to = bigintParam(query.toUnixNano, 'toUnixNano');
       where.push('s.start_ns < @to');
     }
-    // Aggregated in SQL over the covering index spans_llm_start (migration 001),
+    // One pass in SQL over the covering index spans_llm_start (migration 001),
     // named: in a file ANALYZE has run on, the planner chose by the bound
     // times and for some ranges took spans_start and the table rows instead,
     // ~4x the time (bench/queries.ts: 3 days in 30, which were its p99).
-    // Handing every call to JavaScript cost ~10 µs a row (120 ms for a day of
-    // 13k calls). The session is joined only for the agent of a call without one.
-    // One pass: the percentiles come from an aggregate function in the same
-    // GROUP BY (a second scan handing key and duration to JavaScript cost
-    // more than the sums; bench/queries.ts, a day of ~16k calls: ~50 → ~30 ms).
+    // Handing every call to JavaScript cost ~10 µs a row; the durations of a
+    // group come back as one group_concat, parsed and ranked here (a
+    // JavaScript aggregate called once a row cost more, and sorting each
+    // group's durations more than selecting the two ranks).
     const key = KEY_SQL[query.groupBy];
-    const from = `FROM spans s INDEXED BY spans_llm_start ${query.groupBy === 'agent' || query.groupBy === 'user' ? 'LEFT JOIN sessions ss ON ss.session_id = s.resolved_session_id' : ''}`;
-    const sums = `SELECT ${key} AS key, count(*) AS calls, sum(s.is_error) AS errors, sum(s.c_input) AS input,
+    const sql = `SELECT ${key} AS key, count(*) AS calls, sum(s.is_error) AS errors, sum(s.c_input) AS input,
         sum(s.c_output) AS output, sum(s.c_reasoning) AS reasoning, sum(s.c_cache_read) AS cache_read,
         sum(s.c_cache_write) AS cache_write, total(s.c_supplied_usd + s.c_computed_usd) AS cost_usd,
-        ${DURATION_RANKS}(s.end_ns - s.start_ns) AS ranks
-      ${from} WHERE ${where.join(' AND ')} GROUP BY 1`;
-    const found = this.statements.get(sums, true).all(params) as Array<SumRow & { ranks: string | null }>;
-    let exact: Map<string, { p50: bigint | null; p95: bigint | null }> | undefined;
-    if (found.some((row) => row.ranks === INEXACT)) {
-      // A duration past 2^53 ns (104 days) is not exact as a double: rank those groups with bigints.
-      exact = this.exactRanks(`SELECT ${key}, s.end_ns - s.start_ns ${from}
-        WHERE ${where.join(' AND ')} AND s.end_ns IS NOT NULL`, params);
-    }
-    const ranks = new Map<string, { p50: bigint | null; p95: bigint | null }>();
-    for (const row of found) ranks.set(row.key, exact?.get(row.key) ?? parseRanks(row.ranks));
-    const rows: StatsRow[] = found.map((row) => ({
-      key: row.key,
-      calls: Number(row.calls),
-      errors: Number(row.errors),
-      tokens: {
-        input: Number(row.input),
-        output: Number(row.output),
-        reasoning: Number(row.reasoning),
-        cacheRead: Number(row.cache_read),
-        cacheWrite: Number(row.cache_write),
-      },
-      costUsd: row.cost_usd,
-      p50DurationNanos: ranks.get(row.key)?.p50 ?? null,
-      p95DurationNanos: ranks.get(row.key)?.p95 ?? null,
-    }));
+        group_concat(s.end_ns - s.start_ns) AS durations
+      FROM spans s INDEXED BY spans_llm_start ${query.groupBy === 'agent' || query.groupBy === 'user' ? 'LEFT JOIN sessions ss ON ss.session_id = s.resolved_session_id' : ''}
+      WHERE ${where.join(' AND ')} GROUP BY ${GROUP_SQL[query.groupBy] ?? key}`;
+    const found = this.statements.get(sql, true).all(params) as Array<SumRow & { durations: string | null }>;
+    const rows: StatsRow[] = found.map((row) => {
+      const ranks = durationRanks(row.durations);
+      return {
+        key: row.key,
+        calls: Number(row.calls),
+        errors: Number(row.errors),
+        tokens: {
+          input: Number(row.input),
+          output: Number(row.output),
+          reasoning: Number(row.reasoning),
+          cacheRead: Number(row.cache_read),
+          cacheWrite: Number(row.cache_write),
+        },
+        costUsd: row.cost_usd,
+        p50DurationNanos: ranks.p50,
+        p95DurationNanos: ranks.p95,
+      };
+    });
     // Days read best in time order; everything else biggest first.
     return query.groupBy === 'day'
       ? rows.sort((a, b) => a.key.localeCompare(b.key))
       : rows.sort((a, b) => b.calls - a.calls || a.key.localeCompare(b.key));
-  }
-
-  /** Nearest-rank p50 and p95 by group from (key, duration) rows, as bigints. */
-  private exactRanks(sql: string, params: Record<string, bigint>): Map<string, { p50: bigint | null; p95: bigint | null }> {
-    const byKey = new Map<string, bigint[]>();
-    for (const [group, duration] of this.durationStatement(sql).all(params) as Array<[string, bigint]>) {
-      const list = byKey.get(group);
-      if (list) list.push(duration);
-      else byKey.set(group, [duration]);
-    }
-    const ranks = new Map<string, { p50: bigint | null; p95: bigint | null }>();
-    for (const [group, list] of byKey) {
-      const sorted = BigInt64Array.from(list).sort();
-      ranks.set(group, { p50: nearestRank(sorted, 50), p95: nearestRank(sorted, 95) });
-    }
-    return ranks;
   }
 }
