@@ -4,11 +4,12 @@ import type Database from 'better-sqlite3';
 import type { LogQuery, StoredLogRecord } from '../../model/log-types.js';
 import type { Page } from '../../model/query.js';
 import { InvalidQueryError } from '../errors.js';
-import { checkKeys } from './cursor.js';
-import { LOG_ROW_SELECT, idBlob, rowToLogRecord } from './log-row.js';
-import type { LogRow } from './log-row.js';
+import { checkKeys, encodeCursor } from './cursor.js';
+import { LOG_READ_COLUMNS, LOG_ROW_AT, LOG_ROW_ID, idBlob, rowToLogRecord } from './log-row.js';
+import type { LogReadRow } from './log-row.js';
 import { numberParam, stringParam } from './session-queries.js';
-import { addRangeAndCursor, pageOf, signalPageLimit } from './signal-pages.js';
+import { InternedReads } from './signal-interner.js';
+import { addRangeAndCursor, signalPageLimit } from './signal-pages.js';
 import type { SqlParams } from './signal-pages.js';
 import { StatementCache } from './statement-cache.js';
 
@@ -22,10 +23,12 @@ export class LogQueries {
   private readonly statements: StatementCache;
   private readonly selectById: Database.Statement;
   private readonly selectAnyOfTrace: Database.Statement;
+  private readonly interned: InternedReads;
 
   constructor(db: Database.Database) {
     this.statements = new StatementCache(db);
-    this.selectById = db.prepare(`SELECT ${LOG_ROW_SELECT} WHERE l.id = ?`).safeIntegers(true);
+    this.interned = new InternedReads(db);
+    this.selectById = db.prepare(`SELECT ${LOG_READ_COLUMNS} FROM log_records l WHERE l.id = ?`).raw(true);
     this.selectAnyOfTrace = db.prepare('SELECT 1 FROM log_records WHERE trace_id = ? LIMIT 1').pluck();
   }
 
@@ -35,8 +38,8 @@ export class LogQueries {
   }
 
   byId(id: number): StoredLogRecord | undefined {
-    const row = this.selectById.get(id) as LogRow | undefined;
-    return row ? rowToLogRecord(row) : undefined;
+    const row = this.selectById.get(id) as LogReadRow | undefined;
+    return row ? rowToLogRecord(row, this.interned.page()) : undefined;
   }
 
   /** In time order (time, or observed time when 0), then id; every filter narrows. */
@@ -67,10 +70,18 @@ export class LogQueries {
       where.push('l.severity >= @minSeverity');
     }
     addRangeAndCursor(query, CURSOR_KIND, { time: 'l.at_ns', id: 'l.id' }, where, params);
-    const sql = `SELECT ${LOG_ROW_SELECT} ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+    const sql = `SELECT ${LOG_READ_COLUMNS} FROM log_records l ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY l.at_ns, l.id LIMIT @limit`;
-    const rows = this.statements.get(sql, true).all(params) as LogRow[];
-    return pageOf(rows, limit, CURSOR_KIND, (row) => row.at_ns, rowToLogRecord);
+    const rows = this.statements.get(sql, false).raw(true).all(params) as LogReadRow[];
+    const more = rows.length > limit;
+    if (more) rows.length = limit;
+    const last = rows[rows.length - 1] as LogReadRow | undefined;
+    const page = this.interned.page();
+    return {
+      items: rows.map((row) => rowToLogRecord(row, page)),
+      nextCursor:
+        more && last ? encodeCursor({ kind: CURSOR_KIND, key: last[LOG_ROW_AT], id: last[LOG_ROW_ID] }) : null,
+    };
   }
 }
 

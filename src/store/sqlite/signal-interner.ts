@@ -2,12 +2,13 @@
  * Interning for the log and metric rows: short repeated texts become
  * `signal_strings` ids, resource and scope bodies `resources` ids (shared
  * with spans). Caches live for one write call only: an id cached from a
- * transaction that rolled back would point at nothing.
+ * transaction that rolled back would point at nothing. Reads resolve a
+ * page's ids once each (`InternedReads`).
  */
 
 import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import { encodeStorable } from '../../model/attributes-codec.js';
+import { decodeStorable, encodeStorable } from '../../model/attributes-codec.js';
 
 export class SignalInterner {
   private readonly selectString: Database.Statement;
@@ -66,4 +67,85 @@ export class SignalInterner {
 /** Lookup only (reads): the id of `text`, or undefined when no row has it. */
 export function stringIdOf(db: Database.Database, text: string): number | undefined {
   return db.prepare('SELECT id FROM signal_strings WHERE text = ?').pluck().get(text) as number | undefined;
+}
+
+/**
+ * A copy of a decoded codec value, so that each record read gets objects
+ * of its own, as when each decoded its own text.
+ */
+function copyDecoded<T>(value: T): T {
+  if (value === null || typeof value !== 'object') return value;
+  if (value instanceof Uint8Array) return value.slice() as T;
+  if (Array.isArray(value)) return value.map(copyDecoded) as T;
+  const out: Record<string, unknown> = {};
+  const object = value as Record<string, unknown>;
+  for (const key of Object.keys(object)) out[key] = copyDecoded(object[key]);
+  return out as T;
+}
+
+/**
+ * The interned texts and bodies one page of rows refers to, each read (and
+ * parsed) once: a page of 100 spans or records names two or three
+ * resources and a few strings, where joining them into every row cost a
+ * read and a parse per row. `signal_strings` and `resources` rows are only
+ * ever added, never changed or deleted, so an id a row holds always finds
+ * its row, in any later read.
+ */
+export class InternedReads {
+  private readonly selectText: Database.Statement;
+  private readonly selectBody: Database.Statement;
+
+  constructor(db: Database.Database) {
+    this.selectText = db.prepare('SELECT text FROM signal_strings WHERE id = ?').pluck();
+    this.selectBody = db.prepare('SELECT body FROM resources WHERE id = ?').pluck();
+  }
+
+  /** Lookups for one page; what they cache lives as long as the page. */
+  page(): InternedPage {
+    return new InternedPage(this.selectText, this.selectBody);
+  }
+}
+
+export class InternedPage {
+  private readonly texts = new Map<number | bigint, string>();
+  private readonly keyLists = new Map<number | bigint, readonly string[]>();
+  private readonly bodies = new Map<number | bigint, unknown>();
+
+  constructor(
+    private readonly selectText: Database.Statement,
+    private readonly selectBody: Database.Statement,
+  ) {}
+
+  /** The `signal_strings` text of `id`. */
+  text(id: number | bigint): string {
+    let text = this.texts.get(id);
+    if (text === undefined) {
+      text = this.selectText.get(id) as string | undefined;
+      if (text === undefined) throw new Error(`a row refers to signal_strings ${id}, which is not stored`);
+      this.texts.set(id, text);
+    }
+    return text;
+  }
+
+  /** The key list interned as a JSON array under `id` (shared: read, never change it). */
+  keyList(id: number | bigint): readonly string[] {
+    let keys = this.keyLists.get(id);
+    if (keys === undefined) {
+      keys = JSON.parse(this.text(id)) as string[];
+      this.keyLists.set(id, keys);
+    }
+    return keys;
+  }
+
+  /** The decoded `resources` body of `id`, a copy of its own for each call. */
+  body<T>(id: number | bigint): T {
+    let decoded = this.bodies.get(id);
+    if (decoded === undefined) {
+      const text = this.selectBody.get(id) as string | undefined;
+      if (text === undefined) throw new Error(`a row refers to resources ${id}, which is not stored`);
+      decoded = decodeStorable<unknown>(text);
+      this.bodies.set(id, decoded);
+    }
+    return copyDecoded(decoded as T);
+  }
 }

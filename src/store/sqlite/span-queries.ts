@@ -7,7 +7,7 @@ import { STEP_TYPES } from '../../model/types.js';
 import { InvalidQueryError, SessionNotFoundError } from '../errors.js';
 import { checkKeys, decodeCursor, encodeCursor, pageLimit } from './cursor.js';
 import { bigintParam, stringParam } from './session-queries.js';
-import { READ_ROW_ID, READ_ROW_START, SPAN_READ_COLUMNS, SpanReader, storedAttributeJson } from './span-row.js';
+import { READ_ROW_ID, READ_ROW_START, SPAN_READ_COLUMNS, SpanReader, readExactTimes, storedAttributeJson } from './span-row.js';
 import type { SpanReadRow } from './span-row.js';
 import { StatementCache } from './statement-cache.js';
 
@@ -270,7 +270,7 @@ export class SpanQueries {
     const keys = query.attributes === undefined ? '' : ' LEFT JOIN signal_strings ak ON ak.id = s.attribute_keys';
     const sql = `SELECT ${SPAN_READ_COLUMNS} FROM spans s WHERE s.id IN (SELECT s.id FROM spans s${keys}
       ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY s.start_ns DESC, s.id DESC LIMIT @limit)`;
-    const rows = (this.statements.get(sql, true).raw(true).all(params) as SpanReadRow[]).sort(newestFirst);
+    const rows = readExactTimes(this.statements.get(sql, false).raw(true).all(params) as unknown[][]).sort(newestFirst);
     const more = rows.length > limit;
     if (more) rows.length = limit;
     const last = rows[rows.length - 1] as SpanReadRow | undefined;
@@ -289,7 +289,7 @@ function newestFirst(a: SpanReadRow, b: SpanReadRow): number {
   const aStart = a[READ_ROW_START];
   const bStart = b[READ_ROW_START];
   if (aStart !== bStart) return aStart > bStart ? -1 : 1;
-  return a[READ_ROW_ID] > b[READ_ROW_ID] ? -1 : a[READ_ROW_ID] < b[READ_ROW_ID] ? 1 : 0;
+  return b[READ_ROW_ID] - a[READ_ROW_ID];
 }
 
 /** SQL that matches one attribute value of the stored JSON by JSON type, so "1" never equals 1. */

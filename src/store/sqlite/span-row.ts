@@ -30,6 +30,7 @@ import type {
   CostSource,
   SpanRecord,
 } from '../../model/types.js';
+import { InternedReads } from './signal-interner.js';
 import { READ_BY_SQL, cutTexts, restoreTexts } from './span-texts.js';
 import type { TextRef } from './span-texts.js';
 
@@ -291,13 +292,15 @@ export const SPAN_ROW_SELECT = `s.*, r.body AS resource_body, sc.body AS scope_b
 
 /**
  * A `spans` row as a page read selects it (`SPAN_READ_COLUMNS`): an array
- * (better-sqlite3's raw mode, safe integers), with the resource, scope and
- * attribute keys as ids that `SpanReader` resolves once per page. A page of
- * 100 rows as objects of ~60 properties with joined bodies cost ~2 ms; as
- * these arrays, ~0.7.
+ * (better-sqlite3's raw mode), with the resource, scope and attribute keys
+ * as ids that `SpanReader` resolves once per page. Integers come as
+ * numbers, but for the times, which pass 2^53: the statement gives them as
+ * decimal text and `readExactTimes` makes them bigints. A page of 100 rows
+ * as objects of ~60 properties with safe integers and joined bodies cost
+ * ~2 ms; as these arrays, ~0.7.
  */
 export type SpanReadRow = [
-  id: bigint,
+  id: number,
   traceId: string,
   spanId: string,
   parentSpanId: string | null,
@@ -308,9 +311,9 @@ export type SpanReadRow = [
   operationName: string | null,
   startNs: bigint,
   endNs: bigint | null,
-  statusCode: bigint,
+  statusCode: number,
   statusMessage: string,
-  isError: bigint,
+  isError: number,
   provider: string | null,
   requestModel: string | null,
   responseModel: string | null,
@@ -319,52 +322,66 @@ export type SpanReadRow = [
   userId: string | null,
   toolName: string | null,
   toolCallId: string | null,
-  usageInput: bigint | null,
-  usageOutput: bigint | null,
-  usageReasoning: bigint | null,
-  usageCacheRead: bigint | null,
-  usageCacheWrite: bigint | null,
-  usageTotal: bigint | null,
+  usageInput: number | null,
+  usageOutput: number | null,
+  usageReasoning: number | null,
+  usageCacheRead: number | null,
+  usageCacheWrite: number | null,
+  usageTotal: number | null,
   costUsd: number | null,
   costSource: string | null,
-  unpriced: bigint,
+  unpriced: number,
   inputText: string | null,
-  inputLength: bigint | null,
-  inputTruncated: bigint | null,
+  inputLength: number | null,
+  inputTruncated: number | null,
   outputText: string | null,
-  outputLength: bigint | null,
-  outputTruncated: bigint | null,
+  outputLength: number | null,
+  outputTruncated: number | null,
   reasoningText: string | null,
-  reasoningLength: bigint | null,
-  reasoningTruncated: bigint | null,
+  reasoningLength: number | null,
+  reasoningTruncated: number | null,
   counts: string | null,
-  interrupted: bigint,
+  interrupted: number,
   attributes: string,
   raw: string,
-  internal: bigint,
-  resourceId: bigint,
-  scopeId: bigint,
-  attributeKeys: bigint | null,
+  internal: number,
+  resourceId: number,
+  scopeId: number,
+  attributeKeys: number | null,
 ];
 
-/** The columns of a `SpanReadRow` from `spans s`, in its order. */
+/** The columns of a `SpanReadRow` from `spans s`, in its order (times as text: see `readExactTimes`). */
 export const SPAN_READ_COLUMNS = `s.id, s.trace_id, s.span_id, s.parent_span_id, s.session_id, s.resolved_session_id,
-  s.name, s.step_type, s.operation_name, s.start_ns, s.end_ns, s.status_code, s.status_message, s.is_error,
-  s.provider, s.request_model, s.response_model, s.agent_name, s.agent_id, s.user_id, s.tool_name, s.tool_call_id,
-  s.usage_input, s.usage_output, s.usage_reasoning, s.usage_cache_read, s.usage_cache_write, s.usage_total,
-  s.cost_usd, s.cost_source, s.unpriced, s.input_text, s.input_length, s.input_truncated, s.output_text,
-  s.output_length, s.output_truncated, s.reasoning_text, s.reasoning_length, s.reasoning_truncated, s.counts,
-  s.interrupted, s.attributes, s.raw, s.internal, s.resource_id, s.scope_id, s.attribute_keys`;
+  s.name, s.step_type, s.operation_name, CAST(s.start_ns AS TEXT), CAST(s.end_ns AS TEXT), s.status_code,
+  s.status_message, s.is_error, s.provider, s.request_model, s.response_model, s.agent_name, s.agent_id, s.user_id,
+  s.tool_name, s.tool_call_id, s.usage_input, s.usage_output, s.usage_reasoning, s.usage_cache_read,
+  s.usage_cache_write, s.usage_total, s.cost_usd, s.cost_source, s.unpriced, s.input_text, s.input_length,
+  s.input_truncated, s.output_text, s.output_length, s.output_truncated, s.reasoning_text, s.reasoning_length,
+  s.reasoning_truncated, s.counts, s.interrupted, s.attributes, s.raw, s.internal, s.resource_id, s.scope_id,
+  s.attribute_keys`;
 
 /** Where `SpanReadRow` keeps the values a page is ordered by. */
 export const READ_ROW_ID = 0;
 export const READ_ROW_START = 9;
+const READ_ROW_END = 10;
+
+/**
+ * Rows as the `SPAN_READ_COLUMNS` statement gives them (better-sqlite3
+ * without safe integers: ~20 fewer bigints a row), their times made exact.
+ */
+export function readExactTimes(rows: unknown[][]): SpanReadRow[] {
+  for (const row of rows) {
+    row[READ_ROW_START] = BigInt(row[READ_ROW_START] as string);
+    if (row[READ_ROW_END] !== null) row[READ_ROW_END] = BigInt(row[READ_ROW_END] as string);
+  }
+  return rows as SpanReadRow[];
+}
 
 const n = (value: bigint | number): number => Number(value);
 
-function contentOf(text: string | null, length: bigint | null, truncated: bigint | null): ContentText | null {
+function contentOf(text: string | null, length: number | null, truncated: number | null): ContentText | null {
   if (text === null) return null;
-  return { text, originalLength: n(length ?? BigInt(text.length)), truncated: truncated === 1n };
+  return { text, originalLength: length ?? text.length, truncated: truncated === 1 };
 }
 
 /** Parsed key lists by their JSON: a file has a few key sets, read again for every row (bounded: a hostile sender's are not kept). */
@@ -458,20 +475,6 @@ export function storedAttributeJson(
 }
 
 /**
- * A copy of a decoded codec value (a resource or scope decoded once per
- * page): each span gets its own objects, as when each decoded its own.
- */
-function copyDecoded<T>(value: T): T {
-  if (value === null || typeof value !== 'object') return value;
-  if (value instanceof Uint8Array) return value.slice() as T;
-  if (Array.isArray(value)) return value.map(copyDecoded) as T;
-  const out: Record<string, unknown> = {};
-  const object = value as Record<string, unknown>;
-  for (const key of Object.keys(object)) out[key] = copyDecoded(object[key]);
-  return out as T;
-}
-
-/**
  * The span of a row, given its resource, scope and attribute keys (null:
  * the attributes are one JSON object). The resource and scope are the
  * span's own: not shared with another span.
@@ -491,7 +494,7 @@ function storedSpanOf(
     internal,
   ] = row;
   const rawColumn = decodeStorable<RawColumn>(rawText);
-  const statusCode = n(statusCodeColumn) as StatusCodeNumber;
+  const statusCode = statusCodeColumn as StatusCodeNumber;
   const raw: RawSpan = {
     traceId,
     spanId,
@@ -514,12 +517,12 @@ function storedSpanOf(
     scope,
   };
   const usage: TokenUsage = {};
-  if (usageInput !== null) usage.input = n(usageInput);
-  if (usageOutput !== null) usage.output = n(usageOutput);
-  if (usageReasoning !== null) usage.reasoning = n(usageReasoning);
-  if (usageCacheRead !== null) usage.cacheRead = n(usageCacheRead);
-  if (usageCacheWrite !== null) usage.cacheWrite = n(usageCacheWrite);
-  if (usageTotal !== null) usage.total = n(usageTotal);
+  if (usageInput !== null) usage.input = usageInput;
+  if (usageOutput !== null) usage.output = usageOutput;
+  if (usageReasoning !== null) usage.reasoning = usageReasoning;
+  if (usageCacheRead !== null) usage.cacheRead = usageCacheRead;
+  if (usageCacheWrite !== null) usage.cacheWrite = usageCacheWrite;
+  if (usageTotal !== null) usage.total = usageTotal;
   const stored: StoredSpan = {
     traceId,
     spanId,
@@ -532,7 +535,7 @@ function storedSpanOf(
     endTimeUnixNano: endNs,
     statusCode,
     statusMessage,
-    isError: isError === 1n,
+    isError: isError === 1,
     provider,
     requestModel,
     responseModel,
@@ -543,76 +546,54 @@ function storedSpanOf(
     toolCallId,
     usage,
     cost: costUsd === null ? null : { usd: costUsd, source: costSource as CostSource },
-    unpriced: unpriced === 1n,
+    unpriced: unpriced === 1,
     input: contentOf(inputText, inputLength, inputTruncated),
     output: contentOf(outputText, outputLength, outputTruncated),
     reasoning: contentOf(reasoningText, reasoningLength, reasoningTruncated),
     counts: counts === null ? { coerced: 0, dropped: 0, truncated: 0, redacted: 0 } : (JSON.parse(counts) as NormalizeCounts),
     raw,
     resolvedSessionId,
-    interrupted: interrupted === 1n,
+    interrupted: interrupted === 1,
   };
   if (rawColumn.tl !== undefined) stored.truncatedLengths = rawColumn.tl;
-  if (internal === 1n) stored.internal = true;
+  if (internal === 1) stored.internal = true;
   return stored;
 }
 
-/**
- * Turns a page's rows into spans, reading each resource, scope and key set
- * the page refers to once (a page of one trace has two or three), not once
- * per row. `resources` and `signal_strings` rows are only ever added, never
- * changed or deleted, so an id a row holds always finds its text.
- */
+/** Turns a page's rows into spans, reading each resource, scope and key set the page names once. */
 export class SpanReader {
-  private readonly selectBody: Database.Statement;
-  private readonly selectText: Database.Statement;
+  private readonly interned: InternedReads;
 
   constructor(db: Database.Database) {
-    this.selectBody = db.prepare('SELECT body FROM resources WHERE id = ?').pluck().safeIntegers(true);
-    this.selectText = db.prepare('SELECT text FROM signal_strings WHERE id = ?').pluck().safeIntegers(true);
+    this.interned = new InternedReads(db);
   }
 
   spans(rows: readonly SpanReadRow[]): StoredSpan[] {
-    const bodies = new Map<bigint, unknown>();
-    const keyLists = new Map<bigint, readonly string[]>();
-    const body = (id: bigint): unknown => {
-      let decoded = bodies.get(id);
-      if (decoded === undefined) {
-        const text = this.selectBody.get(id) as string | undefined;
-        if (text === undefined) throw new Error(`span row refers to resource ${id}, which is not stored`);
-        decoded = decodeStorable<unknown>(text);
-        bodies.set(id, decoded);
-      }
-      return copyDecoded(decoded);
-    };
-    const keysOf = (id: bigint | null): readonly string[] | null => {
-      if (id === null) return null;
-      let keys = keyLists.get(id);
-      if (keys === undefined) {
-        const text = this.selectText.get(id) as string | undefined;
-        if (text === undefined) throw new Error(`span row refers to attribute keys ${id}, which are not stored`);
-        keys = JSON.parse(text) as string[];
-        keyLists.set(id, keys);
-      }
-      return keys;
-    };
+    const page = this.interned.page();
     return rows.map((row) =>
-      storedSpanOf(row, body(row[45]) as SpanResource, body(row[46]) as InstrumentationScope, keysOf(row[47])),
+      storedSpanOf(
+        row,
+        page.body<SpanResource>(row[45]),
+        page.body<InstrumentationScope>(row[46]),
+        row[47] === null ? null : page.keyList(row[47]),
+      ),
     );
   }
 }
 
 /** The span of a `SPAN_ROW_SELECT` row (one row: its bodies joined). */
 export function rowToStoredSpan(row: SpanRow): StoredSpan {
+  const num = (value: bigint | null): number | null => (value === null ? null : Number(value));
   const readRow: SpanReadRow = [
-    row.id, row.trace_id, row.span_id, row.parent_span_id, row.session_id, row.resolved_session_id, row.name,
-    row.step_type, row.operation_name, row.start_ns, row.end_ns, row.status_code, row.status_message, row.is_error,
-    row.provider, row.request_model, row.response_model, row.agent_name, row.agent_id, row.user_id, row.tool_name,
-    row.tool_call_id, row.usage_input, row.usage_output, row.usage_reasoning, row.usage_cache_read,
-    row.usage_cache_write, row.usage_total, row.cost_usd, row.cost_source, row.unpriced, row.input_text,
-    row.input_length, row.input_truncated, row.output_text, row.output_length, row.output_truncated,
-    row.reasoning_text, row.reasoning_length, row.reasoning_truncated, row.counts, row.interrupted, row.attributes,
-    row.raw, row.internal, 0n, 0n, row.attribute_keys,
+    n(row.id), row.trace_id, row.span_id, row.parent_span_id, row.session_id, row.resolved_session_id, row.name,
+    row.step_type, row.operation_name, row.start_ns, row.end_ns, n(row.status_code), row.status_message,
+    n(row.is_error), row.provider, row.request_model, row.response_model, row.agent_name, row.agent_id, row.user_id,
+    row.tool_name, row.tool_call_id, num(row.usage_input), num(row.usage_output), num(row.usage_reasoning),
+    num(row.usage_cache_read), num(row.usage_cache_write), num(row.usage_total), row.cost_usd, row.cost_source,
+    n(row.unpriced), row.input_text, num(row.input_length), num(row.input_truncated), row.output_text,
+    num(row.output_length), num(row.output_truncated), row.reasoning_text, num(row.reasoning_length),
+    num(row.reasoning_truncated), row.counts, n(row.interrupted), row.attributes, row.raw, n(row.internal), 0, 0,
+    num(row.attribute_keys),
   ];
   return storedSpanOf(
     readRow,
