@@ -6,6 +6,14 @@
 import type Database from 'better-sqlite3';
 
 const UNDO: Record<number, string> = {
+  11: `DROP INDEX spans_session_start;
+      CREATE INDEX spans_session_start ON spans (resolved_session_id, start_ns, id, trace_id, span_id, parent_span_id,
+        name, step_type, end_ns, is_error, interrupted, model, tool_name, usage_input, usage_output, usage_reasoning,
+        usage_cache_read, usage_cache_write, cost_usd, internal);
+      DROP TABLE spans_fts;
+      CREATE VIRTUAL TABLE spans_fts USING fts5(name, input_text, output_text, reasoning_text,
+        content='spans', content_rowid='id', tokenize='unicode61 remove_diacritics 2');
+      INSERT INTO spans_fts (spans_fts) VALUES ('rebuild');`,
   10: 'ALTER TABLE spans DROP COLUMN attribute_keys;',
   9: `DELETE FROM changes WHERE kind = 'steps'; ALTER TABLE changes DROP COLUMN first_seq;
       ALTER TABLE changes DROP COLUMN steps;`,

@@ -42,7 +42,7 @@ type TimelineRow = [
 const TIMELINE_COLUMNS = `trace_id, span_id, parent_span_id, name, step_type, %START%, %END%, is_error, interrupted,
   model, tool_name, usage_input, usage_output, usage_reasoning, usage_cache_read, usage_cache_write, cost_usd`;
 const TIMELINE_SQL = (start: string, end: string, includeInternal: boolean): string =>
-  // Every column is in the covering index spans_session_start (migrations 001, 008).
+  // The session's rows by spans_session_start, already in this order (migration 011).
   `SELECT ${TIMELINE_COLUMNS.replace('%START%', start).replace('%END%', end)}
    FROM spans WHERE resolved_session_id = @sessionId${includeInternal ? '' : ' AND internal = 0'} ORDER BY start_ns, id`;
 

@@ -11,6 +11,7 @@ import { migration007 } from './007-logs-metrics.js';
 import { migration008 } from './008-internal-spans.js';
 import { migration009 } from './009-compact-change-feed.js';
 import { migration010 } from './010-compact-spans.js';
+import { migration011 } from './011-lighter-span-indexes.js';
 
 /** Every migration in order; the last one's version is the schema this code reads. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -24,6 +25,7 @@ export const MIGRATIONS: readonly Migration[] = [
   migration008,
   migration009,
   migration010,
+  migration011,
 ];
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
 
