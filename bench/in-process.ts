@@ -11,7 +11,9 @@
  *   thread          SkeinSpanProcessor({ store }): a store object given by the user, written on the app thread
  * The app loop yields every 100 spans, so the processor's flushes land on the
  * main thread between them, as they would in an app; each round ends with
- * forceFlush (for the worker: until it has committed). Reported per span:
+ * forceFlush (for the worker: until it has committed). Each setup is one
+ * processor for the whole run (warmed up by an unmeasured round first), as an
+ * app has one for its lifetime. Reported per span:
  * event-loop active time of the main thread (performance.eventLoopUtilization,
  * the event loop's own accounting; the worker's time is not in it), wall time
  * of the round, and CPU of the whole process, every thread
@@ -177,22 +179,24 @@ const SETUPS = Object.fromEntries(Object.entries(ALL_SETUPS).filter(([name]) => 
 const dir = mkdtempSync(join(tmpdir(), 'skein-bench-'));
 try {
   const results: Record<string, RoundResult[]> = {};
-  let dropped = 0;
-  // Warm-up: JIT and SQLite page cache, not measured.
-  for (const make of Object.values(SETUPS)) {
-    const setup = make(dir);
-    await round(setup);
-    await setup.close();
-  }
+  // One processor per setup for the whole run, as an app has one for its lifetime: a
+  // processor per round measured a writer thread with a cold JIT each time (about half of
+  // the worker's process CPU per span at 10 000 spans per round).
+  const setups = Object.fromEntries(Object.entries(SETUPS).map(([name, make]) => [name, make(dir)]));
+  // Warm-up: JIT (of both threads) and SQLite page cache, not measured.
+  for (const setup of Object.values(setups)) await round(setup);
   const names = Object.keys(SETUPS);
   for (let r = 0; r < rounds; r++) {
     // Rotate the order so drift on a shared machine does not favour one setup.
     for (let i = 0; i < names.length; i++) {
-      const setup = SETUPS[names[(i + r) % names.length]](dir);
+      const setup = setups[names[(i + r) % names.length]];
       (results[setup.name] ??= []).push(await round(setup));
-      dropped += setup.dropped?.() ?? 0;
-      await setup.close();
     }
+  }
+  let dropped = 0;
+  for (const setup of Object.values(setups)) {
+    dropped += setup.dropped?.() ?? 0;
+    await setup.close();
   }
   const summary = (name: string) => ({
     wallNs: median(results[name].map((x) => x.wallNs)),
