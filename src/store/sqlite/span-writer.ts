@@ -92,7 +92,7 @@ export class SpanWriter {
   >;
 
   constructor(
-    db: Database.Database,
+    private readonly db: Database.Database,
     private readonly rollup: SessionRollup,
     private readonly writerId: string,
     private readonly registerWriter: () => void,
@@ -144,11 +144,15 @@ export class SpanWriter {
   }
 
   /**
-   * Writes the batch in one immediate transaction (immediate: a deferred one could fail to upgrade under a concurrent writer).
+   * Writes the batch in one immediate transaction (immediate: a deferred one could fail to upgrade under a concurrent writer),
+   * or in the caller's when one is open: then a failed batch fails that transaction (the caller lets it throw) instead of
+   * being undone alone. A savepoint of its own made SQLite copy every page the batch touched to a statement journal,
+   * a temp file: +30% CPU per span in the ingest commit (writeSync in store.transaction, 100-span batches).
    * With `budgets`, returns the budget crossings the batch caused (recorded in that transaction).
    */
   write(records: readonly SpanRecord[], budgets?: BudgetConfig): BudgetEventRecord[] {
     if (records.length === 0) return [];
+    if (this.db.inTransaction) return this.writeInTransaction(records, budgets);
     return this.transaction.immediate(records, budgets);
   }
 
