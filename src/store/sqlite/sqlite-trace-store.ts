@@ -216,7 +216,7 @@ export class SqliteTraceStore implements TraceStore, ChangeFeedReader, BudgetRea
     if (!writer) throw new StoreError(`store ${this.path} is read-only`);
     if (records.length === 0) return 0;
     this.localCommits++;
-    return this.db.transaction(() => writer.write(records)).immediate();
+    return this.inOwnTransaction(() => writer.write(records));
   }
 
   /** Stores metric points as `writeLogsSync` stores records; returns the number of points written. */
@@ -226,7 +226,15 @@ export class SqliteTraceStore implements TraceStore, ChangeFeedReader, BudgetRea
     if (!writer) throw new StoreError(`store ${this.path} is read-only`);
     if (metrics.length === 0) return 0;
     this.localCommits++;
-    return this.db.transaction(() => writer.write(metrics)).immediate();
+    return this.inOwnTransaction(() => writer.write(metrics));
+  }
+
+  /**
+   * `fn` in an immediate transaction, or in the caller's without a savepoint (SpanWriter.write says why: a
+   * savepoint copies every page it touches to a statement journal); a failure then fails the caller's transaction.
+   */
+  private inOwnTransaction<T>(fn: () => T): T {
+    return this.db.inTransaction ? fn() : this.db.transaction(fn).immediate();
   }
 
   async writeLogs(records: readonly RawLogRecord[]): Promise<void> {
