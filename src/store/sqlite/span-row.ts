@@ -364,6 +364,9 @@ export const SPAN_READ_COLUMNS = `s.id, s.trace_id, s.span_id, s.parent_span_id,
 export const READ_ROW_ID = 0;
 export const READ_ROW_START = 9;
 const READ_ROW_END = 10;
+const READ_ROW_RESOURCE = 45;
+const READ_ROW_SCOPE = 46;
+const READ_ROW_KEYS = 47;
 
 /**
  * Rows as the `SPAN_READ_COLUMNS` statement gives them (better-sqlite3
@@ -573,9 +576,9 @@ export class SpanReader {
     return rows.map((row) =>
       storedSpanOf(
         row,
-        page.body<SpanResource>(row[45]),
-        page.body<InstrumentationScope>(row[46]),
-        row[47] === null ? null : page.keyList(row[47]),
+        page.body<SpanResource>(row[READ_ROW_RESOURCE]),
+        page.body<InstrumentationScope>(row[READ_ROW_SCOPE]),
+        row[READ_ROW_KEYS] === null ? null : page.keyList(row[READ_ROW_KEYS]),
       ),
     );
   }
