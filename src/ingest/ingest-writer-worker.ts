@@ -4,7 +4,7 @@
  * everywhere else, and answers each once it is durable. Messages are handled
  * in order, so a `flushed` answer means everything posted before it is answered.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import type { RawSpan } from '../model/types.js';
 import { SqliteTraceStore } from '../store/sqlite/sqlite-trace-store.js';
@@ -18,8 +18,8 @@ import type { SignalBatch } from './signal-batch.js';
 import { decodeSpanBatch } from './span-batch-decoder.js';
 import { toWire } from './wire-error.js';
 
-const port = parentPort;
-if (port === null) throw new Error('ingest-writer-worker.js runs only as a worker thread');
+if (parentPort === null) throw new Error('ingest-writer-worker.js runs only as a worker thread');
+const port: MessagePort = parentPort;
 const { dbPath, settings, owner } = workerData as IngestWriterData;
 const store = openStore();
 const commit = createIngestCommit({ store, ingest: createIngest(settings) });
@@ -35,19 +35,37 @@ function openStore(): SqliteTraceStore {
   }
 }
 
-port.on('message', (message: ToIngestWriter) => {
+port.on('message', handle);
+
+/** One posted commit, decoded. */
+interface Work {
+  id: number;
+  batch: RawSpan[] | SignalBatch;
+  items: number;
+}
+
+/** Items past which commits waiting behind the one being made are not merged into it. */
+const MAX_MERGED_ITEMS = 4096;
+
+function handle(message: ToIngestWriter): void {
   switch (message.type) {
     case 'commit': {
-      let answer: FromIngestWriter;
-      try {
-        const { work } = message;
-        const batch = isEncodedBatch(work) ? decodeSpanBatch(work) : work;
-        answer = { type: 'committed', id: message.id, outcome: commit(batch) };
-        checkpointer.committed(itemCount(batch));
-      } catch (error) {
-        answer = { type: 'failed', id: message.id, error: toWire(error) };
+      // Commits posted while the last one ran wait in the port: merged into one transaction
+      // (SQLite pays per commit: 512-span batches of the processor cost ~70 µs a span, 100-span ones
+      // ~110), each still answered on its own, in order. A message of another kind ends the group.
+      const group: Work[] = [];
+      let items = 0;
+      let next: ToIngestWriter | undefined = message;
+      while (next?.type === 'commit' && items < MAX_MERGED_ITEMS) {
+        const work = decoded(next);
+        if (work !== undefined) {
+          group.push(work);
+          items += work.items;
+        }
+        next = (receiveMessageOnPort(port) as { message: ToIngestWriter } | undefined)?.message;
       }
-      port.postMessage(answer);
+      commitGroup(group);
+      if (next !== undefined) handle(next);
       break;
     }
     case 'flush':
@@ -58,7 +76,60 @@ port.on('message', (message: ToIngestWriter) => {
       void checkpointer.close().then(() => closeStore(port));
       break;
   }
-});
+}
+
+/** The posted work as a batch to commit; undefined (answered as failed) when it cannot be read. */
+function decoded(message: Extract<ToIngestWriter, { type: 'commit' }>): Work | undefined {
+  try {
+    const { work } = message;
+    const batch = isEncodedBatch(work) ? decodeSpanBatch(work) : work;
+    return { id: message.id, batch, items: itemCount(batch) };
+  } catch (error) {
+    port.postMessage({ type: 'failed', id: message.id, error: toWire(error) } satisfies FromIngestWriter);
+    return undefined;
+  }
+}
+
+/**
+ * Commits the group in one transaction; the first answer carries its outcome (budget crossings,
+ * payloads queued), the others an empty one. If that fails, each is committed alone, so that one
+ * batch's failure is its own.
+ */
+function commitGroup(group: readonly Work[]): void {
+  if (group.length > 1) {
+    try {
+      const merged: SignalBatch = { spans: [], logs: [], metrics: [] };
+      for (const { batch } of group) {
+        const { spans, logs, metrics } = asSignalBatch(batch);
+        for (const span of spans) merged.spans.push(span);
+        for (const log of logs) merged.logs.push(log);
+        for (const metric of metrics) merged.metrics.push(metric);
+      }
+      const outcome = commit(merged);
+      checkpointer.committed(merged.spans.length + merged.logs.length + metricPointCount(merged.metrics));
+      group.forEach((work, i) =>
+        port.postMessage({
+          type: 'committed',
+          id: work.id,
+          outcome: i === 0 ? outcome : { crossings: [], enqueued: [] },
+        } satisfies FromIngestWriter),
+      );
+      return;
+    } catch {
+      // Committed alone below: the error is answered to the batch it belongs to.
+    }
+  }
+  for (const work of group) {
+    let answer: FromIngestWriter;
+    try {
+      answer = { type: 'committed', id: work.id, outcome: commit(work.batch) };
+      checkpointer.committed(work.items);
+    } catch (error) {
+      answer = { type: 'failed', id: work.id, error: toWire(error) };
+    }
+    port.postMessage(answer);
+  }
+}
 
 /** Spans, log records and metric points: what a commit wrote, for the checkpoint pace. */
 function itemCount(batch: RawSpan[] | SignalBatch): number {

@@ -86,6 +86,40 @@ describe('IngestWriterThread', () => {
     expect(errors).toEqual([]);
   });
 
+  it('merges commits waiting behind each other into one transaction, answering each on its own', async () => {
+    const path = dbPath();
+    const { thread, errors } = start(path);
+    // Posted before the thread has started: all five wait in its port when it takes the first.
+    const batches = [1, 2, 3, 4, 5].map(() => [makeRawSpan({ attributes: { 'session.id': 's-merged' } })]);
+    const outcomes = await Promise.all(batches.map((batch) => thread.commit(batch)));
+    expect(outcomes).toEqual(batches.map(() => ({ crossings: [], enqueued: [] })));
+    const store = new SqliteTraceStore({ path, readonly: true });
+    try {
+      expect((await store.getSession('s-merged')).spanCount).toBe(5);
+      // The change feed keeps one row per session per transaction: five commits alone would leave five.
+      const rows = store.database.prepare("SELECT count(*) FROM changes WHERE session_id = 's-merged'").pluck().get();
+      expect(rows).toBeLessThan(5);
+    } finally {
+      await store.close();
+    }
+    expect(errors).toEqual([]);
+  });
+
+  it('fails only the batch that fails when merged commits cannot commit together', async () => {
+    const path = dbPath();
+    const { thread, errors } = start(path);
+    const good = [makeRawSpan(), makeRawSpan()];
+    const answers = await Promise.allSettled([
+      thread.commit([good[0]]),
+      thread.commit([makeRawSpan({ traceId: 'not a trace id' })]),
+      thread.commit([good[1]]),
+    ]);
+    expect(answers.map((a) => a.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(String((answers[1] as PromiseRejectedResult).reason)).toMatch(/traceId must be 32 hex digits/);
+    expect([...(await storedNames(path)).keys()].sort()).toEqual(good.map((s) => s.spanId).sort());
+    expect(errors).toEqual([]);
+  });
+
   it('computes cost with the prices it was given as data', async () => {
     const path = dbPath();
     const prices = createPriceTable({ 'house-model': { inputPerMTok: 1_000_000, outputPerMTok: 0 } });
