@@ -106,7 +106,7 @@ function commitGroup(group: readonly Work[]): void {
         for (const metric of metrics) merged.metrics.push(metric);
       }
       const outcome = commit(merged);
-      checkpointer.committed(merged.spans.length + merged.logs.length + metricPointCount(merged.metrics));
+      checkpointer.committed(group.reduce((items, work) => items + work.items, 0));
       group.forEach((work, i) =>
         port.postMessage({
           type: 'committed',

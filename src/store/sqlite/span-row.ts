@@ -432,6 +432,11 @@ export function storedAttributes(
   return decodedAttributes(attributes, keysJson === null ? null : keyList(keysJson), rawColumn, texts);
 }
 
+/** The `raw` column's references to cut texts, parsed only when it has any (most rows do not). */
+function textRefsOf(raw: string): { x?: TextRef[] } {
+  return raw.includes('"x":') ? decodeStorable<RawColumn>(raw) : {};
+}
+
 /**
  * `storedAttributes` as codec JSON, for SQL that reads attributes with JSON
  * functions (the attribute filter of `getSpans`). A row without cut texts
@@ -445,7 +450,7 @@ export function storedAttributesJson(
   output: string | null,
   reasoning: string | null,
 ): string {
-  const rawColumn: { x?: TextRef[] } = raw.includes('"x":') ? decodeStorable<RawColumn>(raw) : {};
+  const rawColumn = textRefsOf(raw);
   if (keysJson === null && rawColumn.x === undefined) return attributes;
   return encodeStorable(storedAttributes(attributes, keysJson, rawColumn, [input, output, reasoning]));
 }
@@ -468,7 +473,7 @@ export function storedAttributeJson(
   if (keysJson === null) return storedAttributesJson(attributes, keysJson, raw, input, output, reasoning);
   const at = keyList(keysJson).indexOf(key);
   if (at < 0) return '{}';
-  const rawColumn: { x?: TextRef[] } = raw.includes('"x":') ? decodeStorable<RawColumn>(raw) : {};
+  const rawColumn = textRefsOf(raw);
   if (rawColumn.x?.some((ref) => ref[0] === at)) {
     const whole = storedAttributes(attributes, keysJson, rawColumn, [input, output, reasoning]);
     return encodeStorable({ [key]: whole[key] });
