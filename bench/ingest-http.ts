@@ -26,7 +26,15 @@ import { encodeTraceRequest } from '../src/otlp/index.js';
 import { SqliteTraceStore } from '../src/store/sqlite/sqlite-trace-store.js';
 import { workload } from './lib/agent-workload.js';
 import { naiveRowBytes } from './lib/naive-collector.js';
-import { serverCpuSeconds, serverMaxRssKb, startIngestServer, stopIngestServer } from './lib/ingest-server-process.js';
+import {
+  serverCpuCell,
+  serverCpuSeconds,
+  serverMaxRssKb,
+  serverThreadCpuSeconds,
+  startIngestServer,
+  stopIngestServer,
+  threadCpuSplit,
+} from './lib/ingest-server-process.js';
 import type { ServerVariant } from './lib/ingest-server-process.js';
 
 function option(name: string, fallback: number): number {
@@ -52,6 +60,8 @@ interface RunResult {
   maxRssMb: number;
   /** The server process's CPU (every thread) per span stored, µs, over the measured load; null without /proc. */
   cpuMicrosPerSpan: number | null;
+  /** Of that, the main thread's and the busiest other thread's (the writer thread, for `full`); null without /proc. */
+  threadCpu: { mainMicrosPerSpan: number; busiestOtherMicrosPerSpan: number } | null;
   storedSpans?: number;
   /** `naive` only: the average bytes of its row's values (issue 15 asks for ~1 KB). */
   naiveRowBytes?: number;
@@ -157,6 +167,17 @@ async function load(port: number, payloads: Buffer[], format: Format) {
   return { requests: latencies.length, failed, seconds, p50: at(0.5), p99: at(0.99) };
 }
 
+function perSpanSplit(
+  pid: number | undefined,
+  before: Map<number, number> | null,
+  after: Map<number, number> | null,
+  spans: number,
+): RunResult['threadCpu'] {
+  if (pid === undefined || before === null || after === null) return null;
+  const { main, busiestOther } = threadCpuSplit(pid, before, after);
+  return { mainMicrosPerSpan: (main * 1e6) / spans, busiestOtherMicrosPerSpan: (busiestOther * 1e6) / spans };
+}
+
 async function run(format: Format, variant: Variant, payloads: Buffer[], dir: string): Promise<RunResult> {
   const dbPath = join(dir, `${format}-${variant}.db`);
   const { child, port } = await startIngestServer(variant, dbPath);
@@ -166,10 +187,12 @@ async function run(format: Format, variant: Variant, payloads: Buffer[], dir: st
     if (warm.failed > 0) console.error(`${format} ${variant}: ${warm.failed} of ${warm.requests} warm-up requests refused`);
     const idle = variant === 'full' ? await probeQueries(port, Promise.resolve(), 50) : undefined;
     const cpuBefore = serverCpuSeconds(child);
+    const threadsBefore = serverThreadCpuSeconds(child);
     const loading = load(port, payloads.slice(CLIENTS * 2), format);
     const loaded = variant === 'full' ? probeQueries(port, loading) : undefined;
     const measured = await loading;
     const cpuAfter = serverCpuSeconds(child);
+    const threadsAfter = serverThreadCpuSeconds(child);
     const spansStored = (measured.requests - measured.failed) * SPANS_PER_REQUEST;
     const maxRssKb = await serverMaxRssKb(child);
     const result: RunResult = {
@@ -179,6 +202,7 @@ async function run(format: Format, variant: Variant, payloads: Buffer[], dir: st
       failed: measured.failed,
       spansPerSecond: spansStored / measured.seconds,
       cpuMicrosPerSpan: cpuBefore === null || cpuAfter === null ? null : ((cpuAfter - cpuBefore) * 1e6) / spansStored,
+      threadCpu: perSpanSplit(child.pid, threadsBefore, threadsAfter, spansStored),
       p50Millis: measured.p50,
       p99Millis: measured.p99,
       maxRssMb: maxRssKb / 1024,
@@ -217,14 +241,13 @@ try {
 }
 
 const k = (n: number): string => `${(n / 1000).toFixed(1)}k`;
-const cpu = (r: RunResult): string => (r.cpuMicrosPerSpan === null ? 'n/a' : r.cpuMicrosPerSpan.toFixed(0));
 console.log(`OTLP/HTTP ingest, ${SPANS_PER_REQUEST}-span requests, ${CLIENTS} clients, ${REQUESTS} requests per run, Node ${process.version}\n`);
-console.log('| format | server | spans/s | x decode-only | server CPU µs/span | p50 ms | p99 ms | peak RSS MB | failed |');
+console.log('| format | server | spans/s | x decode-only | server CPU µs/span (main / busiest other thread) | p50 ms | p99 ms | peak RSS MB | failed |');
 console.log('|---|---|---|---|---|---|---|---|---|');
 for (const r of results) {
   const decode = results.find((x) => x.format === r.format && x.variant === 'decode') as RunResult;
   console.log(
-    `| ${r.format} | ${r.variant} | ${k(r.spansPerSecond)} | ${(r.spansPerSecond / decode.spansPerSecond).toFixed(2)} | ${cpu(r)} | ` +
+    `| ${r.format} | ${r.variant} | ${k(r.spansPerSecond)} | ${(r.spansPerSecond / decode.spansPerSecond).toFixed(2)} | ${serverCpuCell(r)} | ` +
       `${r.p50Millis.toFixed(1)} | ${r.p99Millis.toFixed(1)} | ${r.maxRssMb.toFixed(0)} | ${r.failed} |`,
   );
 }

@@ -3,7 +3,7 @@
  * are its own): start it, ask for its max RSS, stop it.
  */
 import { fork } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -46,6 +46,59 @@ export function serverCpuSeconds(child: ChildProcess): number | null {
   } catch {
     return null;
   }
+}
+
+/** CPU seconds each thread of the server process has used so far, by thread id (the main thread's is the pid); null without /proc. */
+export function serverThreadCpuSeconds(child: ChildProcess): Map<number, number> | null {
+  try {
+    const threads = new Map<number, number>();
+    for (const tid of readdirSync(`/proc/${child.pid}/task`)) {
+      try {
+        threads.set(Number(tid), taskCpuSeconds(`/proc/${child.pid}/task/${tid}`));
+      } catch {
+        // The thread ended between the listing and the read: it counts in the process total only.
+      }
+    }
+    return threads;
+  } catch {
+    return null;
+  }
+}
+
+/** One thread's CPU: `schedstat` in nanoseconds where the kernel keeps it, else `stat` in clock ticks. */
+function taskCpuSeconds(task: string): number {
+  try {
+    const schedstat = readFileSync(`${task}/schedstat`, 'utf8');
+    return Number(schedstat.slice(0, schedstat.indexOf(' '))) / 1e9;
+  } catch {
+    const stat = readFileSync(`${task}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  }
+}
+
+/**
+ * What the main thread and the busiest other thread (for `full`, the writer
+ * thread: commits run there) used between two `serverThreadCpuSeconds`
+ * readings, in seconds. The busiest thread bounds the rate: it shows which
+ * one a gain must come from.
+ */
+export function threadCpuSplit(pid: number, before: Map<number, number>, after: Map<number, number>): { main: number; busiestOther: number } {
+  let busiestOther = 0;
+  for (const [tid, seconds] of after) {
+    if (tid !== pid) busiestOther = Math.max(busiestOther, seconds - (before.get(tid) ?? 0));
+  }
+  return { main: (after.get(pid) ?? 0) - (before.get(pid) ?? 0), busiestOther };
+}
+
+/** A run's server CPU per span for a table: every thread, then the main thread's and the busiest other's. */
+export function serverCpuCell(r: {
+  cpuMicrosPerSpan: number | null;
+  threadCpu?: { mainMicrosPerSpan: number; busiestOtherMicrosPerSpan: number } | null;
+}): string {
+  if (r.cpuMicrosPerSpan === null) return 'n/a';
+  const split = r.threadCpu ? ` (${r.threadCpu.mainMicrosPerSpan.toFixed(0)} / ${r.threadCpu.busiestOtherMicrosPerSpan.toFixed(0)})` : '';
+  return `${r.cpuMicrosPerSpan.toFixed(0)}${split}`;
 }
 
 /** USER_HZ: what Linux counts /proc times in, 100 on every architecture it builds for today. */
