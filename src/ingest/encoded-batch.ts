@@ -5,6 +5,9 @@ import type { InstrumentationScope, SpanResource } from '../model/types.js';
  * structure in `ints` (counts, tags, indexes), times and number values in
  * `floats`, strings in `strings` (the SDK's own, by reference), attribute
  * keys once per batch in `keys`. Read back by `decodeSpanBatch`, in order.
+ * Each string is an index in `ints`: the next new string of `strings`, or
+ * one sent before (a short value repeated, as the trace id, parent, model or
+ * session of consecutive spans: structured clone then copies it once).
  *
  * Why not the snapshots themselves: structured clone (or v8.serialize) of
  * an object per span, a tuple per time and an attributes object each walks
@@ -27,7 +30,7 @@ export interface EncodedBatch {
 }
 
 // Tags of attribute values in `ints`.
-export const TAG_STRING = 0; // the next string
+export const TAG_STRING = 0; // [tag, string index]
 export const TAG_NUMBER = 1; // the next float
 export const TAG_TRUE = 2;
 export const TAG_FALSE = 3;
@@ -37,11 +40,11 @@ export const TAG_VALUE = 6; // [tag, index in `values`]
 
 /**
  * `ints` of one span, in this order, then its attributes ([count, then key
- * index and tagged value each]) and events ([count, then dropped attributes
- * count and attributes each]). `floats`: start and end time (0 while open),
- * then attribute numbers, and per event its time. `strings`: trace id, span
- * id, parent span id (when `INT_HAS_PARENT`), trace state, name, status
- * message, then attribute strings and per event its name.
+ * index and tagged value each]) and events ([count, then name, dropped
+ * attributes count and attributes each]). `floats`: start and end time (0 while open),
+ * then attribute numbers, and per event its time. Strings (each an index in
+ * `ints`, before the attributes): trace id, span id, parent span id (when
+ * `INT_HAS_PARENT`), trace state, name, status message.
  */
 export const INT_ENDED = 0;
 export const INT_FLAGS = 1;

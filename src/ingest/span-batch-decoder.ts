@@ -32,6 +32,7 @@ export function decodeSpanBatch(batch: EncodedBatch): RawSpan[] {
 class SpanBatchReader {
   private int = 0;
   private float = 0;
+  /** Strings read so far: an index below is a repeat, the next one is new, any other is an error. */
   private string = 0;
 
   constructor(private readonly batch: EncodedBatch) {}
@@ -150,7 +151,10 @@ class SpanBatchReader {
   }
 
   private nextString(): string {
-    if (this.string >= this.batch.strings.length) throw new Error('SkeinSpanProcessor: a span batch ends early');
+    const index = this.nextInt();
+    if (index < this.string && index >= 0) return this.batch.strings[index];
+    if (index !== this.string) throw new Error(`SkeinSpanProcessor: a span batch names string ${index} before string ${this.string}`);
+    if (index >= this.batch.strings.length) throw new Error('SkeinSpanProcessor: a span batch ends early');
     return this.batch.strings[this.string++];
   }
 }

@@ -29,6 +29,16 @@ export type { EncodedBatch } from '../ingest/encoded-batch.js';
 
 const INITIAL_INTS = 1 << 14;
 const INITIAL_FLOATS = 1 << 12;
+/** Longer strings (messages, prompts) are nearly always new: not compared, always sent. */
+const MAX_SHARED_LENGTH = 64;
+// Slots of the span's own string fields; each attribute key has two after them (its value, its array items).
+const SLOT_TRACE_ID = 0;
+const SLOT_PARENT_SPAN_ID = 1;
+const SLOT_TRACE_STATE = 2;
+const SLOT_NAME = 3;
+const SLOT_STATUS_MESSAGE = 4;
+const SLOT_EVENT_NAME = 5;
+const FIXED_SLOTS = 6;
 
 /**
  * Encodes the spans of one batch. Reused across batches: `finish()` hands out
@@ -40,6 +50,16 @@ export class SpanBatchEncoder {
   private floats = new Float64Array(INITIAL_FLOATS);
   private floatCount = 0;
   private strings: string[] = [];
+  /**
+   * Per slot (a span field, or an attribute key's value or array item), the
+   * last short string sent in it and its index in `strings`: a value equal
+   * to the previous one (the same trace, parent, model, session) is sent as
+   * that index. Cheaper than a lookup by content, and it halves the strings
+   * structured clone copies (each costs the app thread ~30 ns, whatever its
+   * length) and the writer thread recreates.
+   */
+  private slotStrings: (string | undefined)[] = [];
+  private slotIndexes: number[] = [];
   private keys: string[] = [];
   private keyIndex = new Map<string, number>();
   private count = 0;
@@ -50,6 +70,10 @@ export class SpanBatchEncoder {
   private lastResourceIndex = -1;
   private lastScope: object | undefined;
   private lastScopeIndex = -1;
+
+  constructor() {
+    this.resetSlots();
+  }
 
   get size(): number {
     return this.count;
@@ -71,6 +95,8 @@ export class SpanBatchEncoder {
       this.floatCount = floats;
       this.strings.length = strings;
       this.values.length = values;
+      // A slot may name a string dropped above.
+      this.slotStrings.fill(undefined);
       throw error;
     }
     this.count++;
@@ -94,6 +120,7 @@ export class SpanBatchEncoder {
     this.strings = [];
     this.keys = [];
     this.keyIndex = new Map();
+    this.resetSlots();
     this.count = 0;
     this.values = [];
     this.resources = [];
@@ -137,15 +164,17 @@ export class SpanBatchEncoder {
       this.float(0);
       this.float(0);
     }
-    const strings = this.strings;
-    strings.push(str(ctx.traceId), str(ctx.spanId));
-    if (hasParent) strings.push(str(parentSpanId));
-    strings.push(ctx.traceState === undefined ? '' : ctx.traceState.serialize(), str(span.name), str(span.status.message ?? ''));
+    this.string(str(ctx.traceId), SLOT_TRACE_ID);
+    this.newString(str(ctx.spanId));
+    if (hasParent) this.string(str(parentSpanId), SLOT_PARENT_SPAN_ID);
+    this.string(ctx.traceState === undefined ? '' : ctx.traceState.serialize(), SLOT_TRACE_STATE);
+    this.string(str(span.name), SLOT_NAME);
+    this.string(str(span.status.message ?? ''), SLOT_STATUS_MESSAGE);
     this.attributes(span.attributes);
     const events = span.events;
     this.int(events.length);
     for (const event of events) {
-      this.strings.push(str(event.name));
+      this.string(str(event.name), SLOT_EVENT_NAME);
       this.float(event.time[0]);
       this.float(event.time[1]);
       this.int(event.droppedAttributesCount ?? 0);
@@ -165,19 +194,23 @@ export class SpanBatchEncoder {
       if (index === undefined) {
         index = this.keys.push(key) - 1;
         this.keyIndex.set(key, index);
+        // Its two slots, in step with the key's index (dense arrays).
+        this.slotStrings.push(undefined, undefined);
+        this.slotIndexes.push(-1, -1);
       }
       this.int(index);
-      this.value(value);
+      this.value(value, FIXED_SLOTS + 2 * index);
       count++;
     }
     this.ints[countAt] = count;
   }
 
-  private value(value: unknown): void {
+  /** `slot`: the key's value slot; its array items use the next one. */
+  private value(value: unknown, slot: number): void {
     switch (typeof value) {
       case 'string':
         this.int(TAG_STRING);
-        this.strings.push(value);
+        this.string(value, slot);
         return;
       case 'number':
         this.int(TAG_NUMBER);
@@ -193,12 +226,37 @@ export class SpanBatchEncoder {
           this.int(TAG_ARRAY);
           this.int(value.length);
           // Item by item: the span's own array may still be changed by the app.
-          for (const item of value) this.value(item);
+          for (const item of value) this.value(item, slot + 1);
         } else {
           this.int(TAG_VALUE);
           this.int(this.values.push(value) - 1);
         }
     }
+  }
+
+  /** Sends the string as an index in `strings`: the slot's last one if equal, else a new one. */
+  private string(value: string, slot: number): void {
+    if (value.length > MAX_SHARED_LENGTH) {
+      this.newString(value);
+      return;
+    }
+    if (this.slotStrings[slot] === value) {
+      this.int(this.slotIndexes[slot]);
+      return;
+    }
+    this.slotStrings[slot] = value;
+    this.slotIndexes[slot] = this.newString(value);
+  }
+
+  private newString(value: string): number {
+    const index = this.strings.push(value) - 1;
+    this.int(index);
+    return index;
+  }
+
+  private resetSlots(): void {
+    this.slotStrings = [undefined, undefined, undefined, undefined, undefined, undefined];
+    this.slotIndexes = [-1, -1, -1, -1, -1, -1];
   }
 
   private int(value: number): void {

@@ -7,6 +7,7 @@ import { decodeSpanBatch } from '../../src/ingest/span-batch-decoder.js';
 import { SpanBatchEncoder, withPlainValues } from '../../src/processor/span-batch-encoder.js';
 import type { EncodedBatch } from '../../src/processor/span-batch-encoder.js';
 import { readableSpanToRaw } from '../../src/processor/readable-span-to-raw.js';
+import { INTS_PER_SPAN } from '../../src/ingest/encoded-batch.js';
 
 const setup = () => captureSpans({ 'service.name': 'agent-app' });
 
@@ -102,6 +103,48 @@ describe('SpanBatchEncoder / decodeSpanBatch', () => {
     const batch = encoder.finish();
     expect(() => decodeSpanBatch({ ...batch, strings: [...batch.strings, 'extra'] })).toThrow(/did not decode to its end/);
     expect(() => decodeSpanBatch({ ...batch, spans: 2 })).toThrow(/ends early/);
+  });
+
+  it('sends a short string repeated by consecutive spans once, and decodes each span whole', () => {
+    const { exporter, tracer } = setup();
+    const root = tracer.startSpan('invoke_agent');
+    const parent = trace.setSpan(ROOT_CONTEXT, root);
+    const long = 'x'.repeat(65);
+    for (let n = 0; n < 3; n++) {
+      tracer
+        .startSpan('chat', { attributes: { 'gen_ai.request.model': 'gpt-4o', session: 's-1', id: `call-${n}`, reasons: ['stop'], text: long } }, parent)
+        .end();
+    }
+    // A different value in the same slot is sent, and the slot then holds it.
+    tracer.startSpan('chat', { attributes: { 'gen_ai.request.model': 'gpt-4o-mini', session: 's-1' } }, parent).end();
+    root.end();
+    const ended = exporter.getFinishedSpans();
+    const encoder = new SpanBatchEncoder();
+    for (const span of ended) encoder.add(span, true);
+    const batch = encoder.finish();
+    const count = (value: string) => batch.strings.filter((s) => s === value).length;
+    expect(count(root.spanContext().traceId)).toBe(1);
+    expect(count(root.spanContext().spanId)).toBe(2); // the root's own id, and once as the parent of the four
+    expect(count('gpt-4o')).toBe(1);
+    expect(count('gpt-4o-mini')).toBe(1);
+    expect(count('s-1')).toBe(1);
+    expect(count('stop')).toBe(1);
+    expect(count('chat')).toBe(1);
+    expect(count('call-2')).toBe(1);
+    expect(count(long)).toBe(3); // past 64 characters: not compared, always sent
+    expect(decodeSpanBatch(acrossThreads(batch))).toEqual(ended.map((span) => readableSpanToRaw(span)));
+  });
+
+  it('refuses a string index that skips ahead of the strings read so far', () => {
+    const { exporter, tracer } = setup();
+    tracer.startSpan('one').end();
+    const encoder = new SpanBatchEncoder();
+    encoder.add(exporter.getFinishedSpans()[0], true);
+    const batch = encoder.finish();
+    const ints = batch.ints.slice();
+    // The first string after the span's fixed ints is its trace id, string 0.
+    ints[INTS_PER_SPAN] = 1;
+    expect(() => decodeSpanBatch({ ...batch, ints })).toThrow(/names string 1 before string 0/);
   });
 
   it('leaves the batch as it was when a span cannot be encoded', () => {
