@@ -135,6 +135,36 @@ describe('SpanBatchEncoder / decodeSpanBatch', () => {
     expect(decodeSpanBatch(acrossThreads(batch))).toEqual(ended.map((span) => readableSpanToRaw(span)));
   });
 
+  it('forgets the strings of a span that failed half-way, so the next span does not name them', () => {
+    const { exporter, tracer } = setup();
+    tracer.startSpan('first', { attributes: { model: 'm-1' } }).end();
+    // Another trace: its trace id and model are new strings when the span fails.
+    tracer.startSpan('second', { attributes: { model: 'm-2' } }).end();
+    tracer.startSpan('second', { attributes: { model: 'm-2' } }).end();
+    const [first, second, again] = exporter.getFinishedSpans();
+    const failing = { ...second, spanContext: () => second.spanContext(), attributes: { ...second.attributes } } as unknown as ReadableSpan;
+    Object.defineProperty(failing.attributes, 'late', {
+      enumerable: true,
+      get() {
+        throw new Error('getter');
+      },
+    });
+    // The same trace as the failed span, so its strings repeat the ones dropped.
+    const sameTrace = { ...again, spanContext: () => ({ ...again.spanContext(), traceId: second.spanContext().traceId }) } as unknown as ReadableSpan;
+    const encoder = new SpanBatchEncoder();
+    encoder.add(first, true);
+    expect(() => encoder.add(failing, true)).toThrow('getter');
+    encoder.add(sameTrace, true);
+    const decoded = decodeSpanBatch(acrossThreads(encoder.finish()));
+    const withoutFailure = new SpanBatchEncoder();
+    withoutFailure.add(first, true);
+    withoutFailure.add(sameTrace, true);
+    expect(decoded).toEqual(decodeSpanBatch(acrossThreads(withoutFailure.finish())));
+    expect(decoded[0]).toEqual(readableSpanToRaw(first));
+    expect(decoded[1].traceId).toBe(second.spanContext().traceId);
+    expect(decoded[1].attributes.model).toBe('m-2');
+  });
+
   it('refuses a string index that skips ahead of the strings read so far', () => {
     const { exporter, tracer } = setup();
     tracer.startSpan('one').end();
