@@ -6,7 +6,8 @@ import type { CommitOutcome, OpenedCommit } from '../ingest/ingest-commit.js';
 import type { Ingest } from '../ingest/ingest-settings.js';
 import { IngestWriterThread } from '../ingest/ingest-writer-thread.js';
 import { decodeSpanBatch } from '../ingest/span-batch-decoder.js';
-import { SpanBatchEncoder, withPlainValues } from './span-batch-encoder.js';
+import { withPlainValues } from './plain-values.js';
+import { SpanBatchEncoder } from './span-batch-encoder.js';
 
 export interface WorkerWriterOptions {
   dbPath: string;

@@ -4,7 +4,8 @@ import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/ap
 import type { Attributes } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { decodeSpanBatch } from '../../src/ingest/span-batch-decoder.js';
-import { SpanBatchEncoder, withPlainValues } from '../../src/processor/span-batch-encoder.js';
+import { withPlainValues } from '../../src/processor/plain-values.js';
+import { SpanBatchEncoder } from '../../src/processor/span-batch-encoder.js';
 import type { EncodedBatch } from '../../src/processor/span-batch-encoder.js';
 import { readableSpanToRaw } from '../../src/processor/readable-span-to-raw.js';
 import { INTS_PER_SPAN } from '../../src/ingest/encoded-batch.js';
