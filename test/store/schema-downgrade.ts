@@ -6,6 +6,7 @@
 import type Database from 'better-sqlite3';
 
 const UNDO: Record<number, string> = {
+  12: `DROP TRIGGER spans_shared_values_delete; DROP TABLE span_value_texts; DROP TABLE span_values;`,
   11: `DROP INDEX spans_session_start;
       CREATE INDEX spans_session_start ON spans (resolved_session_id, start_ns, id, trace_id, span_id, parent_span_id,
         name, step_type, end_ns, is_error, interrupted, model, tool_name, usage_input, usage_output, usage_reasoning,

@@ -10,6 +10,7 @@ import { bigintParam, stringParam } from './session-queries.js';
 import { READ_ROW_ID, READ_ROW_START, SPAN_READ_COLUMNS, SpanReader, readExactTimes, storedAttributeJson } from './span-row.js';
 import type { SpanReadRow } from './span-row.js';
 import { StatementCache } from './statement-cache.js';
+import { SHARED_VALUES_SQL } from './span-values.js';
 
 /**
  * A timeline row as an array (better-sqlite3's `raw` mode), in the order of
@@ -48,7 +49,8 @@ const TIMELINE_SQL = (start: string, end: string, includeInternal: boolean): str
 
 /**
  * SQL function: one attribute of a row as it arrived (keys joined, texts put
- * back: migration 010), as a codec JSON object of that key alone.
+ * back: migration 010; shared values, given by `SHARED_VALUES_SQL`: 012), as
+ * a codec JSON object of that key alone.
  */
 const STORED_ATTRIBUTE = 'skein_span_attribute';
 
@@ -74,8 +76,9 @@ export class SpanQueries {
   private readonly exactTimeline: [Database.Statement, Database.Statement];
   private readonly statements: StatementCache;
   private readonly reader: SpanReader;
+  private readonly spansRead: Database.Transaction<(query: SpanQuery) => Page<StoredSpan>>;
 
-  constructor(db: Database.Database) {
+  constructor(private readonly db: Database.Database) {
     this.reader = new SpanReader(db);
     this.sessionStart = db
       .prepare('SELECT first_start_ns FROM sessions WHERE session_id = @sessionId')
@@ -88,7 +91,7 @@ export class SpanQueries {
     this.timeline = [timeline(false), timeline(true)];
     this.exactTimeline = [exactTimeline(false), exactTimeline(true)];
     this.statements = new StatementCache(db);
-    db.function(STORED_ATTRIBUTE, { deterministic: true }, (attributes, keys, raw, input, output, reasoning, key) =>
+    db.function(STORED_ATTRIBUTE, { deterministic: true }, (attributes, keys, raw, input, output, reasoning, key, shared) =>
       storedAttributeJson(
         attributes as string,
         keys as string | null,
@@ -97,8 +100,10 @@ export class SpanQueries {
         output as string | null,
         reasoning as string | null,
         key as string,
+        shared as string | null,
       ),
     );
+    this.spansRead = db.transaction((query: SpanQuery) => this.readSpans(query));
   }
 
   /**
@@ -200,8 +205,16 @@ export class SpanQueries {
     return roots;
   }
 
-  /** Spans matching every given filter, newest start first. */
+  /**
+   * Spans matching every given filter, newest start first. The rows and the
+   * shared values they name are read in one transaction: a session deleted
+   * in between would take its values with it.
+   */
   getSpans(query: SpanQuery): Page<StoredSpan> {
+    return this.db.inTransaction ? this.readSpans(query) : this.spansRead(query);
+  }
+
+  private readSpans(query: SpanQuery): Page<StoredSpan> {
     checkKeys(query, SPAN_QUERY_KEYS);
     const limit = pageLimit(query.limit);
     const where: string[] = [];
@@ -253,7 +266,8 @@ export class SpanQueries {
       Object.entries(query.attributes).forEach(([name, value], i) => {
         params[`attrKey${i}`] = name;
         where.push(`EXISTS (SELECT 1 FROM json_each(${STORED_ATTRIBUTE}(s.attributes, ak.text, s.raw, s.input_text,
-          s.output_text, s.reasoning_text, @attrKey${i})) a WHERE a.key = @attrKey${i} AND ${attributeMatch(value, i, params)})`);
+          s.output_text, s.reasoning_text, @attrKey${i}, ${SHARED_VALUES_SQL})) a
+          WHERE a.key = @attrKey${i} AND ${attributeMatch(value, i, params)})`);
       });
     }
     if (query.cursor !== undefined) {

@@ -5,7 +5,8 @@
  * span-texts.ts), and the rest of the raw span (kind, flags, trace state,
  * events, links, dropped counts, any raw field that differs from its
  * normalized twin, and the text refs) to `raw`, both through the lossless
- * attributes codec.
+ * attributes codec. Long values shared by many spans are stored once
+ * (span-values.ts) and referenced from `raw` too.
  */
 
 import type Database from 'better-sqlite3';
@@ -33,6 +34,8 @@ import type {
 import { InternedReads } from './signal-interner.js';
 import { READ_BY_SQL, cutTexts, restoreTexts } from './span-texts.js';
 import type { TextRef } from './span-texts.js';
+import { SHARED_VALUES_SQL, SharedValueReads, restoreValues, shareValues, valuesFromJson } from './span-values.js';
+import type { ValueRef } from './span-values.js';
 
 /** Named parameters of the span upsert, one per written column. */
 export type SpanParams = Record<string, string | number | bigint | null>;
@@ -71,11 +74,13 @@ interface RawColumn {
   tl?: Record<string, number>;
   /** Pieces of the input/output/reasoning text cut out of `attributes` (span-texts.ts, migration 010). */
   x?: TextRef[];
+  /** Long values stored once, in `span_value_texts` (span-values.ts, migration 012). */
+  lv?: ValueRef[];
 }
 
 const b = (value: boolean): number => (value ? 1 : 0);
 
-function encodeRaw(record: SpanRecord, refs: TextRef[] | undefined): string {
+function encodeRaw(record: SpanRecord, refs: TextRef[] | undefined, valueRefs: ValueRef[] | undefined): string {
   const raw = record.raw;
   const column: RawColumn = { k: raw.kind, f: raw.flags };
   if (raw.traceState !== '') column.ts = raw.traceState;
@@ -92,6 +97,7 @@ function encodeRaw(record: SpanRecord, refs: TextRef[] | undefined): string {
   if (raw.statusMessage !== record.statusMessage) column.sm = raw.statusMessage;
   if (record.truncatedLengths !== undefined) column.tl = record.truncatedLengths;
   if (refs !== undefined) column.x = refs;
+  if (valueRefs !== undefined) column.lv = valueRefs;
   return encodeStorable(column);
 }
 
@@ -120,6 +126,8 @@ export interface SpanRowContext {
    * interned); without it the attributes are stored as one JSON object.
    */
   attributeKeysId?: (keysJson: string) => number | bigint;
+  /** The `span_values` id of a long value, its ref counted (span-values.ts); without it values stay inline. */
+  sharedValueId?: (value: string) => number;
 }
 
 /**
@@ -150,7 +158,10 @@ export function spanParams(record: SpanRecord, context: SpanRowContext): SpanPar
   const [reasoningText, reasoningLength, reasoningTruncated] = content(record.reasoning);
   // The texts are kept in their columns: the attributes keep only what they do not repeat.
   const kept = cutTexts(record.raw.attributes, [record.input, record.output, record.reasoning]);
-  const interned = context.attributeKeysId === undefined ? null : internedAttributes(kept.attributes, context.attributeKeysId);
+  // What is left of a long value, once per database.
+  const shared = context.sharedValueId === undefined ? undefined : shareValues(kept.attributes, context.sharedValueId);
+  const attributes = shared === undefined ? kept.attributes : shared.attributes;
+  const interned = context.attributeKeysId === undefined ? null : internedAttributes(attributes, context.attributeKeysId);
   return {
     trace_id: record.traceId,
     span_id: record.spanId,
@@ -209,8 +220,8 @@ export function spanParams(record: SpanRecord, context: SpanRowContext): SpanPar
     writer_id: context.writerId,
     resource_id: context.resourceId,
     scope_id: context.scopeId,
-    attributes: interned === null ? encodeStorable(kept.attributes) : interned.values,
-    raw: encodeRaw(record, kept.refs),
+    attributes: interned === null ? encodeStorable(attributes) : interned.values,
+    raw: encodeRaw(record, kept.refs, shared?.refs),
     internal: b(record.internal === true),
     attribute_keys: interned === null ? null : interned.keysId,
   };
@@ -283,10 +294,13 @@ export interface SpanRow {
   scope_body: string;
   /** The interned keys of `attributes` (a JSON array), when they are stored as values only. */
   attribute_keys_text: string | null;
+  /** The row's shared values, a JSON object of id to text (`SHARED_VALUES_SQL`), or null. */
+  shared_values: string | null;
 }
 
 /** SELECT list that yields a `SpanRow` from `spans s` (the change feed's one-row reads). */
-export const SPAN_ROW_SELECT = `s.*, r.body AS resource_body, sc.body AS scope_body, ak.text AS attribute_keys_text
+export const SPAN_ROW_SELECT = `s.*, r.body AS resource_body, sc.body AS scope_body, ak.text AS attribute_keys_text,
+  ${SHARED_VALUES_SQL} AS shared_values
   FROM spans s JOIN resources r ON r.id = s.resource_id JOIN resources sc ON sc.id = s.scope_id
   LEFT JOIN signal_strings ak ON ak.id = s.attribute_keys`;
 
@@ -402,14 +416,16 @@ function keyList(keysJson: string): readonly string[] {
 
 /**
  * The span's attributes as they arrived, from the `attributes` and `raw`
- * columns and its texts (the pieces `cutTexts` took out put back); `keys`
- * are those of a values-only `attributes` column (null: a JSON object).
+ * columns and its texts (the pieces `cutTexts` took out put back, after the
+ * shared values that held them); `keys` are those of a values-only
+ * `attributes` column (null: a JSON object).
  */
 function decodedAttributes(
   attributes: string,
   keys: readonly string[] | null,
-  rawColumn: { x?: TextRef[] },
+  rawColumn: { x?: TextRef[]; lv?: ValueRef[] },
   texts: readonly (string | null)[],
+  valueOf: (id: number) => string,
 ): Attributes {
   let decoded: Attributes;
   if (keys === null) {
@@ -419,6 +435,7 @@ function decodedAttributes(
     decoded = {};
     for (let i = 0; i < keys.length; i++) decoded[keys[i]] = values[i];
   }
+  if (rawColumn.lv !== undefined) restoreValues(decoded, rawColumn.lv, valueOf);
   return rawColumn.x === undefined ? decoded : restoreTexts(decoded, rawColumn.x, texts);
 }
 
@@ -426,21 +443,23 @@ function decodedAttributes(
 export function storedAttributes(
   attributes: string,
   keysJson: string | null,
-  rawColumn: { x?: TextRef[] },
+  rawColumn: { x?: TextRef[]; lv?: ValueRef[] },
   texts: readonly (string | null)[],
+  valueOf: (id: number) => string,
 ): Attributes {
-  return decodedAttributes(attributes, keysJson === null ? null : keyList(keysJson), rawColumn, texts);
+  return decodedAttributes(attributes, keysJson === null ? null : keyList(keysJson), rawColumn, texts, valueOf);
 }
 
-/** The `raw` column's references to cut texts, parsed only when it has any (most rows do not). */
-function textRefsOf(raw: string): { x?: TextRef[] } {
-  return raw.includes('"x":') ? decodeStorable<RawColumn>(raw) : {};
+/** The `raw` column's references to cut texts and shared values, parsed only when it has any (most rows do not). */
+function textRefsOf(raw: string): { x?: TextRef[]; lv?: ValueRef[] } {
+  return raw.includes('"x":') || raw.includes('"lv":') ? decodeStorable<RawColumn>(raw) : {};
 }
 
 /**
  * `storedAttributes` as codec JSON, for SQL that reads attributes with JSON
- * functions (the attribute filter of `getSpans`). A row without cut texts
- * returns its `attributes` column as it is.
+ * functions (the attribute filter of `getSpans`); `sharedValues` is what
+ * `SHARED_VALUES_SQL` gave for the row. A row without cut texts or shared
+ * values returns its `attributes` column as it is.
  */
 export function storedAttributesJson(
   attributes: string,
@@ -449,10 +468,12 @@ export function storedAttributesJson(
   input: string | null,
   output: string | null,
   reasoning: string | null,
+  sharedValues: string | null,
 ): string {
   const rawColumn = textRefsOf(raw);
-  if (keysJson === null && rawColumn.x === undefined) return attributes;
-  return encodeStorable(storedAttributes(attributes, keysJson, rawColumn, [input, output, reasoning]));
+  if (keysJson === null && rawColumn.x === undefined && rawColumn.lv === undefined) return attributes;
+  const texts = [input, output, reasoning];
+  return encodeStorable(storedAttributes(attributes, keysJson, rawColumn, texts, valuesFromJson(sharedValues)));
 }
 
 /**
@@ -469,13 +490,15 @@ export function storedAttributeJson(
   output: string | null,
   reasoning: string | null,
   key: string,
+  sharedValues: string | null,
 ): string {
-  if (keysJson === null) return storedAttributesJson(attributes, keysJson, raw, input, output, reasoning);
+  if (keysJson === null) return storedAttributesJson(attributes, keysJson, raw, input, output, reasoning, sharedValues);
   const at = keyList(keysJson).indexOf(key);
   if (at < 0) return '{}';
   const rawColumn = textRefsOf(raw);
-  if (rawColumn.x?.some((ref) => ref[0] === at)) {
-    const whole = storedAttributes(attributes, keysJson, rawColumn, [input, output, reasoning]);
+  if (rawColumn.x?.some((ref) => ref[0] === at) || rawColumn.lv?.some((ref) => ref[0] === at)) {
+    const texts = [input, output, reasoning];
+    const whole = storedAttributes(attributes, keysJson, rawColumn, texts, valuesFromJson(sharedValues));
     return encodeStorable({ [key]: whole[key] });
   }
   // The values are codec JSON already: the one asked for is copied as it is stored.
@@ -483,15 +506,16 @@ export function storedAttributeJson(
 }
 
 /**
- * The span of a row, given its resource, scope and attribute keys (null:
- * the attributes are one JSON object). The resource and scope are the
- * span's own: not shared with another span.
+ * The span of a row, given its resource, scope, attribute keys (null: the
+ * attributes are one JSON object) and shared values. The resource and scope
+ * are the span's own: not shared with another span.
  */
 function storedSpanOf(
   row: SpanReadRow,
   resource: SpanResource,
   scope: InstrumentationScope,
   keys: readonly string[] | null,
+  valueOf: (id: number) => string,
 ): StoredSpan {
   const [
     , traceId, spanId, parentSpanId, sessionId, resolvedSessionId, name, stepType, operationName, startNs, endNs,
@@ -513,7 +537,7 @@ function storedSpanOf(
     kind: rawColumn.k,
     startTimeUnixNano: rawColumn.s ?? startNs,
     endTimeUnixNano: 'e' in rawColumn ? (rawColumn.e ?? null) : endNs,
-    attributes: decodedAttributes(attributes, keys, rawColumn, [inputText, outputText, reasoningText]),
+    attributes: decodedAttributes(attributes, keys, rawColumn, [inputText, outputText, reasoningText], valueOf),
     droppedAttributesCount: rawColumn.da ?? 0,
     events: rawColumn.ev ?? [],
     droppedEventsCount: rawColumn.de ?? 0,
@@ -568,22 +592,30 @@ function storedSpanOf(
   return stored;
 }
 
-/** Turns a page's rows into spans, reading each resource, scope and key set the page names once. */
+/**
+ * Turns a page's rows into spans, reading each resource, scope, key set and
+ * shared value the page names once (shared values: in the transaction the
+ * rows were read in).
+ */
 export class SpanReader {
   private readonly interned: InternedReads;
+  private readonly shared: SharedValueReads;
 
   constructor(db: Database.Database) {
     this.interned = new InternedReads(db);
+    this.shared = new SharedValueReads(db);
   }
 
   spans(rows: readonly SpanReadRow[]): StoredSpan[] {
     const page = this.interned.page();
+    const valueOf = this.shared.page();
     return rows.map((row) =>
       storedSpanOf(
         row,
         page.body<SpanResource>(row[READ_ROW_RESOURCE]),
         page.body<InstrumentationScope>(row[READ_ROW_SCOPE]),
         row[READ_ROW_KEYS] === null ? null : page.keyList(row[READ_ROW_KEYS]),
+        valueOf,
       ),
     );
   }
@@ -608,5 +640,6 @@ export function rowToStoredSpan(row: SpanRow): StoredSpan {
     decodeStorable<SpanResource>(row.resource_body),
     decodeStorable<InstrumentationScope>(row.scope_body),
     row.attribute_keys_text === null ? null : keyList(row.attribute_keys_text),
+    valuesFromJson(row.shared_values),
   );
 }

@@ -22,6 +22,7 @@ import { BatchDeltas, factsOfContribution, factsOfRow } from './session-delta.js
 import type { StoredFactsRow } from './session-delta.js';
 import type { SessionRollup } from './session-rollup.js';
 import { SPAN_COLUMNS, encodeResource, encodeScope, spanParams, spanValues } from './span-row.js';
+import { SharedValues } from './span-values.js';
 
 const WRITTEN = 0;
 const SUPERSEDED = 1;
@@ -71,6 +72,7 @@ interface ExistingRow extends StoredFactsRow {
   start_ns: bigint;
   model: string | null;
   named: bigint;
+  raw: string;
 }
 
 export class SpanWriter {
@@ -87,6 +89,7 @@ export class SpanWriter {
   private readonly selectString: Database.Statement;
   private readonly insertString: Database.Statement;
   private readonly touchWriter: Database.Statement;
+  private readonly sharedValues: SharedValues;
   private readonly transaction: Database.Transaction<
     (records: readonly SpanRecord[], budgets: BudgetConfig | undefined) => BudgetEventRecord[]
   >;
@@ -105,7 +108,7 @@ export class SpanWriter {
       .prepare(`SELECT id, name, input_text, output_text, reasoning_text, resolved_session_id, start_ns, end_ns,
           interrupted, is_error, model, c_llm, c_tool, c_input, c_output, c_reasoning, c_cache_read, c_cache_write,
           c_total, c_supplied_usd, c_computed_usd, c_unpriced, c_aggregate_usage, internal,
-          (agent_name IS NOT NULL OR user_id IS NOT NULL) AS named
+          (agent_name IS NOT NULL OR user_id IS NOT NULL) AS named, raw
         FROM spans WHERE trace_id = @traceId AND span_id = @spanId`)
       .safeIntegers(true);
     const updates = SPAN_COLUMNS.filter((c) => c !== 'trace_id' && c !== 'span_id')
@@ -138,6 +141,7 @@ export class SpanWriter {
     this.selectString = db.prepare('SELECT id FROM signal_strings WHERE text = ?').pluck();
     this.insertString = db.prepare('INSERT INTO signal_strings (text) VALUES (?)');
     this.touchWriter = db.prepare('UPDATE writers SET last_seen_ms = @nowMillis WHERE writer_id = @writerId');
+    this.sharedValues = new SharedValues(db);
     this.transaction = db.transaction((records: readonly SpanRecord[], budgets: BudgetConfig | undefined) =>
       this.writeInTransaction(records, budgets),
     );
@@ -186,6 +190,8 @@ export class SpanWriter {
       }
       return keysId;
     };
+    // Long values stored once (migration 012); ids cached for this call only.
+    const sharedValueId = this.sharedValues.writer();
     // SDK batches share one resource/scope object across spans: encode each object once.
     const encoded = new WeakMap<object, string>();
     const encodeOnce = <T extends object>(value: T, encode: (v: T) => string): string => {
@@ -220,8 +226,11 @@ export class SpanWriter {
         resourceId: resourceIdOf(encodeOnce(record.raw.resource, encodeResource)),
         scopeId: resourceIdOf(encodeOnce(record.raw.scope, encodeScope)),
         attributeKeysId,
+        sharedValueId,
       });
       const upserted = this.upsertSpan.run(spanValues(params));
+      // The overwritten row's shared values lose its refs (after the new row's were counted).
+      if (existing) this.sharedValues.release(existing.raw);
       // An agent's plumbing is kept but is no step: the change feed (the live stream) does not announce it.
       if (record.internal !== true) {
         const rowid = existing ? existing.id : upserted.lastInsertRowid;

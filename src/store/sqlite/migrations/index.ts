@@ -12,6 +12,7 @@ import { migration008 } from './008-internal-spans.js';
 import { migration009 } from './009-compact-change-feed.js';
 import { migration010 } from './010-compact-spans.js';
 import { migration011 } from './011-lighter-span-indexes.js';
+import { migration012 } from './012-shared-values.js';
 
 /** Every migration in order; the last one's version is the schema this code reads. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -26,6 +27,7 @@ export const MIGRATIONS: readonly Migration[] = [
   migration009,
   migration010,
   migration011,
+  migration012,
 ];
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
 
