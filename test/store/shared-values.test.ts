@@ -90,6 +90,24 @@ describe('long attribute values stored once', () => {
     expect(await ids({ 'gen_ai.system_instructions': almost })).toStrictEqual([]);
   });
 
+  it('shares the values of a span kept as one JSON object (an attribute SQL reads by name), which SQL still reads', async () => {
+    const [call] = longValueSpans();
+    const raw: RawSpan = {
+      ...call,
+      name: 'ai.generateText',
+      attributes: { 'ai.telemetry.functionId': 'summarize', 'ai.prompt.tools': TOOLS_A, 'ai.model.id': 'gemini-2.5-pro' },
+    };
+    store.writeSync([normalize(raw)]);
+    expect(values()).toStrictEqual([{ refs: 1, value: 'TOOLS_A' }]);
+    const stored = store.database
+      .prepare(`SELECT attribute_keys, json_extract(attributes, '$."ai.telemetry.functionId"') AS id FROM spans`)
+      .get() as { attribute_keys: number | null; id: string };
+    expect(stored).toStrictEqual({ attribute_keys: null, id: 'summarize' });
+    expect((await spanOf(raw))?.raw.attributes).toStrictEqual(raw.attributes);
+    const filtered = await store.getSpans({ attributes: { 'ai.prompt.tools': TOOLS_A, 'ai.model.id': 'gemini-2.5-pro' } });
+    expect(filtered.items.map((span) => span.spanId)).toStrictEqual([raw.spanId]);
+  });
+
   it('counts a span delivered again, or open then ended, once; drops a value a rewrite no longer holds', () => {
     const [first, second] = longValueSpans();
     const ended = normalize(first);
