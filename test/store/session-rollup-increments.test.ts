@@ -156,6 +156,22 @@ describe('session rollups applied in place', () => {
     expect(rows()).toEqual(rebuilt());
   });
 
+  it('lists a session\'s models by calls, ties by name as SQLite orders them, names of any characters written as SQLite writes them', () => {
+    const models = () => (rows().sessions as Array<{ models: string }>)[0].models;
+    const root = makeRecord({ sessionId: 'models', stepType: 'agent', name: 'root' });
+    const call = (model: string) =>
+      makeLlmRecord({ sessionId: 'models', traceId: root.traceId, parentSpanId: root.spanId, requestModel: model, responseModel: null });
+    store.writeSync([root, call('b'), call('a'), call('B'), call('a')]);
+    // Two calls of a, then the ties by byte order: upper case first.
+    expect(models()).toBe('["a","B","b"]');
+    store.writeSync([call('b'), call('b'), call('\uFF5Ewide'), call('\u{1F600}smile')]);
+    // UTF-16 order would put the emoji's surrogates before U+FF5E; SQLite compares UTF-8 bytes.
+    expect(JSON.parse(models())).toEqual(['b', 'a', 'B', '\uFF5Ewide', '\u{1F600}smile']);
+    store.writeSync([call('quote "q" back\\slash'), call('tab\tnew\nline')]);
+    expect(rows()).toEqual(rebuilt());
+    expect(JSON.parse(models())).toContain('quote "q" back\\slash');
+  });
+
   it('counts a batch that delivers a session twice once, and one that ends its last open step as completed', () => {
     const root = makeRecord({ sessionId: 'twice', stepType: 'agent', name: 'root' });
     const call = makeLlmRecord({ sessionId: 'twice', traceId: root.traceId, parentSpanId: root.spanId });

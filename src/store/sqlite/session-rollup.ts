@@ -3,7 +3,7 @@
  * transaction that changed its spans.
  *
  * The common path applies the batch's additive deltas (`apply`) in place:
- * one `UPDATE … SET x = x + ?` per touched session (RETURNING the totals the
+ * one `UPDATE … SET x = x + ?` per touched session (then reading back the totals the
  * status is derived from) and one upsert per (session, model), so its cost
  * does not grow with the session's size and no row is read back into JS. Rare changes that deltas cannot express
  * (a trace moving to a late session key, a span changing session or times,
@@ -36,7 +36,7 @@ const LAST_END = `CASE WHEN open_count + @openCount > 0 THEN NULL ELSE ${MAX_END
  * the right is the old value, so the derived columns are written from the old
  * values plus the delta, exactly as `finish` derives them from the new totals;
  * status and the usage-mismatch flag need reads of the spans, so they are
- * judged afterwards from what RETURNING gives and written only on a change.
+ * judged afterwards from the row read back and written only on a change.
  */
 const INCREMENT_SQL = `UPDATE sessions SET
   ${FACT_KEYS.map((key) => `${FACT_COLUMNS[key]} = ${FACT_COLUMNS[key]} + @${key}`).join(',\n  ')},
@@ -52,17 +52,31 @@ const INCREMENT_SQL = `UPDATE sessions SET
       FROM (SELECT value FROM json_each(trace_ids) UNION SELECT value FROM json_each(@traceIds))) END,
   agent_name = CASE WHEN @refreshNames THEN @agentName ELSE agent_name END,
   user_id = CASE WHEN @refreshNames THEN @userId ELSE user_id END,
-  models = CASE WHEN @modelsChanged
-    THEN (SELECT json_group_array(m.model ORDER BY m.calls DESC, m.model) FROM session_models m
-      WHERE m.session_id = @sessionId)
-    ELSE models END
-WHERE session_id = @sessionId
-RETURNING status, usage_mismatch, span_count, open_count, interrupted_count, error_count, aggregate_usage_count,
-  internal_count`;
+  models = coalesce(@models, models)
+WHERE session_id = @sessionId`;
+
+/**
+ * What `apply` judges the session by once its delta is added: read after the UPDATE rather than
+ * through its RETURNING clause, which made SQLite open a temporary b-tree for every statement run
+ * (about half the UPDATE's time).
+ */
+/** The session's models, most calls first, then by name, as a JSON array (`sessions.models`, migration 005). */
+const MODELS_JSON_SQL = `SELECT json_group_array(m.model ORDER BY m.calls DESC, m.model) FROM session_models m
+  WHERE m.session_id = ?`;
+
+/** Model names JSON.stringify writes as SQLite's JSON functions do: printable ASCII without quotes or backslashes. */
+const PLAIN_JSON_TEXT = /^[\x20-\x21\x23-\x5b\x5d-\x7e]*$/;
+
+const INCREMENTED_SQL = `SELECT status, usage_mismatch, span_count, open_count, interrupted_count, error_count,
+  aggregate_usage_count, internal_count
+FROM sessions WHERE session_id = ?`;
 
 export class SessionRollup {
   private readonly aggregate: Database.Statement;
   private readonly increment: Database.Statement;
+  private readonly incremented: Database.Statement;
+  private readonly modelCalls: Database.Statement;
+  private readonly modelsJsonOf: Database.Statement;
   private readonly setStatus: Database.Statement;
   private readonly firstAgent: Database.Statement;
   private readonly firstUser: Database.Statement;
@@ -101,6 +115,10 @@ export class SessionRollup {
         group_concat(DISTINCT trace_id) AS trace_ids
       FROM spans WHERE resolved_session_id = @sessionId`);
     this.increment = db.prepare(INCREMENT_SQL);
+    this.incremented = db.prepare(INCREMENTED_SQL);
+    // In key order: by model name, as SQLite compares them.
+    this.modelCalls = db.prepare('SELECT model, calls FROM session_models WHERE session_id = ?').raw();
+    this.modelsJsonOf = db.prepare(MODELS_JSON_SQL).pluck();
     this.setStatus = db.prepare(
       'UPDATE sessions SET status = @status, usage_mismatch = @usageMismatch WHERE session_id = @sessionId',
     );
@@ -163,7 +181,7 @@ export class SessionRollup {
     this.deleteEmptyModel = db.prepare(
       'DELETE FROM session_models WHERE session_id = @sessionId AND model = @model AND calls <= 0',
     );
-    const reads = [this.aggregate, this.increment, this.firstAgent, this.firstUser, this.rootErrors, this.usageRows, this.traceUsageRows];
+    const reads = [this.aggregate, this.incremented, this.firstAgent, this.firstUser, this.rootErrors, this.usageRows, this.traceUsageRows];
     for (const statement of reads) statement.safeIntegers(true);
   }
 
@@ -220,7 +238,7 @@ export class SessionRollup {
     }
     const p = { sessionId };
     const names = delta.refreshNames ? this.namesOf(p) : { agentName: null, userId: null };
-    const row = this.increment.get({
+    const { changes } = this.increment.run({
       sessionId,
       ...delta.facts,
       minStartNs: delta.minStartNs,
@@ -230,9 +248,10 @@ export class SessionRollup {
       refreshNames: delta.refreshNames ? 1 : 0,
       agentName: names.agentName,
       userId: names.userId,
-      modelsChanged: modelsChanged ? 1 : 0,
-    }) as IncrementedRow | undefined;
-    if (!row) return this.create(sessionId, delta);
+      models: modelsChanged ? this.modelsJson(sessionId) : null,
+    });
+    if (changes === 0) return this.create(sessionId, delta);
+    const row = this.incremented.get(sessionId) as IncrementedRow;
     if (row.span_count <= 0n) return this.recompute(sessionId);
     const { status, mismatch } = this.judge(
       sessionId,
@@ -249,6 +268,26 @@ export class SessionRollup {
       this.setStatus.run({ sessionId, status, usageMismatch: mismatch ? 1 : 0 });
     }
     return row.internal_count < row.span_count;
+  }
+
+  /**
+   * `MODELS_JSON_SQL`'s answer, built here: that ordered aggregate made SQLite
+   * open a temporary b-tree on every run. The rows come by name, so a stable
+   * sort by calls leaves ties in SQLite's order; a name JSON.stringify might
+   * write otherwise than SQLite is left to SQLite.
+   */
+  private modelsJson(sessionId: string): string {
+    const rows = this.modelCalls.all(sessionId) as [string, number][];
+    const names: string[] = [];
+    for (const [model] of rows) {
+      if (!PLAIN_JSON_TEXT.test(model)) return this.modelsJsonOf.get(sessionId) as string;
+      names.push(model);
+    }
+    if (rows.length > 1) {
+      rows.sort((a, b) => b[1] - a[1]);
+      for (let i = 0; i < rows.length; i++) names[i] = rows[i][0];
+    }
+    return JSON.stringify(names);
   }
 
   /** A session the store has no row for: the delta is all it has (its models were added by `apply`). */
