@@ -64,6 +64,43 @@ export class SignalInterner {
   }
 }
 
+/** A key list's JSON, and the key lists that extend it by one key. */
+interface KeyListNode {
+  json?: string;
+  next?: Map<string, KeyListNode>;
+}
+
+/** Key lists seen, as a tree by key: spans of one kind repeat a few lists, ~10 keys each. */
+let keyListRoot: KeyListNode = {};
+let keyListNodes = 0;
+/** Nodes kept at most: a hostile sender's key lists are not (the tree starts again). */
+const MAX_KEY_LIST_NODES = 20_000;
+
+/**
+ * `JSON.stringify(keys)`, the same string object for every list of the same
+ * keys: for a key list seen before, a walk of map lookups by keys (hashed
+ * once each) instead of a string of ~250 characters built, and hashed again
+ * where it is looked up, per span.
+ */
+export function keyListJson(keys: readonly string[]): string {
+  if (keyListNodes >= MAX_KEY_LIST_NODES) {
+    keyListRoot = {};
+    keyListNodes = 0;
+  }
+  let node = keyListRoot;
+  for (let i = 0; i < keys.length; i++) {
+    node.next ??= new Map();
+    let child = node.next.get(keys[i]);
+    if (child === undefined) {
+      child = {};
+      node.next.set(keys[i], child);
+      keyListNodes++;
+    }
+    node = child;
+  }
+  return (node.json ??= JSON.stringify(keys));
+}
+
 /** Lookup only (reads): the id of `text`, or undefined when no row has it. */
 export function stringIdOf(db: Database.Database, text: string): number | undefined {
   return db.prepare('SELECT id FROM signal_strings WHERE text = ?').pluck().get(text) as number | undefined;

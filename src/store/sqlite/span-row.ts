@@ -31,7 +31,7 @@ import type {
   CostSource,
   SpanRecord,
 } from '../../model/types.js';
-import { InternedReads } from './signal-interner.js';
+import { InternedReads, keyListJson } from './signal-interner.js';
 import { READ_BY_SQL, cutTexts, restoreTexts } from './span-texts.js';
 import type { TextRef } from './span-texts.js';
 import { SHARED_VALUES_SQL, SharedValueReads, restoreValues, shareValues, valuesFromJson } from './span-values.js';
@@ -144,7 +144,7 @@ function internedAttributes(
   const keys = Object.keys(attributes);
   if (keys.length < 2) return null;
   for (const key of keys) if (READ_BY_SQL.has(key)) return null;
-  return { values: encodeStorable(keys.map((key) => attributes[key])), keysId: attributeKeysId(JSON.stringify(keys)) };
+  return { values: encodeStorable(keys.map((key) => attributes[key])), keysId: attributeKeysId(keyListJson(keys)) };
 }
 
 const opt = (value: number | undefined): number | null => value ?? null;
