@@ -9,6 +9,7 @@
  */
 
 import type { SpanContribution } from '../../model/rollup.js';
+import type { TokenTotals } from '../../model/types.js';
 
 export const FACT_KEYS = [
   'spanCount',
@@ -162,19 +163,56 @@ export class BatchDeltas {
     const delta = this.deltaOf(sessionId);
     for (const key of FACT_KEYS) delta.facts[key] += sign * facts[key];
     if (model !== null && facts.llmCallCount > 0) {
-      let m = delta.models.get(model);
-      if (!m) {
-        m = { calls: 0, inputTokens: 0, outputTokens: 0, reasoningTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, costUsd: 0 };
-        delta.models.set(model, m);
-      }
-      m.calls += sign;
-      m.inputTokens += sign * facts.inputTokens;
-      m.outputTokens += sign * facts.outputTokens;
-      m.reasoningTokens += sign * facts.reasoningTokens;
-      m.cacheReadTokens += sign * facts.cacheReadTokens;
-      m.cacheWriteTokens += sign * facts.cacheWriteTokens;
-      m.costUsd += sign * (facts.suppliedCostUsd + facts.computedCostUsd);
+      const tokens = {
+        input: facts.inputTokens,
+        output: facts.outputTokens,
+        reasoning: facts.reasoningTokens,
+        cacheRead: facts.cacheReadTokens,
+        cacheWrite: facts.cacheWriteTokens,
+      };
+      this.addModel(sessionId, model, sign, tokens, facts.suppliedCostUsd + facts.computedCostUsd);
     }
+  }
+
+  private addModel(sessionId: string, model: string, sign: 1 | -1, tokens: TokenTotals, costUsd: number): void {
+    const delta = this.deltaOf(sessionId);
+    let m = delta.models.get(model);
+    if (!m) {
+      m = { calls: 0, inputTokens: 0, outputTokens: 0, reasoningTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, costUsd: 0 };
+      delta.models.set(model, m);
+    }
+    m.calls += sign;
+    m.inputTokens += sign * tokens.input;
+    m.outputTokens += sign * tokens.output;
+    m.reasoningTokens += sign * tokens.reasoning;
+    m.cacheReadTokens += sign * tokens.cacheRead;
+    m.cacheWriteTokens += sign * tokens.cacheWrite;
+    m.costUsd += sign * costUsd;
+  }
+
+  /**
+   * `add(sessionId, factsOfContribution(c, internal), 1, c.model)` without
+   * the facts object: one per span written, the commonest add by far.
+   */
+  addContribution(sessionId: string, c: SpanContribution, internal: boolean): void {
+    const facts = this.deltaOf(sessionId).facts;
+    facts.spanCount += 1;
+    if (c.llmCall) facts.llmCallCount += 1;
+    if (c.toolCall) facts.toolCallCount += 1;
+    if (c.error && !internal) facts.errorCount += 1;
+    if (c.open) facts.openCount += 1;
+    facts.inputTokens += c.tokens.input;
+    facts.outputTokens += c.tokens.output;
+    facts.reasoningTokens += c.tokens.reasoning;
+    facts.cacheReadTokens += c.tokens.cacheRead;
+    facts.cacheWriteTokens += c.tokens.cacheWrite;
+    facts.totalTokens += c.totalTokens;
+    facts.suppliedCostUsd += c.suppliedCostUsd;
+    facts.computedCostUsd += c.computedCostUsd;
+    if (c.unpriced) facts.unpricedCallCount += 1;
+    if (c.reportsAggregateUsage) facts.aggregateUsageCount += 1;
+    if (internal) facts.internalCount += 1;
+    if (c.model !== null && c.llmCall) this.addModel(sessionId, c.model, 1, c.tokens, c.suppliedCostUsd + c.computedCostUsd);
   }
 
   /** Times and names of a span written into the session. */

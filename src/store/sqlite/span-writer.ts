@@ -18,7 +18,7 @@ import { spanContribution } from '../../model/rollup.js';
 import type { SpanRecord } from '../../model/types.js';
 import type { BudgetLedger, WrittenRecord } from './budget-ledger.js';
 import type { ChangeLog } from './change-log.js';
-import { BatchDeltas, factsOfContribution, factsOfRow } from './session-delta.js';
+import { BatchDeltas, factsOfRow } from './session-delta.js';
 import type { StoredFactsRow } from './session-delta.js';
 import type { SessionRollup } from './session-rollup.js';
 import { SPAN_COLUMNS, encodeResource, encodeScope, spanParams, spanValues } from './span-row.js';
@@ -109,7 +109,7 @@ export class SpanWriter {
           interrupted, is_error, model, c_llm, c_tool, c_input, c_output, c_reasoning, c_cache_read, c_cache_write,
           c_total, c_supplied_usd, c_computed_usd, c_unpriced, c_aggregate_usage, internal,
           (agent_name IS NOT NULL OR user_id IS NOT NULL) AS named, raw
-        FROM spans WHERE trace_id = @traceId AND span_id = @spanId`)
+        FROM spans WHERE trace_id = ? AND span_id = ?`)
       .safeIntegers(true);
     const updates = SPAN_COLUMNS.filter((c) => c !== 'trace_id' && c !== 'span_id')
       .map((c) => `${c} = excluded.${c}`)
@@ -209,7 +209,8 @@ export class SpanWriter {
       const record = records[i];
       const fate = effective[i];
       if (fate === IGNORED) continue;
-      const existing = this.selectExisting.get({ traceId: record.traceId, spanId: record.spanId }) as
+      // Positional: a named parameter costs a property lookup by a fresh name each time, and an object per span.
+      const existing = this.selectExisting.get(record.traceId, record.spanId) as
         | ExistingRow
         | undefined;
       // An open record (onStart, or a late duplicate) never undoes an end already stored.
@@ -236,17 +237,17 @@ export class SpanWriter {
         const rowid = existing ? existing.id : upserted.lastInsertRowid;
         this.changes.stepWritten(record, sessionId, !existing, !open && (!existing || existing.end_ns === null), rowid);
       }
-      const text = [params.name, params.input_text, params.output_text, params.reasoning_text];
+      const { name, input_text: input, output_text: output, reasoning_text: reasoning } = params;
       if (!existing) {
-        this.ftsInsert.run(upserted.lastInsertRowid, ...text);
+        this.ftsInsert.run(upserted.lastInsertRowid, name, input, output, reasoning);
       } else if (
-        existing.name !== text[0] ||
-        existing.input_text !== text[1] ||
-        existing.output_text !== text[2] ||
-        existing.reasoning_text !== text[3]
+        existing.name !== name ||
+        existing.input_text !== input ||
+        existing.output_text !== output ||
+        existing.reasoning_text !== reasoning
       ) {
         this.ftsDelete.run(existing.id, existing.name, existing.input_text, existing.output_text, existing.reasoning_text);
-        this.ftsInsert.run(existing.id, ...text);
+        this.ftsInsert.run(existing.id, name, input, output, reasoning);
       }
       let named = record.agentName !== null || record.userId !== null;
       if (existing) {
@@ -264,7 +265,7 @@ export class SpanWriter {
           batch.add(sessionId, factsOfRow(existing), -1, existing.model);
         }
       }
-      batch.add(sessionId, factsOfContribution(contribution, record.internal === true), 1, contribution.model);
+      batch.addContribution(sessionId, contribution, record.internal === true);
       written?.push({ record, sessionId });
       batch.observe(sessionId, record.traceId, record.startTimeUnixNano, record.endTimeUnixNano, named);
     }
