@@ -32,6 +32,9 @@ interface Call {
   at: bigint;
 }
 
+/** A model call that is a step (an agent's plumbing is not given a conversation). */
+const isCall = (record: SpanRecord): boolean => record.stepType === 'llm' && record.internal !== true;
+
 /** Gives the calls of `records` their conversation in place; returns the stored calls to write again. */
 export function attachGenAiConversations(
   store: SqliteTraceStore,
@@ -49,21 +52,26 @@ export function attachGenAiConversations(
   }
   // Every record of a call is given its conversation (an open one and its end may share a batch); a
   // trace is read only for its events in this batch, or for an ended call lacking content.
-  const batchCalls = new Map<string, Map<string, SpanRecord[]>>();
   const traceIds = new Set(batchEvents.keys());
+  for (const record of records) {
+    if (isCall(record) && record.endTimeUnixNano !== null && (record.input === null || record.output === null)) {
+      traceIds.add(record.traceId);
+    }
+  }
+  // The usual batch (no events, every call with its content) is done: the maps below are not built for it.
+  if (traceIds.size === 0) return [];
+  const batchCalls = new Map<string, Map<string, SpanRecord[]>>();
   /** The session a trace's spans of this batch name (a call often inherits its root's). */
   const batchSessions = new Map<string, string>();
   for (const record of records) {
     if (record.sessionId !== null && !batchSessions.has(record.traceId)) batchSessions.set(record.traceId, record.sessionId);
-    if (record.stepType !== 'llm' || record.internal === true) continue;
+    if (!isCall(record)) continue;
     let calls = batchCalls.get(record.traceId);
     if (calls === undefined) batchCalls.set(record.traceId, (calls = new Map()));
     const same = calls.get(record.spanId);
     if (same === undefined) calls.set(record.spanId, [record]);
     else same.push(record);
-    if (record.endTimeUnixNano !== null && (record.input === null || record.output === null)) traceIds.add(record.traceId);
   }
-  if (traceIds.size === 0) return [];
 
   const again: SpanRecord[] = [];
   /** The last call given its conversation in this batch, by session: the previous call of a later trace. */
