@@ -1,6 +1,7 @@
 /** Row shapes of the rollup queries (read with safe integers) and their conversions. */
 
-import type { TokenUsage } from '../../model/types.js';
+import type { UsageNode } from '../../model/rollup.js';
+import type { StepType, TokenUsage } from '../../model/types.js';
 import type { FactKey, Facts } from './session-delta.js';
 
 /** The `sessions` column of each fact. */
@@ -71,26 +72,28 @@ export interface AggregateRow {
   trace_ids: string | null;
 }
 
-export interface UsageRow {
-  trace_id: string;
-  span_id: string;
-  parent_span_id: string | null;
-  step_type: string;
-  usage_input: bigint | null;
-  usage_output: bigint | null;
-  usage_reasoning: bigint | null;
-  usage_cache_read: bigint | null;
-  usage_cache_write: bigint | null;
-  usage_total: bigint | null;
-}
+/** A span's usage as the rollup reads it: raw, integers as numbers. */
+export type UsageRow = [
+  traceId: string,
+  spanId: string,
+  parentSpanId: string | null,
+  stepType: string,
+  input: number | null,
+  output: number | null,
+  reasoning: number | null,
+  cacheRead: number | null,
+  cacheWrite: number | null,
+  total: number | null,
+];
 
-export function usageOf(row: UsageRow): TokenUsage {
+export function usageNodeOf(row: UsageRow): UsageNode {
+  const [traceId, spanId, parentSpanId, stepType, input, output, reasoning, cacheRead, cacheWrite, total] = row;
   const usage: TokenUsage = {};
-  if (row.usage_input !== null) usage.input = Number(row.usage_input);
-  if (row.usage_output !== null) usage.output = Number(row.usage_output);
-  if (row.usage_reasoning !== null) usage.reasoning = Number(row.usage_reasoning);
-  if (row.usage_cache_read !== null) usage.cacheRead = Number(row.usage_cache_read);
-  if (row.usage_cache_write !== null) usage.cacheWrite = Number(row.usage_cache_write);
-  if (row.usage_total !== null) usage.total = Number(row.usage_total);
-  return usage;
+  if (input !== null) usage.input = input;
+  if (output !== null) usage.output = output;
+  if (reasoning !== null) usage.reasoning = reasoning;
+  if (cacheRead !== null) usage.cacheRead = cacheRead;
+  if (cacheWrite !== null) usage.cacheWrite = cacheWrite;
+  if (total !== null) usage.total = total;
+  return { traceId, spanId, parentSpanId, stepType: stepType as StepType, usage };
 }

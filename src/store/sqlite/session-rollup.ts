@@ -16,10 +16,9 @@
 import type Database from 'better-sqlite3';
 import { sessionStatus, usageMismatch } from '../../model/rollup.js';
 import type { UsageNode } from '../../model/rollup.js';
-import type { StepType } from '../../model/types.js';
 import { FACT_KEYS, zeroFacts } from './session-delta.js';
 import type { Facts, SessionDelta } from './session-delta.js';
-import { FACT_COLUMNS, usageOf } from './session-rollup-rows.js';
+import { FACT_COLUMNS, usageNodeOf } from './session-rollup-rows.js';
 import type { AggregateRow, IncrementedRow, SessionState, UsageRow } from './session-rollup-rows.js';
 
 /** The session's newest end, first start and newest activity once the batch's are merged in (old values + params). */
@@ -181,8 +180,12 @@ export class SessionRollup {
     this.deleteEmptyModel = db.prepare(
       'DELETE FROM session_models WHERE session_id = @sessionId AND model = @model AND calls <= 0',
     );
-    const reads = [this.aggregate, this.incremented, this.firstAgent, this.firstUser, this.rootErrors, this.usageRows, this.traceUsageRows];
+    const reads = [this.aggregate, this.incremented, this.firstAgent, this.firstUser, this.rootErrors];
     for (const statement of reads) statement.safeIntegers(true);
+    // Arrays of plain numbers: a session's usage rows are read whole, and usage is compared as numbers
+    // (an integer past 2^53 reads as the nearest double, as Number() of its bigint would make it).
+    this.usageRows.raw(true);
+    this.traceUsageRows.raw(true);
   }
 
   /**
@@ -319,23 +322,15 @@ export class SessionRollup {
   ): { status: ReturnType<typeof sessionStatus>; mismatch: boolean } {
     const p = { sessionId };
     const rootErrorCount = f.errorCount > 0 ? Number((this.rootErrors.get(p) as { n: bigint }).n) : 0;
-    const usageRows = (): UsageRow[] =>
-      traces === undefined
-        ? (this.usageRows.all(p) as UsageRow[])
-        : [...traces].flatMap((traceId) => this.traceUsageRows.all({ sessionId, traceId }) as UsageRow[]);
-    const mismatch =
-      f.aggregateUsageCount > 0 &&
-      usageMismatch(
-        usageRows().map(
-          (row): UsageNode => ({
-            traceId: row.trace_id,
-            spanId: row.span_id,
-            parentSpanId: row.parent_span_id,
-            stepType: row.step_type as StepType,
-            usage: usageOf(row),
-          }),
-        ),
-      );
+    const usageNodes = (): UsageNode[] => {
+      if (traces === undefined) return (this.usageRows.all(p) as UsageRow[]).map(usageNodeOf);
+      const nodes: UsageNode[] = [];
+      for (const traceId of traces) {
+        for (const row of this.traceUsageRows.all({ sessionId, traceId }) as UsageRow[]) nodes.push(usageNodeOf(row));
+      }
+      return nodes;
+    };
+    const mismatch = f.aggregateUsageCount > 0 && usageMismatch(usageNodes());
     return {
       status: sessionStatus({ openCount: f.openCount, interruptedCount: f.interruptedCount, rootErrorCount }),
       mismatch,
