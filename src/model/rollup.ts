@@ -124,62 +124,72 @@ const USAGE_KINDS = ['input', 'output', 'reasoning', 'cacheRead', 'cacheWrite'] 
  * aggregate span reports are compared; `total` against `usageTotal` of the calls.
  */
 export function usageMismatch(nodes: readonly UsageNode[]): boolean {
-  const key = (traceId: string, spanId: string): string => `${traceId}/${spanId}`;
-  const children = new Map<string, UsageNode[]>();
-  const present = new Set(nodes.map((n) => key(n.traceId, n.spanId)));
-  for (const node of nodes) {
+  // Nothing reports aggregate usage among these spans: nothing to compare (most traces of such a session).
+  if (!nodes.some(reportsAggregate)) return false;
+  // Each span's `trace/span` key once (the tree's links are by these keys), and its parent's.
+  const n = nodes.length;
+  const keys = new Array<string>(n);
+  for (let i = 0; i < n; i++) keys[i] = `${nodes[i].traceId}/${nodes[i].spanId}`;
+  const present = new Set(keys);
+  const children = new Map<string, number[]>();
+  for (let i = 0; i < n; i++) {
+    const node = nodes[i];
     if (node.parentSpanId === null) continue;
-    const parentKey = key(node.traceId, node.parentSpanId);
+    const parentKey = `${node.traceId}/${node.parentSpanId}`;
     if (!present.has(parentKey)) continue;
     const list = children.get(parentKey);
-    if (list) list.push(node);
-    else children.set(parentKey, [node]);
+    if (list) list.push(i);
+    else children.set(parentKey, [i]);
   }
   interface Sum {
     tokens: TokenTotals;
     total: number;
   }
   const sums = new Map<string, Sum>();
+  const NONE: readonly number[] = [];
   // Iterative post-order so a deep chain cannot overflow the stack; `visiting` guards against cycles.
-  const sumOf = (root: UsageNode): Sum => {
-    const stack: { node: UsageNode; expanded: boolean }[] = [{ node: root, expanded: false }];
+  const sumOf = (root: number): Sum => {
+    const stack: { node: number; expanded: boolean }[] = [{ node: root, expanded: false }];
     const visiting = new Set<string>();
     while (stack.length > 0) {
       const top = stack[stack.length - 1];
-      const k = key(top.node.traceId, top.node.spanId);
+      const k = keys[top.node];
       if (sums.has(k)) {
         stack.pop();
         continue;
       }
+      const below = children.get(k) ?? NONE;
       if (!top.expanded) {
         top.expanded = true;
         visiting.add(k);
-        for (const child of children.get(k) ?? []) {
-          const ck = key(child.traceId, child.spanId);
+        for (const child of below) {
+          const ck = keys[child];
           if (!sums.has(ck) && !visiting.has(ck)) stack.push({ node: child, expanded: false });
         }
         continue;
       }
       stack.pop();
       const sum: Sum = { tokens: zeroTokens(), total: 0 };
-      if (top.node.stepType === 'llm') {
-        for (const kind of USAGE_KINDS) sum.tokens[kind] += top.node.usage[kind] ?? 0;
-        sum.total += usageTotal(top.node.usage);
+      const node = nodes[top.node];
+      if (node.stepType === 'llm') {
+        for (const kind of USAGE_KINDS) sum.tokens[kind] += node.usage[kind] ?? 0;
+        sum.total += usageTotal(node.usage);
       }
-      for (const child of children.get(k) ?? []) {
-        const childSum = sums.get(key(child.traceId, child.spanId));
+      for (const child of below) {
+        const childSum = sums.get(keys[child]);
         if (!childSum) continue;
         for (const kind of USAGE_KINDS) sum.tokens[kind] += childSum.tokens[kind];
         sum.total += childSum.total;
       }
       sums.set(k, sum);
     }
-    return sums.get(key(root.traceId, root.spanId)) ?? { tokens: zeroTokens(), total: 0 };
+    return sums.get(keys[root]) ?? { tokens: zeroTokens(), total: 0 };
   };
-  for (const node of nodes) {
-    if (!AGGREGATE_STEP_TYPES.has(node.stepType) || !hasUsage(node.usage)) continue;
+  for (let i = 0; i < n; i++) {
+    const node = nodes[i];
+    if (!reportsAggregate(node)) continue;
     const below: Sum = { tokens: zeroTokens(), total: 0 };
-    for (const child of children.get(key(node.traceId, node.spanId)) ?? []) {
+    for (const child of children.get(keys[i]) ?? NONE) {
       const s = sumOf(child);
       for (const kind of USAGE_KINDS) below.tokens[kind] += s.tokens[kind];
       below.total += s.total;
@@ -192,3 +202,5 @@ export function usageMismatch(nodes: readonly UsageNode[]): boolean {
   }
   return false;
 }
+
+const reportsAggregate = (node: UsageNode): boolean => AGGREGATE_STEP_TYPES.has(node.stepType) && hasUsage(node.usage);
