@@ -17,7 +17,7 @@ import type Database from 'better-sqlite3';
 import { sessionStatus, usageMismatch } from '../../model/rollup.js';
 import type { UsageNode } from '../../model/rollup.js';
 import { FACT_KEYS, zeroFacts } from './session-delta.js';
-import type { Facts, SessionDelta } from './session-delta.js';
+import type { Facts, ModelDelta, SessionDelta } from './session-delta.js';
 import { FACT_COLUMNS, usageNodeOf } from './session-rollup-rows.js';
 import type { AggregateRow, IncrementedRow, SessionState, UsageRow } from './session-rollup-rows.js';
 
@@ -62,6 +62,19 @@ WHERE session_id = @sessionId`;
 /** The session's models, most calls first, then by name, as a JSON array (`sessions.models`, migration 005). */
 const MODELS_JSON_SQL = `SELECT json_group_array(m.model ORDER BY m.calls DESC, m.model) FROM session_models m
   WHERE m.session_id = ?`;
+
+/** A model's delta that changes nothing (a call written again as it was). */
+function isZeroModelDelta(m: ModelDelta): boolean {
+  return (
+    m.calls === 0 &&
+    m.inputTokens === 0 &&
+    m.outputTokens === 0 &&
+    m.reasoningTokens === 0 &&
+    m.cacheReadTokens === 0 &&
+    m.cacheWriteTokens === 0 &&
+    m.costUsd === 0
+  );
+}
 
 /** Model names JSON.stringify writes as SQLite's JSON functions do: printable ASCII without quotes or backslashes. */
 const PLAIN_JSON_TEXT = /^[\x20-\x21\x23-\x5b\x5d-\x7e]*$/;
@@ -234,16 +247,44 @@ export class SessionRollup {
   apply(sessionId: string, delta: SessionDelta): boolean {
     let modelsChanged = false;
     for (const [model, m] of delta.models) {
-      if (Object.values(m).every((v) => v === 0)) continue;
-      this.addModel.run({ sessionId, model, ...m });
+      if (isZeroModelDelta(m)) continue;
+      this.addModel.run({
+        sessionId,
+        model,
+        calls: m.calls,
+        inputTokens: m.inputTokens,
+        outputTokens: m.outputTokens,
+        reasoningTokens: m.reasoningTokens,
+        cacheReadTokens: m.cacheReadTokens,
+        cacheWriteTokens: m.cacheWriteTokens,
+        costUsd: m.costUsd,
+      });
       if (m.calls < 0) this.deleteEmptyModel.run({ sessionId, model });
       modelsChanged = true;
     }
     const p = { sessionId };
     const names = delta.refreshNames ? this.namesOf(p) : { agentName: null, userId: null };
+    const f = delta.facts;
+    // Every parameter written out: spreading the facts into the object made one in dictionary mode per session.
     const { changes } = this.increment.run({
       sessionId,
-      ...delta.facts,
+      spanCount: f.spanCount,
+      llmCallCount: f.llmCallCount,
+      toolCallCount: f.toolCallCount,
+      errorCount: f.errorCount,
+      openCount: f.openCount,
+      interruptedCount: f.interruptedCount,
+      inputTokens: f.inputTokens,
+      outputTokens: f.outputTokens,
+      reasoningTokens: f.reasoningTokens,
+      cacheReadTokens: f.cacheReadTokens,
+      cacheWriteTokens: f.cacheWriteTokens,
+      totalTokens: f.totalTokens,
+      suppliedCostUsd: f.suppliedCostUsd,
+      computedCostUsd: f.computedCostUsd,
+      unpricedCallCount: f.unpricedCallCount,
+      aggregateUsageCount: f.aggregateUsageCount,
+      internalCount: f.internalCount,
       minStartNs: delta.minStartNs,
       maxActivityNs: delta.maxActivityNs,
       maxEndNs: delta.maxEndNs,
