@@ -128,8 +128,8 @@ export class SessionRollup {
       FROM spans WHERE resolved_session_id = @sessionId`);
     this.increment = db.prepare(INCREMENT_SQL);
     this.incremented = db.prepare(INCREMENTED_SQL);
-    // In key order: by model name, as SQLite compares them.
-    this.modelCalls = db.prepare('SELECT model, calls FROM session_models WHERE session_id = ?').raw();
+    // By model name, as SQLite compares them (the primary key's order: no sort).
+    this.modelCalls = db.prepare('SELECT model, calls FROM session_models WHERE session_id = ? ORDER BY model').raw();
     this.modelsJsonOf = db.prepare(MODELS_JSON_SQL).pluck();
     this.setStatus = db.prepare(
       'UPDATE sessions SET status = @status, usage_mismatch = @usageMismatch WHERE session_id = @sessionId',
