@@ -191,3 +191,22 @@ function langfuseCost(raw: unknown, counts: NormalizeCounts): number | undefined
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array);
 }
+/** Usage from its six stored token counts (null: not reported), as the store's columns and rows hold them. */
+export function tokenUsageOf(
+  input: number | null,
+  output: number | null,
+  reasoning: number | null,
+  cacheRead: number | null,
+  cacheWrite: number | null,
+  total: number | null,
+): TokenUsage {
+  const usage: TokenUsage = {};
+  if (input !== null) usage.input = input;
+  if (output !== null) usage.output = output;
+  if (reasoning !== null) usage.reasoning = reasoning;
+  if (cacheRead !== null) usage.cacheRead = cacheRead;
+  if (cacheWrite !== null) usage.cacheWrite = cacheWrite;
+  if (total !== null) usage.total = total;
+  return usage;
+}
+

@@ -2,7 +2,32 @@
 
 import { describe, expect, it } from 'vitest';
 import type { SpanContribution } from '../../src/model/rollup.js';
-import { BatchDeltas, factsOfContribution } from '../../src/store/sqlite/session-delta.js';
+import { BatchDeltas } from '../../src/store/sqlite/session-delta.js';
+import type { Facts } from '../../src/store/sqlite/session-delta.js';
+
+/** The facts of one span, spelled out: what `addContribution` must add. */
+function factsOfContribution(c: SpanContribution, internal: boolean): Facts {
+  return {
+    spanCount: 1,
+    llmCallCount: c.llmCall ? 1 : 0,
+    toolCallCount: c.toolCall ? 1 : 0,
+    // An internal span is no step: its failure is kept on it, not counted as the session's.
+    errorCount: c.error && !internal ? 1 : 0,
+    openCount: c.open ? 1 : 0,
+    interruptedCount: 0,
+    inputTokens: c.tokens.input,
+    outputTokens: c.tokens.output,
+    reasoningTokens: c.tokens.reasoning,
+    cacheReadTokens: c.tokens.cacheRead,
+    cacheWriteTokens: c.tokens.cacheWrite,
+    totalTokens: c.totalTokens,
+    suppliedCostUsd: c.suppliedCostUsd,
+    computedCostUsd: c.computedCostUsd,
+    unpricedCallCount: c.unpriced ? 1 : 0,
+    aggregateUsageCount: c.reportsAggregateUsage ? 1 : 0,
+    internalCount: internal ? 1 : 0,
+  };
+}
 
 describe('BatchDeltas', () => {
   it('adds a span contribution as add(factsOfContribution) does, facts and per-model sums alike', () => {

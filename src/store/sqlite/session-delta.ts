@@ -41,29 +41,6 @@ export function zeroFacts(): Facts {
   return facts;
 }
 
-export function factsOfContribution(c: SpanContribution, internal: boolean): Facts {
-  return {
-    spanCount: 1,
-    llmCallCount: c.llmCall ? 1 : 0,
-    toolCallCount: c.toolCall ? 1 : 0,
-    // An internal span is no step: its failure is kept on it, not counted as the session's.
-    errorCount: c.error && !internal ? 1 : 0,
-    openCount: c.open ? 1 : 0,
-    interruptedCount: 0,
-    inputTokens: c.tokens.input,
-    outputTokens: c.tokens.output,
-    reasoningTokens: c.tokens.reasoning,
-    cacheReadTokens: c.tokens.cacheRead,
-    cacheWriteTokens: c.tokens.cacheWrite,
-    totalTokens: c.totalTokens,
-    suppliedCostUsd: c.suppliedCostUsd,
-    computedCostUsd: c.computedCostUsd,
-    unpricedCallCount: c.unpriced ? 1 : 0,
-    aggregateUsageCount: c.reportsAggregateUsage ? 1 : 0,
-    internalCount: internal ? 1 : 0,
-  };
-}
-
 /** The contribution columns of a stored span, as selected by the writer. */
 export interface StoredFactsRow {
   end_ns: bigint | null;
@@ -191,14 +168,16 @@ export class BatchDeltas {
   }
 
   /**
-   * `add(sessionId, factsOfContribution(c, internal), 1, c.model)` without
-   * the facts object: one per span written, the commonest add by far.
+   * A span's contribution added to its session: what `add` would add for
+   * the span's facts, without a facts object (one per span written, the
+   * commonest add by far).
    */
   addContribution(sessionId: string, c: SpanContribution, internal: boolean): void {
     const facts = this.deltaOf(sessionId).facts;
     facts.spanCount += 1;
     if (c.llmCall) facts.llmCallCount += 1;
     if (c.toolCall) facts.toolCallCount += 1;
+    // An internal span is no step: its failure is kept on it, not counted as the session's.
     if (c.error && !internal) facts.errorCount += 1;
     if (c.open) facts.openCount += 1;
     facts.inputTokens += c.tokens.input;

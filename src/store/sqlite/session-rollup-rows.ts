@@ -1,7 +1,8 @@
 /** Row shapes of the rollup queries (read with safe integers) and their conversions. */
 
 import type { UsageNode } from '../../model/rollup.js';
-import type { StepType, TokenUsage } from '../../model/types.js';
+import type { StepType } from '../../model/types.js';
+import { tokenUsageOf } from '../../model/usage.js';
 import type { FactKey, Facts } from './session-delta.js';
 
 /** The `sessions` column of each fact. */
@@ -88,12 +89,6 @@ export type UsageRow = [
 
 export function usageNodeOf(row: UsageRow): UsageNode {
   const [traceId, spanId, parentSpanId, stepType, input, output, reasoning, cacheRead, cacheWrite, total] = row;
-  const usage: TokenUsage = {};
-  if (input !== null) usage.input = input;
-  if (output !== null) usage.output = output;
-  if (reasoning !== null) usage.reasoning = reasoning;
-  if (cacheRead !== null) usage.cacheRead = cacheRead;
-  if (cacheWrite !== null) usage.cacheWrite = cacheWrite;
-  if (total !== null) usage.total = total;
+  const usage = tokenUsageOf(input, output, reasoning, cacheRead, cacheWrite, total);
   return { traceId, spanId, parentSpanId, stepType: stepType as StepType, usage };
 }

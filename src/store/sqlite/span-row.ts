@@ -27,10 +27,10 @@ import type {
   StatusCodeNumber,
   StepType,
   StoredSpan,
-  TokenUsage,
   CostSource,
   SpanRecord,
 } from '../../model/types.js';
+import { tokenUsageOf } from '../../model/usage.js';
 import { InternedReads, keyListJson } from './signal-interner.js';
 import { READ_BY_SQL, cutTexts, restoreTexts } from './span-texts.js';
 import type { TextRef } from './span-texts.js';
@@ -547,13 +547,7 @@ function storedSpanOf(
     resource,
     scope,
   };
-  const usage: TokenUsage = {};
-  if (usageInput !== null) usage.input = usageInput;
-  if (usageOutput !== null) usage.output = usageOutput;
-  if (usageReasoning !== null) usage.reasoning = usageReasoning;
-  if (usageCacheRead !== null) usage.cacheRead = usageCacheRead;
-  if (usageCacheWrite !== null) usage.cacheWrite = usageCacheWrite;
-  if (usageTotal !== null) usage.total = usageTotal;
+  const usage = tokenUsageOf(usageInput, usageOutput, usageReasoning, usageCacheRead, usageCacheWrite, usageTotal);
   const stored: StoredSpan = {
     traceId,
     spanId,
