@@ -70,6 +70,12 @@ export const DENIED_KEY_MARKER = '[REDACTED:denied-key]';
 export const TOO_DEEP_MARKER = '[REDACTED:too-deep]';
 /** Distinct attribute keys whose redacted form is remembered (keys with ids in them are unbounded). */
 const MAX_CACHED_KEYS = 4096;
+/** Texts from this long are remembered with their redaction (hashing one costs less than scanning it). */
+const MIN_REMEMBERED_LENGTH = 1024;
+/** Longer texts are scanned each time: remembering one would cost more memory than it saves CPU. */
+const MAX_REMEMBERED_LENGTH = 262_144;
+/** Characters of remembered texts at most (then all are forgotten at once): a few MB. */
+const MAX_REMEMBERED_CHARS = 2_097_152;
 /** Nesting walked into attribute values; OTLP values from real SDKs are a few levels deep. */
 const MAX_DEPTH = 16;
 
@@ -134,7 +140,31 @@ export function createRedactor(options: RedactionOptions = {}): Redactor {
   const hasDenyKeys = (replaceDefaultDenyKeys ? denyKeys.length : DEFAULT_DENY_KEYS.length) > 0;
   const on = enabled && (active.length > 0 || custom.length > 0 || hasDenyKeys);
 
+  // Long texts an agent sends again with every call (Gemini CLI's ~13 KB system instructions, tool
+  // definitions): scanned once, then found by their hash, ~4x cheaper than running every detector again.
+  // The texts are kept as they arrived (secrets included) while remembered: in this process, which
+  // holds them anyway while it redacts.
+  const seen = new Map<string, { text: string; count: number }>();
+  let seenChars = 0;
   function text(value: string): string {
+    if (value.length < MIN_REMEMBERED_LENGTH || value.length > MAX_REMEMBERED_LENGTH) return scan(value);
+    const known = seen.get(value);
+    if (known !== undefined) {
+      count += known.count;
+      return known.text;
+    }
+    const before = count;
+    const out = scan(value);
+    if (seenChars + value.length > MAX_REMEMBERED_CHARS) {
+      seen.clear();
+      seenChars = 0;
+    }
+    seen.set(value, { text: out, count: count - before });
+    seenChars += value.length;
+    return out;
+  }
+
+  function scan(value: string): string {
     let out = value;
     if (out.length >= minLength) {
       for (const detector of active) {

@@ -190,6 +190,44 @@ describe('custom patterns', () => {
   });
 });
 
+describe('long texts sent again (system instructions, tool definitions)', () => {
+  /** ~2 KB of instructions, the secret (if any) in the middle, a custom pattern's match at the end. */
+  const instructions = (secret: string, n = 0): string => `${'You are a careful agent. '.repeat(40)}${secret} ${'Use the tools. '.repeat(60)}ticket-${n}`;
+  const redactor = () => createRedactor({ patterns: [{ name: 'ticket', pattern: 'ticket-\\d+' }] });
+
+  it('are redacted and counted the same every time they arrive, in every span', () => {
+    const r = redactor();
+    const text = instructions(`key ${SECRETS.openaiProject}`);
+    const spans = [1, 2, 3].map((i) => rawSpan({ 'gen_ai.system_instructions': text, n: i }, { spanId: `${i}`.repeat(16) }));
+    const results = spans.map((span) => r.redactRaw(span));
+    for (const { span, count } of results) {
+      const kept = span.attributes['gen_ai.system_instructions'] as string;
+      expect(count).toBe(2);
+      expect(kept).toContain('[REDACTED:openai-key]');
+      expect(kept).toContain('[REDACTED:ticket]');
+      expect(leakedIn(kept)).toEqual([]);
+      expect(kept).toBe(createRedactor({ patterns: [{ name: 'ticket', pattern: 'ticket-\\d+' }] }).redactText(text).text);
+    }
+    // A clean long text comes back as it is, every time, counting nothing.
+    const clean = 'Plain instructions with nothing to hide. '.repeat(40);
+    for (let i = 0; i < 3; i++) expect(r.redactText(clean)).toEqual({ text: clean, count: 0 });
+  });
+
+  it('are told apart by their whole text, and stay right once more were seen than are remembered', () => {
+    const r = redactor();
+    const withSecret = instructions(`key ${SECRETS.github}`, 1);
+    // Same length and almost the same text, nothing to find but the ticket.
+    const without = instructions('x'.repeat(`key ${SECRETS.github}`.length), 1);
+    expect(r.redactText(withSecret).count).toBe(2);
+    expect(r.redactText(without)).toEqual({ text: without.replace('ticket-1', '[REDACTED:ticket]'), count: 1 });
+    // Past the remembered characters (a few MB): older texts are forgotten, none is mixed up.
+    for (let n = 2; n < 2_000; n++) expect(r.redactText(instructions('', n)).count).toBe(1);
+    const again = r.redactText(withSecret);
+    expect(again.count).toBe(2);
+    expect(leakedIn(again.text)).toEqual([]);
+  });
+});
+
 describe('redactSpans (the collector: redact once, then normalize and forward)', () => {
   it('remembers counts, so redacting a result again reports the same count without finding new matches', () => {
     const redactor = createRedactor();
