@@ -191,6 +191,7 @@ function langfuseCost(raw: unknown, counts: NormalizeCounts): number | undefined
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array);
 }
+
 /** Usage from its six stored token counts (null: not reported), as the store's columns and rows hold them. */
 export function tokenUsageOf(
   input: number | null,
