@@ -11,9 +11,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCollector } from '../../src/collector/start-collector.js';
 import type { RunningCollector } from '../../src/collector/start-collector.js';
+import Database from 'better-sqlite3';
 import { ATTR_SKEIN_DERIVED_FROM } from '../../src/model/agents/index.js';
+import { createRedactor } from '../../src/model/redaction/redactor.js';
+import { decodeTraceRequest } from '../../src/otlp/index.js';
+import { SHARED_MIN_LENGTH } from '../../src/store/sqlite/span-values.js';
 import type { TraceStore } from '../../src/store/trace-store.js';
-import { fixtureCounts, listRequests, listScenarios, replayScenario } from '../fixtures/agents/replay.js';
+import { fixtureCounts, listRequests, listScenarios, replayScenario, requestBodies } from '../fixtures/agents/replay.js';
 
 interface Totals {
   spans: number;
@@ -96,5 +100,45 @@ describe('captures from the real agents, replayed to a collector', () => {
       logRecords: after.logRecords - before.logRecords,
       metricPoints: after.metricPoints - before.metricPoints,
     }).toEqual({ spans: expected.spans, logRecords: expected.logRecords, metricPoints: expected.metricPoints });
+  });
+
+  it('the long values an agent repeats on every call (Gemini CLI: system instructions, tool definitions) read back whole, stored once', async () => {
+    // Every long string attribute the captures hold, as redaction leaves it, by span and key.
+    const redactor = createRedactor();
+    const expected = new Map<string, string>();
+    for (const scenario of scenarios) {
+      for (const request of listRequests(scenario.dir).filter((r) => r.signal === 'traces')) {
+        for (const body of requestBodies(request)) {
+          for (const span of decodeTraceRequest(body, request.format).spans) {
+            for (const [key, value] of Object.entries(span.attributes)) {
+              if (typeof value === 'string' && value.length >= SHARED_MIN_LENGTH) {
+                expected.set(`${span.traceId}/${span.spanId} ${key}`, redactor.redactText(value).text);
+              }
+            }
+          }
+        }
+      }
+    }
+    expect(expected.size).toBeGreaterThan(2);
+    const stored = new Map<string, unknown>();
+    let cursor: string | undefined;
+    do {
+      const page = await collector.store.getSpans({ limit: 1000, cursor });
+      for (const span of page.items) {
+        for (const [key, value] of Object.entries(span.raw.attributes)) stored.set(`${span.traceId}/${span.spanId} ${key}`, value);
+      }
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor !== undefined);
+    for (const [where, value] of expected) expect(stored.get(where), where).toBe(value);
+    // Fewer stored values than spans carrying them: the repeats are kept once.
+    const db = new Database(join(dir, 'agents.db'), { readonly: true });
+    try {
+      const values = (db.prepare('SELECT count(*) AS n FROM span_values').get() as { n: number }).n;
+      expect(values).toBeGreaterThan(0);
+      expect(values).toBeLessThanOrEqual(new Set(expected.values()).size);
+      expect(values).toBeLessThan(expected.size);
+    } finally {
+      db.close();
+    }
   });
 });
