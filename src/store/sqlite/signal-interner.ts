@@ -101,11 +101,6 @@ export function keyListJson(keys: readonly string[]): string {
   return (node.json ??= JSON.stringify(keys));
 }
 
-/** Lookup only (reads): the id of `text`, or undefined when no row has it. */
-export function stringIdOf(db: Database.Database, text: string): number | undefined {
-  return db.prepare('SELECT id FROM signal_strings WHERE text = ?').pluck().get(text) as number | undefined;
-}
-
 /**
  * A copy of a decoded codec value, so that each record read gets objects
  * of its own, as when each decoded its own text.
