@@ -14,8 +14,10 @@ import { describe, expect, it } from 'vitest';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-/** ARCHITECTURE.md's table: which folder of src/ may import which ("a folder may import itself" is implied). */
-/** The store's interfaces, records and errors: the files directly in src/store/, not src/store/sqlite/ (or any backend). */
+/**
+ * The store's interfaces, records and errors: the files directly in src/store/, not a backend's folder
+ * (src/store/sqlite/, src/store/postgres/) nor the code they share (src/store/common/).
+ */
 const STORE_CONTRACT = 'store contract';
 
 /**
@@ -86,6 +88,13 @@ function layerOf(path: string): string {
   return `outside:${path}`;
 }
 
+/** The store backends' folders, and the folder of the code both share (which imports neither). */
+const STORE_BACKENDS = ['sqlite', 'postgres'];
+const STORE_COMMON = 'common';
+
+/** `sqlite`, `postgres` or `common` for a path in that folder of src/store/, else null. */
+const storeFolderOf = (path: string): string | null => /^src\/store\/([^/]+)\//.exec(path)?.[1] ?? null;
+
 const isReceiver = (path: string): boolean => /^src\/server\/(otlp-receiver[^/]*\.ts|receiver\/|grpc\/)/.test(path);
 const isQueryApi = (path: string): boolean => path.startsWith('src/server/query-api/');
 
@@ -95,9 +104,18 @@ function violation(file: string, specifier: string): string | null {
   if (specifier === 'better-sqlite3' || specifier.startsWith('better-sqlite3/')) {
     return file.startsWith('src/store/sqlite/') ? null : 'only src/store/sqlite/ imports better-sqlite3';
   }
+  if (specifier === 'pg' || specifier.startsWith('pg/')) {
+    return file.startsWith('src/store/postgres/') ? null : 'only src/store/postgres/ imports pg';
+  }
   const target = resolveRelative(file, specifier);
   if (target === null) return null;
   const toLayer = layerOf(target);
+  const fromStore = storeFolderOf(file);
+  const toStore = storeFolderOf(target);
+  if (toStore !== null && STORE_BACKENDS.includes(toStore) && fromStore !== toStore) {
+    if (fromStore === STORE_COMMON) return 'src/store/common/ imports no backend';
+    if (fromStore !== null && STORE_BACKENDS.includes(fromStore)) return 'store backends do not import each other';
+  }
   if (fromLayer === 'exporters') {
     return toLayer === 'exporters' || target === PUBLIC_ENTRY ? null : 'exporters/ imports only the public entry src/index.ts';
   }
@@ -146,10 +164,22 @@ describe('import direction (ARCHITECTURE.md layer table)', () => {
     expect(violation('src/cli/commands/x.ts', '../../server/app.js')).toBeNull();
     expect(violation('src/query/x.ts', 'better-sqlite3')).toBe('only src/store/sqlite/ imports better-sqlite3');
     expect(violation('src/store/sqlite/x.ts', 'better-sqlite3')).toBeNull();
+    expect(violation('src/query/x.ts', 'pg')).toBe('only src/store/postgres/ imports pg');
+    expect(violation('src/store/sqlite/x.ts', 'pg')).toBe('only src/store/postgres/ imports pg');
+    expect(violation('src/store/postgres/x.ts', 'pg')).toBeNull();
     expect(violation('src/server/x.ts', '../store/trace-store.js')).toBeNull();
     expect(violation('src/server/x.ts', '../store/sqlite/sqlite-outbox.js')).toBe(
       'server/ may not import store (only its contract, src/store/*.ts)',
     );
+    expect(violation('src/server/x.ts', '../store/common/cursor.js')).toBe(
+      'server/ may not import store (only its contract, src/store/*.ts)',
+    );
+    expect(violation('src/store/postgres/x.ts', '../sqlite/cursor.js')).toBe('store backends do not import each other');
+    expect(violation('src/store/sqlite/x.ts', '../postgres/connection.js')).toBe('store backends do not import each other');
+    expect(violation('src/store/common/x.ts', '../sqlite/span-row.js')).toBe('src/store/common/ imports no backend');
+    expect(violation('src/store/common/x.ts', '../postgres/span-row.js')).toBe('src/store/common/ imports no backend');
+    expect(violation('src/store/postgres/x.ts', '../common/cursor.js')).toBeNull();
+    expect(violation('src/store/sqlite/x.ts', '../errors.js')).toBeNull();
     expect(violation('src/processor/x.ts', '../store/errors.js')).toBe('processor/ may not import store');
     expect(violation('exporters/x.ts', '../src/otlp/index.js')).toBe('exporters/ imports only the public entry src/index.ts');
     expect(violation('exporters/x.ts', '../src/index.js')).toBeNull();

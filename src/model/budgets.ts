@@ -28,7 +28,8 @@ import {
   EVENT_SKEIN_BUDGET_WARNING,
 } from '../semconv/index.js';
 import { formatCount, formatUsd } from './human-units.js';
-import type { SpanEvent } from './types.js';
+import { spanContribution } from './rollup.js';
+import type { SpanEvent, SpanRecord } from './types.js';
 
 export interface BudgetLimits {
   /** Total tokens of the session's model calls (each call's reported total, else input + output). */
@@ -238,6 +239,44 @@ export function evaluateBudgets(
     }
   }
   return crossings;
+}
+
+/** What one span adds to the metric, by the rollup rules (model calls only). */
+function contributionTo(record: SpanRecord, metric: BudgetMetric): number {
+  const c = spanContribution(record);
+  if (!c.llmCall) return 0;
+  if (metric === 'tokens') return c.totalTokens;
+  if (metric === 'reasoningTokens') return c.tokens.reasoning;
+  return c.suppliedCostUsd + c.computedCostUsd;
+}
+
+/**
+ * The span of the batch that took the session over `threshold`: the batch's
+ * spans are added, in end order, to what the session had before the batch
+ * (its usage now minus theirs). A span rewritten with the same usage counts
+ * as new here, so this names the latest plausible span rather than guess
+ * earlier; when none of the batch added to the metric (usage came from a
+ * recompute, or the limits were lowered), there is no crossing span.
+ */
+export function crossingSpan(records: readonly SpanRecord[], crossing: BudgetCrossing, threshold: number): SpanRecord | null {
+  const contributing = records
+    .map((record) => ({ record, amount: contributionTo(record, crossing.metric) }))
+    .filter((c) => c.amount > 0)
+    .sort((a, b) => {
+      const ea = a.record.endTimeUnixNano;
+      const eb = b.record.endTimeUnixNano;
+      if (ea === eb) return 0;
+      if (ea === null) return 1;
+      if (eb === null) return -1;
+      return ea < eb ? -1 : 1;
+    });
+  if (contributing.length === 0) return null;
+  let running = crossing.used - contributing.reduce((sum, c) => sum + c.amount, 0);
+  for (const c of contributing) {
+    running += c.amount;
+    if (running >= threshold) return c.record;
+  }
+  return contributing[contributing.length - 1].record;
 }
 
 const METRIC_NAMES: Record<BudgetMetric, string> = {

@@ -2,8 +2,8 @@
 
 import { describe, expect, it } from 'vitest';
 import type { SpanContribution } from '../../src/model/rollup.js';
-import { BatchDeltas } from '../../src/store/sqlite/session-delta.js';
-import type { Facts } from '../../src/store/sqlite/session-delta.js';
+import { BatchDeltas } from '../../src/store/common/session-delta.js';
+import type { Facts } from '../../src/store/common/session-delta.js';
 
 /** The facts of one span, spelled out: what `addContribution` must add. */
 function factsOfContribution(c: SpanContribution, internal: boolean): Facts {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { orderSteps } from '../../src/store/sqlite/step-order.js';
-import type { OrderedStep } from '../../src/store/sqlite/step-order.js';
+import { orderSteps } from '../../src/store/common/step-order.js';
+import type { OrderedStep } from '../../src/store/common/step-order.js';
 
 const T = 1_700_000_000_000_000_000n;
 const ev = (kind: 'start' | 'end', spanId: string, at: bigint, parentSpanId: string | null = null): OrderedStep => ({

@@ -13,9 +13,14 @@
 
 import type Database from 'better-sqlite3';
 import { decodeStorable, encodeStorable } from '../../model/attributes-codec.js';
-import { DEFAULT_WARN_AT_FRACTION, budgetEventKey, budgetSpanEvent, evaluateBudgets } from '../../model/budgets.js';
-import type { BudgetConfig, BudgetCrossing, BudgetEventRecord, BudgetMetric, BudgetUsage } from '../../model/budgets.js';
-import { spanContribution } from '../../model/rollup.js';
+import {
+  DEFAULT_WARN_AT_FRACTION,
+  budgetEventKey,
+  budgetSpanEvent,
+  crossingSpan,
+  evaluateBudgets,
+} from '../../model/budgets.js';
+import type { BudgetConfig, BudgetCrossing, BudgetEventRecord, BudgetUsage } from '../../model/budgets.js';
 import type { SpanEvent, SpanRecord } from '../../model/types.js';
 import { SessionNotFoundError } from '../errors.js';
 import type { ChangeLog } from './change-log.js';
@@ -69,44 +74,6 @@ const eventOfRow = (row: EventRow): BudgetEventRecord => ({
   traceId: row.trace_id,
   spanId: row.span_id,
 });
-
-/** What one span adds to the metric, by the rollup rules (model calls only). */
-function contributionTo(record: SpanRecord, metric: BudgetMetric): number {
-  const c = spanContribution(record);
-  if (!c.llmCall) return 0;
-  if (metric === 'tokens') return c.totalTokens;
-  if (metric === 'reasoningTokens') return c.tokens.reasoning;
-  return c.suppliedCostUsd + c.computedCostUsd;
-}
-
-/**
- * The span of the batch that took the session over `threshold`: the batch's
- * spans are added, in end order, to what the session had before the batch
- * (its usage now minus theirs). A span rewritten with the same usage counts
- * as new here, so this names the latest plausible span rather than guess
- * earlier; when none of the batch added to the metric (usage came from a
- * recompute, or the limits were lowered), there is no crossing span.
- */
-function crossingSpan(records: readonly SpanRecord[], crossing: BudgetCrossing, threshold: number): SpanRecord | null {
-  const contributing = records
-    .map((record) => ({ record, amount: contributionTo(record, crossing.metric) }))
-    .filter((c) => c.amount > 0)
-    .sort((a, b) => {
-      const ea = a.record.endTimeUnixNano;
-      const eb = b.record.endTimeUnixNano;
-      if (ea === eb) return 0;
-      if (ea === null) return 1;
-      if (eb === null) return -1;
-      return ea < eb ? -1 : 1;
-    });
-  if (contributing.length === 0) return null;
-  let running = crossing.used - contributing.reduce((sum, c) => sum + c.amount, 0);
-  for (const c of contributing) {
-    running += c.amount;
-    if (running >= threshold) return c.record;
-  }
-  return contributing[contributing.length - 1].record;
-}
 
 export class BudgetLedger {
   private readonly selectUsage: Database.Statement;

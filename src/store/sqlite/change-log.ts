@@ -33,23 +33,15 @@ import { logRecordJson } from '../../model/log-view.js';
 import type { SpanRecord } from '../../model/types.js';
 import type { ChangeFeedState, ReadChangesOptions } from '../change-feed.js';
 import { SessionNotFoundError } from '../errors.js';
+import { orderSteps } from '../common/step-order.js';
+import { DEFAULT_CHANGE_FEED_MAX_AGE_MILLIS, DEFAULT_CHANGE_FEED_MAX_EVENTS } from '../common/store-defaults.js';
+import type { ChangeFeedRetention } from '../common/store-defaults.js';
 import { COMPLETED, ENDED, STARTED, decodeSteps, encodeSteps, eventsOf, stepCheck } from './change-steps.js';
 import type { StepEntry } from './change-steps.js';
 import { rollupSummaryOf } from './session-queries.js';
 import type { SessionQueries, SessionRollupColumns } from './session-queries.js';
 import { SPAN_ROW_SELECT, rowToStoredSpan } from './span-row.js';
 import type { SpanRow } from './span-row.js';
-import { orderSteps } from './step-order.js';
-
-/** How many events the feed keeps, at most (older ones are trimmed as new ones are appended). */
-export const DEFAULT_CHANGE_FEED_MAX_EVENTS = 100_000;
-/** How long the feed keeps an event, at most. */
-export const DEFAULT_CHANGE_FEED_MAX_AGE_MILLIS = 24 * 60 * 60 * 1000;
-
-export interface ChangeFeedRetention {
-  maxEvents?: number;
-  maxAgeMillis?: number;
-}
 
 /**
  * Stored kinds: the event kinds (step kinds only in files written before

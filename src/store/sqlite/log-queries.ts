@@ -4,7 +4,7 @@ import type Database from 'better-sqlite3';
 import type { LogQuery, StoredLogRecord } from '../../model/log-types.js';
 import type { Page } from '../../model/query.js';
 import { InvalidQueryError } from '../errors.js';
-import { checkKeys, encodeCursor } from './cursor.js';
+import { checkKeys, encodeCursor } from '../common/cursor.js';
 import { LOG_READ_COLUMNS, LOG_ROW_AT, LOG_ROW_ID, idBlob, rowToLogRecord } from './log-row.js';
 import type { LogReadRow } from './log-row.js';
 import { numberParam, stringParam } from './session-queries.js';

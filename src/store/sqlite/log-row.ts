@@ -7,19 +7,15 @@
 import { decodeStorable, encodeStorable } from '../../model/attributes-codec.js';
 import type { RawLogRecord, StoredLogRecord } from '../../model/log-types.js';
 import type { AttributeValue, Attributes, InstrumentationScope, SpanResource } from '../../model/types.js';
+import { logSortTime } from '../common/signal-keys.js';
+import { uint64Column, uint64FromColumn } from '../common/uint64-column.js';
 import type { InternedPage } from './signal-interner.js';
-import { uint64Column, uint64FromColumn } from './uint64-column.js';
 
 const HEX_ID = /^(?:[0-9a-f]{2})+$/;
 
 /** Lowercase hex as bytes; anything else (the decoders never give it) as no id. */
 export function idBlob(hex: string | null): Buffer | null {
   return hex !== null && HEX_ID.test(hex) ? Buffer.from(hex, 'hex') : null;
-}
-
-/** The time a record is ordered by: its time, or its observed time when it has none. */
-export function logSortTime(record: Pick<RawLogRecord, 'timeUnixNano' | 'observedTimeUnixNano'>): bigint {
-  return record.timeUnixNano !== 0n ? record.timeUnixNano : record.observedTimeUnixNano;
 }
 
 export interface LogRowRefs {

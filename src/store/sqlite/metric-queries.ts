@@ -4,7 +4,7 @@ import type Database from 'better-sqlite3';
 import type { MetricQuery, StoredMetricPoint } from '../../model/metric-types.js';
 import type { Page } from '../../model/query.js';
 import { InvalidQueryError } from '../errors.js';
-import { checkKeys } from './cursor.js';
+import { checkKeys } from '../common/cursor.js';
 import { POINT_ROW_SELECT, rowToMetricPoint } from './metric-row.js';
 import type { PointRow } from './metric-row.js';
 import { stringParam } from './session-queries.js';

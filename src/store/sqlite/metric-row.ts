@@ -14,31 +14,10 @@ import type {
   RawMetric,
   StoredMetricPoint,
   SummaryPoint,
-  Temporality,
 } from '../../model/metric-types.js';
 import type { Attributes, InstrumentationScope, SpanResource } from '../../model/types.js';
-import { uint64Column, uint64FromColumn } from './uint64-column.js';
-
-/** What `metric_streams.body` holds: the header of a metric, everything but its name. */
-export interface StreamHeader {
-  description: string;
-  unit: string;
-  type: MetricType;
-  temporality: Temporality | null;
-  monotonic: boolean | null;
-  metadata: Attributes;
-}
-
-export function streamHeaderOf(metric: RawMetric): StreamHeader {
-  return {
-    description: metric.description,
-    unit: metric.unit,
-    type: metric.type,
-    temporality: 'temporality' in metric ? metric.temporality : null,
-    monotonic: metric.type === 'sum' ? metric.monotonic : null,
-    metadata: metric.metadata,
-  };
-}
+import type { StreamHeader } from '../common/signal-keys.js';
+import { uint64Column, uint64FromColumn } from '../common/uint64-column.js';
 
 export const POINT_INSERT_SQL = `INSERT INTO metric_points (stream_id, session_ref, start_ns, time_ns, flags, value,
   count, sum, min, max, detail, resource_id, scope_id, attributes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;

@@ -8,7 +8,8 @@ import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { encodeStorable } from '../../model/attributes-codec.js';
 import type { RawMetric } from '../../model/metric-types.js';
-import { POINT_INSERT_SQL, pointRowValues, streamHeaderOf } from './metric-row.js';
+import { streamHeaderOf } from '../common/signal-keys.js';
+import { POINT_INSERT_SQL, pointRowValues } from './metric-row.js';
 import type { SignalInterner } from './signal-interner.js';
 import { metricPointSessionKey } from '../../model/signal-sessions.js';
 

@@ -2,10 +2,10 @@
 
 import type Database from 'better-sqlite3';
 import type { RetentionPolicy, RetentionResult } from '../../model/query.js';
+import { DEFAULT_MAX_AGE_MILLIS } from '../common/store-defaults.js';
 import { InvalidQueryError, SessionNotFoundError } from '../errors.js';
 import { SignalDeleter } from './signal-deleter.js';
 
-export const DEFAULT_MAX_AGE_MILLIS = 30 * 24 * 60 * 60 * 1000;
 /** Sessions deleted per transaction, so a large purge does not hold the write lock for long. */
 const DELETE_BATCH_SESSIONS = 200;
 

@@ -5,8 +5,8 @@ import type { Page, SessionQuery, SessionSort } from '../../model/query.js';
 import type { SessionStatus, SessionSummary, TokenTotals } from '../../model/types.js';
 import { isTableAgent } from '../../model/agents/index.js';
 import { InvalidQueryError, SessionNotFoundError } from '../errors.js';
-import { checkKeys, decodeCursor, encodeCursor, pageLimit } from './cursor.js';
-import type { CursorKey } from './cursor.js';
+import { checkKeys, decodeCursor, encodeCursor, pageLimit } from '../common/cursor.js';
+import type { CursorKey } from '../common/cursor.js';
 import { StatementCache } from './statement-cache.js';
 
 interface SessionRow {

@@ -3,28 +3,7 @@
 import type { UsageNode } from '../../model/rollup.js';
 import type { StepType } from '../../model/types.js';
 import { tokenUsageOf } from '../../model/usage.js';
-import type { FactKey, Facts } from './session-delta.js';
-
-/** The `sessions` column of each fact. */
-export const FACT_COLUMNS: Record<FactKey, string> = {
-  spanCount: 'span_count',
-  llmCallCount: 'llm_call_count',
-  toolCallCount: 'tool_call_count',
-  errorCount: 'error_count',
-  openCount: 'open_count',
-  interruptedCount: 'interrupted_count',
-  inputTokens: 'input_tokens',
-  outputTokens: 'output_tokens',
-  reasoningTokens: 'reasoning_tokens',
-  cacheReadTokens: 'cache_read_tokens',
-  cacheWriteTokens: 'cache_write_tokens',
-  totalTokens: 'total_tokens',
-  suppliedCostUsd: 'supplied_cost_usd',
-  computedCostUsd: 'computed_cost_usd',
-  unpricedCallCount: 'unpriced_call_count',
-  aggregateUsageCount: 'aggregate_usage_count',
-  internalCount: 'internal_count',
-};
+import type { Facts } from '../common/session-delta.js';
 
 /** What the in-place increment of a session row returns (its values after the increment). */
 export interface IncrementedRow {

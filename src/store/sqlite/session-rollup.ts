@@ -16,9 +16,9 @@
 import type Database from 'better-sqlite3';
 import { sessionStatus, usageMismatch } from '../../model/rollup.js';
 import type { UsageNode } from '../../model/rollup.js';
-import { FACT_KEYS, zeroFacts } from './session-delta.js';
-import type { Facts, ModelDelta, SessionDelta } from './session-delta.js';
-import { FACT_COLUMNS, usageNodeOf } from './session-rollup-rows.js';
+import { FACT_COLUMNS, FACT_KEYS, zeroFacts } from '../common/session-delta.js';
+import type { Facts, ModelDelta, SessionDelta } from '../common/session-delta.js';
+import { usageNodeOf } from './session-rollup-rows.js';
 import type { AggregateRow, IncrementedRow, SessionState, UsageRow } from './session-rollup-rows.js';
 
 /** The session's newest end, first start and newest activity once the batch's are merged in (old values + params). */

@@ -5,7 +5,7 @@
  */
 
 import { InvalidQueryError } from '../errors.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
+import { decodeCursor, encodeCursor } from '../common/cursor.js';
 import { bigintParam } from './session-queries.js';
 
 export const DEFAULT_SIGNAL_PAGE_LIMIT = 100;

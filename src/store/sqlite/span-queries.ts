@@ -5,7 +5,7 @@ import type { Page, SpanQuery, TimelineOptions, TimelineStep, TreeNode } from '.
 import type { StepType, StoredSpan, TokenTotals } from '../../model/types.js';
 import { STEP_TYPES } from '../../model/types.js';
 import { InvalidQueryError, SessionNotFoundError } from '../errors.js';
-import { checkKeys, decodeCursor, encodeCursor, pageLimit } from './cursor.js';
+import { checkKeys, decodeCursor, encodeCursor, pageLimit } from '../common/cursor.js';
 import { bigintParam, stringParam } from './session-queries.js';
 import { READ_ROW_ID, READ_ROW_START, SPAN_READ_COLUMNS, SpanReader, readExactTimes, storedAttributeJson } from './span-row.js';
 import type { SpanReadRow } from './span-row.js';

@@ -4,17 +4,10 @@ import type Database from 'better-sqlite3';
 import type { SearchHit, SearchQuery } from '../../model/query.js';
 import type { StepType } from '../../model/types.js';
 import { InvalidQueryError } from '../errors.js';
-import { checkKeys, pageLimit } from './cursor.js';
+import { checkKeys, pageLimit } from '../common/cursor.js';
+import { SNIPPET_ELLIPSIS, SNIPPET_MATCH_END, SNIPPET_MATCH_START } from '../common/store-defaults.js';
 import { stringParam } from './session-queries.js';
 
-/**
- * Markers around the matched terms in `SearchHit.snippet`. Doubled brackets
- * because model output is full of single ones (JSON, markdown links).
- */
-export const SNIPPET_MATCH_START = '[[';
-export const SNIPPET_MATCH_END = ']]';
-/** Stands for text cut from either side of a snippet. */
-export const SNIPPET_ELLIPSIS = '…';
 const SNIPPET_TOKENS = 16;
 
 interface HitRow {

@@ -3,12 +3,10 @@
 import type Database from 'better-sqlite3';
 import type { StatsGroupBy, StatsQuery, StatsRow } from '../../model/query.js';
 import { InvalidQueryError } from '../errors.js';
-import { checkKeys } from './cursor.js';
+import { checkKeys } from '../common/cursor.js';
+import { UNKNOWN_GROUP_KEY } from '../common/store-defaults.js';
 import { bigintParam } from './session-queries.js';
 import { StatementCache } from './statement-cache.js';
-
-/** Group key of spans that do not name what they are grouped by. */
-export const UNKNOWN_GROUP_KEY = '(unknown)';
 
 interface SumRow {
   key: string;

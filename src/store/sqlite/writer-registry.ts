@@ -14,18 +14,9 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type Database from 'better-sqlite3';
+import { isProcessAlive } from '../common/process-alive.js';
 import type { ChangeLog } from './change-log.js';
 import type { SessionRollup } from './session-rollup.js';
-
-/** True unless the OS says there is no such process. EPERM means it exists under another user. */
-export function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
-  }
-}
 
 /**
  * Finds writers on this host whose process is gone: one read of the

@@ -35,6 +35,27 @@ export const FACT_KEYS = [
 export type FactKey = (typeof FACT_KEYS)[number];
 export type Facts = Record<FactKey, number>;
 
+/** The `sessions` column of each fact (the same names in both backends' schemas). */
+export const FACT_COLUMNS: Record<FactKey, string> = {
+  spanCount: 'span_count',
+  llmCallCount: 'llm_call_count',
+  toolCallCount: 'tool_call_count',
+  errorCount: 'error_count',
+  openCount: 'open_count',
+  interruptedCount: 'interrupted_count',
+  inputTokens: 'input_tokens',
+  outputTokens: 'output_tokens',
+  reasoningTokens: 'reasoning_tokens',
+  cacheReadTokens: 'cache_read_tokens',
+  cacheWriteTokens: 'cache_write_tokens',
+  totalTokens: 'total_tokens',
+  suppliedCostUsd: 'supplied_cost_usd',
+  computedCostUsd: 'computed_cost_usd',
+  unpricedCallCount: 'unpriced_call_count',
+  aggregateUsageCount: 'aggregate_usage_count',
+  internalCount: 'internal_count',
+};
+
 export function zeroFacts(): Facts {
   const facts = {} as Facts;
   for (const key of FACT_KEYS) facts[key] = 0;

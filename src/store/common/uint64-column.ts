@@ -1,8 +1,8 @@
 /**
- * OTLP times and counts are unsigned 64-bit (fixed64); SQLite integers are
- * signed. A value past 2^63 - 1 (a broken clock, a hostile sender) would make
- * better-sqlite3 throw and fail the whole request's commit, so it is stored
- * as the signed integer with the same 64 bits and read back exactly. Such a
+ * OTLP times and counts are unsigned 64-bit (fixed64); SQLite integers and
+ * PostgreSQL int8 are signed. A value past 2^63 - 1 (a broken clock, a
+ * hostile sender) would fail the whole request's commit, so it is stored as
+ * the signed integer with the same 64 bits and read back exactly. Such a
  * time sorts before every real one (and is the first retention removes).
  */
 
