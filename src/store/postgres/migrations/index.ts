@@ -1,0 +1,87 @@
+/**
+ * Numbered migrations of the PostgreSQL schema. The version is kept in the
+ * database (`skein_schema`), migrations run under an advisory lock so that
+ * several collectors starting at once apply each one exactly once, and a
+ * database written by a newer Skein is refused, naming the database.
+ */
+
+import type pg from 'pg';
+import { SchemaVersionError } from '../../errors.js';
+import { migration001 } from './001-initial.js';
+
+export interface PgMigration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const PG_MIGRATIONS: readonly PgMigration[] = [migration001];
+export const PG_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1].version;
+
+/** pg_advisory_xact_lock key of Skein's migrations ("Skn1"). */
+const MIGRATION_LOCK = 0x536b6e31;
+
+async function currentVersion(client: pg.PoolClient): Promise<number> {
+  const exists = await client.query<{ present: boolean }>(
+    "SELECT to_regclass('skein_schema') IS NOT NULL AS present",
+  );
+  if (!exists.rows[0].present) return 0;
+  const row = await client.query<{ version: number }>('SELECT version FROM skein_schema');
+  return row.rows[0]?.version ?? 0;
+}
+
+function newerError(database: string, found: number): SchemaVersionError {
+  return new SchemaVersionError(
+    `${database} has Skein schema version ${found}, newer than version ${PG_SCHEMA_VERSION} that this Skein ` +
+      'supports; upgrade Skein to open it',
+    database,
+    found,
+    PG_SCHEMA_VERSION,
+  );
+}
+
+/** Brings the schema to `PG_SCHEMA_VERSION`; `database` names it (password left out) in errors. */
+export async function migratePg(pool: pg.Pool, database: string): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    try {
+      await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+      const found = await currentVersion(client);
+      if (found > PG_SCHEMA_VERSION) throw newerError(database, found);
+      if (found === 0) await client.query('CREATE TABLE skein_schema (version integer NOT NULL)');
+      for (const migration of PG_MIGRATIONS) {
+        if (migration.version <= found) continue;
+        await client.query(migration.sql);
+      }
+      if (found === 0) await client.query('INSERT INTO skein_schema (version) VALUES ($1)', [PG_SCHEMA_VERSION]);
+      else if (found < PG_SCHEMA_VERSION) await client.query('UPDATE skein_schema SET version = $1', [PG_SCHEMA_VERSION]);
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+  } finally {
+    client.release();
+  }
+}
+
+/** For read-only opens: refuses a newer schema and a database Skein has not set up. */
+export async function checkPgSchema(pool: pg.Pool, database: string): Promise<void> {
+  const client = await pool.connect();
+  try {
+    const found = await currentVersion(client);
+    if (found > PG_SCHEMA_VERSION) throw newerError(database, found);
+    if (found < PG_SCHEMA_VERSION) {
+      throw new SchemaVersionError(
+        `${database} has Skein schema version ${found}, older than version ${PG_SCHEMA_VERSION}; ` +
+          'open it once read-write (skein serve or skein migrate) to upgrade it',
+        database,
+        found,
+        PG_SCHEMA_VERSION,
+      );
+    }
+  } finally {
+    client.release();
+  }
+}

@@ -1,0 +1,285 @@
+/**
+ * The PostgreSQL `TraceStore` (issue 18): the same contract as the SQLite
+ * store, for several collectors sharing one database. Each part lives in its
+ * own module; this class opens the pool, migrates, and hands each call to
+ * the part that answers it.
+ */
+
+import type pg from 'pg';
+import type { LogQuery, RawLogRecord, StoredLogRecord } from '../../model/log-types.js';
+import type { MetricQuery, RawMetric, StoredMetricPoint } from '../../model/metric-types.js';
+import type {
+  Page,
+  RetentionPolicy,
+  RetentionResult,
+  SearchHit,
+  SearchQuery,
+  SessionQuery,
+  SpanQuery,
+  StatsQuery,
+  StatsRow,
+  TimelineOptions,
+  TimelineStep,
+  TreeNode,
+} from '../../model/query.js';
+import type { BudgetConfig, BudgetEventRecord, BudgetUsage } from '../../model/budgets.js';
+import type { ChangeEvent } from '../../model/live-event.js';
+import type { SessionSummary, SpanRecord, StoredSpan } from '../../model/types.js';
+import type { BudgetReader } from '../budget-reader.js';
+import type { AsyncChangeFeedReader, ChangeFeedState, ReadChangesOptions } from '../change-feed.js';
+import { StoreError } from '../errors.js';
+import type { TraceStore } from '../trace-store.js';
+import { PgBudgetLedger } from './budget-ledger.js';
+import { PgChangeLog } from './change-log.js';
+import type { PgChangeFeedOptions } from './change-log.js';
+import { openPool, redactUrl } from './connection.js';
+import { checkPgSchema, migratePg } from './migrations/index.js';
+import { PgSessionDeleter } from './session-deleter.js';
+import { PgSessionQueries } from './session-queries.js';
+import { PgSessionRollup } from './session-rollup.js';
+import { PgSignals } from './signal-store.js';
+import { PgSpanQueries } from './span-queries.js';
+import { PgSpanSearch } from './span-search.js';
+import { PgSpanStats } from './span-stats.js';
+import { PgSpanWriter } from './span-writer.js';
+import { PgWriterRegistry, writerRegistryOptions } from './writer-registry.js';
+import type { WriterRegistryOptions } from './writer-registry.js';
+
+export interface PostgresTraceStoreOptions extends WriterRegistryOptions {
+  /** `postgres://user:password@host:port/database` (or `postgresql://`). */
+  url: string;
+  /** Open for reads only: no migration, writes throw. */
+  readonly?: boolean;
+  /** Connections in the pool. Default 4. */
+  poolSize?: number;
+  /** The change feed's retention and wake-up poll. */
+  changeFeed?: PgChangeFeedOptions;
+}
+
+export class PostgresTraceStore implements TraceStore, BudgetReader, AsyncChangeFeedReader {
+  /** The URL without its password: what messages name. */
+  readonly database: string;
+  readonly readonly: boolean;
+  private readonly pool: pg.Pool;
+  private readonly writer: PgSpanWriter;
+  private readonly sessions: PgSessionQueries;
+  private readonly spans: PgSpanQueries;
+  private readonly searcher: PgSpanSearch;
+  private readonly statistics: PgSpanStats;
+  private readonly deleter: PgSessionDeleter;
+  private readonly signals: PgSignals;
+  private readonly budgets: PgBudgetLedger;
+  private readonly changes: PgChangeLog;
+  /** Null when read-only: such a store writes no steps, and marks none. */
+  private readonly writers: PgWriterRegistry | null;
+  private recovered = 0;
+  private closed = false;
+
+  private constructor(options: PostgresTraceStoreOptions, pool: pg.Pool) {
+    this.database = redactUrl(options.url);
+    this.readonly = options.readonly ?? false;
+    this.pool = pool;
+    this.signals = new PgSignals(pool);
+    this.budgets = new PgBudgetLedger(pool);
+    const rollup = new PgSessionRollup();
+    this.sessions = new PgSessionQueries(pool);
+    this.changes = new PgChangeLog(pool, options.url, this.sessions, options.changeFeed);
+    this.writers = this.readonly
+      ? null
+      : new PgWriterRegistry(pool, rollup, options, (client, steps) => this.changes.stepsInterrupted(client, steps));
+    this.writer = new PgSpanWriter(pool, this.signals, this.writers?.writerId ?? null, this.budgets, this.changes);
+    this.spans = new PgSpanQueries(pool);
+    this.searcher = new PgSpanSearch(pool);
+    this.statistics = new PgSpanStats(pool);
+    this.deleter = new PgSessionDeleter(pool, this.signals);
+  }
+
+  /**
+   * Connects, and migrates the schema (or, read-only, checks it); the error
+   * names the database. Read-write, it also registers as a writer, marks the
+   * open steps of writers that are gone (`recoveredInterruptedCount`), and
+   * starts its heartbeat.
+   */
+  static async open(options: PostgresTraceStoreOptions): Promise<PostgresTraceStore> {
+    const readonly = options.readonly ?? false;
+    writerRegistryOptions(options);
+    const pool = openPool(options.url, { max: options.poolSize });
+    // An idle client's error (the server restarting) must not crash the process; the next query reports it.
+    pool.on('error', () => undefined);
+    const database = redactUrl(options.url);
+    try {
+      if (readonly) await checkPgSchema(pool, database);
+      else await migratePg(pool, database);
+      const store = new PostgresTraceStore(options, pool);
+      if (store.writers !== null) {
+        await store.writers.register();
+        store.recovered = await store.writers.recoverDeadWriters();
+        store.writers.start();
+      }
+      return store;
+    } catch (error) {
+      await pool.end().catch(() => undefined);
+      if (error instanceof StoreError) throw error;
+      throw new StoreError(`cannot open the database ${database}: ${(error as Error).message}`);
+    }
+  }
+
+  /** Steps marked interrupted at open because the writer that started them is gone. */
+  get recoveredInterruptedCount(): number {
+    return this.recovered;
+  }
+
+  /** The id this store's open steps carry. null when read-only. */
+  get writerId(): string | null {
+    return this.writers?.writerId ?? null;
+  }
+
+  /**
+   * Marks the open steps of writers that are gone now, rather than at the
+   * next heartbeat; returns the number marked (0 when read-only).
+   */
+  async recoverDeadWriters(): Promise<number> {
+    this.checkOpen();
+    return (await this.writers?.recoverDeadWriters()) ?? 0;
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new StoreError(`store ${this.database} is closed`);
+  }
+
+  private checkWritable(): void {
+    this.checkOpen();
+    if (this.readonly) throw new StoreError(`store ${this.database} is read-only`);
+  }
+
+  async write(spans: readonly SpanRecord[]): Promise<void> {
+    this.checkWritable();
+    await this.writer.write(spans);
+  }
+
+  /**
+   * `write`, and the touched sessions' usage compared with `budgets` in the
+   * same transaction, after the rollups: crossings no replica recorded
+   * before are persisted (`getBudgetEvents`), added to the crossing span's
+   * stored events, and returned (SQLite's `writeSync(spans, { budgets })`).
+   */
+  async writeWithBudgets(spans: readonly SpanRecord[], budgets: BudgetConfig): Promise<BudgetEventRecord[]> {
+    this.checkWritable();
+    return this.writer.write(spans, budgets);
+  }
+
+  /** The session's budget crossings, oldest first; empty when none (or no such session). */
+  async getBudgetEvents(sessionId: string): Promise<BudgetEventRecord[]> {
+    this.checkOpen();
+    return this.budgets.events(sessionId);
+  }
+
+  /** What the session has used, as its budgets count it. Throws `SessionNotFoundError`. */
+  async getBudgetUsage(sessionId: string): Promise<BudgetUsage> {
+    this.checkOpen();
+    return this.budgets.usage(sessionId);
+  }
+
+  async writeLogs(records: readonly RawLogRecord[]): Promise<void> {
+    this.checkWritable();
+    await this.signals.writeLogs(records, this.changes);
+  }
+
+  async writeMetrics(metrics: readonly RawMetric[]): Promise<void> {
+    this.checkWritable();
+    await this.signals.writeMetrics(metrics);
+  }
+
+  async getSession(sessionId: string): Promise<SessionSummary> {
+    this.checkOpen();
+    return this.sessions.getSession(sessionId);
+  }
+
+  async listSessions(query: SessionQuery = {}): Promise<Page<SessionSummary>> {
+    this.checkOpen();
+    return this.sessions.listSessions(query);
+  }
+
+  async getTimeline(sessionId: string, options: TimelineOptions = {}): Promise<TimelineStep[]> {
+    this.checkOpen();
+    return this.spans.getTimeline(sessionId, options);
+  }
+
+  async getTree(sessionId: string, options: TimelineOptions = {}): Promise<TreeNode[]> {
+    this.checkOpen();
+    return this.spans.getTree(sessionId, options);
+  }
+
+  async getSpans(query: SpanQuery): Promise<Page<StoredSpan>> {
+    this.checkOpen();
+    return this.spans.getSpans(query);
+  }
+
+  async search(query: SearchQuery): Promise<SearchHit[]> {
+    this.checkOpen();
+    return this.searcher.search(query);
+  }
+
+  async stats(query: StatsQuery): Promise<StatsRow[]> {
+    this.checkOpen();
+    return this.statistics.stats(query);
+  }
+
+  async listLogs(query: LogQuery): Promise<Page<StoredLogRecord>> {
+    this.checkOpen();
+    return this.signals.listLogs(query);
+  }
+
+  async listMetricPoints(query: MetricQuery): Promise<Page<StoredMetricPoint>> {
+    this.checkOpen();
+    return this.signals.listMetricPoints(query);
+  }
+
+  async deleteSession(sessionId: string): Promise<void> {
+    this.checkWritable();
+    await this.deleter.deleteSession(sessionId);
+  }
+
+  async applyRetention(policy: RetentionPolicy = {}): Promise<RetentionResult> {
+    this.checkWritable();
+    return this.deleter.applyRetention(policy);
+  }
+
+  async readChanges(afterSeq: number, options: ReadChangesOptions): Promise<ChangeEvent[]> {
+    this.checkOpen();
+    return this.changes.readChanges(afterSeq, options);
+  }
+
+  async latestChangeSeq(): Promise<number> {
+    this.checkOpen();
+    return this.changes.latestChangeSeq();
+  }
+
+  async changeFeedState(): Promise<ChangeFeedState> {
+    this.checkOpen();
+    return this.changes.changeFeedState();
+  }
+
+  /** Wakes `listener` after commits of any writer of the database (LISTEN/NOTIFY, and a poll). */
+  onCommit(listener: () => void): () => void {
+    this.checkOpen();
+    return this.changes.onCommit(listener);
+  }
+
+  /**
+   * Releases the pool. Read-write, the steps this store left open are first
+   * marked interrupted (nothing will end them, as in SQLite) and its writer
+   * row removed. Safe to call twice.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      await this.changes.close();
+      await this.writers?.stop();
+      await this.writers?.unregister();
+    } finally {
+      await this.pool.end();
+    }
+  }
+}

@@ -1,0 +1,182 @@
+/**
+ * Log records and metric points in PostgreSQL: writes, reads, the session
+ * a record follows from its trace, and deletion (the semantics of the SQLite
+ * store's log-*, metric-* and signal-* modules).
+ *
+ * A record without a session key of its own takes its trace's session when
+ * the trace is stored, and one that arrives first (a span is exported when
+ * it ends, its events while it runs) takes it when the span writer sets it
+ * (`adoptTrace`). Under concurrent writers, a record written while a span
+ * writer sets its trace's session must not miss both ways: the span writer
+ * holds its traces' advisory locks (advisory-locks.ts `lockTraces`,
+ * exclusive) from before it reads `traces`; the log writer takes the same
+ * locks shared before the statement that reads `traces`, so one of the two
+ * always sees the other's committed rows. The log writer takes no other
+ * lock, and takes these in one call in ascending order, as lockTraces
+ * does: the two cannot deadlock.
+ */
+
+import type pg from 'pg';
+import type { LogQuery, RawLogRecord, StoredLogRecord } from '../../model/log-types.js';
+import type { MetricQuery, RawMetric, StoredMetricPoint } from '../../model/metric-types.js';
+import type { Page } from '../../model/query.js';
+import { InvalidQueryError } from '../errors.js';
+import { checkKeys } from '../common/cursor.js';
+import type { PgChangeLog } from './change-log.js';
+import { lockTracesShared } from './advisory-locks.js';
+import { inTransaction } from './connection.js';
+import { LOG_INSERT_SQL, LOG_READ_COLUMNS, logColumns, logInsertValues, rowToLogRecord } from './log-row.js';
+import type { LogRow } from './log-row.js';
+import { POINT_INSERT_SQL, POINT_READ_COLUMNS, pointColumns, pointInsertValues, rowToMetricPoint } from './metric-row.js';
+import type { PointRow } from './metric-row.js';
+import { numberParam, prepared, stringParam } from './query-params.js';
+import { SqlWhere, addRangeAndCursor, pageOf, signalPageLimit } from './signal-pages.js';
+
+const LOG_QUERY_KEYS = [
+  'sessionId', 'traceId', 'spanId', 'eventName', 'minSeverity', 'fromUnixNano', 'toUnixNano', 'limit', 'cursor',
+] as const;
+const METRIC_QUERY_KEYS = ['name', 'sessionId', 'fromUnixNano', 'toUnixNano', 'limit', 'cursor'] as const;
+const LOGS_CURSOR = 'logs';
+const METRICS_CURSOR = 'metrics';
+
+
+/** Records without a key of their own follow their trace's session (those with none yet included). */
+const ADOPT_SQL = `UPDATE log_records l SET session_id = a.session_id, inherited = true
+  FROM unnest($1::text[], $2::text[]) AS a(trace_id, session_id)
+  WHERE l.trace_id = a.trace_id AND l.inherited AND l.session_id IS DISTINCT FROM a.session_id`;
+
+export interface SignalCounts {
+  logRecords: number;
+  metricPoints: number;
+}
+
+export class PgSignals {
+  constructor(private readonly pool: pg.Pool) {}
+
+  /**
+   * One INSERT for the batch (a statement alone is atomic). Records that may
+   * take their trace's session lock those traces first (shared), in one
+   * transaction with the INSERT. With `changes`, the records stored with a
+   * session get a `log` event each, appended in that transaction.
+   */
+  async writeLogs(records: readonly RawLogRecord[], changes: PgChangeLog | null = null): Promise<void> {
+    if (records.length === 0) return;
+    const nowMillis = Date.now();
+    const columns = logColumns(records, BigInt(nowMillis) * 1_000_000n);
+    const values = logInsertValues(columns);
+    const inheriting = new Set<string>();
+    columns.traceId.forEach((traceId, i) => {
+      if (traceId !== null && columns.ownSession[i] === null) inheriting.add(traceId);
+    });
+    if (inheriting.size === 0 && changes === null) {
+      await this.pool.query(prepared(LOG_INSERT_SQL, values));
+      return;
+    }
+    await inTransaction(this.pool, async (client) => {
+      await lockTracesShared(client, inheriting);
+      // A statement of its own: its snapshot is taken after the locks, so it sees a span writer that held one.
+      if (changes === null) {
+        await client.query(prepared(LOG_INSERT_SQL, values));
+        return;
+      }
+      const { rows } = await client.query<{ id: bigint; session_id: string | null }>(
+        prepared(`${LOG_INSERT_SQL} RETURNING id, session_id`, values),
+      );
+      const logs = rows.flatMap((row) => (row.session_id === null ? [] : [{ sessionId: row.session_id, logId: row.id }]));
+      logs.sort((a, b) => (a.logId < b.logId ? -1 : 1));
+      await changes.append(client, { logs }, nowMillis);
+    });
+  }
+
+  /** One INSERT for every point of the batch. */
+  async writeMetrics(metrics: readonly RawMetric[]): Promise<void> {
+    const columns = pointColumns(metrics);
+    if (columns.name.length === 0) return;
+    await this.pool.query(prepared(POINT_INSERT_SQL, pointInsertValues(columns)));
+  }
+
+  /** In time order (time, or observed time when 0), then id; every filter narrows. */
+  async listLogs(query: LogQuery): Promise<Page<StoredLogRecord>> {
+    if (query === null || typeof query !== 'object') throw new InvalidQueryError('query must be an object');
+    checkKeys(query, LOG_QUERY_KEYS);
+    const limit = signalPageLimit(query.limit);
+    const where = new SqlWhere();
+    if (query.sessionId !== undefined) where.add(`l.session_id = ${where.param(stringParam(query.sessionId, 'sessionId'))}`);
+    if (query.traceId !== undefined) where.add(`l.trace_id = ${where.param(idParam(query.traceId, 'traceId', 32))}`);
+    if (query.spanId !== undefined) where.add(`l.span_id = ${where.param(idParam(query.spanId, 'spanId', 16))}`);
+    if (query.eventName !== undefined) {
+      // '' is stored as NULL: "records without an event name" match nothing, as in the SQLite store.
+      where.add(`l.event_name = ${where.param(stringParam(query.eventName, 'eventName'))}`);
+    }
+    if (query.minSeverity !== undefined) {
+      where.add(`l.severity >= ${where.param(numberParam(query.minSeverity, 'minSeverity'))}`);
+    }
+    addRangeAndCursor(query, LOGS_CURSOR, { time: 'l.at_ns', id: 'l.id' }, where);
+    const sql = `SELECT ${LOG_READ_COLUMNS} FROM log_records l ${where.clause()}
+      ORDER BY l.at_ns, l.id LIMIT ${where.param(limit + 1)}`;
+    const { rows } = await this.pool.query<LogRow>(prepared(sql, where.values));
+    return pageOf(rows, limit, LOGS_CURSOR, (row) => row.at_ns, rowToLogRecord);
+  }
+
+  /** In point time order, then id; every filter narrows. */
+  async listMetricPoints(query: MetricQuery): Promise<Page<StoredMetricPoint>> {
+    if (query === null || typeof query !== 'object') throw new InvalidQueryError('query must be an object');
+    checkKeys(query, METRIC_QUERY_KEYS);
+    const limit = signalPageLimit(query.limit);
+    const where = new SqlWhere();
+    if (query.name !== undefined) where.add(`p.name = ${where.param(stringParam(query.name, 'name'))}`);
+    if (query.sessionId !== undefined) where.add(`p.session_id = ${where.param(stringParam(query.sessionId, 'sessionId'))}`);
+    addRangeAndCursor(query, METRICS_CURSOR, { time: 'p.time_ns', id: 'p.id' }, where);
+    const sql = `SELECT ${POINT_READ_COLUMNS} FROM metric_points p ${where.clause()}
+      ORDER BY p.time_ns, p.id LIMIT ${where.param(limit + 1)}`;
+    const { rows } = await this.pool.query<PointRow>(prepared(sql, where.values));
+    return pageOf(rows, limit, METRICS_CURSOR, (row) => row.time_ns, rowToMetricPoint);
+  }
+
+  /**
+   * In the write transaction of a batch of spans that holds `lockTraces` on
+   * `traceId`: its records without a key of their own (none yet, or the
+   * trace's earlier session) take `sessionId`. Returns how many changed.
+   */
+  async adoptTrace(client: pg.PoolClient, traceId: string, sessionId: string): Promise<number> {
+    return this.adoptTraces(client, [[traceId, sessionId]]);
+  }
+
+  /** `adoptTrace` for several traces in one statement. */
+  async adoptTraces(client: pg.PoolClient, adoptions: Iterable<readonly [traceId: string, sessionId: string]>): Promise<number> {
+    const sessions = new Map(adoptions);
+    if (sessions.size === 0) return 0;
+    const result = await client.query(prepared(ADOPT_SQL, [[...sessions.keys()], [...sessions.values()]]));
+    return result.rowCount ?? 0;
+  }
+
+  /** In the deleter's transaction: removes the records and points of these sessions; counts. */
+  async deleteOfSessions(client: pg.PoolClient, sessionIds: readonly string[]): Promise<SignalCounts> {
+    if (sessionIds.length === 0) return { logRecords: 0, metricPoints: 0 };
+    const ids = [sessionIds];
+    const logs = await client.query(prepared('DELETE FROM log_records WHERE session_id = ANY($1::text[])', ids));
+    const points = await client.query(prepared('DELETE FROM metric_points WHERE session_id = ANY($1::text[])', ids));
+    return { logRecords: logs.rowCount ?? 0, metricPoints: points.rowCount ?? 0 };
+  }
+
+  /**
+   * In the deleter's transaction: removes records and points older than
+   * `cutoffNs`, whatever their session (records of no session have no other
+   * way out); counts. A time past 2^63 - 1 is stored negative: it goes first.
+   */
+  async deleteOlderThan(client: pg.PoolClient, cutoffNs: bigint): Promise<SignalCounts> {
+    const cutoff = [cutoffNs];
+    const logs = await client.query(prepared('DELETE FROM log_records WHERE at_ns < $1', cutoff));
+    const points = await client.query(prepared('DELETE FROM metric_points WHERE time_ns < $1', cutoff));
+    return { logRecords: logs.rowCount ?? 0, metricPoints: points.rowCount ?? 0 };
+  }
+}
+
+/** A trace or span id filter: `length` hex digits, either case; compared as stored, lowercase. */
+function idParam(value: unknown, name: string, length: number): string {
+  const text = stringParam(value, name).toLowerCase();
+  if (text.length !== length || !/^[0-9a-f]+$/.test(text)) {
+    throw new InvalidQueryError(`${name} must be ${length} hex digits`, name);
+  }
+  return text;
+}
