@@ -6,13 +6,17 @@
  * nothing), a wake-up from another replica's commit, and retention.
  */
 
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ChangeEvent } from '../../src/model/live-event.js';
 import { PgChangeLog } from '../../src/store/postgres/change-log.js';
 import { openPool } from '../../src/store/postgres/connection.js';
 import { PostgresTraceStore } from '../../src/store/postgres/index.js';
 import { PgSessionQueries } from '../../src/store/postgres/session-queries.js';
+import { SqliteTraceStore } from '../../src/store/sqlite/index.js';
 import type { PostgresTraceStoreOptions } from '../../src/store/postgres/postgres-trace-store.js';
 import { startPostgres } from '../helpers/postgres-server.js';
 import type { PostgresServer } from '../helpers/postgres-server.js';
@@ -174,6 +178,31 @@ describe('PostgreSQL change feed', () => {
     expect(events[0]).toMatchObject({ seq: before + 1, sessionId: 'logged', kind: 'log', log: { eventName: 'user_prompt' } });
   });
 
+  it('appends a log event for a record that takes its trace session from a later span, in the order SQLite gives', async () => {
+    const traceId = newTraceId();
+    const log = emptyLog({ traceId, eventName: 'early' });
+    const span = makeRecord({ traceId, sessionId: 'K', name: 'step' });
+    const feedOf = (events: ChangeEvent[]) => events.map((e) => `${e.kind}:${e.sessionId}`);
+
+    const store = await open();
+    await store.writeLogs([log]);
+    await store.write([span]);
+    const events = await store.readChanges(0, { limit: 100 });
+    expect(feedOf(events)).toContain('log:K');
+    expect(events.find((e) => e.kind === 'log')).toMatchObject({ log: { eventName: 'early', sessionId: 'K' } });
+
+    const dir = mkdtempSync(join(tmpdir(), 'skein-pg-feed-'));
+    const sqlite = new SqliteTraceStore({ path: join(dir, 'feed.db') });
+    try {
+      sqlite.writeLogsSync([log]);
+      sqlite.writeSync([span]);
+      expect(feedOf(events)).toEqual(feedOf(sqlite.readChanges(0, { limit: 100 })));
+    } finally {
+      sqlite.closeSync();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('keeps about maxEvents, never splitting a transaction, and reports what it trimmed', async () => {
     const store = await open(undefined, { changeFeed: { maxEvents: 6 } });
     // 3 events per write: start, end, session.
@@ -200,6 +229,33 @@ describe('PostgreSQL change feed', () => {
     const events = await store.readChanges(0, { limit: 100 });
     expect(events.map((e) => e.seq)).toEqual([4, 5, 6]);
     expect(await store.changeFeedState()).toEqual({ trimmedThroughSeq: 3, latestSeq: 6 });
+  });
+
+  it("times events and trims by age with the database server's clock, not a collector's skewed one", async () => {
+    const url = await server.createDatabase();
+    const store = await open(url, { changeFeed: { maxAgeMillis: 60_000 } });
+    const serverNow = async (): Promise<number> => {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        return Number((await client.query('SELECT (extract(epoch FROM clock_timestamp()) * 1000)::int8 AS ms')).rows[0].ms);
+      } finally {
+        await client.end();
+      }
+    };
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      // This collector's clock is an hour ahead: by it, the first write is already past the feed's max age.
+      vi.setSystemTime(Date.now() + 3_600_000);
+      await store.write([makeRecord({ sessionId: 'first' })]);
+      vi.setSystemTime(Date.now() + 3_600_000);
+      await store.write([makeRecord({ sessionId: 'second' })]);
+    } finally {
+      vi.useRealTimers();
+    }
+    const events = await store.readChanges(0, { limit: 100 });
+    expect(events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(Math.abs(events[0].atUnixMillis - (await serverNow()))).toBeLessThan(60_000);
   });
 
   it('gives a reader of a third replica every event of two replicas writing at once, in commit order, across resumes', async () => {
@@ -268,7 +324,15 @@ describe('PostgreSQL change feed', () => {
       const writeB = replicaB.write([makeRecord({ sessionId: 'b', name: 'second' })]).then(() => {
         bDone = true;
       });
-      await new Promise((r) => setTimeout(r, 300));
+      // B is seen waiting on a lock A holds (not merely not started yet) ...
+      const waitingSql = `SELECT count(*)::int AS n FROM pg_stat_activity
+        WHERE datname = current_database() AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'`;
+      const deadline = Date.now() + 30_000;
+      while ((await pool.query<{ n: number }>(waitingSql)).rows[0].n === 0) {
+        expect(Date.now(), 'replica B never waited on a lock').toBeLessThan(deadline);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      // ... and has not finished.
       expect(bDone).toBe(false);
       expect(await reader.latestChangeSeq()).toBe(before);
       await clientA.query('COMMIT');

@@ -209,6 +209,50 @@ describe('PostgresTraceStore writer registry', () => {
     expect((await sql(url, 'SELECT 1 FROM writers WHERE writer_id = $1', [id])).rowCount).toBe(0);
   });
 
+  it('waits on close for a write under way, then marks the step it committed', async () => {
+    const url = await server.createDatabase();
+    const writer = await PostgresTraceStore.open({ url, ...QUIET });
+    const id = writer.writerId;
+    const record = makeRecord({ sessionId: 'in-flight' });
+    // Another connection holds the trace's lock (advisory-locks.ts: kind 1, hashtext(trace id)): the write waits.
+    const holder = new pg.Client({ connectionString: url });
+    await holder.connect();
+    try {
+      await holder.query('SELECT pg_advisory_lock(1, hashtext($1))', [record.traceId]);
+      const writing = writer.write([opened(record)]);
+      await expect
+        .poll(async () => (await sql(url, "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")).rowCount)
+        .toBe(1);
+      const closing = writer.close();
+      // Without waiting, close would forget the writer now, before the write commits.
+      const forgotten = async (): Promise<boolean> =>
+        (await sql(url, 'SELECT 1 FROM writers WHERE writer_id = $1', [id])).rowCount === 0;
+      const deadline = Date.now() + 500;
+      while (Date.now() < deadline && !(await forgotten())) await new Promise((resolve) => setTimeout(resolve, 25));
+      await holder.query('SELECT pg_advisory_unlock(1, hashtext($1))', [record.traceId]);
+      await writing;
+      await closing;
+    } finally {
+      await holder.end();
+    }
+    const store = await open(url);
+    expect(await store.getSession('in-flight')).toMatchObject({ status: 'interrupted', interruptedCount: 1, openCount: 0 });
+  });
+
+  it('forgets itself when it cannot open because recovering a dead writer failed', async () => {
+    const url = await server.createDatabase();
+    await (await PostgresTraceStore.open({ url, ...QUIET })).close();
+    // A dead writer on another host whose recovery fails (a trigger refuses to forget it).
+    await sql(url, `INSERT INTO writers (writer_id, pid, hostname, pid_scope, started_at_ms, last_seen_ms)
+      VALUES ('gone', 1, 'other-host', '', 0, 0)`);
+    await sql(url, `CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS
+      $$ BEGIN RAISE EXCEPTION 'recovery refused'; END $$`);
+    await sql(url, `CREATE TRIGGER refuse BEFORE DELETE ON writers FOR EACH ROW WHEN (OLD.writer_id = 'gone')
+      EXECUTE FUNCTION refuse()`);
+    await expect(PostgresTraceStore.open({ url, ...QUIET })).rejects.toThrow(/recovery refused/);
+    expect((await sql(url, 'SELECT writer_id FROM writers')).rows).toEqual([{ writer_id: 'gone' }]);
+  });
+
   it('reads an interrupted step that ends after all as ended', async () => {
     const url = await server.createDatabase();
     const writer = await open(url);
@@ -225,6 +269,7 @@ describe('PostgresTraceStore writer registry', () => {
     const url = 'postgres://nobody@127.0.0.1:1/none';
     await expect(PostgresTraceStore.open({ url, heartbeatMillis: Number.NaN })).rejects.toThrow(/heartbeatMillis/);
     await expect(PostgresTraceStore.open({ url, heartbeatMillis: 0 })).rejects.toThrow(/heartbeatMillis/);
+    await expect(PostgresTraceStore.open({ url, heartbeatMillis: 1000.5 })).rejects.toThrow(/heartbeatMillis.*whole/);
     await expect(PostgresTraceStore.open({ url, deadWriterGraceMillis: Infinity })).rejects.toThrow(/deadWriterGraceMillis/);
     // The grace period must outlast several heartbeats.
     await expect(PostgresTraceStore.open({ url, heartbeatMillis: 5_000, deadWriterGraceMillis: 10_000 })).rejects.toThrow(

@@ -5,8 +5,9 @@
  */
 
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import type pg from 'pg';
 import type { SpanRecord } from '../../src/model/types.js';
-import { openPool } from '../../src/store/postgres/connection.js';
+import { inTransaction, openPool } from '../../src/store/postgres/connection.js';
 import { PostgresTraceStore } from '../../src/store/postgres/index.js';
 import { PgSessionRollup } from '../../src/store/postgres/session-rollup.js';
 import { startPostgres } from '../helpers/postgres-server.js';
@@ -151,5 +152,33 @@ it('keeps text with U+0000 exactly; its session key is the key with U+FFFD', asy
     expect((await store.getSession('key\ufffd')).spanCount).toBe(2);
   } finally {
     await store.close();
+  }
+});
+
+it('destroys a connection whose ROLLBACK failed rather than return it to the pool', async () => {
+  const pool = openPool(await server.createDatabase(), { max: 1 });
+  try {
+    const client = await pool.connect();
+    const backend = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+    client.release();
+    // The pool's one connection answers its next ROLLBACK with an error: its state is then unknown.
+    const query = client.query.bind(client) as (...args: unknown[]) => Promise<pg.QueryResult>;
+    let failRollback = true;
+    (client as unknown as { query: (...args: unknown[]) => Promise<pg.QueryResult> }).query = (...args) => {
+      if (args[0] === 'ROLLBACK' && failRollback) {
+        failRollback = false;
+        return Promise.reject(new Error('connection lost during ROLLBACK'));
+      }
+      return query(...args);
+    };
+    await expect(
+      inTransaction(pool, async () => {
+        throw new Error('work failed');
+      }),
+    ).rejects.toThrow('work failed');
+    const next = (await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+    expect(next).not.toBe(backend);
+  } finally {
+    await pool.end();
   }
 });

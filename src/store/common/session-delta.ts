@@ -115,6 +115,19 @@ export interface ModelDelta {
   costUsd: number;
 }
 
+/** A model's delta that changes nothing (a call written again as it was). */
+export function isZeroModelDelta(m: ModelDelta): boolean {
+  return (
+    m.calls === 0 &&
+    m.inputTokens === 0 &&
+    m.outputTokens === 0 &&
+    m.reasoningTokens === 0 &&
+    m.cacheReadTokens === 0 &&
+    m.cacheWriteTokens === 0 &&
+    m.costUsd === 0
+  );
+}
+
 export interface SessionDelta {
   facts: Facts;
   /** Earliest start and latest start/end among spans added by the batch. */

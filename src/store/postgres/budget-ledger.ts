@@ -13,24 +13,14 @@
  */
 
 import { decodeStorable, encodeStorable } from '../../model/attributes-codec.js';
-import {
-  DEFAULT_WARN_AT_FRACTION,
-  budgetEventKey,
-  budgetSpanEvent,
-  crossingSpan,
-  evaluateBudgets,
-} from '../../model/budgets.js';
+import { DEFAULT_WARN_AT_FRACTION, budgetEventKey, budgetSpanEvent, evaluateBudgets } from '../../model/budgets.js';
 import type { BudgetConfig, BudgetCrossing, BudgetEventRecord, BudgetUsage } from '../../model/budgets.js';
 import type { SpanEvent, SpanRecord } from '../../model/types.js';
 import type pg from 'pg';
 import { SessionNotFoundError } from '../errors.js';
+import { crossingEvent, recordsBySession } from '../common/budget-crossings.js';
+import type { WrittenRecord } from '../common/budget-crossings.js';
 import { prepared } from './query-params.js';
-
-/** A record the batch wrote, with the session it was written into. */
-export interface WrittenRecord {
-  record: SpanRecord;
-  sessionId: string;
-}
 
 interface UsageRow {
   session_id: string;
@@ -134,12 +124,7 @@ export class PgBudgetLedger {
     written: readonly WrittenRecord[],
     atMillis: number,
   ): Promise<BudgetEventRecord[]> {
-    const bySession = new Map<string, SpanRecord[]>();
-    for (const { record, sessionId } of written) {
-      const records = bySession.get(sessionId);
-      if (records) records.push(record);
-      else bySession.set(sessionId, [record]);
-    }
+    const bySession = recordsBySession(written);
     if (bySession.size === 0) return [];
     const sessionIds = [...bySession.keys()];
     const usages = (await client.query<UsageRow>(prepared(USAGE_SQL, [sessionIds]))).rows;
@@ -155,10 +140,7 @@ export class PgBudgetLedger {
     for (const row of usages) {
       const records = bySession.get(row.session_id) as SpanRecord[];
       for (const crossing of evaluateBudgets(config, usageOfRow(row), recorded.get(row.session_id) ?? new Set())) {
-        const threshold = crossing.level === 'warning' ? crossing.limit * fraction : crossing.limit;
-        const span = crossingSpan(records, crossing, threshold);
-        const event = { ...crossing, atUnixMillis: atMillis, traceId: span?.traceId ?? null, spanId: span?.spanId ?? null };
-        candidates.push({ event, span });
+        candidates.push(crossingEvent(crossing, records, fraction, atMillis));
       }
     }
     if (candidates.length === 0) return [];

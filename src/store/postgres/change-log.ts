@@ -25,7 +25,9 @@
  * since is left out, as in SQLite). Events of a transaction are in SQLite's
  * order: each session's steps (sessions in the order their first step
  * happened, steps in the order they happened), interruptions, session
- * updates, budget crossings; log records come in transactions of their own.
+ * updates, budget crossings. Log records a span write moves to their
+ * trace's session come first (SQLite's span writer adopts them before it
+ * flushes); other log records come in transactions of their own.
  *
  * Retention is applied by the appending statement, under the same lock:
  * whole rows older than `maxAgeMillis` or beyond the last `maxEvents` ids
@@ -38,23 +40,26 @@
  */
 
 import pg from 'pg';
-import { isTableAgent } from '../../model/agents/index.js';
 import type { BudgetEventRecord } from '../../model/budgets.js';
-import { liveBudgetOf, liveSessionOf, liveStepOf } from '../../model/live-event.js';
+import { liveBudgetOf, liveStepOf } from '../../model/live-event.js';
 import type { ChangeEvent, LiveBudget, LiveSession } from '../../model/live-event.js';
 import { logRecordJson } from '../../model/log-view.js';
 import type { StoredLogRecord } from '../../model/log-types.js';
-import type { SessionStatus, SpanRecord, StoredSpan } from '../../model/types.js';
+import type { SpanRecord, StoredSpan } from '../../model/types.js';
 import type { ChangeFeedState, ReadChangesOptions } from '../change-feed.js';
 import { SessionNotFoundError } from '../errors.js';
 import { DEFAULT_CHANGE_FEED_MAX_AGE_MILLIS, DEFAULT_CHANGE_FEED_MAX_EVENTS } from '../common/store-defaults.js';
 import type { ChangeFeedRetention } from '../common/store-defaults.js';
+import { placeTitle, sessionSnapshotOf } from '../common/session-snapshot.js';
+import type { SessionSnapshot } from '../common/session-snapshot.js';
 import { orderSteps } from '../common/step-order.js';
 import { LOG_READ_COLUMNS, rowToLogRecord } from './log-row.js';
 import type { LogRow } from './log-row.js';
 import { prepared } from './query-params.js';
-import type { PgSessionQueries } from './session-queries.js';
+import { rollupSummaryOf } from './session-queries.js';
+import type { PgSessionQueries, SessionRollupColumns } from './session-queries.js';
 import { SPAN_ROW_COLUMNS, storedSpanOfRow } from './span-row.js';
+import { SERVER_NOW_MS } from './writer-registry.js';
 import type { SpanRow } from './span-row.js';
 
 /** The channel appends notify (payload: the transaction's last id). */
@@ -76,6 +81,8 @@ export interface WrittenSpan {
 
 /** What one write transaction appends (each part optional). */
 export interface FeedChanges {
+  /** Log records a span write moved to their trace's session: their `log` events come first, as in SQLite. */
+  adoptedLogs?: ReadonlyArray<{ sessionId: string; logId: number | bigint }>;
   /** Spans written, in batch order: a step start when new, a step end when it ends one the store had open. */
   spans?: readonly WrittenSpan[];
   /** Open steps marked interrupted (a dead writer's). */
@@ -93,9 +100,6 @@ const ENDED = 1;
 const COMPLETED = 2;
 type StepKind = typeof STARTED | typeof ENDED | typeof COMPLETED;
 
-/** A session snapshot; `title` left out when it is looked up on read (see `snapshotOf`). */
-type SessionSnapshot = Omit<LiveSession, 'title'> & { title?: string | null };
-
 /** `changes.body`: one transaction's events, in feed order, part by part. */
 interface StoredBody {
   /** Each session's step events: [kind, traceId, spanId] (a `COMPLETED` entry is two events). */
@@ -104,6 +108,8 @@ interface StoredBody {
   sessions?: SessionSnapshot[];
   budgets?: Array<{ session: string; budget: LiveBudget }>;
   logs?: Array<[session: string, logId: number]>;
+  /** `FeedChanges.adoptedLogs`: read before the steps. */
+  adopted?: Array<[session: string, logId: number]>;
 }
 
 interface ChangeRow {
@@ -119,33 +125,6 @@ type Slot =
   | { kind: 'step'; seq: number; at: number; sessionId: string; view: 'started' | 'ended'; traceId: string; spanId: string }
   | { kind: 'log'; seq: number; at: number; sessionId: string; logId: number };
 
-interface SnapshotRow {
-  session_id: string;
-  status: string;
-  first_start_ns: bigint;
-  last_end_ns: bigint | null;
-  last_activity_ns: bigint;
-  span_count: bigint;
-  llm_call_count: bigint;
-  tool_call_count: bigint;
-  error_count: bigint;
-  open_count: bigint;
-  interrupted_count: bigint;
-  input_tokens: bigint;
-  output_tokens: bigint;
-  reasoning_tokens: bigint;
-  cache_read_tokens: bigint;
-  cache_write_tokens: bigint;
-  cost_usd: number;
-  supplied_cost_usd: number;
-  computed_cost_usd: number;
-  unpriced_call_count: bigint;
-  models: string[];
-  agent_name: string | null;
-  user_id: string | null;
-  usage_mismatch: boolean;
-}
-
 /** The touched sessions a stream shows: those left with a span that is not an agent's plumbing. */
 const SELECT_SNAPSHOTS_SQL = `SELECT session_id, status, first_start_ns, last_end_ns, last_activity_ns, span_count,
     llm_call_count, tool_call_count, error_count, open_count, interrupted_count, input_tokens, output_tokens,
@@ -158,20 +137,24 @@ const SELECT_SNAPSHOTS_SQL = `SELECT session_id, status, first_start_ns, last_en
  * commit), trims, inserts the row and notifies, in one statement. The trim
  * point is a row boundary at or below the newest row this statement's
  * snapshot sees: rows committed since have higher ids, so nothing at or
- * below it is left behind. `$5` max events, `$6` the age cutoff (Unix ms).
+ * below it is left behind. `$4` max events, `$5` the max age (ms). Times
+ * are the database server's clock, read once (`clock`), so replicas with
+ * skewed clocks agree on an event's time and on what is too old.
  */
-const APPEND_SQL = `WITH feed AS (
+const APPEND_SQL = `WITH clock AS MATERIALIZED (SELECT ${SERVER_NOW_MS} AS now_ms),
+  feed AS (
     UPDATE change_feed SET latest_seq = latest_seq + $1,
       trimmed_through_seq = GREATEST(trimmed_through_seq, coalesce((
         SELECT max(c.last_seq) FROM changes c WHERE c.last_seq <= GREATEST(
-          change_feed.latest_seq + $1 - $5::int8,
-          coalesce((SELECT f.first_seq - 1 FROM changes f WHERE f.at_ms >= $6::int8 ORDER BY f.last_seq LIMIT 1),
+          change_feed.latest_seq + $1 - $4::int8,
+          coalesce((SELECT f.first_seq - 1 FROM changes f
+              WHERE f.at_ms >= (SELECT now_ms FROM clock) - $5::int8 ORDER BY f.last_seq LIMIT 1),
             change_feed.latest_seq + $1))), 0))
     WHERE id = 0
     RETURNING latest_seq, trimmed_through_seq),
   trimmed AS (DELETE FROM changes WHERE last_seq <= (SELECT trimmed_through_seq FROM feed)),
   appended AS (INSERT INTO changes (last_seq, first_seq, at_ms, sessions, body)
-    SELECT latest_seq, latest_seq - $1 + 1, $2::int8, $3::text[], $4::text FROM feed)
+    SELECT latest_seq, latest_seq - $1 + 1, clock.now_ms, $2::text[], $3::text FROM feed, clock)
   SELECT pg_notify('${CHANGE_CHANNEL}', latest_seq::text) FROM feed`;
 
 const SELECT_AFTER_SQL = `SELECT first_seq, last_seq, at_ms, body FROM changes
@@ -184,42 +167,10 @@ const SELECT_SPANS_SQL = `SELECT ${SPAN_ROW_COLUMNS} FROM spans
 const SELECT_LOGS_SQL = `SELECT ${LOG_READ_COLUMNS} FROM log_records l WHERE l.id = ANY($1::int8[])`;
 
 const spanKey = (traceId: string, spanId: string): string => `${traceId}/${spanId}`;
-const n = (value: bigint): number => Number(value);
 
-/** The live view of a session row; `title` left out (looked up on read) unless it is the agent name of no coding agent. */
-function snapshotOf(row: SnapshotRow): SessionSnapshot {
-  const { title, ...rest } = liveSessionOf({
-    sessionId: row.session_id,
-    status: row.status as SessionStatus,
-    firstStartUnixNano: row.first_start_ns,
-    lastEndUnixNano: row.last_end_ns,
-    spanCount: n(row.span_count),
-    llmCallCount: n(row.llm_call_count),
-    toolCallCount: n(row.tool_call_count),
-    errorCount: n(row.error_count),
-    openCount: n(row.open_count),
-    interruptedCount: n(row.interrupted_count),
-    tokens: {
-      input: n(row.input_tokens),
-      output: n(row.output_tokens),
-      reasoning: n(row.reasoning_tokens),
-      cacheRead: n(row.cache_read_tokens),
-      cacheWrite: n(row.cache_write_tokens),
-    },
-    costUsd: row.cost_usd,
-    suppliedCostUsd: row.supplied_cost_usd,
-    computedCostUsd: row.computed_cost_usd,
-    unpricedCallCount: n(row.unpriced_call_count),
-    models: row.models,
-    agentName: row.agent_name,
-    userId: row.user_id,
-    usageMismatch: row.usage_mismatch,
-    traceIds: [],
-    title: null,
-    lastActivityUnixNano: row.last_activity_ns,
-  });
-  // A coding agent's title is its first prompt: looked up on read, like a session's without an agent name.
-  return title === null || isTableAgent(row.agent_name) ? rest : { ...rest, title };
+/** The live view of a session row (`sessionSnapshotOf`). */
+function snapshotOf(row: SessionRollupColumns): SessionSnapshot {
+  return sessionSnapshotOf(rollupSummaryOf(row));
 }
 
 /** Each session's step entries, from the spans written, in the order things happened (SQLite's flush). */
@@ -262,7 +213,7 @@ function eventCount(body: StoredBody): number {
   let count = 0;
   for (const { entries } of body.steps ?? []) for (const [kind] of entries) count += kind === COMPLETED ? 2 : 1;
   return count + (body.interrupted?.length ?? 0) + (body.sessions?.length ?? 0) + (body.budgets?.length ?? 0) +
-    (body.logs?.length ?? 0);
+    (body.logs?.length ?? 0) + (body.adopted?.length ?? 0);
 }
 
 export class PgChangeLog {
@@ -287,9 +238,13 @@ export class PgChangeLog {
    * transaction: call it last, just before COMMIT (from here to the commit,
    * every other appender waits). Appends nothing when there is no event.
    */
-  async append(client: pg.PoolClient, changes: FeedChanges, atMillis = Date.now()): Promise<void> {
+  async append(client: pg.PoolClient, changes: FeedChanges): Promise<void> {
     const body: StoredBody = {};
     const sessions = new Set<string>();
+    if (changes.adoptedLogs && changes.adoptedLogs.length > 0) {
+      body.adopted = changes.adoptedLogs.map(({ sessionId, logId }) => [sessionId, Number(logId)]);
+      for (const { sessionId } of changes.adoptedLogs) sessions.add(sessionId);
+    }
     const steps = stepEntries(changes.spans ?? []);
     if (steps.length > 0) body.steps = steps;
     for (const { session } of steps) sessions.add(session);
@@ -299,7 +254,7 @@ export class PgChangeLog {
     }
     const touched = [...new Set(changes.sessions ?? [])];
     if (touched.length > 0) {
-      const { rows } = await client.query<SnapshotRow>(prepared(SELECT_SNAPSHOTS_SQL, [touched]));
+      const { rows } = await client.query<SessionRollupColumns>(prepared(SELECT_SNAPSHOTS_SQL, [touched]));
       // In the order the sessions were touched (a session emptied by a move to its keyed session is gone).
       const byId = new Map(rows.map((row) => [row.session_id, row]));
       const snapshots = touched.flatMap((id) => {
@@ -320,7 +275,7 @@ export class PgChangeLog {
     const count = eventCount(body);
     if (count === 0) return;
     await client.query(prepared(APPEND_SQL, [
-      count, atMillis, [...sessions], JSON.stringify(body), this.maxEvents, atMillis - this.maxAgeMillis,
+      count, [...sessions], JSON.stringify(body), this.maxEvents, this.maxAgeMillis,
     ]));
   }
 
@@ -457,11 +412,7 @@ export class PgChangeLog {
       }
       titles.set(session.sessionId, title);
     }
-    // In the place liveSessionOf puts it.
-    const lastActivity = session.lastActivityUnixNano;
-    delete (session as Partial<LiveSession>).lastActivityUnixNano;
-    session.title = title;
-    session.lastActivityUnixNano = lastActivity;
+    placeTitle(session, title);
   }
 }
 
@@ -472,6 +423,10 @@ function slotsOf(row: ChangeRow, afterSeq: number, sessionId: string | undefined
   const slots: Slot[] = [];
   let seq = Number(row.first_seq) - 1;
   const wanted = (session: string): boolean => seq > afterSeq && (sessionId === undefined || session === sessionId);
+  for (const [session, logId] of body.adopted ?? []) {
+    seq++;
+    if (wanted(session)) slots.push({ kind: 'log', seq, at, sessionId: session, logId });
+  }
   for (const { session, entries } of body.steps ?? []) {
     for (const [kind, traceId, spanId] of entries) {
       const step = { kind: 'step', at, sessionId: session, traceId, spanId } as const;

@@ -54,6 +54,8 @@ export function isPostgresUrl(value: string): boolean {
 /** Runs `work` in one transaction on one pooled client: COMMIT when it resolves, ROLLBACK when it throws. */
 export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  /** Set when ROLLBACK failed: the connection is in an unknown state, and the pool destroys it. */
+  let broken: Error | undefined;
   try {
     await client.query('BEGIN');
     try {
@@ -61,10 +63,12 @@ export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClie
       await client.query('COMMIT');
       return result;
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      await client.query('ROLLBACK').catch((rollbackError: unknown) => {
+        broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+      });
       throw error;
     }
   } finally {
-    client.release();
+    client.release(broken);
   }
 }

@@ -5,53 +5,15 @@
  * int8; doubles are float8, which keeps NaN, infinities and -0.
  */
 
-import { decodeStorable, encodeStorable } from '../../model/attributes-codec.js';
-import type {
-  ExponentialHistogramPoint,
-  HistogramPoint,
-  MetricType,
-  NumberPoint,
-  RawMetric,
-  StoredMetricPoint,
-  SummaryPoint,
-} from '../../model/metric-types.js';
+import { encodeStorable } from '../../model/attributes-codec.js';
+import type { RawMetric, StoredMetricPoint } from '../../model/metric-types.js';
 import { metricPointSessionKey } from '../../model/signal-sessions.js';
-import type { Attributes, InstrumentationScope, SpanResource } from '../../model/types.js';
+import { pointValuesOf, storedMetricPointOf } from '../common/metric-point-columns.js';
+import type { ReadPointColumns } from '../common/metric-point-columns.js';
 import { streamHeaderOf } from '../common/signal-keys.js';
-import type { StreamHeader } from '../common/signal-keys.js';
-import { uint64Column, uint64FromColumn } from '../common/uint64-column.js';
-import { BodyTexts } from './log-row.js';
-
-interface PointValues {
-  value: bigint | number | null;
-  count: bigint | null;
-  sum: number | null;
-  min: number | null;
-  max: number | null;
-  detail: Record<string, unknown> | null;
-}
-
-function valuesOf(type: MetricType, point: RawMetric['points'][number]): PointValues {
-  switch (type) {
-    case 'gauge':
-    case 'sum':
-      return { value: (point as NumberPoint).value, count: null, sum: null, min: null, max: null, detail: null };
-    case 'histogram': {
-      const p = point as HistogramPoint;
-      const detail = { bucketCounts: p.bucketCounts, explicitBounds: p.explicitBounds };
-      return { value: null, count: p.count, sum: p.sum, min: p.min, max: p.max, detail };
-    }
-    case 'exponentialHistogram': {
-      const p = point as ExponentialHistogramPoint;
-      const detail = { scale: p.scale, zeroCount: p.zeroCount, zeroThreshold: p.zeroThreshold, positive: p.positive, negative: p.negative };
-      return { value: null, count: p.count, sum: p.sum, min: p.min, max: p.max, detail };
-    }
-    case 'summary': {
-      const p = point as SummaryPoint;
-      return { value: null, count: p.count, sum: p.sum, min: null, max: null, detail: { quantileValues: p.quantileValues } };
-    }
-  }
-}
+import { uint64Column } from '../common/uint64-column.js';
+import { BodyTexts, exactTextsJson, exactTextsOf } from './log-row.js';
+import { pgText } from './span-row.js';
 
 /** A double as float8 input text: node-postgres would send -0 as '0'. */
 function float8Text(value: number | null): string | null {
@@ -77,6 +39,8 @@ export interface PointColumns {
   attributes: string[];
   resource: string[];
   scope: string[];
+  /** `exactTextsJson` of the metric's name. */
+  exact: (string | null)[];
 }
 
 /** Every point of the batch, in order, with its metric's header and its own session key. */
@@ -84,18 +48,21 @@ export function pointColumns(metrics: readonly RawMetric[]): PointColumns {
   const bodies = new BodyTexts();
   const c: PointColumns = {
     name: [], header: [], session: [], start: [], time: [], flags: [], valueInt: [], valueDouble: [], count: [],
-    sum: [], min: [], max: [], detail: [], attributes: [], resource: [], scope: [],
+    sum: [], min: [], max: [], detail: [], attributes: [], resource: [], scope: [], exact: [],
   };
   for (const metric of metrics) {
     if (metric.points.length === 0) continue;
     const header = encodeStorable(streamHeaderOf(metric));
     const resource = bodies.of(metric.resource);
     const scope = bodies.of(metric.scope);
+    const name = pgText(metric.name);
+    const exact = exactTextsJson({ name: metric.name });
     for (const point of metric.points) {
-      const v = valuesOf(metric.type, point);
-      c.name.push(metric.name);
+      const v = pointValuesOf(metric.type, point);
+      c.name.push(name);
       c.header.push(header);
-      c.session.push(metricPointSessionKey(point.attributes, metric.resource));
+      // Mapped as the spans map their key (`pgText`).
+      c.session.push(pgText(metricPointSessionKey(point.attributes, metric.resource)));
       c.start.push(uint64Column(point.startTimeUnixNano));
       c.time.push(uint64Column(point.timeUnixNano));
       c.flags.push(point.flags);
@@ -109,6 +76,7 @@ export function pointColumns(metrics: readonly RawMetric[]): PointColumns {
       c.attributes.push(encodeStorable(point.attributes));
       c.resource.push(resource);
       c.scope.push(scope);
+      c.exact.push(exact);
     }
   }
   return c;
@@ -118,67 +86,34 @@ export function pointColumns(metrics: readonly RawMetric[]): PointColumns {
 export function pointInsertValues(c: PointColumns): unknown[] {
   return [
     c.name, c.header, c.session, c.start, c.time, c.flags, c.valueInt, c.valueDouble, c.count, c.sum, c.min, c.max,
-    c.detail, c.attributes, c.resource, c.scope,
+    c.detail, c.attributes, c.resource, c.scope, c.exact,
   ];
 }
 
 /** The batch in one statement, ids in the batch's order. */
 export const POINT_INSERT_SQL = `INSERT INTO metric_points (name, header, session_id, start_ns, time_ns, flags,
-    value_int, value_double, count, sum, min, max, detail, attributes, resource, scope)
+    value_int, value_double, count, sum, min, max, detail, attributes, resource, scope, exact)
   SELECT u.name, u.header, u.session_id, u.start_ns, u.time_ns, u.flags, u.value_int, u.value_double, u.count, u.sum,
-    u.min, u.max, u.detail, u.attributes, u.resource, u.scope
+    u.min, u.max, u.detail, u.attributes, u.resource, u.scope, u.exact
   FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[], $5::int8[], $6::int8[], $7::int8[], $8::float8[],
-      $9::int8[], $10::float8[], $11::float8[], $12::float8[], $13::text[], $14::text[], $15::text[], $16::text[])
+      $9::int8[], $10::float8[], $11::float8[], $12::float8[], $13::text[], $14::text[], $15::text[], $16::text[],
+      $17::text[])
     WITH ORDINALITY AS u(name, header, session_id, start_ns, time_ns, flags, value_int, value_double, count, sum, min,
-      max, detail, attributes, resource, scope, ord)
+      max, detail, attributes, resource, scope, exact, ord)
   ORDER BY u.ord`;
 
 /** The columns a read selects from `metric_points p`, for `rowToMetricPoint`. */
 export const POINT_READ_COLUMNS = `p.id, p.name, p.header, p.session_id, p.start_ns, p.time_ns, p.flags, p.value_int,
-  p.value_double, p.count, p.sum, p.min, p.max, p.detail, p.attributes, p.resource, p.scope`;
+  p.value_double, p.count, p.sum, p.min, p.max, p.detail, p.attributes, p.resource, p.scope, p.exact`;
 
-export interface PointRow {
-  id: bigint;
-  name: string;
-  header: string;
-  session_id: string | null;
-  start_ns: bigint;
-  time_ns: bigint;
-  flags: bigint;
+/** A row as `POINT_READ_COLUMNS` selects it: the value in one of two columns, by its type. */
+export interface PointRow extends Omit<ReadPointColumns, 'value'> {
   value_int: bigint | null;
   value_double: number | null;
-  count: bigint | null;
-  sum: number | null;
-  min: number | null;
-  max: number | null;
-  detail: string | null;
-  attributes: string;
-  resource: string;
-  scope: string;
+  exact: string | null;
 }
 
 export function rowToMetricPoint(row: PointRow): StoredMetricPoint {
-  const header = decodeStorable<StreamHeader>(row.header);
-  return {
-    id: Number(row.id),
-    name: row.name,
-    description: header.description,
-    unit: header.unit,
-    type: header.type,
-    temporality: header.temporality,
-    monotonic: header.monotonic,
-    sessionId: row.session_id,
-    startTimeUnixNano: uint64FromColumn(row.start_ns),
-    timeUnixNano: uint64FromColumn(row.time_ns),
-    attributes: decodeStorable<Attributes>(row.attributes),
-    flags: Number(row.flags),
-    value: row.value_int ?? row.value_double,
-    count: row.count === null ? null : uint64FromColumn(row.count),
-    sum: row.sum,
-    min: row.min,
-    max: row.max,
-    detail: row.detail === null ? null : decodeStorable<Record<string, unknown>>(row.detail),
-    resource: decodeStorable<SpanResource>(row.resource),
-    scope: decodeStorable<InstrumentationScope>(row.scope),
-  };
+  const name = exactTextsOf(row.exact).name ?? row.name;
+  return storedMetricPointOf({ ...row, name, value: row.value_int ?? row.value_double });
 }

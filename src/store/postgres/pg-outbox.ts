@@ -19,6 +19,8 @@ import { inTransaction } from './connection.js';
 import { prepared } from './query-params.js';
 
 const OWNER = 'PgOutbox';
+/** A whole number that int8 and JavaScript both hold exactly. */
+const SAFE_INTEGER = { integer: true, min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER };
 
 /**
  * First statement of a transaction that locks a queue: each later statement
@@ -448,12 +450,14 @@ export class PgOutbox {
     }));
   }
 
-  /** Newest first, optionally for one upstream. */
+  /** Newest first, optionally for one upstream; at most `limit` (100), all of them when negative (as SQLite's LIMIT). */
   async listDeadLetters(options: { upstream?: string; limit?: number } = {}): Promise<DeadLetter[]> {
+    const limit = numberOption(OWNER, 'limit', options.limit, 100, SAFE_INTEGER);
     const result = await this.pool.query<DeadRow>(
       prepared(
+        // LIMIT NULL is no limit.
         `SELECT ${DEAD_COLUMNS} FROM outbox_dead WHERE $1::text IS NULL OR upstream = $1 ORDER BY id DESC LIMIT $2`,
-        [options.upstream ?? null, options.limit ?? 100],
+        [options.upstream ?? null, limit < 0 ? null : limit],
       ),
     );
     return result.rows.map(deadLetterOf);
@@ -477,13 +481,15 @@ export class PgOutbox {
    * attempts reset, in the order they failed: the given ids, or every dead
    * letter (of one upstream). One transaction: an id that is not a dead
    * letter (or that a concurrent replay moved first) throws
-   * `DeadLetterNotFoundError` and nothing moves.
+   * `DeadLetterNotFoundError` and nothing moves; one that is not a whole
+   * number throws `OptionValueError`.
    */
   async replayDead(target: readonly number[] | { upstream?: string }, nowMillis = Date.now()): Promise<ReplayedDeadLetter[]> {
     return inTransaction(this.pool, async (client) => {
       let ids: number[];
       if (Array.isArray(target)) {
         ids = [...new Set(target as readonly number[])].sort((a, b) => a - b);
+        for (const id of ids) numberOption(OWNER, 'ids', id, id, SAFE_INTEGER);
       } else {
         const { upstream } = target as { upstream?: string };
         const rows = await client.query<{ id: bigint }>(

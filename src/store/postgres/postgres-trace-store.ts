@@ -74,6 +74,8 @@ export class PostgresTraceStore implements TraceStore, BudgetReader, AsyncChange
   private readonly writers: PgWriterRegistry | null;
   private recovered = 0;
   private closed = false;
+  /** Writes under way: close() waits for them, so none commits an open step after the writer row is gone. */
+  private readonly inFlight = new Set<Promise<unknown>>();
 
   private constructor(options: PostgresTraceStoreOptions, pool: pg.Pool) {
     this.database = redactUrl(options.url);
@@ -113,7 +115,12 @@ export class PostgresTraceStore implements TraceStore, BudgetReader, AsyncChange
       const store = new PostgresTraceStore(options, pool);
       if (store.writers !== null) {
         await store.writers.register();
-        store.recovered = await store.writers.recoverDeadWriters();
+        try {
+          store.recovered = await store.writers.recoverDeadWriters();
+        } catch (error) {
+          await store.writers.unregister().catch(() => undefined);
+          throw error;
+        }
         store.writers.start();
       }
       return store;
@@ -152,9 +159,20 @@ export class PostgresTraceStore implements TraceStore, BudgetReader, AsyncChange
     if (this.readonly) throw new StoreError(`store ${this.database} is read-only`);
   }
 
-  async write(spans: readonly SpanRecord[]): Promise<void> {
+  /** Runs a write, checked writable, and tracked until it settles (what close() waits for). */
+  private tracked<T>(work: () => Promise<T>): Promise<T> {
     this.checkWritable();
-    await this.writer.write(spans);
+    const operation = work();
+    this.inFlight.add(operation);
+    const forget = (): void => {
+      this.inFlight.delete(operation);
+    };
+    operation.then(forget, forget);
+    return operation;
+  }
+
+  async write(spans: readonly SpanRecord[]): Promise<void> {
+    await this.tracked(() => this.writer.write(spans));
   }
 
   /**
@@ -164,8 +182,7 @@ export class PostgresTraceStore implements TraceStore, BudgetReader, AsyncChange
    * stored events, and returned (SQLite's `writeSync(spans, { budgets })`).
    */
   async writeWithBudgets(spans: readonly SpanRecord[], budgets: BudgetConfig): Promise<BudgetEventRecord[]> {
-    this.checkWritable();
-    return this.writer.write(spans, budgets);
+    return this.tracked(() => this.writer.write(spans, budgets));
   }
 
   /** The session's budget crossings, oldest first; empty when none (or no such session). */
@@ -181,13 +198,11 @@ export class PostgresTraceStore implements TraceStore, BudgetReader, AsyncChange
   }
 
   async writeLogs(records: readonly RawLogRecord[]): Promise<void> {
-    this.checkWritable();
-    await this.signals.writeLogs(records, this.changes);
+    await this.tracked(() => this.signals.writeLogs(records, this.changes));
   }
 
   async writeMetrics(metrics: readonly RawMetric[]): Promise<void> {
-    this.checkWritable();
-    await this.signals.writeMetrics(metrics);
+    await this.tracked(() => this.signals.writeMetrics(metrics));
   }
 
   async getSession(sessionId: string): Promise<SessionSummary> {
@@ -236,13 +251,11 @@ export class PostgresTraceStore implements TraceStore, BudgetReader, AsyncChange
   }
 
   async deleteSession(sessionId: string): Promise<void> {
-    this.checkWritable();
-    await this.deleter.deleteSession(sessionId);
+    await this.tracked(() => this.deleter.deleteSession(sessionId));
   }
 
   async applyRetention(policy: RetentionPolicy = {}): Promise<RetentionResult> {
-    this.checkWritable();
-    return this.deleter.applyRetention(policy);
+    return this.tracked(() => this.deleter.applyRetention(policy));
   }
 
   async readChanges(afterSeq: number, options: ReadChangesOptions): Promise<ChangeEvent[]> {
@@ -269,11 +282,13 @@ export class PostgresTraceStore implements TraceStore, BudgetReader, AsyncChange
   /**
    * Releases the pool. Read-write, the steps this store left open are first
    * marked interrupted (nothing will end them, as in SQLite) and its writer
-   * row removed. Safe to call twice.
+   * row removed, after the writes under way have settled (one committing
+   * later would leave an open step of a forgotten writer). Safe to call twice.
    */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await Promise.allSettled([...this.inFlight]);
     try {
       await this.changes.close();
       await this.writers?.stop();

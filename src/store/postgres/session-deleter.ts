@@ -1,7 +1,10 @@
 /**
- * Deleting sessions: one by one, and by age and count, each call in one
- * transaction (spans, traces, rollups, and the sessions' log records and
- * metric points go together or not at all).
+ * Deleting sessions: one by one in one transaction (spans, traces, rollups,
+ * and the session's log records and metric points go together or not at
+ * all), and by age and count in chunks of sessions, one transaction each:
+ * one transaction locking thousands of sessions and traces would overflow
+ * PostgreSQL's lock table (53200, max_locks_per_transaction), and fail the
+ * same way on every run.
  *
  * Concurrency: the writer locks a batch's traces, then its sessions
  * (advisory-locks.ts), and reads what it needs under those locks. The
@@ -16,30 +19,50 @@
 
 import type pg from 'pg';
 import type { RetentionPolicy, RetentionResult } from '../../model/query.js';
-import { InvalidQueryError, SessionNotFoundError, StoreError } from '../errors.js';
-import { DEFAULT_MAX_AGE_MILLIS } from '../common/store-defaults.js';
+import { SessionNotFoundError, StoreError } from '../errors.js';
+import { checkRetentionPolicy } from '../common/retention-policy.js';
 import { lockSessions, lockTraces } from './advisory-locks.js';
+import { inTransaction } from './connection.js';
 import type { PgSignals } from './signal-store.js';
 
 /** int8's least value: a cutoff older than any time stored. */
 const MIN_INT8 = -(2n ** 63n);
 /** Attempts at locking a set of sessions that writers keep adding traces to. */
 const MAX_LOCK_ATTEMPTS = 5;
+/**
+ * Sessions retention deletes per transaction: their locks, and those of
+ * their traces, fit a default lock table (64 per connection) shared with
+ * other writers.
+ */
+export const RETENTION_CHUNK = 100;
 
 /** The traces a set of sessions holds: their own, and those of their spans (a span keeps its own key in another's trace). */
 const TRACES_OF_SQL = `SELECT trace_id FROM traces WHERE session_id = ANY($1::text[])
   UNION SELECT DISTINCT trace_id FROM spans WHERE resolved_session_id = ANY($1::text[])`;
 
-const OLDER_THAN_SQL = 'SELECT session_id FROM sessions WHERE last_activity_ns < $1';
-/** Beyond the newest `$1` of the sessions the default list shows (its filter and order), newest first. */
-const BEYOND_NEWEST_SQL = `SELECT session_id, last_activity_ns FROM sessions WHERE internal_count < span_count
-  ORDER BY last_activity_ns DESC, session_id DESC OFFSET $1`;
-/** Sessions of an agent's plumbing only, done by a time. */
-const PLUMBING_UNTIL_SQL = 'SELECT session_id FROM sessions WHERE internal_count >= span_count AND last_activity_ns <= $1';
+/**
+ * The newest session beyond the newest `$1` of the sessions the default
+ * list shows (its filter and order).
+ */
+const NEWEST_DROPPED_SQL = `SELECT session_id, last_activity_ns FROM sessions WHERE internal_count < span_count
+  ORDER BY last_activity_ns DESC, session_id DESC OFFSET $1 LIMIT 1`;
+/**
+ * The sessions a policy selects ($1 the age's cutoff; $2, $3 the newest
+ * dropped, null without one): idle past the age; shown and no newer than the
+ * newest dropped in the list's order; of an agent's plumbing only and last
+ * active no later than it.
+ */
+const SELECTED_WHERE = `(last_activity_ns < $1
+  OR (internal_count < span_count AND (last_activity_ns, session_id) <= ($2::bigint, $3::text))
+  OR (internal_count >= span_count AND last_activity_ns <= $2::bigint))`;
+const SELECTED_SQL = `SELECT session_id FROM sessions WHERE ${SELECTED_WHERE}`;
+/** Of these sessions ($4), those a policy still selects. */
+const STILL_SELECTED_SQL = `${SELECTED_SQL} AND session_id = ANY($4::text[])`;
 
-interface Selection {
-  ids: string[];
+/** What a policy selects by: the age's cutoff in nanoseconds, and the newest session dropped by count. */
+interface Bounds {
   cutoff: bigint;
+  newestDropped: { sessionId: string; lastActivityNs: bigint } | undefined;
 }
 
 export class PgSessionDeleter {
@@ -57,28 +80,44 @@ export class PgSessionDeleter {
     }
   }
 
+  /**
+   * Selects the sessions once, then deletes them chunk by chunk, each chunk
+   * under its locks and selected again there (a session that got new
+   * activity meanwhile stays); then the old log records and metric points.
+   * The counts are the sums.
+   */
   async applyRetention(policy: RetentionPolicy): Promise<RetentionResult> {
-    const { maxAgeMillis, maxSessions } = checkPolicy(policy);
+    const { maxAgeMillis, maxSessions } = checkRetentionPolicy(policy);
+    const cutoff = cutoffOf(maxAgeMillis);
     const client = await this.pool.connect();
-    let selected: Selection;
+    let selected: string[];
+    let first: Bounds;
     try {
-      selected = await select(client, maxAgeMillis, maxSessions);
+      first = await boundsOf(client, cutoff, maxSessions);
+      const { rows } = await client.query<{ session_id: string }>(SELECTED_SQL, boundParams(first));
+      selected = rows.map((row) => row.session_id);
     } finally {
       client.release();
     }
-    return this.inLockedTransaction(selected.ids, async (client, locked) => {
-      // Under the locks, again: what a writer changed since is seen now.
-      const again = await select(client, maxAgeMillis, maxSessions);
-      const lockedSet = new Set(locked);
-      const result = await this.deleteLocked(
-        client,
-        again.ids.filter((id) => lockedSet.has(id)),
-      );
-      const old = await this.signals.deleteOlderThan(client, again.cutoff);
-      result.logRecordsDeleted += old.logRecords;
-      result.metricPointsDeleted += old.metricPoints;
-      return result;
-    });
+    const total: RetentionResult = { sessionsDeleted: 0, spansDeleted: 0, logRecordsDeleted: 0, metricPointsDeleted: 0 };
+    for (let start = 0; start < selected.length; start += RETENTION_CHUNK) {
+      const chunk = selected.slice(start, start + RETENTION_CHUNK);
+      const result = await this.inLockedTransaction(chunk, async (client, locked) => {
+        // Under the locks, again: what a writer changed since is seen now. The
+        // chunks deleted before lower the newest dropped; the first one stands.
+        const bounds = newer(first, await boundsOf(client, cutoff, maxSessions));
+        const again = await client.query<{ session_id: string }>(STILL_SELECTED_SQL, [...boundParams(bounds), locked]);
+        return this.deleteLocked(
+          client,
+          again.rows.map((row) => row.session_id),
+        );
+      });
+      addTo(total, result);
+    }
+    const old = await inTransaction(this.pool, async (client) => this.signals.deleteOlderThan(client, cutoff));
+    total.logRecordsDeleted += old.logRecords;
+    total.metricPointsDeleted += old.metricPoints;
+    return total;
   }
 
   /**
@@ -143,39 +182,44 @@ async function tracesOf(client: pg.PoolClient, sessionIds: readonly string[]): P
   return new Set(rows.map((row) => row.trace_id));
 }
 
-function checkPolicy(policy: RetentionPolicy): { maxAgeMillis: number; maxSessions: number | undefined } {
-  const maxAgeMillis = policy.maxAgeMillis ?? DEFAULT_MAX_AGE_MILLIS;
-  if (typeof maxAgeMillis !== 'number' || !Number.isFinite(maxAgeMillis) || maxAgeMillis < 0) {
-    throw new InvalidQueryError('maxAgeMillis must be a finite number >= 0', 'maxAgeMillis');
-  }
-  const maxSessions = policy.maxSessions;
-  if (maxSessions !== undefined && (!Number.isInteger(maxSessions) || maxSessions < 0)) {
-    throw new InvalidQueryError('maxSessions must be an integer >= 0', 'maxSessions');
-  }
-  return { maxAgeMillis, maxSessions };
+function addTo(total: RetentionResult, result: RetentionResult): void {
+  total.sessionsDeleted += result.sessionsDeleted;
+  total.spansDeleted += result.spansDeleted;
+  total.logRecordsDeleted += result.logRecordsDeleted;
+  total.metricPointsDeleted += result.metricPointsDeleted;
+}
+
+/** The age's cutoff in nanoseconds, clamped to int8. */
+function cutoffOf(maxAgeMillis: number): bigint {
+  const millis = BigInt(Math.floor(Date.now() - maxAgeMillis)) * 1_000_000n;
+  return millis < MIN_INT8 ? MIN_INT8 : millis;
 }
 
 /**
- * The sessions a policy selects, and the age's cutoff in nanoseconds:
+ * What a policy selects by now:
  * - idle past the age, any session;
  * - beyond the newest `maxSessions` of the sessions the default list shows;
  *   a session of an agent's plumbing only is not counted, and goes with the
  *   sessions dropped: when last active no later than the newest of them
  *   (RetentionPolicy; the SQLite store's rule).
  */
-async function select(client: pg.PoolClient, maxAgeMillis: number, maxSessions: number | undefined): Promise<Selection> {
-  const millis = BigInt(Math.floor(Date.now() - maxAgeMillis)) * 1_000_000n;
-  const cutoff = millis < MIN_INT8 ? MIN_INT8 : millis;
-  const old = await client.query<{ session_id: string }>(OLDER_THAN_SQL, [cutoff]);
-  const ids = new Set(old.rows.map((row) => row.session_id));
-  if (maxSessions !== undefined) {
-    const dropped = await client.query<{ session_id: string; last_activity_ns: bigint }>(BEYOND_NEWEST_SQL, [maxSessions]);
-    for (const row of dropped.rows) ids.add(row.session_id);
-    // Newest first: the first row is the newest dropped.
-    if (dropped.rows.length > 0) {
-      const plumbing = await client.query<{ session_id: string }>(PLUMBING_UNTIL_SQL, [dropped.rows[0].last_activity_ns]);
-      for (const row of plumbing.rows) ids.add(row.session_id);
-    }
-  }
-  return { ids: [...ids], cutoff };
+async function boundsOf(client: pg.PoolClient, cutoff: bigint, maxSessions: number | undefined): Promise<Bounds> {
+  if (maxSessions === undefined) return { cutoff, newestDropped: undefined };
+  const { rows } = await client.query<{ session_id: string; last_activity_ns: bigint }>(NEWEST_DROPPED_SQL, [maxSessions]);
+  const row = rows.at(0);
+  return { cutoff, newestDropped: row && { sessionId: row.session_id, lastActivityNs: row.last_activity_ns } };
+}
+
+/** Of two bounds of one cutoff, the one whose newest dropped is newer in the list's order. */
+function newer(a: Bounds, b: Bounds): Bounds {
+  const x = a.newestDropped;
+  const y = b.newestDropped;
+  if (x === undefined) return b;
+  if (y === undefined) return a;
+  if (x.lastActivityNs !== y.lastActivityNs) return x.lastActivityNs > y.lastActivityNs ? a : b;
+  return x.sessionId > y.sessionId ? a : b;
+}
+
+function boundParams(bounds: Bounds): [bigint, bigint | null, string | null] {
+  return [bounds.cutoff, bounds.newestDropped?.lastActivityNs ?? null, bounds.newestDropped?.sessionId ?? null];
 }

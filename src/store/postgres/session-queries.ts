@@ -7,13 +7,17 @@
 
 import type pg from 'pg';
 import { AGENT_TABLES } from '../../model/agents/index.js';
-import type { Page, SessionQuery, SessionSort } from '../../model/query.js';
+import type { Page, SessionQuery } from '../../model/query.js';
 import type { SessionStatus, SessionSummary } from '../../model/types.js';
 import { InvalidQueryError, SessionNotFoundError } from '../errors.js';
 import { checkKeys, decodeCursor, encodeCursor, pageLimit } from '../common/cursor.js';
 import type { CursorKey } from '../common/cursor.js';
+import {
+  PROMPT_TITLE_LENGTH, SESSION_QUERY_KEYS, SESSION_SORTS, SESSION_STATUSES, TITLE_SPANS, promptTitleOf,
+} from '../common/session-list.js';
 import { codecJsonSql, restoreNulEscapes } from './codec-json.js';
-import { bigintParam, booleanParam, numberParam, prepared, stringParam } from './query-params.js';
+import { bigintParam, booleanParam, numberParam, stringParam } from '../common/query-params.js';
+import { prepared } from './query-params.js';
 
 interface SessionRow {
   session_id: string;
@@ -54,11 +58,6 @@ const SESSION_COLUMNS = `session_id, status, first_start_ns, last_end_ns, last_a
   llm_call_count, tool_call_count, error_count, open_count, interrupted_count, input_tokens, output_tokens,
   reasoning_tokens, cache_read_tokens, cache_write_tokens, total_tokens, cost_usd, supplied_cost_usd,
   computed_cost_usd, unpriced_call_count, agent_name, user_id, usage_mismatch, trace_ids, models, internal_count`;
-
-/** How many of a session's first spans its title is looked for in. */
-const TITLE_SPANS = 64;
-/** Characters of a coding agent's first prompt that title its session. */
-const PROMPT_TITLE_LENGTH = 80;
 
 /** The agents whose sessions are titled by their first prompt (`isTableAgent`). */
 const TABLE_AGENT_NAMES: readonly string[] = AGENT_TABLES.map((table) => table.name);
@@ -107,28 +106,6 @@ const TITLE_SQL = (agents: string): string => `
 const SELECT_SESSION = `SELECT p.*, ${TITLE_SQL('$2')}
   FROM (SELECT ${SESSION_COLUMNS} FROM sessions WHERE session_id = $1) p`;
 
-interface SortSpec {
-  column: string;
-  descending: boolean;
-  /** How the key travels in a cursor: bigints as decimal strings, doubles as numbers. */
-  bigint: boolean;
-}
-
-const SORTS: Record<SessionSort, SortSpec> = {
-  recent: { column: 'last_activity_ns', descending: true, bigint: true },
-  oldest: { column: 'first_start_ns', descending: false, bigint: true },
-  newest: { column: 'first_start_ns', descending: true, bigint: true },
-  cost: { column: 'cost_usd', descending: true, bigint: false },
-  tokens: { column: 'total_tokens', descending: true, bigint: true },
-  duration: { column: 'duration_ns', descending: true, bigint: true },
-};
-
-const STATUSES: readonly SessionStatus[] = ['running', 'completed', 'failed', 'interrupted'];
-const SESSION_QUERY_KEYS = [
-  'fromUnixNano', 'toUnixNano', 'status', 'agentName', 'model', 'userId', 'minTokens', 'minCostUsd', 'sort',
-  'limit', 'cursor', 'includeInternal',
-];
-
 const n = Number;
 
 export class PgSessionQueries {
@@ -144,7 +121,7 @@ export class PgSessionQueries {
   async listSessions(query: SessionQuery = {}): Promise<Page<SessionSummary>> {
     checkKeys(query, SESSION_QUERY_KEYS);
     const sortName = query.sort ?? 'recent';
-    const sort = Object.hasOwn(SORTS, sortName) ? SORTS[sortName] : undefined;
+    const sort = Object.hasOwn(SESSION_SORTS, sortName) ? SESSION_SORTS[sortName] : undefined;
     if (sort === undefined) throw new InvalidQueryError(`unknown sort: ${String(sortName)}`, 'sort');
     const limit = pageLimit(query.limit);
     const where: string[] = [];
@@ -157,7 +134,7 @@ export class PgSessionQueries {
       where.push(`first_start_ns < ${param(bigintParam(query.toUnixNano, 'toUnixNano'))}`);
     }
     if (query.status !== undefined) {
-      if (!STATUSES.includes(query.status)) throw new InvalidQueryError(`unknown status: ${String(query.status)}`, 'status');
+      if (!SESSION_STATUSES.includes(query.status)) throw new InvalidQueryError(`unknown status: ${String(query.status)}`, 'status');
       where.push(`status = ${param(query.status)}`);
     }
     if (query.agentName !== undefined) where.push(`agent_name = ${param(stringParam(query.agentName, 'agentName'))}`);
@@ -236,14 +213,20 @@ function spanTitleOf(value: Array<string | null> | null): string | null {
   return typeof serviceName === 'string' && serviceName !== '' ? serviceName : null;
 }
 
-/** A coding agent's first prompt on one line, cut short. */
-function promptTitleOf(text: string | null): string | null {
-  const line = text?.replace(/\s+/g, ' ').trim();
-  if (line === undefined || line === '') return null;
-  return line.length > PROMPT_TITLE_LENGTH ? `${line.slice(0, PROMPT_TITLE_LENGTH - 1)}…` : line;
-}
+/** The `sessions` columns every summary is made of. */
+export type SessionRollupColumns = Pick<
+  SessionRow,
+  | 'session_id' | 'status' | 'first_start_ns' | 'last_end_ns' | 'last_activity_ns' | 'span_count' | 'llm_call_count'
+  | 'tool_call_count' | 'error_count' | 'open_count' | 'interrupted_count' | 'input_tokens' | 'output_tokens'
+  | 'reasoning_tokens' | 'cache_read_tokens' | 'cache_write_tokens' | 'cost_usd' | 'supplied_cost_usd'
+  | 'computed_cost_usd' | 'unpriced_call_count' | 'models' | 'agent_name' | 'user_id' | 'usage_mismatch'
+>;
 
-function summaryOf(row: SessionRow): SessionSummary {
+/**
+ * A `sessions` row as a summary, for the reads and the change feed's snapshots alike: what the row
+ * holds, without what needs a lookup (no trace ids, the title the agent name), as SQLite's `rollupSummaryOf`.
+ */
+export function rollupSummaryOf(row: SessionRollupColumns): SessionSummary {
   return {
     sessionId: row.session_id,
     status: row.status as SessionStatus,
@@ -270,11 +253,18 @@ function summaryOf(row: SessionRow): SessionSummary {
     agentName: row.agent_name,
     userId: row.user_id,
     usageMismatch: row.usage_mismatch,
-    traceIds: row.trace_ids,
-    title: titleOf(row),
+    traceIds: [],
+    title: row.agent_name,
     lastActivityUnixNano: row.last_activity_ns,
-    // The default list's filter (internal_count < span_count), said of the one session.
-    internal: row.internal_count >= row.span_count,
-    stepCount: Math.max(0, n(row.span_count) - n(row.internal_count)),
   };
+}
+
+function summaryOf(row: SessionRow): SessionSummary {
+  const summary = rollupSummaryOf(row);
+  summary.traceIds = row.trace_ids;
+  summary.title = titleOf(row);
+  // The default list's filter (internal_count < span_count), said of the one session.
+  summary.internal = row.internal_count >= row.span_count;
+  summary.stepCount = Math.max(0, n(row.span_count) - n(row.internal_count));
+  return summary;
 }

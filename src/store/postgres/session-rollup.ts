@@ -17,10 +17,11 @@ import type pg from 'pg';
 import { sessionStatus, usageMismatch } from '../../model/rollup.js';
 import type { UsageNode } from '../../model/rollup.js';
 import type { SessionStatus, StepType } from '../../model/types.js';
-import { tokenUsageOf } from '../../model/usage.js';
-import { FACT_COLUMNS, FACT_KEYS } from '../common/session-delta.js';
-import type { BatchDeltas, Facts, ModelDelta, SessionDelta } from '../common/session-delta.js';
+import { FACT_COLUMNS, FACT_KEYS, isZeroModelDelta } from '../common/session-delta.js';
+import type { BatchDeltas, Facts, SessionDelta } from '../common/session-delta.js';
 import { prepared } from './query-params.js';
+import { usageOfColumns } from './span-row.js';
+import type { UsageColumns } from './span-row.js';
 
 /** The PostgreSQL type of each fact's column, for the `unnest` casts. */
 const FACT_TYPES: Record<(typeof FACT_KEYS)[number], string> = Object.fromEntries(
@@ -197,18 +198,12 @@ interface AggregateRow {
   models: string[];
 }
 
-interface UsageRow {
+interface UsageRow extends UsageColumns {
   resolved_session_id: string;
   trace_id: string;
   span_id: string;
   parent_span_id: string | null;
   step_type: string;
-  usage_input: bigint | null;
-  usage_output: bigint | null;
-  usage_reasoning: bigint | null;
-  usage_cache_read: bigint | null;
-  usage_cache_write: bigint | null;
-  usage_total: bigint | null;
 }
 
 /** What a session's status and usage-mismatch flag are judged from. */
@@ -227,35 +222,14 @@ interface Judgement {
   mismatch: boolean;
 }
 
-const num = (value: bigint | null): number | null => (value === null ? null : Number(value));
-
 function usageNodeOf(row: UsageRow): UsageNode {
   return {
     traceId: row.trace_id,
     spanId: row.span_id,
     parentSpanId: row.parent_span_id,
     stepType: row.step_type as StepType,
-    usage: tokenUsageOf(
-      num(row.usage_input),
-      num(row.usage_output),
-      num(row.usage_reasoning),
-      num(row.usage_cache_read),
-      num(row.usage_cache_write),
-      num(row.usage_total),
-    ),
+    usage: usageOfColumns(row),
   };
-}
-
-function isZeroModelDelta(m: ModelDelta): boolean {
-  return (
-    m.calls === 0 &&
-    m.inputTokens === 0 &&
-    m.outputTokens === 0 &&
-    m.reasoningTokens === 0 &&
-    m.cacheReadTokens === 0 &&
-    m.cacheWriteTokens === 0 &&
-    m.costUsd === 0
-  );
 }
 
 export class PgSessionRollup {
@@ -299,7 +273,8 @@ export class PgSessionRollup {
 
     const modelColumns: unknown[][] = Array.from({ length: 9 }, () => []);
     const modelsChanged: string[] = [];
-    const modelsDropped: string[] = [];
+    /** A session once, however many of its models lost calls. */
+    const modelsDropped = new Set<string>();
     const namesChanged: string[] = [];
     for (const [sessionId, delta] of deltas) {
       let changed = false;
@@ -309,15 +284,15 @@ export class PgSessionRollup {
           m.cacheWriteTokens, m.costUsd];
         for (let i = 0; i < values.length; i++) modelColumns[i].push(values[i]);
         changed = true;
-        if (m.calls < 0) modelsDropped.push(sessionId);
+        if (m.calls < 0) modelsDropped.add(sessionId);
       }
       if (changed) modelsChanged.push(sessionId);
       if (delta.refreshNames) namesChanged.push(sessionId);
     }
     if (modelsChanged.length > 0) {
       await client.query(prepared(ADD_MODELS_SQL, modelColumns));
-      if (modelsDropped.length > 0) {
-        await client.query(prepared(DROP_EMPTY_MODELS_SQL, [modelsDropped]));
+      if (modelsDropped.size > 0) {
+        await client.query(prepared(DROP_EMPTY_MODELS_SQL, [[...modelsDropped]]));
       }
       await client.query(prepared(REFRESH_MODELS_SQL, [modelsChanged]));
     }

@@ -1,27 +1,15 @@
 /**
- * What `listLogs` and `listMetricPoints` share: the page limit (default 100,
- * at most 1000), the time range, and a keyset cursor on (time, id), all
- * checked with an `InvalidQueryError` naming the field at fault (as the
- * SQLite store's signal-pages.ts).
+ * The conditions of `listLogs` and `listMetricPoints`: the time range and
+ * a keyset cursor on (time, id), checked with an `InvalidQueryError` naming
+ * the field at fault (as the SQLite store's signal-pages.ts).
  */
 
 import { InvalidQueryError } from '../errors.js';
-import { decodeCursor, encodeCursor } from '../common/cursor.js';
-import { bigintParam } from './query-params.js';
-
-export const DEFAULT_SIGNAL_PAGE_LIMIT = 100;
-export const MAX_SIGNAL_PAGE_LIMIT = 1000;
+import { decodeCursor } from '../common/cursor.js';
+import { bigintParam } from '../common/query-params.js';
 
 const MIN_INT8 = -(2n ** 63n);
 const MAX_INT8 = 2n ** 63n - 1n;
-
-export function signalPageLimit(limit: unknown): number {
-  if (limit === undefined) return DEFAULT_SIGNAL_PAGE_LIMIT;
-  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > MAX_SIGNAL_PAGE_LIMIT) {
-    throw new InvalidQueryError(`limit must be an integer from 1 to ${MAX_SIGNAL_PAGE_LIMIT}`, 'limit');
-  }
-  return limit;
-}
 
 /** A statement's conditions and its parameters, `$1`... in the order they are added. */
 export class SqlWhere {
@@ -74,21 +62,4 @@ export function addRangeAndCursor(
     const id = where.param(cursor.id);
     where.add(`(${columns.time} > ${t} OR (${columns.time} = ${t} AND ${columns.id} > ${id}))`);
   }
-}
-
-/** The page's items and the cursor after its last one, when there are more (`rows` has up to `limit + 1`). */
-export function pageOf<Row extends { id: bigint }, T>(
-  rows: Row[],
-  limit: number,
-  kind: string,
-  timeOf: (row: Row) => bigint,
-  convert: (row: Row) => T,
-): { items: T[]; nextCursor: string | null } {
-  const more = rows.length > limit;
-  const page = more ? rows.slice(0, limit) : rows;
-  const last = page[page.length - 1] as Row | undefined;
-  return {
-    items: page.map(convert),
-    nextCursor: more && last ? encodeCursor({ kind, key: timeOf(last).toString(), id: Number(last.id) }) : null,
-  };
 }

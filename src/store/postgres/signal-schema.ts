@@ -12,8 +12,13 @@
  *   details are codec JSON text (model/attributes-codec.ts: bigints, bytes,
  *   non-finite doubles and key order kept; jsonb would reorder keys). A NULL
  *   body is an absent one; '' severity texts and event names are NULL.
+ * - Text columns cannot hold U+0000: a severity text, event name, metric
+ *   name or session key with one is stored with U+FFFD in its place (the
+ *   spans' `pgText`, so a key maps to the session its spans map it to), and
+ *   the texts a read returns exactly in `exact` (JSON: field to text; NULL
+ *   when none, nearly always).
  * - `inherited`: the session came from the record's trace, not its own key;
- *   such records follow the trace (`PgSignals.adoptTrace`).
+ *   such records follow the trace (`PgSignals.adoptTraces`).
  * - Metric values: an integer point in `value_int`, a double in
  *   `value_double`; float8 keeps NaN, infinities and -0 itself.
  *
@@ -38,7 +43,8 @@ CREATE TABLE log_records (
   body text,
   attributes text NOT NULL,
   resource text NOT NULL,
-  scope text NOT NULL
+  scope text NOT NULL,
+  exact text
 );
 CREATE INDEX log_records_session_at ON log_records (session_id, at_ns, id) WHERE session_id IS NOT NULL;
 CREATE INDEX log_records_trace ON log_records (trace_id, span_id) WHERE trace_id IS NOT NULL;
@@ -61,7 +67,8 @@ CREATE TABLE metric_points (
   detail text,
   attributes text NOT NULL,
   resource text NOT NULL,
-  scope text NOT NULL
+  scope text NOT NULL,
+  exact text
 );
 CREATE INDEX metric_points_name_time ON metric_points (name, time_ns, id);
 CREATE INDEX metric_points_session_time ON metric_points (session_id, time_ns, id) WHERE session_id IS NOT NULL;

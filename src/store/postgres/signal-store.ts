@@ -6,7 +6,7 @@
  * A record without a session key of its own takes its trace's session when
  * the trace is stored, and one that arrives first (a span is exported when
  * it ends, its events while it runs) takes it when the span writer sets it
- * (`adoptTrace`). Under concurrent writers, a record written while a span
+ * (`adoptTraces`). Under concurrent writers, a record written while a span
  * writer sets its trace's session must not miss both ways: the span writer
  * holds its traces' advisory locks (advisory-locks.ts `lockTraces`,
  * exclusive) from before it reads `traces`; the log writer takes the same
@@ -29,8 +29,11 @@ import { LOG_INSERT_SQL, LOG_READ_COLUMNS, logColumns, logInsertValues, rowToLog
 import type { LogRow } from './log-row.js';
 import { POINT_INSERT_SQL, POINT_READ_COLUMNS, pointColumns, pointInsertValues, rowToMetricPoint } from './metric-row.js';
 import type { PointRow } from './metric-row.js';
-import { numberParam, prepared, stringParam } from './query-params.js';
-import { SqlWhere, addRangeAndCursor, pageOf, signalPageLimit } from './signal-pages.js';
+import { numberParam, stringParam } from '../common/query-params.js';
+import { prepared } from './query-params.js';
+import { pageOf, signalPageLimit } from '../common/signal-pages.js';
+import { SqlWhere, addRangeAndCursor } from './signal-pages.js';
+import { pgText } from './span-row.js';
 
 const LOG_QUERY_KEYS = [
   'sessionId', 'traceId', 'spanId', 'eventName', 'minSeverity', 'fromUnixNano', 'toUnixNano', 'limit', 'cursor',
@@ -43,7 +46,8 @@ const METRICS_CURSOR = 'metrics';
 /** Records without a key of their own follow their trace's session (those with none yet included). */
 const ADOPT_SQL = `UPDATE log_records l SET session_id = a.session_id, inherited = true
   FROM unnest($1::text[], $2::text[]) AS a(trace_id, session_id)
-  WHERE l.trace_id = a.trace_id AND l.inherited AND l.session_id IS DISTINCT FROM a.session_id`;
+  WHERE l.trace_id = a.trace_id AND l.inherited AND l.session_id IS DISTINCT FROM a.session_id
+  RETURNING l.id, l.trace_id, l.session_id`;
 
 export interface SignalCounts {
   logRecords: number;
@@ -61,8 +65,7 @@ export class PgSignals {
    */
   async writeLogs(records: readonly RawLogRecord[], changes: PgChangeLog | null = null): Promise<void> {
     if (records.length === 0) return;
-    const nowMillis = Date.now();
-    const columns = logColumns(records, BigInt(nowMillis) * 1_000_000n);
+    const columns = logColumns(records, BigInt(Date.now()) * 1_000_000n);
     const values = logInsertValues(columns);
     const inheriting = new Set<string>();
     columns.traceId.forEach((traceId, i) => {
@@ -83,8 +86,8 @@ export class PgSignals {
         prepared(`${LOG_INSERT_SQL} RETURNING id, session_id`, values),
       );
       const logs = rows.flatMap((row) => (row.session_id === null ? [] : [{ sessionId: row.session_id, logId: row.id }]));
-      logs.sort((a, b) => (a.logId < b.logId ? -1 : 1));
-      await changes.append(client, { logs }, nowMillis);
+      // In id order already: RETURNING gives the rows in insert order, and ids are taken in the batch's (u.ord).
+      await changes.append(client, { logs });
     });
   }
 
@@ -101,12 +104,13 @@ export class PgSignals {
     checkKeys(query, LOG_QUERY_KEYS);
     const limit = signalPageLimit(query.limit);
     const where = new SqlWhere();
-    if (query.sessionId !== undefined) where.add(`l.session_id = ${where.param(stringParam(query.sessionId, 'sessionId'))}`);
+    // Filters map U+0000 as the columns do (`pgText`).
+    if (query.sessionId !== undefined) where.add(`l.session_id = ${where.param(pgText(stringParam(query.sessionId, 'sessionId')))}`);
     if (query.traceId !== undefined) where.add(`l.trace_id = ${where.param(idParam(query.traceId, 'traceId', 32))}`);
     if (query.spanId !== undefined) where.add(`l.span_id = ${where.param(idParam(query.spanId, 'spanId', 16))}`);
     if (query.eventName !== undefined) {
       // '' is stored as NULL: "records without an event name" match nothing, as in the SQLite store.
-      where.add(`l.event_name = ${where.param(stringParam(query.eventName, 'eventName'))}`);
+      where.add(`l.event_name = ${where.param(pgText(stringParam(query.eventName, 'eventName')))}`);
     }
     if (query.minSeverity !== undefined) {
       where.add(`l.severity >= ${where.param(numberParam(query.minSeverity, 'minSeverity'))}`);
@@ -124,8 +128,9 @@ export class PgSignals {
     checkKeys(query, METRIC_QUERY_KEYS);
     const limit = signalPageLimit(query.limit);
     const where = new SqlWhere();
-    if (query.name !== undefined) where.add(`p.name = ${where.param(stringParam(query.name, 'name'))}`);
-    if (query.sessionId !== undefined) where.add(`p.session_id = ${where.param(stringParam(query.sessionId, 'sessionId'))}`);
+    // Filters map U+0000 as the columns do (`pgText`).
+    if (query.name !== undefined) where.add(`p.name = ${where.param(pgText(stringParam(query.name, 'name')))}`);
+    if (query.sessionId !== undefined) where.add(`p.session_id = ${where.param(pgText(stringParam(query.sessionId, 'sessionId')))}`);
     addRangeAndCursor(query, METRICS_CURSOR, { time: 'p.time_ns', id: 'p.id' }, where);
     const sql = `SELECT ${POINT_READ_COLUMNS} FROM metric_points p ${where.clause()}
       ORDER BY p.time_ns, p.id LIMIT ${where.param(limit + 1)}`;
@@ -135,19 +140,23 @@ export class PgSignals {
 
   /**
    * In the write transaction of a batch of spans that holds `lockTraces` on
-   * `traceId`: its records without a key of their own (none yet, or the
-   * trace's earlier session) take `sessionId`. Returns how many changed.
+   * these traces: their records without a key of their own (none yet, or
+   * the trace's earlier session) take the trace's session, in one
+   * statement. Returns the records moved, by trace in `adoptions`' order
+   * then by id: each gets a `log` event, as in SQLite's `adoptTrace`.
    */
-  async adoptTrace(client: pg.PoolClient, traceId: string, sessionId: string): Promise<number> {
-    return this.adoptTraces(client, [[traceId, sessionId]]);
-  }
-
-  /** `adoptTrace` for several traces in one statement. */
-  async adoptTraces(client: pg.PoolClient, adoptions: Iterable<readonly [traceId: string, sessionId: string]>): Promise<number> {
+  async adoptTraces(
+    client: pg.PoolClient,
+    adoptions: Iterable<readonly [traceId: string, sessionId: string]>,
+  ): Promise<Array<{ sessionId: string; logId: bigint }>> {
     const sessions = new Map(adoptions);
-    if (sessions.size === 0) return 0;
-    const result = await client.query(prepared(ADOPT_SQL, [[...sessions.keys()], [...sessions.values()]]));
-    return result.rowCount ?? 0;
+    if (sessions.size === 0) return [];
+    const { rows } = await client.query<{ id: bigint; trace_id: string; session_id: string }>(
+      prepared(ADOPT_SQL, [[...sessions.keys()], [...sessions.values()]]),
+    );
+    const traceOrder = new Map([...sessions.keys()].map((traceId, i) => [traceId, i]));
+    rows.sort((a, b) => traceOrder.get(a.trace_id)! - traceOrder.get(b.trace_id)! || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return rows.map((row) => ({ sessionId: row.session_id, logId: row.id }));
   }
 
   /** In the deleter's transaction: removes the records and points of these sessions; counts. */

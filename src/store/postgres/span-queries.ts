@@ -7,8 +7,11 @@ import { STEP_TYPES } from '../../model/types.js';
 import type { StoredSpan } from '../../model/types.js';
 import { InvalidQueryError, SessionNotFoundError } from '../errors.js';
 import { checkKeys, decodeCursor, encodeCursor, pageLimit } from '../common/cursor.js';
+import { bigintParam, booleanParam, stringParam } from '../common/query-params.js';
+import { stepDepths, timelineTree } from '../common/timeline.js';
+import type { StepIdsOf } from '../common/timeline.js';
 import { codecJsonOf, codecJsonSql, codecKeyParam } from './codec-json.js';
-import { bigintParam, booleanParam, prepared, stringParam } from './query-params.js';
+import { prepared } from './query-params.js';
 import { SPAN_ROW_COLUMNS, storedSpanOfRow } from './span-row.js';
 import type { SpanRow } from './span-row.js';
 
@@ -31,6 +34,12 @@ interface TimelineRow {
   usage_cache_write: bigint | null;
   cost_usd: number | null;
 }
+
+const TIMELINE_IDS: StepIdsOf<TimelineRow> = {
+  traceId: (row) => row.trace_id,
+  spanId: (row) => row.span_id,
+  parentSpanId: (row) => row.parent_span_id,
+};
 
 /** The session's steps by `spans_session_start`, already in this order. */
 const TIMELINE_SQL = (includeInternal: boolean): string => `SELECT trace_id, span_id, parent_span_id, name, step_type,
@@ -74,7 +83,7 @@ export class PgSpanQueries {
     if (rows.length === 0 && (await this.pool.query(prepared(SESSION_EXISTS, [sessionId]))).rowCount === 0) {
       throw new SessionNotFoundError(sessionId);
     }
-    const depthOf = depths(rows);
+    const depthOf = stepDepths(rows, TIMELINE_IDS);
     return rows.map((row, i) => {
       const end = row.end_ns;
       const interrupted = row.interrupted;
@@ -101,17 +110,7 @@ export class PgSpanQueries {
 
   /** The timeline as a forest; children in start order. */
   async getTree(sessionId: string, options: TimelineOptions = {}): Promise<TreeNode[]> {
-    const steps = await this.getTimeline(sessionId, options);
-    const nodes = new Map<string, TreeNode>();
-    for (const step of steps) nodes.set(`${step.traceId}/${step.spanId}`, { ...step, children: [] });
-    const roots: TreeNode[] = [];
-    for (const node of nodes.values()) {
-      const parent = node.parentSpanId === null ? undefined : nodes.get(`${node.traceId}/${node.parentSpanId}`);
-      // depth 0 marks a step whose parent chain leaves the session (or loops): it is a root.
-      if (parent && node.depth > 0) parent.children.push(node);
-      else roots.push(node);
-    }
-    return roots;
+    return timelineTree(await this.getTimeline(sessionId, options));
   }
 
   /** Spans matching every given filter, newest start first, in one statement (one snapshot). */
@@ -169,52 +168,6 @@ export class PgSpanQueries {
       nextCursor: more && last ? encodeCursor({ kind: 'spans', key: last.start_ns.toString(), id: Number(last.id) }) : null,
     };
   }
-}
-
-/**
- * The depth of each row (in start order): its ancestors inside the session.
- * A step whose parent is not among the rows, or whose parents loop, is at 0.
- */
-function depths(rows: readonly TimelineRow[]): number[] {
-  // One trace (the usual session): span ids alone tell the steps apart.
-  const oneTrace = rows.every((row) => row.trace_id === rows[0].trace_id);
-  const key = oneTrace ? (_traceId: string, spanId: string) => spanId : (traceId: string, spanId: string) => `${traceId}/${spanId}`;
-  const parents = new Map<string, string | null>();
-  for (const row of rows) {
-    parents.set(key(row.trace_id, row.span_id), row.parent_span_id === null ? null : key(row.trace_id, row.parent_span_id));
-  }
-  const known = new Map<string, number>();
-  const depthOf = (start: string): number => {
-    // Steps come in start order, so a parent's depth is usually known already: no walk.
-    const parent = parents.get(start);
-    if (parent === null || parent === undefined || !parents.has(parent)) {
-      known.set(start, 0);
-      return 0;
-    }
-    const parentDepth = known.get(parent);
-    if (parentDepth !== undefined) {
-      known.set(start, parentDepth + 1);
-      return parentDepth + 1;
-    }
-    // Walk up to a known depth or a root; the visited set stops a parent cycle.
-    const path: string[] = [];
-    const visited = new Set<string>();
-    let current: string | null = start;
-    let base = -1;
-    while (current !== null && parents.has(current) && !visited.has(current)) {
-      const depth = known.get(current);
-      if (depth !== undefined) {
-        base = depth;
-        break;
-      }
-      visited.add(current);
-      path.push(current);
-      current = parents.get(current) ?? null;
-    }
-    for (let i = path.length - 1; i >= 0; i--) known.set(path[i], base + (path.length - i));
-    return known.get(start) ?? 0;
-  };
-  return rows.map((row) => depthOf(key(row.trace_id, row.span_id)));
 }
 
 /**

@@ -22,6 +22,7 @@ import type {
   StatusCodeNumber,
   StepType,
   StoredSpan,
+  TokenUsage,
 } from '../../model/types.js';
 import { tokenUsageOf } from '../../model/usage.js';
 
@@ -41,7 +42,7 @@ export const SPAN_ROW_COLUMNS = `id, trace_id, span_id, parent_span_id, session_
   (SELECT body FROM resources WHERE resources.id = scope_id) AS scope_body`;
 
 /** A row as `SPAN_ROW_COLUMNS` selects it (int8 as bigint: `openPool`). */
-export interface SpanRow {
+export interface SpanRow extends UsageColumns {
   id: bigint;
   trace_id: string;
   span_id: string;
@@ -64,12 +65,6 @@ export interface SpanRow {
   user_id: string | null;
   tool_name: string | null;
   tool_call_id: string | null;
-  usage_input: bigint | null;
-  usage_output: bigint | null;
-  usage_reasoning: bigint | null;
-  usage_cache_read: bigint | null;
-  usage_cache_write: bigint | null;
-  usage_total: bigint | null;
   cost_usd: number | null;
   cost_source: string | null;
   unpriced: boolean;
@@ -155,6 +150,28 @@ export function resourceBodyOf(value: SpanResource | InstrumentationScope): Reso
 
 const num = (value: bigint | null): number | null => (value === null ? null : Number(value));
 
+/** The `usage_*` columns of a `spans` row (int8, null when the span did not report it). */
+export interface UsageColumns {
+  usage_input: bigint | null;
+  usage_output: bigint | null;
+  usage_reasoning: bigint | null;
+  usage_cache_read: bigint | null;
+  usage_cache_write: bigint | null;
+  usage_total: bigint | null;
+}
+
+/** A span's usage from its `usage_*` columns, for the span reads and the rollup alike. */
+export function usageOfColumns(row: UsageColumns): TokenUsage {
+  return tokenUsageOf(
+    num(row.usage_input),
+    num(row.usage_output),
+    num(row.usage_reasoning),
+    num(row.usage_cache_read),
+    num(row.usage_cache_write),
+    num(row.usage_total),
+  );
+}
+
 function contentOf(text: string | null, length: number | null, truncated: boolean | null): ContentText | null {
   if (text === null) return null;
   return { text, originalLength: length ?? text.length, truncated: truncated === true };
@@ -192,14 +209,7 @@ export function storedSpanOfRow(row: SpanRow): StoredSpan {
     userId: row.user_id,
     toolName: row.tool_name,
     toolCallId: row.tool_call_id,
-    usage: tokenUsageOf(
-      num(row.usage_input),
-      num(row.usage_output),
-      num(row.usage_reasoning),
-      num(row.usage_cache_read),
-      num(row.usage_cache_write),
-      num(row.usage_total),
-    ),
+    usage: usageOfColumns(row),
     cost: row.cost_usd === null ? null : { usd: row.cost_usd, source: row.cost_source as CostSource },
     unpriced: row.unpriced,
     input: contentOf(row.input_text, row.input_length, row.input_truncated),

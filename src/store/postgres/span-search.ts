@@ -2,12 +2,13 @@
 
 import type pg from 'pg';
 import type { SearchHit, SearchQuery } from '../../model/query.js';
-import type { StepType } from '../../model/types.js';
 import { InvalidQueryError } from '../errors.js';
 import { checkKeys, pageLimit } from '../common/cursor.js';
+import { searchHitOf } from '../common/search-hits.js';
+import type { SearchHitRow } from '../common/search-hits.js';
 import { SNIPPET_ELLIPSIS, SNIPPET_MATCH_END, SNIPPET_MATCH_START } from '../common/store-defaults.js';
 import { inTransaction } from './connection.js';
-import { booleanParam, stringParam } from './query-params.js';
+import { booleanParam, stringParam } from '../common/query-params.js';
 import { translateSearchText } from './search-query.js';
 
 /** Words of a snippet: about SQLite's 16 tokens. */
@@ -26,16 +27,6 @@ const HEADLINE_OPTIONS = `StartSel="${SNIPPET_MATCH_START}", StopSel="${SNIPPET_
  * PostgreSQL text cannot hold (22021, 22P05).
  */
 const QUERY_FAULTS = new Set(['54000', '2201B', '22021', '22P05']);
-
-interface HitRow {
-  session_id: string;
-  trace_id: string;
-  span_id: string;
-  name: string;
-  step_type: string;
-  start_ns: bigint;
-  snippet: string;
-}
 
 /**
  * Spans read newest first by id before the full-text index is asked (below):
@@ -141,7 +132,7 @@ export class PgSpanSearch {
       // Not a named statement: planned with the words and the window it is given.
       const sql = searchSql(sessionId !== undefined, includeInternal);
       try {
-        return (await client.query<HitRow>(sql, [...values, scope, tsqueries.firstWords])).rows;
+        return (await client.query<SearchHitRow>(sql, [...values, scope, tsqueries.firstWords])).rows;
       } catch (error) {
         const code = (error as { code?: string }).code;
         if (code !== undefined && QUERY_FAULTS.has(code)) {
@@ -150,14 +141,6 @@ export class PgSpanSearch {
         throw error;
       }
     });
-    return rows.map((row) => ({
-      sessionId: row.session_id,
-      traceId: row.trace_id,
-      spanId: row.span_id,
-      name: row.name,
-      stepType: row.step_type as StepType,
-      startTimeUnixNano: row.start_ns,
-      snippet: row.snippet,
-    }));
+    return rows.map(searchHitOf);
   }
 }

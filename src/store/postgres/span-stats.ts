@@ -2,12 +2,10 @@
 
 import type pg from 'pg';
 import type { StatsGroupBy, StatsQuery, StatsRow } from '../../model/query.js';
-import { InvalidQueryError } from '../errors.js';
-import { checkKeys } from '../common/cursor.js';
 import { UNKNOWN_GROUP_KEY } from '../common/store-defaults.js';
-import { bigintParam } from './query-params.js';
-
-const GROUPS: readonly StatsGroupBy[] = ['model', 'provider', 'agent', 'user', 'day'];
+import { bigintParam } from '../common/query-params.js';
+import { checkStatsQuery, sortStatsRows, statsRowOf } from '../common/stats-rows.js';
+import type { StatsSums } from '../common/stats-rows.js';
 
 /**
  * The group key as SQL (`ss` is the span's session, joined for `agent` and
@@ -27,16 +25,8 @@ const KEY_SQL: Record<StatsGroupBy, (unknown: string) => string> = {
 const EPOCH_DAY = 9223372800n / 86400n;
 const DAY_MILLIS = 86_400_000;
 
-interface StatsDbRow {
+interface StatsDbRow extends StatsSums {
   key: string | bigint;
-  calls: bigint;
-  errors: bigint;
-  input: bigint;
-  output: bigint;
-  reasoning: bigint;
-  cache_read: bigint;
-  cache_write: bigint;
-  cost_usd: number;
   /** Nearest-rank p50 and p95 of the ended calls' durations; null when none ended. */
   p50: bigint | null;
   p95: bigint | null;
@@ -56,10 +46,7 @@ export class PgSpanStats {
    * calls are left out of the percentiles. Days are UTC.
    */
   async stats(query: StatsQuery): Promise<StatsRow[]> {
-    checkKeys(query, ['groupBy', 'fromUnixNano', 'toUnixNano']);
-    if (!GROUPS.includes(query.groupBy)) {
-      throw new InvalidQueryError(`groupBy must be one of ${GROUPS.join(', ')}`, 'groupBy');
-    }
+    checkStatsQuery(query);
     const where = ['s.c_llm = 1'];
     const values: unknown[] = [];
     if (query.fromUnixNano !== undefined) {
@@ -85,24 +72,7 @@ export class PgSpanStats {
       FROM spans s ${joinSession ? 'LEFT JOIN sessions ss ON ss.session_id = s.resolved_session_id' : ''}
       WHERE ${where.join(' AND ')} GROUP BY 1`;
     const { rows: found } = await this.pool.query<StatsDbRow>(sql, values);
-    const rows: StatsRow[] = found.map((row) => ({
-      key: typeof row.key === 'bigint' ? dayKey(row.key) : row.key,
-      calls: Number(row.calls),
-      errors: Number(row.errors),
-      tokens: {
-        input: Number(row.input),
-        output: Number(row.output),
-        reasoning: Number(row.reasoning),
-        cacheRead: Number(row.cache_read),
-        cacheWrite: Number(row.cache_write),
-      },
-      costUsd: row.cost_usd,
-      p50DurationNanos: row.p50,
-      p95DurationNanos: row.p95,
-    }));
-    // Days read best in time order; everything else biggest first.
-    return query.groupBy === 'day'
-      ? rows.sort((a, b) => a.key.localeCompare(b.key))
-      : rows.sort((a, b) => b.calls - a.calls || a.key.localeCompare(b.key));
+    const rows = found.map((row) => statsRowOf(typeof row.key === 'bigint' ? dayKey(row.key) : row.key, row, row.p50, row.p95));
+    return sortStatsRows(rows, query.groupBy);
   }
 }

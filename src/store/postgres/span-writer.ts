@@ -26,6 +26,8 @@ import type { SpanContribution } from '../../model/rollup.js';
 import type { SpanRecord } from '../../model/types.js';
 import { BatchDeltas } from '../common/session-delta.js';
 import type { Facts } from '../common/session-delta.js';
+import { IGNORED, SUPERSEDED, WRITTEN, effectiveRecords, spanKey } from '../common/record-fates.js';
+import type { Fate } from '../common/record-fates.js';
 import { lockSessions, lockTraces } from './advisory-locks.js';
 import type { PgBudgetLedger } from './budget-ledger.js';
 import type { PgChangeLog } from './change-log.js';
@@ -35,40 +37,6 @@ import { PgSessionRollup } from './session-rollup.js';
 import type { PgSignals } from './signal-store.js';
 import { encodeCounts, encodeRawColumn, pgText, resourceBodyOf } from './span-row.js';
 import type { ResourceBody } from './span-row.js';
-
-const WRITTEN = 0;
-const SUPERSEDED = 1;
-const IGNORED = 2;
-type Fate = typeof WRITTEN | typeof SUPERSEDED | typeof IGNORED;
-
-/**
- * What becomes of each record of a batch. The in-process processor queues a
- * step open at its start and again ended at its end, and both often land in
- * one batch: only the last record of a span is written (`WRITTEN`); earlier
- * ones (`SUPERSEDED`) still count for their session key. An open record
- * after an ended one is dropped (`IGNORED`), as it would be against the store.
- */
-function effectiveRecords(records: readonly SpanRecord[]): Fate[] {
-  const fates = new Array<Fate>(records.length).fill(WRITTEN);
-  if (records.length < 2) return fates;
-  const last = new Map<string, number>();
-  for (let i = 0; i < records.length; i++) {
-    const record = records[i];
-    const key = spanKey(record.traceId, record.spanId);
-    const previous = last.get(key);
-    if (previous === undefined) {
-      last.set(key, i);
-    } else if (records[previous].endTimeUnixNano !== null && record.endTimeUnixNano === null) {
-      fates[i] = IGNORED;
-    } else {
-      fates[previous] = SUPERSEDED;
-      last.set(key, i);
-    }
-  }
-  return fates;
-}
-
-const spanKey = (traceId: string, spanId: string): string => `${traceId}/${spanId}`;
 
 /** The columns of a stored span the write path judges it by. */
 interface ExistingRow {
@@ -279,8 +247,8 @@ export class PgSpanWriter {
         await client.query(prepared(UPSERT_SPANS_SQL, columns));
       }
       await this.rollup.update(client, plan.batch);
-      // The traces' log records and metric points without a key of their own follow their session.
-      await this.signals.adoptTraces(client, plan.traceSessions);
+      // The traces' log records without a key of their own follow their session; each moved gets a `log` event.
+      const adopted = await this.signals.adoptTraces(client, plan.traceSessions);
       // The written sessions are locked: their usage is what this transaction commits.
       const crossings =
         this.budgets !== null && budgets !== undefined && hasBudgets(budgets)
@@ -289,6 +257,7 @@ export class PgSpanWriter {
       // The change feed's `budget` events are these `crossings`, after the batch's session updates (as in SQLite).
       // Last before COMMIT: from the append to the commit, other appenders wait (change-log.ts).
       await this.changes?.append(client, {
+        adoptedLogs: adopted,
         spans: plan.spans,
         sessions: [...plan.batch.needsRecompute, ...plan.batch.deltas.keys()],
         budgets: crossings,

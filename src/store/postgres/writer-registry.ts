@@ -56,8 +56,8 @@ export interface WriterRegistryOptions {
 /** `value` as a whole number of milliseconds in `min..max`; the error names the option. */
 function millisOption(value: number | undefined, fallback: number, name: string, min: number, max: number): number {
   const millis = value ?? fallback;
-  if (!Number.isFinite(millis) || millis < min || millis > max) {
-    throw new RangeError(`PostgreSQL store option ${name} must be a number of milliseconds from ${min} to ${max}, got ${String(millis)}`);
+  if (!Number.isInteger(millis) || millis < min || millis > max) {
+    throw new RangeError(`PostgreSQL store option ${name} must be a whole number of milliseconds from ${min} to ${max}, got ${String(millis)}`);
   }
   return millis;
 }
@@ -89,8 +89,9 @@ function pidScope(): string {
   }
 }
 
-/** The database server's clock in milliseconds. */
-const NOW_MS = '(extract(epoch FROM clock_timestamp()) * 1000)::int8';
+/** The database server's clock in milliseconds: one clock for every replica, whatever their own say. */
+export const SERVER_NOW_MS = '(extract(epoch FROM clock_timestamp()) * 1000)::int8';
+const NOW_MS = SERVER_NOW_MS;
 
 const REGISTER_SQL = `INSERT INTO writers (writer_id, pid, hostname, pid_scope, started_at_ms, last_seen_ms)
   VALUES ($1, $2, $3, $4, ${NOW_MS}, ${NOW_MS})

@@ -13,23 +13,13 @@
 
 import type Database from 'better-sqlite3';
 import { decodeStorable, encodeStorable } from '../../model/attributes-codec.js';
-import {
-  DEFAULT_WARN_AT_FRACTION,
-  budgetEventKey,
-  budgetSpanEvent,
-  crossingSpan,
-  evaluateBudgets,
-} from '../../model/budgets.js';
+import { DEFAULT_WARN_AT_FRACTION, budgetEventKey, budgetSpanEvent, evaluateBudgets } from '../../model/budgets.js';
 import type { BudgetConfig, BudgetCrossing, BudgetEventRecord, BudgetUsage } from '../../model/budgets.js';
 import type { SpanEvent, SpanRecord } from '../../model/types.js';
 import { SessionNotFoundError } from '../errors.js';
+import { crossingEvent, recordsBySession } from '../common/budget-crossings.js';
+import type { WrittenRecord } from '../common/budget-crossings.js';
 import type { ChangeLog } from './change-log.js';
-
-/** A record the batch wrote, with the session it was written into. */
-export interface WrittenRecord {
-  record: SpanRecord;
-  sessionId: string;
-}
 
 interface UsageRow {
   session_id: string;
@@ -114,12 +104,7 @@ export class BudgetLedger {
     atMillis: number,
     changes: ChangeLog,
   ): BudgetEventRecord[] {
-    const bySession = new Map<string, SpanRecord[]>();
-    for (const { record, sessionId } of written) {
-      const records = bySession.get(sessionId);
-      if (records) records.push(record);
-      else bySession.set(sessionId, [record]);
-    }
+    const bySession = recordsBySession(written);
     const fraction = config.warnAtFraction ?? DEFAULT_WARN_AT_FRACTION;
     const recorded: BudgetEventRecord[] = [];
     for (const [sessionId, records] of bySession) {
@@ -130,14 +115,7 @@ export class BudgetLedger {
         (this.selectRecorded.all({ sessionId }) as Array<Pick<EventRow, 'scope' | 'metric' | 'level'>>).map(budgetEventKey),
       );
       for (const crossing of evaluateBudgets(config, usageOfRow(row), already)) {
-        const threshold = crossing.level === 'warning' ? crossing.limit * fraction : crossing.limit;
-        const span = crossingSpan(records, crossing, threshold);
-        const event: BudgetEventRecord = {
-          ...crossing,
-          atUnixMillis: atMillis,
-          traceId: span?.traceId ?? null,
-          spanId: span?.spanId ?? null,
-        };
+        const { event, span } = crossingEvent(crossing, records, fraction, atMillis);
         if (!this.insert(event)) continue;
         if (span) this.addSpanEvent(span, event);
         changes.budgetCrossed(event);

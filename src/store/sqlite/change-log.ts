@@ -24,15 +24,16 @@
  */
 
 import type Database from 'better-sqlite3';
-import { isTableAgent } from '../../model/agents/index.js';
 import type { BudgetEventRecord } from '../../model/budgets.js';
-import { liveBudgetOf, liveSessionOf, liveStepOf, startedViewOf } from '../../model/live-event.js';
+import { liveBudgetOf, liveStepOf, startedViewOf } from '../../model/live-event.js';
 import type { ChangeEvent, LiveSession } from '../../model/live-event.js';
 import type { StoredLogRecord } from '../../model/log-types.js';
 import { logRecordJson } from '../../model/log-view.js';
 import type { SpanRecord } from '../../model/types.js';
 import type { ChangeFeedState, ReadChangesOptions } from '../change-feed.js';
 import { SessionNotFoundError } from '../errors.js';
+import { placeTitle, sessionSnapshotOf } from '../common/session-snapshot.js';
+import type { SessionSnapshot } from '../common/session-snapshot.js';
 import { orderSteps } from '../common/step-order.js';
 import { DEFAULT_CHANGE_FEED_MAX_AGE_MILLIS, DEFAULT_CHANGE_FEED_MAX_EVENTS } from '../common/store-defaults.js';
 import type { ChangeFeedRetention } from '../common/store-defaults.js';
@@ -77,12 +78,9 @@ interface ChangeRow {
   steps: Buffer | null;
 }
 
-/** The live view of a session row; `title` left out (looked up on read) unless it is the agent name of no coding agent. */
-function snapshotOf(row: SessionRollupColumns): Omit<LiveSession, 'title'> & { title?: string } {
-  const summary = rollupSummaryOf(row);
-  const { title, ...rest } = liveSessionOf(summary);
-  // A coding agent's title is its first prompt: looked up on read, like a session's without an agent name.
-  return title === null || isTableAgent(row.agent_name) ? rest : { ...rest, title };
+/** The live view of a session row (`sessionSnapshotOf`). */
+function snapshotOf(row: SessionRollupColumns): SessionSnapshot {
+  return sessionSnapshotOf(rollupSummaryOf(row));
 }
 
 /** Reads one stored log record by id (undefined once it is gone), for `log` events. */
@@ -361,11 +359,7 @@ export class ChangeLog {
       }
       titles.set(session.sessionId, title);
     }
-    // In the place liveSessionOf puts it.
-    const lastActivity = session.lastActivityUnixNano;
-    delete (session as Partial<LiveSession>).lastActivityUnixNano;
-    session.title = title;
-    session.lastActivityUnixNano = lastActivity;
+    placeTitle(session, title);
   }
 
   state(): ChangeFeedState {

@@ -7,9 +7,10 @@ import { InvalidQueryError } from '../errors.js';
 import { checkKeys, encodeCursor } from '../common/cursor.js';
 import { LOG_READ_COLUMNS, LOG_ROW_AT, LOG_ROW_ID, idBlob, rowToLogRecord } from './log-row.js';
 import type { LogReadRow } from './log-row.js';
-import { numberParam, stringParam } from './session-queries.js';
+import { numberParam, stringParam } from '../common/query-params.js';
 import { InternedReads } from './signal-interner.js';
-import { addRangeAndCursor, signalPageLimit } from './signal-pages.js';
+import { signalPageLimit } from '../common/signal-pages.js';
+import { addRangeAndCursor } from './signal-pages.js';
 import type { SqlParams } from './signal-pages.js';
 import { StatementCache } from './statement-cache.js';
 

@@ -7,8 +7,9 @@ import { InvalidQueryError } from '../errors.js';
 import { checkKeys } from '../common/cursor.js';
 import { POINT_ROW_SELECT, rowToMetricPoint } from './metric-row.js';
 import type { PointRow } from './metric-row.js';
-import { stringParam } from './session-queries.js';
-import { addRangeAndCursor, pageOf, signalPageLimit } from './signal-pages.js';
+import { stringParam } from '../common/query-params.js';
+import { pageOf, signalPageLimit } from '../common/signal-pages.js';
+import { addRangeAndCursor } from './signal-pages.js';
 import type { SqlParams } from './signal-pages.js';
 import { StatementCache } from './statement-cache.js';
 

@@ -5,52 +5,13 @@
  * store a NaN REAL as NULL).
  */
 
-import { decodeStorable, encodeStorable } from '../../model/attributes-codec.js';
-import type {
-  ExponentialHistogramPoint,
-  HistogramPoint,
-  MetricType,
-  NumberPoint,
-  RawMetric,
-  StoredMetricPoint,
-  SummaryPoint,
-} from '../../model/metric-types.js';
-import type { Attributes, InstrumentationScope, SpanResource } from '../../model/types.js';
-import type { StreamHeader } from '../common/signal-keys.js';
-import { uint64Column, uint64FromColumn } from '../common/uint64-column.js';
+import { encodeStorable } from '../../model/attributes-codec.js';
+import type { MetricType, RawMetric, StoredMetricPoint } from '../../model/metric-types.js';
+import { pointValuesOf, storedMetricPointOf } from '../common/metric-point-columns.js';
+import { uint64Column } from '../common/uint64-column.js';
 
 export const POINT_INSERT_SQL = `INSERT INTO metric_points (stream_id, session_ref, start_ns, time_ns, flags, value,
   count, sum, min, max, detail, resource_id, scope_id, attributes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
-
-interface PointColumns {
-  value: bigint | number | null;
-  count: bigint | null;
-  sum: number | null;
-  min: number | null;
-  max: number | null;
-  detail: Record<string, unknown> | null;
-}
-
-function columnsOf(type: MetricType, point: RawMetric['points'][number]): PointColumns {
-  switch (type) {
-    case 'gauge':
-    case 'sum':
-      return { value: (point as NumberPoint).value, count: null, sum: null, min: null, max: null, detail: null };
-    case 'histogram': {
-      const p = point as HistogramPoint;
-      return { value: null, count: p.count, sum: p.sum, min: p.min, max: p.max, detail: { bucketCounts: p.bucketCounts, explicitBounds: p.explicitBounds } };
-    }
-    case 'exponentialHistogram': {
-      const p = point as ExponentialHistogramPoint;
-      const detail = { scale: p.scale, zeroCount: p.zeroCount, zeroThreshold: p.zeroThreshold, positive: p.positive, negative: p.negative };
-      return { value: null, count: p.count, sum: p.sum, min: p.min, max: p.max, detail };
-    }
-    case 'summary': {
-      const p = point as SummaryPoint;
-      return { value: null, count: p.count, sum: p.sum, min: null, max: null, detail: { quantileValues: p.quantileValues } };
-    }
-  }
-}
 
 export interface PointRowRefs {
   streamId: number;
@@ -68,7 +29,7 @@ function fromColumn<T extends bigint | number | null>(value: T | string): T {
 }
 
 export function pointRowValues(type: MetricType, point: RawMetric['points'][number], refs: PointRowRefs): unknown[] {
-  const c = columnsOf(type, point);
+  const c = pointValuesOf(type, point);
   return [
     refs.streamId,
     refs.sessionRef,
@@ -116,27 +77,14 @@ export interface PointRow {
 }
 
 export function rowToMetricPoint(row: PointRow): StoredMetricPoint {
-  const header = decodeStorable<StreamHeader>(row.stream_body);
-  return {
-    id: Number(row.id),
-    name: row.name,
-    description: header.description,
-    unit: header.unit,
-    type: header.type,
-    temporality: header.temporality,
-    monotonic: header.monotonic,
-    sessionId: row.session_id,
-    startTimeUnixNano: uint64FromColumn(row.start_ns),
-    timeUnixNano: uint64FromColumn(row.time_ns),
-    attributes: decodeStorable<Attributes>(row.attributes),
-    flags: Number(row.flags),
+  return storedMetricPointOf({
+    ...row,
+    header: row.stream_body,
     value: fromColumn(row.value),
-    count: row.count === null ? null : uint64FromColumn(row.count),
     sum: fromColumn(row.sum),
     min: fromColumn(row.min),
     max: fromColumn(row.max),
-    detail: row.detail === null ? null : decodeStorable<Record<string, unknown>>(row.detail),
-    resource: decodeStorable<SpanResource>(row.resource_body),
-    scope: decodeStorable<InstrumentationScope>(row.scope_body),
-  };
+    resource: row.resource_body,
+    scope: row.scope_body,
+  });
 }

@@ -2,8 +2,8 @@
 
 import type Database from 'better-sqlite3';
 import type { RetentionPolicy, RetentionResult } from '../../model/query.js';
-import { DEFAULT_MAX_AGE_MILLIS } from '../common/store-defaults.js';
-import { InvalidQueryError, SessionNotFoundError } from '../errors.js';
+import { checkRetentionPolicy } from '../common/retention-policy.js';
+import { SessionNotFoundError } from '../errors.js';
 import { SignalDeleter } from './signal-deleter.js';
 
 /** Sessions deleted per transaction, so a large purge does not hold the write lock for long. */
@@ -132,14 +132,7 @@ export class SessionDeleter {
    *   at the next count that drops a later session, or by age.
    */
   private selectForRetention(policy: RetentionPolicy): { ids: string[]; cutoff: bigint } {
-    const maxAgeMillis = policy.maxAgeMillis ?? DEFAULT_MAX_AGE_MILLIS;
-    if (typeof maxAgeMillis !== 'number' || !Number.isFinite(maxAgeMillis) || maxAgeMillis < 0) {
-      throw new InvalidQueryError('maxAgeMillis must be a finite number >= 0', 'maxAgeMillis');
-    }
-    const maxSessions = policy.maxSessions;
-    if (maxSessions !== undefined && (!Number.isInteger(maxSessions) || maxSessions < 0)) {
-      throw new InvalidQueryError('maxSessions must be an integer >= 0', 'maxSessions');
-    }
+    const { maxAgeMillis, maxSessions } = checkRetentionPolicy(policy);
     const cutoff = BigInt(Math.floor(Date.now() - maxAgeMillis)) * 1_000_000n;
     const ids = new Set<string>(this.olderThan.all({ cutoff }) as string[]);
     if (maxSessions !== undefined) {

@@ -1,12 +1,16 @@
 /** Reads of the maintained `sessions` and `session_models` tables. */
 
 import type Database from 'better-sqlite3';
-import type { Page, SessionQuery, SessionSort } from '../../model/query.js';
+import type { Page, SessionQuery } from '../../model/query.js';
 import type { SessionStatus, SessionSummary, TokenTotals } from '../../model/types.js';
 import { isTableAgent } from '../../model/agents/index.js';
 import { InvalidQueryError, SessionNotFoundError } from '../errors.js';
 import { checkKeys, decodeCursor, encodeCursor, pageLimit } from '../common/cursor.js';
 import type { CursorKey } from '../common/cursor.js';
+import { bigintParam, numberParam, stringParam } from '../common/query-params.js';
+import {
+  PROMPT_TITLE_LENGTH, SESSION_QUERY_KEYS, SESSION_SORTS, SESSION_STATUSES, TITLE_SPANS, promptTitleOf,
+} from '../common/session-list.js';
 import { StatementCache } from './statement-cache.js';
 
 interface SessionRow {
@@ -113,33 +117,7 @@ interface ModelRow {
   cost_usd: number;
 }
 
-interface SortSpec {
-  column: string;
-  descending: boolean;
-  /** How the key travels in a cursor: bigints as decimal strings. */
-  bigint: boolean;
-}
-
-const SORTS: Record<SessionSort, SortSpec> = {
-  recent: { column: 'last_activity_ns', descending: true, bigint: true },
-  oldest: { column: 'first_start_ns', descending: false, bigint: true },
-  newest: { column: 'first_start_ns', descending: true, bigint: true },
-  cost: { column: 'cost_usd', descending: true, bigint: false },
-  tokens: { column: 'total_tokens', descending: true, bigint: true },
-  duration: { column: 'duration_ns', descending: true, bigint: true },
-};
-
-const STATUSES: readonly SessionStatus[] = ['running', 'completed', 'failed', 'interrupted'];
-const SESSION_QUERY_KEYS = [
-  'fromUnixNano', 'toUnixNano', 'status', 'agentName', 'model', 'userId', 'minTokens', 'minCostUsd', 'sort',
-  'limit', 'cursor', 'includeInternal',
-];
-
 const n = Number;
-/** How many of a session's first spans its title is looked for in. */
-const TITLE_SPANS = 64;
-/** Characters of a coding agent's first prompt that title its session. */
-const PROMPT_TITLE_LENGTH = 80;
 
 export class SessionQueries {
   private readonly selectSession: Database.Statement;
@@ -197,10 +175,7 @@ export class SessionQueries {
 
   /** A coding agent's session by what it was asked first: its first turn's prompt, on one line, cut short. */
   private firstPromptOf(sessionId: string): string | null {
-    const text = this.selectFirstPrompt.get(sessionId) as string | undefined;
-    const line = text?.replace(/\s+/g, ' ').trim();
-    if (line === undefined || line === '') return null;
-    return line.length > PROMPT_TITLE_LENGTH ? `${line.slice(0, PROMPT_TITLE_LENGTH - 1)}…` : line;
+    return promptTitleOf(this.selectFirstPrompt.get(sessionId) as string | undefined);
   }
 
   private titleOf(sessionId: string): string | null {
@@ -245,7 +220,7 @@ export class SessionQueries {
   listSessions(query: SessionQuery = {}): Page<SessionSummary> {
     checkKeys(query, SESSION_QUERY_KEYS);
     const sortName = query.sort ?? 'recent';
-    const sort = SORTS[sortName];
+    const sort = SESSION_SORTS[sortName];
     if (!sort) throw new InvalidQueryError(`unknown sort: ${String(sortName)}`, 'sort');
     const limit = pageLimit(query.limit);
     const where: string[] = [];
@@ -259,7 +234,7 @@ export class SessionQueries {
       where.push('first_start_ns < @to');
     }
     if (query.status !== undefined) {
-      if (!STATUSES.includes(query.status)) throw new InvalidQueryError(`unknown status: ${query.status}`, 'status');
+      if (!SESSION_STATUSES.includes(query.status)) throw new InvalidQueryError(`unknown status: ${query.status}`, 'status');
       params.status = query.status;
       where.push('status = @status');
     }
@@ -380,27 +355,6 @@ export function rollupSummaryOf(row: SessionRollupColumns): SessionSummary {
     internal: undefined,
     stepCount: undefined,
   };
-}
-
-const MAX_INT64 = 2n ** 63n - 1n;
-
-export function bigintParam(value: unknown, name: string): bigint {
-  if (typeof value !== 'bigint') throw new InvalidQueryError(`${name} must be a bigint of nanoseconds`, name);
-  // SQLite integers are signed 64-bit; better-sqlite3 throws a RangeError past them.
-  if (value < 0n || value > MAX_INT64) throw new InvalidQueryError(`${name} is outside 0..2^63-1 nanoseconds`, name);
-  return value;
-}
-
-export function stringParam(value: unknown, name: string): string {
-  if (typeof value !== 'string') throw new InvalidQueryError(`${name} must be a string`, name);
-  return value;
-}
-
-export function numberParam(value: unknown, name: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw new InvalidQueryError(`${name} must be a finite number`, name);
-  }
-  return value;
 }
 
 function cursorKeyParam(key: CursorKey, bigint: boolean): bigint | number {

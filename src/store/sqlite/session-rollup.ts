@@ -16,8 +16,8 @@
 import type Database from 'better-sqlite3';
 import { sessionStatus, usageMismatch } from '../../model/rollup.js';
 import type { UsageNode } from '../../model/rollup.js';
-import { FACT_COLUMNS, FACT_KEYS, zeroFacts } from '../common/session-delta.js';
-import type { Facts, ModelDelta, SessionDelta } from '../common/session-delta.js';
+import { FACT_COLUMNS, FACT_KEYS, isZeroModelDelta, zeroFacts } from '../common/session-delta.js';
+import type { Facts, SessionDelta } from '../common/session-delta.js';
 import { usageNodeOf } from './session-rollup-rows.js';
 import type { AggregateRow, IncrementedRow, SessionState, UsageRow } from './session-rollup-rows.js';
 
@@ -62,19 +62,6 @@ WHERE session_id = @sessionId`;
 /** The session's models, most calls first, then by name, as a JSON array (`sessions.models`, migration 005). */
 const MODELS_JSON_SQL = `SELECT json_group_array(m.model ORDER BY m.calls DESC, m.model) FROM session_models m
   WHERE m.session_id = ?`;
-
-/** A model's delta that changes nothing (a call written again as it was). */
-function isZeroModelDelta(m: ModelDelta): boolean {
-  return (
-    m.calls === 0 &&
-    m.inputTokens === 0 &&
-    m.outputTokens === 0 &&
-    m.reasoningTokens === 0 &&
-    m.cacheReadTokens === 0 &&
-    m.cacheWriteTokens === 0 &&
-    m.costUsd === 0
-  );
-}
 
 /** Model names JSON.stringify writes as SQLite's JSON functions do: printable ASCII without quotes or backslashes. */
 const PLAIN_JSON_TEXT = /^[\x20-\x21\x23-\x5b\x5d-\x7e]*$/;

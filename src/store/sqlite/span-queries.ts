@@ -6,7 +6,9 @@ import type { StepType, StoredSpan, TokenTotals } from '../../model/types.js';
 import { STEP_TYPES } from '../../model/types.js';
 import { InvalidQueryError, SessionNotFoundError } from '../errors.js';
 import { checkKeys, decodeCursor, encodeCursor, pageLimit } from '../common/cursor.js';
-import { bigintParam, stringParam } from './session-queries.js';
+import { bigintParam, stringParam } from '../common/query-params.js';
+import { stepDepths, timelineTree } from '../common/timeline.js';
+import type { StepIdsOf } from '../common/timeline.js';
 import { READ_ROW_ID, READ_ROW_START, SPAN_READ_COLUMNS, SpanReader, readExactTimes, storedAttributeJson } from './span-row.js';
 import type { SpanReadRow } from './span-row.js';
 import { StatementCache } from './statement-cache.js';
@@ -39,6 +41,12 @@ type TimelineRow = [
   cacheWrite: number | null,
   costUsd: number | null,
 ];
+
+const TIMELINE_IDS: StepIdsOf<TimelineRow> = {
+  traceId: (row) => row[0],
+  spanId: (row) => row[1],
+  parentSpanId: (row) => row[2],
+};
 
 const TIMELINE_COLUMNS = `trace_id, span_id, parent_span_id, name, step_type, %START%, %END%, is_error, interrupted,
   model, tool_name, usage_input, usage_output, usage_reasoning, usage_cache_read, usage_cache_write, cost_usd`;
@@ -127,45 +135,8 @@ export class SpanQueries {
       exact = true;
     }
     const timeOf = (value: number | string): bigint => (exact ? BigInt(value) : base + BigInt(value));
-    // One trace (the usual session): span ids alone tell the steps apart.
-    const oneTrace = rows.every((row) => row[0] === rows[0][0]);
-    const key = oneTrace
-      ? (_traceId: string, spanId: string): string => spanId
-      : (traceId: string, spanId: string): string => `${traceId}/${spanId}`;
-    const parents = new Map<string, string | null>();
-    for (const row of rows) parents.set(key(row[0], row[1]), row[2] === null ? null : key(row[0], row[2]));
-    const depths = new Map<string, number>();
-    const depthOf = (start: string): number => {
-      // Steps come in start order, so a parent's depth is usually known already: no walk.
-      const parent = parents.get(start);
-      if (parent === null || (parent !== undefined && !parents.has(parent))) {
-        depths.set(start, 0);
-        return 0;
-      }
-      const parentDepth = parent === undefined ? undefined : depths.get(parent);
-      if (parentDepth !== undefined) {
-        depths.set(start, parentDepth + 1);
-        return parentDepth + 1;
-      }
-      // Walk up to a known depth or a root; the visited set stops a parent cycle.
-      const path: string[] = [];
-      const visited = new Set<string>();
-      let current: string | null = start;
-      let base = -1;
-      while (current !== null && parents.has(current) && !visited.has(current)) {
-        const known = depths.get(current);
-        if (known !== undefined) {
-          base = known;
-          break;
-        }
-        visited.add(current);
-        path.push(current);
-        current = parents.get(current) ?? null;
-      }
-      for (let i = path.length - 1; i >= 0; i--) depths.set(path[i], base + (path.length - i));
-      return depths.get(start) ?? 0;
-    };
-    return rows.map((row) => {
+    const depths = stepDepths(rows, TIMELINE_IDS);
+    return rows.map((row, i) => {
       const interrupted = row[8] === 1;
       const start = timeOf(row[5]);
       const end = row[6] === null ? null : timeOf(row[6]);
@@ -173,7 +144,7 @@ export class SpanQueries {
         spanId: row[1],
         traceId: row[0],
         parentSpanId: row[2],
-        depth: depthOf(key(row[0], row[1])),
+        depth: depths[i],
         name: row[3],
         stepType: row[4] as StepType,
         startTimeUnixNano: start,
@@ -192,17 +163,7 @@ export class SpanQueries {
 
   /** The timeline as a forest; children in start order. */
   getTree(sessionId: string, options: TimelineOptions = {}): TreeNode[] {
-    const steps = this.getTimeline(sessionId, options);
-    const nodes = new Map<string, TreeNode>();
-    for (const step of steps) nodes.set(`${step.traceId}/${step.spanId}`, { ...step, children: [] });
-    const roots: TreeNode[] = [];
-    for (const node of nodes.values()) {
-      const parent = node.parentSpanId === null ? undefined : nodes.get(`${node.traceId}/${node.parentSpanId}`);
-      // depth 0 marks a step whose parent chain leaves the session (or loops): it is a root.
-      if (parent && node.depth > 0) parent.children.push(node);
-      else roots.push(node);
-    }
-    return roots;
+    return timelineTree(this.getTimeline(sessionId, options));
   }
 
   /**

@@ -2,23 +2,14 @@
 
 import type Database from 'better-sqlite3';
 import type { SearchHit, SearchQuery } from '../../model/query.js';
-import type { StepType } from '../../model/types.js';
 import { InvalidQueryError } from '../errors.js';
 import { checkKeys, pageLimit } from '../common/cursor.js';
+import { searchHitOf } from '../common/search-hits.js';
+import type { SearchHitRow } from '../common/search-hits.js';
 import { SNIPPET_ELLIPSIS, SNIPPET_MATCH_END, SNIPPET_MATCH_START } from '../common/store-defaults.js';
-import { stringParam } from './session-queries.js';
+import { stringParam } from '../common/query-params.js';
 
 const SNIPPET_TOKENS = 16;
-
-interface HitRow {
-  session_id: string;
-  trace_id: string;
-  span_id: string;
-  name: string;
-  step_type: string;
-  start_ns: bigint;
-  snippet: string;
-}
 
 /** The two statements of one `includeInternal` choice. */
 interface SearchStatements {
@@ -74,13 +65,13 @@ export class SpanSearch {
     const includeInternal = query.includeInternal ?? false;
     if (typeof includeInternal !== 'boolean') throw new InvalidQueryError('includeInternal must be a boolean', 'includeInternal');
     const { all, inSession } = this.statements[includeInternal ? 1 : 0];
-    let rows: HitRow[];
+    let rows: SearchHitRow[];
     try {
       rows = (
         query.sessionId === undefined
           ? all.all({ text, limit })
           : inSession.all({ text, limit, sessionId: stringParam(query.sessionId, 'sessionId') })
-      ) as HitRow[];
+      ) as SearchHitRow[];
     } catch (error) {
       // SQLITE_ERROR here is the query's fault (syntax, unknown column); busy or I/O errors are not.
       if ((error as { code?: string }).code === 'SQLITE_ERROR') {
@@ -88,14 +79,6 @@ export class SpanSearch {
       }
       throw error;
     }
-    return rows.map((row) => ({
-      sessionId: row.session_id,
-      traceId: row.trace_id,
-      spanId: row.span_id,
-      name: row.name,
-      stepType: row.step_type as StepType,
-      startTimeUnixNano: row.start_ns,
-      snippet: row.snippet,
-    }));
+    return rows.map(searchHitOf);
   }
 }

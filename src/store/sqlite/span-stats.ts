@@ -2,25 +2,15 @@
 
 import type Database from 'better-sqlite3';
 import type { StatsGroupBy, StatsQuery, StatsRow } from '../../model/query.js';
-import { InvalidQueryError } from '../errors.js';
-import { checkKeys } from '../common/cursor.js';
 import { UNKNOWN_GROUP_KEY } from '../common/store-defaults.js';
-import { bigintParam } from './session-queries.js';
+import { bigintParam } from '../common/query-params.js';
+import { checkStatsQuery, sortStatsRows, statsRowOf } from '../common/stats-rows.js';
+import type { StatsSums } from '../common/stats-rows.js';
 import { StatementCache } from './statement-cache.js';
 
-interface SumRow {
+interface SumRow extends StatsSums {
   key: string;
-  calls: bigint;
-  errors: bigint;
-  input: bigint;
-  output: bigint;
-  reasoning: bigint;
-  cache_read: bigint;
-  cache_write: bigint;
-  cost_usd: number;
 }
-
-const GROUPS: readonly StatsGroupBy[] = ['model', 'provider', 'agent', 'user', 'day'];
 
 /** The group key as SQL (`ss` is the span's session, joined for `agent` and `user` only). Days are UTC dates, as toISOString gives. */
 const KEY_SQL: Record<StatsGroupBy, string> = {
@@ -159,10 +149,7 @@ export class SpanStats {
    * calls are left out of the percentiles. Days are UTC.
    */
   stats(query: StatsQuery): StatsRow[] {
-    checkKeys(query, ['groupBy', 'fromUnixNano', 'toUnixNano']);
-    if (!GROUPS.includes(query.groupBy)) {
-      throw new InvalidQueryError(`groupBy must be one of ${GROUPS.join(', ')}`, 'groupBy');
-    }
+    checkStatsQuery(query);
     const where = ['s.c_llm = 1'];
     const params: Record<string, bigint> = {};
     if (query.fromUnixNano !== undefined) {
@@ -189,27 +176,10 @@ export class SpanStats {
       FROM spans s INDEXED BY spans_llm_start ${query.groupBy === 'agent' || query.groupBy === 'user' ? 'LEFT JOIN sessions ss ON ss.session_id = s.resolved_session_id' : ''}
       WHERE ${where.join(' AND ')} GROUP BY ${GROUP_SQL[query.groupBy] ?? key}`;
     const found = this.statements.get(sql, true).all(params) as Array<SumRow & { durations: string | null }>;
-    const rows: StatsRow[] = found.map((row) => {
+    const rows = found.map((row) => {
       const ranks = durationRanks(row.durations);
-      return {
-        key: row.key,
-        calls: Number(row.calls),
-        errors: Number(row.errors),
-        tokens: {
-          input: Number(row.input),
-          output: Number(row.output),
-          reasoning: Number(row.reasoning),
-          cacheRead: Number(row.cache_read),
-          cacheWrite: Number(row.cache_write),
-        },
-        costUsd: row.cost_usd,
-        p50DurationNanos: ranks.p50,
-        p95DurationNanos: ranks.p95,
-      };
+      return statsRowOf(row.key, row, ranks.p50, ranks.p95);
     });
-    // Days read best in time order; everything else biggest first.
-    return query.groupBy === 'day'
-      ? rows.sort((a, b) => a.key.localeCompare(b.key))
-      : rows.sort((a, b) => b.calls - a.calls || a.key.localeCompare(b.key));
+    return sortStatsRows(rows, query.groupBy);
   }
 }

@@ -18,44 +18,13 @@ import { spanContribution } from '../../model/rollup.js';
 import type { SpanRecord } from '../../model/types.js';
 import { BatchDeltas, factsOfRow } from '../common/session-delta.js';
 import type { StoredFactsRow } from '../common/session-delta.js';
-import type { BudgetLedger, WrittenRecord } from './budget-ledger.js';
+import { IGNORED, SUPERSEDED, effectiveRecords } from '../common/record-fates.js';
+import type { WrittenRecord } from '../common/budget-crossings.js';
+import type { BudgetLedger } from './budget-ledger.js';
 import type { ChangeLog } from './change-log.js';
 import type { SessionRollup } from './session-rollup.js';
 import { SPAN_COLUMNS, encodeResource, encodeScope, spanParams, spanValues } from './span-row.js';
 import { SharedValues } from './span-values.js';
-
-const WRITTEN = 0;
-const SUPERSEDED = 1;
-const IGNORED = 2;
-type Fate = typeof WRITTEN | typeof SUPERSEDED | typeof IGNORED;
-
-/**
- * What becomes of each record of a batch. The in-process processor queues a
- * step open at its start and again ended at its end, and both often land in
- * one batch: only the last record of a span is written (`WRITTEN`); earlier
- * ones (`SUPERSEDED`) would be overwritten within the same transaction, and an
- * upsert of changed text costs a full-text delete and insert. An open record
- * after an ended one is dropped (`IGNORED`), as it would be against the store.
- */
-function effectiveRecords(records: readonly SpanRecord[]): Fate[] {
-  const fates = new Array<Fate>(records.length).fill(WRITTEN);
-  if (records.length < 2) return fates;
-  const last = new Map<string, number>();
-  for (let i = 0; i < records.length; i++) {
-    const record = records[i];
-    const key = `${record.traceId}/${record.spanId}`;
-    const previous = last.get(key);
-    if (previous === undefined) {
-      last.set(key, i);
-    } else if (records[previous].endTimeUnixNano !== null && record.endTimeUnixNano === null) {
-      fates[i] = IGNORED;
-    } else {
-      fates[previous] = SUPERSEDED;
-      last.set(key, i);
-    }
-  }
-  return fates;
-}
 
 interface TraceRow {
   session_id: string;
