@@ -14,7 +14,10 @@
  * 128 MB), and each query runs 5 times untimed first. p50 and p99 of:
  * - timeline: `getTimeline` of a random session (100 steps)
  * - sessions list: `listSessions({ limit: 50 })`, the newest first
- * - search: `search({ text, limit: 50 })` for a word of the generated content, with snippets
+ * - search: `search({ text, limit: 50 })` for a word of the generated content (every session has them), with snippets
+ * - search, old word: a word only the oldest tenth of the spans hold (by insertion order: search reads the newest first)
+ * - search, rare word: a word one span holds
+ *   (the generated content repeats the same templates over time: both words are added to the cached database once, below)
  * - spans by attribute: `getSpans` of a random session's spans with one attribute value
  * - step detail: a random trace's spans (`getSpans({ traceId })`) and its log records
  * - stats: `stats({ groupBy: 'model' })` over one day (~33k spans)
@@ -23,7 +26,7 @@ import { closeSync, openSync, readdirSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { PostgresTraceStore } from '../src/store/postgres/index.js';
 import { BASE_NS } from './lib/query-db.js';
-import { openPgQueryDb, pgQueryDbSize, sessionIdOf, traceIdOf } from './lib/pg-query-db.js';
+import { OLD_WORD, RARE_WORD, openPgQueryDb, pgQueryDbSize, sessionIdOf, traceIdOf } from './lib/pg-query-db.js';
 
 function option(name: string, fallback: number): number {
   const at = process.argv.indexOf(`--${name}`);
@@ -99,6 +102,8 @@ try {
       timeline: await time(500, () => store.getTimeline(sessionIdOf(randomSession()))),
       sessionsList: await time(500, async () => (await store.listSessions({ limit: 50 })).items),
       search: await time(300, (i) => store.search({ text: WORDS[i % WORDS.length], limit: 50 })),
+      searchOldWord: await time(100, () => store.search({ text: OLD_WORD, limit: 50 })),
+      searchRareWord: await time(300, () => store.search({ text: RARE_WORD, limit: 50 })),
       spansByAttribute: await time(300, async () => {
         const sessionId = sessionIdOf(randomSession());
         return (await store.getSpans({ sessionId, attributes: { 'gen_ai.tool.name': 'search_kb' }, limit: 100 })).items;

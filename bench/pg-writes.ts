@@ -216,7 +216,7 @@ async function main(): Promise<void> {
   const sessionCount = new Set(all.map((r) => r.sessionId)).size;
   const dir = mkdtempSync(join(tmpdir(), 'skein-bench-pg-writes-'));
   const server = await startPostgres({ durable: true });
-  const postmasterPid = Number(readFileSync(join(server.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  const postmasterPid = server.pid;
   const sqliteRates: number[] = [];
   const sqliteCpu: number[] = [];
   const pgRuns = new Map<number, PgRun[]>(WRITER_COUNTS.map((n) => [n, []]));

@@ -34,7 +34,7 @@ import type { QueryDbShape } from './query-db.js';
 import { TEST_PASSWORD, TEST_USER, startPostgres } from '../../test/helpers/postgres-server.js';
 
 /** Bump when the generated data or the way it is written changes: a cached directory of another version is rebuilt. */
-const GENERATOR_VERSION = 1;
+const GENERATOR_VERSION = 2;
 /** Distinct generated sessions the database is made of (as bench/lib/query-db.ts). */
 const TEMPLATES = 250;
 const DAY_NS = 86_400_000_000_000n;
@@ -99,8 +99,10 @@ export async function openPgQueryDb(shape: QueryDbShape, log: (line: string) => 
     const url = urlOf(buildServer.port, DATABASE);
     await (await PostgresTraceStore.open({ url })).close(); // migrated once, before the writers
     await build(url, shape, log);
-    log('  VACUUM ANALYZE');
-    await admin(buildServer.port, DATABASE, (client) => client.query('VACUUM ANALYZE'));
+    await admin(buildServer.port, DATABASE, (client) => markWords(client));
+    // FULL: the marked rows' old versions would otherwise stay in the files the size figure reads.
+    log('  VACUUM (FULL, ANALYZE)');
+    await admin(buildServer.port, DATABASE, (client) => client.query('VACUUM (FULL, ANALYZE)'));
   } finally {
     await buildServer.stop();
   }
@@ -108,6 +110,25 @@ export async function openPgQueryDb(shape: QueryDbShape, log: (line: string) => 
   log(`built ${dataDir} in ${((performance.now() - started) / 1000).toFixed(0)} s`);
   const server = await startPostgres({ folder: root, durable: true });
   return { url: urlOf(server.port, DATABASE), built: true, dataDir, postmasterPid: server.pid, stop: server.stop };
+}
+
+/** Words the generated content lacks (it repeats its templates over time), added by the build (markWords). */
+export const OLD_WORD = 'skeinoldmarker';
+export const RARE_WORD = 'skeinraremarker';
+
+/**
+ * Adds OLD_WORD to the oldest tenth of the spans' output text (by id, the
+ * order search reads in) and RARE_WORD to one span in the middle: what a
+ * search for a word common only long ago, and for a rare word, has to find.
+ */
+async function markWords(client: pg.Client): Promise<void> {
+  const { rows } = await client.query<{ max: bigint | string }>('SELECT max(id) AS max FROM spans');
+  const maxId = BigInt(rows[0].max);
+  await client.query(`UPDATE spans SET output_text = concat_ws(' ', output_text, $1::text) WHERE id <= $2`, [OLD_WORD, maxId / 10n]);
+  await client.query(`UPDATE spans SET output_text = concat_ws(' ', output_text, $1::text) WHERE id = (SELECT min(id) FROM spans WHERE id >= $2)`, [
+    RARE_WORD,
+    maxId / 2n,
+  ]);
 }
 
 /** Number of spans and bytes of the database (pg_database_size), for the report. */
