@@ -19,14 +19,7 @@ import type { StreamHeader } from './signal-keys.js';
 import { uint64FromColumn } from './uint64-column.js';
 
 /** The value columns of a point: what its type has, null for the rest; `detail` is the type's remaining fields. */
-export interface PointValues {
-  value: bigint | number | null;
-  count: bigint | null;
-  sum: number | null;
-  min: number | null;
-  max: number | null;
-  detail: Record<string, unknown> | null;
-}
+export type PointValues = Pick<StoredMetricPoint, 'value' | 'count' | 'sum' | 'min' | 'max' | 'detail'>;
 
 export function pointValuesOf(type: MetricType, point: RawMetric['points'][number]): PointValues {
   switch (type) {
