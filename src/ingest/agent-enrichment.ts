@@ -9,25 +9,25 @@
 import { agentForLog, agentForSpan, enrichSpan, eventEnrichmentKey, spanEnrichmentKey } from '../model/agents/index.js';
 import type { RawLogRecord } from '../model/log-types.js';
 import { DEFAULT_MAX_TEXT_LENGTH } from '../model/normalize.js';
-import type { RawSpan, SpanRecord } from '../model/types.js';
-import type { SqliteTraceStore } from '../store/sqlite/sqlite-trace-store.js';
+import type { RawSpan, SpanRecord, StoredSpan } from '../model/types.js';
+import { readSpans, readLogs } from './commit-reads.js';
+import type { Reading } from './commit-reads.js';
 
 /** Events of one trace read at most per batch: an agent's turn has far fewer. */
 const MAX_TRACE_EVENTS = 1000;
 
 /** Enriches `records` in place; returns the stored spans to write again. */
-export function enrichAgentSpans(
-  store: SqliteTraceStore,
+export function* enrichAgentSpans(
   records: SpanRecord[],
   logs: readonly RawLogRecord[],
   normalize: (raw: RawSpan) => SpanRecord,
   maxTextLength: number = DEFAULT_MAX_TEXT_LENGTH,
-): SpanRecord[] {
+): Reading<SpanRecord[]> {
   const storedEvents = new Map<string, readonly RawLogRecord[]>();
-  const eventsOf = (traceId: string): readonly RawLogRecord[] => {
+  const eventsOf = function* (traceId: string): Reading<readonly RawLogRecord[]> {
     let found = storedEvents.get(traceId);
     if (found === undefined) {
-      found = store.listLogsSync({ traceId, limit: MAX_TRACE_EVENTS }).items;
+      found = (yield* readLogs({ traceId, limit: MAX_TRACE_EVENTS })).items;
       storedEvents.set(traceId, found);
     }
     return found;
@@ -39,7 +39,7 @@ export function enrichAgentSpans(
     inBatch.add(`${key.traceId}\0${key.enrich.spanName}\0${key.joinValue}`);
     const batchEvents = logs.filter((log) => log.traceId === key.traceId);
     enrichSpan(record, key.enrich, batchEvents, maxTextLength);
-    enrichSpan(record, key.enrich, eventsOf(key.traceId), maxTextLength);
+    enrichSpan(record, key.enrich, yield* eventsOf(key.traceId), maxTextLength);
   }
   const again: SpanRecord[] = [];
   const done = new Set<string>();
@@ -49,13 +49,13 @@ export function enrichAgentSpans(
     const id = `${key.traceId}\0${key.enrich.spanName}\0${key.joinValue}`;
     if (inBatch.has(id) || done.has(id)) continue;
     done.add(id);
-    const stored = store.getSpansSync({ traceId: key.traceId, attributes: { [key.enrich.joinKey]: key.joinValue }, limit: 10 }).items;
+    const stored = (yield* readSpans({ traceId: key.traceId, attributes: { [key.enrich.joinKey]: key.joinValue }, limit: 10 })).items;
     for (const span of stored) {
       if (span.name !== key.enrich.spanName) continue;
       const record = normalize(span.raw);
       const batchEvents = logs.filter((event) => event.traceId === key.traceId);
       const changed = enrichSpan(record, key.enrich, batchEvents, maxTextLength);
-      enrichSpan(record, key.enrich, eventsOf(key.traceId), maxTextLength);
+      enrichSpan(record, key.enrich, yield* eventsOf(key.traceId), maxTextLength);
       if (changed) again.push(record);
     }
   }
@@ -69,18 +69,17 @@ export function enrichAgentSpans(
  * Returns the stored turns to write again. A turn made again in this batch (a replayed request) keeps
  * the later end it has stored: `derived` is updated in place.
  */
-export function stretchStoredTurns(
-  store: SqliteTraceStore,
+export function* stretchStoredTurns(
   derived: readonly RawSpan[],
   normalize: (raw: RawSpan) => SpanRecord,
-): SpanRecord[] {
+): Reading<SpanRecord[]> {
   const inBatch = new Set(derived.map((span) => span.spanId));
   for (const span of derived) {
     if (span.parentSpanId !== null || span.endTimeUnixNano === null) continue;
     const turnKey = agentForSpan(span)?.table.derive?.turnKey;
     const turn = turnKey === undefined ? undefined : span.attributes[turnKey];
     if (typeof turn !== 'string') continue;
-    const stored = storedSpan(store, span.traceId, turnKey as string, turn, span.spanId);
+    const stored = yield* storedSpan(span.traceId, turnKey as string, turn, span.spanId);
     if (stored?.raw.endTimeUnixNano != null && stored.raw.endTimeUnixNano > span.endTimeUnixNano) {
       span.endTimeUnixNano = stored.raw.endTimeUnixNano;
     }
@@ -96,7 +95,7 @@ export function stretchStoredTurns(
     const turnKey = agentForSpan(span)?.table.derive?.turnKey;
     const turn = turnKey === undefined ? undefined : span.attributes[turnKey];
     if (typeof turn !== 'string') continue;
-    const stored = storedSpan(store, span.traceId, turnKey as string, turn, turnId);
+    const stored = yield* storedSpan(span.traceId, turnKey as string, turn, turnId);
     if (stored === undefined || stored.raw.endTimeUnixNano === null || stored.raw.endTimeUnixNano >= end) continue;
     again.push(normalize({ ...stored.raw, endTimeUnixNano: end }));
   }
@@ -104,6 +103,6 @@ export function stretchStoredTurns(
 }
 
 /** The stored span `spanId` of the trace, found among those whose `key` attribute is `value`. */
-function storedSpan(store: SqliteTraceStore, traceId: string, key: string, value: string, spanId: string) {
-  return store.getSpansSync({ traceId, attributes: { [key]: value }, limit: MAX_TRACE_EVENTS }).items.find((s) => s.spanId === spanId);
+function* storedSpan(traceId: string, key: string, value: string, spanId: string): Reading<StoredSpan | undefined> {
+  return (yield* readSpans({ traceId, attributes: { [key]: value }, limit: MAX_TRACE_EVENTS })).items.find((s) => s.spanId === spanId);
 }

@@ -17,7 +17,8 @@ import type { AgentUsageJoin } from '../model/agents/usage-join.js';
 import type { RawLogRecord } from '../model/log-types.js';
 import { logSessionKey } from '../model/signal-sessions.js';
 import type { RawSpan, SpanRecord, StoredSpan, TokenUsage } from '../model/types.js';
-import type { SqliteTraceStore } from '../store/sqlite/sqlite-trace-store.js';
+import { readLogs, readSpans } from './commit-reads.js';
+import type { Reading } from './commit-reads.js';
 
 /** Records read per store lookup at most: one call's window holds a handful of events, a trace a handful of calls. */
 const MAX_READ = 1000;
@@ -27,12 +28,11 @@ const MAX_CANDIDATE_CALLS = 20;
 type Normalize = (raw: RawSpan) => SpanRecord;
 
 /** Joins the usage of the model calls in `records` in place; returns the stored calls to write again. */
-export function joinAgentUsage(
-  store: SqliteTraceStore,
+export function* joinAgentUsage(
   records: readonly SpanRecord[],
   logs: readonly RawLogRecord[],
   normalize: Normalize,
-): SpanRecord[] {
+): Reading<SpanRecord[]> {
   const batchEvents: { join: AgentUsageJoin; event: RawLogRecord }[] = [];
   for (const event of logs) {
     const join = agentForLog(event)?.table.usageJoin;
@@ -48,36 +48,40 @@ export function joinAgentUsage(
 
   // The calls an event without a span id may report (of this batch, and stored): it goes to one of them only.
   const rivals = new Map<string, SpanRecord[]>();
-  const callsOf = (join: AgentUsageJoin) => (event: RawLogRecord): SpanRecord[] => {
-    const key = `${String(logSessionKey(event))}\0${String(event.attributes[join.modelKey])}\0${event.timeUnixNano}`;
-    let found = rivals.get(key);
-    if (found === undefined) {
-      found = [...batchCalls.filter((c) => c.join === join).map((c) => c.record), ...storedCallsFor(store, join, event)];
-      rivals.set(key, found);
-    }
-    return found;
+  const rivalKey = (join: AgentUsageJoin, event: RawLogRecord): string =>
+    `${String(logSessionKey(event))}\0${String(event.attributes[join.modelKey])}\0${event.timeUnixNano}`;
+  const readRivals = function* (join: AgentUsageJoin, event: RawLogRecord): Reading<void> {
+    const key = rivalKey(join, event);
+    if (rivals.has(key)) return;
+    rivals.set(key, [...batchCalls.filter((c) => c.join === join).map((c) => c.record), ...(yield* storedCallsFor(join, event))]);
   };
-  const eventFor = (join: AgentUsageJoin, step: SpanRecord): RawLogRecord | undefined => {
-    const events = [...batchEvents.filter((e) => e.join === join).map((e) => e.event), ...storedEventsFor(store, join, step)];
-    return usageEventFor(join, step, events, callsOf(join));
+  const eventFor = function* (join: AgentUsageJoin, step: SpanRecord): Reading<RawLogRecord | undefined> {
+    const events = [...batchEvents.filter((e) => e.join === join).map((e) => e.event), ...(yield* storedEventsFor(join, step))];
+    // usageEventFor weighs an event without a span id against its rival calls, asked for synchronously: read
+    // them first (none is needed when an event tied to the step's span matches: that one wins).
+    const matching = events.filter((event) => matchesUsageEvent(join, step, event));
+    if (!matching.some((event) => event.spanId !== null)) {
+      for (const event of matching) yield* readRivals(join, event);
+    }
+    return usageEventFor(join, step, events, (event) => rivals.get(rivalKey(join, event)) ?? []);
   };
 
   const inBatch = new Set<string>();
   for (const { join, record } of batchCalls) {
     inBatch.add(idOf(record));
-    const event = eventFor(join, record);
+    const event = yield* eventFor(join, record);
     if (event !== undefined) applyUsage(record, join, event, normalize);
   }
 
   const again: SpanRecord[] = [];
   const seen = new Set(inBatch);
   for (const { join, event } of batchEvents) {
-    for (const stored of storedCallsFor(store, join, event)) {
+    for (const stored of yield* storedCallsFor(join, event)) {
       const id = idOf(stored);
       if (seen.has(id) || !matchesUsageEvent(join, stored, event)) continue;
       seen.add(id);
       const record = normalize(stored.raw);
-      const best = eventFor(join, record);
+      const best = yield* eventFor(join, record);
       if (best !== undefined) applyUsage(record, join, best, normalize);
       if (!sameUsage(record.usage, stored.usage) || record.cost?.usd !== stored.cost?.usd || record.unpriced !== stored.unpriced) {
         again.push(record);
@@ -102,30 +106,30 @@ function applyUsage(record: SpanRecord, join: AgentUsageJoin, event: RawLogRecor
 }
 
 /** Stored usage events that may report `step`: those tied to its span, and those of its session logged while it ran. */
-function storedEventsFor(store: SqliteTraceStore, join: AgentUsageJoin, step: SpanRecord): RawLogRecord[] {
-  const found = store.listLogsSync({ traceId: step.traceId, spanId: step.spanId, limit: MAX_READ }).items.filter((e) => isUsageEvent(join, e));
+function* storedEventsFor(join: AgentUsageJoin, step: SpanRecord): Reading<RawLogRecord[]> {
+  const found = (yield* readLogs({ traceId: step.traceId, spanId: step.spanId, limit: MAX_READ })).items.filter((e) => isUsageEvent(join, e));
   if (step.sessionId !== null) {
-    const window = store.listLogsSync({
+    const window = (yield* readLogs({
       sessionId: step.sessionId,
       fromUnixNano: step.startTimeUnixNano,
       toUnixNano: step.endTimeUnixNano === null ? undefined : step.endTimeUnixNano + 1n,
       limit: MAX_READ,
-    }).items;
+    })).items;
     for (const event of window) if (event.spanId === null && isUsageEvent(join, event)) found.push(event);
   }
   return found;
 }
 
 /** Stored model calls the event may report: the call of its span, else the latest of its session and model started before it. */
-function storedCallsFor(store: SqliteTraceStore, join: AgentUsageJoin, event: RawLogRecord): StoredSpan[] {
+function* storedCallsFor(join: AgentUsageJoin, event: RawLogRecord): Reading<StoredSpan[]> {
   if (event.spanId !== null) {
     if (event.traceId === null) return [];
-    return store.getSpansSync({ traceId: event.traceId, stepType: 'llm', limit: MAX_READ }).items.filter((s) => s.spanId === event.spanId);
+    return (yield* readSpans({ traceId: event.traceId, stepType: 'llm', limit: MAX_READ })).items.filter((s) => s.spanId === event.spanId);
   }
   const sessionId = logSessionKey(event);
   const model = (event.attributes as Record<string, unknown>)[join.modelKey];
   if (sessionId === null || typeof model !== 'string') return [];
-  return store.getSpansSync({ sessionId, stepType: 'llm', model, toUnixNano: event.timeUnixNano + 1n, limit: MAX_CANDIDATE_CALLS }).items;
+  return (yield* readSpans({ sessionId, stepType: 'llm', model, toUnixNano: event.timeUnixNano + 1n, limit: MAX_CANDIDATE_CALLS })).items;
 }
 
 function idOf(span: { traceId: string; spanId: string }): string {

@@ -17,7 +17,8 @@ import type { GenAiConversation } from '../model/genai-events.js';
 import type { RawLogRecord } from '../model/log-types.js';
 import { DEFAULT_MAX_TEXT_LENGTH } from '../model/normalize.js';
 import type { ContentText, RawSpan, SpanRecord, StoredSpan } from '../model/types.js';
-import type { SqliteTraceStore } from '../store/sqlite/sqlite-trace-store.js';
+import { readHasTraceLogs, readLogs, readSpans } from './commit-reads.js';
+import type { Reading } from './commit-reads.js';
 
 /** Log records of one trace read at most (pages of 1,000): a conversation re-sent with each call grows fast. */
 const MAX_TRACE_RECORDS = 20_000;
@@ -36,13 +37,12 @@ interface Call {
 const isCall = (record: SpanRecord): boolean => record.stepType === 'llm' && record.internal !== true;
 
 /** Gives the calls of `records` their conversation in place; returns the stored calls to write again. */
-export function attachGenAiConversations(
-  store: SqliteTraceStore,
+export function* attachGenAiConversations(
   records: readonly SpanRecord[],
   logs: readonly RawLogRecord[],
   normalize: (raw: RawSpan) => SpanRecord,
   maxTextLength: number = DEFAULT_MAX_TEXT_LENGTH,
-): SpanRecord[] {
+): Reading<SpanRecord[]> {
   const batchEvents = new Map<string, RawLogRecord[]>();
   for (const log of logs) {
     if (log.traceId === null || log.spanId === null || !isGenAiEvent(log)) continue;
@@ -76,39 +76,38 @@ export function attachGenAiConversations(
   const again: SpanRecord[] = [];
   /** The last call given its conversation in this batch, by session: the previous call of a later trace. */
   const latestBySession = new Map<string, { at: bigint; conversation: GenAiConversation }>();
-  const traces = [...traceIds].map((traceId) => {
-    const events = distinctEvents([...storedEvents(store, traceId), ...(batchEvents.get(traceId) ?? [])]);
-    return { traceId, calls: callsOf(events) };
-  });
+  const traces: { traceId: string; calls: Call[] }[] = [];
+  for (const traceId of traceIds) {
+    const events = distinctEvents([...(yield* storedEvents(traceId)), ...(batchEvents.get(traceId) ?? [])]);
+    traces.push({ traceId, calls: callsOf(events) });
+  }
   traces.sort((a, b) => compare(a.calls[0]?.at, b.calls[0]?.at));
   for (const { traceId, calls } of traces) {
     if (calls.length === 0) continue;
     const inBatch = batchCalls.get(traceId);
     let storedCalls: Map<string, StoredSpan> | undefined;
-    const storedCall = (spanId: string): StoredSpan | undefined => {
-      storedCalls ??= new Map(
-        store.getSpansSync({ traceId, stepType: 'llm', limit: MAX_TRACE_CALLS }).items.map((span) => [span.spanId, span]),
-      );
-      return storedCalls.get(spanId);
-    };
     let previous: GenAiConversation | null = null;
     let traceSession: string | null | undefined;
-    calls.forEach((call, i) => {
+    for (const [i, call] of calls.entries()) {
       const own = inBatch?.get(call.spanId);
       const record = own?.[own.length - 1];
-      const stored = record === undefined ? storedCall(call.spanId) : undefined;
+      if (record === undefined && storedCalls === undefined) {
+        const page = yield* readSpans({ traceId, stepType: 'llm', limit: MAX_TRACE_CALLS });
+        storedCalls = new Map(page.items.map((span) => [span.spanId, span]));
+      }
+      const stored = record === undefined ? storedCalls?.get(call.spanId) : undefined;
       const target = record ?? stored;
       if (target === undefined) {
         // Its span has not arrived: it is still the previous call of the next one.
         previous = call.conversation;
-        return;
+        continue;
       }
       // The trace's session: read from the store at most once per trace (a call inheriting it, none in the batch naming it).
       if (stored === undefined && record?.sessionId == null && !batchSessions.has(traceId) && traceSession === undefined) {
-        traceSession = storedSession(store, traceId);
+        traceSession = yield* storedSession(traceId);
       }
       const session = stored?.resolvedSessionId ?? record?.sessionId ?? batchSessions.get(traceId) ?? traceSession ?? null;
-      if (i === 0) previous = previousInSession(store, session, traceId, target.startTimeUnixNano, latestBySession);
+      if (i === 0) previous = yield* previousInSession(session, traceId, target.startTimeUnixNano, latestBySession);
       if (own !== undefined) {
         for (const r of own) fill(r, call.conversation, previous, maxTextLength);
       } else if (stored !== undefined && !holds(stored, call.conversation, previous, maxTextLength)) {
@@ -125,24 +124,24 @@ export function attachGenAiConversations(
           latestBySession.set(session, { at: target.startTimeUnixNano, conversation: call.conversation });
         }
       }
-    });
+    }
   }
   return again;
 }
 
 /** The session the trace's stored spans resolved to, null when none is stored. */
-function storedSession(store: SqliteTraceStore, traceId: string): string | null {
-  return store.getSpansSync({ traceId, limit: 1 }).items[0]?.resolvedSessionId ?? null;
+function* storedSession(traceId: string): Reading<string | null> {
+  return (yield* readSpans({ traceId, limit: 1 })).items[0]?.resolvedSessionId ?? null;
 }
 
 /** The trace's GenAI events tied to a span, as stored (time order, then arrival). */
-function storedEvents(store: SqliteTraceStore, traceId: string): RawLogRecord[] {
+function* storedEvents(traceId: string): Reading<RawLogRecord[]> {
   const out: RawLogRecord[] = [];
   // Most traces read here have none (a model call without content, from an app that logs no events).
-  if (!store.hasTraceLogsSync(traceId)) return out;
+  if (!(yield* readHasTraceLogs(traceId))) return out;
   let cursor: string | undefined;
   for (let read = 0; read < MAX_TRACE_RECORDS; read += PAGE) {
-    const page = store.listLogsSync({ traceId, limit: PAGE, cursor });
+    const page = yield* readLogs({ traceId, limit: PAGE, cursor });
     for (const log of page.items) if (log.spanId !== null && isGenAiEvent(log)) out.push(log);
     if (page.nextCursor === null || page.nextCursor === undefined) break;
     cursor = page.nextCursor;
@@ -177,19 +176,18 @@ function callsOf(events: readonly RawLogRecord[]): Call[] {
  * The conversation of the latest model call of `session` before `start` in another trace: one given its
  * conversation earlier in this batch, or a stored one (read from its stored events).
  */
-function previousInSession(
-  store: SqliteTraceStore,
+function* previousInSession(
   session: string | null,
   traceId: string,
   start: bigint,
   latestBySession: ReadonlyMap<string, { at: bigint; conversation: GenAiConversation }>,
-): GenAiConversation | null {
+): Reading<GenAiConversation | null> {
   if (session === null) return null;
   const inBatch = latestBySession.get(session);
   const earlier = inBatch !== undefined && inBatch.at < start ? inBatch : undefined;
-  const before = store.getSpansSync({ sessionId: session, stepType: 'llm', toUnixNano: start, limit: 10 }).items.find((s) => s.traceId !== traceId);
+  const before = (yield* readSpans({ sessionId: session, stepType: 'llm', toUnixNano: start, limit: 10 })).items.find((s) => s.traceId !== traceId);
   if (before !== undefined && (earlier === undefined || earlier.at < before.startTimeUnixNano)) {
-    const events = store.listLogsSync({ traceId: before.traceId, spanId: before.spanId, limit: PAGE }).items.filter(isGenAiEvent);
+    const events = (yield* readLogs({ traceId: before.traceId, spanId: before.spanId, limit: PAGE })).items.filter(isGenAiEvent);
     const conversation = conversationFromEvents(distinctEvents(events));
     if (conversation !== null) return conversation;
   }
