@@ -32,8 +32,15 @@ import type { TraceStore } from '../trace-store.js';
 import { PgBudgetLedger } from './budget-ledger.js';
 import { PgChangeLog } from './change-log.js';
 import type { PgChangeFeedOptions } from './change-log.js';
-import { openPool, redactUrl } from './connection.js';
+import type { PgCommitTransaction } from './commit-transaction.js';
+import { openPool, redactUrl, unavailableAs } from './connection.js';
 import { checkPgSchema, migratePg } from './migrations/index.js';
+import { runCommit } from './pg-commit.js';
+import type { CommitParts } from './pg-commit.js';
+import { PgOutbox } from './pg-outbox.js';
+import type { PgOutboxOptions } from './pg-outbox.js';
+import { previewRetention } from './retention-preview.js';
+import type { RetentionPreview } from './retention-preview.js';
 import { PgSessionDeleter } from './session-deleter.js';
 import { PgSessionQueries } from './session-queries.js';
 import { PgSessionRollup } from './session-rollup.js';
@@ -70,6 +77,8 @@ export class PostgresTraceStore implements TraceStore, BudgetReader, AsyncChange
   private readonly signals: PgSignals;
   private readonly budgets: PgBudgetLedger;
   private readonly changes: PgChangeLog;
+  /** What `commit` runs on its client. */
+  private readonly commitParts: CommitParts;
   /** Null when read-only: such a store writes no steps, and marks none. */
   private readonly writers: PgWriterRegistry | null;
   private recovered = 0;
@@ -94,6 +103,9 @@ export class PostgresTraceStore implements TraceStore, BudgetReader, AsyncChange
     this.searcher = new PgSpanSearch(pool);
     this.statistics = new PgSpanStats(pool);
     this.deleter = new PgSessionDeleter(pool, this.signals);
+    // Only its enqueue is used (no claim): its replica id means nothing here.
+    const outbox = new PgOutbox(pool);
+    this.commitParts = { writer: this.writer, spans: this.spans, signals: this.signals, outbox, changes: this.changes };
   }
 
   /**
@@ -146,8 +158,7 @@ export class PostgresTraceStore implements TraceStore, BudgetReader, AsyncChange
    * next heartbeat; returns the number marked (0 when read-only).
    */
   async recoverDeadWriters(): Promise<number> {
-    this.checkOpen();
-    return (await this.writers?.recoverDeadWriters()) ?? 0;
+    return this.reading(async () => (await this.writers?.recoverDeadWriters()) ?? 0);
   }
 
   private checkOpen(): void {
@@ -159,10 +170,25 @@ export class PostgresTraceStore implements TraceStore, BudgetReader, AsyncChange
     if (this.readonly) throw new StoreError(`store ${this.database} is read-only`);
   }
 
-  /** Runs a write, checked writable, and tracked until it settles (what close() waits for). */
+  /**
+   * Runs a read, checked open: an unreachable database or a lost connection
+   * is a `StoreUnavailableError` naming the database.
+   */
+  private async reading<T>(work: () => Promise<T>): Promise<T> {
+    this.checkOpen();
+    try {
+      return await work();
+    } catch (error) {
+      throw unavailableAs(error, this.database);
+    }
+  }
+
+  /** Runs a write as `reading` does, checked writable, and tracked until it settles (what close() waits for). */
   private tracked<T>(work: () => Promise<T>): Promise<T> {
     this.checkWritable();
-    const operation = work();
+    const operation = work().catch((error: unknown) => {
+      throw unavailableAs(error, this.database);
+    });
     this.inFlight.add(operation);
     const forget = (): void => {
       this.inFlight.delete(operation);
@@ -187,14 +213,12 @@ export class PostgresTraceStore implements TraceStore, BudgetReader, AsyncChange
 
   /** The session's budget crossings, oldest first; empty when none (or no such session). */
   async getBudgetEvents(sessionId: string): Promise<BudgetEventRecord[]> {
-    this.checkOpen();
-    return this.budgets.events(sessionId);
+    return this.reading(() => this.budgets.events(sessionId));
   }
 
   /** What the session has used, as its budgets count it. Throws `SessionNotFoundError`. */
   async getBudgetUsage(sessionId: string): Promise<BudgetUsage> {
-    this.checkOpen();
-    return this.budgets.usage(sessionId);
+    return this.reading(() => this.budgets.usage(sessionId));
   }
 
   async writeLogs(records: readonly RawLogRecord[]): Promise<void> {
@@ -205,49 +229,73 @@ export class PostgresTraceStore implements TraceStore, BudgetReader, AsyncChange
     await this.tracked(() => this.signals.writeMetrics(metrics));
   }
 
-  async getSession(sessionId: string): Promise<SessionSummary> {
+  /**
+   * Runs `work` in one transaction on one pooled client (an ingest commit,
+   * commit-transaction.ts): everything `tx` does runs in it, COMMIT when
+   * `work` resolves, ROLLBACK when it throws (then nothing of it is stored:
+   * spans, records, points, outbox entries, change feed events). Resolves
+   * with what `work` resolved with.
+   *
+   * Retried: when PostgreSQL rolls the transaction back for a deadlock
+   * (40P01) or a serialization failure (40001), `work` runs again from the
+   * start with a new `tx`, up to 3 attempts in all; so `work` must be
+   * re-runnable, keeping nothing of a failed attempt. A database that cannot
+   * be reached or a connection lost is a `StoreUnavailableError` (not
+   * retried); read-only or closed, a `StoreError`. close() waits for a
+   * commit under way.
+   */
+  async commit<T>(work: (tx: PgCommitTransaction) => Promise<T>): Promise<T> {
+    return this.tracked(() => runCommit(this.pool, this.commitParts, work));
+  }
+
+  /**
+   * The forwarding outbox in this database, on the store's pool (closed with
+   * it): `skein outbox`, or a forwarder with its own `replicaId`.
+   */
+  outbox(options: PgOutboxOptions = {}): PgOutbox {
     this.checkOpen();
-    return this.sessions.getSession(sessionId);
+    return new PgOutbox(this.pool, options);
+  }
+
+  /** Whether any log record of the trace is stored (SQLite's `hasTraceLogsSync`). */
+  async hasTraceLogs(traceId: string): Promise<boolean> {
+    return this.reading(() => this.signals.hasTraceLogs(traceId));
+  }
+
+  async getSession(sessionId: string): Promise<SessionSummary> {
+    return this.reading(() => this.sessions.getSession(sessionId));
   }
 
   async listSessions(query: SessionQuery = {}): Promise<Page<SessionSummary>> {
-    this.checkOpen();
-    return this.sessions.listSessions(query);
+    return this.reading(() => this.sessions.listSessions(query));
   }
 
   async getTimeline(sessionId: string, options: TimelineOptions = {}): Promise<TimelineStep[]> {
-    this.checkOpen();
-    return this.spans.getTimeline(sessionId, options);
+    return this.reading(() => this.spans.getTimeline(sessionId, options));
   }
 
   async getTree(sessionId: string, options: TimelineOptions = {}): Promise<TreeNode[]> {
-    this.checkOpen();
-    return this.spans.getTree(sessionId, options);
+    return this.reading(() => this.spans.getTree(sessionId, options));
   }
 
   async getSpans(query: SpanQuery): Promise<Page<StoredSpan>> {
-    this.checkOpen();
-    return this.spans.getSpans(query);
+    return this.reading(() => this.spans.getSpans(query));
   }
 
   async search(query: SearchQuery): Promise<SearchHit[]> {
-    this.checkOpen();
-    return this.searcher.search(query);
+    return this.reading(() => this.searcher.search(query));
   }
 
   async stats(query: StatsQuery): Promise<StatsRow[]> {
-    this.checkOpen();
-    return this.statistics.stats(query);
+    return this.reading(() => this.statistics.stats(query));
   }
 
   async listLogs(query: LogQuery): Promise<Page<StoredLogRecord>> {
-    this.checkOpen();
-    return this.signals.listLogs(query);
+    return this.reading(() => this.signals.listLogs(query));
   }
 
   async listMetricPoints(query: MetricQuery): Promise<Page<StoredMetricPoint>> {
-    this.checkOpen();
-    return this.signals.listMetricPoints(query);
+    return this.reading(() => this.signals.listMetricPoints(query));
   }
 
   async deleteSession(sessionId: string): Promise<void> {
@@ -258,19 +306,21 @@ export class PostgresTraceStore implements TraceStore, BudgetReader, AsyncChange
     return this.tracked(() => this.deleter.applyRetention(policy));
   }
 
+  /** What `applyRetention(policy)` would delete now (`skein prune --dry-run`); a read-only store answers too. */
+  async previewRetention(policy: RetentionPolicy = {}): Promise<RetentionPreview> {
+    return this.reading(() => previewRetention(this.pool, policy));
+  }
+
   async readChanges(afterSeq: number, options: ReadChangesOptions): Promise<ChangeEvent[]> {
-    this.checkOpen();
-    return this.changes.readChanges(afterSeq, options);
+    return this.reading(() => this.changes.readChanges(afterSeq, options));
   }
 
   async latestChangeSeq(): Promise<number> {
-    this.checkOpen();
-    return this.changes.latestChangeSeq();
+    return this.reading(() => this.changes.latestChangeSeq());
   }
 
   async changeFeedState(): Promise<ChangeFeedState> {
-    this.checkOpen();
-    return this.changes.changeFeedState();
+    return this.reading(() => this.changes.changeFeedState());
   }
 
   /** Wakes `listener` after commits of any writer of the database (LISTEN/NOTIFY, and a poll). */

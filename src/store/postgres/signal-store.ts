@@ -13,7 +13,9 @@
  * locks shared before the statement that reads `traces`, so one of the two
  * always sees the other's committed rows. The log writer takes no other
  * lock, and takes these in one call in ascending order, as lockTraces
- * does: the two cannot deadlock.
+ * does: the two cannot deadlock. Inside an ingest commit (`writeLogsIn`)
+ * the transaction already holds other locks; it should have locked these
+ * traces itself (exclusive, first): the shared locks then wait for nothing.
  */
 
 import type pg from 'pg';
@@ -25,6 +27,7 @@ import { checkKeys } from '../common/cursor.js';
 import type { PgChangeLog } from './change-log.js';
 import { lockTracesShared } from './advisory-locks.js';
 import { inTransaction } from './connection.js';
+import type { Queryable } from './connection.js';
 import { LOG_INSERT_SQL, LOG_READ_COLUMNS, logColumns, logInsertValues, rowToLogRecord } from './log-row.js';
 import type { LogRow } from './log-row.js';
 import { POINT_INSERT_SQL, POINT_READ_COLUMNS, pointColumns, pointInsertValues, rowToMetricPoint } from './metric-row.js';
@@ -43,11 +46,51 @@ const LOGS_CURSOR = 'logs';
 const METRICS_CURSOR = 'metrics';
 
 
+/** `trace_id = $1` implies the partial index's `trace_id IS NOT NULL`: an index probe. */
+export const HAS_TRACE_SQL = 'SELECT EXISTS (SELECT 1 FROM log_records WHERE trace_id = $1) AS found';
+
 /** Records without a key of their own follow their trace's session (those with none yet included). */
 const ADOPT_SQL = `UPDATE log_records l SET session_id = a.session_id, inherited = true
   FROM unnest($1::text[], $2::text[]) AS a(trace_id, session_id)
   WHERE l.trace_id = a.trace_id AND l.inherited AND l.session_id IS DISTINCT FROM a.session_id
   RETURNING l.id, l.trace_id, l.session_id`;
+
+/** The records a log write stored with a session: a `log` event each, in id order. */
+export type LogEvents = Array<{ sessionId: string; logId: bigint }>;
+
+/** A batch of records as the INSERT takes them, and the traces whose session its records may take. */
+interface LogBatch {
+  values: unknown[];
+  inheriting: Set<string>;
+}
+
+function logBatch(records: readonly RawLogRecord[]): LogBatch {
+  const columns = logColumns(records, BigInt(Date.now()) * 1_000_000n);
+  const inheriting = new Set<string>();
+  columns.traceId.forEach((traceId, i) => {
+    if (traceId !== null && columns.ownSession[i] === null) inheriting.add(traceId);
+  });
+  return { values: logInsertValues(columns), inheriting };
+}
+
+/**
+ * The INSERT in `client`'s transaction, after shared locks on the traces
+ * whose session its records may take. With `returning`, the records stored
+ * with a session (their `log` events); otherwise none.
+ */
+async function insertLogs(client: pg.PoolClient, batch: LogBatch, returning: boolean): Promise<LogEvents> {
+  await lockTracesShared(client, batch.inheriting);
+  // A statement of its own: its snapshot is taken after the locks, so it sees a span writer that held one.
+  if (!returning) {
+    await client.query(prepared(LOG_INSERT_SQL, batch.values));
+    return [];
+  }
+  const { rows } = await client.query<{ id: bigint; session_id: string | null }>(
+    prepared(`${LOG_INSERT_SQL} RETURNING id, session_id`, batch.values),
+  );
+  // In id order already: RETURNING gives the rows in insert order, and ids are taken in the batch's (u.ord).
+  return rows.flatMap((row) => (row.session_id === null ? [] : [{ sessionId: row.session_id, logId: row.id }]));
+}
 
 export interface SignalCounts {
   logRecords: number;
@@ -65,41 +108,41 @@ export class PgSignals {
    */
   async writeLogs(records: readonly RawLogRecord[], changes: PgChangeLog | null = null): Promise<void> {
     if (records.length === 0) return;
-    const columns = logColumns(records, BigInt(Date.now()) * 1_000_000n);
-    const values = logInsertValues(columns);
-    const inheriting = new Set<string>();
-    columns.traceId.forEach((traceId, i) => {
-      if (traceId !== null && columns.ownSession[i] === null) inheriting.add(traceId);
-    });
-    if (inheriting.size === 0 && changes === null) {
-      await this.pool.query(prepared(LOG_INSERT_SQL, values));
+    const batch = logBatch(records);
+    if (batch.inheriting.size === 0 && changes === null) {
+      await this.pool.query(prepared(LOG_INSERT_SQL, batch.values));
       return;
     }
     await inTransaction(this.pool, async (client) => {
-      await lockTracesShared(client, inheriting);
-      // A statement of its own: its snapshot is taken after the locks, so it sees a span writer that held one.
-      if (changes === null) {
-        await client.query(prepared(LOG_INSERT_SQL, values));
-        return;
-      }
-      const { rows } = await client.query<{ id: bigint; session_id: string | null }>(
-        prepared(`${LOG_INSERT_SQL} RETURNING id, session_id`, values),
-      );
-      const logs = rows.flatMap((row) => (row.session_id === null ? [] : [{ sessionId: row.session_id, logId: row.id }]));
-      // In id order already: RETURNING gives the rows in insert order, and ids are taken in the batch's (u.ord).
-      await changes.append(client, { logs });
+      const logs = await insertLogs(client, batch, changes !== null);
+      await changes?.append(client, { logs });
     });
   }
 
-  /** One INSERT for every point of the batch. */
-  async writeMetrics(metrics: readonly RawMetric[]): Promise<void> {
-    const columns = pointColumns(metrics);
-    if (columns.name.length === 0) return;
-    await this.pool.query(prepared(POINT_INSERT_SQL, pointInsertValues(columns)));
+  /**
+   * `writeLogs` in the caller's transaction on `client` (an ingest
+   * commit's): returns the records stored with a session, whose `log`
+   * events the caller appends last before COMMIT. The shared trace locks
+   * it takes are no wait for traces the transaction already locked
+   * (`lockTraces`): a transaction's own locks never conflict.
+   */
+  async writeLogsIn(client: pg.PoolClient, records: readonly RawLogRecord[]): Promise<LogEvents> {
+    if (records.length === 0) return [];
+    return insertLogs(client, logBatch(records), true);
   }
 
-  /** In time order (time, or observed time when 0), then id; every filter narrows. */
-  async listLogs(query: LogQuery): Promise<Page<StoredLogRecord>> {
+  /** One INSERT for every point of the batch: on the pool, or in the transaction of `db` when a client. */
+  async writeMetrics(metrics: readonly RawMetric[], db: Queryable = this.pool): Promise<void> {
+    const columns = pointColumns(metrics);
+    if (columns.name.length === 0) return;
+    await db.query(prepared(POINT_INSERT_SQL, pointInsertValues(columns)));
+  }
+
+  /**
+   * In time order (time, or observed time when 0), then id; every filter
+   * narrows. On the pool, or in the transaction of `db` when a client.
+   */
+  async listLogs(query: LogQuery, db: Queryable = this.pool): Promise<Page<StoredLogRecord>> {
     if (query === null || typeof query !== 'object') throw new InvalidQueryError('query must be an object');
     checkKeys(query, LOG_QUERY_KEYS);
     const limit = signalPageLimit(query.limit);
@@ -118,8 +161,18 @@ export class PgSignals {
     addRangeAndCursor(query, LOGS_CURSOR, { time: 'l.at_ns', id: 'l.id' }, where);
     const sql = `SELECT ${LOG_READ_COLUMNS} FROM log_records l ${where.clause()}
       ORDER BY l.at_ns, l.id LIMIT ${where.param(limit + 1)}`;
-    const { rows } = await this.pool.query<LogRow>(prepared(sql, where.values));
+    const { rows } = await db.query<LogRow>(prepared(sql, where.values));
     return pageOf(rows, limit, LOGS_CURSOR, (row) => row.at_ns, rowToLogRecord);
+  }
+
+  /**
+   * Whether any log record of the trace is stored (SQLite's `hasTrace`):
+   * one probe of `log_records_trace`, for a commit that reads a trace's
+   * records only if it has some.
+   */
+  async hasTraceLogs(traceId: string, db: Queryable = this.pool): Promise<boolean> {
+    const { rows } = await db.query<{ found: boolean }>(prepared(HAS_TRACE_SQL, [idParam(traceId, 'traceId', 32)]));
+    return rows[0].found;
   }
 
   /** In point time order, then id; every filter narrows. */

@@ -10,6 +10,7 @@ import { checkKeys, decodeCursor, encodeCursor, pageLimit } from '../common/curs
 import { bigintParam, booleanParam, stringParam } from '../common/query-params.js';
 import { stepDepths, timelineTree } from '../common/timeline.js';
 import type { StepIdsOf } from '../common/timeline.js';
+import type { Queryable } from './connection.js';
 import { codecJsonOf, codecJsonSql, codecKeyParam } from './codec-json.js';
 import { prepared } from './query-params.js';
 import { SPAN_ROW_COLUMNS, storedSpanOfRow } from './span-row.js';
@@ -113,8 +114,11 @@ export class PgSpanQueries {
     return timelineTree(await this.getTimeline(sessionId, options));
   }
 
-  /** Spans matching every given filter, newest start first, in one statement (one snapshot). */
-  async getSpans(query: SpanQuery): Promise<Page<StoredSpan>> {
+  /**
+   * Spans matching every given filter, newest start first, in one statement
+   * (one snapshot). On the pool, or in the transaction of `db` when a client.
+   */
+  async getSpans(query: SpanQuery, db: Queryable = this.pool): Promise<Page<StoredSpan>> {
     checkKeys(query, SPAN_QUERY_KEYS);
     const limit = pageLimit(query.limit);
     const where: string[] = [];
@@ -159,7 +163,7 @@ export class PgSpanQueries {
     }
     const sql = `SELECT ${SPAN_ROW_COLUMNS} FROM spans ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY start_ns DESC, id DESC LIMIT $1`;
-    const rows = (await this.pool.query<SpanRow>(prepared(sql, values))).rows;
+    const rows = (await db.query<SpanRow>(prepared(sql, values))).rows;
     const more = rows.length > limit;
     if (more) rows.length = limit;
     const last = rows[rows.length - 1];

@@ -30,7 +30,8 @@ import { IGNORED, SUPERSEDED, WRITTEN, effectiveRecords, spanKey } from '../comm
 import type { Fate } from '../common/record-fates.js';
 import { lockSessions, lockTraces } from './advisory-locks.js';
 import type { PgBudgetLedger } from './budget-ledger.js';
-import type { PgChangeLog } from './change-log.js';
+import type { FeedChanges, PgChangeLog } from './change-log.js';
+import type { ResourceAndScope } from './commit-transaction.js';
 import { inTransaction } from './connection.js';
 import { prepared } from './query-params.js';
 import { PgSessionRollup } from './session-rollup.js';
@@ -194,76 +195,107 @@ export class PgSpanWriter {
    */
   async write(records: readonly SpanRecord[], budgets?: BudgetConfig): Promise<BudgetEventRecord[]> {
     if (records.length === 0) return [];
-    const fates = effectiveRecords(records);
-    const bodies = resourceBodies(records);
-    const encoded = records.map((record, i): EncodedSpan | null =>
-      fates[i] === WRITTEN ? { attributes: encodeStorable(record.raw.attributes), raw: encodeRawColumn(record) } : null,
-    );
+    const batch = prepareBatch(records);
     return inTransaction(this.pool, async (client) => {
-      const resourceIds = await this.storeResources(client, bodies.unique);
-      const traceIds = [...new Set(records.map((record) => record.traceId))];
-      await lockTraces(client, traceIds);
-
-      const traces = new Map<string, TraceState>();
-      const traceRows = await client.query<{ trace_id: string; session_id: string; explicit: boolean }>(
-        prepared('SELECT trace_id, session_id, explicit FROM traces WHERE trace_id = ANY($1::text[])', [traceIds]),
-      );
-      for (const row of traceRows.rows) {
-        traces.set(row.trace_id, { sessionId: row.session_id, explicit: row.explicit, changed: false });
-      }
-      const existing = await this.existingRows(client, records, fates);
-
-      const plan = planBatch(records, fates, traces, existing);
-      // Every session the batch reads or writes: where its spans go, where they were, where moved traces were.
-      const sessions = new Set<string>();
-      for (const span of plan.spans) {
-        sessions.add(span.sessionId);
-        if (span.existing) sessions.add(span.existing.resolved_session_id);
-      }
-      for (const move of plan.moves) sessions.add(move.fromSessionId);
-      for (const sessionId of plan.batch.needsRecompute) sessions.add(sessionId);
-      await lockSessions(client, sessions);
-
-      const changedTraces = [...traces].filter(([, trace]) => trace.changed);
-      if (changedTraces.length > 0) {
-        await client.query(prepared(WRITE_TRACES_SQL, [
-          changedTraces.map(([traceId]) => traceId),
-          changedTraces.map(([, trace]) => trace.sessionId),
-          changedTraces.map(([, trace]) => trace.explicit),
-        ]));
-      }
-      if (plan.moves.length > 0) {
-        await client.query(prepared(MOVE_SPANS_SQL, [
-          plan.moves.map((move) => move.traceId),
-          plan.moves.map((move) => move.fromSessionId),
-          plan.moves.map((move) => move.toSessionId),
-        ]));
-      }
-      if (plan.spans.length > 0) {
-        const columns = spanColumns(plan.spans, plan.contributions, encoded, this.writerId, (record) => ({
-          resourceId: resourceIds.get(bodies.resourceOf(record).hash) as bigint,
-          scopeId: resourceIds.get(bodies.scopeOf(record).hash) as bigint,
-        }));
-        await client.query(prepared(UPSERT_SPANS_SQL, columns));
-      }
-      await this.rollup.update(client, plan.batch);
-      // The traces' log records without a key of their own follow their session; each moved gets a `log` event.
-      const adopted = await this.signals.adoptTraces(client, plan.traceSessions);
-      // The written sessions are locked: their usage is what this transaction commits.
-      const crossings =
-        this.budgets !== null && budgets !== undefined && hasBudgets(budgets)
-          ? await this.budgets.evaluate(client, budgets, plan.spans, Date.now())
-          : [];
-      // The change feed's `budget` events are these `crossings`, after the batch's session updates (as in SQLite).
+      const { crossings, changes } = await this.writeIn(client, batch, budgets);
       // Last before COMMIT: from the append to the commit, other appenders wait (change-log.ts).
-      await this.changes?.append(client, {
-        adoptedLogs: adopted,
-        spans: plan.spans,
-        sessions: [...plan.batch.needsRecompute, ...plan.batch.deltas.keys()],
-        budgets: crossings,
-      });
+      await this.changes?.append(client, changes);
       return crossings;
     });
+  }
+
+  /**
+   * `write`'s work in the caller's transaction on `client` (an ingest
+   * commit's): everything but the change feed's append, whose events it
+   * returns for the caller to append last before COMMIT (`PgChangeLog.append`).
+   */
+  async writeIn(client: pg.PoolClient, batch: PreparedBatch, budgets?: BudgetConfig): Promise<SpanWriteResult> {
+    const { records, fates, bodies, encoded } = batch;
+    if (records.length === 0) return { crossings: [], changes: {} };
+    // Before the trace locks (see INSERT_RESOURCES_SQL). Inside a commit that stored these bodies already
+    // (`storeResources`) it waits for nothing: every conflicting row is committed or the transaction's own.
+    const resourceIds = await this.insertResources(client, bodies.unique);
+    const traceIds = [...new Set(records.map((record) => record.traceId))];
+    await lockTraces(client, traceIds);
+
+    const traces = new Map<string, TraceState>();
+    const traceRows = await client.query<{ trace_id: string; session_id: string; explicit: boolean }>(
+      prepared('SELECT trace_id, session_id, explicit FROM traces WHERE trace_id = ANY($1::text[])', [traceIds]),
+    );
+    for (const row of traceRows.rows) {
+      traces.set(row.trace_id, { sessionId: row.session_id, explicit: row.explicit, changed: false });
+    }
+    const existing = await this.existingRows(client, records, fates);
+
+    const plan = planBatch(records, fates, traces, existing);
+    // Every session the batch reads or writes: where its spans go, where they were, where moved traces were.
+    const sessions = new Set<string>();
+    for (const span of plan.spans) {
+      sessions.add(span.sessionId);
+      if (span.existing) sessions.add(span.existing.resolved_session_id);
+    }
+    for (const move of plan.moves) sessions.add(move.fromSessionId);
+    for (const sessionId of plan.batch.needsRecompute) sessions.add(sessionId);
+    await lockSessions(client, sessions);
+
+    const changedTraces = [...traces].filter(([, trace]) => trace.changed);
+    if (changedTraces.length > 0) {
+      await client.query(prepared(WRITE_TRACES_SQL, [
+        changedTraces.map(([traceId]) => traceId),
+        changedTraces.map(([, trace]) => trace.sessionId),
+        changedTraces.map(([, trace]) => trace.explicit),
+      ]));
+    }
+    if (plan.moves.length > 0) {
+      await client.query(prepared(MOVE_SPANS_SQL, [
+        plan.moves.map((move) => move.traceId),
+        plan.moves.map((move) => move.fromSessionId),
+        plan.moves.map((move) => move.toSessionId),
+      ]));
+    }
+    if (plan.spans.length > 0) {
+      const columns = spanColumns(plan.spans, plan.contributions, encoded, this.writerId, (record) => ({
+        resourceId: resourceIds.get(bodies.resourceOf(record).hash) as bigint,
+        scopeId: resourceIds.get(bodies.scopeOf(record).hash) as bigint,
+      }));
+      await client.query(prepared(UPSERT_SPANS_SQL, columns));
+    }
+    await this.rollup.update(client, plan.batch);
+    // The traces' log records without a key of their own follow their session; each moved gets a `log` event.
+    const adopted = await this.signals.adoptTraces(client, plan.traceSessions);
+    // The written sessions are locked: their usage is what this transaction commits.
+    const crossings =
+      this.budgets !== null && budgets !== undefined && hasBudgets(budgets)
+        ? await this.budgets.evaluate(client, budgets, plan.spans, Date.now())
+        : [];
+    // The change feed's `budget` events are these `crossings`, after the batch's session updates (as in SQLite).
+    const changes: FeedChanges = {
+      adoptedLogs: adopted,
+      spans: plan.spans,
+      sessions: [...plan.batch.needsRecompute, ...plan.batch.deltas.keys()],
+      budgets: crossings,
+    };
+    return { crossings, changes };
+  }
+
+  /**
+   * Inserts the resource and scope bodies of these spans or log records not
+   * stored yet, in `client`'s transaction: what `writeIn` does first, for a
+   * commit that must do it before it takes trace locks of its own
+   * (INSERT_RESOURCES_SQL). Log records count for the steps made from them.
+   */
+  async storeResources(client: pg.PoolClient, items: readonly ResourceAndScope[]): Promise<void> {
+    const bodies = new Map<string, ResourceBody>();
+    const seen = new Set<object>();
+    for (const { resource, scope } of items) {
+      for (const value of [resource, scope]) {
+        if (seen.has(value)) continue;
+        seen.add(value);
+        const body = resourceBodyOf(value);
+        if (!bodies.has(body.hash)) bodies.set(body.hash, body);
+      }
+    }
+    if (bodies.size > 0) await this.insertResources(client, [...bodies.values()]);
   }
 
   /** The stored rows of the spans the batch may write, by `spanKey`. */
@@ -284,7 +316,7 @@ export class PgSpanWriter {
   }
 
   /** Ids of the batch's resource and scope bodies, inserting the new ones. */
-  private async storeResources(client: pg.PoolClient, bodies: readonly ResourceBody[]): Promise<Map<string, bigint>> {
+  private async insertResources(client: pg.PoolClient, bodies: readonly ResourceBody[]): Promise<Map<string, bigint>> {
     const hashes = bodies.map((body) => body.hash);
     await client.query(prepared(INSERT_RESOURCES_SQL, [hashes, bodies.map((body) => body.body)]));
     const { rows } = await client.query<{ id: bigint; hash: string }>(
@@ -323,6 +355,30 @@ function resourceBodies(records: readonly SpanRecord[]): {
     resourceOf: (record) => bodyOf(record.raw.resource),
     scopeOf: (record) => bodyOf(record.raw.scope),
   };
+}
+
+/** A batch encoded before its transaction: its locks are then held for less time. */
+export interface PreparedBatch {
+  records: readonly SpanRecord[];
+  fates: readonly Fate[];
+  bodies: ReturnType<typeof resourceBodies>;
+  encoded: readonly (EncodedSpan | null)[];
+}
+
+/** What `writeIn` did: the crossings it recorded, and the change feed events to append. */
+export interface SpanWriteResult {
+  crossings: BudgetEventRecord[];
+  changes: FeedChanges;
+}
+
+/** Each record's fate, its resource bodies, and the JSON columns of those written. */
+export function prepareBatch(records: readonly SpanRecord[]): PreparedBatch {
+  const fates = effectiveRecords(records);
+  const bodies = resourceBodies(records);
+  const encoded = records.map((record, i): EncodedSpan | null =>
+    fates[i] === WRITTEN ? { attributes: encodeStorable(record.raw.attributes), raw: encodeRawColumn(record) } : null,
+  );
+  return { records, fates, bodies, encoded };
 }
 
 interface TraceMove {
