@@ -91,9 +91,9 @@ describe('change feed step rows', () => {
     expect(stepNames(page)).toEqual(['span.started k0']);
     // The hub, seeing a short page, takes the feed as read up to its end: it must not have been short.
     const hub = new ChangeHub({ store, onError: () => {} });
-    const read = hub.read(0, undefined, 2);
+    const read = await hub.read(0, undefined, 2);
     expect(read.position).toBe(page[1].seq);
-    expect(stepNames(hub.read(read.position, undefined, 10).events)).toEqual(['span.ended k0']);
+    expect(stepNames((await hub.read(read.position, undefined, 10)).events)).toEqual(['span.ended k0']);
   });
 
   it('never shows a later span whose row took the rowid of a deleted one', async () => {

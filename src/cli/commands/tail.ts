@@ -2,8 +2,13 @@ import { parseArgs } from 'node:util';
 import { describeBudgetCrossing } from '../../model/budgets.js';
 import { formatCount, formatDurationNanos, formatTimestamp, formatUsd } from '../../model/human-units.js';
 import type { ChangeEvent, LiveStep } from '../../model/live-event.js';
+import { asAsyncChangeFeed } from '../../server/live-stream/feed-source.js';
+import type { AsyncChangeFeedReader } from '../../store/change-feed.js';
+import { StoreError } from '../../store/errors.js';
+import { isPostgresUrl } from '../../store/postgres/connection.js';
+import { PostgresTraceStore } from '../../store/postgres/index.js';
 import type { SqliteTraceStore } from '../../store/sqlite/index.js';
-import { CliUsageError } from '../cli-error.js';
+import { CliFailure, CliUsageError } from '../cli-error.js';
 import type { CliCommand, CliIo } from '../command.js';
 import { asUserError, openStore } from '../open-store.js';
 import { severityLabel } from '../../query/log-severity.js';
@@ -18,7 +23,8 @@ const HELP = `Usage: skein tail [session] [options]
 Prints steps as they start and end, and log events (an agent's prompts,
 API requests, tool results) as they arrive, reading the database's change feed
 directly: it works while \`skein serve\` or an app using SkeinSpanProcessor
-writes the file. Runs until Ctrl-C.
+writes the file. Runs until Ctrl-C. With --db postgres://… (or SKEIN_DB), it
+follows that PostgreSQL database: the steps every collector sharing it writes.
 
 Options:
   --from-start         first print what the feed still holds (the last 24 h / 100,000 events)
@@ -29,8 +35,10 @@ Examples:
   skein tail my-session-id
   skein tail --json | jq 'select(.kind == "span.ended")'`;
 
-/** How often the database is checked for commits; a check is one pragma read. */
+/** How often a SQLite database is checked for commits; a check is one pragma read. (PostgreSQL wakes tail itself.) */
 const POLL_INTERVAL_MILLIS = 150;
+/** After a failed read (the database unreachable), the next try; a commit announced sooner tries sooner. */
+const RETRY_MILLIS = 1000;
 const PAGE = 500;
 
 export const tailCommand: CliCommand = {
@@ -46,28 +54,46 @@ export const tailCommand: CliCommand = {
     });
     if (rest.length > 1) throw new CliUsageError(`unexpected argument '${rest[1]}'`);
     const sessionId = rest[0] as string | undefined;
-    let store: SqliteTraceStore;
-    try {
-      store = openStore(io, { db: values.db, mode: 'read' });
-    } catch (error) {
-      throw asUserError(error);
-    }
+    const target = values.db ?? io.env.SKEIN_DB;
+    // SQLite is opened, and the position fixed, before anything is awaited: tail starts where it was run.
+    const store = target !== undefined && isPostgresUrl(target) ? await openPostgres(target) : openSqlite(io, values.db);
     const stop = listenForStopSignals(io.stopSignal);
     let stopped = false;
     void stop.stopped.then(() => (stopped = true));
+    let unsubscribe: (() => void) | null = null;
     try {
+      const feed = asAsyncChangeFeed(store, POLL_INTERVAL_MILLIS);
       const printer = new TailPrinter(io, values.json, createStyle(colourEnabled(io)));
-      let position = values['from-start'] ? 0 : store.latestChangeSeq();
-      let version: number | null = null;
+      // Woken by commits (SQLite: its commit version, polled; PostgreSQL: LISTEN/NOTIFY and a poll).
+      let woken = true;
+      let wake: (() => void) | null = null;
+      unsubscribe = feed.onCommit(() => {
+        woken = true;
+        wake?.();
+      });
+      // Subscribed first: a commit after the position is fixed is announced.
+      const cursor = { position: values['from-start'] ? 0 : await feed.latestChangeSeq() };
+      let failing = false;
       while (!stopped) {
-        const now = store.commitVersion();
-        if (now !== version) {
-          version = now;
-          position = drain(store, position, sessionId, printer);
+        if (woken) {
+          woken = false;
+          try {
+            await drain(feed, cursor, sessionId, printer);
+            if (failing) printer.notice('reading the change feed again');
+            failing = false;
+          } catch (error) {
+            // The database went away (a PostgreSQL restart): carry on from the last event printed.
+            if (!failing) printer.notice(`cannot read the change feed (${(error as Error).message}); retrying`);
+            failing = true;
+          }
         }
-        await Promise.race([stop.stopped, sleep(POLL_INTERVAL_MILLIS)]);
+        if (stopped || woken) continue;
+        const waited = new Promise<void>((resolve) => (wake = resolve));
+        await Promise.race([stop.stopped, waited, ...(failing ? [sleep(RETRY_MILLIS).then(() => (woken = true))] : [])]);
+        wake = null;
       }
     } finally {
+      unsubscribe?.();
       await store.close();
       await stop.dispose();
     }
@@ -75,18 +101,44 @@ export const tailCommand: CliCommand = {
   },
 };
 
-/** Prints every event after `position`; returns the new position. */
-function drain(store: SqliteTraceStore, position: number, sessionId: string | undefined, printer: TailPrinter): number {
-  const { trimmedThroughSeq } = store.changeFeedState();
-  if (position < trimmedThroughSeq) {
+function openSqlite(io: CliIo, db: string | undefined): SqliteTraceStore {
+  try {
+    return openStore(io, { db, mode: 'read' });
+  } catch (error) {
+    throw asUserError(error);
+  }
+}
+
+/** Read-only: tail neither migrates the database nor registers as a writer. */
+async function openPostgres(url: string): Promise<PostgresTraceStore> {
+  try {
+    return await PostgresTraceStore.open({ url, readonly: true });
+  } catch (error) {
+    const mapped = asUserError(error);
+    // Its open errors (unreachable, not a Skein database) name the database: one line, no stack.
+    throw mapped === error && error instanceof StoreError ? new CliFailure(error.message) : mapped;
+  }
+}
+
+/** Prints every event after `cursor.position`, moving it past each one printed (so a failed read repeats nothing). */
+async function drain(
+  feed: AsyncChangeFeedReader,
+  cursor: { position: number },
+  sessionId: string | undefined,
+  printer: TailPrinter,
+): Promise<void> {
+  const { trimmedThroughSeq } = await feed.changeFeedState();
+  if (cursor.position < trimmedThroughSeq) {
     printer.notice(`events up to #${trimmedThroughSeq} are no longer kept; carrying on from there`);
-    position = trimmedThroughSeq;
+    cursor.position = trimmedThroughSeq;
   }
   for (;;) {
-    const events = store.readChanges(position, { sessionId, limit: PAGE });
-    for (const event of events) printer.print(event);
-    if (events.length > 0) position = events[events.length - 1].seq;
-    if (events.length < PAGE) return position;
+    const events = await feed.readChanges(cursor.position, { sessionId, limit: PAGE });
+    for (const event of events) {
+      printer.print(event);
+      cursor.position = event.seq;
+    }
+    if (events.length < PAGE) return;
   }
 }
 

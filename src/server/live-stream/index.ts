@@ -14,13 +14,17 @@ import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { streamSSE } from 'hono/streaming';
 import type { SSEStreamingApi } from 'hono/streaming';
-import type { ChangeFeedReader } from '../../store/change-feed.js';
 import type { MetricsRegistry } from '../metrics.js';
 import { ChangeHub } from './change-hub.js';
+import type { AnyChangeFeedReader } from './feed-source.js';
 
 export interface LiveStreamOptions {
-  store: ChangeFeedReader;
-  /** How often the database is checked for commits by other processes. Default 150. */
+  /** SQLite's synchronous feed, or PostgreSQL's (woken by its own LISTEN/NOTIFY and poll). */
+  store: AnyChangeFeedReader;
+  /**
+   * How often a SQLite database is checked for commits by other processes; for either store,
+   * the delay before a failed read of the feed is tried again. Default 150.
+   */
   pollIntervalMillis?: number;
   /** A heartbeat after this long without an event. Default 15000. */
   heartbeatMillis?: number;
@@ -30,7 +34,7 @@ export interface LiveStreamOptions {
   signal?: AbortSignal;
   /** Registers `skein_live_clients` (connected streams). */
   metrics?: MetricsRegistry;
-  /** Store read errors met by the poller. Default console.error. */
+  /** Store read errors met by the hub or a stream. Default console.error. */
   onError?: (error: unknown) => void;
 }
 
@@ -83,11 +87,12 @@ export function createLiveStream(options: LiveStreamOptions): Hono {
       try {
         unsubscribe = hub.subscribe(notify);
         // Fixed before the first byte: a client that has seen the response start misses nothing after it.
-        let position = lastEventId ?? hub.latestSeq();
+        let position = lastEventId ?? (await hub.latestSeq());
         await stream.write(`retry: ${retryMillis}\n\n`);
         while (!ended()) {
           pending = false;
-          const read = hub.read(position, sessionParam, PAGE);
+          // One read at a time per stream, awaited: what it returns is written before the next one starts.
+          const read = await hub.read(position, sessionParam, PAGE);
           if (read.expired) {
             const data: ResetEventData = {
               reason: position > read.position ? 'unknown-id' : 'expired',
@@ -108,7 +113,7 @@ export function createLiveStream(options: LiveStreamOptions): Hono {
           if (!woken && !ended()) await heartbeat(stream, position);
         }
       } catch (error) {
-        // The store failed (closed, broken): end the stream; the client reconnects and resumes.
+        // The store failed (closed, broken, unreachable): end the stream; the client reconnects and resumes.
         onError(error);
       } finally {
         unsubscribe?.();
