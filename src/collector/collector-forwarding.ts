@@ -1,8 +1,11 @@
 import { ForwardingHealth } from '../forward/forwarding-health.js';
+import { OutboxSnapshot } from '../forward/outbox-counts.js';
+import type { OutboxCounts } from '../forward/outbox-counts.js';
 import { OutboxForwarder } from '../forward/outbox-forwarder.js';
 import type { ForwardProtocol } from '../forward/outbox-forwarder.js';
 import type { OtlpSignal } from '../model/signals.js';
 import type { MetricsRegistry } from '../server/metrics.js';
+import type { PgOutbox } from '../store/postgres/pg-outbox.js';
 import type { SqliteOutbox } from '../store/sqlite/sqlite-outbox.js';
 
 export type { ForwardProtocol } from '../forward/outbox-forwarder.js';
@@ -32,17 +35,29 @@ export interface CollectorForwarding {
   readiness(accepting: boolean): { ready: boolean; body: { status: string } & Record<string, unknown> };
   /** Why a request must be refused now (an upstream's outbox is full), or null. */
   refusal(): string | null;
+  /**
+   * Resolves once the counts `health` serves have been read since this call
+   * (at once on SQLite, whose counts are always current): e.g. before
+   * `health.leftovers()` at startup on PostgreSQL. Never rejects.
+   */
+  countsRead(): Promise<void>;
   start(): void;
-  /** Resolves once every delivery in progress has ended. */
+  /** Resolves once every delivery in progress has ended (and, on PostgreSQL, this replica's claims are released). */
   stop(): Promise<void>;
 }
 
 /**
  * One forwarder per upstream on the collector's outbox, its attempts counted in `metrics`
  * (and a refusal for good logged), its health exported as gauges.
+ *
+ * The outbox is SQLite's (one process delivers it; its counts are exact and
+ * in memory) or PostgreSQL's (shared: any replica delivers each entry, on a
+ * claim). For PostgreSQL, the gauges, `/readyz` and `refusal()` read a
+ * snapshot of the counts, re-read after each forwarding attempt, on
+ * `notify()` and every few seconds, so they stay synchronous and cheap.
  */
 export function createCollectorForwarding(
-  outbox: SqliteOutbox,
+  outbox: SqliteOutbox | PgOutbox,
   targets: readonly ForwardTarget[],
   options: { maxOutboxBytes: number; backoffMillis?: { initial: number; max: number } },
   metrics: MetricsRegistry,
@@ -56,6 +71,8 @@ export function createCollectorForwarding(
     'skein_forward_items_delivered_total',
     'Items delivered upstream by signal: spans, log records, metric data points.',
   );
+  const { counts, snapshot } = countsOf(outbox);
+  const refreshCounts = () => void snapshot?.refresh();
   const forwarders = targets.map(
     (target) =>
       new OutboxForwarder({
@@ -67,6 +84,7 @@ export function createCollectorForwarding(
         initialBackoffMillis: options.backoffMillis?.initial,
         maxBackoffMillis: options.backoffMillis?.max,
         onAttempt(attempt) {
+          refreshCounts();
           attempts.inc({ upstream: attempt.upstream, outcome: attempt.outcome });
           if (attempt.outcome === 'delivered' && attempt.signal !== null) {
             if (attempt.signal === 'traces') delivered.inc({ upstream: attempt.upstream }, attempt.spanCount);
@@ -79,7 +97,7 @@ export function createCollectorForwarding(
         },
       }),
   );
-  const health = new ForwardingHealth(outbox, forwarders, options.maxOutboxBytes);
+  const health = new ForwardingHealth(counts, forwarders, options.maxOutboxBytes);
   for (const gauge of health.gauges()) metrics.gauge(gauge.name, gauge.help, gauge.read);
   return {
     health,
@@ -89,12 +107,29 @@ export function createCollectorForwarding(
     },
     refusal() {
       const full = health.fullUpstream();
-      return full === undefined ? null : `the forwarding outbox for ${full} is full (${outbox.queuedBytes(full)} bytes queued); retry later`;
+      return full === undefined ? null : `the forwarding outbox for ${full} is full (${counts.queuedBytes(full)} bytes queued); retry later`;
     },
-    notify: () => forwarders.forEach((f) => f.notify()),
-    start: () => forwarders.forEach((f) => f.start()),
+    countsRead: async () => {
+      await snapshot?.refresh();
+    },
+    notify: () => {
+      refreshCounts();
+      forwarders.forEach((f) => f.notify());
+    },
+    start: () => {
+      snapshot?.start();
+      forwarders.forEach((f) => f.start());
+    },
     stop: async () => {
       await Promise.all(forwarders.map((f) => f.stop()));
+      await snapshot?.stop();
     },
   };
+}
+
+/** PgOutbox's counts are queries (every replica changes them): served from a snapshot. SqliteOutbox's are in memory, exact. */
+function countsOf(outbox: SqliteOutbox | PgOutbox): { counts: OutboxCounts; snapshot: OutboxSnapshot | null } {
+  if (!('claimDue' in outbox)) return { counts: outbox, snapshot: null };
+  const snapshot = new OutboxSnapshot(outbox);
+  return { counts: snapshot, snapshot };
 }

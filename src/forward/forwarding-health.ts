@@ -1,5 +1,6 @@
 import type { ForwarderHealth, OutboxForwarder } from './outbox-forwarder.js';
-import type { OutboxDepth, SqliteOutbox } from '../store/sqlite/sqlite-outbox.js';
+import type { OutboxDepth } from '../store/outbox.js';
+import type { OutboxCounts } from './outbox-counts.js';
 
 /** One upstream as `/readyz` shows it: the forwarder's health and its queue. */
 export interface UpstreamReadiness extends Omit<ForwarderHealth, 'lastErrorAtMillis' | 'lastDeliveredAtMillis' | 'pausedUntilMillis'> {
@@ -35,10 +36,14 @@ export interface ForwardingGauge {
  * per upstream the attempts by outcome (counted by the caller), the queue,
  * the consecutive failures, the age of the last error and the pause; and
  * queues left behind for upstreams no longer configured.
+ *
+ * Every read is synchronous and cheap: `outbox` is SQLite's outbox (its
+ * in-memory depth, exact) or, for PostgreSQL, an `OutboxSnapshot` of the
+ * shared outbox refreshed in the background.
  */
 export class ForwardingHealth {
   constructor(
-    private readonly outbox: SqliteOutbox,
+    private readonly outbox: OutboxCounts,
     private readonly forwarders: readonly OutboxForwarder[],
     private readonly maxOutboxBytes: number,
   ) {}

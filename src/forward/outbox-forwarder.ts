@@ -2,27 +2,22 @@ import { numberOption } from '../model/option-values.js';
 import type { OutboxEntry } from '../store/outbox.js';
 import { FORWARD_PROTOCOLS } from './delivery-transport.js';
 import type { DeliveryTransport, ForwardProtocol } from './delivery-transport.js';
+import { forwardingOutboxOf } from './forwarding-outbox.js';
+import type { ClaimingOutbox, ForwarderEntry, ForwarderOutbox, ForwardingOutbox } from './forwarding-outbox.js';
 import { GrpcDelivery } from './grpc-delivery.js';
 import { HttpDelivery } from './http-delivery.js';
 import { retryDelayMillis } from './retry-policy.js';
 
 export type { ForwardProtocol } from './delivery-transport.js';
-
-type ForwarderEntry = Pick<OutboxEntry, 'id' | 'signal' | 'payload' | 'spanCount' | 'attempts'>;
-
-/** What the forwarder needs from an outbox (`SqliteOutbox` provides it). */
-export interface ForwarderOutbox {
-  /** Entries due now for the upstream, in the order they should be sent. */
-  dueEntries(upstream: string, limit: number, nowMillis?: number): ForwarderEntry[];
-  nextAttemptAt(upstream: string): number | null;
-  delivered(id: number): void;
-  /** False when the entry is no longer queued (dropped meanwhile): it is then not retried. */
-  retryLater(id: number, nextAttemptAtMillis: number, error: string): boolean;
-  deadLetter(id: number, status: number | null, response: string, nowMillis?: number): void;
-}
+export type { ClaimingOutbox, ForwarderOutbox, ForwardingOutbox } from './forwarding-outbox.js';
 
 export interface OutboxForwarderOptions {
-  outbox: ForwarderOutbox;
+  /**
+   * `SqliteOutbox` (or any `ForwarderOutbox`), `PgOutbox` (or any
+   * `ClaimingOutbox`: entries are claimed on a lease of `leaseMillis`
+   * before each attempt, the claims released on stop), or a `ForwardingOutbox`.
+   */
+  outbox: ForwarderOutbox | ClaimingOutbox | ForwardingOutbox;
   /**
    * The upstream, and the key of its queue in the outbox. OTLP/HTTP: an
    * endpoint whose signal paths `otlpSignalUrl` derives (a base
@@ -36,6 +31,13 @@ export interface OutboxForwarderOptions {
   headers?: Record<string, string>;
   /** Per attempt: the fetch timeout, or the gRPC deadline. Default 10 s. */
   timeoutMillis?: number;
+  /**
+   * A claiming outbox (PostgreSQL): how long a claim lasts, measured from
+   * just before the attempt. Longer than `timeoutMillis`, so no other replica
+   * takes the entry over while it is sent; shorter means a crashed replica's
+   * entries wait less. Default `timeoutMillis` plus the larger of it and 30 s.
+   */
+  leaseMillis?: number;
   /** gzip each request. Default false. */
   gzip?: boolean;
   initialBackoffMillis?: number;
@@ -76,6 +78,9 @@ export interface ForwarderHealth {
   pausedUntilMillis: number | null;
 }
 
+/** The upstream's answer to an entry, delivered or refused for good, as the outbox must record it. */
+type Answer = Omit<DeliveryAttempt, 'outcome' | 'error'> & { outcome: 'delivered' | 'dead'; error: string; id: number };
+
 const OWNER = 'OutboxForwarder';
 /** How long an idle forwarder sleeps before it looks at its queue again without being notified. */
 const IDLE_RECHECK_MILLIS = 60_000;
@@ -89,15 +94,19 @@ const IDLE_RECHECK_MILLIS = 60_000;
  * outage costs one request per backoff step, not one per queued entry, and
  * requests that arrive during the pause wait behind it.
  *
+ * On PostgreSQL's outbox, shared by replicas, each entry is claimed on a
+ * lease just before it is sent (forwarding-outbox.ts): any live replica
+ * delivers it, one at a time per (upstream, signal) queue, in order.
+ *
  * The loop never ends on an error: a failure of its own (the outbox could
- * not be read or updated) is logged, counted as an `error` attempt and
- * retried with the same backoff. Only `stop()` ends it.
+ * not be read or updated, the database is down) is logged, counted as an
+ * `error` attempt and retried with the same backoff. Only `stop()` ends it.
  */
 export class OutboxForwarder {
   readonly upstream: string;
   readonly protocol: ForwardProtocol;
   private readonly transport: DeliveryTransport;
-  private readonly outbox: ForwarderOutbox;
+  private readonly outbox: ForwardingOutbox;
   private readonly initialBackoffMillis: number;
   private readonly maxBackoffMillis: number;
   private readonly random: () => number;
@@ -110,6 +119,12 @@ export class OutboxForwarder {
   private pausedUntilMillis = 0;
   /** The entry that failed last: retried before anything newer. */
   private retrying: ForwarderEntry | null = null;
+  /**
+   * An answer (delivered, or refused for good) the outbox failed to record:
+   * recorded again before anything is sent, rather than the entry being sent
+   * again. Until it is, the entry stays queued: never lost.
+   */
+  private unrecorded: Answer | null = null;
   private consecutiveFailures = 0;
   private lastError: string | null = null;
   private lastErrorAtMillis: number | null = null;
@@ -118,8 +133,12 @@ export class OutboxForwarder {
   private lastLoggedAtMillis = -Infinity;
 
   constructor(options: OutboxForwarderOptions) {
-    this.outbox = options.outbox;
     const timeoutMillis = numberOption(OWNER, 'timeoutMillis', options.timeoutMillis, 10_000, { min: 1, max: 3_600_000 });
+    const leaseMillis = numberOption(OWNER, 'leaseMillis', options.leaseMillis, Math.ceil(timeoutMillis + Math.max(timeoutMillis, 30_000)), {
+      min: timeoutMillis + 1,
+      max: 86_400_000,
+      integer: true,
+    });
     this.initialBackoffMillis = numberOption(OWNER, 'initialBackoffMillis', options.initialBackoffMillis, 500, {
       min: 1,
       max: 3_600_000,
@@ -140,6 +159,8 @@ export class OutboxForwarder {
       this.protocol === 'grpc'
         ? new GrpcDelivery(settings, { initialBackoffMillis: this.initialBackoffMillis, maxBackoffMillis: this.maxBackoffMillis })
         : new HttpDelivery(settings);
+    // Last: a claiming outbox counts this forwarder among those whose stop releases its claims.
+    this.outbox = forwardingOutboxOf(options.outbox, leaseMillis);
   }
 
   start(): void {
@@ -152,12 +173,22 @@ export class OutboxForwarder {
     this.wake?.();
   }
 
-  /** Stops after the attempt in flight (which is given up to its timeout). Queued entries stay queued. */
+  /**
+   * Stops after the attempt in flight (which is given up to its timeout).
+   * Queued entries stay queued; on a claiming outbox, its claims are released
+   * (when every forwarder on it has stopped) so other replicas need not wait for the leases.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     this.wake?.();
     await this.running;
     this.transport.close();
+    try {
+      await this.outbox.release();
+    } catch (error) {
+      // The database is away: the leases run out by themselves.
+      console.error(`skein: releasing the claims of ${this.upstream} failed (they expire with their lease):`, error);
+    }
   }
 
   health(nowMillis = Date.now()): ForwarderHealth {
@@ -188,10 +219,15 @@ export class OutboxForwarder {
       await this.sleepUntil(this.pausedUntilMillis);
       return;
     }
-    const entry = this.retrying ?? this.outbox.dueEntries(this.upstream, 1)[0];
+    if (this.unrecorded) {
+      await this.record(this.unrecorded);
+      return;
+    }
+    const entry = await this.outbox.next(this.upstream, this.retrying);
     if (!entry) {
-      // Idle, but not forever: entries another process queued (`skein outbox replay`) are found within a minute.
-      await this.sleepUntil(this.outbox.nextAttemptAt(this.upstream) ?? Date.now() + IDLE_RECHECK_MILLIS);
+      this.retrying = null;
+      // Idle, but not forever: entries another process queued (`skein outbox replay`, another replica) are found within a minute.
+      await this.sleepUntil((await this.outbox.nextAttemptAt(this.upstream)) ?? Date.now() + IDLE_RECHECK_MILLIS);
       return;
     }
     await this.attempt(entry);
@@ -201,29 +237,29 @@ export class OutboxForwarder {
     this.retrying = null;
     const { verdict, status, error } = await this.transport.send(entry.payload, entry.signal);
     const attempt = { upstream: this.upstream, status, signal: entry.signal, spanCount: entry.spanCount };
-    // On delivered and dead, the entry is kept for a retry should the outbox update fail: sent again, never lost.
-    if (verdict.outcome === 'delivered') {
-      this.retrying = entry;
-      this.outbox.delivered(entry.id);
-      this.retrying = null;
-      this.succeeded();
-      this.report({ ...attempt, outcome: 'delivered' });
-      return;
-    }
-    if (verdict.outcome === 'dead') {
-      this.retrying = entry;
-      this.outbox.deadLetter(entry.id, status, error);
-      this.retrying = null;
-      // The upstream answered: the connection is healthy, only this request was refused.
-      this.succeeded();
-      this.report({ ...attempt, outcome: 'dead', error });
+    if (verdict.outcome === 'delivered' || verdict.outcome === 'dead') {
+      // Kept until recorded: should the outbox update fail (the database is down), it is recorded again after the backoff.
+      this.unrecorded = { ...attempt, outcome: verdict.outcome, error, id: entry.id };
+      await this.record(this.unrecorded);
       return;
     }
     this.retrying = { ...entry, attempts: entry.attempts + 1 };
     this.pause(entry.attempts, verdict.retryAfterMillis, error);
     // Persisted too, so that after a restart this entry still waits its turn.
-    if (!this.outbox.retryLater(entry.id, this.pausedUntilMillis, error)) this.retrying = null;
+    if (!(await this.outbox.retryLater(entry.id, this.pausedUntilMillis, error))) this.retrying = null;
     this.report({ ...attempt, outcome: 'retry', error });
+  }
+
+  /** Records the upstream's answer in the outbox, then reports it. */
+  private async record(answer: Answer): Promise<void> {
+    const { id, error, ...attempt } = answer;
+    // deadLetter is false when another replica holds the entry now (this one's lease ran out): it decides.
+    if (attempt.outcome === 'delivered') await this.outbox.delivered(id);
+    else await this.outbox.deadLetter(id, attempt.status, error);
+    this.unrecorded = null;
+    // The upstream answered: the connection is healthy (after a refusal, only that request was refused).
+    this.succeeded();
+    this.report(attempt.outcome === 'delivered' ? attempt : { ...attempt, error });
   }
 
   /** A failure of the forwarder's own (the outbox): logged, counted, retried after the backoff. */

@@ -18,13 +18,16 @@ import type { RouteSpec } from './api-spec.js';
 import { flag, integer, parseQuery, required, text } from './params.js';
 import type { JsonSchema, ParamSpec, QueryShape } from './params.js';
 
-/** What the routes need of the outbox: `SqliteOutbox` has it. */
+/** Synchronous (SQLite) or not (PostgreSQL): the routes await either. */
+type MaybeAsync<T> = T | Promise<T>;
+
+/** What the routes need of the outbox: `SqliteOutbox` and `PgOutbox` have it. */
 export interface OutboxOperations {
-  queues(): OutboxQueue[];
-  findDeadLetter(id: number): { upstream: string } | null;
-  listDeadLetters(options: { upstream?: string; limit?: number }): DeadLetter[];
-  replayDead(target: readonly number[] | { upstream?: string }): ReplayedDeadLetter[];
-  dropQueue(upstream: string, options: { dead?: boolean }): DroppedQueue;
+  queues(): MaybeAsync<OutboxQueue[]>;
+  findDeadLetter(id: number): MaybeAsync<{ upstream: string } | null>;
+  listDeadLetters(options: { upstream?: string; limit?: number }): MaybeAsync<DeadLetter[]>;
+  replayDead(target: readonly number[] | { upstream?: string }): MaybeAsync<ReplayedDeadLetter[]>;
+  dropQueue(upstream: string, options: { dead?: boolean }): MaybeAsync<DroppedQueue>;
 }
 
 /** One configured upstream as the running forwarder sees it (`ForwardingHealth.upstreams()` has these fields). */
@@ -43,6 +46,8 @@ export interface ForwardingOperations {
   health?: () => readonly UpstreamHealth[];
   /** Called after a replay, so the forwarders send the entries now rather than at their next look. */
   onReplay?: () => void;
+  /** Called after a drop, so counts read in the background (a PostgreSQL outbox's) are read again now. */
+  onDrop?: () => void;
 }
 
 const upstreamParam = required(text('The upstream URL, as `skein serve --forward` was given it.'));
@@ -165,20 +170,21 @@ export function registerOperations(app: Hono, options: { forwarding?: Forwarding
   const forwarding = (): ForwardingOperations | null => options.forwarding ?? null;
   const query = <S extends ParamSpec>(c: Context, shape: QueryShape<S>) => parseQuery(shape, new URL(c.req.url).searchParams).values;
 
-  app.get('/operations/forwarding', function getForwarding(c) {
+  app.get('/operations/forwarding', async function getForwarding(c) {
     query(c, forwardingQuery);
     const ops = forwarding();
     if (ops === null) return c.json({ available: false, upstreams: [] });
     const now = Date.now();
     const health = new Map((ops.health?.() ?? []).map((h) => [h.upstream, h]));
-    const queues = new Map(ops.outbox.queues().map((q) => [q.upstream, q]));
+    const queues = new Map((await ops.outbox.queues()).map((q) => [q.upstream, q]));
     const names = [...new Set([...health.keys(), ...queues.keys()])];
-    const upstreams = names.map((upstream) => {
+    const upstreams = [];
+    for (const upstream of names) {
       const q = queues.get(upstream);
       const h = health.get(upstream);
       const oldest = q?.oldestEnqueuedAtMillis ?? null;
       const deadLetters = q?.deadLetters ?? 0;
-      return {
+      upstreams.push({
         upstream,
         configured: h !== undefined,
         state: h?.state ?? null,
@@ -193,30 +199,30 @@ export function registerOperations(app: Hono, options: { forwarding?: Forwarding
         pausedForSeconds: h?.pausedForSeconds ?? null,
         deadLetters,
         deadSpans: q?.deadSpans ?? 0,
-        lastDeadLetter: deadLetters > 0 ? (ops.outbox.listDeadLetters({ upstream, limit: 1 })[0] ?? null) : null,
-      };
-    });
+        lastDeadLetter: deadLetters > 0 ? ((await ops.outbox.listDeadLetters({ upstream, limit: 1 }))[0] ?? null) : null,
+      });
+    }
     return c.json({ available: true, upstreams });
   });
 
-  app.get('/operations/forwarding/dead-letters', function listDeadLetters(c) {
+  app.get('/operations/forwarding/dead-letters', async function listDeadLetters(c) {
     const q = query(c, deadLettersQuery);
     const ops = forwarding();
-    return c.json({ deadLetters: ops === null ? [] : ops.outbox.listDeadLetters({ upstream: q.upstream, limit: q.limit }) });
+    return c.json({ deadLetters: ops === null ? [] : await ops.outbox.listDeadLetters({ upstream: q.upstream, limit: q.limit }) });
   });
 
-  app.post('/operations/forwarding/replay', function replayDeadLetters(c) {
+  app.post('/operations/forwarding/replay', async function replayDeadLetters(c) {
     const q = query(c, replayQuery);
     const refused = requireJson(c);
     if (refused) return refused;
     const ops = forwarding();
     if (ops === null) return notFound(c, 'this server has no forwarding outbox');
-    if (q.id !== undefined && ops.outbox.findDeadLetter(q.id)?.upstream !== q.upstream) {
+    if (q.id !== undefined && (await ops.outbox.findDeadLetter(q.id))?.upstream !== q.upstream) {
       return notFound(c, `no dead letter with id ${q.id} for ${q.upstream}`);
     }
     let replayed: ReplayedDeadLetter[];
     try {
-      replayed = ops.outbox.replayDead(q.id !== undefined ? [q.id] : { upstream: q.upstream });
+      replayed = await ops.outbox.replayDead(q.id !== undefined ? [q.id] : { upstream: q.upstream });
     } catch (caught) {
       if (caught instanceof DeadLetterNotFoundError) return notFound(c, caught.message);
       throw caught;
@@ -226,16 +232,18 @@ export function registerOperations(app: Hono, options: { forwarding?: Forwarding
     return c.json({ replayed });
   });
 
-  app.post('/operations/forwarding/drop', function dropQueue(c) {
+  app.post('/operations/forwarding/drop', async function dropQueue(c) {
     const q = query(c, dropQuery);
     const refused = requireJson(c);
     if (refused) return refused;
     const ops = forwarding();
     if (ops === null) return notFound(c, 'this server has no forwarding outbox');
-    const queue = ops.outbox.queues().find((candidate) => candidate.upstream === q.upstream);
+    const queue = (await ops.outbox.queues()).find((candidate) => candidate.upstream === q.upstream);
     if (!queue || (queue.entries === 0 && !(q.dead && queue.deadLetters > 0))) {
       return notFound(c, `nothing ${q.dead ? 'queued or dead' : 'queued'} for ${q.upstream}`);
     }
-    return c.json({ dropped: ops.outbox.dropQueue(q.upstream, { dead: q.dead }) });
+    const dropped = await ops.outbox.dropQueue(q.upstream, { dead: q.dead });
+    ops.onDrop?.();
+    return c.json({ dropped });
   });
 }
