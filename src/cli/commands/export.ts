@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { EXPORT_EXTENSIONS, EXPORT_FORMATS, exportSession } from '../../query/session-export.js';
 import { CliUsageError } from '../cli-error.js';
 import type { CliCommand } from '../command.js';
-import { withStore } from '../open-store.js';
+import { withTraceStore } from '../open-store.js';
 import { createProgress, plural } from '../output.js';
 import { oneOfFlag, positionals } from '../query-flags.js';
 
@@ -23,7 +23,7 @@ Options:
   -o, --output <path>  write to this file (one session) or into this directory
                        (several sessions: <session><ext> each, -2, -3… added
                        when two ids make the same file name); default stdout
-  --db <file>          database file (env SKEIN_DB; default ~/.skein/skein.db)
+  --db <file>          database file, or a postgres:// URL (env SKEIN_DB; default ~/.skein/skein.db)
 
 Examples:
   skein export my-session --format md
@@ -74,7 +74,7 @@ export const exportCommand: CliCommand = {
     const taken = new Map<string, string>();
     const renamed: string[] = [];
     const chunks: string[] = [];
-    await withStore(io, { db: values.db, mode: 'read' }, async (store) => {
+    await withTraceStore(io, { db: values.db, mode: 'read' }, async (store) => {
       const progress = sessionIds.length > 1 ? createProgress(io, 'exporting', sessionIds.length) : createProgress(io, '', 0);
       try {
         for (const sessionId of sessionIds) {

@@ -9,7 +9,7 @@ import { parseSeverity, SEVERITY_EXPECTED, SEVERITY_NAMES, severityLabel } from 
 import { MAX_LIMIT, SIGNAL_DEFAULT_LIMIT } from '../../query/query-options.js';
 import { CliUsageError } from '../cli-error.js';
 import type { CliCommand } from '../command.js';
-import { withStore } from '../open-store.js';
+import { withTraceStore } from '../open-store.js';
 import { colourEnabled, createStyle, renderTable, truncateCell } from '../output.js';
 import type { Style } from '../output.js';
 import { COMMON_FLAGS, COMMON_HELP, limitFlag, positionals, timeFlag } from '../query-flags.js';
@@ -91,7 +91,7 @@ export const logsCommand: CliCommand = {
       throw new CliUsageError('--until must not be before --since');
     }
     const session = values.session;
-    const page: Page<StoredLogRecord> = await withStore(io, { db: values.db, mode: 'read' }, (store) =>
+    const page: Page<StoredLogRecord> = await withTraceStore(io, { db: values.db, mode: 'read' }, (store) =>
       // With a session, an unknown id is an error rather than an empty list.
       session === undefined ? store.listLogs(query) : sessionEvents(store, session, query),
     );

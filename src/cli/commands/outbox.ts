@@ -4,9 +4,11 @@ import { formatBytes, formatCount, formatDurationNanos, formatTimestamp } from '
 import type { OtlpSignal } from '../../model/signals.js';
 import { DeadLetterNotFoundError, SqliteOutbox } from '../../store/sqlite/sqlite-outbox.js';
 import type { DroppedQueue } from '../../store/sqlite/sqlite-outbox.js';
+import type { PgOutbox } from '../../store/postgres/pg-outbox.js';
+import { SqliteTraceStore } from '../../store/sqlite/index.js';
 import { CliUsageError } from '../cli-error.js';
 import type { CliCommand, CliIo } from '../command.js';
-import { withStore } from '../open-store.js';
+import { withTraceStore } from '../open-store.js';
 import { colourEnabled, createStyle, plural, renderTable, truncateCell, writeJson } from '../output.js';
 import { COMMON_FLAGS, COMMON_HELP, limitFlag, positionals } from '../query-flags.js';
 import { itemCount, itemCounts, payloadItems, signalsCell, tally } from './outbox-signals.js';
@@ -15,7 +17,7 @@ import type { PayloadItem } from './outbox-signals.js';
 const HELP = `Usage: skein outbox [list | dead | show <id> | replay <id…> | drop <upstream>] [options]
 
 What forwarding (skein serve --forward) has queued and what upstreams refused
-for good (dead letters), read from the database file. Every signal (traces,
+for good (dead letters), read from the database. Every signal (traces,
 logs, metrics) shares an upstream's queue; SPANS counts spans while only
 traces are listed, and ITEMS (spans, log records, metric data points) else.
 
@@ -46,6 +48,9 @@ Examples:
   skein outbox replay 12 13
   skein outbox replay --all --upstream http://otel-collector:4318
   skein outbox drop http://old-collector:4318 --dead --yes`;
+
+/** The outbox in the database: SQLite's answers at once, PostgreSQL's in promises (every call is awaited). */
+type Outbox = SqliteOutbox | PgOutbox;
 
 const SUBCOMMANDS = ['list', 'dead', 'show', 'replay', 'drop'] as const;
 type Subcommand = (typeof SUBCOMMANDS)[number];
@@ -91,8 +96,8 @@ export const outboxCommand: CliCommand = {
       }
     }
     const mode = sub === 'replay' || sub === 'drop' ? 'write' : 'read';
-    return withStore(io, { db: values.db, mode }, async (store) => {
-      const outbox = new SqliteOutbox(store.database);
+    return withTraceStore(io, { db: values.db, mode }, async (store) => {
+      const outbox: Outbox = store instanceof SqliteTraceStore ? new SqliteOutbox(store.database) : store.outbox();
       switch (sub) {
         case 'list':
           positionals(args, []);
@@ -111,9 +116,9 @@ export const outboxCommand: CliCommand = {
   },
 };
 
-function list(io: CliIo, outbox: SqliteOutbox, json: boolean): number {
-  const queues = outbox.queues();
-  const bySignal = outbox.signalCounts();
+async function list(io: CliIo, outbox: Outbox, json: boolean): Promise<number> {
+  const queues = await outbox.queues();
+  const bySignal = await outbox.signalCounts();
   const now = Date.now();
   if (json) {
     writeJson(io, { upstreams: queues, bySignal });
@@ -143,9 +148,9 @@ function list(io: CliIo, outbox: SqliteOutbox, json: boolean): number {
   return 0;
 }
 
-function dead(io: CliIo, outbox: SqliteOutbox, json: boolean, upstream: string | undefined, limit: number): number {
-  const letters = outbox.listDeadLetters({ upstream, limit });
-  const counts = outbox.deadLetterCounts();
+async function dead(io: CliIo, outbox: Outbox, json: boolean, upstream: string | undefined, limit: number): Promise<number> {
+  const letters = await outbox.listDeadLetters({ upstream, limit });
+  const counts = await outbox.deadLetterCounts();
   const total = upstream === undefined ? [...counts.values()].reduce((a, b) => a + b, 0) : counts.get(upstream) ?? 0;
   if (json) {
     writeJson(io, { total, deadLetters: letters });
@@ -177,8 +182,8 @@ function dead(io: CliIo, outbox: SqliteOutbox, json: boolean, upstream: string |
   return 0;
 }
 
-function show(io: CliIo, outbox: SqliteOutbox, json: boolean, id: number, payloadFile: string | undefined): number {
-  const letter = outbox.findDeadLetter(id);
+async function show(io: CliIo, outbox: Outbox, json: boolean, id: number, payloadFile: string | undefined): Promise<number> {
+  const letter = await outbox.findDeadLetter(id);
   if (!letter) throw new CliUsageError(`no dead letter with id ${id}`);
   if (payloadFile !== undefined) {
     try {
@@ -219,20 +224,20 @@ function show(io: CliIo, outbox: SqliteOutbox, json: boolean, id: number, payloa
   return 0;
 }
 
-function replay(
+async function replay(
   io: CliIo,
-  outbox: SqliteOutbox,
+  outbox: Outbox,
   json: boolean,
   args: string[],
   all: boolean,
   upstream: string | undefined,
-): number {
+): Promise<number> {
   if (all && args.length > 0) throw new CliUsageError('give dead-letter ids or --all, not both');
   if (!all && args.length === 0) throw new CliUsageError('missing <id…> (or --all)');
   if (!all && upstream !== undefined) throw new CliUsageError('--upstream goes with --all');
   let moved;
   try {
-    moved = outbox.replayDead(all ? { upstream } : args.map(deadLetterId));
+    moved = await outbox.replayDead(all ? { upstream } : args.map(deadLetterId));
   } catch (error) {
     if (error instanceof DeadLetterNotFoundError) {
       throw new CliUsageError(`${error.message}; nothing was replayed`);
@@ -260,8 +265,8 @@ function replay(
   return 0;
 }
 
-function drop(io: CliIo, outbox: SqliteOutbox, json: boolean, upstream: string, withDead: boolean, yes: boolean): number {
-  const queue = outbox.queues().find((q) => q.upstream === upstream);
+async function drop(io: CliIo, outbox: Outbox, json: boolean, upstream: string, withDead: boolean, yes: boolean): Promise<number> {
+  const queue = (await outbox.queues()).find((q) => q.upstream === upstream);
   if (!queue) throw new CliUsageError(`nothing queued or dead for '${upstream}' (skein outbox lists the upstreams)`);
   const planned: DroppedQueue = { ...queue, deadLetters: withDead ? queue.deadLetters : 0 };
   if (planned.entries === 0 && planned.deadLetters === 0) {
@@ -269,10 +274,10 @@ function drop(io: CliIo, outbox: SqliteOutbox, json: boolean, upstream: string, 
     return 0;
   }
   const kept = !withDead && queue.deadLetters > 0 ? `; ${plural(queue.deadLetters, 'dead letter')} kept (--dead drops them)` : '';
-  const onlyTraces = outbox.signalCounts().every((c) => c.upstream !== upstream || c.entries === 0 || c.signal === 'traces');
+  const onlyTraces = (await outbox.signalCounts()).every((c) => c.upstream !== upstream || c.entries === 0 || c.signal === 'traces');
   const describeDrop = (d: DroppedQueue) => describeDropped(d, onlyTraces ? 'span' : 'item');
   if (!yes) throw new CliUsageError(`would drop ${describeDrop(planned)}${kept}; add --yes to drop`);
-  const dropped = outbox.dropQueue(upstream, { dead: withDead });
+  const dropped = await outbox.dropQueue(upstream, { dead: withDead });
   if (json) {
     writeJson(io, { dropped });
     return 0;

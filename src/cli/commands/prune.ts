@@ -3,7 +3,7 @@ import type { RetentionPolicy, RetentionResult } from '../../model/query.js';
 import type { RetentionPreview } from '../../store/sqlite/session-deleter.js';
 import { CliFailure, CliUsageError } from '../cli-error.js';
 import type { CliCommand, CliIo } from '../command.js';
-import { withStore } from '../open-store.js';
+import { withTraceStore } from '../open-store.js';
 import { plural, writeJson } from '../output.js';
 import { COMMON_FLAGS, COMMON_HELP, durationFlag, positionals } from '../query-flags.js';
 
@@ -103,14 +103,14 @@ export const pruneCommand: CliCommand = {
       policy.maxSessions = n;
     }
     if (values['dry-run']) {
-      const preview = await withStore(io, { db: values.db, mode: 'read' }, (store) => store.previewRetention(policy));
+      const preview = await withTraceStore(io, { db: values.db, mode: 'read' }, (store) => store.previewRetention(policy));
       if (values.json) writeJson(io, { dryRun: true, ...preview });
       else io.stdout.write(`would delete ${describePreview(preview)}\n`);
       return 0;
     }
     const stdin = io.stdin;
     if (!values.yes && stdin?.isTTY === true) {
-      const preview = await withStore(io, { db: values.db, mode: 'read' }, (store) => store.previewRetention(policy));
+      const preview = await withTraceStore(io, { db: values.db, mode: 'read' }, (store) => store.previewRetention(policy));
       const anything = preview.sessions > 0 || preview.logRecords > 0 || preview.metricPoints > 0;
       if (anything && !(await confirm(io, stdin, `delete ${describePreview(preview)}?`))) {
         throw new CliFailure('nothing deleted');
@@ -119,7 +119,7 @@ export const pruneCommand: CliCommand = {
     const stderr = io.stderr as NodeJS.WritableStream & { isTTY?: boolean };
     // The store deletes in batches but reports only the total: on a terminal, say that work is under way.
     if (stderr.isTTY === true) stderr.write('pruning…');
-    const result = await withStore(io, { db: values.db, mode: 'write' }, (store) => store.applyRetention(policy)).finally(
+    const result = await withTraceStore(io, { db: values.db, mode: 'write' }, (store) => store.applyRetention(policy)).finally(
       () => {
         if (stderr.isTTY === true) stderr.write('\r\x1b[2K');
       },

@@ -5,7 +5,7 @@ import { plainTextQuery } from '../../query/store-reads.js';
 import { CliUsageError } from '../cli-error.js';
 import type { CliCommand } from '../command.js';
 import { DEFAULT_LIMIT, MAX_LIMIT } from '../../query/query-options.js';
-import { withStore } from '../open-store.js';
+import { withTraceStore } from '../open-store.js';
 import { colourEnabled, createStyle, writeJson } from '../output.js';
 import type { Style } from '../output.js';
 import { COMMON_FLAGS, COMMON_HELP, limitFlag } from '../query-flags.js';
@@ -52,7 +52,7 @@ export const searchCommand: CliCommand = {
     const words = positionals.join(' ');
     const text = values.fts ? words : plainTextQuery(words);
     if (text.trim() === '') throw new CliUsageError('missing <text>: what to search for');
-    const hits = await withStore(io, { db: values.db, mode: 'read' }, (store) =>
+    const hits = await withTraceStore(io, { db: values.db, mode: 'read' }, (store) =>
       store.search({ text, sessionId: values.session, limit: limitFlag(values.limit), includeInternal: values.all }),
     );
     if (values.json) {

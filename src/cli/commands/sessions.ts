@@ -7,7 +7,7 @@ import { DEFAULT_LIMIT, MAX_LIMIT, SESSION_SORTS, SESSION_STATUSES } from '../..
 import { listSessionsMatching, plainTextQuery } from '../../query/store-reads.js';
 import { CliUsageError } from '../cli-error.js';
 import type { CliCommand } from '../command.js';
-import { withStore } from '../open-store.js';
+import { withTraceStore } from '../open-store.js';
 import { colourEnabled, createStyle, renderTable, truncateCell, writeJson } from '../output.js';
 import type { Style } from '../output.js';
 import { COMMON_FLAGS, COMMON_HELP, limitFlag, numberFlag, oneOfFlag, positionals, timeFlag } from '../query-flags.js';
@@ -132,7 +132,7 @@ export const sessionsCommand: CliCommand = {
       match = plainTextQuery(values.text);
       if (match === '') throw new CliUsageError('--text expects at least one word');
     }
-    const page = await withStore(io, { db: values.db, mode: 'read' }, (store) =>
+    const page = await withTraceStore(io, { db: values.db, mode: 'read' }, (store) =>
       match === undefined ? store.listSessions(query) : listSessionsMatching(store, query, match),
     );
     if (values.json) {

@@ -10,7 +10,7 @@ import { budgetLines } from '../budget-output.js';
 import type { SessionModelUsage } from '../../query/store-reads.js';
 import type { CliCommand } from '../command.js';
 import { loadConfigFlag } from '../config-file.js';
-import { withStore } from '../open-store.js';
+import { withTraceStore } from '../open-store.js';
 import { colourEnabled, createStyle, durationBar, plural, renderTable, writeJson } from '../output.js';
 import type { Style } from '../output.js';
 import { COMMON_FLAGS, COMMON_HELP, positionals } from '../query-flags.js';
@@ -142,7 +142,7 @@ export const showCommand: CliCommand = {
     const { values, positionals: rest } = parseArgs({ args: argv, strict: true, allowPositionals: true, options: { ...COMMON_FLAGS, tree: { type: 'boolean', default: false }, config: { type: 'string' } } });
     const [sessionId] = positionals(rest, ['session']);
     const budgets = loadConfigFlag(values.config)?.budgets;
-    const data = await withStore(io, { db: values.db, mode: 'read' }, async (store) => {
+    const data = await withTraceStore(io, { db: values.db, mode: 'read' }, async (store) => {
       const session = await store.getSession(sessionId);
       const models = await sessionModels(store, sessionId);
       const spans = new Map((await sessionSpans(store, sessionId)).map((s) => [spanKey(s.traceId, s.spanId), s]));

@@ -7,7 +7,7 @@ import { preview, spanJson } from '../../query/json-views.js';
 import { CliUsageError } from '../cli-error.js';
 import type { CliCommand } from '../command.js';
 import { DEFAULT_LIMIT, MAX_LIMIT } from '../../query/query-options.js';
-import { withStore } from '../open-store.js';
+import { withTraceStore } from '../open-store.js';
 import { colourEnabled, createStyle, renderTable, truncateCell, writeJson } from '../output.js';
 import {
   COMMON_FLAGS,
@@ -96,7 +96,7 @@ export const spansCommand: CliCommand = {
       }
       query.attributes = attributes;
     }
-    const page = await withStore(io, { db: values.db, mode: 'read' }, (store) => store.getSpans(query));
+    const page = await withTraceStore(io, { db: values.db, mode: 'read' }, (store) => store.getSpans(query));
     if (values.json) {
       writeJson(io, { items: page.items.map(spanJson), nextCursor: page.nextCursor });
       return 0;

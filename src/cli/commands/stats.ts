@@ -3,7 +3,7 @@ import { formatCount, formatDurationNanos, formatUsd } from '../../model/human-u
 import { statsRowJson } from '../../query/json-views.js';
 import { STATS_GROUPS } from '../../query/query-options.js';
 import type { CliCommand } from '../command.js';
-import { withStore } from '../open-store.js';
+import { withTraceStore } from '../open-store.js';
 import { colourEnabled, createStyle, renderTable, truncateCell, writeJson } from '../output.js';
 import { COMMON_FLAGS, COMMON_HELP, oneOfFlag, positionals, timeFlag } from '../query-flags.js';
 
@@ -38,7 +38,7 @@ export const statsCommand: CliCommand = {
     const groupBy = oneOfFlag(values.by, STATS_GROUPS, '--by') ?? 'model';
     const fromUnixNano = timeFlag(values.since, '--since');
     const toUnixNano = timeFlag(values.until, '--until');
-    const rows = await withStore(io, { db: values.db, mode: 'read' }, (store) =>
+    const rows = await withTraceStore(io, { db: values.db, mode: 'read' }, (store) =>
       store.stats({ groupBy, fromUnixNano, toUnixNano }),
     );
     if (values.json) {
