@@ -15,6 +15,7 @@ import { DEFAULT_INTERRUPT_AFTER_MILLIS } from './interrupt-sweeper.js';
 export type { ForwardProtocol, ForwardTarget } from './collector-forwarding.js';
 
 export interface CollectorOptions {
+  /** A SQLite file (`startCollector`), or a `postgres://` URL (`startPostgresCollector`). */
   dbPath: string;
   host?: string;
   /** OTLP/HTTP, the API and the viewer. Default 4318; 0 picks a free port. */
@@ -93,18 +94,19 @@ export interface CollectorOptions {
   maxConnections?: number;
 }
 
-export interface RunningCollector {
+export interface RunningCollector<Store = SqliteTraceStore, Outbox = SqliteOutbox> {
   url: string;
   port: number;
   /** `http://host:port` of the OTLP/gRPC listener (what OTEL_EXPORTER_OTLP_ENDPOINT takes), or null when off. */
   grpcUrl: string | null;
   grpcPort: number | null;
+  /** The database file, or a PostgreSQL URL without its password. */
   dbPath: string;
   forwardTargets: string[];
   /** Queues in the file, at startup, for upstreams not forwarded to now (kept for `skein outbox`). */
   unconfiguredQueues: LeftoverQueue[];
-  store: SqliteTraceStore;
-  outbox: SqliteOutbox;
+  store: Store;
+  outbox: Outbox;
   /** The listening HTTP server, for inspection (its limits); stop it with `close()`. */
   server: Server;
   /** Stop accepting, finish in-flight requests, commit, stop forwarding, close the database. Idempotent. */

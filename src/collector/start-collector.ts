@@ -1,7 +1,10 @@
 import type { Server } from 'node:http';
 import { resolve } from 'node:path';
-import { createIngestPipeline } from '../ingest/ingest-pipeline.js';
+import type { CommitOutcome } from '../ingest/commit-plan.js';
+import { createIngestPipeline, createPgIngestPipeline } from '../ingest/ingest-pipeline.js';
+import type { IngestPipeline } from '../ingest/ingest-pipeline.js';
 import { resolveIngestSettings } from '../ingest/ingest-settings.js';
+import type { IngestSettings } from '../ingest/ingest-settings.js';
 import { createSkeinApp } from '../server/app.js';
 import { DecodePool } from '../server/decode-pool.js';
 import { createOtlpExportHandlers } from '../server/grpc/otlp-export-handlers.js';
@@ -10,9 +13,15 @@ import { grpcOutcomeRecorder } from '../server/receiver-metrics.js';
 import { MetricsRegistry } from '../server/metrics.js';
 import { openWritableStore } from '../store/sqlite/database-file.js';
 import { SqliteOutbox } from '../store/sqlite/sqlite-outbox.js';
-import type { SqliteTraceStore } from '../store/sqlite/sqlite-trace-store.js';
+import type { AsyncChangeFeedReader, ChangeFeedReader } from '../store/change-feed.js';
+import { isPostgresUrl } from '../store/postgres/connection.js';
+import type { PgOutbox } from '../store/postgres/pg-outbox.js';
+import { PostgresTraceStore } from '../store/postgres/postgres-trace-store.js';
+import type { TraceStore } from '../store/trace-store.js';
 import { createCollectorForwarding } from './collector-forwarding.js';
+import type { CollectorForwarding } from './collector-forwarding.js';
 import { collectorLimits } from './collector-options.js';
+import type { CollectorLimits } from './collector-options.js';
 import type { CollectorOptions, RunningCollector } from './collector-options.js';
 import { listenGrpc } from './grpc-listener.js';
 import { closeServer, listen, serverUrl } from './http-listener.js';
@@ -21,13 +30,26 @@ import { startInterruptSweeper } from './interrupt-sweeper.js';
 export { GrpcListenError } from './collector-options.js';
 export type { CollectorOptions, ForwardProtocol, ForwardTarget, RunningCollector } from './collector-options.js';
 
-/** The composition root of `skein serve`: store, ingest and forwarding, OTLP/HTTP with the API and viewer on one port, OTLP/gRPC on another. */
+/** The composition root of `skein serve` on a SQLite file: store, ingest and forwarding, OTLP/HTTP with the API and viewer on one port, OTLP/gRPC on another. */
 export async function startCollector(options: CollectorOptions): Promise<RunningCollector> {
+  if (isPostgresUrl(options.dbPath)) {
+    throw new TypeError('startCollector: dbPath is a PostgreSQL URL; use startPostgresCollector');
+  }
+  // Every number is checked before the database opens, a thread or the server starts.
+  const limits = collectorLimits(options);
   const dbPath = options.dbPath === ':memory:' ? ':memory:' : resolve(options.dbPath);
   // Stats scans run on their own thread: a busy day's scan must not stall the receiver.
   const store = openWritableStore({ path: dbPath, statsOnThread: true });
   try {
-    return await startOn(store, dbPath, options);
+    const outbox = new SqliteOutbox(store.database);
+    return await startOn(options, limits, {
+      store,
+      outbox,
+      dbPath,
+      pipeline: (settings, forwarding, afterCommit) =>
+        createIngestPipeline({ dbPath, store, outbox, settings, ...pipelineLimits(options), refuse: () => forwarding.refusal(), afterCommit }),
+      startSweeper: () => startInterruptSweeper(store, limits.interruptAfterMillis),
+    });
   } catch (error) {
     // A port in use must not leave the database registered as written to.
     await store.close();
@@ -35,12 +57,54 @@ export async function startCollector(options: CollectorOptions): Promise<Running
   }
 }
 
-async function startOn(store: SqliteTraceStore, dbPath: string, options: CollectorOptions): Promise<RunningCollector> {
-  // Every number is checked before a thread or the server starts.
+/**
+ * `skein serve --db postgres://…`: the same collector on a PostgreSQL database shared with other
+ * replicas. Each replica commits its own requests; the outbox, the live stream's feed, budgets and
+ * the open steps of a replica that died are shared through the database (README, "Past one machine").
+ * The store marks a dead replica's open steps itself, from its heartbeats: no sweeper here.
+ */
+export async function startPostgresCollector(options: CollectorOptions): Promise<RunningCollector<PostgresTraceStore, PgOutbox>> {
   const limits = collectorLimits(options);
+  const store = await PostgresTraceStore.open({ url: options.dbPath });
+  try {
+    const outbox = store.outbox();
+    return await startOn(options, limits, {
+      store,
+      outbox,
+      dbPath: store.database,
+      pipeline: (settings, forwarding, afterCommit) =>
+        createPgIngestPipeline({ store, settings, ...pipelineLimits(options), refuse: () => forwarding.refusal(), afterCommit }),
+      startSweeper: () => () => undefined,
+    });
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}
+
+/** What differs between the two stores; the rest of the collector is the same. */
+interface Backend<S extends TraceStore & (ChangeFeedReader | AsyncChangeFeedReader), O extends SqliteOutbox | PgOutbox> {
+  store: S;
+  outbox: O;
+  /** The file, or the URL without its password. */
+  dbPath: string;
+  pipeline(settings: IngestSettings, forwarding: CollectorForwarding, afterCommit: (outcome: CommitOutcome) => void): IngestPipeline;
+  /** Starts marking silent writers' open steps interrupted; returns the stop. */
+  startSweeper(): () => void;
+}
+
+function pipelineLimits(options: CollectorOptions): { maxPendingSpans?: number; maxWaitMillis?: number } {
+  return { maxPendingSpans: options.maxPendingSpans, maxWaitMillis: options.maxWaitMillis };
+}
+
+async function startOn<S extends TraceStore & (ChangeFeedReader | AsyncChangeFeedReader), O extends SqliteOutbox | PgOutbox>(
+  options: CollectorOptions,
+  limits: CollectorLimits,
+  backend: Backend<S, O>,
+): Promise<RunningCollector<S, O>> {
+  const { store, outbox, dbPath } = backend;
   const targets = options.forward ?? [];
   const upstreams = targets.map((t) => t.url);
-  const outbox = new SqliteOutbox(store.database);
   const metrics = new MetricsRegistry();
   const forwarding = createCollectorForwarding(
     outbox,
@@ -48,31 +112,23 @@ async function startOn(store: SqliteTraceStore, dbPath: string, options: Collect
     { maxOutboxBytes: limits.maxOutboxBytes, backoffMillis: options.forwardBackoffMillis },
     metrics,
   );
-  const ingest = createIngestPipeline({
-    dbPath,
-    store,
-    outbox,
-    settings: resolveIngestSettings({
-      redaction: options.redaction,
-      maxTextLength: options.normalize?.maxTextLength,
-      prices: options.normalize?.prices,
-      budgets: options.budgets,
-      storeMode: options.storeMode,
-      upstreams,
-    }),
-    maxPendingSpans: options.maxPendingSpans,
-    maxWaitMillis: options.maxWaitMillis,
-    refuse: () => forwarding.refusal(),
-    afterCommit(outcome) {
-      forwarding.notify();
-      for (const crossing of outcome.crossings) {
-        try {
-          options.onBudget?.(crossing);
-        } catch (error) {
-          console.error('skein: the budget callback failed:', error);
-        }
+  const settings = resolveIngestSettings({
+    redaction: options.redaction,
+    maxTextLength: options.normalize?.maxTextLength,
+    prices: options.normalize?.prices,
+    budgets: options.budgets,
+    storeMode: options.storeMode,
+    upstreams,
+  });
+  const ingest = backend.pipeline(settings, forwarding, (outcome) => {
+    forwarding.notify();
+    for (const crossing of outcome.crossings) {
+      try {
+        options.onBudget?.(crossing);
+      } catch (error) {
+        console.error('skein: the budget callback failed:', error);
       }
-    },
+    }
   });
   metrics.gauge('skein_ingest_pending_spans', 'Items (spans, log records, metric data points) accepted and waiting for their commit; the name is kept for dashboards.', () => [{ value: ingest.pending }]);
 
@@ -95,7 +151,7 @@ async function startOn(store: SqliteTraceStore, dbPath: string, options: Collect
     store,
     budgets: options.budgets,
     // The outbox whose depth the receiver checks, so a drop or replay from the viewer keeps it exact.
-    forwarding: { outbox, health: () => forwarding.health.upstreams(), onReplay: () => forwarding.notify() },
+    forwarding: { outbox, health: () => forwarding.health.upstreams(), onReplay: () => forwarding.notify(), onDrop: () => forwarding.notify() },
     ingest,
   });
 
@@ -123,7 +179,9 @@ async function startOn(store: SqliteTraceStore, dbPath: string, options: Collect
   }
   const httpServer = server;
   forwarding.start();
-  const stopSweeper = startInterruptSweeper(store, limits.interruptAfterMillis);
+  // PostgreSQL: the queues left by upstreams not forwarded to now come from the first read (at once on SQLite).
+  await forwarding.countsRead();
+  const stopSweeper = backend.startSweeper();
   let closing: Promise<void> | null = null;
   return {
     ...serverUrl(httpServer),

@@ -3,8 +3,10 @@ import type { RawMetric } from '../model/metric-types.js';
 import type { RawSpan } from '../model/types.js';
 import type { SqliteOutbox } from '../store/sqlite/sqlite-outbox.js';
 import type { SqliteTraceStore } from '../store/sqlite/sqlite-trace-store.js';
+import type { PostgresTraceStore } from '../store/postgres/postgres-trace-store.js';
 import { GroupCommitIngest } from './group-commit-ingest.js';
 import { createIngestCommit } from './ingest-commit.js';
+import { createPgIngestCommit } from './pg-ingest-commit.js';
 import type { CommitOutcome } from './ingest-commit.js';
 import { createIngest, crossesThreads } from './ingest-settings.js';
 import type { IngestSettings } from './ingest-settings.js';
@@ -84,6 +86,47 @@ export function createIngestPipeline(options: IngestPipelineOptions): IngestPipe
         await group.drain();
         await writer?.close().catch((error: unknown) => console.error('skein: closing the writer thread failed:', error));
       })();
+      return closing;
+    },
+  };
+}
+
+export interface PgIngestPipelineOptions {
+  store: PostgresTraceStore;
+  settings: IngestSettings;
+  maxPendingSpans?: number;
+  maxWaitMillis?: number;
+  refuse?: () => string | null;
+  afterCommit?: (outcome: CommitOutcome) => void;
+}
+
+/**
+ * The same pipeline on PostgreSQL: group commits on this thread, each one
+ * transaction of the shared database (pg-ingest-commit.ts). No writer
+ * thread: the work of a commit is the server's, and waiting for it is not
+ * this thread's CPU.
+ */
+export function createPgIngestPipeline(options: PgIngestPipelineOptions): IngestPipeline {
+  const { afterCommit } = options;
+  const commit = createPgIngestCommit(options.store, createIngest(options.settings));
+  const group = new GroupCommitIngest({
+    maxPendingSpans: options.maxPendingSpans,
+    maxWaitMillis: options.maxWaitMillis,
+    refuse: options.refuse,
+    async commit(received) {
+      afterCommit?.(await commit(received));
+    },
+  });
+  let closing: Promise<void> | undefined;
+  return {
+    ingest: (spans: readonly RawSpan[]) => group.ingest(spans),
+    ingestLogs: (records: readonly RawLogRecord[]) => group.ingestLogs(records),
+    ingestMetrics: (metrics: readonly RawMetric[]) => group.ingestMetrics(metrics),
+    get pending() {
+      return group.pending;
+    },
+    close() {
+      closing ??= group.drain();
       return closing;
     },
   };

@@ -3,7 +3,8 @@ import { resolve } from 'node:path';
 import { CliFailure, CliUsageError } from '../cli-error.js';
 import { asUserError } from '../open-store.js';
 import { describeBudgetCrossing } from '../../model/budgets.js';
-import { GrpcListenError, startCollector } from '../../collector/start-collector.js';
+import { GrpcListenError, startCollector, startPostgresCollector } from '../../collector/start-collector.js';
+import { isPostgresUrl } from '../../store/postgres/connection.js';
 import type { ForwardProtocol } from '../../collector/start-collector.js';
 import { loadConfigFlag } from '../config-file.js';
 import { describeLeftovers } from '../../forward/forwarding-health.js';
@@ -17,12 +18,13 @@ import type { NumberRange } from '../../model/option-values.js';
 const HELP = `Usage: skein serve [options]
 
 Starts the collector: OTLP traces, logs and metrics over HTTP (POST /v1/traces,
-/v1/logs, /v1/metrics; protobuf and JSON, gzip) and over gRPC, stored in SQLite,
-optionally forwarded to other OTLP endpoints. Live step events on GET /api/live
+/v1/logs, /v1/metrics; protobuf and JSON, gzip) and over gRPC, stored in SQLite
+(or in a PostgreSQL database that several collectors share), optionally forwarded to other OTLP endpoints. Live step events on GET /api/live
 (Server-Sent Events).
 
 Options:
-  --db <file>               database file (env SKEIN_DB; default ~/.skein/skein.db)
+  --db <file|url>           database file, or postgres://user:password@host:5432/db to share one
+                            PostgreSQL database between collectors (env SKEIN_DB; default ~/.skein/skein.db)
   --host <addr>             address to bind (env SKEIN_HOST; default 127.0.0.1)
   --port <n>                OTLP/HTTP, API and viewer port (env SKEIN_PORT; default 4318; 0 picks a free one)
   --grpc-port <n>|off       OTLP/gRPC port on the same host (env SKEIN_GRPC_PORT; default 4317, or a free
@@ -62,6 +64,7 @@ Options:
 Examples:
   skein serve
   skein serve --db ./traces.db --port 4318
+  skein serve --db postgres://skein:secret@db.internal:5432/skein --host 0.0.0.0 --token $SKEIN_TOKEN
   skein serve --forward http://otel-collector:4318 --forward-header x-tenant=acme
   skein serve --forward otel-collector:4317 --forward-protocol grpc
   skein serve --config ./skein.config.json
@@ -121,8 +124,9 @@ export const serveCommand: CliCommand = {
     const grpcPort = parseGrpcPort(values['grpc-port'] ?? io.env.SKEIN_GRPC_PORT, port);
     const http = parseHttpLimits(values);
     const dbPath = values.db ?? io.env.SKEIN_DB ?? defaultDbPath(io.env);
-    upgradeBeforeOpen(io, resolve(dbPath), 'serve');
-    const collector = await startCollector({
+    const shared = isPostgresUrl(dbPath);
+    if (!shared) upgradeBeforeOpen(io, resolve(dbPath), 'serve');
+    const collector = await (shared ? startPostgresCollector : startCollector)({
       dbPath,
       host,
       port,
