@@ -20,7 +20,8 @@ import { startCollector, startPostgresCollector } from '../../src/collector/star
 import type { RunningCollector } from '../../src/collector/start-collector.js';
 import type { SessionSummary } from '../../src/model/types.js';
 import { encodeTraceRequest } from '../../src/otlp/index.js';
-import { PostgresTraceStore } from '../../src/store/postgres/index.js';
+import pg from 'pg';
+import { PG_SCHEMA_VERSION, PostgresTraceStore } from '../../src/store/postgres/index.js';
 import type { TraceStore } from '../../src/store/trace-store.js';
 import { listScenarios, replayScenario } from '../fixtures/agents/replay.js';
 import { makeRawSpan } from '../helpers/raw-spans.js';
@@ -174,8 +175,52 @@ describe('skein serve --db postgres://…', () => {
     expect(code).toBe(1);
     const lines = serve.stderr().trim().split('\n');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^skein: .*postgres:\/\/skein:\*\*\*@127\.0\.0\.1:\d+\/skein/);
+    expect(lines[0]).toMatch(/^skein serve: cannot open the database postgres:\/\/skein:\*\*\*@127\.0\.0\.1:\d+\/skein/);
     expect(serve.stderr() + serve.stdout()).not.toContain('hunter2');
+  });
+});
+
+/** Runs `skein serve --db <url>` expecting it to refuse to start: its one line of stderr. */
+async function refusedStart(url: string): Promise<string> {
+  const serve = await spawnServe(['--db', url, '--port', '0', '--grpc-port', 'off'], { via: 'node', waitForUrl: false });
+  const { code } = await serve.exited;
+  expect(code).toBe(1);
+  const lines = serve.stderr().trim().split('\n');
+  expect(lines).toHaveLength(1);
+  return lines[0];
+}
+
+async function sql(url: string, text: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(text);
+  } finally {
+    await client.end();
+  }
+}
+
+describe('skein serve --db postgres://… refuses to start, in one line naming the database', () => {
+  it('on a schema written by a newer Skein', async () => {
+    const url = await server.createDatabase();
+    await (await PostgresTraceStore.open({ url })).close();
+    await sql(url, `UPDATE skein_schema SET version = ${PG_SCHEMA_VERSION + 1}`);
+    const line = await refusedStart(url);
+    expect(line).toContain(`has Skein schema version ${PG_SCHEMA_VERSION + 1}, newer than version ${PG_SCHEMA_VERSION}`);
+    expect(line).toMatch(/postgres:\/\/skein:\*\*\*@/);
+  });
+
+  it('with a role that may read the tables but not write them', async () => {
+    const url = await server.createDatabase();
+    await (await PostgresTraceStore.open({ url })).close();
+    await sql(server.adminUrl, "CREATE ROLE skein_viewer LOGIN PASSWORD 'viewer-secret'");
+    await sql(url, 'GRANT SELECT ON ALL TABLES IN SCHEMA public TO skein_viewer');
+    const viewer = new URL(url);
+    viewer.username = 'skein_viewer';
+    viewer.password = 'viewer-secret';
+    const line = await refusedStart(viewer.toString());
+    expect(line).toMatch(/^skein serve: cannot open the database postgres:\/\/skein_viewer:\*\*\*@.*permission denied for table/);
+    expect(line).not.toContain('viewer-secret');
   });
 });
 

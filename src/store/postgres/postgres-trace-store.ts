@@ -27,7 +27,7 @@ import type { ChangeEvent } from '../../model/live-event.js';
 import type { SessionSummary, SpanRecord, StoredSpan } from '../../model/types.js';
 import type { BudgetReader } from '../budget-reader.js';
 import type { AsyncChangeFeedReader, ChangeFeedState, ReadChangesOptions } from '../change-feed.js';
-import { StoreError } from '../errors.js';
+import { DatabaseOpenError, StoreError } from '../errors.js';
 import type { TraceStore } from '../trace-store.js';
 import { PgBudgetLedger } from './budget-ledger.js';
 import { PgChangeLog } from './change-log.js';
@@ -139,7 +139,9 @@ export class PostgresTraceStore implements TraceStore, BudgetReader, AsyncChange
     } catch (error) {
       await pool.end().catch(() => undefined);
       if (error instanceof StoreError) throw error;
-      throw new StoreError(`cannot open the database ${database}: ${(error as Error).message}`);
+      // Node's AggregateError (every address refused) has an empty message: its code says it.
+      const reason = error instanceof Error && error.message !== '' ? error.message : String((error as { code?: unknown }).code ?? error);
+      throw new DatabaseOpenError(database, reason);
     }
   }
 
