@@ -1,11 +1,13 @@
 import { parseArgs } from 'node:util';
 import { createIngestCommit } from '../../ingest/ingest-commit.js';
+import { createPgIngestCommit } from '../../ingest/pg-ingest-commit.js';
+import { SqliteTraceStore } from '../../store/sqlite/sqlite-trace-store.js';
 import { createIngest, resolveIngestSettings } from '../../ingest/ingest-settings.js';
 import { DEFAULT_MAX_TEXT_LENGTH } from '../../model/normalize.js';
 import type { CliCommand } from '../command.js';
 import { loadConfigFlag } from '../config-file.js';
 import { parsePositiveInt } from '../options.js';
-import { withStore } from '../open-store.js';
+import { withTraceStore } from '../open-store.js';
 import { createProgress, plural, writeJson } from '../output.js';
 import { COMMON_FLAGS, COMMON_HELP, positionals } from '../query-flags.js';
 import { readTraceFile } from '../trace-files.js';
@@ -40,6 +42,7 @@ ${COMMON_HELP}
 Examples:
   skein import session.otlp.json
   skein import traces/*.pb --db ./team.db
+  skein import traces/*.pb --db postgres://skein@db.internal:5432/skein
   skein import export.jsonl.gz --json
   skein import big-prompts.otlp.json --max-text-length 65536 --config ./skein.config.json`;
 
@@ -81,14 +84,15 @@ export const importCommand: CliCommand = {
       throw new CliUsageError(`no spans in ${files.join(', ')}`);
     }
     const results: FileResult[] = [];
-    await withStore(io, { db: values.db, mode: 'write' }, async (store) => {
-      const commit = createIngestCommit({ store, ingest });
+    await withTraceStore(io, { db: values.db, mode: 'write' }, async (store) => {
+      // PostgreSQL: the same commit, one transaction of the shared database per batch.
+      const commit = store instanceof SqliteTraceStore ? createIngestCommit({ store, ingest }) : createPgIngestCommit(store, ingest);
       const progress = createProgress(io, 'importing', total);
       try {
         for (const file of decoded) {
           for (let i = 0; i < file.spans.length; i += WRITE_BATCH) {
             const batch = file.spans.slice(i, i + WRITE_BATCH);
-            commit(batch);
+            await commit(batch);
             // Between transactions: the progress line and signals get their turn.
             await new Promise<void>((resolveTurn) => setImmediate(resolveTurn));
             progress.tick(batch.length);
