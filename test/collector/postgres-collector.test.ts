@@ -224,6 +224,44 @@ describe('skein serve --db postgres://… refuses to start, in one line naming t
   });
 });
 
+describe("README's grants", () => {
+  it('a collector role with SELECT, INSERT, UPDATE, DELETE and sequence USAGE runs skein serve; a SELECT-only role reads', async () => {
+    const url = await server.createDatabase();
+    // The owner made the schema (the first start, or skein migrate).
+    await (await PostgresTraceStore.open({ url })).close();
+    await sql(server.adminUrl, "CREATE ROLE skein_collector LOGIN PASSWORD 'collector'");
+    await sql(server.adminUrl, "CREATE ROLE skein_reader LOGIN PASSWORD 'reader'");
+    await sql(url, 'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO skein_collector');
+    await sql(url, 'GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO skein_collector');
+    await sql(url, 'GRANT SELECT ON ALL TABLES IN SCHEMA public TO skein_reader');
+    const as = (user: string, password: string): string => {
+      const parsed = new URL(url);
+      parsed.username = user;
+      parsed.password = password;
+      return parsed.toString();
+    };
+    const collector = await startPostgresCollector({ dbPath: as('skein_collector', 'collector'), port: 0, forward: [{ url: 'http://127.0.0.1:9' }] });
+    try {
+      const span = makeRawSpan({ attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': 'gpt-4o', 'gen_ai.conversation.id': 'granted' } });
+      const res = await fetch(`${collector.url}/v1/traces`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-protobuf' },
+        body: encodeTraceRequest([span], 'protobuf'),
+      });
+      expect(res.status).toBe(200);
+    } finally {
+      await collector.close();
+    }
+    const reader = await PostgresTraceStore.open({ url: as('skein_reader', 'reader'), readonly: true });
+    try {
+      expect((await reader.getSession('granted')).llmCallCount).toBe(1);
+      expect((await reader.outbox().queues()).map((q) => q.entries)).toEqual([1]);
+    } finally {
+      await reader.close();
+    }
+  });
+});
+
 describe('the database lost mid-run', () => {
   it('requests get 503 + Retry-After while it is down, nothing acknowledged is lost, and the collector recovers by itself', async () => {
     const url = await server.createDatabase();
