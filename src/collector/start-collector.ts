@@ -47,7 +47,16 @@ export async function startCollector(options: CollectorOptions): Promise<Running
       outbox,
       dbPath,
       pipeline: (settings, forwarding, afterCommit) =>
-        createIngestPipeline({ dbPath, store, outbox, settings, ...pipelineLimits(options), refuse: () => forwarding.refusal(), afterCommit }),
+        createIngestPipeline({
+          dbPath,
+          store,
+          outbox,
+          settings,
+          maxPendingSpans: options.maxPendingSpans,
+          maxWaitMillis: options.maxWaitMillis,
+          refuse: () => forwarding.refusal(),
+          afterCommit,
+        }),
       startSweeper: () => startInterruptSweeper(store, limits.interruptAfterMillis),
     });
   } catch (error) {
@@ -73,7 +82,14 @@ export async function startPostgresCollector(options: CollectorOptions): Promise
       outbox,
       dbPath: store.database,
       pipeline: (settings, forwarding, afterCommit) =>
-        createPgIngestPipeline({ store, settings, ...pipelineLimits(options), refuse: () => forwarding.refusal(), afterCommit }),
+        createPgIngestPipeline({
+          store,
+          settings,
+          maxPendingSpans: options.maxPendingSpans,
+          maxWaitMillis: options.maxWaitMillis,
+          refuse: () => forwarding.refusal(),
+          afterCommit,
+        }),
       startSweeper: () => () => undefined,
     });
   } catch (error) {
@@ -91,10 +107,6 @@ interface Backend<S extends TraceStore & (ChangeFeedReader | AsyncChangeFeedRead
   pipeline(settings: IngestSettings, forwarding: CollectorForwarding, afterCommit: (outcome: CommitOutcome) => void): IngestPipeline;
   /** Starts marking silent writers' open steps interrupted; returns the stop. */
   startSweeper(): () => void;
-}
-
-function pipelineLimits(options: CollectorOptions): { maxPendingSpans?: number; maxWaitMillis?: number } {
-  return { maxPendingSpans: options.maxPendingSpans, maxWaitMillis: options.maxWaitMillis };
 }
 
 async function startOn<S extends TraceStore & (ChangeFeedReader | AsyncChangeFeedReader), O extends SqliteOutbox | PgOutbox>(
