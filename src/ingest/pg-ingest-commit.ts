@@ -7,7 +7,7 @@
  * (`PostgresTraceStore.commit`), the records made afresh from what was received.
  */
 import type { RawSpan } from '../model/types.js';
-import type { PostgresTraceStore } from '../store/postgres/postgres-trace-store.js';
+import { PostgresTraceStore } from '../store/postgres/postgres-trace-store.js';
 import { enqueuedOf, receiveBatch, recordsToWrite, spanPayloadWith } from './commit-plan.js';
 import type { CommitOutcome } from './commit-plan.js';
 import { runReads } from './commit-reads.js';
@@ -39,4 +39,22 @@ export function createPgIngestCommit(store: PostgresTraceStore, ingest: Ingest):
       return { crossings, enqueued: enqueuedOf(batch, spanPayload) };
     });
   };
+}
+
+/** A commit on a PostgreSQL store of its own (the processor's `dbUrl`). */
+export interface OpenedPgCommit {
+  commit: AsyncIngestCommit;
+  /** The URL without its password: what messages name. */
+  database: string;
+  /** Closes the store once its commits in flight end. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the database at `url` (migrating it; throws a `StoreError` naming it without its password
+ * when it cannot) and commits through it. Its idle connections do not keep the app's process alive.
+ */
+export async function openPgIngestCommit(url: string, ingest: Ingest): Promise<OpenedPgCommit> {
+  const store = await PostgresTraceStore.open({ url, allowExitOnIdle: true });
+  return { commit: createPgIngestCommit(store, ingest), database: store.database, close: () => store.close() };
 }

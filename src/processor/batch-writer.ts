@@ -7,16 +7,19 @@ import type { RawSpan, SpanRecord } from '../model/types.js';
  * a batch without yielding (needed to flush on process exit). A `writeSync`
  * that takes `{ budgets }` and returns the crossings it recorded
  * (`SqliteTraceStore`) also evaluates budgets.
+ *
+ * `R` is what a batch holds: normalized records for a store, raw spans for
+ * a sink whose commit normalizes them itself (`PgSpanSink`).
  */
-export interface WritableStore {
-  write(spans: readonly SpanRecord[]): Promise<void>;
-  writeSync?: (spans: readonly SpanRecord[], options?: { budgets?: BudgetConfig }) => unknown;
+export interface WritableStore<R = SpanRecord> {
+  write(spans: readonly R[]): Promise<void>;
+  writeSync?: (spans: readonly R[], options?: { budgets?: BudgetConfig }) => unknown;
 }
 
-export interface BatchWriterOptions {
-  store: WritableStore;
+export interface BatchWriterOptions<R = SpanRecord> {
+  store: WritableStore<R>;
   /** Applied when a batch is taken, so an open record replaced before the flush is never normalized. */
-  normalize: (raw: RawSpan) => SpanRecord;
+  normalize: (raw: RawSpan) => R;
   maxBatchSize: number;
   maxQueueSize: number;
   /** Called for every failed normalization or write; the writer itself never throws from `enqueue`. */
@@ -37,9 +40,9 @@ export interface BatchWriterOptions {
  * one arrives is replaced in place, so a step that starts and ends between
  * two flushes costs one normalization, one row write and one queue slot.
  */
-export class BatchWriter {
-  private readonly store: WritableStore;
-  private readonly normalize: (raw: RawSpan) => SpanRecord;
+export class BatchWriter<R = SpanRecord> {
+  private readonly store: WritableStore<R>;
+  private readonly normalize: (raw: RawSpan) => R;
   private readonly maxBatchSize: number;
   private readonly maxQueueSize: number;
   private readonly openLimit: number;
@@ -52,7 +55,7 @@ export class BatchWriter {
   private dropped = 0;
   private failed = 0;
 
-  constructor(options: BatchWriterOptions) {
+  constructor(options: BatchWriterOptions<R>) {
     this.store = options.store;
     this.normalize = options.normalize;
     this.maxBatchSize = options.maxBatchSize;
@@ -135,8 +138,8 @@ export class BatchWriter {
     return Math.ceil(this.queue.size / this.maxBatchSize);
   }
 
-  private takeBatch(): SpanRecord[] {
-    const batch: SpanRecord[] = [];
+  private takeBatch(): R[] {
+    const batch: R[] = [];
     let taken = 0;
     for (const [key, raw] of this.queue) {
       this.queue.delete(key);
@@ -151,7 +154,7 @@ export class BatchWriter {
     return batch;
   }
 
-  private writeBatchSync(writeSync: NonNullable<WritableStore['writeSync']>, batch: SpanRecord[]): void {
+  private writeBatchSync(writeSync: NonNullable<WritableStore<R>['writeSync']>, batch: R[]): void {
     const budgets = this.budgets;
     let written: unknown;
     try {

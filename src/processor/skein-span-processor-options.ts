@@ -5,7 +5,7 @@ import type { RedactionOptions } from '../model/redaction/redactor.js';
 import type { WritableStore } from './batch-writer.js';
 
 export interface SkeinSpanProcessorOptions {
-  /** Where spans go. A store with `writeSync` can also be flushed on process exit. */
+  /** Where spans go (exactly one of `store`, `dbPath` and `dbUrl`). A store with `writeSync` can also be flushed on process exit. */
   store?: WritableStore;
   /**
    * Opens a SQLite store at this path; the processor owns it and closes it on
@@ -16,6 +16,17 @@ export interface SkeinSpanProcessorOptions {
    * (A table from `createPriceTable` or `loadPriceTableFile` crosses.)
    */
   dbPath?: string;
+  /**
+   * Commits spans to this PostgreSQL database (`postgres://user:password@host/db`),
+   * the one `skein serve --db` replicas share, with the same redaction, prices
+   * and budgets as `dbPath`. Opened in the background: spans queue meanwhile;
+   * if it cannot be opened, that is reported once (the database named without
+   * its password), spans are counted failed, and it is tried again on the next
+   * flush (or at most every 5 s as spans arrive). A commit that fails is
+   * reported and its spans counted failed. Commits are asynchronous: spans not
+   * committed when the process exits without `shutdown()` are lost.
+   */
+  dbUrl?: string;
   /** Spans per write (one transaction each). Default 512. */
   maxBatchSize?: number;
   /** Longest a queued span waits before it is written. Default 200. */
@@ -50,8 +61,9 @@ export interface SkeinSpanProcessorOptions {
   /**
    * Limits per session (and per agent name, per user id), evaluated where the
    * rollups are: in the write transaction, after each batch (on the writer
-   * thread with `dbPath`). Needs `dbPath` or a store whose `writeSync`
-   * evaluates them (`SqliteTraceStore`). See README *Budgets*.
+   * thread with `dbPath`, in the commit with `dbUrl`). Needs `dbPath`, `dbUrl`
+   * or a store whose `writeSync` evaluates them (`SqliteTraceStore`). See
+   * README *Budgets*.
    */
   budgets?: BudgetConfig;
   /**

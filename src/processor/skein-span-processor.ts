@@ -19,7 +19,8 @@ import type { SpanSink } from './span-sink.js';
  * `onEnd` queues it completed. Neither does I/O nor throws; writes happen in
  * batches after the span calls return (on size, on a short unref'd timer, on
  * `forceFlush`, `shutdown` and process exit), by one `SpanSink` chosen in the
- * constructor (with `dbPath`, a writer thread; see `openSpanSink`).
+ * constructor (with `dbPath`, a writer thread; with `dbUrl`, commits to
+ * PostgreSQL; see `openSpanSink`).
  * `forceFlush` resolves once everything queued before the call is committed.
  *
  * Write failures go to the OTel global error handler and are kept: the next
@@ -50,16 +51,17 @@ export class SkeinSpanProcessor implements SpanProcessor {
   private readonly enforce: boolean;
 
   /**
-   * Throws only for options that are wrong in the code (a bad number, both or
-   * neither of store and dbPath, an invalid config file, budget or redaction
-   * pattern). A `dbPath` that cannot be opened is not one: it is reported to
-   * the OTel error handler, naming the path, and raised by the next
-   * `forceFlush()`; spans are then counted in `failedSpans`.
+   * Throws only for options that are wrong in the code (a bad number, not
+   * exactly one of store, dbPath and dbUrl, a dbUrl that is not a PostgreSQL
+   * URL, an invalid config file, budget or redaction pattern). A `dbPath` or
+   * `dbUrl` that cannot be opened is not one: it is reported to the OTel
+   * error handler, naming the path or the database (never its password), and
+   * raised by the next `forceFlush()`; spans are then counted in
+   * `failedSpans` (with `dbUrl`, until a later flush opens it).
    */
   constructor(options: SkeinSpanProcessorOptions) {
-    const { store, dbPath, forward } = options;
-    if (store !== undefined && dbPath !== undefined) throw new TypeError('SkeinSpanProcessor: pass either store or dbPath, not both');
-    if (store === undefined && dbPath === undefined) throw new TypeError('SkeinSpanProcessor: a store or a dbPath is required');
+    const { store, dbPath, dbUrl, forward } = options;
+    checkDestination(options);
     // Before a store is opened: a bad number, config file or budget fails here.
     const { maxBatchSize, maxQueueSize, flushIntervalMillis, ingest: settings } = resolveProcessorSettings(options);
     this.budgetMonitor = new BudgetMonitor({ onBudget: options.onBudget, onError: (error) => reportOnly(error) });
@@ -69,11 +71,12 @@ export class SkeinSpanProcessor implements SpanProcessor {
     this.maxBatchSize = maxBatchSize;
     this.maxQueueSize = maxQueueSize;
     this.schedule = new FlushSchedule(flushIntervalMillis, () => this.flushInBackground());
-    // Only a store given in code can write asynchronously; one opened from dbPath has writeSync.
-    this.internal = new InternalWork(store !== undefined && typeof store.writeSync !== 'function');
+    // A store given in code without writeSync, and PostgreSQL, write asynchronously; one opened from dbPath has writeSync.
+    this.internal = new InternalWork((store !== undefined && typeof store.writeSync !== 'function') || dbUrl !== undefined);
     this.sink = openSpanSink({
       store,
       dbPath,
+      dbUrl,
       maxBatchSize,
       maxQueueSize,
       ingest,
@@ -232,5 +235,22 @@ export class SkeinSpanProcessor implements SpanProcessor {
       this.droppedReported = dropped;
       diag.warn(`SkeinSpanProcessor: dropped ${dropped} spans because the queue was full (maxQueueSize ${this.maxQueueSize}); further drops are counted in droppedSpans`);
     }
+  }
+}
+
+/** `postgres://` or `postgresql://`: what `dbUrl` takes (as `isPostgresUrl`). */
+const POSTGRES_URL = /^postgres(ql)?:\/\//i;
+
+/** Exactly one place for the spans, of the right kind: a mistake in the code, thrown from the constructor. */
+function checkDestination(options: SkeinSpanProcessorOptions): void {
+  const { store, dbPath, dbUrl } = options;
+  const given = [store, dbPath, dbUrl].filter((value) => value !== undefined).length;
+  if (given > 1) throw new TypeError('SkeinSpanProcessor: pass either store, dbPath or dbUrl, not several');
+  if (given === 0) throw new TypeError('SkeinSpanProcessor: a store or a dbPath (or a dbUrl) is required');
+  if (dbUrl !== undefined && (typeof dbUrl !== 'string' || !POSTGRES_URL.test(dbUrl))) {
+    throw new TypeError('SkeinSpanProcessor: dbUrl must be a postgres:// or postgresql:// URL (a SQLite file is dbPath)');
+  }
+  if (typeof dbPath === 'string' && POSTGRES_URL.test(dbPath)) {
+    throw new TypeError('SkeinSpanProcessor: dbPath is a SQLite file; pass a PostgreSQL URL as dbUrl');
   }
 }

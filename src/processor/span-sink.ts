@@ -5,7 +5,8 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
  * written in batches. The processor decides when a batch goes (size, timer,
  * `forceFlush`, `shutdown`, process exit); the sink decides how and where it
  * is written (`InThreadSpanSink` on the app's thread, `WorkerSpanSink` on a
- * writer thread, `UnopenedSpanSink` nowhere, its store not opened).
+ * writer thread, `PgSpanSink` as PostgreSQL commits, `UnopenedSpanSink`
+ * nowhere, its store not opened).
  *
  * Only `enqueue` may throw (a span it cannot convert) and only `close` may
  * reject; every other failure goes to the `onError` the sink was made with,

@@ -26,6 +26,8 @@ const types = {
 export interface PoolOptions {
   /** Connections in the pool. Default 4. */
   max?: number;
+  /** Idle connections do not keep the process alive (a store inside an app: the processor's `dbUrl`). Default false. */
+  allowExitOnIdle?: boolean;
 }
 
 export function openPool(url: string, options: PoolOptions = {}): pg.Pool {
@@ -33,7 +35,7 @@ export function openPool(url: string, options: PoolOptions = {}): pg.Pool {
   if (!Number.isInteger(max) || max < 1 || max > 1000) {
     throw new RangeError(`PostgreSQL pool max must be an integer from 1 to 1000, got ${String(max)}`);
   }
-  const pool = new pg.Pool({ connectionString: url, max, types, application_name: 'skein' });
+  const pool = new pg.Pool({ connectionString: url, max, types, application_name: 'skein', allowExitOnIdle: options.allowExitOnIdle ?? false });
   // A client checked out has no listener of its own: the server going away between two of its statements
   // (idle in a transaction) would be an uncaught 'error'. Its next query reports the lost connection instead.
   pool.on('connect', (client) => {

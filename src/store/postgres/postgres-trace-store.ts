@@ -59,6 +59,8 @@ export interface PostgresTraceStoreOptions extends WriterRegistryOptions {
   readonly?: boolean;
   /** Connections in the pool. Default 4. */
   poolSize?: number;
+  /** Idle connections do not keep the process alive: for a store inside an app (the processor's `dbUrl`). Default false. */
+  allowExitOnIdle?: boolean;
   /** The change feed's retention and wake-up poll. */
   changeFeed?: PgChangeFeedOptions;
 }
@@ -117,7 +119,7 @@ export class PostgresTraceStore implements TraceStore, BudgetReader, AsyncChange
   static async open(options: PostgresTraceStoreOptions): Promise<PostgresTraceStore> {
     const readonly = options.readonly ?? false;
     writerRegistryOptions(options);
-    const pool = openPool(options.url, { max: options.poolSize });
+    const pool = openPool(options.url, { max: options.poolSize, allowExitOnIdle: options.allowExitOnIdle });
     // An idle client's error (the server restarting) must not crash the process; the next query reports it.
     pool.on('error', () => undefined);
     const database = redactUrl(options.url);
