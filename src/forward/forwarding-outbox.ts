@@ -120,7 +120,7 @@ export class ClaimingForwardingOutbox implements ForwardingOutbox {
   }
 
   async delivered(id: number): Promise<void> {
-    // False: already gone (dropped, or delivered by the replica that took an expired lease over): nothing to do.
+    // False: already gone, or this replica's lease had run out (it may have been sent twice); either way the upstream has it.
     await this.outbox.delivered(id);
   }
 

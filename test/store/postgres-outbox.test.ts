@@ -363,10 +363,10 @@ describe('PgOutbox: several replicas on one outbox', () => {
     expect(await outboxRow(held.id)).toEqual({ attempts: 0, next_attempt_at: 1_000n, last_error: null });
     expect(await outbox.deadLetters()).toEqual([]);
     expect(await outbox.claimDue(A, 10, LEASE, 1_000)).toEqual([]);
-    // The new holder acts; a late delivered() of the old one still removes what the upstream has.
+    // The new holder acts; a late delivered() of the old one still removes what the upstream has, but says it was no longer its.
     expect(await r2.retryLater(held.id, 1_000, 'HTTP 503')).toBe(true);
     expect((await r2.claimDue(A, 1, LEASE, 1_000))[0]).toMatchObject({ id: held.id, attempts: 1 });
-    expect(await outbox.delivered(held.id)).toBe(true);
+    expect(await outbox.delivered(held.id)).toBe(false);
     expect(await r2.deadLetter(held.id, 400, 'HTTP 400')).toBe(false);
   });
 

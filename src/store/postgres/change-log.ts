@@ -138,23 +138,26 @@ const SELECT_SNAPSHOTS_SQL = `SELECT session_id, status, first_start_ns, last_en
  * point is a row boundary at or below the newest row this statement's
  * snapshot sees: rows committed since have higher ids, so nothing at or
  * below it is left behind. `$4` max events, `$5` the max age (ms). Times
- * are the database server's clock, read once (`clock`), so replicas with
- * skewed clocks agree on an event's time and on what is too old.
+ * are the database server's clock, so replicas with skewed clocks agree on
+ * an event's time and on what is too old. The event's time is read in the
+ * INSERT, which runs on the UPDATE's row: after the counter's row lock is
+ * granted, so a higher seq never has an earlier time (read before the lock,
+ * an appender that waited would stamp the time it began to wait). The trim
+ * reads the clock on its own, possibly earlier: it then keeps a little more.
  */
-const APPEND_SQL = `WITH clock AS MATERIALIZED (SELECT ${SERVER_NOW_MS} AS now_ms),
-  feed AS (
+const APPEND_SQL = `WITH feed AS (
     UPDATE change_feed SET latest_seq = latest_seq + $1,
       trimmed_through_seq = GREATEST(trimmed_through_seq, coalesce((
         SELECT max(c.last_seq) FROM changes c WHERE c.last_seq <= GREATEST(
           change_feed.latest_seq + $1 - $4::int8,
           coalesce((SELECT f.first_seq - 1 FROM changes f
-              WHERE f.at_ms >= (SELECT now_ms FROM clock) - $5::int8 ORDER BY f.last_seq LIMIT 1),
+              WHERE f.at_ms >= ${SERVER_NOW_MS} - $5::int8 ORDER BY f.last_seq LIMIT 1),
             change_feed.latest_seq + $1))), 0))
     WHERE id = 0
     RETURNING latest_seq, trimmed_through_seq),
   trimmed AS (DELETE FROM changes WHERE last_seq <= (SELECT trimmed_through_seq FROM feed)),
   appended AS (INSERT INTO changes (last_seq, first_seq, at_ms, sessions, body)
-    SELECT latest_seq, latest_seq - $1 + 1, clock.now_ms, $2::text[], $3::text FROM feed, clock)
+    SELECT latest_seq, latest_seq - $1 + 1, ${SERVER_NOW_MS}, $2::text[], $3::text FROM feed)
   SELECT pg_notify('${CHANGE_CHANNEL}', latest_seq::text) FROM feed`;
 
 const SELECT_AFTER_SQL = `SELECT first_seq, last_seq, at_ms, body FROM changes

@@ -73,6 +73,12 @@ export function isPostgresUrl(value: string): boolean {
  * Runs `work` in one transaction on one pooled client: COMMIT when it
  * resolves, ROLLBACK when it throws. A COMMIT that the server turned into a
  * ROLLBACK (a statement failed and `work` caught its error) throws.
+ *
+ * The transaction is READ COMMITTED whatever the database's
+ * `default_transaction_isolation`: the writers rely on each statement's
+ * snapshot being taken after the locks before it (advisory-locks.ts,
+ * change-log.ts); under REPEATABLE READ or SERIALIZABLE, concurrent
+ * writers would fail with serialization errors (40001).
  */
 export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await begin(pool);
@@ -95,6 +101,9 @@ export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClie
   }
 }
 
+/** Every transaction Skein begins (`inTransaction`). */
+export const BEGIN_SQL = 'BEGIN ISOLATION LEVEL READ COMMITTED';
+
 /**
  * A pooled client in a new transaction. An idle client whose server went
  * away (restarted, failed over) may be handed out before the pool noticed:
@@ -104,7 +113,7 @@ async function begin(pool: pg.Pool): Promise<pg.PoolClient> {
   for (let attempt = 1; ; attempt++) {
     const client = await pool.connect();
     try {
-      await client.query('BEGIN');
+      await client.query(BEGIN_SQL);
       return client;
     } catch (error) {
       client.release(error instanceof Error ? error : new Error(String(error)));

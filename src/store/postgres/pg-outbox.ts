@@ -22,13 +22,6 @@ const OWNER = 'PgOutbox';
 /** A whole number that int8 and JavaScript both hold exactly. */
 const SAFE_INTEGER = { integer: true, min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER };
 
-/**
- * First statement of a transaction that locks a queue: each later statement
- * then reads a snapshot taken after the lock was granted (whatever the
- * database's default isolation), so it sees every claim its previous holder committed.
- */
-const READ_COMMITTED = 'SET TRANSACTION ISOLATION LEVEL READ COMMITTED';
-
 /** `pg_advisory_xact_lock(kind, key)` kind of the outbox's queues (reserved in advisory-locks.ts). */
 const QUEUE_LOCK = OUTBOX_QUEUE_LOCK;
 
@@ -131,6 +124,13 @@ moved AS (
 )
 INSERT INTO outbox_dead (upstream, signal, payload, span_count, enqueued_at, attempts, failed_at, status, response)
 SELECT upstream, signal, payload, span_count, enqueued_at, attempts + 1, $4::int8, $2::int4, $3 FROM moved`;
+
+/**
+ * Deletes an entry whoever holds it (the upstream has it); returns whether
+ * this replica ($2) still held it on a live lease, read from the row deleted.
+ */
+const DELIVERED = `DELETE FROM outbox WHERE id = $1
+  RETURNING coalesce(claimed_by = $2 AND claimed_until > ${DB_NOW}, false) AS held`;
 
 const INSERT = `INSERT INTO outbox (upstream, signal, payload, span_count, enqueued_at, attempts, next_attempt_at)
 SELECT u, $2, $3, $4, $5::int8, 0, $5::int8 FROM unnest($1::text[]) AS u`;
@@ -261,8 +261,9 @@ export interface PgOutboxOptions {
  *   before each attempt rather than sending from an old claim.
  * - A replica whose lease has expired cannot act on the entry:
  *   `retryLater` and `deadLetter` then change nothing and return false (the
- *   new holder decides). `delivered` removes the entry whoever holds it:
- *   the upstream has it, so sending it again helps nobody.
+ *   new holder decides). `delivered` removes the entry whoever holds it
+ *   (the upstream has it, so sending it again helps nobody), and returns
+ *   false when the lease had expired: the entry may have been sent twice.
  *
  * Due times (`nextAttemptAtMillis`, enqueue times) are the callers' clocks,
  * as in SQLite; a replica whose clock is ahead retries a little early.
@@ -312,7 +313,6 @@ export class PgOutbox {
     numberOption(OWNER, 'limit', limit, 1, { min: 1, integer: true });
     numberOption(OWNER, 'leaseMillis', leaseMillis, 1, { min: 1, max: 86_400_000, integer: true });
     const rows = await inTransaction(this.pool, async (client) => {
-      await client.query(READ_COMMITTED);
       const locked = await client.query<{ signal: string }>(prepared(LOCK_QUEUES, [upstream, [...OTLP_SIGNALS], QUEUE_LOCK]));
       if (locked.rows.length === 0) return [];
       const signals = locked.rows.map((r) => r.signal);
@@ -337,10 +337,15 @@ export class PgOutbox {
     return at === null ? null : Number(at);
   }
 
-  /** The upstream acknowledged it: it is never sent again. False when it was no longer queued. */
+  /**
+   * The upstream acknowledged it: it is never sent again. True when this
+   * replica still held its lease; false when it was no longer queued, or its
+   * lease had expired (another replica may have taken it over and sent it
+   * too): the entry is deleted all the same.
+   */
   async delivered(id: number): Promise<boolean> {
-    const result = await this.pool.query(prepared('DELETE FROM outbox WHERE id = $1', [id]));
-    return (result.rowCount ?? 0) > 0;
+    const result = await this.pool.query<{ held: boolean }>(prepared(DELIVERED, [id, this.replicaId]));
+    return result.rows[0]?.held === true;
   }
 
   /**
@@ -522,19 +527,25 @@ export class PgOutbox {
    */
   async dropQueue(upstream: string, options: { dead?: boolean } = {}): Promise<DroppedQueue> {
     return inTransaction(this.pool, async (client) => {
-      const queued = await client.query<{ entries: bigint; spans: PgNumber; bytes: PgNumber }>(prepared(DROP_QUEUED, [upstream]));
+      // Dead letters first: a `replayDead` committing between the two deletes would otherwise put one back
+      // in the queue just emptied. Deleted first, a dead letter is either replayed before (and its entry goes
+      // with the queue) or gone when a replay looks for it.
       const dead = options.dead === true
         ? ((await client.query(prepared('DELETE FROM outbox_dead WHERE upstream = $1', [upstream]))).rowCount ?? 0)
         : 0;
+      const queued = await client.query<{ entries: bigint; spans: PgNumber; bytes: PgNumber }>(prepared(DROP_QUEUED, [upstream]));
       const { entries, spans, bytes } = queued.rows[0];
       return { upstream, entries: Number(entries), spans: Number(spans), bytes: Number(bytes), deadLetters: dead };
     });
   }
 
-  /** Runs `statement` holding the lock of entry `id`'s queue, in a snapshot taken after the lock. */
+  /**
+   * Runs `statement` holding the lock of entry `id`'s queue, in a snapshot
+   * taken after the lock (`inTransaction` is READ COMMITTED, whatever the
+   * database's default isolation).
+   */
   private async inQueueLock(id: number, statement: pg.QueryConfig): Promise<pg.QueryResult> {
     return inTransaction(this.pool, async (client) => {
-      await client.query(READ_COMMITTED);
       await client.query(prepared(LOCK_QUEUE_OF, [id, QUEUE_LOCK]));
       return client.query(statement);
     });

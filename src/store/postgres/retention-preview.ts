@@ -33,12 +33,12 @@ const MIN_INT8 = -(2n ** 63n);
  */
 const PREVIEW_SQL = `WITH dropped AS (
     SELECT session_id, last_activity_ns FROM sessions WHERE $2::int8 IS NOT NULL AND internal_count < span_count
-    ORDER BY last_activity_ns DESC, session_id DESC OFFSET $2 LIMIT 1
+    ORDER BY last_activity_ns DESC, session_id COLLATE "C" DESC OFFSET $2 LIMIT 1
   ),
   selected AS (
     SELECT s.session_id FROM sessions s WHERE s.last_activity_ns < $1 OR EXISTS (
       SELECT 1 FROM dropped d WHERE
-        (s.internal_count < s.span_count AND (s.last_activity_ns, s.session_id) <= (d.last_activity_ns, d.session_id))
+        (s.internal_count < s.span_count AND (s.last_activity_ns, s.session_id COLLATE "C") <= (d.last_activity_ns, d.session_id))
         OR (s.internal_count >= s.span_count AND s.last_activity_ns <= d.last_activity_ns))
   ),
   doomed_spans AS (

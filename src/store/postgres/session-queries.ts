@@ -158,10 +158,14 @@ export class PgSessionQueries {
       const cursor = decodeCursor(stringParam(query.cursor, 'cursor'), `sessions:${sortName}`);
       if (typeof cursor.id !== 'string') throw new InvalidQueryError('malformed cursor', 'cursor');
       // A row comparison: the sort's index (sessions_activity, sessions_start) seeks straight to it.
-      where.push(`(${sort.column}, session_id) ${op} (${param(cursorKeyParam(cursor.key, sort.bigint))}, ${param(cursor.id)})`);
+      // Ids in byte order (COLLATE "C", as SQLite compares them and as the sort's index holds them: migration 003).
+      where.push(
+        `(${sort.column}, session_id COLLATE "C") ${op} (${param(cursorKeyParam(cursor.key, sort.bigint))}, ${param(cursor.id)})`,
+      );
     }
     const direction = sort.descending ? 'DESC' : 'ASC';
-    const order = (table: string) => `ORDER BY ${table}${sort.column} ${direction}, ${table}session_id ${direction}`;
+    const order = (table: string) =>
+      `ORDER BY ${table}${sort.column} ${direction}, ${table}session_id COLLATE "C" ${direction}`;
     // The titles are derived after the limit: for the page's rows (and the one that tells there is more) alone.
     const sql = `SELECT p.*, ${TITLE_SQL('$1')} FROM (
       SELECT ${SESSION_COLUMNS} FROM sessions ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}

@@ -1,6 +1,6 @@
 /**
  * The conditions of `listLogs` and `listMetricPoints`: the time range and
- * a keyset cursor on (time, id), checked with an `InvalidQueryError` naming
+ * a keyset cursor on (time, id) (pages ascend), checked with an `InvalidQueryError` naming
  * the field at fault (as the SQLite store's signal-pages.ts).
  */
 
@@ -60,6 +60,8 @@ export function addRangeAndCursor(
     }
     const t = where.param(time);
     const id = where.param(cursor.id);
-    where.add(`(${columns.time} > ${t} OR (${columns.time} = ${t} AND ${columns.id} > ${id}))`);
+    // A row comparison, not `t > $t OR (t = $t AND id > $id)`: it is an index condition on (time, id),
+    // so a deep page starts where the last ended instead of filtering every row before it.
+    where.add(`(${columns.time}, ${columns.id}) > (${t}::int8, ${id}::int8)`);
   }
 }
