@@ -27,15 +27,15 @@ describe('translateSearchText', () => {
     expect(match('-name:a')).toBe("('a':BCD)");
     expect(match('name:(a OR input_text:a)')).toBe("('a':A)");
     expect(translateSearchText('input_text:(name:a)')).toBeNull();
-    expect(match('"a b"')).toBe("(('a b':A) | ('a b':B) | ('a b':C) | ('a b':D))");
-    expect(match('name:"a b"')).toBe("('a b':A)");
+    expect(match('"a b"')).toBe("(('a':A <-> 'b':A) | ('a':B <-> 'b':B) | ('a':C <-> 'b':C) | ('a':D <-> 'b':D))");
+    expect(match('name:"a b"')).toBe("('a':A <-> 'b':A)");
   });
 
   it('marks a prefix on the last word only and quotes every word', () => {
     expect(match('wea*')).toBe("('wea':*)");
     expect(match('name:"one tw"*')).toBe("('one':A <-> 'tw':*A)");
-    expect(match('"it\'s"')).toContain("'it''s'");
-    expect(match('"a\\b"')).toContain("'a\\\\b'");
+    expect(match('name:"it\'s"')).toBe("('it':A <-> 's':A)");
+    expect(match('name:"a\\b"')).toBe("('a':A <-> 'b':A)");
   });
 
   it('ignores an empty phrase beside others; alone it matches nothing', () => {
@@ -60,7 +60,22 @@ describe('translateSearchText', () => {
   it('lists the wanted phrases (not those after NOT) for the snippet', () => {
     const queries = translateSearchText('name:a NOT b OR c*');
     expect(queries?.anyPhrase).toBe("('a':A) | ('c':*)");
-    expect(queries?.anyPhraseText).toBe("('a') | ('c':*)");
-    expect(queries?.firstWords).toBe(String.raw`\ma\M|\mc`);
+    expect(queries?.phrases).toStrictEqual([[{ text: 'a', prefix: false }], [{ text: 'c', prefix: true }]]);
+    expect(queries?.firstWords).toMatch(/^\(\^\|\[.+\]\)\(\[aA[^\]]*\]\(\[.+\]\|\$\)\|\[cC[^\]]*\]\)$/);
+  });
+
+  it('splits and folds words as SQLite\'s unicode61 tokenizer (remove_diacritics 2) does', () => {
+    // The reviewer's words: dotted names, paths, hosts, emails, snake_case, accents.
+    expect(match('generateText')).toBe("('generatetext')");
+    expect(match('"ai.generateText"')).toBe("(('ai':A <-> 'generatetext':A) | ('ai':B <-> 'generatetext':B) | ('ai':C <-> 'generatetext':C) | ('ai':D <-> 'generatetext':D))");
+    expect(match('gen_ai')).toBe("(('gen':A <-> 'ai':A) | ('gen':B <-> 'ai':B) | ('gen':C <-> 'ai':C) | ('gen':D <-> 'ai':D))");
+    expect(match('name:"foo@bar.com"')).toBe("('foo':A <-> 'bar':A <-> 'com':A)");
+    expect(match('CAFÉ')).toBe("('cafe')");
+    expect(match('Besançon ŁÓDŹ İstanbul straße')).toBe("(((('besancon') & ('łodz')) & ('istanbul')) & ('straße'))");
+    // A prefix marks the last word of its string only.
+    expect(match('name:"gen_ai.req"*')).toBe("('gen':A <-> 'ai':A <-> 'req':*A)");
+    expect(match('東京都 x²y')).toBe("(('東京都') & ('x²y'))");
+    // Separators only: no word, as FTS5 (matches nothing alone).
+    expect(translateSearchText('"..."')).toBeNull();
   });
 });

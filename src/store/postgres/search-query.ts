@@ -5,14 +5,16 @@
  * tighter than AND, AND than OR; adjacent phrases are ANDed tighter than
  * NOT; a column filter inside another keeps the columns both name) and
  * writes it as PostgreSQL tsquery text for `to_tsquery('simple', ...)`:
- * each word a quoted lexeme (the server splits it as it split the
- * document), phrases with `<->`, prefixes with `:*`, and the column filters
- * as the weights the `fts` column gives each column (span-schema.ts).
+ * each string split into words and folded as the document was
+ * (search-words.ts), each word a quoted lexeme, phrases with `<->`,
+ * prefixes with `:*`, and the column filters as the weights the `fts`
+ * column gives each column (span-writer.ts).
  * NEAR groups and `^` (first token of a column) have no exact tsquery form
  * and are refused.
  */
 
 import { InvalidQueryError } from '../errors.js';
+import { searchWords, storedWordsPattern } from './search-words.js';
 
 /** The searched columns in `fts` weight order: name A, input B, output C, reasoning D. */
 export const SEARCH_COLUMNS = ['name', 'input_text', 'output_text', 'reasoning_text'] as const;
@@ -25,23 +27,23 @@ export interface SearchTsQueries {
   match: string;
   /** Any phrase the query looks for (not the ones after NOT), in the columns it names: picks the snippet's column. */
   anyPhrase: string;
-  /** The same without the columns: what `ts_headline` marks in the one column it is given. */
-  anyPhraseText: string;
+  /** Those phrases' words: what a snippet marks. */
+  phrases: SearchWord[][];
   /**
-   * A PostgreSQL regular expression (case-insensitive) for the first word of
-   * any of those phrases, at a word start: where in a long column the
-   * snippet is made (a guide: the server's split of words may differ).
+   * A PostgreSQL regular expression for the first word of any of those
+   * phrases in the stored text: where in a long column the snippet is made.
    */
   firstWords: string;
 }
 
-interface Word {
+/** A folded word of a query; `prefix`: any word starting with it. */
+export interface SearchWord {
   text: string;
   prefix: boolean;
 }
 
 type Node =
-  | { kind: 'phrase'; words: Word[]; columns: number }
+  | { kind: 'phrase'; words: SearchWord[]; columns: number }
   | { kind: 'and' | 'or' | 'not'; left: Node; right: Node }
   | { kind: 'nothing' }
   | { kind: 'empty' };
@@ -249,7 +251,7 @@ class Parser {
     if (first.kind === 'string' && first.bare && first.text === 'NEAR' && this.peek(1).kind === '(') {
       throw malformed('NEAR groups are not supported');
     }
-    const words: Word[] = [];
+    const words: SearchWord[] = [];
     for (;;) {
       const token = this.next();
       if (token.kind !== 'string' || this.isKeywordToken(token)) {
@@ -270,20 +272,10 @@ class Parser {
   }
 }
 
-/**
- * The operands of one FTS5 string: the server splits each as it split the
- * document (adjacent lexemes). A prefix marks the last word only, so it
- * goes alone; the words before it stay one operand, where a separator the
- * server drops (" . ") leaves no gap in the phrase.
- */
-function stringWords(text: string, prefix: boolean): Word[] {
-  const trimmed = text.replace(/[ \t\n\r]+$/, '').replace(/^[ \t\n\r]+/, '');
-  if (trimmed === '') return [];
-  if (!prefix) return [{ text: trimmed, prefix: false }];
-  const last = trimmed.search(/[^ \t\n\r]+$/);
-  const head = trimmed.slice(0, last).trimEnd();
-  const tail: Word = { text: trimmed.slice(last), prefix: true };
-  return head === '' ? [tail] : [{ text: head, prefix: false }, tail];
+/** The words of one FTS5 string, split as the document was (search-words.ts); a prefix marks the last word only, as in FTS5. */
+function stringWords(text: string, prefix: boolean): SearchWord[] {
+  const words = searchWords(text);
+  return words.map((word, index) => ({ text: word, prefix: prefix && index === words.length - 1 }));
 }
 
 /** A column filter over a subquery: each phrase keeps the columns both name (FTS5 intersects nested filters). */
@@ -326,7 +318,7 @@ function simplify(node: Node): Node {
 }
 
 /** A word as a quoted tsquery operand: quotes and backslashes doubled. */
-function lexeme(word: Word, weights: string): string {
+function lexeme(word: SearchWord, weights: string): string {
   const quoted = `'${word.text.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
   const label = `${word.prefix ? '*' : ''}${weights}`;
   return label === '' ? quoted : `${quoted}:${label}`;
@@ -337,20 +329,14 @@ function weightsOf(columns: number): string {
   return [...WEIGHTS].filter((_, index) => (columns & (1 << index)) !== 0).join('');
 }
 
-/** One word of letters or digits is one lexeme; anything else may be several, which a phrase keeps adjacent. */
-function isOneLexeme(words: readonly Word[]): boolean {
-  return words.length === 1 && /^[\p{L}\p{N}]+$/u.test(words[0].text);
-}
-
 /**
- * A phrase as tsquery text, in its columns (`withColumns`) or anywhere. The
- * columns are one vector, so a phrase of several lexemes is matched in each
- * column alone: adjacent across two columns is no phrase.
+ * A phrase as tsquery text, in its columns. The columns are one vector, so a
+ * phrase of several words is matched in each column alone: adjacent across
+ * two columns is no phrase.
  */
-function phraseText(node: Extract<Node, { kind: 'phrase' }>, withColumns: boolean): string {
+function phraseText(node: Extract<Node, { kind: 'phrase' }>): string {
   const inColumns = (weights: string) => `(${node.words.map((word) => lexeme(word, weights)).join(' <-> ')})`;
-  if (!withColumns) return inColumns('');
-  if (isOneLexeme(node.words)) return inColumns(weightsOf(node.columns));
+  if (node.words.length === 1) return inColumns(weightsOf(node.columns));
   const each = [...WEIGHTS].filter((_, index) => (node.columns & (1 << index)) !== 0).map(inColumns);
   return each.length === 1 ? each[0] : `(${each.join(' | ')})`;
 }
@@ -358,7 +344,7 @@ function phraseText(node: Extract<Node, { kind: 'phrase' }>, withColumns: boolea
 function tsquery(node: Node): string {
   switch (node.kind) {
     case 'phrase':
-      return phraseText(node, true);
+      return phraseText(node);
     case 'and':
       return `(${tsquery(node.left)} & ${tsquery(node.right)})`;
     case 'or':
@@ -369,11 +355,6 @@ function tsquery(node: Node): string {
     case 'empty':
       throw new Error(`unreachable: ${node.kind} is folded away before`);
   }
-}
-
-/** `text` as a literal in a PostgreSQL (ARE) regular expression. */
-function escapeRegex(text: string): string {
-  return text.replace(/[\\^$.|?*+()[\]{}]/g, '\\$&');
 }
 
 /** The phrases a match looks for: every one but those after NOT. */
@@ -395,11 +376,10 @@ export function translateSearchText(text: string): SearchTsQueries | null {
   if (node.kind === 'nothing' || node.kind === 'empty') return null;
   const phrases: Array<Extract<Node, { kind: 'phrase' }>> = [];
   wantedPhrases(node, phrases);
-  const firstWords = phrases.map(({ words: [first] }) => `\\m${escapeRegex(first.text)}${first.prefix ? '' : '\\M'}`);
   return {
-    firstWords: firstWords.join('|'),
+    firstWords: storedWordsPattern(phrases.map(({ words: [first] }) => first)),
     match: tsquery(node),
-    anyPhrase: phrases.map((phrase) => phraseText(phrase, true)).join(' | '),
-    anyPhraseText: phrases.map((phrase) => phraseText(phrase, false)).join(' | '),
+    anyPhrase: phrases.map((phrase) => phraseText(phrase)).join(' | '),
+    phrases: phrases.map((phrase) => phrase.words),
   };
 }

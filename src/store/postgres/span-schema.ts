@@ -77,6 +77,7 @@ CREATE TABLE spans (
   -- Codec JSON (model/attributes-codec.ts): the span's attributes; the rest of the raw span (span-row.ts).
   attributes text NOT NULL,
   raw text NOT NULL,
+  -- Migration 002 makes it a plain column the writer fills: the words as the SQLite store splits and folds them (search-words.ts).
   fts tsvector GENERATED ALWAYS AS (
     setweight(to_tsvector('simple', name), 'A') ||
     setweight(to_tsvector('simple', coalesce(input_text, '')), 'B') ||

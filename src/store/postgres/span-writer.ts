@@ -34,6 +34,7 @@ import type { FeedChanges, PgChangeLog } from './change-log.js';
 import type { ResourceAndScope } from './commit-transaction.js';
 import { inTransaction } from './connection.js';
 import { prepared } from './query-params.js';
+import { searchText } from './search-words.js';
 import { PgSessionRollup } from './session-rollup.js';
 import type { PgSignals } from './signal-store.js';
 import { encodeCounts, encodeRawColumn, pgText, resourceBodyOf } from './span-row.js';
@@ -143,10 +144,23 @@ const SPAN_COLUMNS: readonly (readonly [string, string])[] = [
  * writer's id (writer-registry.ts: marked interrupted if the writer dies);
  * an ended one none, and is no longer interrupted.
  */
-const UPSERT_SPANS_SQL = `INSERT INTO spans (${SPAN_COLUMNS.map(([c]) => c).join(', ')})
-  SELECT * FROM unnest(${SPAN_COLUMNS.map(([, type], i) => `$${i + 1}::${type}[]`).join(', ')})
+/**
+ * The full-text vector of a row, from the folded texts of its searched
+ * columns (search-words.ts: the server's parser splits them at their spaces
+ * only), each column its weight (search-query.ts).
+ */
+const FTS_SQL = `setweight(to_tsvector('simple', u.fts_name), 'A') ||
+    setweight(to_tsvector('simple', coalesce(u.fts_input, '')), 'B') ||
+    setweight(to_tsvector('simple', coalesce(u.fts_output, '')), 'C') ||
+    setweight(to_tsvector('simple', coalesce(u.fts_reasoning, '')), 'D')`;
+const FTS_PARAMS = ['fts_name', 'fts_input', 'fts_output', 'fts_reasoning'] as const;
+
+const UPSERT_SPANS_SQL = `INSERT INTO spans (${SPAN_COLUMNS.map(([c]) => c).join(', ')}, fts)
+  SELECT ${SPAN_COLUMNS.map(([c]) => `u.${c}`).join(', ')}, ${FTS_SQL}
+  FROM unnest(${[...SPAN_COLUMNS.map(([, type]) => type), ...FTS_PARAMS.map(() => 'text')].map((type, i) => `$${i + 1}::${type}[]`).join(', ')})
+    AS u(${[...SPAN_COLUMNS.map(([c]) => c), ...FTS_PARAMS].join(', ')})
   ON CONFLICT (trace_id, span_id) DO UPDATE SET
-    ${SPAN_COLUMNS.slice(2).map(([c]) => `${c} = EXCLUDED.${c}`).join(', ')}
+    ${[...SPAN_COLUMNS.slice(2).map(([c]) => c), 'fts'].map((c) => `${c} = EXCLUDED.${c}`).join(', ')}
   WHERE spans.end_ns IS NULL OR EXCLUDED.end_ns IS NOT NULL`;
 
 const WRITE_TRACES_SQL = `INSERT INTO traces (trace_id, session_id, explicit)
@@ -169,6 +183,8 @@ const INSERT_RESOURCES_SQL = `INSERT INTO resources (hash, body)
   ON CONFLICT (hash) DO NOTHING`;
 
 const opt = (value: number | undefined): number | null => value ?? null;
+/** A searched column's text as `fts` indexes it (FTS_SQL); null for no text. */
+const searchTextOf = (content: { text: string } | null): string | null => (content === null ? null : searchText(pgText(content.text)));
 const flag = (value: boolean): number => (value ? 1 : 0);
 
 export class PgSpanWriter {
@@ -493,7 +509,7 @@ function planBatch(
   return { spans, contributions, moves, batch, traceSessions };
 }
 
-/** The upsert's parameters: one array per column of `SPAN_COLUMNS`, one element per span. */
+/** The upsert's parameters: one array per column of `SPAN_COLUMNS`, then per FTS_PARAMS, one element per span. */
 function spanColumns(
   spans: readonly PendingSpan[],
   contributions: readonly SpanContribution[],
@@ -501,7 +517,7 @@ function spanColumns(
   writerId: string | null,
   idsOf: (record: SpanRecord) => { resourceId: bigint; scopeId: bigint },
 ): unknown[][] {
-  const columns: unknown[][] = SPAN_COLUMNS.map(() => new Array<unknown>(spans.length));
+  const columns: unknown[][] = [...SPAN_COLUMNS, ...FTS_PARAMS].map(() => new Array<unknown>(spans.length));
   for (let row = 0; row < spans.length; row++) {
     const { index, record, sessionId } = spans[row];
     const json = encoded[index] as EncodedSpan;
@@ -526,6 +542,7 @@ function spanColumns(
       flag(c.reportsAggregateUsage), record.internal === true, false, record.endTimeUnixNano === null ? writerId : null,
       resourceId, scopeId,
       json.attributes, json.raw,
+      searchText(pgText(record.name)), searchTextOf(input), searchTextOf(output), searchTextOf(reasoning),
     ];
     for (let i = 0; i < values.length; i++) columns[i][row] = values[i];
   }

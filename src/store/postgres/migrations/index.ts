@@ -7,7 +7,10 @@
 
 import type pg from 'pg';
 import { SchemaVersionError } from '../../errors.js';
+import { BEGIN_SQL } from '../connection.js';
 import { migration001 } from './001-initial.js';
+import { migration002 } from './002-search-words.js';
+import { migration003 } from './003-key-collation.js';
 
 export interface PgMigration {
   version: number;
@@ -15,7 +18,7 @@ export interface PgMigration {
   sql: string;
 }
 
-export const PG_MIGRATIONS: readonly PgMigration[] = [migration001];
+export const PG_MIGRATIONS: readonly PgMigration[] = [migration001, migration002, migration003];
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1].version;
 
 /** pg_advisory_xact_lock key of Skein's migrations ("Skn1"). */
@@ -44,7 +47,7 @@ function newerError(database: string, found: number): SchemaVersionError {
 export async function migratePg(pool: pg.Pool, database: string): Promise<void> {
   const client = await pool.connect();
   try {
-    await client.query('BEGIN');
+    await client.query(BEGIN_SQL);
     try {
       await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
       const found = await currentVersion(client);
