@@ -23,6 +23,9 @@ const types = {
   },
 } as pg.CustomTypesConfig;
 
+/** How long a new connection may take before the attempt fails (and the store reports the database unavailable). */
+const CONNECT_TIMEOUT_MILLIS = 10_000;
+
 export interface PoolOptions {
   /** Connections in the pool. Default 4. */
   max?: number;
@@ -35,7 +38,15 @@ export function openPool(url: string, options: PoolOptions = {}): pg.Pool {
   if (!Number.isInteger(max) || max < 1 || max > 1000) {
     throw new RangeError(`PostgreSQL pool max must be an integer from 1 to 1000, got ${String(max)}`);
   }
-  const pool = new pg.Pool({ connectionString: url, max, types, application_name: 'skein', allowExitOnIdle: options.allowExitOnIdle ?? false });
+  const pool = new pg.Pool({
+    connectionString: url,
+    max,
+    types,
+    application_name: 'skein',
+    allowExitOnIdle: options.allowExitOnIdle ?? false,
+    // A host that drops packets (not one that refuses) would otherwise hang a connect for the OS's TCP timeout.
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MILLIS,
+  });
   // A client checked out has no listener of its own: the server going away between two of its statements
   // (idle in a transaction) would be an uncaught 'error'. Its next query reports the lost connection instead.
   pool.on('connect', (client) => {
