@@ -113,7 +113,9 @@ export function createCollectorForwarding(
       await snapshot?.refresh();
     },
     notify: () => {
-      refreshCounts();
+      // Without upstreams a commit queued nothing: the counts (leftover queues) wait for the timer.
+      // On PostgreSQL a refresh is two aggregate queries, and a commit's notify comes every commit.
+      if (forwarders.length > 0) refreshCounts();
       forwarders.forEach((f) => f.notify());
     },
     start: () => {

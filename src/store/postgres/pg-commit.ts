@@ -79,6 +79,8 @@ class CommitTransaction implements PgCommitTransaction {
   /** The first error that aborted the transaction: `finish` throws it rather than COMMIT nothing. */
   private failure: { error: unknown } | null = null;
   private ended = false;
+  /** The traces `lockTraces` locked, and the ids of the resources `storeResources` stored: the span writer takes neither again. */
+  private readonly held = { traces: new Set<string>(), resourceIds: new Map<string, bigint>() };
 
   constructor(
     private readonly client: pg.PoolClient,
@@ -86,11 +88,17 @@ class CommitTransaction implements PgCommitTransaction {
   ) {}
 
   storeResources(items: readonly ResourceAndScope[]): Promise<void> {
-    return this.run(() => this.parts.writer.storeResources(this.client, items));
+    return this.run(async () => {
+      for (const [hash, id] of await this.parts.writer.storeResources(this.client, items)) this.held.resourceIds.set(hash, id);
+    });
   }
 
   lockTraces(traceIds: Iterable<string>): Promise<void> {
-    return this.run(() => lockTraces(this.client, traceIds));
+    return this.run(async () => {
+      const ids = [...traceIds];
+      await lockTraces(this.client, ids);
+      for (const traceId of ids) this.held.traces.add(traceId);
+    });
   }
 
   getSpans(query: SpanQuery): Promise<Page<StoredSpan>> {
@@ -107,7 +115,7 @@ class CommitTransaction implements PgCommitTransaction {
 
   writeSpans(records: readonly SpanRecord[], budgets?: BudgetConfig): Promise<BudgetEventRecord[]> {
     return this.run(async () => {
-      const { crossings, changes } = await this.parts.writer.writeIn(this.client, prepareBatch(records), budgets);
+      const { crossings, changes } = await this.parts.writer.writeIn(this.client, prepareBatch(records), budgets, this.held);
       this.feed.push(changes);
       return crossings;
     });
@@ -115,7 +123,7 @@ class CommitTransaction implements PgCommitTransaction {
 
   writeLogs(records: readonly RawLogRecord[]): Promise<void> {
     return this.run(async () => {
-      const logs = await this.parts.signals.writeLogsIn(this.client, records);
+      const logs = await this.parts.signals.writeLogsIn(this.client, records, this.held.traces);
       if (logs.length === 0) return;
       // After a span write, in one append: its events and then these, as two appends would have them.
       const last = this.feed[this.feed.length - 1] as FeedChanges | undefined;

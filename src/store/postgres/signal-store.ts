@@ -78,8 +78,9 @@ function logBatch(records: readonly RawLogRecord[]): LogBatch {
  * whose session its records may take. With `returning`, the records stored
  * with a session (their `log` events); otherwise none.
  */
-async function insertLogs(client: pg.PoolClient, batch: LogBatch, returning: boolean): Promise<LogEvents> {
-  await lockTracesShared(client, batch.inheriting);
+async function insertLogs(client: pg.PoolClient, batch: LogBatch, returning: boolean, locked?: ReadonlySet<string>): Promise<LogEvents> {
+  // Traces the transaction holds already (an ingest commit's) need no shared lock: its own locks never conflict.
+  await lockTracesShared(client, locked === undefined ? batch.inheriting : [...batch.inheriting].filter((traceId) => !locked.has(traceId)));
   // A statement of its own: its snapshot is taken after the locks, so it sees a span writer that held one.
   if (!returning) {
     await client.query(prepared(LOG_INSERT_SQL, batch.values));
@@ -122,13 +123,13 @@ export class PgSignals {
   /**
    * `writeLogs` in the caller's transaction on `client` (an ingest
    * commit's): returns the records stored with a session, whose `log`
-   * events the caller appends last before COMMIT. The shared trace locks
-   * it takes are no wait for traces the transaction already locked
-   * (`lockTraces`): a transaction's own locks never conflict.
+   * events the caller appends last before COMMIT. It takes no shared lock
+   * on the traces of `locked`, which the transaction holds already
+   * (`lockTraces`).
    */
-  async writeLogsIn(client: pg.PoolClient, records: readonly RawLogRecord[]): Promise<LogEvents> {
+  async writeLogsIn(client: pg.PoolClient, records: readonly RawLogRecord[], locked?: ReadonlySet<string>): Promise<LogEvents> {
     if (records.length === 0) return [];
-    return insertLogs(client, logBatch(records), true);
+    return insertLogs(client, logBatch(records), true, locked);
   }
 
   /** One INSERT for every point of the batch: on the pool, or in the transaction of `db` when a client. */

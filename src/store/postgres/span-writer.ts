@@ -225,14 +225,18 @@ export class PgSpanWriter {
    * commit's): everything but the change feed's append, whose events it
    * returns for the caller to append last before COMMIT (`PgChangeLog.append`).
    */
-  async writeIn(client: pg.PoolClient, batch: PreparedBatch, budgets?: BudgetConfig): Promise<SpanWriteResult> {
+  async writeIn(client: pg.PoolClient, batch: PreparedBatch, budgets?: BudgetConfig, held?: HeldByCommit): Promise<SpanWriteResult> {
     const { records, fates, bodies, encoded } = batch;
     if (records.length === 0) return { crossings: [], changes: {} };
     // Before the trace locks (see INSERT_RESOURCES_SQL). Inside a commit that stored these bodies already
-    // (`storeResources`) it waits for nothing: every conflicting row is committed or the transaction's own.
-    const resourceIds = await this.insertResources(client, bodies.unique);
+    // (`storeResources`) it waits for nothing: every conflicting row is committed or the transaction's own;
+    // when it stored every one of them, their ids are known and no statement is needed.
+    const known = held?.resourceIds;
+    const resourceIds =
+      known !== undefined && bodies.unique.every((body) => known.has(body.hash)) ? known : await this.insertResources(client, bodies.unique);
     const traceIds = [...new Set(records.map((record) => record.traceId))];
-    await lockTraces(client, traceIds);
+    // A commit's traces are locked already (re-taking them would be a round trip for nothing); the others now.
+    await lockTraces(client, held === undefined ? traceIds : traceIds.filter((traceId) => !held.traces.has(traceId)));
 
     const traces = new Map<string, TraceState>();
     const traceRows = await client.query<{ trace_id: string; session_id: string; explicit: boolean }>(
@@ -300,7 +304,7 @@ export class PgSpanWriter {
    * commit that must do it before it takes trace locks of its own
    * (INSERT_RESOURCES_SQL). Log records count for the steps made from them.
    */
-  async storeResources(client: pg.PoolClient, items: readonly ResourceAndScope[]): Promise<void> {
+  async storeResources(client: pg.PoolClient, items: readonly ResourceAndScope[]): Promise<Map<string, bigint>> {
     const bodies = new Map<string, ResourceBody>();
     const seen = new Set<object>();
     for (const { resource, scope } of items) {
@@ -311,7 +315,7 @@ export class PgSpanWriter {
         if (!bodies.has(body.hash)) bodies.set(body.hash, body);
       }
     }
-    if (bodies.size > 0) await this.insertResources(client, [...bodies.values()]);
+    return bodies.size > 0 ? this.insertResources(client, [...bodies.values()]) : new Map();
   }
 
   /** The stored rows of the spans the batch may write, by `spanKey`. */
@@ -340,6 +344,12 @@ export class PgSpanWriter {
     );
     return new Map(rows.map((row) => [row.hash, row.id]));
   }
+}
+
+/** What an ingest commit (pg-commit.ts) holds before it writes spans: its traces' locks, and the ids of the resources it stored. */
+export interface HeldByCommit {
+  traces: ReadonlySet<string>;
+  resourceIds: ReadonlyMap<string, bigint>;
 }
 
 /**
