@@ -131,6 +131,18 @@ describe('budget events in the SQLite store', () => {
     ]);
   });
 
+  it('keeps the span event when the crossing span is written again (a request sent again), recording nothing new', async () => {
+    const store = open();
+    const crossing = call('s5', 0, 1500, 0.1);
+    expect(levels(store.writeSync([crossing], { budgets }) as BudgetEventRecord[])).toEqual(['session/tokens/warning', 'session/tokens/exceeded']);
+    // The same span again, as the client sent it: without the events Skein added.
+    expect(store.writeSync([{ ...crossing, raw: { ...crossing.raw, events: [] } }], { budgets })).toEqual([]);
+    expect(store.writeSync([crossing], { budgets })).toEqual([]);
+    const [span] = (await store.getSpans({ sessionId: 's5', limit: 10 })).items;
+    expect(span.raw.events.map((e) => e.name)).toEqual(['skein.budget.warning', 'skein.budget.exceeded']);
+    expect(levels(await store.getBudgetEvents('s5'))).toEqual(['session/tokens/warning', 'session/tokens/exceeded']);
+  });
+
   it('counts only model calls: usage repeated on the agent span does not cross', async () => {
     const store = open();
     const traceId = newTraceId();

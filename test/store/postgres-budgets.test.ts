@@ -49,6 +49,19 @@ function call(sessionId: string, i: number, tokens: number, usd: number, extra: 
 const budgets: BudgetConfig = { session: { maxTokens: 1000, maxCostUsd: 1 } };
 
 describe('budget events in the PostgreSQL store', () => {
+  it('keeps the span event when the crossing span is written again (a request sent again), recording nothing new', async () => {
+    const url = await server.createDatabase();
+    const store = await open(url);
+    const crossing = call('s5', 0, 1500, 0.1);
+    expect(levels(await store.writeWithBudgets([crossing], budgets))).toEqual(['session/tokens/warning', 'session/tokens/exceeded']);
+    // The same span again, as the client sent it, through another replica's store.
+    const replica = await open(url);
+    expect(await replica.writeWithBudgets([crossing], budgets)).toEqual([]);
+    const [span] = (await store.getSpans({ sessionId: 's5', limit: 10 })).items;
+    expect(span.raw.events.map((e) => e.name)).toEqual(['skein.budget.warning', 'skein.budget.exceeded']);
+    expect(levels(await store.getBudgetEvents('s5'))).toEqual(['session/tokens/warning', 'session/tokens/exceeded']);
+  });
+
   it('records each crossing once and returns it from the write that caused it', async () => {
     const store = await open(await server.createDatabase());
     expect(isBudgetReader(store)).toBe(true);

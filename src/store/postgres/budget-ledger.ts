@@ -18,7 +18,7 @@ import type { BudgetConfig, BudgetCrossing, BudgetEventRecord, BudgetUsage } fro
 import type { SpanEvent, SpanRecord } from '../../model/types.js';
 import type pg from 'pg';
 import { SessionNotFoundError } from '../errors.js';
-import { crossingEvent, recordsBySession } from '../common/budget-crossings.js';
+import { crossingEvent, holdsBudgetEvent, recordsBySession, rewrittenCrossings } from '../common/budget-crossings.js';
 import type { WrittenRecord } from '../common/budget-crossings.js';
 import { prepared } from './query-params.js';
 
@@ -72,7 +72,8 @@ const USAGE_SQL = `SELECT session_id, agent_name, user_id, total_tokens, reasoni
 const EVENTS_SQL = `SELECT session_id, scope, key, metric, level, limit_value, used_value, at_ms, trace_id, span_id
   FROM budget_events WHERE session_id = $1 ORDER BY id`;
 
-const RECORDED_SQL = 'SELECT session_id, scope, metric, level FROM budget_events WHERE session_id = ANY($1::text[])';
+const RECORDED_SQL = `SELECT session_id, scope, key, metric, level, limit_value, used_value, at_ms, trace_id, span_id
+  FROM budget_events WHERE session_id = ANY($1::text[]) ORDER BY id`;
 
 /** Inserts in the order given (ids follow it); returns the crossings no writer recorded before. */
 const INSERT_SQL = `INSERT INTO budget_events (session_id, scope, key, metric, level, limit_value, used_value, at_ms,
@@ -129,11 +130,14 @@ export class PgBudgetLedger {
     const sessionIds = [...bySession.keys()];
     const usages = (await client.query<UsageRow>(prepared(USAGE_SQL, [sessionIds]))).rows;
     const recorded = new Map<string, Set<string>>();
+    const previous: BudgetEventRecord[] = [];
     for (const row of (await client.query<EventRow>(prepared(RECORDED_SQL, [sessionIds]))).rows) {
       let keys = recorded.get(row.session_id);
       if (!keys) recorded.set(row.session_id, (keys = new Set()));
       keys.add(budgetEventKey(row));
+      previous.push(eventOfRow(row));
     }
+    const again: Candidate[] = rewrittenCrossings(previous, written.map((w) => w.record));
     const fraction = config.warnAtFraction ?? DEFAULT_WARN_AT_FRACTION;
     const candidates: Candidate[] = [];
     // A session emptied by a move to its keyed session has no row, and no usage left to judge.
@@ -143,10 +147,13 @@ export class PgBudgetLedger {
         candidates.push(crossingEvent(crossing, records, fraction, atMillis));
       }
     }
-    if (candidates.length === 0) return [];
+    if (candidates.length === 0) {
+      await this.addSpanEvents(client, again);
+      return [];
+    }
     const inserted = await this.insert(client, candidates);
     const kept = candidates.filter(({ event }) => inserted.has(`${event.sessionId}\n${budgetEventKey(event)}`));
-    await this.addSpanEvents(client, kept);
+    await this.addSpanEvents(client, [...again, ...kept]);
     return kept.map(({ event }) => event);
   }
 
@@ -185,7 +192,9 @@ export class PgBudgetLedger {
       const { span, events } = bySpan.get(`${row.trace_id}/${row.span_id}`) as { span: SpanRecord; events: BudgetEventRecord[] };
       const raw = decodeStorable<{ events?: SpanEvent[] }>(row.raw);
       const at = (event: BudgetEventRecord): bigint => span.endTimeUnixNano ?? BigInt(event.atUnixMillis) * 1_000_000n;
-      raw.events = [...(raw.events ?? []), ...events.map((event) => budgetSpanEvent(event, at(event)))];
+      const missing = events.filter((event) => !holdsBudgetEvent(raw.events, event));
+      if (missing.length === 0) continue;
+      raw.events = [...(raw.events ?? []), ...missing.map((event) => budgetSpanEvent(event, at(event)))];
       updates[0].push(row.trace_id);
       updates[1].push(row.span_id);
       updates[2].push(encodeStorable(raw as never));

@@ -17,7 +17,7 @@ import { DEFAULT_WARN_AT_FRACTION, budgetEventKey, budgetSpanEvent, evaluateBudg
 import type { BudgetConfig, BudgetCrossing, BudgetEventRecord, BudgetUsage } from '../../model/budgets.js';
 import type { SpanEvent, SpanRecord } from '../../model/types.js';
 import { SessionNotFoundError } from '../errors.js';
-import { crossingEvent, recordsBySession } from '../common/budget-crossings.js';
+import { crossingEvent, holdsBudgetEvent, recordsBySession, rewrittenCrossings } from '../common/budget-crossings.js';
 import type { WrittenRecord } from '../common/budget-crossings.js';
 import type { ChangeLog } from './change-log.js';
 
@@ -79,7 +79,8 @@ export class BudgetLedger {
     this.selectEvents = db.prepare(`SELECT session_id, scope, key, metric, level, limit_value, used_value, at_ms,
         trace_id, span_id
       FROM budget_events WHERE session_id = @sessionId ORDER BY id`);
-    this.selectRecorded = db.prepare('SELECT scope, metric, level FROM budget_events WHERE session_id = @sessionId');
+    this.selectRecorded = db.prepare(`SELECT session_id, scope, key, metric, level, limit_value, used_value, at_ms, trace_id, span_id
+      FROM budget_events WHERE session_id = @sessionId ORDER BY id`);
   }
 
   /** What the session has used, by the rollup rules. Throws `SessionNotFoundError`. */
@@ -111,9 +112,9 @@ export class BudgetLedger {
       const row = this.selectUsage.get({ sessionId }) as UsageRow | undefined;
       // A session emptied by a move to its keyed session has no usage left to judge.
       if (!row) continue;
-      const already = new Set(
-        (this.selectRecorded.all({ sessionId }) as Array<Pick<EventRow, 'scope' | 'metric' | 'level'>>).map(budgetEventKey),
-      );
+      const previous = (this.selectRecorded.all({ sessionId }) as EventRow[]).map(eventOfRow);
+      const already = new Set(previous.map(budgetEventKey));
+      for (const { event, span } of rewrittenCrossings(previous, records)) this.addSpanEvent(span, event);
       for (const crossing of evaluateBudgets(config, usageOfRow(row), already)) {
         const { event, span } = crossingEvent(crossing, records, fraction, atMillis);
         if (!this.insert(event)) continue;
@@ -155,6 +156,7 @@ export class BudgetLedger {
     const text = selectRaw.get(key) as string | undefined;
     if (text === undefined) return;
     const raw = decodeStorable<{ ev?: SpanEvent[] }>(text);
+    if (holdsBudgetEvent(raw.ev, event)) return;
     raw.ev = [...(raw.ev ?? []), budgetSpanEvent(event, span.endTimeUnixNano ?? BigInt(event.atUnixMillis) * 1_000_000n)];
     updateRaw.run({ ...key, raw: encodeStorable(raw as never) });
   }
