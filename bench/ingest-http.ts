@@ -22,9 +22,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeTraceRequest } from '../src/otlp/index.js';
 import { SqliteTraceStore } from '../src/store/sqlite/sqlite-trace-store.js';
-import { workload } from './lib/agent-workload.js';
 import { naiveRowBytes } from './lib/naive-collector.js';
 import {
   serverCpuCell,
@@ -36,6 +34,7 @@ import {
   threadCpuSplit,
 } from './lib/ingest-server-process.js';
 import type { ServerVariant } from './lib/ingest-server-process.js';
+import { loadOtlp, SPANS_PER_REQUEST, traceBodies } from './lib/otlp-load.js';
 
 function option(name: string, fallback: number): number {
   const at = process.argv.indexOf(`--${name}`);
@@ -43,7 +42,6 @@ function option(name: string, fallback: number): number {
 }
 const REQUESTS = option('requests', 400);
 const CLIENTS = option('clients', 8);
-const SPANS_PER_REQUEST = 100;
 const MAX_SECONDS = 60;
 
 type Format = 'protobuf' | 'json';
@@ -107,66 +105,6 @@ async function probeQueries(port: number, until: Promise<unknown>, minimum = 0):
   return percentiles(samples);
 }
 
-function bodies(format: Format): Buffer[] {
-  // ~40 sessions' worth per 2,400 spans; enough for every request to be new.
-  const spans = workload(Math.ceil((REQUESTS * SPANS_PER_REQUEST) / 60) + 10);
-  if (spans.length < REQUESTS * SPANS_PER_REQUEST) throw new Error('workload too small');
-  const out: Buffer[] = [];
-  for (let i = 0; i < REQUESTS; i++) {
-    out.push(Buffer.from(encodeTraceRequest(spans.slice(i * SPANS_PER_REQUEST, (i + 1) * SPANS_PER_REQUEST), format)));
-  }
-  return out;
-}
-
-function post(agent: Agent, port: number, body: Buffer, format: Format): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        agent,
-        host: '127.0.0.1',
-        port,
-        path: '/v1/traces',
-        method: 'POST',
-        headers: {
-          'content-type': format === 'json' ? 'application/json' : 'application/x-protobuf',
-          'content-length': body.length,
-        },
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-async function load(port: number, payloads: Buffer[], format: Format) {
-  const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
-  const latencies: number[] = [];
-  let next = 0;
-  let failed = 0;
-  const deadline = performance.now() + MAX_SECONDS * 1000;
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: CLIENTS }, async () => {
-      while (next < payloads.length && performance.now() < deadline) {
-        const body = payloads[next++];
-        const start = performance.now();
-        const status = await post(agent, port, body, format);
-        latencies.push(performance.now() - start);
-        if (status !== 200) failed++;
-      }
-    }),
-  );
-  const seconds = (performance.now() - t0) / 1000;
-  agent.destroy();
-  latencies.sort((a, b) => a - b);
-  const at = (q: number): number => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))];
-  return { requests: latencies.length, failed, seconds, p50: at(0.5), p99: at(0.99) };
-}
-
 function perSpanSplit(
   pid: number | undefined,
   before: Map<number, number> | null,
@@ -183,12 +121,12 @@ async function run(format: Format, variant: Variant, payloads: Buffer[], dir: st
   const { child, port } = await startIngestServer(variant, dbPath);
   try {
     // Warm-up on a few requests the measured run does not resend (JIT, connections, the database).
-    const warm = await load(port, payloads.slice(0, CLIENTS * 2), format);
+    const warm = await loadOtlp({ ports: [port], payloads: payloads.slice(0, CLIENTS * 2), format, clients: CLIENTS, maxSeconds: MAX_SECONDS });
     if (warm.failed > 0) console.error(`${format} ${variant}: ${warm.failed} of ${warm.requests} warm-up requests refused`);
     const idle = variant === 'full' ? await probeQueries(port, Promise.resolve(), 50) : undefined;
     const cpuBefore = serverCpuSeconds(child);
     const threadsBefore = serverThreadCpuSeconds(child);
-    const loading = load(port, payloads.slice(CLIENTS * 2), format);
+    const loading = loadOtlp({ ports: [port], payloads: payloads.slice(CLIENTS * 2), format, clients: CLIENTS, maxSeconds: MAX_SECONDS });
     const loaded = variant === 'full' ? probeQueries(port, loading) : undefined;
     const measured = await loading;
     const cpuAfter = serverCpuSeconds(child);
@@ -232,7 +170,7 @@ const dir = mkdtempSync(join(tmpdir(), 'skein-bench-ingest-'));
 const results: RunResult[] = [];
 try {
   for (const format of ['protobuf', 'json'] as const) {
-    const payloads = bodies(format);
+    const payloads = traceBodies(REQUESTS, format);
     const variants = format === 'protobuf' ? (['none', 'decode', 'naive', 'full'] as const) : (['none', 'decode', 'full'] as const);
     for (const variant of variants) results.push(await run(format, variant, payloads, dir));
   }

