@@ -133,3 +133,14 @@ export interface RetentionResult {
   logRecordsDeleted: number;
   metricPointsDeleted: number;
 }
+
+/** What `applyRetention` would delete now (`skein prune --dry-run`), on either store. */
+export interface RetentionPreview {
+  sessions: number;
+  spans: number;
+  /** The stored text of those spans (raw span, attributes, content) in bytes: a guide to the space freed, not a page count. */
+  approxBytes: number;
+  /** Log records and metric points: the sessions', and any older than the age. */
+  logRecords: number;
+  metricPoints: number;
+}

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { RetentionPolicy, RetentionResult } from '../../model/query.js';
-import type { RetentionPreview } from '../../store/sqlite/session-deleter.js';
+import type { RetentionPreview } from '../../model/query.js';
 import { CliFailure, CliUsageError } from '../cli-error.js';
 import type { CliCommand, CliIo } from '../command.js';
 import { withTraceStore } from '../open-store.js';

@@ -5,20 +5,11 @@
  */
 
 import type pg from 'pg';
-import type { RetentionPolicy } from '../../model/query.js';
+import type { RetentionPolicy, RetentionPreview } from '../../model/query.js';
 import { checkRetentionPolicy } from '../common/retention-policy.js';
 import { prepared } from './query-params.js';
 
-/** The SQLite store's `RetentionPreview` (store/sqlite/session-deleter.ts), field for field. */
-export interface RetentionPreview {
-  sessions: number;
-  spans: number;
-  /** The stored text of those spans (raw span, attributes, content) in bytes: a guide to the space freed, not a page count. */
-  approxBytes: number;
-  /** Log records and metric points: the sessions', and any older than the age. */
-  logRecords: number;
-  metricPoints: number;
-}
+export type { RetentionPreview };
 
 /** int8's least value: a cutoff older than any time stored. */
 const MIN_INT8 = -(2n ** 63n);

@@ -1,7 +1,7 @@
 /** Deleting sessions: one by one, and by age and count. */
 
 import type Database from 'better-sqlite3';
-import type { RetentionPolicy, RetentionResult } from '../../model/query.js';
+import type { RetentionPolicy, RetentionPreview, RetentionResult } from '../../model/query.js';
 import { checkRetentionPolicy } from '../common/retention-policy.js';
 import { SessionNotFoundError } from '../errors.js';
 import { SignalDeleter } from './signal-deleter.js';
@@ -9,16 +9,7 @@ import { SignalDeleter } from './signal-deleter.js';
 /** Sessions deleted per transaction, so a large purge does not hold the write lock for long. */
 const DELETE_BATCH_SESSIONS = 200;
 
-/** What `applyRetention` would delete now (`skein prune --dry-run`). */
-export interface RetentionPreview {
-  sessions: number;
-  spans: number;
-  /** The stored text of those spans (raw span, attributes, content): a guide to the space freed, not a page count. */
-  approxBytes: number;
-  /** Log records and metric points: the sessions', and any older than the age. */
-  logRecords: number;
-  metricPoints: number;
-}
+export type { RetentionPreview };
 
 export class SessionDeleter {
   private readonly deleteSpans: Database.Statement;
