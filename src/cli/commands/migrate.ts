@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { copyToPostgres, liveWritersOf } from '../../store/copy-to-postgres.js';
 import type { CopyPhase, CopyResult } from '../../store/copy-to-postgres.js';
 import { StoreError } from '../../store/errors.js';
-import { PostgresTraceStore, isPostgresUrl, redactUrl } from '../../store/postgres/index.js';
+import { PG_SCHEMA_VERSION, PostgresTraceStore, isPostgresUrl, migratePostgres, redactUrl } from '../../store/postgres/index.js';
 import { SCHEMA_VERSION, SqliteTraceStore } from '../../store/sqlite/index.js';
 import { fileSchemaVersion, migrateDatabaseFile } from '../../store/sqlite/migrate-file.js';
 import type { FileMigration, MigrationStep } from '../../store/sqlite/migrate-file.js';
@@ -15,6 +15,7 @@ import { plural, writeJson } from '../output.js';
 import { COMMON_FLAGS, COMMON_HELP, positionals } from '../query-flags.js';
 
 const HELP = `Usage: skein migrate [options]
+       skein migrate --db <postgres-url> [--json]
        skein migrate --from <file.db> --to <postgres-url> [--json]
 
 Upgrades a database file written by an older Skein to this version's schema
@@ -23,6 +24,11 @@ interrupted upgrade leaves the file at the last completed step and the next
 run goes on from there. \`skein serve\` and every command that writes does the
 same when it opens an older file; this does it on its own, for example before
 a deploy. A file from a newer Skein is refused.
+
+With --db postgres://…, brings a PostgreSQL database's schema to this version
+(PostgreSQL schema version ${PG_SCHEMA_VERSION}) in one transaction, as the first
+\`skein serve\` on it would: run it as the role that owns the schema, before
+collectors whose roles may not create tables start.
 
 With --from and --to, copies a database file into PostgreSQL instead (the
 file is only read; the PostgreSQL schema is created or upgraded): every span
@@ -45,6 +51,7 @@ ${COMMON_HELP}
 Examples:
   skein migrate
   skein migrate --db ./agent.db --json
+  skein migrate --db postgres://skein_owner@db.internal/skein
   skein migrate --from ~/.skein/skein.db --to postgres://skein@db.internal/skein`;
 
 /** "migrating <file>: step 2 of 3 (010 compact-spans)", rewritten in place at a terminal, one line each elsewhere. */
@@ -64,7 +71,8 @@ export function migrationProgress(io: CliIo, prefix: string): { step(step: Migra
   };
 }
 
-export function describeMigration(result: FileMigration): string {
+/** A file's migration, or a PostgreSQL database's (`path`: its URL without the password). */
+export function describeMigration(result: Pick<FileMigration, 'path' | 'from' | 'to' | 'millis'> & { applied: readonly unknown[] }): string {
   if (result.applied.length === 0) return `${result.path} is at schema version ${result.to}: nothing to do`;
   return (
     `migrated ${result.path} from schema version ${result.from} to ${result.to} ` +
@@ -111,6 +119,8 @@ export const migrateCommand: CliCommand = {
     });
     positionals(rest, []);
     if (values.from !== undefined || values.to !== undefined) return copyToPostgresCommand(io, values);
+    const target = values.db ?? io.env.SKEIN_DB;
+    if (target !== undefined && isPostgresUrl(target)) return migratePostgresCommand(io, target, values.json === true);
     const path = resolveDbPath(values.db, io);
     const progress = migrationProgress(io, `migrating ${path}`);
     let result: FileMigration;
@@ -135,6 +145,27 @@ export const migrateCommand: CliCommand = {
     return 0;
   },
 };
+
+/**
+ * `skein migrate --db postgres://…`: the schema brought to this version (what the first `skein serve`
+ * would do), for a DBA who runs it as the schema's owner before the collectors start.
+ */
+async function migratePostgresCommand(io: CliIo, url: string, json: boolean): Promise<number> {
+  const started = performance.now();
+  let result: Awaited<ReturnType<typeof migratePostgres>>;
+  try {
+    result = await migratePostgres(url);
+  } catch (error) {
+    throw asUserError(error);
+  }
+  const migration = { path: result.database, from: result.from, to: result.to, applied: result.applied, millis: performance.now() - started };
+  if (json) {
+    writeJson(io, { ...migration, applied: result.applied.map(({ version, name }) => ({ version, name })), millis: Math.round(migration.millis) });
+  } else {
+    io.stdout.write(`${describeMigration(migration)}\n`);
+  }
+  return 0;
+}
 
 /** "copying spans: 12,000 of 50,000 (24%)": rewritten in place at a terminal; elsewhere a line per tenth (and the last). */
 function copyProgress(io: CliIo): { update(phase: CopyPhase, done: number, total: number): void; done(): void } {

@@ -6,8 +6,8 @@
  */
 
 import type pg from 'pg';
-import { SchemaVersionError } from '../../errors.js';
-import { BEGIN_SQL } from '../connection.js';
+import { DatabaseOpenError, SchemaVersionError, StoreError } from '../../errors.js';
+import { BEGIN_SQL, openPool, redactUrl } from '../connection.js';
 import { migration001 } from './001-initial.js';
 import { migration002 } from './002-search-words.js';
 import { migration003 } from './003-key-collation.js';
@@ -43,8 +43,15 @@ function newerError(database: string, found: number): SchemaVersionError {
   );
 }
 
+/** What `migratePg` did: the version found, the version now, the migrations applied. */
+export interface PgMigrationResult {
+  from: number;
+  to: number;
+  applied: readonly PgMigration[];
+}
+
 /** Brings the schema to `PG_SCHEMA_VERSION`; `database` names it (password left out) in errors. */
-export async function migratePg(pool: pg.Pool, database: string): Promise<void> {
+export async function migratePg(pool: pg.Pool, database: string): Promise<PgMigrationResult> {
   const client = await pool.connect();
   try {
     await client.query(BEGIN_SQL);
@@ -53,13 +60,12 @@ export async function migratePg(pool: pg.Pool, database: string): Promise<void> 
       const found = await currentVersion(client);
       if (found > PG_SCHEMA_VERSION) throw newerError(database, found);
       if (found === 0) await client.query('CREATE TABLE skein_schema (version integer NOT NULL)');
-      for (const migration of PG_MIGRATIONS) {
-        if (migration.version <= found) continue;
-        await client.query(migration.sql);
-      }
+      const applied = PG_MIGRATIONS.filter((migration) => migration.version > found);
+      for (const migration of applied) await client.query(migration.sql);
       if (found === 0) await client.query('INSERT INTO skein_schema (version) VALUES ($1)', [PG_SCHEMA_VERSION]);
       else if (found < PG_SCHEMA_VERSION) await client.query('UPDATE skein_schema SET version = $1', [PG_SCHEMA_VERSION]);
       await client.query('COMMIT');
+      return { from: found, to: Math.max(found, PG_SCHEMA_VERSION), applied };
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;
@@ -86,5 +92,24 @@ export async function checkPgSchema(pool: pg.Pool, database: string): Promise<vo
     }
   } finally {
     client.release();
+  }
+}
+
+/**
+ * `skein migrate --db postgres://…`: brings the database's schema to this version on a connection of
+ * its own, without registering as a writer. An unreachable database is a `DatabaseOpenError` naming it.
+ */
+export async function migratePostgres(url: string): Promise<PgMigrationResult & { database: string }> {
+  const database = redactUrl(url);
+  const pool = openPool(url, { max: 1 });
+  pool.on('error', () => undefined);
+  try {
+    return { database, ...(await migratePg(pool, database)) };
+  } catch (error) {
+    if (error instanceof StoreError) throw error;
+    const reason = error instanceof Error && error.message !== '' ? error.message : String((error as { code?: unknown }).code ?? error);
+    throw new DatabaseOpenError(database, reason);
+  } finally {
+    await pool.end().catch(() => undefined);
   }
 }
