@@ -26,8 +26,7 @@ import { PostgresTraceStore } from '../../src/store/postgres/index.js';
 import { SCHEMA_VERSION, SqliteTraceStore } from '../../src/store/sqlite/index.js';
 import type { TraceStore } from '../../src/store/trace-store.js';
 import { AGENT_FIXTURES_DIR, replayScenario } from '../fixtures/agents/replay.js';
-import { startPostgres } from '../helpers/postgres-server.js';
-import type { PostgresServer } from '../helpers/postgres-server.js';
+import { usePostgres } from '../helpers/postgres-hooks.js';
 import { makeRawSpan } from '../helpers/raw-spans.js';
 import { makeLlmRecord } from '../helpers/records.js';
 import { seedStore, tempDir } from '../server/query-api/seed.js';
@@ -48,7 +47,7 @@ const SPANS_PER_TRACE = 30;
 const BULK_LOGS = 1_100;
 const BASE = 1_760_000_000_000_000_000n;
 
-let server: PostgresServer;
+const server = usePostgres();
 let seeded: Seeded;
 let counts: SourceCounts;
 
@@ -88,7 +87,6 @@ function writeBulk(path: string): void {
 }
 
 beforeAll(async () => {
-  server = await startPostgres();
   seeded = await seedStore();
   const collector = await startCollector({
     dbPath: seeded.dbPath,
@@ -116,8 +114,7 @@ beforeAll(async () => {
   }
 });
 
-afterAll(async () => {
-  await server?.stop();
+afterAll(() => {
   seeded?.cleanup();
 });
 

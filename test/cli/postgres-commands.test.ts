@@ -18,23 +18,19 @@ import { PgOutbox } from '../../src/store/postgres/pg-outbox.js';
 import { PostgresTraceStore } from '../../src/store/postgres/index.js';
 import { SqliteOutbox } from '../../src/store/sqlite/sqlite-outbox.js';
 import { SqliteTraceStore } from '../../src/store/sqlite/index.js';
-import { startPostgres, TEST_PASSWORD } from '../helpers/postgres-server.js';
-import type { PostgresServer } from '../helpers/postgres-server.js';
+import { usePostgres } from '../helpers/postgres-hooks.js';
+import { TEST_PASSWORD } from '../helpers/postgres-server.js';
 import { makeRawSpan } from '../helpers/raw-spans.js';
 import { BASE_TIME_UNIX_NANO, MILLI, SECOND, makeLlmRecord, makeRecord, newTraceId } from '../helpers/records.js';
 import { tempDir } from '../server/query-api/seed.js';
 import { gauge, makeLog } from '../store/signal-records.js';
 import { cli } from './run.js';
 
-let server: PostgresServer;
+const server = usePostgres();
 const dirs: Array<{ cleanup(): void }> = [];
 
-beforeAll(async () => {
-  server = await startPostgres();
-});
-afterAll(async () => {
+afterAll(() => {
   for (const dir of dirs) dir.cleanup();
-  await server?.stop();
 });
 
 interface Signals {

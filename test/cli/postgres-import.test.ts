@@ -6,25 +6,22 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SessionJson } from '../../src/query/json-views.js';
-import { startPostgres } from '../helpers/postgres-server.js';
-import type { PostgresServer } from '../helpers/postgres-server.js';
+import { usePostgres } from '../helpers/postgres-hooks.js';
 import { ALPHA, OPEN, seedStore, tempDir } from '../server/query-api/seed.js';
 import type { Seeded } from '../server/query-api/seed.js';
 import { cli } from './run.js';
 
-let server: PostgresServer;
+const server = usePostgres();
 let seeded: Seeded;
 let work: { dir: string; cleanup(): void };
 
 beforeAll(async () => {
-  server = await startPostgres();
   seeded = await seedStore();
   work = tempDir('skein-pg-import-');
 });
 afterAll(async () => {
   seeded?.cleanup();
   work?.cleanup();
-  await server?.stop();
 });
 
 async function ok(argv: string[]): Promise<string> {

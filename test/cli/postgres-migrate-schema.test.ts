@@ -3,30 +3,17 @@
  * by itself (a DBA's step before collectors whose role may not create tables start), with no
  * tuning options; a current database is left alone; an unreachable one is one line.
  */
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PG_MIGRATIONS, PG_SCHEMA_VERSION } from '../../src/store/postgres/migrations/index.js';
 import { PostgresTraceStore } from '../../src/store/postgres/index.js';
-import { startPostgres } from '../helpers/postgres-server.js';
-import type { PostgresServer } from '../helpers/postgres-server.js';
+import { usePostgres } from '../helpers/postgres-hooks.js';
+import { sql } from '../helpers/postgres-server.js';
 import { cli } from './run.js';
 
-let server: PostgresServer;
-beforeAll(async () => {
-  server = await startPostgres();
-}, 120_000);
-afterAll(async () => {
-  await server?.stop();
-});
+const server = usePostgres();
 
 async function schemaVersion(url: string): Promise<number> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query<{ version: number }>('SELECT version FROM skein_schema')).rows[0].version;
-  } finally {
-    await client.end();
-  }
+  return ((await sql(url, 'SELECT version FROM skein_schema')).rows[0] as { version: number }).version;
 }
 
 describe('skein migrate --db postgres://…', () => {

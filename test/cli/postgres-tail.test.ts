@@ -4,11 +4,10 @@
  * as it does for a SQLite file.
  */
 
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/run-cli.js';
 import { PostgresTraceStore } from '../../src/store/postgres/index.js';
-import { startPostgres } from '../helpers/postgres-server.js';
-import type { PostgresServer } from '../helpers/postgres-server.js';
+import { openedStores, usePostgres } from '../helpers/postgres-hooks.js';
 import { BASE_TIME_UNIX_NANO, MILLI, makeLlmRecord, makeRecord, opened } from '../helpers/records.js';
 import { Capture, cli } from './run.js';
 
@@ -44,26 +43,16 @@ function startTail(argv: string[], env: NodeJS.ProcessEnv = {}): RunningTail {
 }
 
 describe('skein tail on PostgreSQL', () => {
-  let server: PostgresServer;
-  const stores: PostgresTraceStore[] = [];
+  const server = usePostgres();
+  const stores = openedStores();
   const tails: RunningTail[] = [];
 
-  beforeAll(async () => {
-    server = await startPostgres();
-  }, 120_000);
+  // Runs before the stores are closed (vitest runs after-hooks last registered first).
   afterEach(async () => {
     await Promise.all(tails.splice(0).map((tail) => tail.stop()));
-    await Promise.all(stores.splice(0).map((store) => store.close()));
-  });
-  afterAll(async () => {
-    await server?.stop();
   });
 
-  async function writer(url: string): Promise<PostgresTraceStore> {
-    const store = await PostgresTraceStore.open({ url });
-    stores.push(store);
-    return store;
-  }
+  const writer = (url: string): Promise<PostgresTraceStore> => stores.open(url);
 
   function tail(argv: string[], env: NodeJS.ProcessEnv = {}): RunningTail {
     const running = startTail(argv, env);
@@ -153,13 +142,7 @@ describe('skein tail on PostgreSQL', () => {
 });
 
 describe('skein tail on PostgreSQL, through a restart of the server', () => {
-  let own: PostgresServer;
-  beforeAll(async () => {
-    own = await startPostgres({ durable: true });
-  }, 120_000);
-  afterAll(async () => {
-    await own?.stop();
-  });
+  const own = usePostgres({ durable: true });
 
   it('carries on from the last event printed once the database is back', async () => {
     const url = await own.createDatabase();

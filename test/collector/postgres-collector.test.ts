@@ -20,24 +20,17 @@ import { startCollector, startPostgresCollector } from '../../src/collector/star
 import type { RunningCollector } from '../../src/collector/start-collector.js';
 import type { SessionSummary } from '../../src/model/types.js';
 import { encodeTraceRequest } from '../../src/otlp/index.js';
-import pg from 'pg';
 import { PG_SCHEMA_VERSION, PostgresTraceStore } from '../../src/store/postgres/index.js';
 import type { TraceStore } from '../../src/store/trace-store.js';
 import { listScenarios, replayScenario } from '../fixtures/agents/replay.js';
 import { makeRawSpan } from '../helpers/raw-spans.js';
 import { cleanup, spawnServe } from '../cli/serve/helpers.js';
 import { waitForOutput } from './serve-child.js';
-import { TEST_PASSWORD, startPostgres } from '../helpers/postgres-server.js';
-import type { PostgresServer } from '../helpers/postgres-server.js';
+import { usePostgres } from '../helpers/postgres-hooks.js';
+import { TEST_PASSWORD, sql } from '../helpers/postgres-server.js';
 
-let server: PostgresServer;
-beforeAll(async () => {
-  // Durable: one test kills the server and counts on what it acknowledged.
-  server = await startPostgres({ durable: true });
-});
-afterAll(async () => {
-  await server?.stop();
-});
+// Durable: one test kills the server and counts on what it acknowledged.
+const server = usePostgres({ durable: true });
 afterEach(async () => {
   await cleanup();
 });
@@ -188,16 +181,6 @@ async function refusedStart(url: string): Promise<string> {
   const lines = serve.stderr().trim().split('\n');
   expect(lines).toHaveLength(1);
   return lines[0];
-}
-
-async function sql(url: string, text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
 }
 
 describe('skein serve --db postgres://… refuses to start, in one line naming the database', () => {

@@ -10,7 +10,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Hono } from 'hono';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createCollectorForwarding } from '../../src/collector/collector-forwarding.js';
 import { OutboxForwarder } from '../../src/forward/outbox-forwarder.js';
 import type { DeliveryAttempt } from '../../src/forward/outbox-forwarder.js';
@@ -23,7 +23,8 @@ import type { OtlpSignal } from '../../src/model/signals.js';
 import { openPool } from '../../src/store/postgres/connection.js';
 import { migratePg } from '../../src/store/postgres/migrations/index.js';
 import { PgOutbox } from '../../src/store/postgres/pg-outbox.js';
-import { startPostgres } from '../helpers/postgres-server.js';
+import { usePostgres } from '../helpers/postgres-hooks.js';
+import { closePool, startPostgres } from '../helpers/postgres-server.js';
 import type { PostgresServer } from '../helpers/postgres-server.js';
 import { itemsOf, payloadOf } from './upstreams.js';
 import type { Payload } from './upstreams.js';
@@ -33,19 +34,13 @@ type Pool = ReturnType<typeof openPool>;
 /** Outages are waited out with the default backoff (up to a minute between tries). */
 const WAIT = { timeout: 50_000, interval: 50 };
 
-let server: PostgresServer;
+const server = usePostgres();
 let url: string;
 let pools: Pool[];
 const stops: Array<() => Promise<void>> = [];
 /** Servers a test started for itself: stopped after its pools are closed. */
 const ownServers: PostgresServer[] = [];
 
-beforeAll(async () => {
-  server = await startPostgres();
-});
-afterAll(async () => {
-  await server?.stop();
-});
 beforeEach(async () => {
   url = await server.createDatabase();
   pools = [];
@@ -64,19 +59,6 @@ function openTestPool(): Pool {
   pool.on('error', () => undefined);
   pools.push(pool);
   return pool;
-}
-
-/** Ends the pool and waits until each of its connections has closed (as postgres-outbox.test.ts does). */
-async function closePool(pool: Pool): Promise<void> {
-  let open = pool.totalCount;
-  const closed = new Promise<void>((resolve) => {
-    if (open === 0) resolve();
-    pool.on('remove', () => {
-      if (--open === 0) resolve();
-    });
-  });
-  await pool.end();
-  await closed;
 }
 
 /** A collector replica's outbox: a pool of its own. */

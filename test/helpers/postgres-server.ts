@@ -141,6 +141,33 @@ async function initialise(initdb: string, root: string, dataDir: string, ids: { 
 
 let databaseCounter = 0;
 
+/**
+ * Ends `pool` and waits until each of its connections has closed: `pool.end()` resolves before that, and a
+ * server stopped meanwhile (the last test's afterAll) sends a FATAL to a closing connection, unhandled.
+ */
+export async function closePool(pool: pg.Pool): Promise<void> {
+  let open = pool.totalCount;
+  const closed = new Promise<void>((resolve) => {
+    if (open === 0) resolve();
+    pool.on('remove', () => {
+      if (--open === 0) resolve();
+    });
+  });
+  await pool.end();
+  await closed;
+}
+
+/** Runs one statement on `url` on a client of its own, as an operator (or another host) would. */
+export async function sql(url: string, text: string, values: unknown[] = []): Promise<pg.QueryResult> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await client.query(text, values);
+  } finally {
+    await client.end();
+  }
+}
+
 export async function startPostgres(options: PostgresServerOptions = {}): Promise<PostgresServer> {
   const durable = options.durable ?? false;
   const keep = options.folder !== undefined;

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { loggingErrorHandler, setGlobalErrorHandler } from '@opentelemetry/core';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { BudgetEventRecord } from '../../src/model/budgets.js';
 import { AgentTracer } from '../../src/processor/agent-tracer.js';
 import { BudgetExceededError } from '../../src/processor/budget-exceeded-error.js';
@@ -22,17 +22,11 @@ import { SessionNotFoundError } from '../../src/store/errors.js';
 import { PostgresTraceStore } from '../../src/store/postgres/index.js';
 import type { TraceStore } from '../../src/store/trace-store.js';
 import { SECRETS } from '../fixtures/redaction/secrets.js';
-import { TEST_PASSWORD, startPostgres } from '../helpers/postgres-server.js';
-import type { PostgresServer } from '../helpers/postgres-server.js';
+import { usePostgres } from '../helpers/postgres-hooks.js';
+import { TEST_PASSWORD } from '../helpers/postgres-server.js';
 import { captureErrors, fixturesDir, openStore, removeTempDirs, tempDbPath } from './helpers.js';
 
-let server: PostgresServer;
-beforeAll(async () => {
-  server = await startPostgres();
-});
-afterAll(async () => {
-  await server?.stop();
-});
+const server = usePostgres();
 
 const providers: BasicTracerProvider[] = [];
 afterEach(async () => {
@@ -212,14 +206,8 @@ describe('SkeinSpanProcessor with dbUrl', () => {
 });
 
 describe('SkeinSpanProcessor with dbUrl, its server killed and restarted', () => {
-  let own: PostgresServer;
-  beforeAll(async () => {
-    // Durable: what was committed before a kill is there after the restart (the schema, to begin with).
-    own = await startPostgres({ durable: true });
-  }, 120_000);
-  afterAll(async () => {
-    await own?.stop();
-  });
+  // Durable: what was committed before a kill is there after the restart (the schema, to begin with).
+  const own = usePostgres({ durable: true });
 
   it('counts the spans of a commit that fails (the server gone) as failed, and commits again once it is back', async () => {
     const errors = captureErrors();

@@ -3,33 +3,15 @@
  * caused them, once across replicas (SQLite's: budget-events.test.ts).
  */
 
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { BudgetConfig, BudgetEventRecord } from '../../src/model/budgets.js';
 import { isBudgetReader } from '../../src/store/budget-reader.js';
 import { SessionNotFoundError } from '../../src/store/errors.js';
-import { PostgresTraceStore } from '../../src/store/postgres/index.js';
-import { startPostgres } from '../helpers/postgres-server.js';
-import type { PostgresServer } from '../helpers/postgres-server.js';
+import { openedStores, usePostgres } from '../helpers/postgres-hooks.js';
 import { BASE_TIME_UNIX_NANO, MILLI, SECOND, makeLlmRecord, makeRecord, newTraceId, opened } from '../helpers/records.js';
 
-let server: PostgresServer;
-const stores: PostgresTraceStore[] = [];
-
-beforeAll(async () => {
-  server = await startPostgres();
-});
-afterEach(async () => {
-  for (const store of stores.splice(0)) await store.close();
-});
-afterAll(async () => {
-  await server?.stop();
-});
-
-async function open(url: string): Promise<PostgresTraceStore> {
-  const store = await PostgresTraceStore.open({ url });
-  stores.push(store);
-  return store;
-}
+const server = usePostgres();
+const { open } = openedStores();
 
 const levels = (events: readonly BudgetEventRecord[]) => events.map((e) => `${e.scope}/${e.metric}/${e.level}`);
 

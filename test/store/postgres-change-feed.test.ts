@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { ChangeEvent } from '../../src/model/live-event.js';
 import { PgChangeLog } from '../../src/store/postgres/change-log.js';
 import { openPool } from '../../src/store/postgres/connection.js';
@@ -18,8 +18,7 @@ import { PostgresTraceStore } from '../../src/store/postgres/index.js';
 import { PgSessionQueries } from '../../src/store/postgres/session-queries.js';
 import { SqliteTraceStore } from '../../src/store/sqlite/index.js';
 import type { PostgresTraceStoreOptions } from '../../src/store/postgres/postgres-trace-store.js';
-import { startPostgres } from '../helpers/postgres-server.js';
-import type { PostgresServer } from '../helpers/postgres-server.js';
+import { openedStores, usePostgres } from '../helpers/postgres-hooks.js';
 import { emptyLog } from '../helpers/raw-logs.js';
 import { BASE_TIME_UNIX_NANO, MILLI, makeLlmRecord, makeRecord, newTraceId, opened } from '../helpers/records.js';
 
@@ -27,23 +26,11 @@ const kinds = (events: ChangeEvent[]) => events.map((e) => e.kind);
 const stepKinds = (events: ChangeEvent[]) =>
   events.flatMap((e) => (e.kind === 'span.started' || e.kind === 'span.ended' ? [`${e.kind} ${e.step.name}`] : []));
 
-let server: PostgresServer;
-const stores: PostgresTraceStore[] = [];
-
-beforeAll(async () => {
-  server = await startPostgres();
-});
-afterEach(async () => {
-  await Promise.all(stores.splice(0).map((store) => store.close()));
-});
-afterAll(async () => {
-  await server?.stop();
-});
+const server = usePostgres();
+const stores = openedStores();
 
 async function open(url?: string, options: Partial<PostgresTraceStoreOptions> = {}): Promise<PostgresTraceStore> {
-  const store = await PostgresTraceStore.open({ url: url ?? (await server.createDatabase()), ...options });
-  stores.push(store);
-  return store;
+  return stores.open(url ?? (await server.createDatabase()), options);
 }
 
 describe('PostgreSQL change feed', () => {

@@ -8,7 +8,7 @@
  * store commits again once the server is back.
  */
 
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import pg from 'pg';
 import type { SpanQuery } from '../../src/model/query.js';
 import type { LogQuery } from '../../src/model/log-types.js';
@@ -17,30 +17,16 @@ import { PostgresTraceStore } from '../../src/store/postgres/index.js';
 import type { PgCommitTransaction } from '../../src/store/postgres/commit-transaction.js';
 import { isTransactionConflict, isUnavailable } from '../../src/store/postgres/connection.js';
 import { HAS_TRACE_SQL } from '../../src/store/postgres/signal-store.js';
-import { startPostgres, TEST_PASSWORD } from '../helpers/postgres-server.js';
-import type { PostgresServer } from '../helpers/postgres-server.js';
+import { openedStores, usePostgres } from '../helpers/postgres-hooks.js';
+import { TEST_PASSWORD } from '../helpers/postgres-server.js';
 import { BASE_TIME_UNIX_NANO, MILLI, makeRecord, newSpanId, newTraceId } from '../helpers/records.js';
 import { gauge, makeLog } from './signal-records.js';
 
-let server: PostgresServer;
-const stores: PostgresTraceStore[] = [];
-
-beforeAll(async () => {
-  server = await startPostgres();
-}, 120_000);
-afterEach(async () => {
-  await Promise.all(stores.splice(0).map((store) => store.close()));
-});
-afterAll(async () => {
-  await server?.stop();
-});
+const server = usePostgres();
+const stores = openedStores();
 
 /** A store with no tuning option: what a collector opens from a URL alone. */
-async function open(url: string): Promise<PostgresTraceStore> {
-  const store = await PostgresTraceStore.open({ url });
-  stores.push(store);
-  return store;
-}
+const open = (url: string): Promise<PostgresTraceStore> => stores.open(url);
 
 /** Rows in each table a commit writes, and the change feed's latest id, read on a connection of its own. */
 async function tableCounts(url: string): Promise<Record<string, number>> {
@@ -289,7 +275,7 @@ describe('PostgresTraceStore.commit', () => {
     const url = await server.createDatabase();
     const store = await open(url);
     const reader = await PostgresTraceStore.open({ url, readonly: true });
-    stores.push(reader);
+    stores.keep(reader);
     await expect(reader.commit(async () => 1)).rejects.toThrow(/is read-only/);
     let kept: PgCommitTransaction | undefined;
     await store.commit(async (tx) => {
@@ -300,14 +286,8 @@ describe('PostgresTraceStore.commit', () => {
 });
 
 describe('PostgresTraceStore.commit without its server', () => {
-  let own: PostgresServer;
-  beforeAll(async () => {
-    // Durable: what was committed before a kill is there after the restart (the schema, to begin with).
-    own = await startPostgres({ durable: true });
-  }, 120_000);
-  afterAll(async () => {
-    await own?.stop();
-  });
+  // Durable: what was committed before a kill is there after the restart (the schema, to begin with).
+  const own = usePostgres({ durable: true });
 
   it('rejects with StoreUnavailableError naming the database, then commits again on the same store once it is back', async () => {
     const url = await own.createDatabase();

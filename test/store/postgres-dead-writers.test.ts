@@ -9,49 +9,30 @@ import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { PostgresTraceStore } from '../../src/store/postgres/index.js';
 import type { PostgresTraceStoreOptions } from '../../src/store/postgres/index.js';
-import { startPostgres } from '../helpers/postgres-server.js';
-import type { PostgresServer } from '../helpers/postgres-server.js';
+import { openedStores, usePostgres } from '../helpers/postgres-hooks.js';
+import { sql } from '../helpers/postgres-server.js';
 import { makeRecord, newTraceId, opened } from '../helpers/records.js';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/store/pg-open-steps-writer.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-let server: PostgresServer;
-const stores: PostgresTraceStore[] = [];
+const server = usePostgres();
+const stores = openedStores();
 const children: ChildProcess[] = [];
 
-beforeAll(async () => {
-  server = await startPostgres();
-});
-afterEach(async () => {
+// Runs before the stores are closed (vitest runs after-hooks last registered first).
+afterEach(() => {
   for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  for (const store of stores.splice(0)) await store.close();
-});
-afterAll(async () => {
-  await server?.stop();
 });
 
 /** A heartbeat that never fires during a test, unless a test asks for one. */
 const QUIET = { heartbeatMillis: 600_000, deadWriterGraceMillis: 1_800_000 };
 
 async function open(url: string, options: Partial<PostgresTraceStoreOptions> = QUIET): Promise<PostgresTraceStore> {
-  const store = await PostgresTraceStore.open({ url, ...options });
-  stores.push(store);
-  return store;
-}
-
-/** Runs one statement on the database, as an operator (or another host) would. */
-async function sql(url: string, text: string, values: unknown[] = []): Promise<pg.QueryResult> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await client.query(text, values);
-  } finally {
-    await client.end();
-  }
+  return stores.open(url, options);
 }
 
 /** The pid of a process that has already ended. */

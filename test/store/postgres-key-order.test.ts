@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { encodeCursor } from '../../src/store/common/cursor.js';
 import { openPool } from '../../src/store/postgres/connection.js';
 import { PostgresTraceStore } from '../../src/store/postgres/index.js';
@@ -17,8 +17,8 @@ import { PgSessionQueries } from '../../src/store/postgres/session-queries.js';
 import { SqlWhere, addRangeAndCursor } from '../../src/store/postgres/signal-pages.js';
 import { SqliteTraceStore } from '../../src/store/sqlite/index.js';
 import type { TraceStore } from '../../src/store/trace-store.js';
-import { startPostgres, TEST_USER } from '../helpers/postgres-server.js';
-import type { PostgresServer } from '../helpers/postgres-server.js';
+import { usePostgres } from '../helpers/postgres-hooks.js';
+import { TEST_USER } from '../helpers/postgres-server.js';
 import { BASE_TIME_UNIX_NANO, MILLI, SECOND, makeRecord } from '../helpers/records.js';
 import type { SessionSort } from '../../src/model/query.js';
 import type { SpanRecord } from '../../src/model/types.js';
@@ -26,10 +26,9 @@ import type { SpanRecord } from '../../src/model/types.js';
 /** Ids whose byte order differs from an ICU/English one (case, punctuation, digits). */
 const IDS = ['B', 'a', 'A', 'b', 'a-c', 'ab', '_x', 'Z9', 'a_c', 'ä', '10', '9'];
 
-let server: PostgresServer;
+const server = usePostgres();
 let url: string;
 beforeAll(async () => {
-  server = await startPostgres();
   // A database whose default collation is ICU English: ties would follow it, not bytes, without COLLATE "C".
   const admin = new pg.Client(server.adminUrl);
   await admin.connect();
@@ -43,9 +42,6 @@ beforeAll(async () => {
   parsed.pathname = '/skein_icu';
   url = parsed.toString();
 }, 60_000);
-afterAll(async () => {
-  await server?.stop();
-});
 
 /** One span per session, all at one recent time: every session ties on every sort. */
 function tiedRecords(): SpanRecord[] {

@@ -6,30 +6,13 @@
  * the password.
  */
 
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SchemaVersionError, StoreError } from '../../src/store/errors.js';
 import { PG_SCHEMA_VERSION, PostgresTraceStore } from '../../src/store/postgres/index.js';
-import { startPostgres } from '../helpers/postgres-server.js';
-import type { PostgresServer } from '../helpers/postgres-server.js';
+import { usePostgres } from '../helpers/postgres-hooks.js';
+import { sql } from '../helpers/postgres-server.js';
 
-let server: PostgresServer;
-beforeAll(async () => {
-  server = await startPostgres();
-});
-afterAll(async () => {
-  await server?.stop();
-});
-
-async function sql(url: string, text: string, values: unknown[] = []): Promise<pg.QueryResult> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await client.query(text, values);
-  } finally {
-    await client.end();
-  }
-}
+const server = usePostgres();
 
 /** The URL of the same server and database as another user. */
 function asUser(url: string, user: string, password: string): string {

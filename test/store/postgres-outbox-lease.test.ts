@@ -7,25 +7,18 @@
  */
 
 import type pg from 'pg';
-import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import { openPool } from '../../src/store/postgres/connection.js';
 import { migratePg } from '../../src/store/postgres/migrations/index.js';
 import { PgOutbox } from '../../src/store/postgres/pg-outbox.js';
-import { startPostgres } from '../helpers/postgres-server.js';
-import type { PostgresServer } from '../helpers/postgres-server.js';
+import { usePostgres } from '../helpers/postgres-hooks.js';
 
 const A = 'http://a.example:4318';
 /** Long enough that no lease runs out unless the test ends it. */
 const LEASE = 60_000;
 
-let server: PostgresServer;
+const server = usePostgres();
 let pool: ReturnType<typeof openPool>;
-beforeAll(async () => {
-  server = await startPostgres();
-});
-afterAll(async () => {
-  await server?.stop();
-});
 beforeEach(async () => {
   pool = openPool(await server.createDatabase());
   await migratePg(pool, 'the test database');

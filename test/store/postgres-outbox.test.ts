@@ -6,7 +6,7 @@
  */
 
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { OtlpSignal } from '../../src/model/signals.js';
 import { encodeTraceRequest } from '../../src/otlp/index.js';
 import { OptionValueError } from '../../src/model/option-values.js';
@@ -15,8 +15,8 @@ import type { OutboxEntry } from '../../src/store/outbox.js';
 import { inTransaction, openPool } from '../../src/store/postgres/connection.js';
 import { migratePg } from '../../src/store/postgres/migrations/index.js';
 import { PgOutbox } from '../../src/store/postgres/pg-outbox.js';
-import { startPostgres } from '../helpers/postgres-server.js';
-import type { PostgresServer } from '../helpers/postgres-server.js';
+import { usePostgres } from '../helpers/postgres-hooks.js';
+import { closePool } from '../helpers/postgres-server.js';
 import { makeRawSpan } from '../helpers/raw-spans.js';
 
 const A = 'http://a.example:4318';
@@ -26,17 +26,11 @@ const LEASE = 60_000;
 
 type Pool = ReturnType<typeof openPool>;
 
-let server: PostgresServer;
+const server = usePostgres();
 let url: string;
 let pools: Pool[];
 let outbox: PgOutbox;
 
-beforeAll(async () => {
-  server = await startPostgres();
-});
-afterAll(async () => {
-  await server?.stop();
-});
 beforeEach(async () => {
   url = await server.createDatabase();
   pools = [];
@@ -46,23 +40,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await Promise.all(pools.map(closePool));
 });
-
-/**
- * Ends the pool and waits until each of its connections has closed:
- * `pool.end()` resolves before that, and a server stopped meanwhile (the
- * last test's afterAll) sends a FATAL to a closing connection, unhandled.
- */
-async function closePool(pool: Pool): Promise<void> {
-  let open = pool.totalCount;
-  const closed = new Promise<void>((resolve) => {
-    if (open === 0) resolve();
-    pool.on('remove', () => {
-      if (--open === 0) resolve();
-    });
-  });
-  await pool.end();
-  await closed;
-}
 
 /** Another collector replica: an outbox on a pool of its own. */
 function replica(replicaId: string): PgOutbox {

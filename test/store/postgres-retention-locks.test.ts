@@ -6,10 +6,9 @@
  * (session-deleter.ts). Without that, every run fails with 53200.
  */
 
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { PostgresTraceStore } from '../../src/store/postgres/index.js';
-import { startPostgres } from '../helpers/postgres-server.js';
-import type { PostgresServer } from '../helpers/postgres-server.js';
+import { usePostgres } from '../helpers/postgres-hooks.js';
 import { MILLI, SECOND, makeRecord } from '../helpers/records.js';
 import type { SpanRecord } from '../../src/model/types.js';
 
@@ -22,13 +21,7 @@ const MEDIUM_TRACES = 40;
 const WRITE_BATCH = 25;
 const DAY_MILLIS = 24 * 60 * 60 * 1000;
 
-let server: PostgresServer;
-beforeAll(async () => {
-  server = await startPostgres({ settings: ['max_connections=20', 'max_locks_per_transaction=10'] });
-});
-afterAll(async () => {
-  await server?.stop();
-});
+const server = usePostgres({ settings: ['max_connections=20', 'max_locks_per_transaction=10'] });
 
 /** One span per trace, `traces` of them, in session `sessionId`, starting at `start`. */
 function sessionSpans(sessionId: string, traces: number, start: bigint): SpanRecord[] {

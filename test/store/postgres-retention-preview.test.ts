@@ -15,19 +15,16 @@ import { openPool } from '../../src/store/postgres/connection.js';
 import { PostgresTraceStore } from '../../src/store/postgres/index.js';
 import { previewRetention } from '../../src/store/postgres/retention-preview.js';
 import { SqliteTraceStore } from '../../src/store/sqlite/index.js';
-import { startPostgres } from '../helpers/postgres-server.js';
-import type { PostgresServer } from '../helpers/postgres-server.js';
+import { usePostgres } from '../helpers/postgres-hooks.js';
 import { BASE_TIME_UNIX_NANO, SECOND, makeLlmRecord, makeRecord } from '../helpers/records.js';
 import { gauge, makeLog } from './signal-records.js';
 
-let server: PostgresServer;
+const server = usePostgres();
 let dir: string;
-beforeAll(async () => {
-  server = await startPostgres();
+beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'skein-pg-preview-'));
 });
-afterAll(async () => {
-  await server?.stop();
+afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -5,11 +5,10 @@
  * memory", max_locks_per_transaction) on every run.
  */
 
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { RETENTION_CHUNK } from '../../src/store/postgres/session-deleter.js';
 import { PostgresTraceStore } from '../../src/store/postgres/index.js';
-import { startPostgres } from '../helpers/postgres-server.js';
-import type { PostgresServer } from '../helpers/postgres-server.js';
+import { usePostgres } from '../helpers/postgres-hooks.js';
 import { MILLI, SECOND, makeRecord } from '../helpers/records.js';
 
 /** Far more locks than the server's table holds (10 per connection slot, a few hundred in all). */
@@ -18,13 +17,7 @@ const OLD_SESSIONS = 600;
 const WRITE_BATCH = 25;
 const DAY_MILLIS = 24 * 60 * 60 * 1000;
 
-let server: PostgresServer;
-beforeAll(async () => {
-  server = await startPostgres({ settings: ['max_connections=20', 'max_locks_per_transaction=10'] });
-});
-afterAll(async () => {
-  await server?.stop();
-});
+const server = usePostgres({ settings: ['max_connections=20', 'max_locks_per_transaction=10'] });
 
 it('deletes more old sessions than one transaction could lock, in chunks, and counts them all', async () => {
   expect(OLD_SESSIONS).toBeGreaterThan(3 * RETENTION_CHUNK);

@@ -14,8 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresTraceStore } from '../../src/store/postgres/index.js';
 import { SqliteTraceStore } from '../../src/store/sqlite/index.js';
 import type { TraceStore } from '../../src/store/trace-store.js';
-import { startPostgres } from '../helpers/postgres-server.js';
-import type { PostgresServer } from '../helpers/postgres-server.js';
+import { usePostgres } from '../helpers/postgres-hooks.js';
 import { BASE_TIME_UNIX_NANO, SECOND, makeRecord } from '../helpers/records.js';
 
 const REVIEWER = 'ai.generateText chat.completions /usr/local/bin/node api.example.com foo@bar.com gen_ai.request.model café x.io/path';
@@ -50,14 +49,12 @@ async function differences(sqlite: TraceStore, postgres: TraceStore): Promise<st
   return differ;
 }
 
-let server: PostgresServer;
+const server = usePostgres();
 let folder: string;
-beforeAll(async () => {
-  server = await startPostgres();
+beforeAll(() => {
   folder = mkdtempSync(join(tmpdir(), 'skein-search-words-'));
 });
-afterAll(async () => {
-  await server?.stop();
+afterAll(() => {
   if (folder !== undefined) rmSync(folder, { recursive: true, force: true });
 });
 

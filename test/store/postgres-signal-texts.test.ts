@@ -4,30 +4,17 @@
  * key maps to the session its spans map it to (span-row.ts `pgText`).
  */
 
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { PostgresTraceStore } from '../../src/store/postgres/index.js';
-import { startPostgres } from '../helpers/postgres-server.js';
-import type { PostgresServer } from '../helpers/postgres-server.js';
+import { describe, expect, it } from 'vitest';
+import type { PostgresTraceStore } from '../../src/store/postgres/index.js';
+import { openedStores, usePostgres } from '../helpers/postgres-hooks.js';
 import { BASE_TIME_UNIX_NANO, makeRecord } from '../helpers/records.js';
 import { gauge, makeLog } from './signal-records.js';
 
-let server: PostgresServer;
-const stores: PostgresTraceStore[] = [];
-
-beforeAll(async () => {
-  server = await startPostgres();
-});
-afterEach(async () => {
-  await Promise.all(stores.splice(0).map((store) => store.close()));
-});
-afterAll(async () => {
-  await server?.stop();
-});
+const server = usePostgres();
+const stores = openedStores();
 
 async function open(): Promise<PostgresTraceStore> {
-  const store = await PostgresTraceStore.open({ url: await server.createDatabase() });
-  stores.push(store);
-  return store;
+  return stores.open(await server.createDatabase());
 }
 
 describe('PostgreSQL log and metric texts with U+0000', () => {

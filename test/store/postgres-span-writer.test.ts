@@ -4,23 +4,16 @@
  * PostgreSQL's text columns cannot hold.
  */
 
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type pg from 'pg';
 import type { SpanRecord } from '../../src/model/types.js';
 import { inTransaction, openPool } from '../../src/store/postgres/connection.js';
 import { PostgresTraceStore } from '../../src/store/postgres/index.js';
 import { PgSessionRollup } from '../../src/store/postgres/session-rollup.js';
-import { startPostgres } from '../helpers/postgres-server.js';
-import type { PostgresServer } from '../helpers/postgres-server.js';
+import { usePostgres } from '../helpers/postgres-hooks.js';
 import { BASE_TIME_UNIX_NANO, SECOND, makeLlmRecord, makeRecord, newSpanId, newTraceId, opened } from '../helpers/records.js';
 
-let server: PostgresServer;
-beforeAll(async () => {
-  server = await startPostgres();
-});
-afterAll(async () => {
-  await server?.stop();
-});
+const server = usePostgres();
 
 /** A fixed pseudo-random sequence, so a failure can be replayed. */
 function randomOf(seed: number): () => number {

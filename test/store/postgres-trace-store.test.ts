@@ -4,19 +4,11 @@
  * database per test.
  */
 
-import { afterAll, beforeAll } from 'vitest';
 import { PostgresTraceStore } from '../../src/store/postgres/index.js';
-import { startPostgres } from '../helpers/postgres-server.js';
-import type { PostgresServer } from '../helpers/postgres-server.js';
+import { usePostgres } from '../helpers/postgres-hooks.js';
 import { runTraceStoreContract } from './contract.js';
 
-let server: PostgresServer;
-beforeAll(async () => {
-  server = await startPostgres();
-});
-afterAll(async () => {
-  await server?.stop();
-});
+const server = usePostgres();
 
 runTraceStoreContract('PostgresTraceStore', async () => {
   const store = await PostgresTraceStore.open({ url: await server.createDatabase() });

@@ -5,25 +5,18 @@
  */
 
 import pg from 'pg';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { openPool } from '../../src/store/postgres/connection.js';
 import { PostgresTraceStore } from '../../src/store/postgres/index.js';
 import { PgOutbox } from '../../src/store/postgres/pg-outbox.js';
 import { migratePg } from '../../src/store/postgres/migrations/index.js';
-import { startPostgres } from '../helpers/postgres-server.js';
-import type { PostgresServer } from '../helpers/postgres-server.js';
+import { usePostgres } from '../helpers/postgres-hooks.js';
 import { BASE_TIME_UNIX_NANO, MILLI, makeRecord } from '../helpers/records.js';
 
 const WRITES_PER_STORE = 12;
 const SERVER_MS = 'SELECT (extract(epoch FROM clock_timestamp()) * 1000)::int8 AS ms';
 
-let server: PostgresServer;
-beforeAll(async () => {
-  server = await startPostgres();
-});
-afterAll(async () => {
-  await server?.stop();
-});
+const server = usePostgres();
 
 async function admin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client(server.adminUrl);

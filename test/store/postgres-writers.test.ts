@@ -22,15 +22,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RawLogRecord, StoredLogRecord } from '../../src/model/log-types.js';
 import type { StatsGroupBy, StatsRow } from '../../src/model/query.js';
 import type { SessionSummary, SpanRecord, SpanResource, StoredSpan, TokenUsage } from '../../src/model/types.js';
 import { PostgresTraceStore } from '../../src/store/postgres/index.js';
 import { SqliteTraceStore } from '../../src/store/sqlite/sqlite-trace-store.js';
 import type { TraceStore } from '../../src/store/trace-store.js';
-import { startPostgres } from '../helpers/postgres-server.js';
-import type { PostgresServer } from '../helpers/postgres-server.js';
+import { usePostgres } from '../helpers/postgres-hooks.js';
 import { emptyLog } from '../helpers/raw-logs.js';
 import { BASE_TIME_UNIX_NANO, MILLI, ended, makeRecord, opened } from '../helpers/records.js';
 
@@ -390,13 +389,7 @@ function expectSame(expected: Snapshot, actual: Snapshot): void {
 
 // ---- writing ---------------------------------------------------------------------------------------------
 
-let server: PostgresServer;
-beforeAll(async () => {
-  server = await startPostgres();
-});
-afterAll(async () => {
-  await server?.stop();
-});
+const server = usePostgres();
 
 async function writeReference(path: string, batches: readonly Item[][]): Promise<SqliteTraceStore> {
   const store = new SqliteTraceStore({ path });

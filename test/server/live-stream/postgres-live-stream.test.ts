@@ -9,13 +9,12 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createLiveStream } from '../../../src/server/live-stream/index.js';
 import type { LiveStreamOptions } from '../../../src/server/live-stream/index.js';
 import type { AsyncChangeFeedReader } from '../../../src/store/change-feed.js';
 import { PostgresTraceStore } from '../../../src/store/postgres/index.js';
-import { startPostgres } from '../../helpers/postgres-server.js';
-import type { PostgresServer } from '../../helpers/postgres-server.js';
+import { openedStores, usePostgres } from '../../helpers/postgres-hooks.js';
 import { makeLlmRecord, makeRecord, opened } from '../../helpers/records.js';
 import { SseClient } from './sse-client.js';
 
@@ -26,11 +25,12 @@ interface StepChange {
   step?: { name: string };
 }
 
+const stores = openedStores();
 const servers: ServerType[] = [];
 const clients: SseClient[] = [];
-const stores: PostgresTraceStore[] = [];
 const aborts: AbortController[] = [];
 
+// Runs before the stores are closed (vitest runs after-hooks last registered first).
 afterEach(async () => {
   for (const abort of aborts.splice(0)) abort.abort();
   for (const client of clients.splice(0)) client.abort();
@@ -43,14 +43,9 @@ afterEach(async () => {
         }),
     ),
   );
-  await Promise.all(stores.splice(0).map((store) => store.close()));
 });
 
-async function openStore(url: string): Promise<PostgresTraceStore> {
-  const store = await PostgresTraceStore.open({ url });
-  stores.push(store);
-  return store;
-}
+const openStore = (url: string): Promise<PostgresTraceStore> => stores.open(url);
 
 /** Replica A's live stream (only the store and a shutdown signal unless `options` says more); its URL. */
 async function serveLive(options: LiveStreamOptions): Promise<string> {
@@ -79,13 +74,7 @@ const seqs = async (store: PostgresTraceStore, after: number, sessionId?: string
   (await store.readChanges(after, { sessionId, limit: 10_000 })).map((e) => e.seq);
 
 describe('GET /api/live on PostgreSQL, two replicas', () => {
-  let server: PostgresServer;
-  beforeAll(async () => {
-    server = await startPostgres();
-  }, 120_000);
-  afterAll(async () => {
-    await server?.stop();
-  });
+  const server = usePostgres();
 
   it('streams the steps written through the other replica, in order, with the default options', async () => {
     const url = await server.createDatabase();
@@ -189,7 +178,7 @@ describe('GET /api/live on PostgreSQL, two replicas', () => {
     const a = await openStore(url);
     // Replica B trims the feed as it appends, to its last 3 events.
     const b = await PostgresTraceStore.open({ url, changeFeed: { maxEvents: 3 } });
-    stores.push(b);
+    stores.keep(b);
     for (let i = 0; i < 3; i++) await b.write([makeRecord({ sessionId: 'old', name: `s${i}` })]);
     const { trimmedThroughSeq, latestSeq } = await a.changeFeedState();
     expect(trimmedThroughSeq).toBeGreaterThan(1);
@@ -290,13 +279,7 @@ describe('GET /api/live on PostgreSQL, two replicas', () => {
 });
 
 describe('GET /api/live on PostgreSQL, through a restart of the server', () => {
-  let own: PostgresServer;
-  beforeAll(async () => {
-    own = await startPostgres({ durable: true });
-  }, 120_000);
-  afterAll(async () => {
-    await own?.stop();
-  });
+  const own = usePostgres({ durable: true });
 
   it('keeps its clients, and brings them what was written once the database is back', async () => {
     const url = await own.createDatabase();
