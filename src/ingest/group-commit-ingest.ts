@@ -4,6 +4,7 @@ import { numberOption } from '../model/option-values.js';
 import type { RawSpan } from '../model/types.js';
 import { metricPointCount } from './signal-batch.js';
 import type { SignalBatch } from './signal-batch.js';
+import { StoreUnavailableError } from '../store/errors.js';
 import { IngestOverloadedError, SpansRefusedError } from './trace-ingest.js';
 import type { SignalIngest } from './trace-ingest.js';
 
@@ -246,6 +247,8 @@ const STORE_FAILURE_CODES = [
 ];
 
 function isStoreFailure(error: unknown): boolean {
+  // PostgreSQL out of reach: every request would wait for the same refused connection.
+  if (error instanceof StoreUnavailableError) return true;
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code !== 'string') return false;
   return STORE_FAILURE_CODES.some((prefix) => code === prefix || code.startsWith(`${prefix}_`));

@@ -114,7 +114,9 @@ export function createPgIngestPipeline(options: PgIngestPipelineOptions): Ingest
     maxWaitMillis: options.maxWaitMillis,
     refuse: options.refuse,
     async commit(received) {
-      afterCommit?.(await commit(received));
+      const outcome = await commit(received);
+      // Not inside `afterCommit?.(…)`: without a callback its argument would never be evaluated.
+      afterCommit?.(outcome);
     },
   });
   let closing: Promise<void> | undefined;

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { RawSpan } from '../../src/model/types.js';
 import { GroupCommitIngest } from '../../src/ingest/group-commit-ingest.js';
 import { IngestOverloadedError, SpansRefusedError } from '../../src/ingest/trace-ingest.js';
+import { StoreUnavailableError } from '../../src/store/errors.js';
 import { makeRawSpan } from '../helpers/raw-spans.js';
 import { makeRawLog, makeRawSum } from './raw-signals.js';
 
@@ -121,6 +122,20 @@ describe('GroupCommitIngest', () => {
     expect(results.map((r) => (r as PromiseRejectedResult).reason)).toEqual([busy, busy, busy]);
     expect(attempts).toBe(1);
     expect(ingest.pending).toBe(0);
+  });
+
+  it('PostgreSQL out of reach (StoreUnavailableError) fails the batch at once, without retrying each request', async () => {
+    const down = new StoreUnavailableError('postgres://skein:***@db/skein', new Error('connect ECONNREFUSED'));
+    let attempts = 0;
+    const ingest = new GroupCommitIngest({
+      commit: () => {
+        attempts++;
+        throw down;
+      },
+    });
+    const results = await Promise.allSettled([ingest.ingest([makeRawSpan()]), ingest.ingest([makeRawSpan()]), ingest.ingest([makeRawSpan()])]);
+    expect(results.map((r) => (r as PromiseRejectedResult).reason)).toEqual([down, down, down]);
+    expect(attempts).toBe(1);
   });
 
   it('requests arriving during the isolation wait for it and join the next commit; pending counts them all', async () => {
