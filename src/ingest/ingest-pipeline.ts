@@ -73,6 +73,13 @@ export function createIngestPipeline(options: IngestPipelineOptions): IngestPipe
           settings,
           onError: (error) => console.error('skein: the writer thread failed; committing on the main thread from now on:', error),
         });
+  return pipelineOf(group, async () => {
+    await writer?.close().catch((error: unknown) => console.error('skein: closing the writer thread failed:', error));
+  });
+}
+
+/** The pipeline over its group commit: `close` commits everything accepted, then runs `afterDrain`, once. */
+function pipelineOf(group: GroupCommitIngest, afterDrain: () => Promise<void>): IngestPipeline {
   let closing: Promise<void> | undefined;
   return {
     ingest: (spans: readonly RawSpan[]) => group.ingest(spans),
@@ -84,7 +91,7 @@ export function createIngestPipeline(options: IngestPipelineOptions): IngestPipe
     close() {
       closing ??= (async () => {
         await group.drain();
-        await writer?.close().catch((error: unknown) => console.error('skein: closing the writer thread failed:', error));
+        await afterDrain();
       })();
       return closing;
     },
@@ -103,8 +110,9 @@ export interface PgIngestPipelineOptions {
 /**
  * The same pipeline on PostgreSQL: group commits on this thread, each one
  * transaction of the shared database (pg-ingest-commit.ts). No writer
- * thread: the work of a commit is the server's, and waiting for it is not
- * this thread's CPU.
+ * thread: one was built and measured (bench/pg-ingest.ts, 6 interleaved
+ * pairs): it cut this thread's CPU from 130-200 to 30-50 us per span but
+ * not the spans/s (0.88-1.29x), for two more connections per replica.
  */
 export function createPgIngestPipeline(options: PgIngestPipelineOptions): IngestPipeline {
   const { afterCommit } = options;
@@ -119,17 +127,5 @@ export function createPgIngestPipeline(options: PgIngestPipelineOptions): Ingest
       afterCommit?.(outcome);
     },
   });
-  let closing: Promise<void> | undefined;
-  return {
-    ingest: (spans: readonly RawSpan[]) => group.ingest(spans),
-    ingestLogs: (records: readonly RawLogRecord[]) => group.ingestLogs(records),
-    ingestMetrics: (metrics: readonly RawMetric[]) => group.ingestMetrics(metrics),
-    get pending() {
-      return group.pending;
-    },
-    close() {
-      closing ??= group.drain();
-      return closing;
-    },
-  };
+  return pipelineOf(group, async () => undefined);
 }
