@@ -4,7 +4,8 @@
  * each test. Kept apart from postgres-server.ts, which the benches import without vitest.
  */
 
-import { afterAll, afterEach, beforeAll } from 'vitest';
+import type pg from 'pg';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { PostgresTraceStore } from '../../src/store/postgres/index.js';
 import type { PostgresTraceStoreOptions } from '../../src/store/postgres/index.js';
 import { startPostgres } from './postgres-server.js';
@@ -73,4 +74,18 @@ export function openedStores(): OpenedStores {
       return keep(await PostgresTraceStore.open({ url, ...options }));
     },
   };
+}
+
+/**
+ * Waits until another session of the database is waiting on a lock (not merely not started yet):
+ * a test's proof that `what` is blocked where it means it to be. Fails after 30 s.
+ */
+export async function waitingOnLock(pool: pg.Pool, what: string): Promise<void> {
+  const waitingSql = `SELECT count(*)::int AS n FROM pg_stat_activity
+    WHERE datname = current_database() AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'`;
+  const deadline = Date.now() + 30_000;
+  while ((await pool.query<{ n: number }>(waitingSql)).rows[0].n === 0) {
+    expect(Date.now(), `${what} never waited on a lock`).toBeLessThan(deadline);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }

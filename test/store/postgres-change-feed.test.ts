@@ -18,7 +18,7 @@ import { PostgresTraceStore } from '../../src/store/postgres/index.js';
 import { PgSessionQueries } from '../../src/store/postgres/session-queries.js';
 import { SqliteTraceStore } from '../../src/store/sqlite/index.js';
 import type { PostgresTraceStoreOptions } from '../../src/store/postgres/postgres-trace-store.js';
-import { openedStores, usePostgres } from '../helpers/postgres-hooks.js';
+import { openedStores, usePostgres, waitingOnLock } from '../helpers/postgres-hooks.js';
 import { emptyLog } from '../helpers/raw-logs.js';
 import { BASE_TIME_UNIX_NANO, MILLI, makeLlmRecord, makeRecord, newTraceId, opened } from '../helpers/records.js';
 
@@ -312,13 +312,7 @@ describe('PostgreSQL change feed', () => {
         bDone = true;
       });
       // B is seen waiting on a lock A holds (not merely not started yet) ...
-      const waitingSql = `SELECT count(*)::int AS n FROM pg_stat_activity
-        WHERE datname = current_database() AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'`;
-      const deadline = Date.now() + 30_000;
-      while ((await pool.query<{ n: number }>(waitingSql)).rows[0].n === 0) {
-        expect(Date.now(), 'replica B never waited on a lock').toBeLessThan(deadline);
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      await waitingOnLock(pool, 'replica B');
       // ... and has not finished.
       expect(bDone).toBe(false);
       expect(await reader.latestChangeSeq()).toBe(before);

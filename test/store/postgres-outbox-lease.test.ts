@@ -11,7 +11,7 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import { openPool } from '../../src/store/postgres/connection.js';
 import { migratePg } from '../../src/store/postgres/migrations/index.js';
 import { PgOutbox } from '../../src/store/postgres/pg-outbox.js';
-import { usePostgres } from '../helpers/postgres-hooks.js';
+import { usePostgres, waitingOnLock } from '../helpers/postgres-hooks.js';
 
 const A = 'http://a.example:4318';
 /** Long enough that no lease runs out unless the test ends it. */
@@ -110,13 +110,7 @@ it('dropQueue({ dead: true }) while a replay of one of its dead letters commits:
   await pausing.paused;
   const drop = r1.dropQueue(A, { dead: true });
   // The drop waits on the replay's row lock (the dead letter it deleted) ...
-  const waitingSql = `SELECT count(*)::int AS n FROM pg_stat_activity
-    WHERE datname = current_database() AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'`;
-  const deadline = Date.now() + 30_000;
-  while ((await pool.query<{ n: number }>(waitingSql)).rows[0].n === 0) {
-    expect(Date.now(), 'dropQueue never waited on the replay').toBeLessThan(deadline);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await waitingOnLock(pool, 'dropQueue');
   // ... which then commits: its entry must not outlive the drop.
   pausing.release();
   expect((await replay).map((moved) => moved.deadId)).toEqual([dead.id]);

@@ -10,7 +10,7 @@ import { openPool } from '../../src/store/postgres/connection.js';
 import { PostgresTraceStore } from '../../src/store/postgres/index.js';
 import { PgOutbox } from '../../src/store/postgres/pg-outbox.js';
 import { migratePg } from '../../src/store/postgres/migrations/index.js';
-import { usePostgres } from '../helpers/postgres-hooks.js';
+import { usePostgres, waitingOnLock } from '../helpers/postgres-hooks.js';
 import { BASE_TIME_UNIX_NANO, MILLI, makeRecord } from '../helpers/records.js';
 
 const WRITES_PER_STORE = 12;
@@ -92,13 +92,7 @@ it('a change appended after waiting for the feed lock is stamped after the wait,
     await holder.query('BEGIN');
     await holder.query('UPDATE change_feed SET latest_seq = latest_seq WHERE id = 0');
     const write = store.write([makeRecord({ sessionId: 'b' })]);
-    const waitingSql = `SELECT count(*)::int AS n FROM pg_stat_activity
-      WHERE datname = current_database() AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'`;
-    const deadline = Date.now() + 30_000;
-    while ((await pool.query<{ n: number }>(waitingSql)).rows[0].n === 0) {
-      expect(Date.now(), 'the write never waited on the feed lock').toBeLessThan(deadline);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await waitingOnLock(pool, 'the write');
     // The server's clock moves on past the moment the write was seen waiting; then the holder commits.
     const seenWaiting = await serverMillis(pool);
     while ((await serverMillis(pool)) <= seenWaiting + 1n) await new Promise((r) => setTimeout(r, 2));
