@@ -12,6 +12,7 @@ import type { SessionStatus, SessionSummary } from '../../model/types.js';
 import { InvalidQueryError, SessionNotFoundError } from '../errors.js';
 import { checkKeys, decodeCursor, encodeCursor, pageLimit } from '../common/cursor.js';
 import type { CursorKey } from '../common/cursor.js';
+import type { SessionRollupColumn } from '../common/session-snapshot.js';
 import {
   PROMPT_TITLE_LENGTH, SESSION_QUERY_KEYS, SESSION_SORTS, SESSION_STATUSES, TITLE_SPANS, promptTitleOf,
 } from '../common/session-list.js';
@@ -218,13 +219,7 @@ function spanTitleOf(value: Array<string | null> | null): string | null {
 }
 
 /** The `sessions` columns every summary is made of. */
-export type SessionRollupColumns = Pick<
-  SessionRow,
-  | 'session_id' | 'status' | 'first_start_ns' | 'last_end_ns' | 'last_activity_ns' | 'span_count' | 'llm_call_count'
-  | 'tool_call_count' | 'error_count' | 'open_count' | 'interrupted_count' | 'input_tokens' | 'output_tokens'
-  | 'reasoning_tokens' | 'cache_read_tokens' | 'cache_write_tokens' | 'cost_usd' | 'supplied_cost_usd'
-  | 'computed_cost_usd' | 'unpriced_call_count' | 'models' | 'agent_name' | 'user_id' | 'usage_mismatch'
->;
+export type SessionRollupColumns = Pick<SessionRow, SessionRollupColumn>;
 
 /**
  * A `sessions` row as a summary, for the reads and the change feed's snapshots alike: what the row
