@@ -138,27 +138,6 @@ function asPostgresFailure(error: unknown, store: CommandStore): unknown {
   return new CliFailure(`${store.database}: ${oneLine(errorText(error))}`);
 }
 
-/** Runs `fn` with the SQLite file open and always closes it; for the commands that work on SQLite only. */
-export async function withStore<T>(
-  io: CliIo,
-  options: OpenStoreOptions,
-  fn: (store: SqliteTraceStore) => Promise<T>,
-): Promise<T> {
-  let store: SqliteTraceStore;
-  try {
-    store = openStore(io, options);
-  } catch (error) {
-    throw asUserError(error);
-  }
-  try {
-    return await fn(store);
-  } catch (error) {
-    throw asUserError(error);
-  } finally {
-    await store.close();
-  }
-}
-
 /** Runs `fn` with the SQLite file or PostgreSQL database open and always closes it. */
 export async function withTraceStore<T>(
   io: CliIo,
